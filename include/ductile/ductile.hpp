@@ -1,0 +1,10 @@
+#pragma once
+/// \file
+/// Everything in ductile: expressions, running them, handles and errors.
+/// Formatting (fmt formatters) comes from <ductile/format.hpp>, included here.
+
+#include "error.hpp"
+#include "expression.hpp"
+#include "handle.hpp"
+#include "format.hpp"
+#include "output.hpp"

@@ -1,0 +1,247 @@
+#pragma once
+/// \file
+/// `expression`: an immutable tree of commands, pipes, sequences and modifiers.
+/// Building one does no I/O and no system call; the run methods lower it onto processes.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace ductile {
+
+class handle;
+class reader_handle;
+class line_range;
+struct output;
+
+/// What a `before_spawn` hook may edit, just before one process is spawned.
+struct spawn_spec {
+  std::vector<std::string> argv;               ///< argv[0] is the program, looked up as `cmd` would
+  std::map<std::string, std::string> env;      ///< the complete environment of the child
+  std::string dir;                             ///< working directory; empty means the parent's
+};
+
+namespace detail {
+
+struct node;
+using argument_list = std::vector<std::string>;
+
+template <class T>
+struct dependent_false : std::false_type {};
+
+template <class T>
+using remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
+
+// std::filesystem::path is recognised by shape so that this header need not
+// include <filesystem>, which costs more to compile than everything else here.
+template <class T, class = void>
+struct is_path_like : std::false_type {};
+template <class T>
+struct is_path_like<T, std::void_t<decltype(std::declval<const T&>().native()),
+                                   decltype(std::declval<const T&>().filename()),
+                                   decltype(std::declval<const T&>().is_relative())>> : std::true_type {};
+
+template <class T, class = void>
+struct is_range : std::false_type {};
+template <class T>
+struct is_range<T, std::void_t<decltype(std::begin(std::declval<const T&>())),
+                               decltype(std::end(std::declval<const T&>()))>> : std::true_type {};
+
+template <class T>
+constexpr bool is_character_v =
+    std::is_same_v<T, char> || std::is_same_v<T, signed char> || std::is_same_v<T, unsigned char> ||
+    std::is_same_v<T, wchar_t> || std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>;
+
+void append_signed(argument_list& out, long long value);
+void append_unsigned(argument_list& out, unsigned long long value);
+void append_floating(argument_list& out, double value);
+void append_floating(argument_list& out, long double value);
+
+template <class T>
+void append_argument(argument_list& out, const T& value) {
+  using U = remove_cvref_t<T>;
+  if constexpr (is_path_like<U>::value) {
+    out.emplace_back(value.native());
+  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    out.emplace_back(std::string_view(value));
+  } else if constexpr (std::is_same_v<U, bool>) {
+    static_assert(dependent_false<U>::value,
+                  "cmd(): a bool is not an argument; pass the text you mean, such as \"true\" or \"1\"");
+  } else if constexpr (is_character_v<U>) {
+    static_assert(dependent_false<U>::value,
+                  "cmd(): a single character is ambiguous; pass a string such as std::string(1, c)");
+  } else if constexpr (std::is_integral_v<U> && std::is_signed_v<U>) {
+    append_signed(out, static_cast<long long>(value));
+  } else if constexpr (std::is_integral_v<U>) {
+    append_unsigned(out, static_cast<unsigned long long>(value));
+  } else if constexpr (std::is_same_v<U, long double>) {
+    append_floating(out, value);
+  } else if constexpr (std::is_floating_point_v<U>) {
+    append_floating(out, static_cast<double>(value));
+  } else if constexpr (is_range<U>::value) {
+    for (const auto& element : value) append_argument(out, element);
+  } else {
+    static_assert(dependent_false<U>::value,
+                  "cmd(): arguments must be strings, paths, numbers, or ranges of those");
+  }
+}
+
+}  // namespace detail
+
+/// A path given to a modifier: any string-like value or a std::filesystem::path.
+class path_arg {
+ public:
+  path_arg(const char* path) : value_(path) {}
+  path_arg(std::string path) : value_(std::move(path)) {}
+  path_arg(std::string_view path) : value_(path) {}
+  template <class Path, std::enable_if_t<detail::is_path_like<Path>::value, int> = 0>
+  path_arg(const Path& path) : value_(path.native()) {}
+  const std::string& str() const noexcept { return value_; }
+
+ private:
+  std::string value_;
+};
+
+/// An immutable expression. Copies share the tree; sharing between threads is safe.
+/// Modifiers return a new expression wrapping this one; the innermost modifier wins.
+class expression {
+ public:
+  /// `*this | right`: this stdout feeds `right`'s stdin; both run at once.
+  expression pipe(const expression& right) const;
+  /// Runs `right` after this finishes, unless this fails checked (like `&&`).
+  expression then(const expression& right) const;
+
+  /// Feeds these bytes to stdin, then closes it. Re-fed on every run.
+  template <class Bytes>
+  expression stdin_bytes(const Bytes& bytes) const {
+    if constexpr (std::is_convertible_v<const Bytes&, std::string_view>) {
+      return stdin_bytes_text(std::string(std::string_view(bytes)));
+    } else {
+      static_assert(sizeof(*std::data(bytes)) == 1, "stdin_bytes(): pass a string or a container of bytes");
+      return stdin_bytes_text(std::string(reinterpret_cast<const char*>(std::data(bytes)), std::size(bytes)));
+    }
+  }
+  expression stdin_path(const path_arg& path) const;
+  /// Reads stdin from `fd`, which is duplicated now: the caller keeps and may close its own.
+  expression stdin_file(int fd) const;
+  expression stdin_null() const;
+
+  expression stdout_path(const path_arg& path) const;
+  expression stdout_append(const path_arg& path) const;
+  /// Writes stdout to `fd`, which is duplicated now: the caller keeps and may close its own.
+  expression stdout_file(int fd) const;
+  expression stdout_null() const;
+  expression stdout_capture() const;
+  /// `1>&2`, resolved against what stderr means at this point of the tree.
+  expression stdout_to_stderr() const;
+  /// Captures stdout and also forwards it, as it arrives, to where it would have gone.
+  expression stdout_tee() const;
+
+  expression stderr_path(const path_arg& path) const;
+  expression stderr_append(const path_arg& path) const;
+  expression stderr_file(int fd) const;
+  expression stderr_null() const;
+  expression stderr_capture() const;
+  /// `2>&1`, resolved against what stdout means at this point of the tree.
+  expression stderr_to_stdout() const;
+  expression stderr_tee() const;
+  expression stdout_stderr_swap() const;
+
+  /// Working directory of the children. Relative program paths containing `/`
+  /// are resolved against the parent's directory first.
+  expression dir(const path_arg& path) const;
+  expression env(std::string_view name, std::string_view value) const;
+  expression env_remove(std::string_view name) const;
+  /// Replaces the whole environment with `variables` (a map of name to value).
+  template <class Map>
+  expression full_env(const Map& variables) const {
+    std::map<std::string, std::string> copy;
+    for (const auto& [name, value] : variables) copy[std::string(name)] = std::string(value);
+    return full_env_map(std::move(copy));
+  }
+  /// A non-zero status produced inside stops being an error.
+  expression unchecked() const;
+  /// `hook` runs in the parent just before each process of the subtree is spawned,
+  /// outer hooks first. It may run on the shared background thread for a started
+  /// expression. An exception aborts the start and propagates.
+  expression before_spawn(std::function<void(spawn_spec&)> hook) const;
+
+  /// Runs to completion on the calling thread. Uncaptured streams are inherited.
+  /// Throws status_error on a checked failure and spawn_error if anything cannot start.
+  output run() const;
+  /// Captures stdout, runs to completion, and returns it without trailing `\n`/`\r`.
+  std::string read() const;
+  /// Starts and returns at once; the shared background thread drives it.
+  [[nodiscard]] handle start() const;
+  /// Starts with stdout going into a pipe the caller reads.
+  [[nodiscard]] reader_handle reader() const;
+  /// A lazy input range over stdout's lines, without their `\n` or `\r\n`.
+  [[nodiscard]] line_range lines() const;
+
+  /// The tree; for the library's own stages.
+  const std::shared_ptr<const detail::node>& tree() const noexcept { return node_; }
+  explicit expression(std::shared_ptr<const detail::node> node) noexcept : node_(std::move(node)) {}
+
+ private:
+  expression stdin_bytes_text(std::string bytes) const;
+  expression full_env_map(std::map<std::string, std::string> variables) const;
+  std::shared_ptr<const detail::node> node_;
+};
+
+namespace detail {
+expression make_command(argument_list argv, bool program_is_path);
+}
+
+/// One process. A string-like `program` is looked up in the child's PATH; a
+/// std::filesystem::path is used as a path (`./` prepended when relative).
+/// Throws std::invalid_argument for an empty program or a NUL byte anywhere.
+template <class Program, class... Args>
+expression cmd(const Program& program, const Args&... args) {
+  detail::argument_list argv;
+  argv.reserve(1 + sizeof...(Args));
+  constexpr bool program_is_path = detail::is_path_like<detail::remove_cvref_t<Program>>::value;
+  if constexpr (program_is_path) {
+    argv.emplace_back(program.native());
+  } else {
+    static_assert(std::is_convertible_v<const Program&, std::string_view>,
+                  "cmd(): the program must be a string or a std::filesystem::path");
+    argv.emplace_back(std::string_view(program));
+  }
+  (detail::append_argument(argv, args), ...);
+  return detail::make_command(std::move(argv), program_is_path);
+}
+
+/// `/bin/sh -c script`. For trusted text only: the shell interprets everything in it.
+expression sh(std::string_view script);
+
+/// `left | right`: left's stdout feeds right's stdin.
+expression operator|(const expression& left, const expression& right);
+
+template <class T, std::enable_if_t<!std::is_same_v<detail::remove_cvref_t<T>, expression>, int> = 0>
+expression operator|(const expression&, const T&) {
+  static_assert(detail::dependent_false<T>::value,
+                "the right side of | must be an expression: wrap a program in cmd(...); "
+                "to process output lines, write expr.lines() | view");
+  return expression(nullptr);
+}
+
+template <class T, std::enable_if_t<!std::is_same_v<detail::remove_cvref_t<T>, expression>, int> = 0>
+expression operator|(const T&, const expression&) {
+  static_assert(detail::dependent_false<T>::value,
+                "the left side of | must be an expression: wrap a program in cmd(...); "
+                "to feed text to stdin, write expr.stdin_bytes(text)");
+  return expression(nullptr);
+}
+
+template <class T>
+expression operator&&(const expression&, const T&) {
+  static_assert(detail::dependent_false<T>::value, "expressions do not combine with &&: write a.then(b)");
+  return expression(nullptr);
+}
+
+}  // namespace ductile

@@ -1,0 +1,126 @@
+#pragma once
+/// \file
+/// Handles to started expressions, and the lazy range of output lines.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "output.hpp"
+
+namespace ductile {
+
+namespace detail {
+class execution;
+class stdout_reader;
+}  // namespace detail
+
+class expression;
+
+/// A running expression, driven by the shared background thread.
+/// Not copyable; moving transfers the responsibility to reap.
+class handle {
+ public:
+  handle(handle&&) noexcept = default;
+  handle& operator=(handle&& other) noexcept;
+  handle(const handle&) = delete;
+  handle& operator=(const handle&) = delete;
+  /// Kills and reaps the expression if it is still running and not detached.
+  ~handle();
+
+  /// Blocks until everything finished. Repeatable; throws as run() would.
+  const output& wait();
+  /// nullptr while anything still runs; never blocks on a process.
+  const output* try_wait();
+  /// nullptr if still running after `timeout`; does not kill.
+  const output* wait_for(std::chrono::nanoseconds timeout);
+  template <class Clock, class Duration>
+  const output* wait_until(std::chrono::time_point<Clock, Duration> deadline) {
+    auto left = deadline - Clock::now();
+    if (left < decltype(left)::zero()) left = decltype(left)::zero();
+    return wait_for(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+  }
+  /// SIGKILL to every live process, forbids pending `then` sides, and reaps.
+  void kill();
+  /// Sends `signal` to every live process.
+  void send_signal(int signal);
+  /// Pids of the processes started so far, left to right.
+  std::vector<pid_t> pids() const;
+  /// The destructor will not kill; the background thread still reaps.
+  void detach();
+
+  explicit handle(std::shared_ptr<detail::execution> execution) noexcept;
+
+ private:
+  std::shared_ptr<detail::execution> execution_;
+  bool detached_ = false;
+};
+
+class line_range;
+
+/// A running expression whose stdout the caller reads incrementally.
+/// Copies of `lines()` share the stream; the last owner kills and reaps if still running.
+class reader_handle {
+ public:
+  /// Reads up to `n` bytes, blocking; 0 at end of output. At the end a checked
+  /// failure throws status_error, once.
+  std::size_t read(char* buffer, std::size_t n);
+  /// The remaining output as lines.
+  line_range lines();
+  const output* try_wait();
+  void kill();
+  std::vector<pid_t> pids() const;
+
+  explicit reader_handle(std::shared_ptr<detail::stdout_reader> reader) noexcept;
+
+ private:
+  std::shared_ptr<detail::stdout_reader> reader_;
+};
+
+/// A lazy input range of stdout lines. Ends after the last line; a checked failure
+/// throws from the increment that reaches the end, once.
+class line_range {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = std::string;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const std::string*;
+    using reference = const std::string&;
+
+    iterator() = default;
+    reference operator*() const;
+    pointer operator->() const { return &**this; }
+    iterator& operator++();
+    iterator operator++(int) {
+      iterator before = *this;
+      ++*this;
+      return before;
+    }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.at_end() == b.at_end(); }
+    friend bool operator!=(const iterator& a, const iterator& b) noexcept { return !(a == b); }
+
+   private:
+    friend class line_range;
+    explicit iterator(detail::stdout_reader* reader) noexcept : reader_(reader) {}
+    bool at_end() const noexcept;
+    detail::stdout_reader* reader_ = nullptr;
+  };
+
+  line_range() = default;
+  explicit line_range(std::shared_ptr<detail::stdout_reader> reader) noexcept : reader_(std::move(reader)) {}
+  /// Reads the first line if none was read yet.
+  iterator begin();
+  iterator end() noexcept { return iterator(); }
+
+ private:
+  std::shared_ptr<detail::stdout_reader> reader_;
+};
+
+}  // namespace ductile

@@ -1,0 +1,34 @@
+#pragma once
+// The code that runs in a new child between clone and exec.
+
+#include <cstddef>
+
+#include "common.hpp"
+
+namespace ductile::detail {
+
+enum class child_step : int { none = 0, stdio, close_descriptors, chdir, exec };
+
+// Written by the child into memory it shares with the parent (CLONE_VM), read
+// by the parent after clone returns: the parent stays suspended (CLONE_VFORK)
+// until the child has exec'd or exited, so no pipe is needed.
+struct child_report {
+  child_step step = child_step::none;
+  int error = 0;
+};
+
+// Plain data prepared entirely in the parent; the child only reads it.
+struct child_plan {
+  const char* const* argv = nullptr;
+  const char* const* envp = nullptr;
+  const char* const* candidates = nullptr;  // programs to try, in PATH order
+  std::size_t candidate_count = 0;
+  const char* dir = nullptr;                // nullptr: stay in the parent's directory
+  int stdio[3] = {0, 1, 2};                 // source of each of 0, 1, 2; equal means untouched
+  child_report* report = nullptr;
+};
+
+// Entry point of the child; never returns.
+int child_main(void* plan) noexcept;
+
+}  // namespace ductile::detail

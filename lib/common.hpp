@@ -1,0 +1,8 @@
+#pragma once
+// Settings shared by every implementation file.
+
+// In the compiled library out-of-line definitions are ordinary; the single
+// header defines DUCTILE_INLINE as `inline` so that it can be included anywhere.
+#ifndef DUCTILE_INLINE
+#define DUCTILE_INLINE
+#endif

@@ -1,0 +1,169 @@
+// Building expressions: validation happens here, at the call, so that a bad
+// argument is reported where it was written rather than when the tree runs.
+
+#include <ductile/expression.hpp>
+
+#include <fcntl.h>
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "tree.hpp"
+
+namespace ductile {
+namespace detail {
+
+DUCTILE_INLINE void reject_nul(std::string_view text, std::string_view what) {
+  if (text.find('\0') != std::string_view::npos)
+    throw std::invalid_argument(fmt::format("{} contains a NUL byte: {:?}", what, text));
+}
+
+DUCTILE_INLINE void check_env_name(std::string_view name) {
+  if (name.empty()) throw std::invalid_argument("environment variable name is empty");
+  if (name.find('=') != std::string_view::npos)
+    throw std::invalid_argument(fmt::format("environment variable name contains '=': {:?}", name));
+  reject_nul(name, "environment variable name");
+}
+
+DUCTILE_INLINE expression wrap(const std::shared_ptr<const node>& inner, modifier change) {
+  return expression(std::make_shared<const node>(node{modifier_node{std::move(change), inner}}));
+}
+
+DUCTILE_INLINE std::shared_ptr<const unique_fd> duplicate_for_tree(int fd, std::string_view what) {
+  unique_fd copy;
+  if (const auto error = sys::duplicate(fd, copy))
+    throw std::invalid_argument(fmt::format("{}({}): {}", what, fd, error.message()));
+  return std::make_shared<const unique_fd>(std::move(copy));
+}
+
+DUCTILE_INLINE void append_signed(argument_list& out, long long value) { out.push_back(fmt::format("{}", value)); }
+DUCTILE_INLINE void append_unsigned(argument_list& out, unsigned long long value) {
+  out.push_back(fmt::format("{}", value));
+}
+DUCTILE_INLINE void append_floating(argument_list& out, double value) { out.push_back(fmt::format("{}", value)); }
+DUCTILE_INLINE void append_floating(argument_list& out, long double value) {
+  out.push_back(fmt::format("{}", value));
+}
+
+DUCTILE_INLINE expression make_command(argument_list argv, bool program_is_path) {
+  if (argv.empty() || argv.front().empty()) throw std::invalid_argument("cmd(): the program is empty");
+  reject_nul(argv.front(), "cmd(): the program");
+  for (std::size_t i = 1; i < argv.size(); ++i) reject_nul(argv[i], fmt::format("cmd(): argument {}", i));
+  return expression(std::make_shared<const node>(node{command_node{std::move(argv), program_is_path}}));
+}
+
+}  // namespace detail
+
+using detail::redirect;
+using detail::redirect_kind;
+using detail::stdio;
+
+DUCTILE_INLINE expression sh(std::string_view script) {
+  return detail::make_command({"/bin/sh", "-c", std::string(script)}, false);
+}
+
+DUCTILE_INLINE expression operator|(const expression& left, const expression& right) { return left.pipe(right); }
+
+DUCTILE_INLINE expression expression::pipe(const expression& right) const {
+  return expression(std::make_shared<const detail::node>(detail::node{detail::pipe_node{node_, right.node_}}));
+}
+
+DUCTILE_INLINE expression expression::then(const expression& right) const {
+  return expression(std::make_shared<const detail::node>(detail::node{detail::then_node{node_, right.node_}}));
+}
+
+DUCTILE_INLINE expression expression::stdin_bytes_text(std::string bytes) const {
+  return detail::wrap(node_, detail::feed_bytes{std::make_shared<const std::string>(std::move(bytes))});
+}
+DUCTILE_INLINE expression expression::stdin_path(const path_arg& path) const {
+  detail::reject_nul(path.str(), "stdin_path()");
+  return detail::wrap(node_, redirect{stdio::in, redirect_kind::read_path, path.str(), nullptr});
+}
+DUCTILE_INLINE expression expression::stdin_file(int fd) const {
+  return detail::wrap(node_, redirect{stdio::in, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdin_file")});
+}
+DUCTILE_INLINE expression expression::stdin_null() const {
+  return detail::wrap(node_, redirect{stdio::in, redirect_kind::null, {}, nullptr});
+}
+
+DUCTILE_INLINE expression expression::stdout_path(const path_arg& path) const {
+  detail::reject_nul(path.str(), "stdout_path()");
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::write_path, path.str(), nullptr});
+}
+DUCTILE_INLINE expression expression::stdout_append(const path_arg& path) const {
+  detail::reject_nul(path.str(), "stdout_append()");
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::append_path, path.str(), nullptr});
+}
+DUCTILE_INLINE expression expression::stdout_file(int fd) const {
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdout_file")});
+}
+DUCTILE_INLINE expression expression::stdout_null() const {
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::null, {}, nullptr});
+}
+DUCTILE_INLINE expression expression::stdout_capture() const {
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::capture, {}, nullptr});
+}
+DUCTILE_INLINE expression expression::stdout_to_stderr() const {
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::other_stream, {}, nullptr});
+}
+DUCTILE_INLINE expression expression::stdout_tee() const {
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::tee, {}, nullptr});
+}
+
+DUCTILE_INLINE expression expression::stderr_path(const path_arg& path) const {
+  detail::reject_nul(path.str(), "stderr_path()");
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::write_path, path.str(), nullptr});
+}
+DUCTILE_INLINE expression expression::stderr_append(const path_arg& path) const {
+  detail::reject_nul(path.str(), "stderr_append()");
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::append_path, path.str(), nullptr});
+}
+DUCTILE_INLINE expression expression::stderr_file(int fd) const {
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stderr_file")});
+}
+DUCTILE_INLINE expression expression::stderr_null() const {
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::null, {}, nullptr});
+}
+DUCTILE_INLINE expression expression::stderr_capture() const {
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::capture, {}, nullptr});
+}
+DUCTILE_INLINE expression expression::stderr_to_stdout() const {
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::other_stream, {}, nullptr});
+}
+DUCTILE_INLINE expression expression::stderr_tee() const {
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::tee, {}, nullptr});
+}
+DUCTILE_INLINE expression expression::stdout_stderr_swap() const {
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::swap, {}, nullptr});
+}
+
+DUCTILE_INLINE expression expression::dir(const path_arg& path) const {
+  detail::reject_nul(path.str(), "dir()");
+  return detail::wrap(node_, detail::set_dir{path.str()});
+}
+DUCTILE_INLINE expression expression::env(std::string_view name, std::string_view value) const {
+  detail::check_env_name(name);
+  detail::reject_nul(value, fmt::format("env(): the value of {}", name));
+  return detail::wrap(node_, detail::set_env{std::string(name), std::string(value)});
+}
+DUCTILE_INLINE expression expression::env_remove(std::string_view name) const {
+  detail::check_env_name(name);
+  return detail::wrap(node_, detail::remove_env{std::string(name)});
+}
+DUCTILE_INLINE expression expression::full_env_map(std::map<std::string, std::string> variables) const {
+  for (const auto& [name, value] : variables) {
+    detail::check_env_name(name);
+    detail::reject_nul(value, fmt::format("full_env(): the value of {}", name));
+  }
+  return detail::wrap(node_, detail::replace_env{
+                                 std::make_shared<const std::map<std::string, std::string>>(std::move(variables))});
+}
+DUCTILE_INLINE expression expression::unchecked() const { return detail::wrap(node_, detail::mark_unchecked{}); }
+DUCTILE_INLINE expression expression::before_spawn(std::function<void(spawn_spec&)> hook) const {
+  if (!hook) throw std::invalid_argument("before_spawn(): the hook is empty");
+  return detail::wrap(node_, detail::spawn_hook{
+                                 std::make_shared<const std::function<void(spawn_spec&)>>(std::move(hook))});
+}
+
+}  // namespace ductile

@@ -1,0 +1,179 @@
+// Printing expressions as `sh` text, and statuses as words.
+
+#include <ductile/format.hpp>
+
+#include <csignal>
+#include <vector>
+
+#include "tree.hpp"
+
+namespace ductile {
+namespace detail {
+
+// Precedence of `sh` constructs, loosest first; a child printed where a
+// tighter one is expected gets parentheses.
+enum class shell_level : int { sequence = 0, and_list = 1, pipeline = 2, simple = 3 };
+
+DUCTILE_INLINE bool is_shell_safe(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.' || c == '/' || c == ',' || c == ':' || c == '@' || c == '%' || c == '+';
+}
+
+DUCTILE_INLINE const char* stream_prefix(stdio stream) {
+  switch (stream) {
+    case stdio::in: return "<";
+    case stdio::out: return ">";
+    case stdio::err: return "2>";
+  }
+  return ">";
+}
+
+DUCTILE_INLINE const char* stream_name(stdio stream) {
+  switch (stream) {
+    case stdio::in: return "stdin";
+    case stdio::out: return "stdout";
+    case stdio::err: return "stderr";
+  }
+  return "stdout";
+}
+
+DUCTILE_INLINE std::string describe_redirect(const redirect& r) {
+  const std::string prefix = stream_prefix(r.stream);
+  switch (r.kind) {
+    case redirect_kind::read_path: return "<" + shell_quote(r.path);
+    case redirect_kind::write_path: return prefix + shell_quote(r.path);
+    case redirect_kind::append_path: return (r.stream == stdio::err ? "2>>" : ">>") + shell_quote(r.path);
+    case redirect_kind::null: return prefix + "/dev/null";
+    case redirect_kind::other_stream: return r.stream == stdio::out ? ">&2" : "2>&1";
+    case redirect_kind::descriptor: return fmt::format("[{}_file]", stream_name(r.stream));
+    case redirect_kind::capture: return fmt::format("[{}_capture]", stream_name(r.stream));
+    case redirect_kind::tee: return fmt::format("[{}_tee]", stream_name(r.stream));
+    case redirect_kind::swap: return "[stdout_stderr_swap]";
+  }
+  return {};
+}
+
+struct shell_printer {
+  // `omit_unchecked`: the caller already shows it as `a; b`.
+  std::string print(const node& n, shell_level needed, bool omit_unchecked = false) const {
+    std::vector<const modifier*> chain;  // outer to inner
+    const node* base = &n;
+    while (const auto* m = std::get_if<modifier_node>(&base->value)) {
+      chain.push_back(&m->change);
+      base = m->inner.get();
+    }
+    std::string prefix, suffix;
+    const bool base_is_command = std::holds_alternative<command_node>(base->value);
+    for (const modifier* change : chain) {
+      std::string word;
+      if (const auto* r = std::get_if<redirect>(change)) {
+        word = describe_redirect(*r);
+      } else if (const auto* e = std::get_if<set_env>(change)) {
+        if (base_is_command) {
+          prefix += e->name + "=" + shell_quote(e->value) + " ";
+          continue;
+        }
+        word = "[env " + e->name + "=" + shell_quote(e->value) + "]";
+      } else if (const auto* bytes = std::get_if<feed_bytes>(change)) {
+        word = fmt::format("[stdin_bytes {}]", bytes->bytes->size());
+      } else if (const auto* d = std::get_if<set_dir>(change)) {
+        word = "[dir " + shell_quote(d->path) + "]";
+      } else if (const auto* removed = std::get_if<remove_env>(change)) {
+        word = "[env_remove " + removed->name + "]";
+      } else if (const auto* full = std::get_if<replace_env>(change)) {
+        word = fmt::format("[full_env {}]", full->variables->size());
+      } else if (std::holds_alternative<mark_unchecked>(*change)) {
+        if (omit_unchecked) continue;
+        word = "[unchecked]";
+      } else if (std::holds_alternative<spawn_hook>(*change)) {
+        word = "[before_spawn]";
+      }
+      suffix += " " + word;
+    }
+    if (prefix.empty() && suffix.empty()) return print_base(*base, needed);
+    return prefix + print_base(*base, shell_level::simple) + suffix;
+  }
+
+  std::string print_base(const node& n, shell_level needed) const {
+    std::string text;
+    shell_level level = shell_level::simple;
+    if (const auto* c = std::get_if<command_node>(&n.value)) {
+      for (const auto& arg : c->argv) {
+        if (!text.empty()) text += ' ';
+        text += shell_quote(arg);
+      }
+    } else if (const auto* p = std::get_if<pipe_node>(&n.value)) {
+      level = shell_level::pipeline;
+      text = print(*p->left, shell_level::pipeline) + " | " + print(*p->right, shell_level::simple);
+    } else if (const auto* t = std::get_if<then_node>(&n.value)) {
+      const bool left_unchecked = has_outer_unchecked(*t->left);
+      level = left_unchecked ? shell_level::sequence : shell_level::and_list;
+      text = print(*t->left, level, left_unchecked) + (left_unchecked ? "; " : " && ") +
+             print(*t->right, static_cast<shell_level>(static_cast<int>(level) + 1));
+    } else {
+      text = print(n, needed);
+    }
+    if (level < needed) return "(" + text + ")";
+    return text;
+  }
+
+  static bool has_outer_unchecked(const node& n) {
+    const node* current = &n;
+    while (const auto* m = std::get_if<modifier_node>(&current->value)) {
+      if (std::holds_alternative<mark_unchecked>(m->change)) return true;
+      current = m->inner.get();
+    }
+    return false;
+  }
+};
+
+DUCTILE_INLINE std::string format_command_line(const node& n) {
+  return shell_printer{}.print(n, shell_level::sequence);
+}
+
+}  // namespace detail
+
+DUCTILE_INLINE std::string shell_quote(std::string_view word) {
+  if (word.empty()) return "''";
+  bool safe = true;
+  for (char c : word) safe = safe && detail::is_shell_safe(c);
+  if (safe) return std::string(word);
+  std::string quoted = "'";
+  for (char c : word) {
+    if (c == '\'')
+      quoted += "'\\''";
+    else
+      quoted += c;
+  }
+  quoted += '\'';
+  return quoted;
+}
+
+DUCTILE_INLINE std::string to_string(const expression& e) {
+  if (!e.tree()) return {};
+  return detail::format_command_line(*e.tree());
+}
+
+DUCTILE_INLINE std::string signal_name(int signal) {
+  static constexpr const char* names[] = {
+      nullptr,   "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP", "SIGABRT", "SIGBUS",
+      "SIGFPE",  "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",   "SIGPIPE", "SIGALRM", "SIGTERM",
+      "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",   "SIGTTIN", "SIGTTOU", "SIGURG",
+      "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",  "SIGIO",   "SIGPWR",  "SIGSYS"};
+  if (signal > 0 && signal < static_cast<int>(sizeof(names) / sizeof(names[0]))) return names[signal];
+  if (signal >= SIGRTMIN && signal <= SIGRTMAX) return fmt::format("SIGRTMIN+{}", signal - SIGRTMIN);
+  return fmt::format("signal {}", signal);
+}
+
+DUCTILE_INLINE std::string to_string(exit_status status) {
+  if (const auto code = status.code()) return fmt::format("exit code {}", *code);
+  const int signal = status.signal().value_or(0);
+  return fmt::format("signal {} ({}{})", signal, signal_name(signal), status.core_dumped() ? ", core dumped" : "");
+}
+
+DUCTILE_INLINE std::string to_string(const output& result) {
+  return fmt::format("{}, {} bytes of stdout, {} bytes of stderr", to_string(result.status),
+                     result.stdout_bytes.size(), result.stderr_bytes.size());
+}
+
+}  // namespace ductile

@@ -1,0 +1,173 @@
+#include <ductile/handle.hpp>
+
+#include <cstring>
+
+#include "reader.hpp"
+
+namespace ductile {
+
+DUCTILE_INLINE handle::handle(std::shared_ptr<detail::execution> execution) noexcept
+    : execution_(std::move(execution)) {}
+
+DUCTILE_INLINE handle& handle::operator=(handle&& other) noexcept {
+  if (this != &other) {
+    if (execution_ && !detached_) execution_->kill();
+    execution_ = std::move(other.execution_);
+    detached_ = other.detached_;
+  }
+  return *this;
+}
+
+DUCTILE_INLINE handle::~handle() {
+  if (execution_ && !detached_) execution_->kill();
+}
+
+DUCTILE_INLINE const output& handle::wait() {
+  {
+    std::unique_lock<std::mutex> lock(execution_->mutex);
+    execution_->changed.wait(lock, [this] { return execution_->finished(); });
+  }
+  return execution_->result();
+}
+
+DUCTILE_INLINE const output* handle::try_wait() {
+  {
+    std::lock_guard<std::mutex> lock(execution_->mutex);
+    if (!execution_->finished()) return nullptr;
+  }
+  return &execution_->result();
+}
+
+DUCTILE_INLINE const output* handle::wait_for(std::chrono::nanoseconds timeout) {
+  {
+    std::unique_lock<std::mutex> lock(execution_->mutex);
+    if (!execution_->changed.wait_for(lock, timeout, [this] { return execution_->finished(); })) return nullptr;
+  }
+  return &execution_->result();
+}
+
+DUCTILE_INLINE void handle::kill() { execution_->kill(); }
+DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
+DUCTILE_INLINE std::vector<pid_t> handle::pids() const { return execution_->pids(); }
+DUCTILE_INLINE void handle::detach() { detached_ = true; }
+
+namespace detail {
+
+DUCTILE_INLINE stdout_reader::stdout_reader(std::shared_ptr<execution> run, unique_fd pipe) noexcept
+    : run_(std::move(run)), pipe_(std::move(pipe)) {}
+
+DUCTILE_INLINE stdout_reader::~stdout_reader() {
+  run_->kill();
+  pipe_.reset();
+}
+
+DUCTILE_INLINE void stdout_reader::reach_end() {
+  end_of_pipe_ = true;
+  pipe_.reset();
+  if (end_reported_) return;
+  end_reported_ = true;
+  {
+    std::unique_lock<std::mutex> lock(run_->mutex);
+    run_->changed.wait(lock, [this] { return run_->finished(); });
+  }
+  run_->result();  // throws a checked failure, this once
+}
+
+DUCTILE_INLINE std::size_t stdout_reader::read(char* buffer, std::size_t n) {
+  if (n == 0) return 0;
+  if (consumed_ < buffer_.size()) {
+    const std::size_t take = std::min(n, buffer_.size() - consumed_);
+    std::memcpy(buffer, buffer_.data() + consumed_, take);
+    consumed_ += take;
+    return take;
+  }
+  if (end_of_pipe_) return 0;
+  std::size_t got = 0;
+  if (sys::read_some(pipe_.get(), buffer, n, got) || got == 0) {
+    reach_end();
+    return 0;
+  }
+  return got;
+}
+
+DUCTILE_INLINE bool stdout_reader::next_line() {
+  for (;;) {
+    const std::size_t newline = buffer_.find('\n', consumed_);
+    if (newline != std::string::npos) {
+      std::size_t end = newline;
+      if (end > consumed_ && buffer_[end - 1] == '\r') --end;
+      line_.assign(buffer_, consumed_, end - consumed_);
+      consumed_ = newline + 1;
+      return has_line_ = true;
+    }
+    if (end_of_pipe_) {
+      if (consumed_ < buffer_.size()) {
+        line_.assign(buffer_, consumed_, std::string::npos);
+        consumed_ = buffer_.size();
+        return has_line_ = true;
+      }
+      has_line_ = false;
+      line_.clear();
+      if (!end_reported_) reach_end();
+      return false;
+    }
+    // Compact before reading more, so the buffer holds about one line.
+    buffer_.erase(0, consumed_);
+    consumed_ = 0;
+    const std::size_t old_size = buffer_.size();
+    constexpr std::size_t chunk = 64 * 1024;
+    buffer_.resize(old_size + chunk);
+    std::size_t got = 0;
+    const bool failed = static_cast<bool>(sys::read_some(pipe_.get(), buffer_.data() + old_size, chunk, got));
+    buffer_.resize(old_size + got);
+    if (failed || got == 0) {
+      end_of_pipe_ = true;
+      pipe_.reset();
+    }
+  }
+}
+
+DUCTILE_INLINE void stdout_reader::begin_lines() {
+  if (lines_started_) return;
+  lines_started_ = true;
+  next_line();
+}
+
+}  // namespace detail
+
+DUCTILE_INLINE reader_handle::reader_handle(std::shared_ptr<detail::stdout_reader> reader) noexcept
+    : reader_(std::move(reader)) {}
+
+DUCTILE_INLINE std::size_t reader_handle::read(char* buffer, std::size_t n) { return reader_->read(buffer, n); }
+DUCTILE_INLINE line_range reader_handle::lines() { return line_range(reader_); }
+
+DUCTILE_INLINE const output* reader_handle::try_wait() {
+  auto& run = reader_->run();
+  {
+    std::lock_guard<std::mutex> lock(run.mutex);
+    if (!run.finished()) return nullptr;
+  }
+  return &run.result();
+}
+
+DUCTILE_INLINE void reader_handle::kill() { reader_->run().kill(); }
+DUCTILE_INLINE std::vector<pid_t> reader_handle::pids() const { return reader_->run().pids(); }
+
+DUCTILE_INLINE line_range::iterator line_range::begin() {
+  if (!reader_) return iterator();
+  reader_->begin_lines();
+  return iterator(reader_.get());
+}
+
+DUCTILE_INLINE const std::string& line_range::iterator::operator*() const { return reader_->line(); }
+
+DUCTILE_INLINE line_range::iterator& line_range::iterator::operator++() {
+  reader_->next_line();
+  return *this;
+}
+
+DUCTILE_INLINE bool line_range::iterator::at_end() const noexcept {
+  return reader_ == nullptr || !reader_->has_line();
+}
+
+}  // namespace ductile

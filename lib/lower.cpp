@@ -1,0 +1,150 @@
+#include "lower.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <ductile/error.hpp>
+#include <ductile/format.hpp>
+
+extern char** environ;
+
+namespace ductile::detail {
+
+DUCTILE_INLINE environment parent_environment() {
+  environment env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const auto equals = text.find('=');
+    if (equals == std::string_view::npos || equals == 0) continue;
+    env.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
+  }
+  return env;
+}
+
+DUCTILE_INLINE environment snapshot_environment(const context& ctx) {
+  return ctx.env ? *ctx.env : parent_environment();
+}
+
+DUCTILE_INLINE std::string subtree_text(const node& tree) {
+  return to_string(expression(std::shared_ptr<const node>(std::shared_ptr<const node>(), &tree)));
+}
+
+DUCTILE_INLINE stdio_target open_redirect(const node& tree, const redirect& r) {
+  int flags = O_RDONLY;
+  std::string path = r.path;
+  switch (r.kind) {
+    case redirect_kind::read_path: flags = O_RDONLY; break;
+    case redirect_kind::write_path: flags = O_WRONLY | O_CREAT | O_TRUNC; break;
+    case redirect_kind::append_path: flags = O_WRONLY | O_CREAT | O_APPEND; break;
+    case redirect_kind::null:
+      path = "/dev/null";
+      flags = r.stream == stdio::in ? O_RDONLY : O_WRONLY;
+      break;
+    default: break;
+  }
+  unique_fd fd;
+  if (const auto error = sys::open_file(path.c_str(), flags, fd)) {
+    const char* names[] = {"stdin", "stdout", "stderr"};
+    const char* name = names[static_cast<int>(r.stream)];
+    const std::string command = subtree_text(tree);
+    throw spawn_error(fmt::format("{}: cannot open {} for {}: {}", command, shell_quote(path), name, error.message()),
+                      command, fmt::format("open {}", name), error);
+  }
+  auto owner = std::make_shared<const unique_fd>(std::move(fd));
+  return stdio_target{owner->get(), owner};
+}
+
+DUCTILE_INLINE void apply_redirect(const node& tree, const redirect& r, context& ctx, stream_sink& sink) {
+  auto& target = ctx.streams[static_cast<int>(r.stream)];
+  switch (r.kind) {
+    case redirect_kind::read_path:
+    case redirect_kind::write_path:
+    case redirect_kind::append_path:
+    case redirect_kind::null: target = open_redirect(tree, r); break;
+    case redirect_kind::descriptor: target = stdio_target{r.fd->get(), r.fd}; break;
+    case redirect_kind::capture: target = sink.capture(r.stream); break;
+    case redirect_kind::tee: target = sink.tee(r.stream, target); break;
+    case redirect_kind::other_stream:
+      target = ctx.streams[r.stream == stdio::out ? 2 : 1];
+      break;
+    case redirect_kind::swap: std::swap(ctx.streams[1], ctx.streams[2]); break;
+  }
+}
+
+DUCTILE_INLINE environment& editable_environment(context& ctx) {
+  auto copy = std::make_shared<environment>(snapshot_environment(ctx));
+  environment& env = *copy;
+  ctx.env = std::move(copy);
+  return env;
+}
+
+DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, context& ctx, stream_sink& sink) {
+  if (const auto* r = std::get_if<redirect>(&change)) {
+    apply_redirect(tree, *r, ctx, sink);
+  } else if (const auto* bytes = std::get_if<feed_bytes>(&change)) {
+    ctx.streams[0] = sink.feed(bytes->bytes);
+  } else if (const auto* d = std::get_if<set_dir>(&change)) {
+    ctx.dir = d->path;
+  } else if (const auto* e = std::get_if<set_env>(&change)) {
+    editable_environment(ctx)[e->name] = e->value;
+  } else if (const auto* removed = std::get_if<remove_env>(&change)) {
+    editable_environment(ctx).erase(removed->name);
+  } else if (const auto* full = std::get_if<replace_env>(&change)) {
+    ctx.env = full->variables;
+  } else if (std::holds_alternative<mark_unchecked>(change)) {
+    ctx.checked = false;
+  } else if (const auto* hook = std::get_if<spawn_hook>(&change)) {
+    ctx.hooks.push_back(hook->hook);
+  }
+}
+
+DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink) {
+  if (const auto* m = std::get_if<modifier_node>(&tree.value)) {
+    apply_modifier(tree, m->change, ctx, sink);
+    return lower(*m->inner, std::move(ctx), sink);
+  }
+  auto result = std::make_unique<job>();
+  result->position = ctx.position;
+  if (const auto* command = std::get_if<command_node>(&tree.value)) {
+    result->type = job::kind::process;
+    result->checked = ctx.checked;
+    result->launch = process_launch{command->argv, command->program_is_path, ctx.streams, ctx.dir, ctx.env,
+                                    ctx.hooks,     &tree};
+  } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
+    result->type = job::kind::pipe;
+    pipe_ends ends;
+    if (const auto error = sys::make_pipe(ends)) {
+      const std::string command = subtree_text(tree);
+      throw spawn_error(fmt::format("{}: cannot make a pipe: {}", command, error.message()), command, "pipe",
+                        error);
+    }
+    auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
+    auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
+    context left_ctx = ctx;
+    left_ctx.streams[1] = stdio_target{write_end->get(), write_end};
+    left_ctx.position += '0';
+    context right_ctx = std::move(ctx);
+    right_ctx.streams[0] = stdio_target{read_end->get(), read_end};
+    right_ctx.position += '1';
+    write_end.reset();
+    read_end.reset();
+    result->left = lower(*p->left, std::move(left_ctx), sink);
+    result->right = lower(*p->right, std::move(right_ctx), sink);
+  } else {
+    const auto* t = std::get_if<then_node>(&tree.value);
+    result->type = job::kind::then;
+    context left_ctx = ctx;
+    left_ctx.position += '0';
+    ctx.position += '1';
+    result->left = lower(*t->left, std::move(left_ctx), sink);
+    result->deferred = t->right;
+    result->deferred_context = std::move(ctx);
+  }
+  if (result->left) result->left->parent = result.get();
+  if (result->right) result->right->parent = result.get();
+  return result;
+}
+
+}  // namespace ductile::detail

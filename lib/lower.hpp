@@ -1,0 +1,102 @@
+#pragma once
+// Lowering: a recursive walk of the tree that carries a context by value.
+// Outer modifiers are applied first, so the innermost one wins, as in a shell.
+// Apart from opening redirect files and making pipes this is pure: it spawns
+// nothing, so it is tested on its own.
+
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ductile/output.hpp>
+
+#include "tree.hpp"
+
+namespace ductile::detail {
+
+// A descriptor a child's 0, 1 or 2 comes from. `owner` is null for the parent's
+// own 0/1/2, which the library borrows and never closes.
+struct stdio_target {
+  int fd = -1;
+  std::shared_ptr<const unique_fd> owner;
+};
+
+using environment = std::map<std::string, std::string>;
+using hook_list = std::vector<std::shared_ptr<const std::function<void(spawn_spec&)>>>;
+
+// What lowering needs from the run it belongs to: the pipes the event loop serves.
+class stream_sink {
+ public:
+  virtual ~stream_sink() = default;
+  // The write end of the run's capture pipe for stdout or stderr.
+  virtual stdio_target capture(stdio stream) = 0;
+  // A new pipe whose bytes are captured and also forwarded to `forward`.
+  virtual stdio_target tee(stdio stream, stdio_target forward) = 0;
+  // The read end of a pipe the event loop fills with `bytes`.
+  virtual stdio_target feed(std::shared_ptr<const std::string> bytes) = 0;
+};
+
+struct context {
+  std::array<stdio_target, 3> streams{stdio_target{0, nullptr}, stdio_target{1, nullptr}, stdio_target{2, nullptr}};
+  std::optional<std::string> dir;
+  std::shared_ptr<const environment> env;  // null: the parent's, untouched
+  bool checked = true;
+  hook_list hooks;                          // outer first
+  std::string position;                     // the path from the root: orders processes left to right
+};
+
+// Everything one process needs, prepared in the parent.
+struct process_launch {
+  argument_list argv;
+  bool program_is_path = false;
+  std::array<stdio_target, 3> streams;
+  std::optional<std::string> dir;
+  std::shared_ptr<const environment> env;
+  hook_list hooks;
+  const node* command = nullptr;  // for error messages; the run keeps the tree alive
+};
+
+// How a finished part of the tree ended.
+struct job_result {
+  exit_status status;
+  bool failed = false;  // non-zero and checked
+};
+
+// The launch plan: the tree's shape with everything opened. A `then` keeps its
+// right side unlowered until the left has finished, so its files are opened
+// only if it runs, as in a shell.
+struct job {
+  enum class kind { process, pipe, then };
+  kind type = kind::process;
+  job* parent = nullptr;
+  std::unique_ptr<job> left;
+  std::unique_ptr<job> right;
+  std::string position;
+
+  // process: consumed when spawned
+  std::optional<process_launch> launch;
+  bool checked = true;
+  int process_index = -1;
+
+  // then: the right side and its context, until started or abandoned
+  std::shared_ptr<const node> deferred;
+  std::optional<context> deferred_context;
+
+  bool finished = false;
+  job_result result;
+};
+
+// Throws spawn_error when a redirect cannot be opened.
+std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink);
+
+// The environment a context gives its children, as a map.
+environment snapshot_environment(const context& ctx);
+
+// A subtree as `sh` text, for error messages.
+std::string subtree_text(const node& tree);
+
+}  // namespace ductile::detail

@@ -1,0 +1,59 @@
+// The entry points that lower an expression onto processes.
+
+#include <ductile/expression.hpp>
+#include <ductile/handle.hpp>
+
+#include <fmt/format.h>
+
+#include <ductile/error.hpp>
+#include <ductile/format.hpp>
+
+#include "driver.hpp"
+#include "reader.hpp"
+
+namespace ductile {
+
+DUCTILE_INLINE output expression::run() const {
+  auto run = std::make_shared<detail::execution>(*this);
+  run->start(detail::context{});
+  run->drive_to_completion();
+  return run->result();
+}
+
+DUCTILE_INLINE std::string expression::read() const {
+  auto run = std::make_shared<detail::execution>(*this);
+  detail::context ctx;
+  ctx.streams[1] = run->capture(detail::stdio::out);
+  run->start(std::move(ctx));
+  run->drive_to_completion();
+  std::string text = run->result().stdout_bytes;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+DUCTILE_INLINE handle expression::start() const {
+  auto run = std::make_shared<detail::execution>(*this);
+  run->start(detail::context{});
+  detail::background_driver::instance().adopt(run);
+  return handle(std::move(run));
+}
+
+DUCTILE_INLINE reader_handle expression::reader() const {
+  auto run = std::make_shared<detail::execution>(*this);
+  detail::pipe_ends ends;
+  if (const auto error = detail::sys::make_pipe(ends)) {
+    const std::string command = to_string(*this);
+    throw spawn_error(fmt::format("cannot run {}: cannot make a pipe: {}", command, error.message()), command, "pipe",
+                      error);
+  }
+  detail::context ctx;
+  auto write_end = std::make_shared<const detail::unique_fd>(std::move(ends.write));
+  ctx.streams[1] = detail::stdio_target{write_end->get(), std::move(write_end)};
+  run->start(std::move(ctx));
+  detail::background_driver::instance().adopt(run);
+  return reader_handle(std::make_shared<detail::stdout_reader>(std::move(run), std::move(ends.read)));
+}
+
+DUCTILE_INLINE line_range expression::lines() const { return reader().lines(); }
+
+}  // namespace ductile

@@ -1,0 +1,236 @@
+#include "spawn.hpp"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <stdexcept>
+
+#include <ductile/error.hpp>
+
+#include "child.hpp"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+extern char** environ;
+
+namespace ductile::detail {
+
+// The child's stack: one per spawning thread, made once. With CLONE_VFORK the
+// parent thread is suspended while the child uses it, so it is never shared.
+class child_stack {
+ public:
+  static constexpr std::size_t guard = 4096;
+  static constexpr std::size_t usable = 64 * 1024;
+  ~child_stack() {
+    if (base_ != nullptr) ::munmap(base_, guard + usable);
+  }
+  void* top() {
+    if (base_ == nullptr) {
+      void* memory = ::mmap(nullptr, guard + usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                            -1, 0);
+      if (memory == MAP_FAILED) return nullptr;
+      ::mprotect(memory, guard, PROT_NONE);  // stacks grow down: the guard sits below
+      base_ = memory;
+    }
+    return static_cast<char*>(base_) + guard + usable;
+  }
+
+ private:
+  void* base_ = nullptr;
+};
+
+DUCTILE_INLINE std::string parent_directory() {
+  std::string buffer(256, '\0');
+  for (;;) {
+    if (::getcwd(buffer.data(), buffer.size()) != nullptr) {
+      buffer.resize(std::char_traits<char>::length(buffer.c_str()));
+      return buffer;
+    }
+    if (errno != ERANGE) return ".";
+    buffer.resize(buffer.size() * 2);
+  }
+}
+
+DUCTILE_INLINE std::vector<std::string> program_candidates(const std::string& program, const process_launch& launch) {
+  if (program.find('/') != std::string::npos) {
+    // A relative path names a file relative to the parent, not to `dir`.
+    if (launch.dir && program.front() != '/') return {parent_directory() + "/" + program};
+    return {program};
+  }
+  std::string search_path = "/bin:/usr/bin";
+  if (launch.env) {
+    const auto found = launch.env->find("PATH");
+    if (found != launch.env->end()) search_path = found->second;
+  } else if (const char* inherited = std::getenv("PATH")) {
+    search_path = inherited;
+  }
+  std::vector<std::string> candidates;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = search_path.find(':', start);
+    const std::string entry = search_path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    candidates.push_back((entry.empty() ? std::string(".") : entry) + "/" + program);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return candidates;
+}
+
+DUCTILE_INLINE void run_hooks(process_launch& launch) {
+  spawn_spec spec;
+  spec.argv = launch.argv;
+  spec.env = launch.env ? *launch.env : snapshot_environment(context{});
+  spec.dir = launch.dir.value_or(std::string());
+  for (const auto& hook : launch.hooks) (*hook)(spec);
+  if (spec.argv.empty() || spec.argv.front().empty())
+    throw std::invalid_argument("before_spawn(): the hook left an empty program");
+  for (const auto& arg : spec.argv)
+    if (arg.find('\0') != std::string::npos)
+      throw std::invalid_argument("before_spawn(): the hook left a NUL byte in an argument");
+  for (const auto& [name, value] : spec.env)
+    if (name.empty() || name.find('=') != std::string::npos || (name + value).find('\0') != std::string::npos)
+      throw std::invalid_argument(fmt::format("before_spawn(): the hook left an invalid variable {:?}", name));
+  launch.argv = std::move(spec.argv);
+  launch.env = std::make_shared<const environment>(std::move(spec.env));
+  launch.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
+}
+
+DUCTILE_INLINE const char* stream_label(int target) {
+  static const char* const names[] = {"stdin", "stdout", "stderr"};
+  return names[target];
+}
+
+[[noreturn]] DUCTILE_INLINE void throw_child_failure(const process_launch& launch, const std::string& program,
+                                                      bool searched_path, child_report report) {
+  const std::error_code code(report.error, std::generic_category());
+  const std::string command = launch.command ? subtree_text(*launch.command) : program;
+  std::string cause;
+  std::string step;
+  switch (report.step) {
+    case child_step::exec:
+      step = "exec";
+      if (report.error == ENOENT && searched_path)
+        cause = fmt::format("program {:?} not found in PATH", program);
+      else if (report.error == ENOENT)
+        cause = fmt::format("program {:?} does not exist", program);
+      else if (report.error == EACCES)
+        cause = fmt::format("program {:?} is not executable (permission denied)", program);
+      else
+        cause = fmt::format("cannot execute {:?}: {}", program, code.message());
+      break;
+    case child_step::chdir:
+      step = "chdir";
+      cause = fmt::format("cannot change directory to {:?}: {}", launch.dir.value_or(""), code.message());
+      break;
+    case child_step::stdio:
+      step = "stdio";
+      cause = fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
+      break;
+    case child_step::close_descriptors:
+      step = "close descriptors";
+      cause = fmt::format("cannot close inherited descriptors: {}", code.message());
+      break;
+    case child_step::none: break;
+  }
+  throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step, code);
+}
+
+DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
+  if (!launch.hooks.empty()) run_hooks(launch);
+
+  std::string program = launch.argv.front();
+  if (launch.program_is_path && program.front() != '/') {
+    program = "./" + program;
+    launch.argv.front() = program;
+  }
+  const bool searched_path = program.find('/') == std::string::npos;
+  const std::vector<std::string> candidates = program_candidates(program, launch);
+
+  std::vector<const char*> argv;
+  argv.reserve(launch.argv.size() + 1);
+  for (const auto& arg : launch.argv) argv.push_back(arg.c_str());
+  argv.push_back(nullptr);
+
+  std::vector<std::string> env_entries;
+  std::vector<const char*> envp;
+  const char* const* env_pointer = environ;
+  if (launch.env) {
+    // Unchanged environments pass `environ` through untouched: copying it for
+    // every spawn would be most of the cost of a spawn.
+    env_entries.reserve(launch.env->size());
+    envp.reserve(launch.env->size() + 1);
+    for (const auto& [name, value] : *launch.env) {
+      env_entries.push_back(name + "=" + value);
+      envp.push_back(env_entries.back().c_str());
+    }
+    envp.push_back(nullptr);
+    env_pointer = envp.data();
+  }
+
+  std::vector<const char*> candidate_pointers;
+  candidate_pointers.reserve(candidates.size());
+  for (const auto& candidate : candidates) candidate_pointers.push_back(candidate.c_str());
+
+  child_report report;
+  child_plan plan;
+  plan.argv = argv.data();
+  plan.envp = env_pointer;
+  plan.candidates = candidate_pointers.data();
+  plan.candidate_count = candidate_pointers.size();
+  plan.dir = launch.dir ? launch.dir->c_str() : nullptr;
+  for (int target = 0; target < 3; ++target) plan.stdio[target] = launch.streams[target].fd;
+  plan.report = &report;
+
+  thread_local child_stack stack;
+  void* stack_top = stack.top();
+  if (stack_top == nullptr) {
+    const std::error_code code(errno, std::generic_category());
+    const std::string command = launch.command ? subtree_text(*launch.command) : program;
+    throw spawn_error(fmt::format("cannot run {}: cannot allocate a stack: {}", command, code.message()), command,
+                      "clone", code);
+  }
+
+  // Every signal is blocked across clone so that no handler of the parent runs
+  // in the child before it has reset its dispositions. The raw call also blocks
+  // the signals glibc reserves for itself, which pthread_sigmask would not.
+  unsigned long all_signals[2] = {~0UL, ~0UL};
+  unsigned long previous_mask[2] = {0, 0};
+  const int saved_errno = errno;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
+  int pidfd = -1;
+  const pid_t pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &plan, &pidfd);
+  const int clone_errno = errno;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
+  errno = saved_errno;
+
+  if (pid < 0) {
+    const std::error_code code(clone_errno, std::generic_category());
+    const std::string command = launch.command ? subtree_text(*launch.command) : program;
+    throw spawn_error(fmt::format("cannot run {}: cannot create a process: {}", command, code.message()), command,
+                      "clone", code);
+  }
+  spawned_process result{pid, unique_fd(pidfd), launch.argv.front()};
+  if (report.step != child_step::none) {
+    // The child has exited already (the parent resumed only after that): reap it.
+    siginfo_t info{};
+    while (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
+    }
+    throw_child_failure(launch, program, searched_path, report);
+  }
+  return result;
+}
+
+}  // namespace ductile::detail

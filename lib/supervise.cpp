@@ -1,0 +1,404 @@
+#include "supervise.hpp"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <ductile/error.hpp>
+#include <ductile/format.hpp>
+
+#include "spawn.hpp"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace ductile::detail {
+
+// Large reads keep the number of system calls per captured byte low.
+constexpr std::size_t capture_chunk = 64 * 1024;
+// POLLOUT on a pipe promises room for at least this much without blocking.
+constexpr std::size_t atomic_pipe_write = 4096;
+
+DUCTILE_INLINE execution::execution(expression tree) : tree_(std::move(tree)) {}
+
+DUCTILE_INLINE execution::~execution() {
+  // Handles kill and wait before letting go; this is the last line of defence
+  // against zombies when a run is dropped half-way (a failed start, say).
+  signal_all(SIGKILL);
+  reap_all_blocking();
+}
+
+DUCTILE_INLINE stdio_target execution::capture(stdio stream) {
+  const int index = static_cast<int>(stream);
+  if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
+  pipe_ends ends;
+  if (const auto error = sys::make_pipe(ends)) {
+    const std::string command = to_string(tree_);
+    throw spawn_error(fmt::format("cannot run {}: cannot make a capture pipe: {}", command, error.message()),
+                      command, "pipe", error);
+  }
+  sys::set_nonblocking(ends.read.get());
+  captures_.push_back(capture_source{std::move(ends.read), index, std::nullopt, {}});
+  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
+  capture_write_[index] = write_end;
+  return stdio_target{write_end->get(), write_end};
+}
+
+DUCTILE_INLINE stdio_target execution::tee(stdio stream, stdio_target forward) {
+  pipe_ends ends;
+  if (const auto error = sys::make_pipe(ends)) {
+    const std::string command = to_string(tree_);
+    throw spawn_error(fmt::format("cannot run {}: cannot make a tee pipe: {}", command, error.message()), command,
+                      "pipe", error);
+  }
+  sys::set_nonblocking(ends.read.get());
+  captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
+  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
+  return stdio_target{write_end->get(), write_end};
+}
+
+DUCTILE_INLINE stdio_target execution::feed(std::shared_ptr<const std::string> bytes) {
+  pipe_ends ends;
+  if (const auto error = sys::make_pipe(ends)) {
+    const std::string command = to_string(tree_);
+    throw spawn_error(fmt::format("cannot run {}: cannot make a stdin pipe: {}", command, error.message()), command,
+                      "pipe", error);
+  }
+  sys::set_nonblocking(ends.write.get());
+  feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
+  auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
+  return stdio_target{read_end->get(), read_end};
+}
+
+DUCTILE_INLINE void execution::start(context initial) {
+  try {
+    root_ = lower(*tree_.tree(), std::move(initial), *this);
+    spawn_all(*root_);
+  } catch (...) {
+    signal_all(SIGKILL);
+    reap_all_blocking();
+    throw;
+  }
+  update_finished();
+}
+
+DUCTILE_INLINE void execution::spawn_all(job& j) {
+  switch (j.type) {
+    case job::kind::process: {
+      spawned_process spawned = spawn_process(std::move(*j.launch));
+      j.launch.reset();
+      process_entry entry;
+      entry.pidfd = std::move(spawned.pidfd);
+      entry.owner = &j;
+      entry.record.program = std::move(spawned.program);
+      entry.record.pid = spawned.pid;
+      j.process_index = static_cast<int>(processes_.size());
+      processes_.push_back(std::move(entry));
+      break;
+    }
+    case job::kind::pipe:
+      spawn_all(*j.left);
+      spawn_all(*j.right);
+      break;
+    case job::kind::then: spawn_all(*j.left); break;
+  }
+}
+
+DUCTILE_INLINE job_result pipe_result(job_result left, const job_result& right) {
+  // Deliberately unlike duct: a writer killed by SIGPIPE only learnt that its
+  // reader stopped reading, which is the reader's right.
+  if (left.status.signal() == SIGPIPE) left = job_result{};
+  if (right.failed) return right;
+  if (left.failed) return left;
+  if (!right.status.success()) return right;
+  return left;
+}
+
+DUCTILE_INLINE void execution::complete(job& j, job_result result) {
+  j.finished = true;
+  j.result = result;
+  job* parent = j.parent;
+  if (parent == nullptr) return;
+  if (parent->type == job::kind::pipe) {
+    if (parent->left->finished && parent->right->finished)
+      complete(*parent, pipe_result(parent->left->result, parent->right->result));
+  } else if (&j == parent->left.get()) {
+    if (result.failed || killed_ || failure_) {
+      parent->deferred.reset();
+      parent->deferred_context.reset();
+      complete(*parent, result);
+    } else {
+      start_right_side(*parent);
+    }
+  } else {
+    complete(*parent, result);
+  }
+}
+
+DUCTILE_INLINE void execution::start_right_side(job& then_job) {
+  auto tree = std::move(then_job.deferred);
+  context ctx = std::move(*then_job.deferred_context);
+  then_job.deferred_context.reset();
+  try {
+    then_job.right = lower(*tree, std::move(ctx), *this);
+    then_job.right->parent = &then_job;
+    spawn_all(*then_job.right);
+  } catch (...) {
+    abandon(std::current_exception());
+    if (!then_job.right) {
+      complete(then_job, then_job.left->result);
+    } else {
+      // What did start is killed and reaped as usual; the parts that never
+      // started are finished here so that the sequence can end.
+      finish_unstarted(*then_job.right);
+    }
+  }
+}
+
+DUCTILE_INLINE void execution::finish_unstarted(job& j) {
+  if (j.finished) return;
+  if (j.type == job::kind::process) {
+    if (j.process_index < 0) complete(j, job_result{exit_status::exited(127), true});
+    return;
+  }
+  if (j.left) finish_unstarted(*j.left);
+  if (j.right && !j.finished) finish_unstarted(*j.right);
+  if (j.type == job::kind::then && !j.finished && !j.right && j.left->finished) complete(j, j.left->result);
+}
+
+DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) {
+  if (!failure_) failure_ = std::move(failure);
+  killed_ = true;
+  signal_all(SIGKILL);
+}
+
+DUCTILE_INLINE void execution::signal_all(int signal) noexcept {
+  for (auto& p : processes_)
+    if (p.pidfd) syscall(SYS_pidfd_send_signal, p.pidfd.get(), signal, nullptr, 0);
+}
+
+DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
+  switch (info.si_code) {
+    case CLD_EXITED: return exit_status::exited(info.si_status);
+    case CLD_DUMPED: return exit_status::killed(info.si_status, true);
+    default: return exit_status::killed(info.si_status);
+  }
+}
+
+DUCTILE_INLINE void execution::reap(process_entry& process) {
+  siginfo_t info{};
+  rusage usage{};
+  long rc;
+  do {
+    rc = syscall(SYS_waitid, P_PIDFD, process.pidfd.get(), &info, WEXITED | WNOHANG, &usage);
+  } while (rc < 0 && errno == EINTR);
+  if (rc == 0 && info.si_pid == 0) return;  // readable but not yet waitable: try again later
+  if (rc < 0) {
+    // Someone else reaped our child (a host calling waitpid(-1)): the status is lost.
+    info.si_code = CLD_EXITED;
+    info.si_status = 255;
+  }
+  process.pidfd.reset();
+  process.record.status = status_from(info);
+  process.record.user_time = std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
+  process.record.system_time =
+      std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
+  process.record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+  job& owner = *process.owner;
+  complete(owner, job_result{process.record.status, owner.checked && !process.record.status.success()});
+}
+
+DUCTILE_INLINE void execution::reap_all_blocking() noexcept {
+  for (auto& p : processes_) {
+    if (!p.pidfd) continue;
+    siginfo_t info{};
+    while (syscall(SYS_waitid, P_PIDFD, p.pidfd.get(), &info, WEXITED, nullptr) < 0 && errno == EINTR) {
+    }
+    p.pidfd.reset();
+    p.record.status = status_from(info);
+  }
+}
+
+DUCTILE_INLINE void execution::read_capture(capture_source& source) {
+  std::string& buffer = captured_[source.stream];
+  // A bounded number of reads per wake-up keeps one busy stream from starving the others.
+  for (int round = 0; round < 16; ++round) {
+    const std::size_t old_size = buffer.size();
+    buffer.resize(old_size + capture_chunk);
+    std::size_t got = 0;
+    const auto error = sys::read_some(source.read.get(), buffer.data() + old_size, capture_chunk, got);
+    buffer.resize(old_size + got);
+    if (error == std::errc::resource_unavailable_try_again) return;
+    if (error || got == 0) {
+      source.read.reset();
+      return;
+    }
+    if (source.forward) source.pending.append(buffer, old_size, got);
+    if (got < capture_chunk) return;
+  }
+}
+
+DUCTILE_INLINE void execution::forward_tee(capture_source& source) {
+  std::size_t done = 0;
+  const std::size_t size = std::min(source.pending.size(), atomic_pipe_write);
+  const auto error = sys::write_some(source.forward->fd, source.pending.data(), size, done);
+  if (error == std::errc::resource_unavailable_try_again) return;
+  if (error) {
+    source.pending.clear();  // the reader went away; the capture still keeps everything
+    return;
+  }
+  source.pending.erase(0, done);
+}
+
+DUCTILE_INLINE void execution::write_feeder(feeder& f) {
+  const std::string& bytes = *f.bytes;
+  while (f.offset < bytes.size()) {
+    std::size_t done = 0;
+    const auto error = sys::write_some(f.write.get(), bytes.data() + f.offset, bytes.size() - f.offset, done);
+    if (error == std::errc::resource_unavailable_try_again) return;
+    if (error) break;  // EPIPE: the child stopped reading, which is its right
+    f.offset += done;
+  }
+  f.write.reset();
+}
+
+DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
+  targets_.clear();
+  for (std::size_t i = 0; i < captures_.size(); ++i) {
+    auto& c = captures_[i];
+    if (c.read) {
+      fds.push_back(pollfd{c.read.get(), POLLIN, 0});
+      targets_.push_back({target_kind::capture, i});
+    }
+    if (c.forward && !c.pending.empty()) {
+      fds.push_back(pollfd{c.forward->fd, POLLOUT, 0});
+      targets_.push_back({target_kind::forward, i});
+    }
+  }
+  for (std::size_t i = 0; i < feeders_.size(); ++i) {
+    if (!feeders_[i].write) continue;
+    fds.push_back(pollfd{feeders_[i].write.get(), POLLOUT, 0});
+    targets_.push_back({target_kind::feeder, i});
+  }
+  for (std::size_t i = 0; i < processes_.size(); ++i) {
+    if (!processes_[i].pidfd) continue;
+    fds.push_back(pollfd{processes_[i].pidfd.get(), POLLIN, 0});
+    targets_.push_back({target_kind::process, i});
+  }
+}
+
+DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
+  const std::size_t n = std::min(count, targets_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (fds[i].revents == 0) continue;
+    const auto target = targets_[i];
+    switch (target.kind) {
+      case target_kind::capture:
+        if (captures_[target.index].read) read_capture(captures_[target.index]);
+        break;
+      case target_kind::forward: forward_tee(captures_[target.index]); break;
+      case target_kind::feeder:
+        if (feeders_[target.index].write) write_feeder(feeders_[target.index]);
+        break;
+      case target_kind::process:
+        if (processes_[target.index].pidfd) reap(processes_[target.index]);
+        break;
+    }
+  }
+  targets_.clear();
+  update_finished();
+}
+
+DUCTILE_INLINE void execution::update_finished() {
+  if (finished_ || !root_ || !root_->finished) return;
+  for (auto& f : feeders_) f.write.reset();  // nobody is left to read them
+  bool streams_open = false;
+  for (auto& c : captures_) {
+    if (c.read && killed_) {
+      // A killed run does not wait for a grandchild that may hold the pipe:
+      // keep what is already there and stop.
+      read_capture(c);
+      c.read.reset();
+    }
+    if (c.read || (c.forward && !c.pending.empty())) streams_open = true;
+    if (!c.read && c.pending.empty()) c.forward.reset();
+  }
+  if (streams_open) return;
+  build_output();
+  finished_ = true;
+  changed.notify_all();
+}
+
+DUCTILE_INLINE void execution::build_output() {
+  output_.status = root_->result.status;
+  output_.stdout_bytes = std::move(captured_[1]);
+  output_.stderr_bytes = std::move(captured_[2]);
+  std::vector<const process_entry*> ordered;
+  for (const auto& p : processes_) ordered.push_back(&p);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const process_entry* a, const process_entry* b) { return a->owner->position < b->owner->position; });
+  output_.processes.clear();
+  for (const auto* p : ordered) output_.processes.push_back(p->record);
+}
+
+DUCTILE_INLINE const output& execution::result() {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (failure_) std::rethrow_exception(failure_);
+  if (root_->result.failed) {
+    const std::string command = to_string(tree_);
+    throw status_error(fmt::format("command {} failed: {}", command, to_string(output_.status)), command, output_);
+  }
+  return output_;
+}
+
+DUCTILE_INLINE void execution::drive_to_completion() {
+  std::vector<pollfd> fds;
+  std::unique_lock<std::mutex> lock(mutex);
+  while (!finished_) {
+    fds.clear();
+    collect(fds);
+    lock.unlock();
+    int ready = 0;
+    const auto error = sys::poll_fds(fds.data(), fds.size(), -1, ready);
+    lock.lock();
+    if (error) {
+      abandon(std::make_exception_ptr(std::system_error(error, "poll")));
+      continue;
+    }
+    dispatch(fds.data(), fds.size());
+  }
+}
+
+DUCTILE_INLINE void execution::kill() {
+  std::unique_lock<std::mutex> lock(mutex);
+  if (finished_) return;
+  killed_ = true;
+  signal_all(SIGKILL);
+  changed.wait(lock, [this] { return finished_; });
+}
+
+DUCTILE_INLINE void execution::send_signal(int signal) {
+  std::lock_guard<std::mutex> lock(mutex);
+  signal_all(signal);
+}
+
+DUCTILE_INLINE std::vector<pid_t> execution::pids() {
+  std::lock_guard<std::mutex> lock(mutex);
+  std::vector<const process_entry*> ordered;
+  for (const auto& p : processes_) ordered.push_back(&p);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const process_entry* a, const process_entry* b) { return a->owner->position < b->owner->position; });
+  std::vector<pid_t> result;
+  for (const auto* p : ordered) result.push_back(p->record.pid);
+  return result;
+}
+
+}  // namespace ductile::detail

@@ -1,0 +1,109 @@
+#pragma once
+// Supervision: one run of an expression. It owns the processes, the capture
+// pipes, the stdin feeders and the pending right sides of `then`, and it is
+// driven by an event loop in steps: collect() says what to wait for, dispatch()
+// handles what happened. Whoever drives it (the caller of run(), or the shared
+// background thread) holds `mutex` around each step.
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <ductile/expression.hpp>
+#include <ductile/output.hpp>
+
+#include "lower.hpp"
+
+namespace ductile::detail {
+
+class execution final : public stream_sink {
+ public:
+  explicit execution(expression tree);
+  ~execution() override;
+  execution(const execution&) = delete;
+  execution& operator=(const execution&) = delete;
+
+  // Lowers the tree and spawns its first processes. If anything fails, what
+  // already started is killed and reaped before the exception propagates.
+  void start(context initial);
+
+  // --- event loop steps, called with `mutex` held
+  void collect(std::vector<pollfd>& fds);
+  void dispatch(const pollfd* fds, std::size_t count);
+  bool finished() const noexcept { return finished_; }
+
+  // Drives the loop on the calling thread until the run has finished.
+  void drive_to_completion();
+
+  // --- the handle's view, each takes `mutex` itself
+  // Throws the run's failure (spawn_error or status_error) if there is one.
+  const output& result();
+  void kill();
+  void send_signal(int signal);
+  std::vector<pid_t> pids();
+
+  std::mutex mutex;
+  std::condition_variable changed;  // notified when the run finishes
+
+  // stream_sink
+  stdio_target capture(stdio stream) override;
+  stdio_target tee(stdio stream, stdio_target forward) override;
+  stdio_target feed(std::shared_ptr<const std::string> bytes) override;
+
+ private:
+  struct capture_source {
+    unique_fd read;
+    int stream;                          // 1 or 2
+    std::optional<stdio_target> forward;  // tee: where the bytes also go
+    std::string pending;                 // tee: bytes not yet forwarded
+  };
+  struct feeder {
+    unique_fd write;
+    std::shared_ptr<const std::string> bytes;
+    std::size_t offset = 0;
+  };
+  struct process_entry {
+    unique_fd pidfd;  // reset once reaped
+    job* owner = nullptr;
+    process_record record;
+  };
+  enum class target_kind { capture, forward, feeder, process };
+  struct poll_target {
+    target_kind kind;
+    std::size_t index;
+  };
+
+  void spawn_all(job& j);
+  void reap(process_entry& process);
+  void complete(job& j, job_result result);
+  void start_right_side(job& then_job);
+  void finish_unstarted(job& j);
+  void abandon(std::exception_ptr failure);
+  void signal_all(int signal) noexcept;
+  void read_capture(capture_source& source);
+  void forward_tee(capture_source& source);
+  void write_feeder(feeder& f);
+  void update_finished();
+  void build_output();
+  void reap_all_blocking() noexcept;
+
+  expression tree_;
+  std::unique_ptr<job> root_;
+  std::vector<process_entry> processes_;
+  std::vector<capture_source> captures_;
+  std::vector<feeder> feeders_;
+  std::vector<poll_target> targets_;
+  std::weak_ptr<const unique_fd> capture_write_[3];
+  std::string captured_[3];
+  bool killed_ = false;
+  bool finished_ = false;
+  std::exception_ptr failure_;
+  output output_;
+};
+
+}  // namespace ductile::detail

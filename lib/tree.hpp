@@ -1,0 +1,82 @@
+#pragma once
+// The expression tree: immutable nodes shared between copies and threads.
+// Each method call on an expression adds one modifier node around its receiver.
+
+#include <ductile/expression.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "descriptor.hpp"
+
+namespace ductile::detail {
+
+enum class stdio : int { in = 0, out = 1, err = 2 };
+
+enum class redirect_kind {
+  read_path,    // < path
+  write_path,   // > path
+  append_path,  // >> path
+  descriptor,   // a descriptor the user passed
+  null,         // /dev/null
+  capture,      // into output::stdout_bytes / stderr_bytes
+  tee,          // capture and forward to the previous target
+  other_stream, // 1>&2 or 2>&1
+  swap,         // exchange stdout and stderr
+};
+
+struct redirect {
+  stdio stream;
+  redirect_kind kind;
+  std::string path;
+  std::shared_ptr<const unique_fd> fd;
+};
+struct feed_bytes {
+  std::shared_ptr<const std::string> bytes;
+};
+struct set_dir {
+  std::string path;
+};
+struct set_env {
+  std::string name;
+  std::string value;
+};
+struct remove_env {
+  std::string name;
+};
+struct replace_env {
+  std::shared_ptr<const std::map<std::string, std::string>> variables;
+};
+struct mark_unchecked {};
+struct spawn_hook {
+  std::shared_ptr<const std::function<void(spawn_spec&)>> hook;
+};
+
+using modifier =
+    std::variant<redirect, feed_bytes, set_dir, set_env, remove_env, replace_env, mark_unchecked, spawn_hook>;
+
+struct command_node {
+  argument_list argv;
+  bool program_is_path = false;
+};
+struct pipe_node {
+  std::shared_ptr<const node> left;
+  std::shared_ptr<const node> right;
+};
+struct then_node {
+  std::shared_ptr<const node> left;
+  std::shared_ptr<const node> right;
+};
+struct modifier_node {
+  modifier change;
+  std::shared_ptr<const node> inner;
+};
+
+struct node {
+  std::variant<command_node, pipe_node, then_node, modifier_node> value;
+};
+
+}  // namespace ductile::detail
