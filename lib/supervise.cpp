@@ -258,6 +258,12 @@ DUCTILE_INLINE void execution::forward_tee(capture_source& source) {
   source.pending.erase(0, done);
 }
 
+// The forward target may be the write end of a pipe to a later stage: it must
+// close as soon as everything is forwarded, or that stage never sees EOF.
+DUCTILE_INLINE void execution::release_drained_forward(capture_source& source) {
+  if (source.forward && !source.read && source.pending.empty()) source.forward.reset();
+}
+
 DUCTILE_INLINE void execution::write_feeder(feeder& f) {
   const std::string& bytes = *f.bytes;
   while (f.offset < bytes.size()) {
@@ -303,8 +309,12 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
     switch (target.kind) {
       case target_kind::capture:
         if (captures_[target.index].read) read_capture(captures_[target.index]);
+        release_drained_forward(captures_[target.index]);
         break;
-      case target_kind::forward: forward_tee(captures_[target.index]); break;
+      case target_kind::forward:
+        forward_tee(captures_[target.index]);
+        release_drained_forward(captures_[target.index]);
+        break;
       case target_kind::feeder:
         if (feeders_[target.index].write) write_feeder(feeders_[target.index]);
         break;

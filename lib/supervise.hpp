@@ -87,6 +87,7 @@ class execution final : public stream_sink {
   void signal_all(int signal) noexcept;
   void read_capture(capture_source& source);
   void forward_tee(capture_source& source);
+  void release_drained_forward(capture_source& source);
   void write_feeder(feeder& f);
   void update_finished();
   void build_output();

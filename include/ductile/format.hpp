@@ -23,12 +23,17 @@ std::string to_string(const output& result);
 std::string shell_quote(std::string_view word);
 
 namespace detail {
+// Only core.h is included, which does not define formatter<string_view>::format
+// for user formatters, so the text is copied out directly. No format specs.
 template <class T>
-struct to_string_formatter : fmt::formatter<std::string_view> {
+struct to_string_formatter {
+  constexpr auto parse(fmt::format_parse_context& ctx) -> decltype(ctx.begin()) { return ctx.begin(); }
   template <class FormatContext>
   auto format(const T& value, FormatContext& ctx) const -> decltype(ctx.out()) {
     const std::string text = ductile::to_string(value);
-    return fmt::formatter<std::string_view>::format(std::string_view(text), ctx);
+    auto out = ctx.out();
+    for (char c : text) *out++ = c;
+    return out;
   }
 };
 }  // namespace detail

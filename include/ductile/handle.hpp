@@ -9,6 +9,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "output.hpp"
@@ -124,3 +125,14 @@ class line_range {
 };
 
 }  // namespace ductile
+
+// A line_range is a view: copies share one stream, so range-v3 may take it by
+// value (`expr.lines() | ranges::views::filter(...)`). range-v3 asks for this
+// through a trait it documents for specialisation; declaring the trait here
+// keeps its headers out of this one.
+namespace ranges::ext {
+template <typename T>
+struct enable_view;
+template <>
+struct enable_view<ductile::line_range> : std::true_type {};
+}  // namespace ranges::ext

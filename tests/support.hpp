@@ -1,0 +1,140 @@
+#pragma once
+// Shared by every suite: the helper programs, and the checks that no run
+// leaves a zombie or a descriptor behind.
+
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <ductile/ductile.hpp>
+
+#include "doctest.hpp"
+
+namespace test {
+
+namespace fs = std::filesystem;
+
+inline fs::path helper_path(const char* name) { return fs::path(DUCTILE_TEST_HELPERS) / name; }
+
+template <class... Args>
+ductile::expression helper(const char* name, const Args&... args) {
+  return ductile::cmd(helper_path(name), args...);
+}
+
+inline std::set<int> open_fds() {
+  std::set<int> fds;
+  DIR* dir = opendir("/proc/self/fd");
+  const int own = dirfd(dir);
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    const int fd = std::atoi(entry->d_name);
+    if (fd != own) fds.insert(fd);
+  }
+  closedir(dir);
+  return fds;
+}
+
+// Every process whose parent is this one: after a run, there must be none.
+inline std::vector<pid_t> children() {
+  std::vector<pid_t> result;
+  const pid_t self = getpid();
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto close_paren = line.rfind(')');
+    if (close_paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(close_paren + 2));
+    char state;
+    pid_t parent;
+    rest >> state >> parent;
+    if (parent == self) result.push_back(std::stoi(name));
+  }
+  return result;
+}
+
+inline int thread_count() {
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator("/proc/self/task")) {
+    (void)entry;
+    ++count;
+  }
+  return count;
+}
+
+// Children are reaped before the calls that started them return, but a killed
+// process's exit can take a moment to show in /proc.
+inline bool no_children_soon() {
+  for (int i = 0; i < 200; ++i) {
+    if (children().empty()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// Declared at the top of a test: at its end, no new descriptor and no child.
+struct leak_check {
+  std::set<int> before;
+  leak_check() {
+    // The shared background thread makes its wake-up descriptor once, on first use.
+    static const bool warmed = [] {
+      ductile::cmd("true").start().wait();
+      return true;
+    }();
+    (void)warmed;
+    before = open_fds();
+  }
+  ~leak_check() {
+    CHECK(no_children_soon());
+    CHECK(open_fds() == before);
+  }
+};
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    std::string pattern = (fs::temp_directory_path() / "ductile-test-XXXXXX").string();
+    path = mkdtemp(pattern.data());
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  fs::path operator/(const std::string& name) const { return path / name; }
+};
+
+inline std::string slurp(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+inline void write_file(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary);
+  out << text;
+}
+
+inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
+
+}  // namespace test

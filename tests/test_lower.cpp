@@ -1,0 +1,111 @@
+// Lowering on its own: no process is spawned in this suite.
+#include "support.hpp"
+
+#include "lower.hpp"
+
+using namespace ductile;
+using namespace ductile::detail;
+
+namespace {
+
+struct recording_sink : stream_sink {
+  std::vector<std::shared_ptr<const unique_fd>> made;
+  stdio_target make() {
+    pipe_ends ends;
+    REQUIRE(!sys::make_pipe(ends));
+    auto owner = std::make_shared<const unique_fd>(std::move(ends.write));
+    made.push_back(owner);
+    return stdio_target{owner->get(), owner};
+  }
+  stdio_target capture(stdio) override { return make(); }
+  stdio_target tee(stdio, stdio_target) override { return make(); }
+  stdio_target feed(std::shared_ptr<const std::string>) override { return make(); }
+};
+
+const process_launch& leaf(const job& j) {
+  REQUIRE(j.type == job::kind::process);
+  return *j.launch;
+}
+
+}  // namespace
+
+TEST_CASE("lowering applies outer modifiers first so the innermost wins") {
+  recording_sink sink;
+  const auto e = cmd("a").dir("/inner").env("X", "inner").dir("/outer").env("X", "outer").env("Y", "outer");
+  const auto plan = lower(*e.tree(), context{}, sink);
+  const auto& launch = leaf(*plan);
+  CHECK(launch.dir == std::optional<std::string>("/inner"));
+  REQUIRE(launch.env);
+  CHECK(launch.env->at("X") == "inner");
+  CHECK(launch.env->at("Y") == "outer");
+  CHECK(test::children().empty());
+}
+
+TEST_CASE("env_remove and full_env follow inner-wins too") {
+  recording_sink sink;
+  const auto removed = cmd("a").env_remove("X").env("X", "outer");
+  CHECK(leaf(*lower(*removed.tree(), context{}, sink)).env->count("X") == 0);
+  const auto replaced = cmd("a").env("Y", "inner").full_env(std::map<std::string, std::string>{{"X", "1"}});
+  const auto env = *leaf(*lower(*replaced.tree(), context{}, sink)).env;
+  CHECK(env == std::map<std::string, std::string>{{"X", "1"}, {"Y", "inner"}});
+  const auto unchanged = cmd("a");
+  CHECK(!leaf(*lower(*unchanged.tree(), context{}, sink)).env);
+}
+
+TEST_CASE("an overridden outer redirect still opens its file") {
+  test::temp_dir tmp;
+  recording_sink sink;
+  const auto e = cmd("a").stdout_path((tmp / "inner").string()).stdout_path((tmp / "outer").string());
+  const auto plan = lower(*e.tree(), context{}, sink);
+  CHECK(std::filesystem::exists(tmp / "inner"));
+  CHECK(std::filesystem::exists(tmp / "outer"));
+  CHECK(leaf(*plan).streams[1].owner);
+}
+
+TEST_CASE("stdout_to_stderr resolves against stderr at that point") {
+  recording_sink sink;
+  test::temp_dir tmp;
+  const auto e = cmd("a").stdout_to_stderr().stderr_path((tmp / "err").string());
+  const auto plan = lower(*e.tree(), context{}, sink);
+  CHECK(leaf(*plan).streams[1].fd == leaf(*plan).streams[2].fd);
+  const auto swapped = cmd("a").stdout_stderr_swap();
+  const auto swapped_plan = lower(*swapped.tree(), context{}, sink);
+  CHECK(leaf(*swapped_plan).streams[1].fd == 2);
+  CHECK(leaf(*swapped_plan).streams[2].fd == 1);
+}
+
+TEST_CASE("a pipe connects left stdout to right stdin") {
+  recording_sink sink;
+  const auto e = cmd("a") | cmd("b");
+  const auto plan = lower(*e.tree(), context{}, sink);
+  REQUIRE(plan->type == job::kind::pipe);
+  CHECK(leaf(*plan->left).streams[1].owner);
+  CHECK(leaf(*plan->right).streams[0].owner);
+  CHECK(leaf(*plan->left).streams[0].fd == 0);
+  CHECK(leaf(*plan->right).streams[1].fd == 1);
+}
+
+TEST_CASE("the right side of then is not lowered until it runs") {
+  test::temp_dir tmp;
+  recording_sink sink;
+  const auto e = cmd("a").then(cmd("b").stdout_path((tmp / "late").string()));
+  const auto plan = lower(*e.tree(), context{}, sink);
+  REQUIRE(plan->type == job::kind::then);
+  CHECK(!plan->right);
+  CHECK(plan->deferred);
+  CHECK(!std::filesystem::exists(tmp / "late"));
+}
+
+TEST_CASE("a redirect that cannot be opened is a spawn_error naming the command") {
+  recording_sink sink;
+  const auto e = cmd("cat").stdin_path("/no/such/file");
+  try {
+    lower(*e.tree(), context{}, sink);
+    FAIL("expected spawn_error");
+  } catch (const spawn_error& error) {
+    CHECK(error.step() == "open stdin");
+    CHECK(error.code() == std::errc::no_such_file_or_directory);
+    CHECK(std::string(error.what()).find("cat") != std::string::npos);
+    CHECK(std::string(error.what()).find("/no/such/file") != std::string::npos);
+  }
+}
