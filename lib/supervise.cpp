@@ -36,15 +36,20 @@ DUCTILE_INLINE execution::~execution() {
   reap_all_blocking();
 }
 
-DUCTILE_INLINE stdio_target execution::capture(stdio stream) {
-  const int index = static_cast<int>(stream);
-  if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
+DUCTILE_INLINE pipe_ends execution::make_pipe(const char* what) {
   pipe_ends ends;
   if (const auto error = sys::make_pipe(ends)) {
     const std::string command = to_string(tree_);
-    throw spawn_error(fmt::format("cannot run {}: cannot make a capture pipe: {}", command, error.message()),
-                      command, "pipe", error);
+    throw spawn_error(fmt::format("cannot run {}: cannot make {}: {}", command, what, error.message()), command,
+                      "pipe", error);
   }
+  return ends;
+}
+
+DUCTILE_INLINE stdio_target execution::capture(stdio stream) {
+  const int index = static_cast<int>(stream);
+  if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
+  pipe_ends ends = make_pipe("a capture pipe");
   sys::set_nonblocking(ends.read.get());
   captures_.push_back(capture_source{std::move(ends.read), index, std::nullopt, {}});
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
@@ -53,12 +58,7 @@ DUCTILE_INLINE stdio_target execution::capture(stdio stream) {
 }
 
 DUCTILE_INLINE stdio_target execution::tee(stdio stream, stdio_target forward) {
-  pipe_ends ends;
-  if (const auto error = sys::make_pipe(ends)) {
-    const std::string command = to_string(tree_);
-    throw spawn_error(fmt::format("cannot run {}: cannot make a tee pipe: {}", command, error.message()), command,
-                      "pipe", error);
-  }
+  pipe_ends ends = make_pipe("a tee pipe");
   sys::set_nonblocking(ends.read.get());
   captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
@@ -66,12 +66,7 @@ DUCTILE_INLINE stdio_target execution::tee(stdio stream, stdio_target forward) {
 }
 
 DUCTILE_INLINE stdio_target execution::feed(std::shared_ptr<const std::string> bytes) {
-  pipe_ends ends;
-  if (const auto error = sys::make_pipe(ends)) {
-    const std::string command = to_string(tree_);
-    throw spawn_error(fmt::format("cannot run {}: cannot make a stdin pipe: {}", command, error.message()), command,
-                      "pipe", error);
-  }
+  pipe_ends ends = make_pipe("a stdin pipe");
   sys::set_nonblocking(ends.write.get());
   feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
   auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));

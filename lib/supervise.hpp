@@ -78,6 +78,7 @@ class execution final : public stream_sink {
     std::size_t index;
   };
 
+  pipe_ends make_pipe(const char* what);
   void spawn_all(job& j);
   void reap(process_entry& process);
   void complete(job& j, job_result result);

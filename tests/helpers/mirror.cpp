@@ -2,16 +2,9 @@
 // streams carry data at the same time.
 #include <unistd.h>
 
-#include <cstdlib>
+#include "write_all.hpp"
 
-static void write_all(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    const ssize_t n = write(fd, data, size);
-    if (n <= 0) std::exit(3);
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-}
+#include <cstdlib>
 
 int main() {
   char buffer[16384];

@@ -1,18 +1,11 @@
 // write_bytes N [out|err|both]: writes N bytes of a repeating pattern.
 #include <unistd.h>
 
+#include "write_all.hpp"
+
 #include <cstdlib>
 #include <cstring>
 #include <string>
-
-static void write_all(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    const ssize_t n = write(fd, data, size);
-    if (n <= 0) std::exit(3);
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-}
 
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
