@@ -4,6 +4,7 @@
 /// Building one does no I/O and no system call; the run methods lower it onto processes.
 
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
