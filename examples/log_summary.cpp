@@ -5,9 +5,8 @@
 //
 // usage: log_summary [access.log]
 
-#include <ductile/ductile.hpp>
-
 #include <cstdio>
+#include <ductile/ductile.hpp>
 #include <string>
 
 int main(int argc, char** argv) {

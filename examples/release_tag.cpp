@@ -3,9 +3,8 @@
 //
 // usage: release_tag [--apply] [repository]
 
-#include <ductile/ductile.hpp>
-
 #include <cstdio>
+#include <ductile/ductile.hpp>
 #include <string>
 
 namespace {
@@ -41,7 +40,8 @@ int main(int argc, char** argv) {
     }
     const std::string head = git("rev-parse", "--short", "HEAD").read();
     // No tag yet is not an error: describe fails, and we start from v0.0.0.
-    const output described = git("describe", "--tags", "--abbrev=0", "--match", "v*").stdout_capture().stderr_null().unchecked().run();
+    const output described =
+        git("describe", "--tags", "--abbrev=0", "--match", "v*").stdout_capture().stderr_null().unchecked().run();
     std::string latest = described.stdout_bytes;
     while (!latest.empty() && latest.back() == '\n') latest.pop_back();
     const version last = parse_version(latest);

@@ -3,10 +3,9 @@
 //
 // usage: stream_lines [command [args...]]   (default: a short demo script)
 
-#include <ductile/ductile.hpp>
-
 #include <chrono>
 #include <cstdio>
+#include <ductile/ductile.hpp>
 #include <string>
 #include <vector>
 

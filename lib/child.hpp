@@ -23,8 +23,8 @@ struct child_plan {
   const char* const* envp = nullptr;
   const char* const* candidates = nullptr;  // programs to try, in PATH order
   std::size_t candidate_count = 0;
-  const char* dir = nullptr;                // nullptr: stay in the parent's directory
-  int stdio[3] = {0, 1, 2};                 // source of each of 0, 1, 2; equal means untouched
+  const char* dir = nullptr;  // nullptr: stay in the parent's directory
+  int stdio[3] = {0, 1, 2};   // source of each of 0, 1, 2; equal means untouched
   child_report* report = nullptr;
 };
 

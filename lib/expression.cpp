@@ -1,12 +1,10 @@
 // Building expressions: validation happens here, at the call, so that a bad
 // argument is reported where it was written rather than when the tree runs.
 
-#include <ductile/expression.hpp>
-
 #include <fcntl.h>
-
 #include <fmt/format.h>
 
+#include <ductile/expression.hpp>
 #include <stdexcept>
 
 #include "tree.hpp"
@@ -42,9 +40,7 @@ DUCTILE_INLINE void append_unsigned(argument_list& out, unsigned long long value
   out.push_back(fmt::format("{}", value));
 }
 DUCTILE_INLINE void append_floating(argument_list& out, double value) { out.push_back(fmt::format("{}", value)); }
-DUCTILE_INLINE void append_floating(argument_list& out, long double value) {
-  out.push_back(fmt::format("{}", value));
-}
+DUCTILE_INLINE void append_floating(argument_list& out, long double value) { out.push_back(fmt::format("{}", value)); }
 
 DUCTILE_INLINE expression make_command(argument_list argv, bool program_is_path) {
   if (argv.empty() || argv.front().empty()) throw std::invalid_argument("cmd(): the program is empty");
@@ -81,7 +77,8 @@ DUCTILE_INLINE expression expression::stdin_path(const path_arg& path) const {
   return detail::wrap(node_, redirect{stdio::in, redirect_kind::read_path, path.str(), nullptr});
 }
 DUCTILE_INLINE expression expression::stdin_file(int fd) const {
-  return detail::wrap(node_, redirect{stdio::in, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdin_file")});
+  return detail::wrap(node_,
+                      redirect{stdio::in, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdin_file")});
 }
 DUCTILE_INLINE expression expression::stdin_null() const {
   return detail::wrap(node_, redirect{stdio::in, redirect_kind::null, {}, nullptr});
@@ -96,7 +93,8 @@ DUCTILE_INLINE expression expression::stdout_append(const path_arg& path) const 
   return detail::wrap(node_, redirect{stdio::out, redirect_kind::append_path, path.str(), nullptr});
 }
 DUCTILE_INLINE expression expression::stdout_file(int fd) const {
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdout_file")});
+  return detail::wrap(
+      node_, redirect{stdio::out, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdout_file")});
 }
 DUCTILE_INLINE expression expression::stdout_null() const {
   return detail::wrap(node_, redirect{stdio::out, redirect_kind::null, {}, nullptr});
@@ -120,7 +118,8 @@ DUCTILE_INLINE expression expression::stderr_append(const path_arg& path) const 
   return detail::wrap(node_, redirect{stdio::err, redirect_kind::append_path, path.str(), nullptr});
 }
 DUCTILE_INLINE expression expression::stderr_file(int fd) const {
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stderr_file")});
+  return detail::wrap(
+      node_, redirect{stdio::err, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stderr_file")});
 }
 DUCTILE_INLINE expression expression::stderr_null() const {
   return detail::wrap(node_, redirect{stdio::err, redirect_kind::null, {}, nullptr});
@@ -156,14 +155,14 @@ DUCTILE_INLINE expression expression::full_env_map(std::map<std::string, std::st
     detail::check_env_name(name);
     detail::reject_nul(value, fmt::format("full_env(): the value of {}", name));
   }
-  return detail::wrap(node_, detail::replace_env{
-                                 std::make_shared<const std::map<std::string, std::string>>(std::move(variables))});
+  return detail::wrap(
+      node_, detail::replace_env{std::make_shared<const std::map<std::string, std::string>>(std::move(variables))});
 }
 DUCTILE_INLINE expression expression::unchecked() const { return detail::wrap(node_, detail::mark_unchecked{}); }
 DUCTILE_INLINE expression expression::before_spawn(std::function<void(spawn_spec&)> hook) const {
   if (!hook) throw std::invalid_argument("before_spawn(): the hook is empty");
-  return detail::wrap(node_, detail::spawn_hook{
-                                 std::make_shared<const std::function<void(spawn_spec&)>>(std::move(hook))});
+  return detail::wrap(node_,
+                      detail::spawn_hook{std::make_shared<const std::function<void(spawn_spec&)>>(std::move(hook))});
 }
 
 }  // namespace ductile

@@ -1,8 +1,7 @@
 // Printing expressions as `sh` text, and statuses as words.
 
-#include <ductile/format.hpp>
-
 #include <csignal>
+#include <ductile/format.hpp>
 #include <vector>
 
 #include "tree.hpp"
@@ -156,10 +155,10 @@ DUCTILE_INLINE std::string to_string(const expression& e) {
 
 DUCTILE_INLINE std::string signal_name(int signal) {
   static constexpr const char* names[] = {
-      nullptr,   "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP", "SIGABRT", "SIGBUS",
-      "SIGFPE",  "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",   "SIGPIPE", "SIGALRM", "SIGTERM",
-      "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",   "SIGTTIN", "SIGTTOU", "SIGURG",
-      "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",  "SIGIO",   "SIGPWR",  "SIGSYS"};
+      nullptr,     "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",   "SIGTRAP", "SIGABRT", "SIGBUS",
+      "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",  "SIGPIPE", "SIGALRM", "SIGTERM",
+      "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP", "SIGTSTP",  "SIGTTIN", "SIGTTOU", "SIGURG",
+      "SIGXCPU",   "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS"};
   if (signal > 0 && signal < static_cast<int>(sizeof(names) / sizeof(names[0]))) return names[signal];
   if (signal >= SIGRTMIN && signal <= SIGRTMAX) return fmt::format("SIGRTMIN+{}", signal - SIGRTMIN);
   return fmt::format("signal {}", signal);
@@ -172,8 +171,8 @@ DUCTILE_INLINE std::string to_string(exit_status status) {
 }
 
 DUCTILE_INLINE std::string to_string(const output& result) {
-  return fmt::format("{}, {} bytes of stdout, {} bytes of stderr", to_string(result.status),
-                     result.stdout_bytes.size(), result.stderr_bytes.size());
+  return fmt::format("{}, {} bytes of stdout, {} bytes of stderr", to_string(result.status), result.stdout_bytes.size(),
+                     result.stderr_bytes.size());
 }
 
 }  // namespace ductile

@@ -1,6 +1,5 @@
-#include <ductile/handle.hpp>
-
 #include <cstring>
+#include <ductile/handle.hpp>
 
 #include "reader.hpp"
 
@@ -166,8 +165,6 @@ DUCTILE_INLINE line_range::iterator& line_range::iterator::operator++() {
   return *this;
 }
 
-DUCTILE_INLINE bool line_range::iterator::at_end() const noexcept {
-  return reader_ == nullptr || !reader_->has_line();
-}
+DUCTILE_INLINE bool line_range::iterator::at_end() const noexcept { return reader_ == nullptr || !reader_->has_line(); }
 
 }  // namespace ductile

@@ -1,9 +1,8 @@
 #include "lower.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
@@ -66,9 +65,7 @@ DUCTILE_INLINE void apply_redirect(const node& tree, const redirect& r, context&
     case redirect_kind::descriptor: target = stdio_target{r.fd->get(), r.fd}; break;
     case redirect_kind::capture: target = sink.capture(r.stream); break;
     case redirect_kind::tee: target = sink.tee(r.stream, target); break;
-    case redirect_kind::other_stream:
-      target = ctx.streams[r.stream == stdio::out ? 2 : 1];
-      break;
+    case redirect_kind::other_stream: target = ctx.streams[r.stream == stdio::out ? 2 : 1]; break;
     case redirect_kind::swap: std::swap(ctx.streams[1], ctx.streams[2]); break;
   }
 }
@@ -110,15 +107,14 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     result->checked = ctx.checked;
-    result->launch = process_launch{command->argv, command->program_is_path, ctx.streams, ctx.dir, ctx.env,
-                                    ctx.hooks,     &tree};
+    result->launch =
+        process_launch{command->argv, command->program_is_path, ctx.streams, ctx.dir, ctx.env, ctx.hooks, &tree};
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
     pipe_ends ends;
     if (const auto error = sys::make_pipe(ends)) {
       const std::string command = subtree_text(tree);
-      throw spawn_error(fmt::format("{}: cannot make a pipe: {}", command, error.message()), command, "pipe",
-                        error);
+      throw spawn_error(fmt::format("{}: cannot make a pipe: {}", command, error.message()), command, "pipe", error);
     }
     auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
     auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));

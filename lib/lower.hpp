@@ -5,14 +5,13 @@
 // nothing, so it is tested on its own.
 
 #include <array>
+#include <ductile/output.hpp>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <ductile/output.hpp>
 
 #include "tree.hpp"
 
@@ -45,8 +44,8 @@ struct context {
   std::optional<std::string> dir;
   std::shared_ptr<const environment> env;  // null: the parent's, untouched
   bool checked = true;
-  hook_list hooks;                          // outer first
-  std::string position;                     // the path from the root: orders processes left to right
+  hook_list hooks;       // outer first
+  std::string position;  // the path from the root: orders processes left to right
 };
 
 // Everything one process needs, prepared in the parent.

@@ -1,12 +1,11 @@
 // The entry points that lower an expression onto processes.
 
-#include <ductile/expression.hpp>
-#include <ductile/handle.hpp>
-
 #include <fmt/format.h>
 
 #include <ductile/error.hpp>
+#include <ductile/expression.hpp>
 #include <ductile/format.hpp>
+#include <ductile/handle.hpp>
 
 #include "driver.hpp"
 #include "reader.hpp"

@@ -1,19 +1,17 @@
 #include "spawn.hpp"
 
+#include <fmt/format.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <stdexcept>
-
 #include <ductile/error.hpp>
+#include <stdexcept>
 
 #include "child.hpp"
 
@@ -39,8 +37,8 @@ class child_stack {
   }
   void* top() {
     if (base_ == nullptr) {
-      void* memory = ::mmap(nullptr, guard + usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                            -1, 0);
+      void* memory =
+          ::mmap(nullptr, guard + usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
       if (memory == MAP_FAILED) return nullptr;
       ::mprotect(memory, guard, PROT_NONE);  // stacks grow down: the guard sits below
       base_ = memory;
@@ -114,7 +112,7 @@ DUCTILE_INLINE const char* stream_label(int target) {
 }
 
 [[noreturn]] DUCTILE_INLINE void throw_child_failure(const process_launch& launch, const std::string& program,
-                                                      bool searched_path, child_report report) {
+                                                     bool searched_path, child_report report) {
   const std::error_code code(report.error, std::generic_category());
   const std::string command = launch.command ? subtree_text(*launch.command) : program;
   std::string cause;

@@ -1,16 +1,14 @@
 #include "supervise.hpp"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cerrno>
-
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
 
@@ -40,8 +38,8 @@ DUCTILE_INLINE pipe_ends execution::make_pipe(const char* what) {
   pipe_ends ends;
   if (const auto error = sys::make_pipe(ends)) {
     const std::string command = to_string(tree_);
-    throw spawn_error(fmt::format("cannot run {}: cannot make {}: {}", command, what, error.message()), command,
-                      "pipe", error);
+    throw spawn_error(fmt::format("cannot run {}: cannot make {}: {}", command, what, error.message()), command, "pipe",
+                      error);
   }
   return ends;
 }
@@ -203,7 +201,8 @@ DUCTILE_INLINE void execution::reap(process_entry& process) {
   }
   process.pidfd.reset();
   process.record.status = status_from(info);
-  process.record.user_time = std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
+  process.record.user_time =
+      std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
   process.record.system_time =
       std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
   process.record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
@@ -348,8 +347,9 @@ DUCTILE_INLINE void execution::build_output() {
   output_.stderr_bytes = std::move(captured_[2]);
   std::vector<const process_entry*> ordered;
   for (const auto& p : processes_) ordered.push_back(&p);
-  std::stable_sort(ordered.begin(), ordered.end(),
-                   [](const process_entry* a, const process_entry* b) { return a->owner->position < b->owner->position; });
+  std::stable_sort(ordered.begin(), ordered.end(), [](const process_entry* a, const process_entry* b) {
+    return a->owner->position < b->owner->position;
+  });
   output_.processes.clear();
   for (const auto* p : ordered) output_.processes.push_back(p->record);
 }
@@ -399,8 +399,9 @@ DUCTILE_INLINE std::vector<pid_t> execution::pids() {
   std::lock_guard<std::mutex> lock(mutex);
   std::vector<const process_entry*> ordered;
   for (const auto& p : processes_) ordered.push_back(&p);
-  std::stable_sort(ordered.begin(), ordered.end(),
-                   [](const process_entry* a, const process_entry* b) { return a->owner->position < b->owner->position; });
+  std::stable_sort(ordered.begin(), ordered.end(), [](const process_entry* a, const process_entry* b) {
+    return a->owner->position < b->owner->position;
+  });
   std::vector<pid_t> result;
   for (const auto* p : ordered) result.push_back(p->record.pid);
   return result;

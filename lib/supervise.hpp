@@ -8,14 +8,13 @@
 #include <sys/types.h>
 
 #include <condition_variable>
+#include <ductile/expression.hpp>
+#include <ductile/output.hpp>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <ductile/expression.hpp>
-#include <ductile/output.hpp>
 
 #include "lower.hpp"
 
@@ -58,9 +57,9 @@ class execution final : public stream_sink {
  private:
   struct capture_source {
     unique_fd read;
-    int stream;                          // 1 or 2
+    int stream;                           // 1 or 2
     std::optional<stdio_target> forward;  // tee: where the bytes also go
-    std::string pending;                 // tee: bytes not yet forwarded
+    std::string pending;                  // tee: bytes not yet forwarded
   };
   struct feeder {
     unique_fd write;

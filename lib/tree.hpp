@@ -3,7 +3,6 @@
 // Each method call on an expression adds one modifier node around its receiver.
 
 #include <ductile/expression.hpp>
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,15 +16,15 @@ namespace ductile::detail {
 enum class stdio : int { in = 0, out = 1, err = 2 };
 
 enum class redirect_kind {
-  read_path,    // < path
-  write_path,   // > path
-  append_path,  // >> path
-  descriptor,   // a descriptor the user passed
-  null,         // /dev/null
-  capture,      // into output::stdout_bytes / stderr_bytes
-  tee,          // capture and forward to the previous target
-  other_stream, // 1>&2 or 2>&1
-  swap,         // exchange stdout and stderr
+  read_path,     // < path
+  write_path,    // > path
+  append_path,   // >> path
+  descriptor,    // a descriptor the user passed
+  null,          // /dev/null
+  capture,       // into output::stdout_bytes / stderr_bytes
+  tee,           // capture and forward to the previous target
+  other_stream,  // 1>&2 or 2>&1
+  swap,          // exchange stdout and stderr
 };
 
 struct redirect {

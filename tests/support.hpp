@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ductile/ductile.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -16,8 +17,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <ductile/ductile.hpp>
 
 #include "doctest.hpp"
 
@@ -128,7 +127,8 @@ inline void write_file(const fs::path& file, const std::string& text) {
   out << text;
 }
 
-inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds limit = std::chrono::seconds(10)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) return true;

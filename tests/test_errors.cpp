@@ -1,6 +1,6 @@
-#include "support.hpp"
-
 #include <sys/stat.h>
+
+#include "support.hpp"
 
 using namespace ductile;
 using test::helper;

@@ -1,6 +1,6 @@
-#include "support.hpp"
-
 #include <atomic>
+
+#include "support.hpp"
 
 using namespace ductile;
 using test::helper;

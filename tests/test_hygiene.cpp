@@ -1,9 +1,9 @@
 // Descriptors, signals, threads and zombies: what a process library must never leak.
-#include "support.hpp"
-
 #include <fcntl.h>
 
 #include <random>
+
+#include "support.hpp"
 
 using namespace ductile;
 using test::helper;
@@ -23,7 +23,8 @@ TEST_CASE("children start with an empty signal mask and default dispositions") {
   test::leak_check check;
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
-  struct sigaction old_pipe {}, old_int {};
+  struct sigaction old_pipe {
+  }, old_int{};
   sigaction(SIGPIPE, &ignore, &old_pipe);
   sigaction(SIGINT, &ignore, &old_int);
   sigset_t block, previous;
@@ -40,7 +41,8 @@ TEST_CASE("children start with an empty signal mask and default dispositions") {
 
 TEST_CASE("the library changes no process-wide signal disposition") {
   test::leak_check check;
-  struct sigaction before_pipe {}, before_chld {}, after_pipe {}, after_chld {};
+  struct sigaction before_pipe {
+  }, before_chld{}, after_pipe{}, after_chld{};
   sigaction(SIGPIPE, nullptr, &before_pipe);
   sigaction(SIGCHLD, nullptr, &before_chld);
   (cmd("yes") | cmd("head", "-n1")).read();
@@ -78,16 +80,12 @@ TEST_CASE("no zombie and no descriptor growth after 1000 mixed runs, kills and f
     switch (random() % 6) {
       case 0: cmd("true").run(); break;
       case 1: CHECK((cmd("echo", i) | cmd("cat")).read() == std::to_string(i)); break;
-      case 2:
-        try {
-          sh("exit 3").run();
+      case 2: try { sh("exit 3").run();
         } catch (const status_error&) {
           ++failures;
         }
         break;
-      case 3:
-        try {
-          (cmd("true") | cmd("no-such-program-ductile")).run();
+      case 3: try { (cmd("true") | cmd("no-such-program-ductile")).run();
         } catch (const spawn_error&) {
           ++failures;
         }

@@ -1,7 +1,6 @@
 // Lowering on its own: no process is spawned in this suite.
-#include "support.hpp"
-
 #include "lower.hpp"
+#include "support.hpp"
 
 using namespace ductile;
 using namespace ductile::detail;

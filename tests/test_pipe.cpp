@@ -31,8 +31,8 @@ TEST_CASE("pipe status precedence matches duct") {
   // right failed checked -> right; else left failed checked -> left;
   // else right if non-zero; else left.
   const row rows[] = {
-      {0, true, 0, true, false, 0},  {1, true, 0, true, true, 1},   {0, true, 2, true, true, 2},
-      {1, true, 2, true, true, 2},   {1, false, 2, true, true, 2},  {1, true, 2, false, true, 1},
+      {0, true, 0, true, false, 0},   {1, true, 0, true, true, 1},    {0, true, 2, true, true, 2},
+      {1, true, 2, true, true, 2},    {1, false, 2, true, true, 2},   {1, true, 2, false, true, 1},
       {1, false, 2, false, false, 2}, {1, false, 0, false, false, 1}, {0, false, 2, false, false, 2},
       {1, false, 0, true, false, 1},
   };

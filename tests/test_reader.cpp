@@ -1,8 +1,8 @@
-#include "support.hpp"
-
 #include <range/v3/range/conversion.hpp>
 #include <range/v3/view/filter.hpp>
 #include <range/v3/view/transform.hpp>
+
+#include "support.hpp"
 
 using namespace ductile;
 using test::helper;

@@ -1,6 +1,6 @@
-#include "support.hpp"
-
 #include <fcntl.h>
+
+#include "support.hpp"
 
 using namespace ductile;
 using test::helper;

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds ductile with warnings as errors and runs the whole test suite:
-# g++ as C++17, then clang++ as C++20.
+# g++ as C++17, then clang++ as C++20. The sources must match .clang-format.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh clang
+tools/install-deps.sh clang clang-format
+echo "== clang-format"
+git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 configure() {
   local dir=$1; shift
   [ -d "$dir" ] || meson setup "$dir" --wrap-mode=nodownload --werror "$@" >/dev/null

@@ -5,6 +5,6 @@
 
 #include "error.hpp"
 #include "expression.hpp"
-#include "handle.hpp"
 #include "format.hpp"
+#include "handle.hpp"
 #include "output.hpp"

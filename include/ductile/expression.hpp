@@ -22,9 +22,9 @@ struct output;
 
 /// What a `before_spawn` hook may edit, just before one process is spawned.
 struct spawn_spec {
-  std::vector<std::string> argv;               ///< argv[0] is the program, looked up as `cmd` would
-  std::map<std::string, std::string> env;      ///< the complete environment of the child
-  std::string dir;                             ///< working directory; empty means the parent's
+  std::vector<std::string> argv;           ///< argv[0] is the program, looked up as `cmd` would
+  std::map<std::string, std::string> env;  ///< the complete environment of the child
+  std::string dir;                         ///< working directory; empty means the parent's
 };
 
 namespace detail {
@@ -43,15 +43,16 @@ using remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
 template <class T, class = void>
 struct is_path_like : std::false_type {};
 template <class T>
-struct is_path_like<T, std::void_t<decltype(std::declval<const T&>().native()),
-                                   decltype(std::declval<const T&>().filename()),
-                                   decltype(std::declval<const T&>().is_relative())>> : std::true_type {};
+struct is_path_like<
+    T, std::void_t<decltype(std::declval<const T&>().native()), decltype(std::declval<const T&>().filename()),
+                   decltype(std::declval<const T&>().is_relative())>> : std::true_type {};
 
 template <class T, class = void>
 struct is_range : std::false_type {};
 template <class T>
-struct is_range<T, std::void_t<decltype(std::begin(std::declval<const T&>())),
-                               decltype(std::end(std::declval<const T&>()))>> : std::true_type {};
+struct is_range<
+    T, std::void_t<decltype(std::begin(std::declval<const T&>())), decltype(std::end(std::declval<const T&>()))>>
+    : std::true_type {};
 
 template <class T>
 constexpr bool is_character_v =
@@ -87,8 +88,7 @@ void append_argument(argument_list& out, const T& value) {
   } else if constexpr (is_range<U>::value) {
     for (const auto& element : value) append_argument(out, element);
   } else {
-    static_assert(dependent_false<U>::value,
-                  "cmd(): arguments must be strings, paths, numbers, or ranges of those");
+    static_assert(dependent_false<U>::value, "cmd(): arguments must be strings, paths, numbers, or ranges of those");
   }
 }
 

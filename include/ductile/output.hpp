@@ -58,9 +58,9 @@ struct process_record {
 
 /// The result of running an expression.
 struct output {
-  exit_status status;        ///< the expression's status, chosen by the pipe/then rules
-  std::string stdout_bytes;  ///< everything captured from stdout (empty if not captured)
-  std::string stderr_bytes;  ///< everything captured from stderr (empty if not captured)
+  exit_status status;                     ///< the expression's status, chosen by the pipe/then rules
+  std::string stdout_bytes;               ///< everything captured from stdout (empty if not captured)
+  std::string stderr_bytes;               ///< everything captured from stderr (empty if not captured)
   std::vector<process_record> processes;  ///< one per process that ran, in pipeline order
 };
 

@@ -2,9 +2,9 @@
 // streams carry data at the same time.
 #include <unistd.h>
 
-#include "write_all.hpp"
-
 #include <cstdlib>
+
+#include "write_all.hpp"
 
 int main() {
   char buffer[16384];

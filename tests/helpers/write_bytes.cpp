@@ -1,11 +1,11 @@
 // write_bytes N [out|err|both]: writes N bytes of a repeating pattern.
 #include <unistd.h>
 
-#include "write_all.hpp"
-
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+#include "write_all.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
