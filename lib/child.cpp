@@ -92,9 +92,19 @@ DUCTILE_INLINE bool keeps_searching(int error) noexcept {
          error == ENODEV || error == ETIMEDOUT || error == EACCES;
 }
 
+// Joining the group of the subtree's first process fails once every member of
+// that group has been reaped (a later stage of a `then`): lead a new one then.
+DUCTILE_INLINE void enter_process_group(const child_plan& plan) noexcept {
+  if (plan.process_group < 0) return;
+  if (plan.process_group > 0 && syscall(SYS_setpgid, 0, plan.process_group) == 0) return;
+  if (syscall(SYS_setpgid, 0, 0) != 0) child_fail(plan, child_step::process_group, errno);
+  plan.report->made_group = true;
+}
+
 DUCTILE_INLINE int child_main(void* argument) noexcept {
   const child_plan& plan = *static_cast<const child_plan*>(argument);
   reset_signal_dispositions();
+  enter_process_group(plan);
   install_stdio(plan);
   close_other_descriptors(plan);
   if (plan.dir != nullptr && syscall(SYS_chdir, plan.dir) != 0) child_fail(plan, child_step::chdir, errno);

@@ -1,13 +1,15 @@
 #pragma once
 // The code that runs in a new child between clone and exec.
 
+#include <sys/types.h>
+
 #include <cstddef>
 
 #include "common.hpp"
 
 namespace ductile::detail {
 
-enum class child_step : int { none = 0, stdio, close_descriptors, chdir, exec };
+enum class child_step : int { none = 0, process_group, stdio, close_descriptors, chdir, exec };
 
 // Written by the child into memory it shares with the parent (CLONE_VM), read
 // by the parent after clone returns: the parent stays suspended (CLONE_VFORK)
@@ -15,6 +17,7 @@ enum class child_step : int { none = 0, stdio, close_descriptors, chdir, exec };
 struct child_report {
   child_step step = child_step::none;
   int error = 0;
+  bool made_group = false;  // the child leads a new process group
 };
 
 // Plain data prepared entirely in the parent; the child only reads it.
@@ -25,6 +28,7 @@ struct child_plan {
   std::size_t candidate_count = 0;
   const char* dir = nullptr;  // nullptr: stay in the parent's directory
   int stdio[3] = {0, 1, 2};   // source of each of 0, 1, 2; equal means untouched
+  pid_t process_group = -1;   // -1: the parent's; 0: a new one; else join it
   child_report* report = nullptr;
 };
 

@@ -57,15 +57,19 @@ DUCTILE_INLINE void background_driver::loop() {
     fds.clear();
     offsets.clear();
     fds.push_back(pollfd{wake_.get(), POLLIN, 0});
+    std::optional<steady_time> next;
     for (const auto& run : runs) {
       offsets.push_back(fds.size());
       std::lock_guard<std::mutex> lock(run->mutex);
-      if (!run->finished()) run->collect(fds);
+      if (run->finished()) continue;
+      run->collect(fds);
+      const auto deadline = run->next_deadline();
+      if (deadline && (!next || *deadline < *next)) next = deadline;
     }
     offsets.push_back(fds.size());
 
     int ready = 0;
-    sys::poll_fds(fds.data(), fds.size(), -1, ready);
+    sys::poll_fds(fds.data(), fds.size(), milliseconds_until(next), ready);
     if (fds[0].revents != 0) {
       std::uint64_t count;
       while (::read(wake_.get(), &count, sizeof count) < 0 && errno == EINTR) {

@@ -158,6 +158,14 @@ DUCTILE_INLINE expression expression::full_env_map(std::map<std::string, std::st
   return detail::wrap(
       node_, detail::replace_env{std::make_shared<const std::map<std::string, std::string>>(std::move(variables))});
 }
+DUCTILE_INLINE expression expression::timeout(std::chrono::nanoseconds duration, std::chrono::nanoseconds grace) const {
+  if (duration.count() < 0 || grace.count() < 0)
+    throw std::invalid_argument("timeout(): durations must not be negative");
+  return detail::wrap(node_, detail::time_limit{duration, grace});
+}
+DUCTILE_INLINE expression expression::new_process_group() const {
+  return detail::wrap(node_, detail::own_process_group{});
+}
 DUCTILE_INLINE expression expression::unchecked() const { return detail::wrap(node_, detail::mark_unchecked{}); }
 DUCTILE_INLINE expression expression::before_spawn(std::function<void(spawn_spec&)> hook) const {
   if (!hook) throw std::invalid_argument("before_spawn(): the hook is empty");

@@ -52,6 +52,13 @@ DUCTILE_INLINE std::string describe_redirect(const redirect& r) {
   return {};
 }
 
+DUCTILE_INLINE std::string format_duration(std::chrono::nanoseconds d) {
+  using namespace std::chrono;
+  if (d.count() % 1000000000 == 0) return fmt::format("{}s", duration_cast<seconds>(d).count());
+  if (d.count() % 1000000 == 0) return fmt::format("{}ms", duration_cast<milliseconds>(d).count());
+  return fmt::format("{}ns", d.count());
+}
+
 struct shell_printer {
   // `omit_unchecked`: the caller already shows it as `a; b`.
   std::string print(const node& n, shell_level needed, bool omit_unchecked = false) const {
@@ -86,6 +93,10 @@ struct shell_printer {
         word = "[unchecked]";
       } else if (std::holds_alternative<spawn_hook>(*change)) {
         word = "[before_spawn]";
+      } else if (const auto* limit = std::get_if<time_limit>(change)) {
+        word = "[timeout " + format_duration(limit->duration) + "]";
+      } else if (std::holds_alternative<own_process_group>(*change)) {
+        word = "[new_process_group]";
       }
       suffix += " " + word;
     }

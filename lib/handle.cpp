@@ -49,6 +49,7 @@ DUCTILE_INLINE void handle::kill() { execution_->kill(); }
 DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
 DUCTILE_INLINE std::vector<pid_t> handle::pids() const { return execution_->pids(); }
 DUCTILE_INLINE void handle::detach() { detached_ = true; }
+DUCTILE_INLINE int handle::completion_fd() const { return execution_->completion_fd(); }
 
 namespace detail {
 

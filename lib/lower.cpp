@@ -94,11 +94,23 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
     ctx.checked = false;
   } else if (const auto* hook = std::get_if<spawn_hook>(&change)) {
     ctx.hooks.push_back(hook->hook);
+  } else if (std::holds_alternative<own_process_group>(change)) {
+    ctx.group = std::make_shared<group_slot>();
   }
 }
 
 DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink) {
   if (const auto* m = std::get_if<modifier_node>(&tree.value)) {
+    if (const auto* limit = std::get_if<time_limit>(&m->change)) {
+      auto scope = std::make_unique<job>();
+      scope->type = job::kind::scope;
+      scope->position = ctx.position;
+      scope->limit = time_limit_state{limit->duration, limit->grace, ctx.checked, {}, false, {}, false};
+      ctx.position += '0';
+      scope->left = lower(*m->inner, std::move(ctx), sink);
+      scope->left->parent = scope.get();
+      return scope;
+    }
     apply_modifier(tree, m->change, ctx, sink);
     return lower(*m->inner, std::move(ctx), sink);
   }
@@ -107,8 +119,8 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     result->checked = ctx.checked;
-    result->launch =
-        process_launch{command->argv, command->program_is_path, ctx.streams, ctx.dir, ctx.env, ctx.hooks, &tree};
+    result->launch = process_launch{
+        command->argv, command->program_is_path, ctx.streams, ctx.dir, ctx.env, ctx.hooks, ctx.group, &tree};
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
     pipe_ends ends;

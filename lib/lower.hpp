@@ -4,7 +4,10 @@
 // Apart from opening redirect files and making pipes this is pure: it spawns
 // nothing, so it is tested on its own.
 
+#include <sys/types.h>
+
 #include <array>
+#include <chrono>
 #include <ductile/output.hpp>
 #include <functional>
 #include <map>
@@ -39,13 +42,20 @@ class stream_sink {
   virtual stdio_target feed(std::shared_ptr<const std::string> bytes) = 0;
 };
 
+// The process group a `new_process_group()` subtree shares: 0 until its first
+// process has made it.
+struct group_slot {
+  pid_t pgid = 0;
+};
+
 struct context {
   std::array<stdio_target, 3> streams{stdio_target{0, nullptr}, stdio_target{1, nullptr}, stdio_target{2, nullptr}};
   std::optional<std::string> dir;
   std::shared_ptr<const environment> env;  // null: the parent's, untouched
   bool checked = true;
-  hook_list hooks;       // outer first
-  std::string position;  // the path from the root: orders processes left to right
+  hook_list hooks;                    // outer first
+  std::shared_ptr<group_slot> group;  // null: the parent's group
+  std::string position;               // the path from the root: orders processes left to right
 };
 
 // Everything one process needs, prepared in the parent.
@@ -56,20 +66,35 @@ struct process_launch {
   std::optional<std::string> dir;
   std::shared_ptr<const environment> env;
   hook_list hooks;
+  std::shared_ptr<group_slot> group;
   const node* command = nullptr;  // for error messages; the run keeps the tree alive
 };
 
 // How a finished part of the tree ended.
 struct job_result {
   exit_status status;
-  bool failed = false;  // non-zero and checked
+  bool failed = false;     // non-zero and checked
+  bool timed_out = false;  // a timeout() around it fired
+};
+
+using steady_time = std::chrono::steady_clock::time_point;
+
+// The timer of one timeout() subtree.
+struct time_limit_state {
+  std::chrono::nanoseconds duration;
+  std::chrono::nanoseconds grace;
+  bool checked = true;  // whether firing is an error where the timeout() stands
+  steady_time deadline;
+  bool fired = false;
+  steady_time kill_at;
+  bool killed = false;
 };
 
 // The launch plan: the tree's shape with everything opened. A `then` keeps its
 // right side unlowered until the left has finished, so its files are opened
 // only if it runs, as in a shell.
 struct job {
-  enum class kind { process, pipe, then };
+  enum class kind { process, pipe, then, scope };
   kind type = kind::process;
   job* parent = nullptr;
   std::unique_ptr<job> left;
@@ -84,6 +109,9 @@ struct job {
   // then: the right side and its context, until started or abandoned
   std::shared_ptr<const node> deferred;
   std::optional<context> deferred_context;
+
+  // scope: a timeout() around `left`
+  std::optional<time_limit_state> limit;
 
   bool finished = false;
   job_result result;

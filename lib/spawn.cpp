@@ -137,6 +137,10 @@ DUCTILE_INLINE const char* stream_label(int target) {
       step = "stdio";
       cause = fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
       break;
+    case child_step::process_group:
+      step = "process group";
+      cause = fmt::format("cannot join a new process group: {}", code.message());
+      break;
     case child_step::close_descriptors:
       step = "close descriptors";
       cause = fmt::format("cannot close inherited descriptors: {}", code.message());
@@ -191,6 +195,7 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   plan.dir = launch.dir ? launch.dir->c_str() : nullptr;
   for (int target = 0; target < 3; ++target) plan.stdio[target] = launch.streams[target].fd;
   plan.report = &report;
+  if (launch.group) plan.process_group = launch.group->pgid;
 
   thread_local child_stack stack;
   void* stack_top = stack.top();
@@ -220,13 +225,17 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
     throw spawn_error(fmt::format("cannot run {}: cannot create a process: {}", command, code.message()), command,
                       "clone", code);
   }
-  spawned_process result{pid, unique_fd(pidfd), launch.argv.front()};
+  spawned_process result{pid, unique_fd(pidfd), launch.argv.front(), 0};
   if (report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
     siginfo_t info{};
     while (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
     }
     throw_child_failure(launch, program, searched_path, report);
+  }
+  if (launch.group) {
+    if (report.made_group) launch.group->pgid = pid;
+    result.process_group = launch.group->pgid;
   }
   return result;
 }

@@ -13,7 +13,8 @@ namespace ductile::detail {
 struct spawned_process {
   pid_t pid = -1;
   unique_fd pidfd;
-  std::string program;  // argv[0] as executed
+  std::string program;      // argv[0] as executed
+  pid_t process_group = 0;  // the group it was put in, or 0 for the parent's
 };
 
 // Throws spawn_error (nothing of the process ran), or whatever a hook throws.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
 
@@ -24,6 +26,14 @@ namespace ductile::detail {
 constexpr std::size_t capture_chunk = 64 * 1024;
 // POLLOUT on a pipe promises room for at least this much without blocking.
 constexpr std::size_t atomic_pipe_write = 4096;
+
+DUCTILE_INLINE int milliseconds_until(const std::optional<steady_time>& deadline) {
+  if (!deadline) return -1;
+  const auto left = *deadline - std::chrono::steady_clock::now();
+  if (left <= std::chrono::nanoseconds::zero()) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return ms > 1000000 ? 1000000 : static_cast<int>(ms);
+}
 
 DUCTILE_INLINE execution::execution(expression tree) : tree_(std::move(tree)) {}
 
@@ -93,6 +103,7 @@ DUCTILE_INLINE void execution::spawn_all(job& j) {
       entry.owner = &j;
       entry.record.program = std::move(spawned.program);
       entry.record.pid = spawned.pid;
+      entry.group = spawned.process_group;
       j.process_index = static_cast<int>(processes_.size());
       processes_.push_back(std::move(entry));
       break;
@@ -102,6 +113,11 @@ DUCTILE_INLINE void execution::spawn_all(job& j) {
       spawn_all(*j.right);
       break;
     case job::kind::then: spawn_all(*j.left); break;
+    case job::kind::scope:
+      j.limit->deadline = std::chrono::steady_clock::now() + j.limit->duration;
+      limits_.push_back(&j);
+      spawn_all(*j.left);
+      break;
   }
 }
 
@@ -120,11 +136,17 @@ DUCTILE_INLINE void execution::complete(job& j, job_result result) {
   j.result = result;
   job* parent = j.parent;
   if (parent == nullptr) return;
-  if (parent->type == job::kind::pipe) {
+  if (parent->type == job::kind::scope) {
+    if (parent->limit->fired) {
+      result.timed_out = true;
+      result.failed = parent->limit->checked;
+    }
+    complete(*parent, result);
+  } else if (parent->type == job::kind::pipe) {
     if (parent->left->finished && parent->right->finished)
       complete(*parent, pipe_result(parent->left->result, parent->right->result));
   } else if (&j == parent->left.get()) {
-    if (result.failed || killed_ || failure_) {
+    if (result.failed || killed_ || failure_ || inside_fired_scope(*parent)) {
       parent->deferred.reset();
       parent->deferred_context.reset();
       complete(*parent, result);
@@ -173,9 +195,62 @@ DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) {
   signal_all(SIGKILL);
 }
 
+DUCTILE_INLINE bool execution::inside_fired_scope(const job& j) const noexcept {
+  for (const job* current = &j; current != nullptr; current = current->parent)
+    if (current->limit && current->limit->fired) return true;
+  return false;
+}
+
+// Signals go through pidfds, which cannot hit a recycled pid. A process group
+// is signalled only while one of our members is unreaped: that member keeps
+// the group id from being reused.
+DUCTILE_INLINE void execution::signal_processes(const std::vector<process_entry*>& targets, int signal) noexcept {
+  std::vector<pid_t> groups;
+  for (process_entry* p : targets) {
+    if (!p->pidfd) continue;
+    syscall(SYS_pidfd_send_signal, p->pidfd.get(), signal, nullptr, 0);
+    if (p->group > 0 && std::find(groups.begin(), groups.end(), p->group) == groups.end()) groups.push_back(p->group);
+  }
+  for (pid_t group : groups) ::kill(-group, signal);
+}
+
 DUCTILE_INLINE void execution::signal_all(int signal) noexcept {
+  std::vector<process_entry*> targets;
+  for (auto& p : processes_) targets.push_back(&p);
+  signal_processes(targets, signal);
+}
+
+DUCTILE_INLINE void execution::signal_subtree(const job& scope, int signal) noexcept {
+  std::vector<process_entry*> targets;
   for (auto& p : processes_)
-    if (p.pidfd) syscall(SYS_pidfd_send_signal, p.pidfd.get(), signal, nullptr, 0);
+    if (p.owner->position.compare(0, scope.position.size(), scope.position) == 0) targets.push_back(&p);
+  signal_processes(targets, signal);
+}
+
+DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
+  std::optional<steady_time> next;
+  for (const job* scope : limits_) {
+    if (scope->finished || scope->limit->killed) continue;
+    const steady_time when = scope->limit->fired ? scope->limit->kill_at : scope->limit->deadline;
+    if (!next || when < *next) next = when;
+  }
+  return next;
+}
+
+DUCTILE_INLINE void execution::run_timers(steady_time now) {
+  for (job* scope : limits_) {
+    auto& limit = *scope->limit;
+    if (scope->finished || limit.killed) continue;
+    if (!limit.fired && now >= limit.deadline) {
+      limit.fired = true;
+      limit.kill_at = now + limit.grace;
+      streams_cut_ = true;
+      signal_subtree(*scope, SIGTERM);
+    } else if (limit.fired && now >= limit.kill_at) {
+      limit.killed = true;
+      signal_subtree(*scope, SIGKILL);
+    }
+  }
 }
 
 DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
@@ -296,6 +371,7 @@ DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
 }
 
 DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
+  if (!limits_.empty()) run_timers(std::chrono::steady_clock::now());
   const std::size_t n = std::min(count, targets_.size());
   for (std::size_t i = 0; i < n; ++i) {
     if (fds[i].revents == 0) continue;
@@ -326,7 +402,7 @@ DUCTILE_INLINE void execution::update_finished() {
   for (auto& f : feeders_) f.write.reset();  // nobody is left to read them
   bool streams_open = false;
   for (auto& c : captures_) {
-    if (c.read && killed_) {
+    if (c.read && (killed_ || streams_cut_)) {
       // A killed run does not wait for a grandchild that may hold the pipe:
       // keep what is already there and stop.
       read_capture(c);
@@ -338,6 +414,11 @@ DUCTILE_INLINE void execution::update_finished() {
   if (streams_open) return;
   build_output();
   finished_ = true;
+  if (completion_) {
+    const std::uint64_t one = 1;
+    while (::write(completion_.get(), &one, sizeof one) < 0 && errno == EINTR) {
+    }
+  }
   changed.notify_all();
 }
 
@@ -357,6 +438,10 @@ DUCTILE_INLINE void execution::build_output() {
 DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
   if (failure_) std::rethrow_exception(failure_);
+  if (root_->result.failed && root_->result.timed_out) {
+    const std::string command = to_string(tree_);
+    throw timeout_error(fmt::format("command {} timed out: {}", command, to_string(output_.status)), command, output_);
+  }
   if (root_->result.failed) {
     const std::string command = to_string(tree_);
     throw status_error(fmt::format("command {} failed: {}", command, to_string(output_.status)), command, output_);
@@ -370,9 +455,10 @@ DUCTILE_INLINE void execution::drive_to_completion() {
   while (!finished_) {
     fds.clear();
     collect(fds);
+    const int wait_ms = milliseconds_until(next_deadline());
     lock.unlock();
     int ready = 0;
-    const auto error = sys::poll_fds(fds.data(), fds.size(), -1, ready);
+    const auto error = sys::poll_fds(fds.data(), fds.size(), wait_ms, ready);
     lock.lock();
     if (error) {
       abandon(std::make_exception_ptr(std::system_error(error, "poll")));
@@ -380,6 +466,16 @@ DUCTILE_INLINE void execution::drive_to_completion() {
     }
     dispatch(fds.data(), fds.size());
   }
+}
+
+DUCTILE_INLINE int execution::completion_fd() {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!completion_) {
+    // Level-triggered: once finished it stays readable, for every poller.
+    completion_.reset(::eventfd(finished_ ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!completion_) throw std::system_error(errno, std::generic_category(), "ductile: eventfd");
+  }
+  return completion_.get();
 }
 
 DUCTILE_INLINE void execution::kill() {

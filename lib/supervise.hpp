@@ -13,12 +13,16 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lower.hpp"
 
 namespace ductile::detail {
+
+// Milliseconds for poll() until `deadline` (rounded up), or -1 for none.
+int milliseconds_until(const std::optional<steady_time>& deadline);
 
 class execution final : public stream_sink {
  public:
@@ -33,6 +37,8 @@ class execution final : public stream_sink {
 
   // --- event loop steps, called with `mutex` held
   void collect(std::vector<pollfd>& fds);
+  // The earliest timer of this run, if any.
+  std::optional<steady_time> next_deadline() const;
   void dispatch(const pollfd* fds, std::size_t count);
   bool finished() const noexcept { return finished_; }
 
@@ -45,6 +51,8 @@ class execution final : public stream_sink {
   void kill();
   void send_signal(int signal);
   std::vector<pid_t> pids();
+  // A descriptor that becomes readable when the run has finished; owned here.
+  int completion_fd();
 
   std::mutex mutex;
   std::condition_variable changed;  // notified when the run finishes
@@ -69,6 +77,7 @@ class execution final : public stream_sink {
   struct process_entry {
     unique_fd pidfd;  // reset once reaped
     job* owner = nullptr;
+    pid_t group = 0;  // its own process group (new_process_group), or 0
     process_record record;
   };
   enum class target_kind { capture, forward, feeder, process };
@@ -85,6 +94,10 @@ class execution final : public stream_sink {
   void finish_unstarted(job& j);
   void abandon(std::exception_ptr failure);
   void signal_all(int signal) noexcept;
+  void signal_subtree(const job& scope, int signal) noexcept;
+  void signal_processes(const std::vector<process_entry*>& targets, int signal) noexcept;
+  void run_timers(steady_time now);
+  bool inside_fired_scope(const job& j) const noexcept;
   void read_capture(capture_source& source);
   void forward_tee(capture_source& source);
   void release_drained_forward(capture_source& source);
@@ -99,6 +112,9 @@ class execution final : public stream_sink {
   std::vector<capture_source> captures_;
   std::vector<feeder> feeders_;
   std::vector<poll_target> targets_;
+  std::vector<job*> limits_;  // timeout() scopes, in the order they started
+  bool streams_cut_ = false;  // after a kill or a timeout, stop waiting for EOF
+  unique_fd completion_;
   std::weak_ptr<const unique_fd> capture_write_[3];
   std::string captured_[3];
   bool killed_ = false;

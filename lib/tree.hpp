@@ -2,6 +2,7 @@
 // The expression tree: immutable nodes shared between copies and threads.
 // Each method call on an expression adds one modifier node around its receiver.
 
+#include <chrono>
 #include <ductile/expression.hpp>
 #include <functional>
 #include <map>
@@ -50,12 +51,17 @@ struct replace_env {
   std::shared_ptr<const std::map<std::string, std::string>> variables;
 };
 struct mark_unchecked {};
+struct time_limit {
+  std::chrono::nanoseconds duration;
+  std::chrono::nanoseconds grace;
+};
+struct own_process_group {};
 struct spawn_hook {
   std::shared_ptr<const std::function<void(spawn_spec&)>> hook;
 };
 
-using modifier =
-    std::variant<redirect, feed_bytes, set_dir, set_env, remove_env, replace_env, mark_unchecked, spawn_hook>;
+using modifier = std::variant<redirect, feed_bytes, set_dir, set_env, remove_env, replace_env, mark_unchecked,
+                              spawn_hook, time_limit, own_process_group>;
 
 struct command_node {
   argument_list argv;

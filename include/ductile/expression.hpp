@@ -3,6 +3,7 @@
 /// `expression`: an immutable tree of commands, pipes, sequences and modifiers.
 /// Building one does no I/O and no system call; the run methods lower it onto processes.
 
+#include <chrono>
 #include <functional>
 #include <iterator>
 #include <map>
@@ -167,6 +168,14 @@ class expression {
   }
   /// A non-zero status produced inside stops being an error.
   expression unchecked() const;
+  /// If the subtree still runs after `duration`, its processes get SIGTERM, then
+  /// SIGKILL after `grace`, and it ends with timeout_error (a status_error).
+  /// The timer lives in the event loop: no thread, signal or helper process.
+  expression timeout(std::chrono::nanoseconds duration, std::chrono::nanoseconds grace = std::chrono::seconds(1)) const;
+  /// The subtree's processes share a new process group, so kill(), send_signal()
+  /// and timeouts also reach grandchildren that stay in it. A terminal's Ctrl-C
+  /// no longer reaches that group.
+  expression new_process_group() const;
   /// `hook` runs in the parent just before each process of the subtree is spawned,
   /// outer hooks first. It may run on the shared background thread for a started
   /// expression. An exception aborts the start and propagates.

@@ -54,6 +54,9 @@ class handle {
   std::vector<pid_t> pids() const;
   /// The destructor will not kill; the background thread still reaps.
   void detach();
+  /// A descriptor that becomes readable (and stays so) when the expression has
+  /// finished, for epoll, asio or libuv loops. Owned by the handle: do not close it.
+  int completion_fd() const;
 
   explicit handle(std::shared_ptr<detail::execution> execution) noexcept;
 
