@@ -78,9 +78,15 @@ DUCTILE_INLINE void background_driver::loop() {
 
     bool any_finished = false;
     for (std::size_t i = 0; i < runs.size(); ++i) {
-      std::lock_guard<std::mutex> lock(runs[i]->mutex);
-      if (!runs[i]->finished()) runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
-      any_finished = any_finished || runs[i]->finished();
+      bool finished;
+      {
+        std::lock_guard<std::mutex> lock(runs[i]->mutex);
+        if (!runs[i]->finished()) runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
+        finished = runs[i]->finished();
+      }
+      // Outside the run's lock: a pool's callback starts other runs.
+      if (finished) runs[i]->notify_if_finished();
+      any_finished = any_finished || finished;
     }
     if (any_finished) {
       std::lock_guard<std::mutex> lock(mutex_);

@@ -82,6 +82,7 @@ DUCTILE_INLINE stdio_target execution::feed(std::shared_ptr<const std::string> b
 }
 
 DUCTILE_INLINE void execution::start(context initial) {
+  started_ = true;
   try {
     root_ = lower(*tree_.tree(), std::move(initial), *this);
     spawn_all(*root_);
@@ -413,6 +414,10 @@ DUCTILE_INLINE void execution::update_finished() {
   }
   if (streams_open) return;
   build_output();
+  mark_finished();
+}
+
+DUCTILE_INLINE void execution::mark_finished() {
   finished_ = true;
   if (completion_) {
     const std::uint64_t one = 1;
@@ -423,6 +428,7 @@ DUCTILE_INLINE void execution::update_finished() {
 }
 
 DUCTILE_INLINE void execution::build_output() {
+  if (!root_) return;
   output_.status = root_->result.status;
   output_.stdout_bytes = std::move(captured_[1]);
   output_.stderr_bytes = std::move(captured_[2]);
@@ -438,6 +444,11 @@ DUCTILE_INLINE void execution::build_output() {
 DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
   if (failure_) std::rethrow_exception(failure_);
+  if (cancelled_) {
+    const std::string command = to_string(tree_);
+    throw status_error(fmt::format("command {} was cancelled before it started", command), command, output_);
+  }
+  if (!root_) return output_;
   if (root_->result.failed && root_->result.timed_out) {
     const std::string command = to_string(tree_);
     throw timeout_error(fmt::format("command {} timed out: {}", command, to_string(output_.status)), command, output_);
@@ -478,9 +489,63 @@ DUCTILE_INLINE int execution::completion_fd() {
   return completion_.get();
 }
 
+DUCTILE_INLINE void execution::set_on_finished(std::function<void()> callback) {
+  std::lock_guard<std::mutex> lock(mutex);
+  on_finished_ = std::move(callback);
+}
+
+DUCTILE_INLINE void execution::notify_if_finished() {
+  std::function<void()> callback;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!finished_ || notified_ || !on_finished_) return;
+    notified_ = true;
+    callback = std::move(on_finished_);
+  }
+  callback();
+}
+
+DUCTILE_INLINE void execution::start_queued() {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (cancelled_ || started_) return;
+    try {
+      start(context{});
+    } catch (...) {
+      failure_ = std::current_exception();
+      mark_finished();
+    }
+  }
+  notify_if_finished();
+}
+
+DUCTILE_INLINE void execution::kill_without_waiting() {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (finished_ || !started_) return;
+  killed_ = true;
+  signal_all(SIGKILL);
+}
+
+DUCTILE_INLINE bool execution::failed() {
+  try {
+    result();
+    return false;
+  } catch (const std::exception&) {
+    return true;
+  }
+}
+
 DUCTILE_INLINE void execution::kill() {
   std::unique_lock<std::mutex> lock(mutex);
   if (finished_) return;
+  if (!started_) {
+    cancelled_ = true;
+    output_.status = exit_status::killed(SIGKILL);
+    mark_finished();
+    lock.unlock();
+    notify_if_finished();
+    return;
+  }
   killed_ = true;
   signal_all(SIGKILL);
   changed.wait(lock, [this] { return finished_; });

@@ -11,6 +11,7 @@
 #include <ductile/expression.hpp>
 #include <ductile/output.hpp>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,6 +45,17 @@ class execution final : public stream_sink {
 
   // Drives the loop on the calling thread until the run has finished.
   void drive_to_completion();
+
+  // --- queued runs (a pool): created now, started later or never
+  // Called once, with no lock held, on the thread that saw the run finish.
+  void set_on_finished(std::function<void()> callback);
+  void notify_if_finished();
+  // Starts a queued run unless it was cancelled; a failure to start finishes it.
+  void start_queued();
+  // Finishes a running run by SIGKILL without waiting (for a pool stopping).
+  void kill_without_waiting();
+  // Whether the finished run counts as a failure (what result() would throw).
+  bool failed();
 
   // --- the handle's view, each takes `mutex` itself
   // Throws the run's failure (spawn_error or status_error) if there is one.
@@ -104,6 +116,7 @@ class execution final : public stream_sink {
   void write_feeder(feeder& f);
   void update_finished();
   void build_output();
+  void mark_finished();
   void reap_all_blocking() noexcept;
 
   expression tree_;
@@ -121,6 +134,10 @@ class execution final : public stream_sink {
   bool finished_ = false;
   std::exception_ptr failure_;
   output output_;
+  bool started_ = false;
+  bool cancelled_ = false;  // killed while still queued
+  std::function<void()> on_finished_;
+  bool notified_ = false;
 };
 
 }  // namespace ductile::detail

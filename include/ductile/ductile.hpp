@@ -8,3 +8,4 @@
 #include "format.hpp"
 #include "handle.hpp"
 #include "output.hpp"
+#include "pool.hpp"

@@ -1,0 +1,132 @@
+#include <algorithm>
+
+#include "support.hpp"
+
+using namespace ductile;
+using test::helper;
+
+namespace {
+std::vector<int> peaks(const std::filesystem::path& dir) {
+  std::istringstream in(test::slurp(dir / "peaks"));
+  std::vector<int> values;
+  for (int v; in >> v;) values.push_back(v);
+  return values;
+}
+expression gated(const std::filesystem::path& gate) {
+  return sh("while [ ! -e '" + gate.string() + "' ]; do sleep 0.01; done");
+}
+}  // namespace
+
+TEST_CASE("a pool of 200 short jobs never runs more than max_parallel at once") {
+  test::leak_check check;
+  test::temp_dir tmp;
+  const int threads_before = test::thread_count();
+  std::vector<handle> handles;
+  {
+    pool p(4);
+    for (int i = 0; i < 200; ++i) handles.push_back(p.submit(helper("count_running", tmp.path)));
+    CHECK(test::thread_count() == threads_before);
+    p.wait_all();
+  }
+  for (auto& h : handles) CHECK(h.wait().status.success());
+  const auto counts = peaks(tmp.path);
+  CHECK(counts.size() == 200);
+  CHECK(*std::max_element(counts.begin(), counts.end()) <= 4);
+  CHECK(*std::min_element(counts.begin(), counts.end()) >= 1);
+}
+
+TEST_CASE("kill on a queued job cancels it: it never starts") {
+  test::leak_check check;
+  test::temp_dir tmp;
+  pool p(1);
+  handle first = p.submit(gated(tmp / "gate"));
+  handle queued = p.submit(cmd("touch", tmp / "queued-ran"));
+  CHECK(queued.try_wait() == nullptr);
+  CHECK(queued.pids().empty());
+  queued.kill();
+  CHECK_THROWS_AS(queued.wait(), status_error);
+  test::write_file(tmp / "gate", "");
+  CHECK(first.wait().status.success());
+  p.wait_all();
+  CHECK(!std::filesystem::exists(tmp / "queued-ran"));
+}
+
+TEST_CASE("stop on first failure kills the running jobs and cancels the queued ones") {
+  test::leak_check check;
+  test::temp_dir tmp;
+  pool p(2, failure_policy::stop);
+  handle running = p.submit(cmd("sleep", "100"));
+  handle failing = p.submit(sh("exit 1"));
+  std::vector<handle> queued;
+  for (int i = 0; i < 3; ++i) queued.push_back(p.submit(cmd("touch", tmp / std::to_string(i))));
+  p.wait_all();
+  CHECK(p.stopped());
+  CHECK_THROWS_AS(failing.wait(), status_error);
+  try {
+    running.wait();
+    FAIL("expected status_error");
+  } catch (const status_error& error) {
+    CHECK(error.output().status.signal() == SIGKILL);
+  }
+  for (auto& h : queued) CHECK_THROWS_AS(h.wait(), status_error);
+  for (int i = 0; i < 3; ++i) CHECK(!std::filesystem::exists(tmp / std::to_string(i)));
+  handle late = p.submit(cmd("true"));
+  CHECK_THROWS_AS(late.wait(), status_error);
+}
+
+TEST_CASE("keep going runs every job whatever fails") {
+  test::leak_check check;
+  pool p(3);
+  std::vector<handle> handles;
+  for (int i = 0; i < 12; ++i) handles.push_back(p.submit(sh("exit " + std::to_string(i % 3 == 0))));
+  p.wait_all();
+  CHECK(!p.stopped());
+  int failures = 0;
+  for (auto& h : handles) {
+    try {
+      h.wait();
+    } catch (const status_error&) {
+      ++failures;
+    }
+  }
+  CHECK(failures == 4);
+}
+
+TEST_CASE("wait_any returns jobs in the order they finish, then nothing") {
+  test::leak_check check;
+  test::temp_dir tmp;
+  pool p(3);
+  std::vector<handle> handles;
+  for (int i = 0; i < 3; ++i) handles.push_back(p.submit(gated(tmp / ("gate" + std::to_string(i)))));
+  std::vector<std::size_t> order;
+  for (int gate : {2, 0, 1}) {
+    test::write_file(tmp / ("gate" + std::to_string(gate)), "");
+    order.push_back(p.wait_any().value());
+  }
+  CHECK(order == std::vector<std::size_t>{2, 0, 1});
+  CHECK(!p.wait_any());
+}
+
+TEST_CASE("a job that cannot start fails on its handle and the pool goes on") {
+  test::leak_check check;
+  pool p(1);
+  handle bad = p.submit(cmd("no-such-program-ductile"));
+  handle good = p.submit(cmd("echo", "ok").stdout_capture());
+  CHECK_THROWS_AS(bad.wait(), spawn_error);
+  CHECK(good.wait().stdout_bytes == "ok\n");
+}
+
+TEST_CASE("destroying a pool cancels queued jobs and reaps running ones") {
+  test::leak_check check;
+  test::temp_dir tmp;
+  handle running = cmd("true").start();
+  handle queued = cmd("true").start();
+  {
+    pool p(1);
+    running = p.submit(cmd("sleep", "100"));
+    queued = p.submit(cmd("touch", tmp / "never"));
+  }
+  CHECK_THROWS_AS(running.wait(), status_error);
+  CHECK_THROWS_AS(queued.wait(), status_error);
+  CHECK(!std::filesystem::exists(tmp / "never"));
+}
