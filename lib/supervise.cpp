@@ -14,6 +14,7 @@
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
 
+#include "observe.hpp"
 #include "spawn.hpp"
 
 #ifndef P_PIDFD
@@ -97,6 +98,12 @@ DUCTILE_INLINE void execution::start(context initial) {
 DUCTILE_INLINE void execution::spawn_all(job& j) {
   switch (j.type) {
     case job::kind::process: {
+      const bool observed = observing();
+      std::string command;
+      if (observed) {
+        command = j.launch->command ? subtree_text(*j.launch->command) : std::string();
+        if (tracing()) print_trace(command);
+      }
       spawned_process spawned = spawn_process(std::move(*j.launch));
       j.launch.reset();
       process_entry entry;
@@ -106,6 +113,11 @@ DUCTILE_INLINE void execution::spawn_all(job& j) {
       entry.record.pid = spawned.pid;
       entry.group = spawned.process_group;
       j.process_index = static_cast<int>(processes_.size());
+      if (observed) {
+        entry.started = std::chrono::steady_clock::now();
+        entry.command = std::move(command);
+        if (auto o = current_observer()) o->spawned(spawn_event{entry.command, entry.record.pid});
+      }
       processes_.push_back(std::move(entry));
       break;
     }
@@ -282,6 +294,11 @@ DUCTILE_INLINE void execution::reap(process_entry& process) {
   process.record.system_time =
       std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
   process.record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+  if (!process.command.empty()) {
+    if (auto o = current_observer())
+      o->exited(exit_event{process.command, process.record.pid, process.record.status,
+                           std::chrono::steady_clock::now() - process.started});
+  }
   job& owner = *process.owner;
   complete(owner, job_result{process.record.status, owner.checked && !process.record.status.success()});
 }

@@ -89,7 +89,9 @@ class execution final : public stream_sink {
   struct process_entry {
     unique_fd pidfd;  // reset once reaped
     job* owner = nullptr;
-    pid_t group = 0;  // its own process group (new_process_group), or 0
+    pid_t group = 0;      // its own process group (new_process_group), or 0
+    std::string command;  // set only while observed: for the observer's events
+    steady_time started;
     process_record record;
   };
   enum class target_kind { capture, forward, feeder, process };

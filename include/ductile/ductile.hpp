@@ -7,5 +7,6 @@
 #include "expression.hpp"
 #include "format.hpp"
 #include "handle.hpp"
+#include "observe.hpp"
 #include "output.hpp"
 #include "pool.hpp"
