@@ -17,10 +17,6 @@
 
 #include <cerrno>
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 namespace ductile::detail {
 
 // The kernel's struct sigaction; large enough for every architecture's layout,
@@ -32,8 +28,10 @@ struct kernel_sigaction {
   unsigned long mask[2];
 };
 
-constexpr long kernel_sigset_size = 8;
-constexpr int highest_signal = 64;
+inline constexpr long kernel_sigset_size = 8;
+inline constexpr int highest_signal = 64;
+// From <linux/close_range.h>, which older C libraries lack.
+inline constexpr unsigned close_range_cloexec = 1U << 2;
 
 [[noreturn]] DUCTILE_INLINE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
   plan.report->step = step;
@@ -77,7 +75,7 @@ DUCTILE_INLINE void install_stdio(const child_plan& plan) noexcept {
 // Nothing but 0, 1 and 2 may reach the program, even descriptors the host
 // program opened without O_CLOEXEC. This marks the child's own table only.
 DUCTILE_INLINE void close_other_descriptors(const child_plan& plan) noexcept {
-  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  if (syscall(SYS_close_range, 3U, ~0U, close_range_cloexec) == 0) return;
   if (errno != ENOSYS && errno != EINVAL) child_fail(plan, child_step::close_descriptors, errno);
   struct {
     unsigned long current, maximum;

@@ -41,6 +41,10 @@ struct pipe_ends {
   unique_fd write;
 };
 
+// Linux values, spelled out because older C libraries lack the names.
+inline constexpr int waitid_pidfd = 3;          // P_PIDFD
+inline constexpr int clone_pidfd = 0x00001000;  // CLONE_PIDFD
+
 namespace sys {
 
 std::error_code last_error() noexcept;

@@ -15,13 +15,6 @@
 
 #include "child.hpp"
 
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
-
 extern char** environ;
 
 namespace ductile::detail {
@@ -214,7 +207,7 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   const int saved_errno = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
   int pidfd = -1;
-  const pid_t pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &plan, &pidfd);
+  const pid_t pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &plan, &pidfd);
   const int clone_errno = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
   errno = saved_errno;
@@ -229,7 +222,7 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   if (report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
     siginfo_t info{};
-    while (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
+    while (syscall(SYS_waitid, waitid_pidfd, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
     }
     throw_child_failure(launch, program, searched_path, report);
   }

@@ -17,16 +17,12 @@
 #include "observe.hpp"
 #include "spawn.hpp"
 
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-
 namespace ductile::detail {
 
 // Large reads keep the number of system calls per captured byte low.
-constexpr std::size_t capture_chunk = 64 * 1024;
+inline constexpr std::size_t capture_chunk = 64 * 1024;
 // POLLOUT on a pipe promises room for at least this much without blocking.
-constexpr std::size_t atomic_pipe_write = 4096;
+inline constexpr std::size_t atomic_pipe_write = 4096;
 
 DUCTILE_INLINE int milliseconds_until(const std::optional<steady_time>& deadline) {
   if (!deadline) return -1;
@@ -279,7 +275,7 @@ DUCTILE_INLINE void execution::reap(process_entry& process) {
   rusage usage{};
   long rc;
   do {
-    rc = syscall(SYS_waitid, P_PIDFD, process.pidfd.get(), &info, WEXITED | WNOHANG, &usage);
+    rc = syscall(SYS_waitid, waitid_pidfd, process.pidfd.get(), &info, WEXITED | WNOHANG, &usage);
   } while (rc < 0 && errno == EINTR);
   if (rc == 0 && info.si_pid == 0) return;  // readable but not yet waitable: try again later
   if (rc < 0) {
@@ -307,7 +303,7 @@ DUCTILE_INLINE void execution::reap_all_blocking() noexcept {
   for (auto& p : processes_) {
     if (!p.pidfd) continue;
     siginfo_t info{};
-    while (syscall(SYS_waitid, P_PIDFD, p.pidfd.get(), &info, WEXITED, nullptr) < 0 && errno == EINTR) {
+    while (syscall(SYS_waitid, waitid_pidfd, p.pidfd.get(), &info, WEXITED, nullptr) < 0 && errno == EINTR) {
     }
     p.pidfd.reset();
     p.record.status = status_from(info);

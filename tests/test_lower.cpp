@@ -1,5 +1,7 @@
 // Lowering on its own: no process is spawned in this suite.
+#if __has_include("lower.hpp")
 #include "lower.hpp"
+#endif  // else the single header has it inline
 #include "support.hpp"
 
 using namespace ductile;

@@ -2,6 +2,12 @@
 #include <range/v3/view/filter.hpp>
 #include <range/v3/view/transform.hpp>
 
+// clang before 15 cannot compile libstdc++ 12's <ranges> at all.
+#if __cplusplus >= 202002L && __has_include(<ranges>) && !(defined(__clang__) && __clang_major__ < 15)
+#include <ranges>
+#define DUCTILE_TEST_STD_RANGES 1
+#endif
+
 #include "support.hpp"
 
 using namespace ductile;
@@ -64,6 +70,17 @@ TEST_CASE("lines work with range-v3 views") {
                    ranges::to<std::vector<std::string>>();
   CHECK(odd == std::vector<std::string>{"1!", "3!", "5!", "7!", "9!"});
 }
+
+#ifdef DUCTILE_TEST_STD_RANGES
+TEST_CASE("lines work with C++20 std::ranges views") {
+  test::leak_check check;
+  std::vector<std::string> odd;
+  for (const std::string& line :
+       cmd("seq", "1", "10").lines() | std::views::filter([](const std::string& s) { return std::stoi(s) % 2 == 1; }))
+    odd.push_back(line);
+  CHECK(odd == std::vector<std::string>{"1", "3", "5", "7", "9"});
+}
+#endif
 
 TEST_CASE("dropping a reader kills and reaps a command still running") {
   test::leak_check check;

@@ -19,7 +19,7 @@ TEST_CASE("a timeout ends a long command with timeout_error carrying what was ca
   test::leak_check check;
   const auto took = time_of([] {
     try {
-      sh("echo before; sleep 100").stdout_capture().timeout(200ms).run();
+      sh("echo before; exec sleep 100").stdout_capture().timeout(200ms).run();
       FAIL("expected timeout_error");
     } catch (const timeout_error& error) {
       CHECK(error.output().stdout_bytes == "before\n");
@@ -40,7 +40,7 @@ TEST_CASE("a timeout is a status_error, and an outer unchecked makes it a plain 
 TEST_CASE("a command that ignores SIGTERM is killed after the grace period") {
   test::leak_check check;
   try {
-    sh("trap '' TERM; sleep 100").timeout(50ms, 100ms).run();
+    sh("trap '' TERM; exec sleep 100").timeout(50ms, 100ms).run();
     FAIL("expected timeout_error");
   } catch (const timeout_error& error) {
     CHECK(error.output().status.signal() == SIGKILL);

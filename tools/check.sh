@@ -1,25 +1,57 @@
 #!/usr/bin/env bash
-# Builds ductile with warnings as errors and runs the whole test suite:
-# g++ as C++17, then clang++ as C++20. The sources must match .clang-format.
+# Everything CI checks, in order: formatting against .clang-format; that the
+# committed single header is what tools/amalgamate.py writes; the whole test
+# suite with warnings as errors, built with g++ and clang++ as C++17 and C++20
+# and once more against the single header alone; the four consumer builds;
+# and a short run of the cmdline fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh clang clang-format
+tools/install-deps.sh clang clang-format libclang-rt-14-dev python3
+
 echo "== clang-format"
-git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+git ls-files '*.cpp' '*.hpp' | grep -v '^single_include/' | xargs clang-format --dry-run --Werror
+
+echo "== single header is fresh"
+fresh=$(mktemp)
+trap 'rm -f "$fresh"' EXIT
+python3 tools/amalgamate.py "$fresh"
+if ! cmp -s "$fresh" single_include/ductile/ductile.hpp; then
+  echo "single_include/ductile/ductile.hpp is stale: run tools/amalgamate.py and commit it"
+  exit 1
+fi
+
 configure() {
   local dir=$1; shift
   [ -d "$dir" ] || meson setup "$dir" --wrap-mode=nodownload --werror "$@" >/dev/null
 }
-CXX=g++ configure build-gcc-cpp17 -Dcpp_std=c++17
-CXX=clang++ configure build-clang-cpp20 -Dcpp_std=c++20
+builds=()
+for compiler in gcc clang; do
+  for std in c++17 c++20; do
+    dir=build-$compiler-${std//+/p}
+    cxx=g++
+    [ "$compiler" = clang ] && cxx=clang++
+    CXX=$cxx configure "$dir" -Dcpp_std=$std
+    builds+=("$dir")
+  done
+done
+CXX=g++ configure build-single-header -Dsingle_header=true -Dexamples=false
+builds+=(build-single-header)
+
 passed=0
 failed=0
 status=0
-for dir in build-gcc-cpp17 build-clang-cpp20; do
+for dir in "${builds[@]}"; do
   echo "== $dir"
   meson test -C "$dir" --print-errorlogs --num-processes 2 | tee "$dir/check.log" || status=1
   passed=$((passed + $(grep -cE '^ *[0-9]+/[0-9]+ .* OK ' "$dir/check.log" || true)))
   failed=$((failed + $(grep -cE '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|ERROR) ' "$dir/check.log" || true)))
 done
+
+echo "== consumers"
+if bash tests/consumers/run.sh; then passed=$((passed + 4)); else failed=$((failed + 1)); status=1; fi
+
+echo "== fuzzing the cmdline parser for 60 s"
+if tests/fuzz/run.sh 60; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+
 echo "$passed passed, $failed failed"
 exit $status

@@ -3,6 +3,7 @@
 /// Everything in ductile: expressions, running them, handles and errors.
 /// Formatting (fmt formatters) comes from <ductile/format.hpp>, included here.
 
+#include "cmdline.hpp"
 #include "error.hpp"
 #include "expression.hpp"
 #include "format.hpp"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Time to compile a file that only includes a header, median of N runs, next to
+# the same for <string> + <vector> and, when installed, <boost/process.hpp>.
+# usage: benchmarks/include_cost.sh [runs] [compiler]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-7}
+cxx=${2:-g++}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+median_ms() {  # file, include flags...
+  local file=$1; shift
+  local times=()
+  for _ in $(seq "$runs"); do
+    local start end
+    start=$(date +%s%N)
+    "$cxx" -std=c++17 -O0 -c "$file" -o "$work/out.o" "$@"
+    end=$(date +%s%N)
+    times+=($(( (end - start) / 1000000 )))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
+}
+
+printf '#include <string>\n#include <vector>\n' > "$work/baseline.cpp"
+printf '#include <ductile/ductile.hpp>\n' > "$work/ductile.cpp"
+printf '#include <ductile/expression.hpp>\n' > "$work/expression.cpp"
+
+base=$(median_ms "$work/baseline.cpp")
+core=$(median_ms "$work/expression.cpp" -Iinclude)
+full=$(median_ms "$work/ductile.cpp" -Iinclude)
+single=$(median_ms "$work/ductile.cpp" -Isingle_include -DFMT_HEADER_ONLY)
+echo "compiler: $($cxx --version | head -n 1); median of $runs runs"
+printf '%-40s %6s ms  %5s\n' "<string> + <vector>" "$base" "1.00x"
+ratio() { awk -v a="$1" -v b="$base" 'BEGIN { printf "%.2fx", a / b }'; }
+printf '%-40s %6s ms  %5s\n' "<ductile/expression.hpp>" "$core" "$(ratio "$core")"
+printf '%-40s %6s ms  %5s\n' "<ductile/ductile.hpp> (compiled library)" "$full" "$(ratio "$full")"
+printf '%-40s %6s ms  %5s\n' "single header (whole implementation)" "$single" "$(ratio "$single")"
+if [ -f /usr/include/boost/process.hpp ]; then
+  printf '#include <boost/process.hpp>\n' > "$work/boost.cpp"
+  boost=$(median_ms "$work/boost.cpp")
+  printf '%-40s %6s ms  %5s\n' "<boost/process.hpp>" "$boost" "$(ratio "$boost")"
+else
+  echo "<boost/process.hpp>: not installed (apt-get install libboost-dev to compare)"
+fi

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds and runs one small program four ways: through pkg-config and through
+# CMake find_package after `meson install --destdir`, as a meson subproject,
+# and with nothing but the single header. Run from the repository root.
+set -euo pipefail
+root=$(pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=/usr/local
+stage=$work/stage
+
+echo "-- install into a staging directory"
+meson setup "$work/build" --wrap-mode=nodownload --prefix=$prefix -Dtests=false -Dexamples=false >/dev/null
+meson compile -C "$work/build" >/dev/null
+meson install -C "$work/build" --destdir "$stage" >/dev/null
+libdir=$(dirname "$(find "$stage" -name 'libductile.so' | head -n 1)")
+
+echo "-- pkg-config"
+export PKG_CONFIG_PATH=$libdir/pkgconfig PKG_CONFIG_SYSROOT_DIR=$stage
+g++ -std=c++17 tests/consumers/program/consumer.cpp $(pkg-config --cflags --libs ductile) -o "$work/with-pkg-config"
+LD_LIBRARY_PATH=$libdir "$work/with-pkg-config"
+unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+
+echo "-- CMake find_package"
+cmake -S tests/consumers/cmake -B "$work/cmake" -DCMAKE_PREFIX_PATH="$stage$prefix" >/dev/null
+cmake --build "$work/cmake" >/dev/null
+LD_LIBRARY_PATH=$libdir "$work/cmake/consumer"
+
+echo "-- meson subproject"
+mkdir -p "$work/subproject/subprojects" "$work/subproject/program"
+cp tests/consumers/meson/meson.build "$work/subproject/"
+cp tests/consumers/program/consumer.cpp "$work/subproject/program/"
+sed -i "s|'../program/consumer.cpp'|'program/consumer.cpp'|" "$work/subproject/meson.build"
+git ls-files | tar -cf - -T - | (mkdir -p "$work/subproject/subprojects/ductile" && tar -xf - -C "$work/subproject/subprojects/ductile")
+meson setup "$work/subproject/build" "$work/subproject" --wrap-mode=nodownload \
+  -Dductile:tests=false -Dductile:examples=false >/dev/null
+meson compile -C "$work/subproject/build" >/dev/null
+"$work/subproject/build/consumer"
+
+echo "-- single header only"
+g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -DFMT_HEADER_ONLY -Isingle_include \
+  tests/consumers/program/consumer.cpp -pthread -o "$work/single"
+"$work/single"
+echo "consumers: 4 passed, 0 failed"
