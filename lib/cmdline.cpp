@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ductile/cmdline.hpp>
 #include <ductile/error.hpp>
 #include <optional>
@@ -41,6 +42,8 @@ struct token {
   shell_word word;
   redirect_op op = redirect_op::read;
 };
+
+inline constexpr std::size_t max_spec_number = 4096;
 
 class cmdline_parser {
  public:
@@ -114,6 +117,14 @@ class cmdline_parser {
       while (i < text_.size() && text_[i] != '}') spec += text_[i++];
     }
     if (!at(i, '}')) fail(open, "unterminated placeholder", "close it with '}', or write '{{' for a literal brace");
+    // A width or precision is padding the program would receive: keep it sane.
+    std::size_t number = 0;
+    for (char d : spec) {
+      number =
+          (d >= '0' && d <= '9') ? std::min<std::size_t>(number * 10 + static_cast<std::size_t>(d - '0'), 1000000) : 0;
+      if (number > max_spec_number)
+        fail(open, fmt::format("a width or precision above {} in a placeholder", max_spec_number), "");
+    }
     if (has_index) {
       if (automatic_ > 0) fail(open, "placeholders mix {} and {N}", "number all of them, or none");
       manual_ = true;

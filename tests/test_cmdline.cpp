@@ -122,6 +122,9 @@ TEST_CASE("wrong placeholder counts and indices are parse errors") {
   CHECK_THROWS_AS(cmdline(runtime_cmdline{"echo {3}"}, 1), parse_error);
   CHECK_THROWS_AS(cmdline(runtime_cmdline{"echo {} {0}"}, 1, 2), parse_error);
   CHECK_THROWS_AS(cmdline(runtime_cmdline{"echo {:q}"}, 1), parse_error);
+  // Found by the fuzzer: a huge width would pad the argument to gigabytes.
+  CHECK_THROWS_AS(cmdline(runtime_cmdline{"echo {:>111111175}"}, 1), parse_error);
+  CHECK(cmdline("echo {:>4096}", 1).tree() != nullptr);
 }
 
 TEST_CASE("the placeholder check is constexpr, so C++20 rejects bad literals at compile time") {
