@@ -11,11 +11,15 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+
+#include "credentials.hpp"
 
 namespace ductile::detail {
 
@@ -99,12 +103,76 @@ DUCTILE_INLINE void enter_process_group(const child_plan& plan) noexcept {
   plan.report->made_group = true;
 }
 
+struct kernel_capability_header {
+  std::uint32_t version;
+  int pid;
+};
+struct kernel_capability_data {
+  std::uint32_t effective, permitted, inheritable;
+};
+inline constexpr std::uint32_t kernel_capability_version_3 = 0x20080522;
+
+// The credential steps, in the only order that works: capabilities must be
+// made inheritable and kept before the uid switch clears them, the bounding
+// set can only be dropped while cap_setpcap is still held, groups before gid
+// before uid because each needs the privilege the next one gives up, and
+// ambient last because it needs the final permitted and inheritable sets.
+DUCTILE_INLINE void apply_credentials(const child_plan& plan) noexcept {
+  const child_credentials& c = *plan.credentials;
+  if (c.umask >= 0) syscall(SYS_umask, c.umask);
+  if (c.keep && c.switch_ids && syscall(SYS_prctl, PR_SET_KEEPCAPS, 1UL, 0UL, 0UL, 0UL) != 0)
+    child_fail(plan, child_step::keep_caps, errno);
+  if (c.keep) {
+    kernel_capability_header header{kernel_capability_version_3, 0};
+    kernel_capability_data data[2] = {};
+    if (syscall(SYS_capget, &header, data) != 0) child_fail(plan, child_step::inheritable, errno);
+    data[0].inheritable |= static_cast<std::uint32_t>(c.kept);
+    data[1].inheritable |= static_cast<std::uint32_t>(c.kept >> 32);
+    if (syscall(SYS_capset, &header, data) != 0) child_fail(plan, child_step::inheritable, errno);
+  }
+  if (c.change_bounding) {
+    for (int cap = 0; cap <= c.last_capability && cap < 64; ++cap) {
+      if ((c.bounding_drops & (std::uint64_t{1} << cap)) == 0) continue;
+      if (syscall(SYS_prctl, PR_CAPBSET_DROP, static_cast<unsigned long>(cap), 0UL, 0UL, 0UL) != 0)
+        child_fail(plan, child_step::bounding, errno);
+    }
+  }
+  if (c.switch_ids) {
+    if (syscall(SYS_setgroups, c.group_count, c.groups) != 0) child_fail(plan, child_step::setgroups, errno);
+    if (syscall(SYS_setresgid, c.gid, c.gid, c.gid) != 0) child_fail(plan, child_step::setresgid, errno);
+    if (syscall(SYS_setresuid, c.uid, c.uid, c.uid) != 0) child_fail(plan, child_step::setresuid, errno);
+  }
+  if (c.keep) {
+    kernel_capability_header header{kernel_capability_version_3, 0};
+    kernel_capability_data data[2] = {};
+    for (int word = 0; word < 2; ++word) {
+      const auto bits = static_cast<std::uint32_t>(c.kept >> (32 * word));
+      data[word] = kernel_capability_data{bits, bits, bits};
+    }
+    if (syscall(SYS_capset, &header, data) != 0) child_fail(plan, child_step::capset, errno);
+    for (int cap = 0; cap < 64; ++cap) {
+      if ((c.kept & (std::uint64_t{1} << cap)) == 0) continue;
+      if (syscall(SYS_prctl, PR_CAP_AMBIENT, static_cast<unsigned long>(PR_CAP_AMBIENT_RAISE),
+                  static_cast<unsigned long>(cap), 0UL, 0UL) != 0)
+        child_fail(plan, child_step::ambient, errno);
+    }
+  }
+  if (c.no_new_privs && syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0)
+    child_fail(plan, child_step::no_new_privs, errno);
+}
+
 DUCTILE_INLINE int child_main(void* argument) noexcept {
   const child_plan& plan = *static_cast<const child_plan*>(argument);
   reset_signal_dispositions();
-  enter_process_group(plan);
+  // A new session also makes a new process group; setsid fails for a group leader.
+  if (plan.credentials != nullptr && plan.credentials->new_session) {
+    if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
+  } else {
+    enter_process_group(plan);
+  }
   install_stdio(plan);
   close_other_descriptors(plan);
+  if (plan.credentials != nullptr) apply_credentials(plan);
   if (plan.dir != nullptr && syscall(SYS_chdir, plan.dir) != 0) child_fail(plan, child_step::chdir, errno);
 
   unsigned long empty_mask[2] = {0, 0};

@@ -9,7 +9,26 @@
 
 namespace ductile::detail {
 
-enum class child_step : int { none = 0, process_group, stdio, close_descriptors, chdir, exec };
+enum class child_step : int {
+  none = 0,
+  process_group,
+  stdio,
+  close_descriptors,
+  session,
+  keep_caps,
+  inheritable,
+  bounding,
+  setgroups,
+  setresgid,
+  setresuid,
+  capset,
+  ambient,
+  no_new_privs,
+  chdir,
+  exec
+};
+
+struct child_credentials;
 
 // Written by the child into memory it shares with the parent (CLONE_VM), read
 // by the parent after clone returns: the parent stays suspended (CLONE_VFORK)
@@ -26,9 +45,10 @@ struct child_plan {
   const char* const* envp = nullptr;
   const char* const* candidates = nullptr;  // programs to try, in PATH order
   std::size_t candidate_count = 0;
-  const char* dir = nullptr;  // nullptr: stay in the parent's directory
-  int stdio[3] = {0, 1, 2};   // source of each of 0, 1, 2; equal means untouched
-  pid_t process_group = -1;   // -1: the parent's; 0: a new one; else join it
+  const char* dir = nullptr;                       // nullptr: stay in the parent's directory
+  int stdio[3] = {0, 1, 2};                        // source of each of 0, 1, 2; equal means untouched
+  pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
+  const child_credentials* credentials = nullptr;  // nullptr: unchanged
   child_report* report = nullptr;
 };
 

@@ -166,6 +166,47 @@ DUCTILE_INLINE expression expression::timeout(std::chrono::nanoseconds duration,
 DUCTILE_INLINE expression expression::new_process_group() const {
   return detail::wrap(node_, detail::own_process_group{});
 }
+DUCTILE_INLINE expression expression::user(std::string_view name) const {
+  if (name.empty()) throw std::invalid_argument("user(): the name is empty");
+  detail::reject_nul(name, "user()");
+  return detail::wrap(node_, detail::run_as_user{std::string(name)});
+}
+DUCTILE_INLINE expression expression::user(uid_t uid) const { return detail::wrap(node_, detail::run_as_user{uid}); }
+DUCTILE_INLINE expression expression::group(std::string_view name) const {
+  if (name.empty()) throw std::invalid_argument("group(): the name is empty");
+  detail::reject_nul(name, "group()");
+  return detail::wrap(node_, detail::run_as_group{std::string(name)});
+}
+DUCTILE_INLINE expression expression::group(gid_t gid) const { return detail::wrap(node_, detail::run_as_group{gid}); }
+DUCTILE_INLINE expression expression::groups(const std::vector<std::string>& names) const {
+  std::vector<detail::group_ref> list;
+  for (const auto& name : names) {
+    detail::reject_nul(name, "groups()");
+    list.emplace_back(name);
+  }
+  return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
+}
+DUCTILE_INLINE expression expression::groups(const std::vector<gid_t>& ids) const {
+  std::vector<detail::group_ref> list(ids.begin(), ids.end());
+  return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
+}
+DUCTILE_INLINE expression expression::keep_caps(caps::set kept) const {
+  return detail::wrap(node_, detail::keep_capabilities{kept});
+}
+DUCTILE_INLINE expression expression::keep_caps(std::string_view names) const {
+  return keep_caps(caps::parse_set(names));
+}
+DUCTILE_INLINE expression expression::bounding_caps(caps::set allowed) const {
+  return detail::wrap(node_, detail::bounding_capabilities{allowed});
+}
+DUCTILE_INLINE expression expression::no_new_privs() const {
+  return detail::wrap(node_, detail::forbid_new_privileges{});
+}
+DUCTILE_INLINE expression expression::umask(mode_t mask) const {
+  if (mask > 0777) throw std::invalid_argument("umask(): the mask must be at most 0777");
+  return detail::wrap(node_, detail::file_mode_mask{mask});
+}
+DUCTILE_INLINE expression expression::new_session() const { return detail::wrap(node_, detail::own_session{}); }
 DUCTILE_INLINE expression expression::unchecked() const { return detail::wrap(node_, detail::mark_unchecked{}); }
 DUCTILE_INLINE expression expression::before_spawn(std::function<void(spawn_spec&)> hook) const {
   if (!hook) throw std::invalid_argument("before_spawn(): the hook is empty");

@@ -59,6 +59,29 @@ DUCTILE_INLINE std::string format_duration(std::chrono::nanoseconds d) {
   return fmt::format("{}ns", d.count());
 }
 
+DUCTILE_INLINE std::string describe_id(const std::variant<std::string, unsigned>& id) {
+  if (const auto* name = std::get_if<std::string>(&id)) return shell_quote(*name);
+  return std::to_string(std::get<unsigned>(id));
+}
+
+DUCTILE_INLINE std::string describe_credentials(const modifier& change) {
+  if (const auto* u = std::get_if<run_as_user>(&change)) return "[user " + describe_id(u->who) + "]";
+  if (const auto* g = std::get_if<run_as_group>(&change)) return "[group " + describe_id(g->which) + "]";
+  if (const auto* list = std::get_if<supplementary_groups>(&change)) {
+    std::string text = "[groups";
+    for (const auto& g : list->list) text += " " + describe_id(g);
+    return text + "]";
+  }
+  if (const auto* keep = std::get_if<keep_capabilities>(&change))
+    return "[keep_caps " + caps::to_string(keep->kept) + "]";
+  if (const auto* bound = std::get_if<bounding_capabilities>(&change))
+    return "[bounding_caps " + caps::to_string(bound->allowed) + "]";
+  if (std::holds_alternative<forbid_new_privileges>(change)) return "[no_new_privs]";
+  if (const auto* mask = std::get_if<file_mode_mask>(&change)) return fmt::format("[umask {:03o}]", mask->mask);
+  if (std::holds_alternative<own_session>(change)) return "[new_session]";
+  return "[?]";
+}
+
 struct shell_printer {
   // `omit_unchecked`: the caller already shows it as `a; b`.
   std::string print(const node& n, shell_level needed, bool omit_unchecked = false) const {
@@ -97,6 +120,8 @@ struct shell_printer {
         word = "[timeout " + format_duration(limit->duration) + "]";
       } else if (std::holds_alternative<own_process_group>(*change)) {
         word = "[new_process_group]";
+      } else {
+        word = describe_credentials(*change);
       }
       suffix += " " + word;
     }

@@ -96,6 +96,22 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
     ctx.hooks.push_back(hook->hook);
   } else if (std::holds_alternative<own_process_group>(change)) {
     ctx.group = std::make_shared<group_slot>();
+  } else if (const auto* u = std::get_if<run_as_user>(&change)) {
+    ctx.credentials.user = u->who;
+  } else if (const auto* g = std::get_if<run_as_group>(&change)) {
+    ctx.credentials.group = g->which;
+  } else if (const auto* list = std::get_if<supplementary_groups>(&change)) {
+    ctx.credentials.groups = list->list;
+  } else if (const auto* keep = std::get_if<keep_capabilities>(&change)) {
+    ctx.credentials.keep = keep->kept;
+  } else if (const auto* bound = std::get_if<bounding_capabilities>(&change)) {
+    ctx.credentials.bounding = bound->allowed;
+  } else if (std::holds_alternative<forbid_new_privileges>(change)) {
+    ctx.credentials.no_new_privs = true;
+  } else if (const auto* mask = std::get_if<file_mode_mask>(&change)) {
+    ctx.credentials.umask = mask->mask;
+  } else if (std::holds_alternative<own_session>(change)) {
+    ctx.credentials.new_session = true;
   }
 }
 
@@ -119,8 +135,8 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     result->checked = ctx.checked;
-    result->launch = process_launch{
-        command->argv, command->program_is_path, ctx.streams, ctx.dir, ctx.env, ctx.hooks, ctx.group, &tree};
+    result->launch = process_launch{command->argv, command->program_is_path, ctx.streams, ctx.dir, ctx.env, ctx.hooks,
+                                    ctx.group,     ctx.credentials,          &tree};
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
     pipe_ends ends;

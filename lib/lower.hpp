@@ -48,6 +48,19 @@ struct group_slot {
   pid_t pgid = 0;
 };
 
+// What the credential modifiers asked for; resolved in the parent at spawn.
+struct credential_request {
+  std::optional<user_ref> user;
+  std::optional<group_ref> group;
+  std::optional<std::vector<group_ref>> groups;
+  std::optional<caps::set> keep;
+  std::optional<caps::set> bounding;
+  bool no_new_privs = false;
+  std::optional<mode_t> umask;
+  bool new_session = false;
+  bool any() const { return user || group || groups || keep || bounding || no_new_privs || umask || new_session; }
+};
+
 struct context {
   std::array<stdio_target, 3> streams{stdio_target{0, nullptr}, stdio_target{1, nullptr}, stdio_target{2, nullptr}};
   std::optional<std::string> dir;
@@ -55,7 +68,8 @@ struct context {
   bool checked = true;
   hook_list hooks;                    // outer first
   std::shared_ptr<group_slot> group;  // null: the parent's group
-  std::string position;               // the path from the root: orders processes left to right
+  credential_request credentials;
+  std::string position;  // the path from the root: orders processes left to right
 };
 
 // Everything one process needs, prepared in the parent.
@@ -67,6 +81,7 @@ struct process_launch {
   std::shared_ptr<const environment> env;
   hook_list hooks;
   std::shared_ptr<group_slot> group;
+  credential_request credentials;
   const node* command = nullptr;  // for error messages; the run keeps the tree alive
 };
 

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "child.hpp"
+#include "credentials.hpp"
 
 extern char** environ;
 
@@ -104,8 +105,25 @@ DUCTILE_INLINE const char* stream_label(int target) {
   return names[target];
 }
 
+DUCTILE_INLINE const char* credential_step_name(child_step step) {
+  switch (step) {
+    case child_step::session: return "session";
+    case child_step::keep_caps: return "keep caps";
+    case child_step::inheritable: return "inheritable caps";
+    case child_step::bounding: return "bounding caps";
+    case child_step::setgroups: return "setgroups";
+    case child_step::setresgid: return "setresgid";
+    case child_step::setresuid: return "setresuid";
+    case child_step::capset: return "capset";
+    case child_step::ambient: return "ambient caps";
+    case child_step::no_new_privs: return "no_new_privs";
+    default: return "credentials";
+  }
+}
+
 [[noreturn]] DUCTILE_INLINE void throw_child_failure(const process_launch& launch, const std::string& program,
-                                                     bool searched_path, child_report report) {
+                                                     bool searched_path, child_report report,
+                                                     const resolved_credentials& credentials) {
   const std::error_code code(report.error, std::generic_category());
   const std::string command = launch.command ? subtree_text(*launch.command) : program;
   std::string cause;
@@ -113,7 +131,9 @@ DUCTILE_INLINE const char* stream_label(int target) {
   switch (report.step) {
     case child_step::exec:
       step = "exec";
-      if (report.error == ENOENT && searched_path)
+      if (report.error == EAGAIN && credentials.plan.switch_ids)
+        cause = fmt::format("user {} is over its process limit", credentials.user_name);
+      else if (report.error == ENOENT && searched_path)
         cause = fmt::format("program {:?} not found in PATH", program);
       else if (report.error == ENOENT)
         cause = fmt::format("program {:?} does not exist", program);
@@ -139,6 +159,10 @@ DUCTILE_INLINE const char* stream_label(int target) {
       cause = fmt::format("cannot close inherited descriptors: {}", code.message());
       break;
     case child_step::none: break;
+    default:
+      step = credential_step_name(report.step);
+      cause = describe_credential_failure(static_cast<int>(report.step), report.error, credentials);
+      break;
   }
   throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step, code);
 }
@@ -189,6 +213,11 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   for (int target = 0; target < 3; ++target) plan.stdio[target] = launch.streams[target].fd;
   plan.report = &report;
   if (launch.group) plan.process_group = launch.group->pgid;
+  resolved_credentials credentials;
+  if (launch.credentials.any()) {
+    resolve_credentials(launch.credentials, launch.command ? subtree_text(*launch.command) : program, credentials);
+    plan.credentials = &credentials.plan;
+  }
 
   thread_local child_stack stack;
   void* stack_top = stack.top();
@@ -224,7 +253,7 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
     siginfo_t info{};
     while (syscall(SYS_waitid, waitid_pidfd, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
     }
-    throw_child_failure(launch, program, searched_path, report);
+    throw_child_failure(launch, program, searched_path, report, credentials);
   }
   if (launch.group) {
     if (report.made_group) launch.group->pgid = pid;

@@ -2,7 +2,10 @@
 // The expression tree: immutable nodes shared between copies and threads.
 // Each method call on an expression adds one modifier node around its receiver.
 
+#include <sys/types.h>
+
 #include <chrono>
+#include <ductile/caps.hpp>
 #include <ductile/expression.hpp>
 #include <functional>
 #include <map>
@@ -56,12 +59,38 @@ struct time_limit {
   std::chrono::nanoseconds grace;
 };
 struct own_process_group {};
+
+// Credentials: each a field of the children's credential request; inner wins.
+using user_ref = std::variant<std::string, uid_t>;
+using group_ref = std::variant<std::string, gid_t>;
+struct run_as_user {
+  user_ref who;
+};
+struct run_as_group {
+  group_ref which;
+};
+struct supplementary_groups {
+  std::vector<group_ref> list;
+};
+struct keep_capabilities {
+  caps::set kept;
+};
+struct bounding_capabilities {
+  caps::set allowed;
+};
+struct forbid_new_privileges {};
+struct file_mode_mask {
+  mode_t mask;
+};
+struct own_session {};
 struct spawn_hook {
   std::shared_ptr<const std::function<void(spawn_spec&)>> hook;
 };
 
-using modifier = std::variant<redirect, feed_bytes, set_dir, set_env, remove_env, replace_env, mark_unchecked,
-                              spawn_hook, time_limit, own_process_group>;
+using modifier =
+    std::variant<redirect, feed_bytes, set_dir, set_env, remove_env, replace_env, mark_unchecked, spawn_hook,
+                 time_limit, own_process_group, run_as_user, run_as_group, supplementary_groups, keep_capabilities,
+                 bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
 
 struct command_node {
   argument_list argv;

@@ -3,6 +3,8 @@
 /// `expression`: an immutable tree of commands, pipes, sequences and modifiers.
 /// Building one does no I/O and no system call; the run methods lower it onto processes.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
 #include <iterator>
@@ -13,6 +15,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "caps.hpp"
 
 namespace ductile {
 
@@ -176,6 +180,31 @@ class expression {
   /// and timeouts also reach grandchildren that stay in it. A terminal's Ctrl-C
   /// no longer reaches that group.
   expression new_process_group() const;
+  /// Runs the children as this user: its uid, its primary group and its
+  /// supplementary groups (never the parent's). Names are resolved in the parent
+  /// before anything is spawned. A uid without a passwd entry needs group().
+  expression user(std::string_view name) const;
+  expression user(uid_t uid) const;
+  /// The children's primary group (and only group, unless groups() adds more).
+  expression group(std::string_view name) const;
+  expression group(gid_t gid) const;
+  /// The children's supplementary groups, replacing the user's; an empty list means none.
+  expression groups(const std::vector<std::string>& names) const;
+  expression groups(const std::vector<gid_t>& ids) const;
+  /// Keeps exactly these capabilities across the user switch: effective,
+  /// permitted, inheritable and ambient, so the program has them after exec.
+  /// The parent must have each of them.
+  expression keep_caps(caps::set kept) const;
+  /// The same, from libcap-style names: "cap_net_bind_service,cap_kill".
+  expression keep_caps(std::string_view names) const;
+  /// The children's bounding set becomes exactly `allowed`; needs cap_setpcap.
+  expression bounding_caps(caps::set allowed) const;
+  /// Sets no_new_privs: exec can no longer grant privileges (set-uid, file capabilities).
+  expression no_new_privs() const;
+  /// The children's file mode creation mask.
+  expression umask(mode_t mask) const;
+  /// The children start a new session (setsid), without a controlling terminal.
+  expression new_session() const;
   /// `hook` runs in the parent just before each process of the subtree is spawned,
   /// outer hooks first. It may run on the shared background thread for a started
   /// expression. An exception aborts the start and propagates.

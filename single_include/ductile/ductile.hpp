@@ -30,6 +30,8 @@
 /// `expression`: an immutable tree of commands, pipes, sequences and modifiers.
 /// Building one does no I/O and no system call; the run methods lower it onto processes.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
 #include <iterator>
@@ -40,6 +42,277 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+// ---- include/ductile/caps.hpp
+/// \file
+/// Linux capabilities with the C++ standard library and raw system calls only:
+/// names, sets, libcap's text format, and the calling thread's state.
+/// Usable on its own: no fmt, no range-v3, no libcap.
+
+#include <cstdint>
+#include <initializer_list>
+#include <iterator>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace ductile::caps {
+
+/// The 41 capabilities, numbered as the kernel numbers them.
+enum class capability : std::uint8_t {
+  chown = 0,
+  dac_override,
+  dac_read_search,
+  fowner,
+  fsetid,
+  kill,
+  setgid,
+  setuid,
+  setpcap,
+  linux_immutable,
+  net_bind_service,
+  net_broadcast,
+  net_admin,
+  net_raw,
+  ipc_lock,
+  ipc_owner,
+  sys_module,
+  sys_rawio,
+  sys_chroot,
+  sys_ptrace,
+  sys_pacct,
+  sys_admin,
+  sys_boot,
+  sys_nice,
+  sys_resource,
+  sys_time,
+  sys_tty_config,
+  mknod,
+  lease,
+  audit_write,
+  audit_control,
+  setfcap,
+  mac_override,
+  mac_admin,
+  syslog,
+  wake_alarm,
+  block_suspend,
+  audit_read,
+  perfmon,
+  bpf,
+  checkpoint_restore = 40
+};
+
+/// How many capabilities have names here; the kernel may know more (see last_supported()).
+inline constexpr int named_count = 41;
+
+namespace detail {
+inline constexpr std::string_view names[named_count] = {"cap_chown",
+                                                        "cap_dac_override",
+                                                        "cap_dac_read_search",
+                                                        "cap_fowner",
+                                                        "cap_fsetid",
+                                                        "cap_kill",
+                                                        "cap_setgid",
+                                                        "cap_setuid",
+                                                        "cap_setpcap",
+                                                        "cap_linux_immutable",
+                                                        "cap_net_bind_service",
+                                                        "cap_net_broadcast",
+                                                        "cap_net_admin",
+                                                        "cap_net_raw",
+                                                        "cap_ipc_lock",
+                                                        "cap_ipc_owner",
+                                                        "cap_sys_module",
+                                                        "cap_sys_rawio",
+                                                        "cap_sys_chroot",
+                                                        "cap_sys_ptrace",
+                                                        "cap_sys_pacct",
+                                                        "cap_sys_admin",
+                                                        "cap_sys_boot",
+                                                        "cap_sys_nice",
+                                                        "cap_sys_resource",
+                                                        "cap_sys_time",
+                                                        "cap_sys_tty_config",
+                                                        "cap_mknod",
+                                                        "cap_lease",
+                                                        "cap_audit_write",
+                                                        "cap_audit_control",
+                                                        "cap_setfcap",
+                                                        "cap_mac_override",
+                                                        "cap_mac_admin",
+                                                        "cap_syslog",
+                                                        "cap_wake_alarm",
+                                                        "cap_block_suspend",
+                                                        "cap_audit_read",
+                                                        "cap_perfmon",
+                                                        "cap_bpf",
+                                                        "cap_checkpoint_restore"};
+}  // namespace detail
+
+/// libcap's name, such as "cap_net_bind_service"; "" for a number without a name.
+constexpr std::string_view to_string(capability c) noexcept {
+  const auto n = static_cast<int>(c);
+  return n < named_count ? detail::names[n] : std::string_view();
+}
+
+/// Accepts "cap_x", "CAP_X", "x" in any case, and numbers 0 to 63.
+std::optional<capability> from_string(std::string_view text) noexcept;
+
+/// A set of capabilities: a value type over a 64-bit mask.
+class set {
+ public:
+  class iterator {
+   public:
+    using value_type = capability;
+    using difference_type = int;
+    using reference = capability;
+    using pointer = void;
+    using iterator_category = std::forward_iterator_tag;
+    constexpr iterator() noexcept = default;
+    constexpr capability operator*() const noexcept { return static_cast<capability>(bit_); }
+    constexpr iterator& operator++() noexcept {
+      bit_ = next(mask_, bit_ + 1);
+      return *this;
+    }
+    constexpr iterator operator++(int) noexcept {
+      iterator before = *this;
+      ++*this;
+      return before;
+    }
+    friend constexpr bool operator==(iterator a, iterator b) noexcept { return a.bit_ == b.bit_; }
+    friend constexpr bool operator!=(iterator a, iterator b) noexcept { return a.bit_ != b.bit_; }
+
+   private:
+    friend class set;
+    constexpr iterator(std::uint64_t mask, int bit) noexcept : mask_(mask), bit_(next(mask, bit)) {}
+    static constexpr int next(std::uint64_t mask, int bit) noexcept {
+      while (bit < 64 && (mask & (std::uint64_t{1} << bit)) == 0) ++bit;
+      return bit;
+    }
+    std::uint64_t mask_ = 0;
+    int bit_ = 64;
+  };
+
+  constexpr set() noexcept = default;
+  constexpr set(std::initializer_list<capability> list) noexcept {
+    for (capability c : list) insert(c);
+  }
+  static constexpr set from_mask(std::uint64_t mask) noexcept {
+    set s;
+    s.mask_ = mask;
+    return s;
+  }
+  constexpr std::uint64_t mask() const noexcept { return mask_; }
+  constexpr bool contains(capability c) const noexcept { return (mask_ & bit(c)) != 0; }
+  constexpr set& insert(capability c) noexcept {
+    mask_ |= bit(c);
+    return *this;
+  }
+  constexpr set& erase(capability c) noexcept {
+    mask_ &= ~bit(c);
+    return *this;
+  }
+  constexpr bool empty() const noexcept { return mask_ == 0; }
+  constexpr int size() const noexcept {
+    int n = 0;
+    for (std::uint64_t m = mask_; m != 0; m &= m - 1) ++n;
+    return n;
+  }
+  constexpr iterator begin() const noexcept { return iterator(mask_, 0); }
+  constexpr iterator end() const noexcept { return iterator(mask_, 64); }
+
+  friend constexpr set operator|(set a, set b) noexcept { return from_mask(a.mask_ | b.mask_); }
+  friend constexpr set operator&(set a, set b) noexcept { return from_mask(a.mask_ & b.mask_); }
+  friend constexpr set operator-(set a, set b) noexcept { return from_mask(a.mask_ & ~b.mask_); }
+  constexpr set& operator|=(set other) noexcept { return *this = *this | other; }
+  constexpr set& operator&=(set other) noexcept { return *this = *this & other; }
+  constexpr set& operator-=(set other) noexcept { return *this = *this - other; }
+  friend constexpr bool operator==(set a, set b) noexcept { return a.mask_ == b.mask_; }
+  friend constexpr bool operator!=(set a, set b) noexcept { return a.mask_ != b.mask_; }
+
+ private:
+  static constexpr std::uint64_t bit(capability c) noexcept {
+    return std::uint64_t{1} << (static_cast<unsigned>(c) & 63U);
+  }
+  std::uint64_t mask_ = 0;
+};
+
+/// A malformed capability text; `position()` is the byte offset of the problem.
+class text_error : public std::invalid_argument {
+ public:
+  text_error(const std::string& message, std::size_t position) : std::invalid_argument(message), position_(position) {}
+  std::size_t position() const noexcept { return position_; }
+
+ private:
+  std::size_t position_;
+};
+
+/// A failed system call; the message names the operation (and capability).
+class error : public std::system_error {
+ public:
+  error(int code, const std::string& operation) : std::system_error(code, std::generic_category(), operation) {}
+};
+
+/// "cap_chown,cap_kill": libcap's names, in numeric order, comma-separated.
+std::string to_string(set s);
+/// The reverse of to_string(set), accepting every spelling from_string() does.
+set parse_set(std::string_view text);
+
+/// The three sets of a thread: effective, permitted, inheritable.
+struct state {
+  set effective, permitted, inheritable;
+  friend constexpr bool operator==(const state& a, const state& b) noexcept {
+    return a.effective == b.effective && a.permitted == b.permitted && a.inheritable == b.inheritable;
+  }
+  friend constexpr bool operator!=(const state& a, const state& b) noexcept { return !(a == b); }
+};
+
+/// Parses libcap's text format ("cap_net_raw,cap_net_admin+ep", "=ep cap_kill-e", ...)
+/// exactly as libcap's cap_from_text does on this kernel.
+state parse_text(std::string_view text);
+/// Prints libcap's canonical form, exactly as libcap's cap_to_text does on this kernel.
+std::string to_text(const state& s);
+
+namespace detail {
+// The text format for a kernel that knows `max_bits` capabilities (last + 1);
+// the public functions use the running kernel's.
+state parse_text_for(std::string_view text, int max_bits);
+std::string to_text_for(const state& s, int max_bits);
+}  // namespace detail
+
+/// The last capability the running kernel supports (40 on Linux 5.9 and later).
+int last_supported();
+/// Whether the kernel supports ambient capabilities (Linux 4.3 and later).
+bool ambient_supported();
+
+/// The calling thread's effective, permitted and inheritable sets (capget).
+state current();
+/// Replaces the calling thread's sets (capset): applied whole or not at all.
+void apply(const state& s);
+/// The bounding set.
+set bounding();
+/// Removes `caps` from the bounding set; needs CAP_SETPCAP, checked before anything changes.
+void drop_bounding(set caps);
+/// The ambient set.
+set ambient();
+/// Raises `caps` in the ambient set; each must be permitted and inheritable, checked first.
+void raise_ambient(set caps);
+void lower_ambient(set caps);
+void clear_ambient();
+/// PR_SET_KEEPCAPS: keep permitted capabilities across a switch away from uid 0.
+bool keep_caps();
+void set_keep_caps(bool keep);
+/// The securebits flags (SECBIT_*), read and written as a whole.
+unsigned securebits();
+void set_securebits(unsigned bits);
+/// no_new_privs: once set, never cleared; exec can no longer grant privileges.
+bool no_new_privs();
+void set_no_new_privs();
+
+}  // namespace ductile::caps
 
 namespace ductile {
 
@@ -203,6 +476,31 @@ class expression {
   /// and timeouts also reach grandchildren that stay in it. A terminal's Ctrl-C
   /// no longer reaches that group.
   expression new_process_group() const;
+  /// Runs the children as this user: its uid, its primary group and its
+  /// supplementary groups (never the parent's). Names are resolved in the parent
+  /// before anything is spawned. A uid without a passwd entry needs group().
+  expression user(std::string_view name) const;
+  expression user(uid_t uid) const;
+  /// The children's primary group (and only group, unless groups() adds more).
+  expression group(std::string_view name) const;
+  expression group(gid_t gid) const;
+  /// The children's supplementary groups, replacing the user's; an empty list means none.
+  expression groups(const std::vector<std::string>& names) const;
+  expression groups(const std::vector<gid_t>& ids) const;
+  /// Keeps exactly these capabilities across the user switch: effective,
+  /// permitted, inheritable and ambient, so the program has them after exec.
+  /// The parent must have each of them.
+  expression keep_caps(caps::set kept) const;
+  /// The same, from libcap-style names: "cap_net_bind_service,cap_kill".
+  expression keep_caps(std::string_view names) const;
+  /// The children's bounding set becomes exactly `allowed`; needs cap_setpcap.
+  expression bounding_caps(caps::set allowed) const;
+  /// Sets no_new_privs: exec can no longer grant privileges (set-uid, file capabilities).
+  expression no_new_privs() const;
+  /// The children's file mode creation mask.
+  expression umask(mode_t mask) const;
+  /// The children start a new session (setsid), without a controlling terminal.
+  expression new_session() const;
   /// `hook` runs in the parent just before each process of the subtree is spawned,
   /// outer hooks first. It may run on the shared background thread for a started
   /// expression. An exception aborts the start and propagates.
@@ -1038,6 +1336,8 @@ DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, int time
 // The expression tree: immutable nodes shared between copies and threads.
 // Each method call on an expression adds one modifier node around its receiver.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -1090,12 +1390,38 @@ struct time_limit {
   std::chrono::nanoseconds grace;
 };
 struct own_process_group {};
+
+// Credentials: each a field of the children's credential request; inner wins.
+using user_ref = std::variant<std::string, uid_t>;
+using group_ref = std::variant<std::string, gid_t>;
+struct run_as_user {
+  user_ref who;
+};
+struct run_as_group {
+  group_ref which;
+};
+struct supplementary_groups {
+  std::vector<group_ref> list;
+};
+struct keep_capabilities {
+  caps::set kept;
+};
+struct bounding_capabilities {
+  caps::set allowed;
+};
+struct forbid_new_privileges {};
+struct file_mode_mask {
+  mode_t mask;
+};
+struct own_session {};
 struct spawn_hook {
   std::shared_ptr<const std::function<void(spawn_spec&)>> hook;
 };
 
-using modifier = std::variant<redirect, feed_bytes, set_dir, set_env, remove_env, replace_env, mark_unchecked,
-                              spawn_hook, time_limit, own_process_group>;
+using modifier =
+    std::variant<redirect, feed_bytes, set_dir, set_env, remove_env, replace_env, mark_unchecked, spawn_hook,
+                 time_limit, own_process_group, run_as_user, run_as_group, supplementary_groups, keep_capabilities,
+                 bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
 
 struct command_node {
   argument_list argv;
@@ -1277,6 +1603,47 @@ DUCTILE_INLINE expression expression::timeout(std::chrono::nanoseconds duration,
 DUCTILE_INLINE expression expression::new_process_group() const {
   return detail::wrap(node_, detail::own_process_group{});
 }
+DUCTILE_INLINE expression expression::user(std::string_view name) const {
+  if (name.empty()) throw std::invalid_argument("user(): the name is empty");
+  detail::reject_nul(name, "user()");
+  return detail::wrap(node_, detail::run_as_user{std::string(name)});
+}
+DUCTILE_INLINE expression expression::user(uid_t uid) const { return detail::wrap(node_, detail::run_as_user{uid}); }
+DUCTILE_INLINE expression expression::group(std::string_view name) const {
+  if (name.empty()) throw std::invalid_argument("group(): the name is empty");
+  detail::reject_nul(name, "group()");
+  return detail::wrap(node_, detail::run_as_group{std::string(name)});
+}
+DUCTILE_INLINE expression expression::group(gid_t gid) const { return detail::wrap(node_, detail::run_as_group{gid}); }
+DUCTILE_INLINE expression expression::groups(const std::vector<std::string>& names) const {
+  std::vector<detail::group_ref> list;
+  for (const auto& name : names) {
+    detail::reject_nul(name, "groups()");
+    list.emplace_back(name);
+  }
+  return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
+}
+DUCTILE_INLINE expression expression::groups(const std::vector<gid_t>& ids) const {
+  std::vector<detail::group_ref> list(ids.begin(), ids.end());
+  return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
+}
+DUCTILE_INLINE expression expression::keep_caps(caps::set kept) const {
+  return detail::wrap(node_, detail::keep_capabilities{kept});
+}
+DUCTILE_INLINE expression expression::keep_caps(std::string_view names) const {
+  return keep_caps(caps::parse_set(names));
+}
+DUCTILE_INLINE expression expression::bounding_caps(caps::set allowed) const {
+  return detail::wrap(node_, detail::bounding_capabilities{allowed});
+}
+DUCTILE_INLINE expression expression::no_new_privs() const {
+  return detail::wrap(node_, detail::forbid_new_privileges{});
+}
+DUCTILE_INLINE expression expression::umask(mode_t mask) const {
+  if (mask > 0777) throw std::invalid_argument("umask(): the mask must be at most 0777");
+  return detail::wrap(node_, detail::file_mode_mask{mask});
+}
+DUCTILE_INLINE expression expression::new_session() const { return detail::wrap(node_, detail::own_session{}); }
 DUCTILE_INLINE expression expression::unchecked() const { return detail::wrap(node_, detail::mark_unchecked{}); }
 DUCTILE_INLINE expression expression::before_spawn(std::function<void(spawn_spec&)> hook) const {
   if (!hook) throw std::invalid_argument("before_spawn(): the hook is empty");
@@ -1345,6 +1712,29 @@ DUCTILE_INLINE std::string format_duration(std::chrono::nanoseconds d) {
   return fmt::format("{}ns", d.count());
 }
 
+DUCTILE_INLINE std::string describe_id(const std::variant<std::string, unsigned>& id) {
+  if (const auto* name = std::get_if<std::string>(&id)) return shell_quote(*name);
+  return std::to_string(std::get<unsigned>(id));
+}
+
+DUCTILE_INLINE std::string describe_credentials(const modifier& change) {
+  if (const auto* u = std::get_if<run_as_user>(&change)) return "[user " + describe_id(u->who) + "]";
+  if (const auto* g = std::get_if<run_as_group>(&change)) return "[group " + describe_id(g->which) + "]";
+  if (const auto* list = std::get_if<supplementary_groups>(&change)) {
+    std::string text = "[groups";
+    for (const auto& g : list->list) text += " " + describe_id(g);
+    return text + "]";
+  }
+  if (const auto* keep = std::get_if<keep_capabilities>(&change))
+    return "[keep_caps " + caps::to_string(keep->kept) + "]";
+  if (const auto* bound = std::get_if<bounding_capabilities>(&change))
+    return "[bounding_caps " + caps::to_string(bound->allowed) + "]";
+  if (std::holds_alternative<forbid_new_privileges>(change)) return "[no_new_privs]";
+  if (const auto* mask = std::get_if<file_mode_mask>(&change)) return fmt::format("[umask {:03o}]", mask->mask);
+  if (std::holds_alternative<own_session>(change)) return "[new_session]";
+  return "[?]";
+}
+
 struct shell_printer {
   // `omit_unchecked`: the caller already shows it as `a; b`.
   std::string print(const node& n, shell_level needed, bool omit_unchecked = false) const {
@@ -1383,6 +1773,8 @@ struct shell_printer {
         word = "[timeout " + format_duration(limit->duration) + "]";
       } else if (std::holds_alternative<own_process_group>(*change)) {
         word = "[new_process_group]";
+      } else {
+        word = describe_credentials(*change);
       }
       suffix += " " + word;
     }
@@ -1541,6 +1933,19 @@ struct group_slot {
   pid_t pgid = 0;
 };
 
+// What the credential modifiers asked for; resolved in the parent at spawn.
+struct credential_request {
+  std::optional<user_ref> user;
+  std::optional<group_ref> group;
+  std::optional<std::vector<group_ref>> groups;
+  std::optional<caps::set> keep;
+  std::optional<caps::set> bounding;
+  bool no_new_privs = false;
+  std::optional<mode_t> umask;
+  bool new_session = false;
+  bool any() const { return user || group || groups || keep || bounding || no_new_privs || umask || new_session; }
+};
+
 struct context {
   std::array<stdio_target, 3> streams{stdio_target{0, nullptr}, stdio_target{1, nullptr}, stdio_target{2, nullptr}};
   std::optional<std::string> dir;
@@ -1548,7 +1953,8 @@ struct context {
   bool checked = true;
   hook_list hooks;                    // outer first
   std::shared_ptr<group_slot> group;  // null: the parent's group
-  std::string position;               // the path from the root: orders processes left to right
+  credential_request credentials;
+  std::string position;  // the path from the root: orders processes left to right
 };
 
 // Everything one process needs, prepared in the parent.
@@ -1560,6 +1966,7 @@ struct process_launch {
   std::shared_ptr<const environment> env;
   hook_list hooks;
   std::shared_ptr<group_slot> group;
+  credential_request credentials;
   const node* command = nullptr;  // for error messages; the run keeps the tree alive
 };
 
@@ -1715,6 +2122,22 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
     ctx.hooks.push_back(hook->hook);
   } else if (std::holds_alternative<own_process_group>(change)) {
     ctx.group = std::make_shared<group_slot>();
+  } else if (const auto* u = std::get_if<run_as_user>(&change)) {
+    ctx.credentials.user = u->who;
+  } else if (const auto* g = std::get_if<run_as_group>(&change)) {
+    ctx.credentials.group = g->which;
+  } else if (const auto* list = std::get_if<supplementary_groups>(&change)) {
+    ctx.credentials.groups = list->list;
+  } else if (const auto* keep = std::get_if<keep_capabilities>(&change)) {
+    ctx.credentials.keep = keep->kept;
+  } else if (const auto* bound = std::get_if<bounding_capabilities>(&change)) {
+    ctx.credentials.bounding = bound->allowed;
+  } else if (std::holds_alternative<forbid_new_privileges>(change)) {
+    ctx.credentials.no_new_privs = true;
+  } else if (const auto* mask = std::get_if<file_mode_mask>(&change)) {
+    ctx.credentials.umask = mask->mask;
+  } else if (std::holds_alternative<own_session>(change)) {
+    ctx.credentials.new_session = true;
   }
 }
 
@@ -1738,8 +2161,8 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     result->checked = ctx.checked;
-    result->launch = process_launch{
-        command->argv, command->program_is_path, ctx.streams, ctx.dir, ctx.env, ctx.hooks, ctx.group, &tree};
+    result->launch = process_launch{command->argv, command->program_is_path, ctx.streams, ctx.dir, ctx.env, ctx.hooks,
+                                    ctx.group,     ctx.credentials,          &tree};
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
     pipe_ends ends;
@@ -1821,7 +2244,26 @@ spawned_process spawn_process(process_launch launch);
 
 namespace ductile::detail {
 
-enum class child_step : int { none = 0, process_group, stdio, close_descriptors, chdir, exec };
+enum class child_step : int {
+  none = 0,
+  process_group,
+  stdio,
+  close_descriptors,
+  session,
+  keep_caps,
+  inheritable,
+  bounding,
+  setgroups,
+  setresgid,
+  setresuid,
+  capset,
+  ambient,
+  no_new_privs,
+  chdir,
+  exec
+};
+
+struct child_credentials;
 
 // Written by the child into memory it shares with the parent (CLONE_VM), read
 // by the parent after clone returns: the parent stays suspended (CLONE_VFORK)
@@ -1838,14 +2280,62 @@ struct child_plan {
   const char* const* envp = nullptr;
   const char* const* candidates = nullptr;  // programs to try, in PATH order
   std::size_t candidate_count = 0;
-  const char* dir = nullptr;  // nullptr: stay in the parent's directory
-  int stdio[3] = {0, 1, 2};   // source of each of 0, 1, 2; equal means untouched
-  pid_t process_group = -1;   // -1: the parent's; 0: a new one; else join it
+  const char* dir = nullptr;                       // nullptr: stay in the parent's directory
+  int stdio[3] = {0, 1, 2};                        // source of each of 0, 1, 2; equal means untouched
+  pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
+  const child_credentials* credentials = nullptr;  // nullptr: unchanged
   child_report* report = nullptr;
 };
 
 // Entry point of the child; never returns.
 int child_main(void* plan) noexcept;
+
+}  // namespace ductile::detail
+// ---- lib/credentials.hpp
+// Credentials: what the modifiers asked for, resolved in the parent into plain
+// data the child applies with raw system calls. Every name is looked up and
+// every precondition checked here, before anything is spawned.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+
+namespace ductile::detail {
+
+// Read by the child; everything is already decided.
+struct child_credentials {
+  bool active = false;
+  bool new_session = false;
+  int umask = -1;     // -1: unchanged
+  bool keep = false;  // keep_caps() was given
+  std::uint64_t kept = 0;
+  bool change_bounding = false;
+  std::uint64_t bounding_drops = 0;
+  int last_capability = 40;
+  bool switch_ids = false;
+  const gid_t* groups = nullptr;
+  std::size_t group_count = 0;
+  gid_t gid = 0;
+  uid_t uid = 0;
+  bool no_new_privs = false;
+};
+
+struct resolved_credentials {
+  child_credentials plan;
+  std::vector<gid_t> groups;  // what plan.groups points into
+  std::string user_name;      // for messages
+};
+
+// Throws spawn_error naming `command` when a name is unknown or the parent
+// lacks what the request needs.
+void resolve_credentials(const credential_request& request, const std::string& command, resolved_credentials& out);
+
+// Words for a failure the child reported at a credential step.
+std::string describe_credential_failure(int step, int error, const resolved_credentials& credentials);
 
 }  // namespace ductile::detail
 
@@ -1938,8 +2428,25 @@ DUCTILE_INLINE const char* stream_label(int target) {
   return names[target];
 }
 
+DUCTILE_INLINE const char* credential_step_name(child_step step) {
+  switch (step) {
+    case child_step::session: return "session";
+    case child_step::keep_caps: return "keep caps";
+    case child_step::inheritable: return "inheritable caps";
+    case child_step::bounding: return "bounding caps";
+    case child_step::setgroups: return "setgroups";
+    case child_step::setresgid: return "setresgid";
+    case child_step::setresuid: return "setresuid";
+    case child_step::capset: return "capset";
+    case child_step::ambient: return "ambient caps";
+    case child_step::no_new_privs: return "no_new_privs";
+    default: return "credentials";
+  }
+}
+
 [[noreturn]] DUCTILE_INLINE void throw_child_failure(const process_launch& launch, const std::string& program,
-                                                     bool searched_path, child_report report) {
+                                                     bool searched_path, child_report report,
+                                                     const resolved_credentials& credentials) {
   const std::error_code code(report.error, std::generic_category());
   const std::string command = launch.command ? subtree_text(*launch.command) : program;
   std::string cause;
@@ -1947,7 +2454,9 @@ DUCTILE_INLINE const char* stream_label(int target) {
   switch (report.step) {
     case child_step::exec:
       step = "exec";
-      if (report.error == ENOENT && searched_path)
+      if (report.error == EAGAIN && credentials.plan.switch_ids)
+        cause = fmt::format("user {} is over its process limit", credentials.user_name);
+      else if (report.error == ENOENT && searched_path)
         cause = fmt::format("program {:?} not found in PATH", program);
       else if (report.error == ENOENT)
         cause = fmt::format("program {:?} does not exist", program);
@@ -1973,6 +2482,10 @@ DUCTILE_INLINE const char* stream_label(int target) {
       cause = fmt::format("cannot close inherited descriptors: {}", code.message());
       break;
     case child_step::none: break;
+    default:
+      step = credential_step_name(report.step);
+      cause = describe_credential_failure(static_cast<int>(report.step), report.error, credentials);
+      break;
   }
   throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step, code);
 }
@@ -2023,6 +2536,11 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   for (int target = 0; target < 3; ++target) plan.stdio[target] = launch.streams[target].fd;
   plan.report = &report;
   if (launch.group) plan.process_group = launch.group->pgid;
+  resolved_credentials credentials;
+  if (launch.credentials.any()) {
+    resolve_credentials(launch.credentials, launch.command ? subtree_text(*launch.command) : program, credentials);
+    plan.credentials = &credentials.plan;
+  }
 
   thread_local child_stack stack;
   void* stack_top = stack.top();
@@ -2058,7 +2576,7 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
     siginfo_t info{};
     while (syscall(SYS_waitid, waitid_pidfd, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
     }
-    throw_child_failure(launch, program, searched_path, report);
+    throw_child_failure(launch, program, searched_path, report, credentials);
   }
   if (launch.group) {
     if (report.made_group) launch.group->pgid = pid;
@@ -2081,11 +2599,14 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+
 
 namespace ductile::detail {
 
@@ -2169,12 +2690,76 @@ DUCTILE_INLINE void enter_process_group(const child_plan& plan) noexcept {
   plan.report->made_group = true;
 }
 
+struct kernel_capability_header {
+  std::uint32_t version;
+  int pid;
+};
+struct kernel_capability_data {
+  std::uint32_t effective, permitted, inheritable;
+};
+inline constexpr std::uint32_t kernel_capability_version_3 = 0x20080522;
+
+// The credential steps, in the only order that works: capabilities must be
+// made inheritable and kept before the uid switch clears them, the bounding
+// set can only be dropped while cap_setpcap is still held, groups before gid
+// before uid because each needs the privilege the next one gives up, and
+// ambient last because it needs the final permitted and inheritable sets.
+DUCTILE_INLINE void apply_credentials(const child_plan& plan) noexcept {
+  const child_credentials& c = *plan.credentials;
+  if (c.umask >= 0) syscall(SYS_umask, c.umask);
+  if (c.keep && c.switch_ids && syscall(SYS_prctl, PR_SET_KEEPCAPS, 1UL, 0UL, 0UL, 0UL) != 0)
+    child_fail(plan, child_step::keep_caps, errno);
+  if (c.keep) {
+    kernel_capability_header header{kernel_capability_version_3, 0};
+    kernel_capability_data data[2] = {};
+    if (syscall(SYS_capget, &header, data) != 0) child_fail(plan, child_step::inheritable, errno);
+    data[0].inheritable |= static_cast<std::uint32_t>(c.kept);
+    data[1].inheritable |= static_cast<std::uint32_t>(c.kept >> 32);
+    if (syscall(SYS_capset, &header, data) != 0) child_fail(plan, child_step::inheritable, errno);
+  }
+  if (c.change_bounding) {
+    for (int cap = 0; cap <= c.last_capability && cap < 64; ++cap) {
+      if ((c.bounding_drops & (std::uint64_t{1} << cap)) == 0) continue;
+      if (syscall(SYS_prctl, PR_CAPBSET_DROP, static_cast<unsigned long>(cap), 0UL, 0UL, 0UL) != 0)
+        child_fail(plan, child_step::bounding, errno);
+    }
+  }
+  if (c.switch_ids) {
+    if (syscall(SYS_setgroups, c.group_count, c.groups) != 0) child_fail(plan, child_step::setgroups, errno);
+    if (syscall(SYS_setresgid, c.gid, c.gid, c.gid) != 0) child_fail(plan, child_step::setresgid, errno);
+    if (syscall(SYS_setresuid, c.uid, c.uid, c.uid) != 0) child_fail(plan, child_step::setresuid, errno);
+  }
+  if (c.keep) {
+    kernel_capability_header header{kernel_capability_version_3, 0};
+    kernel_capability_data data[2] = {};
+    for (int word = 0; word < 2; ++word) {
+      const auto bits = static_cast<std::uint32_t>(c.kept >> (32 * word));
+      data[word] = kernel_capability_data{bits, bits, bits};
+    }
+    if (syscall(SYS_capset, &header, data) != 0) child_fail(plan, child_step::capset, errno);
+    for (int cap = 0; cap < 64; ++cap) {
+      if ((c.kept & (std::uint64_t{1} << cap)) == 0) continue;
+      if (syscall(SYS_prctl, PR_CAP_AMBIENT, static_cast<unsigned long>(PR_CAP_AMBIENT_RAISE),
+                  static_cast<unsigned long>(cap), 0UL, 0UL) != 0)
+        child_fail(plan, child_step::ambient, errno);
+    }
+  }
+  if (c.no_new_privs && syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0)
+    child_fail(plan, child_step::no_new_privs, errno);
+}
+
 DUCTILE_INLINE int child_main(void* argument) noexcept {
   const child_plan& plan = *static_cast<const child_plan*>(argument);
   reset_signal_dispositions();
-  enter_process_group(plan);
+  // A new session also makes a new process group; setsid fails for a group leader.
+  if (plan.credentials != nullptr && plan.credentials->new_session) {
+    if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
+  } else {
+    enter_process_group(plan);
+  }
   install_stdio(plan);
   close_other_descriptors(plan);
+  if (plan.credentials != nullptr) apply_credentials(plan);
   if (plan.dir != nullptr && syscall(SYS_chdir, plan.dir) != 0) child_fail(plan, child_step::chdir, errno);
 
   unsigned long empty_mask[2] = {0, 0};
@@ -4002,5 +4587,718 @@ DUCTILE_INLINE expression parse_cmdline(std::string_view text, const std::vector
 
 }  // namespace detail
 }  // namespace ductile
+// ---- lib/caps.cpp
+// Capabilities through raw system calls, and libcap's text format reproduced
+// clause by clause so that parse_text/to_text agree with cap_from_text and
+// cap_to_text byte for byte. Standard library and libc only.
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+
+namespace ductile::caps {
+namespace detail {
+
+// libcap's flag bits, in the order that decides its canonical output.
+inline constexpr int flag_effective = 1;
+inline constexpr int flag_permitted = 2;
+inline constexpr int flag_inheritable = 4;
+inline constexpr int all_bits = 64;
+
+struct masks {
+  std::uint64_t e = 0, p = 0, i = 0;
+};
+
+DUCTILE_INLINE std::uint64_t named_mask(int max_bits) {
+  return max_bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << max_bits) - 1;
+}
+
+// Matches a libcap name case-insensitively; the text must not go on with a name character.
+DUCTILE_INLINE const char* match_name(const char* text, std::string_view name) {
+  std::size_t k = 0;
+  while (k < name.size() && std::tolower(static_cast<unsigned char>(*text)) == name[k]) {
+    ++text;
+    ++k;
+  }
+  if (k < name.size() || std::isalnum(static_cast<unsigned char>(*text)) || *text == '_') return nullptr;
+  return text;
+}
+
+DUCTILE_INLINE int lookup_name(const char*& text, int max_bits) {
+  if (std::isdigit(static_cast<unsigned char>(*text))) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(text, &end, 0);
+    if (n >= static_cast<unsigned long>(all_bits)) return -1;
+    text = end;
+    return static_cast<int>(n);
+  }
+  const int known = max_bits < named_count ? max_bits : named_count;
+  for (int n = 0; n < known; ++n) {
+    if (const char* rest = match_name(text, names[n])) {
+      text = rest;
+      return n;
+    }
+  }
+  return -1;
+}
+
+DUCTILE_INLINE state parse_text_for(std::string_view input, int max_bits) {
+  const std::string copy(input);  // libcap reads a C string: it stops at a NUL
+  const char* const start = copy.c_str();
+  const char* str = start;
+  masks result;
+  auto bad = [&]() -> state {
+    throw text_error("invalid capability text \"" + copy + "\" at position " + std::to_string(str - start),
+                     static_cast<std::size_t>(str - start));
+  };
+  for (;;) {
+    std::uint64_t list = 0;
+    int flags = 0;
+    bool listed = false;
+    while (std::isspace(static_cast<unsigned char>(*str))) ++str;
+    if (*str == '\0') return state{set::from_mask(result.e), set::from_mask(result.p), set::from_mask(result.i)};
+
+    if (std::isalnum(static_cast<unsigned char>(*str)) || *str == '_') {
+      for (;;) {
+        if (const char* rest = match_name(str, "all")) {
+          str = rest;
+          list = named_mask(max_bits);  // libcap overwrites the list here
+        } else {
+          const int n = lookup_name(str, max_bits);
+          if (n < 0) return bad();
+          list |= std::uint64_t{1} << n;
+        }
+        if (*str != ',') break;
+        ++str;
+        if (!std::isalnum(static_cast<unsigned char>(*str)) && *str != '_') return bad();
+      }
+      listed = true;
+    } else if (*str == '+' || *str == '-') {
+      return bad();
+    } else {
+      list = named_mask(max_bits);
+    }
+
+    char op = *str++;
+    if (op == '=' && (*str == '+' || *str == '-')) {
+      if (!listed) return bad();
+      op = (*str++ == '+') ? 'P' : 'M';
+    } else if (op != '+' && op != '-' && op != '=') {
+      --str;
+      return bad();
+    }
+
+    do {
+      if (*str != '\0' && !std::isspace(static_cast<unsigned char>(*str))) {
+        switch (*str++) {
+          case 'e': flags |= flag_effective; break;
+          case 'i': flags |= flag_inheritable; break;
+          case 'p': flags |= flag_permitted; break;
+          default: --str; return bad();
+        }
+      } else if (op != '=') {
+        return bad();
+      }
+      bool minus = op == '-';
+      if (op == '=' || op == 'P' || op == 'M') {
+        result.e &= ~list;
+        result.p &= ~list;
+        result.i &= ~list;
+        minus = op == 'M';
+      }
+      if (minus) {
+        if (flags & flag_effective) result.e &= ~list;
+        if (flags & flag_permitted) result.p &= ~list;
+        if (flags & flag_inheritable) result.i &= ~list;
+      } else {
+        if (flags & flag_effective) result.e |= list;
+        if (flags & flag_permitted) result.p |= list;
+        if (flags & flag_inheritable) result.i |= list;
+      }
+      if (*str == '+' || *str == '-') {
+        if (!listed) return bad();
+        flags = 0;
+        op = *str++;
+        if (!std::isalpha(static_cast<unsigned char>(*str))) return bad();
+      }
+    } while (*str != '\0' && !std::isspace(static_cast<unsigned char>(*str)));
+  }
+}
+
+DUCTILE_INLINE int state_flags(const state& s, int n) {
+  const auto c = static_cast<capability>(n);
+  return (s.effective.contains(c) ? flag_effective : 0) | (s.permitted.contains(c) ? flag_permitted : 0) |
+         (s.inheritable.contains(c) ? flag_inheritable : 0);
+}
+
+DUCTILE_INLINE std::string flag_letters(int flags) {
+  std::string letters;
+  if (flags & flag_effective) letters += 'e';
+  if (flags & flag_inheritable) letters += 'i';
+  if (flags & flag_permitted) letters += 'p';
+  return letters;
+}
+
+DUCTILE_INLINE std::string bit_name(int n) { return n < named_count ? std::string(names[n]) : std::to_string(n); }
+
+DUCTILE_INLINE std::string to_text_for(const state& s, int max_bits) {
+  int histogram[8] = {};
+  for (int n = 0; n < max_bits; ++n) ++histogram[state_flags(s, n)];
+  // The most common combination among the named bits becomes the "=..." default,
+  // preferring fewer flags on a tie, as libcap does.
+  int m = 7;
+  for (int t = 7; t--;)
+    if (histogram[t] >= histogram[m]) m = t;
+
+  std::string out = "=" + flag_letters(m);
+  std::size_t base = 0;
+  for (int t = 8; t--;) {
+    if (t == m || histogram[t] == 0) continue;
+    out += ' ';
+    std::string listed;
+    for (int n = 0; n < max_bits; ++n)
+      if (state_flags(s, n) == t) listed += (listed.empty() ? "" : ",") + bit_name(n);
+    out += listed;
+    if (const int raised = t & ~m) {
+      char op = '+';
+      if (out.compare(base, 2, "= ") == 0) {
+        // "= a,b+ep" is written "a,b=ep": equivalent and shorter.
+        base += 2;
+        op = '=';
+      }
+      out += op + flag_letters(raised);
+    }
+    if (const int lowered = ~t & m) out += '-' + flag_letters(lowered);
+  }
+  // Bits the kernel does not know are listed by number, and only as raised.
+  int rest[8] = {};
+  for (int n = max_bits; n < all_bits; ++n) ++rest[state_flags(s, n)];
+  for (int t = 8; t-- > 1;) {
+    if (rest[t] == 0) continue;
+    out += ' ';
+    std::string listed;
+    for (int n = max_bits; n < all_bits; ++n)
+      if (state_flags(s, n) == t) listed += (listed.empty() ? "" : ",") + bit_name(n);
+    out += listed + "+" + flag_letters(t);
+  }
+  return out.substr(base);
+}
+
+// --- system calls
+
+struct capability_header {
+  std::uint32_t version;
+  int pid;
+};
+struct capability_data {
+  std::uint32_t effective, permitted, inheritable;
+};
+inline constexpr std::uint32_t capability_version_3 = 0x20080522;
+
+[[noreturn]] DUCTILE_INLINE void fail(const std::string& operation, int code = errno) { throw error(code, operation); }
+
+DUCTILE_INLINE int checked_prctl(const std::string& operation, int option, unsigned long a = 0, unsigned long b = 0) {
+  const int result = ::prctl(option, a, b, 0UL, 0UL);
+  if (result < 0) fail(operation);
+  return result;
+}
+
+}  // namespace detail
+
+DUCTILE_INLINE std::optional<capability> from_string(std::string_view text) noexcept {
+  if (text.empty()) return std::nullopt;
+  if (std::isdigit(static_cast<unsigned char>(text[0]))) {
+    unsigned n = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return std::nullopt;
+      n = n * 10 + static_cast<unsigned>(c - '0');
+      if (n >= 64) return std::nullopt;
+    }
+    return static_cast<capability>(n);
+  }
+  std::string lower;
+  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.compare(0, 4, "cap_") != 0) lower = "cap_" + lower;
+  for (int n = 0; n < named_count; ++n)
+    if (detail::names[n] == lower) return static_cast<capability>(n);
+  return std::nullopt;
+}
+
+DUCTILE_INLINE std::string to_string(set s) {
+  std::string out;
+  for (capability c : s) {
+    if (!out.empty()) out += ',';
+    out += detail::bit_name(static_cast<int>(c));
+  }
+  return out;
+}
+
+DUCTILE_INLINE set parse_set(std::string_view text) {
+  set result;
+  std::size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    const std::size_t comma = text.find(',', start);
+    const std::string_view name = text.substr(start, comma == std::string_view::npos ? comma : comma - start);
+    const auto c = from_string(name);
+    if (!c) throw text_error("unknown capability \"" + std::string(name) + "\"", start);
+    result.insert(*c);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return result;
+}
+
+DUCTILE_INLINE state parse_text(std::string_view text) { return detail::parse_text_for(text, last_supported() + 1); }
+DUCTILE_INLINE std::string to_text(const state& s) { return detail::to_text_for(s, last_supported() + 1); }
+
+DUCTILE_INLINE int last_supported() {
+  static const int last = [] {
+    const int fd = ::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char buffer[16] = {};
+      const ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
+      ::close(fd);
+      if (n > 0) return std::atoi(buffer);
+    }
+    // No /proc: the highest number the bounding set answers for.
+    int c = 0;
+    while (c < 63 && ::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(c + 1), 0UL, 0UL, 0UL) >= 0) ++c;
+    return c;
+  }();
+  return last;
+}
+
+DUCTILE_INLINE bool ambient_supported() {
+  return ::prctl(PR_CAP_AMBIENT, static_cast<unsigned long>(PR_CAP_AMBIENT_IS_SET), 0UL, 0UL, 0UL) >= 0;
+}
+
+DUCTILE_INLINE state current() {
+  detail::capability_header header{detail::capability_version_3, 0};
+  detail::capability_data data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) detail::fail("capget");
+  auto join = [](std::uint32_t low, std::uint32_t high) {
+    return set::from_mask(std::uint64_t{low} | (std::uint64_t{high} << 32));
+  };
+  return state{join(data[0].effective, data[1].effective), join(data[0].permitted, data[1].permitted),
+               join(data[0].inheritable, data[1].inheritable)};
+}
+
+DUCTILE_INLINE void apply(const state& s) {
+  detail::capability_header header{detail::capability_version_3, 0};
+  detail::capability_data data[2] = {};
+  for (int word = 0; word < 2; ++word) {
+    data[word].effective = static_cast<std::uint32_t>(s.effective.mask() >> (32 * word));
+    data[word].permitted = static_cast<std::uint32_t>(s.permitted.mask() >> (32 * word));
+    data[word].inheritable = static_cast<std::uint32_t>(s.inheritable.mask() >> (32 * word));
+  }
+  if (::syscall(SYS_capset, &header, data) != 0) detail::fail("capset " + to_text(s));
+}
+
+DUCTILE_INLINE set bounding() {
+  set result;
+  for (int c = 0; c <= last_supported(); ++c)
+    if (::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(c), 0UL, 0UL, 0UL) == 1)
+      result.insert(static_cast<capability>(c));
+  return result;
+}
+
+DUCTILE_INLINE void drop_bounding(set caps) {
+  if (!current().effective.contains(capability::setpcap))
+    throw error(EPERM, "drop " + to_string(caps) + " from the bounding set: needs cap_setpcap");
+  for (capability c : caps) {
+    if (static_cast<int>(c) > last_supported()) continue;
+    detail::checked_prctl("drop " + detail::bit_name(static_cast<int>(c)) + " from the bounding set", PR_CAPBSET_DROP,
+                          static_cast<unsigned long>(c));
+  }
+}
+
+DUCTILE_INLINE set ambient() {
+  set result;
+  if (!ambient_supported()) return result;
+  for (int c = 0; c <= last_supported(); ++c)
+    if (::prctl(PR_CAP_AMBIENT, static_cast<unsigned long>(PR_CAP_AMBIENT_IS_SET), static_cast<unsigned long>(c), 0UL,
+                0UL) == 1)
+      result.insert(static_cast<capability>(c));
+  return result;
+}
+
+DUCTILE_INLINE void raise_ambient(set caps) {
+  if (!ambient_supported()) throw error(EINVAL, "raise ambient capabilities: the kernel does not support them");
+  const state now = current();
+  for (capability c : caps) {
+    if (!now.permitted.contains(c) || !now.inheritable.contains(c))
+      throw error(EPERM, "raise " + detail::bit_name(static_cast<int>(c)) +
+                             " in the ambient set: it must be permitted and inheritable");
+  }
+  for (capability c : caps)
+    detail::checked_prctl("raise " + detail::bit_name(static_cast<int>(c)) + " in the ambient set", PR_CAP_AMBIENT,
+                          PR_CAP_AMBIENT_RAISE, static_cast<unsigned long>(c));
+}
+
+DUCTILE_INLINE void lower_ambient(set caps) {
+  if (!ambient_supported()) return;
+  for (capability c : caps)
+    detail::checked_prctl("lower " + detail::bit_name(static_cast<int>(c)) + " in the ambient set", PR_CAP_AMBIENT,
+                          PR_CAP_AMBIENT_LOWER, static_cast<unsigned long>(c));
+}
+
+DUCTILE_INLINE void clear_ambient() {
+  if (ambient_supported()) detail::checked_prctl("clear the ambient set", PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL);
+}
+
+DUCTILE_INLINE bool keep_caps() { return detail::checked_prctl("read keep-caps", PR_GET_KEEPCAPS) == 1; }
+DUCTILE_INLINE void set_keep_caps(bool keep) { detail::checked_prctl("set keep-caps", PR_SET_KEEPCAPS, keep ? 1 : 0); }
+DUCTILE_INLINE unsigned securebits() {
+  return static_cast<unsigned>(detail::checked_prctl("read securebits", PR_GET_SECUREBITS));
+}
+DUCTILE_INLINE void set_securebits(unsigned bits) { detail::checked_prctl("set securebits", PR_SET_SECUREBITS, bits); }
+DUCTILE_INLINE bool no_new_privs() { return detail::checked_prctl("read no_new_privs", PR_GET_NO_NEW_PRIVS) == 1; }
+DUCTILE_INLINE void set_no_new_privs() { detail::checked_prctl("set no_new_privs", PR_SET_NO_NEW_PRIVS, 1); }
+
+}  // namespace ductile::caps
+// ---- lib/users.cpp
+// Users and groups through the reentrant getpwnam_r family. Buffers start at
+// sysconf's suggestion and double on ERANGE; "not found" (a null result with
+// status 0, or ENOENT/ESRCH/EBADF/EPERM as some NSS modules report it) is
+// told apart from a real failure.
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+// ---- include/ductile/users.hpp
+/// \file
+/// Users and groups with the C++ standard library and libc only: reentrant
+/// lookups, supplementary group lists, and the process's ids. Usable on its own.
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace ductile::users {
+
+struct user {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string name, home, shell, gecos;
+};
+
+struct group {
+  gid_t gid = 0;
+  std::string name;
+  std::vector<std::string> members;
+};
+
+/// A lookup that failed for a reason other than "no such entry" (EIO, EMFILE, ...).
+class lookup_error : public std::system_error {
+ public:
+  lookup_error(int code, const std::string& what) : std::system_error(code, std::generic_category(), what) {}
+};
+
+/// Nothing if there is no such user; throws lookup_error if the lookup itself failed.
+std::optional<user> user_by_name(std::string_view name);
+std::optional<user> user_by_uid(uid_t uid);
+std::optional<group> group_by_name(std::string_view name);
+std::optional<group> group_by_gid(gid_t gid);
+
+/// The groups `user_name` belongs to, `primary` included (getgrouplist, grown until it fits).
+std::vector<gid_t> group_list(std::string_view user_name, gid_t primary);
+/// The supplementary groups of this process (getgroups).
+std::vector<gid_t> process_groups();
+
+uid_t current_uid() noexcept;
+uid_t effective_uid() noexcept;
+gid_t current_gid() noexcept;
+gid_t effective_gid() noexcept;
+/// The user entry of the real uid, if it has one.
+std::optional<user> current_user();
+/// The user entry of the effective uid, if it has one.
+std::optional<user> effective_user();
+
+}  // namespace ductile::users
+
+
+namespace ductile::users {
+namespace detail {
+
+DUCTILE_INLINE bool means_not_found(int status) {
+  return status == 0 || status == ENOENT || status == ESRCH || status == EBADF || status == EPERM;
+}
+
+DUCTILE_INLINE std::size_t initial_buffer(int which) {
+  const long suggested = ::sysconf(which);
+  return suggested > 0 ? static_cast<std::size_t>(suggested) : 1024;
+}
+
+// Calls `lookup(entry, buffer, size, result)` until the buffer is large enough,
+// and converts the entry while the buffer its strings point into still lives.
+template <class Entry, class Lookup, class Convert>
+auto lookup_entry(Lookup lookup, int size_hint, Convert convert, const std::string& what)
+    -> std::optional<decltype(convert(std::declval<const Entry&>()))> {
+  std::vector<char> buffer(initial_buffer(size_hint));
+  for (;;) {
+    Entry entry{};
+    Entry* result = nullptr;
+    const int status = lookup(&entry, buffer.data(), buffer.size(), &result);
+    if (status == ERANGE) {
+      if (buffer.size() > (std::size_t{1} << 24)) throw lookup_error(ERANGE, what);
+      buffer.resize(buffer.size() * 2);
+      continue;
+    }
+    if (result != nullptr) return convert(entry);
+    if (status == EINTR) continue;
+    if (means_not_found(status)) return std::nullopt;
+    throw lookup_error(status, what);
+  }
+}
+
+DUCTILE_INLINE user from_passwd(const passwd& p) {
+  return user{p.pw_uid,
+              p.pw_gid,
+              p.pw_name ? p.pw_name : "",
+              p.pw_dir ? p.pw_dir : "",
+              p.pw_shell ? p.pw_shell : "",
+              p.pw_gecos ? p.pw_gecos : ""};
+}
+
+DUCTILE_INLINE group from_group(const ::group& g) {
+  group result{g.gr_gid, g.gr_name ? g.gr_name : "", {}};
+  for (char** member = g.gr_mem; member != nullptr && *member != nullptr; ++member)
+    result.members.emplace_back(*member);
+  return result;
+}
+
+}  // namespace detail
+
+DUCTILE_INLINE std::optional<user> user_by_name(std::string_view name) {
+  const std::string key(name);
+  auto lookup = [&](passwd* e, char* b, std::size_t n, passwd** r) { return ::getpwnam_r(key.c_str(), e, b, n, r); };
+  return detail::lookup_entry<passwd>(lookup, _SC_GETPW_R_SIZE_MAX, detail::from_passwd, "look up user " + key);
+}
+
+DUCTILE_INLINE std::optional<user> user_by_uid(uid_t uid) {
+  auto lookup = [&](passwd* e, char* b, std::size_t n, passwd** r) { return ::getpwuid_r(uid, e, b, n, r); };
+  return detail::lookup_entry<passwd>(lookup, _SC_GETPW_R_SIZE_MAX, detail::from_passwd,
+                                      "look up uid " + std::to_string(uid));
+}
+
+DUCTILE_INLINE std::optional<group> group_by_name(std::string_view name) {
+  const std::string key(name);
+  auto lookup = [&](::group* e, char* b, std::size_t n, ::group** r) { return ::getgrnam_r(key.c_str(), e, b, n, r); };
+  return detail::lookup_entry<::group>(lookup, _SC_GETGR_R_SIZE_MAX, detail::from_group, "look up group " + key);
+}
+
+DUCTILE_INLINE std::optional<group> group_by_gid(gid_t gid) {
+  auto lookup = [&](::group* e, char* b, std::size_t n, ::group** r) { return ::getgrgid_r(gid, e, b, n, r); };
+  return detail::lookup_entry<::group>(lookup, _SC_GETGR_R_SIZE_MAX, detail::from_group,
+                                       "look up gid " + std::to_string(gid));
+}
+
+DUCTILE_INLINE std::vector<gid_t> group_list(std::string_view user_name, gid_t primary) {
+  const std::string name(user_name);
+  int count = 16;
+  std::vector<gid_t> groups;
+  for (;;) {
+    groups.assign(static_cast<std::size_t>(count), 0);
+    int found = count;
+    // getgrouplist returns -1 and sets `found` to the size it needs when the
+    // buffer is short. Only the first `found` entries are ever meaningful:
+    // reading past them is how a list comes back with a spurious group 0.
+    if (::getgrouplist(name.c_str(), primary, groups.data(), &found) >= 0) {
+      groups.resize(static_cast<std::size_t>(found));
+      return groups;
+    }
+    count = found > count ? found : count * 2;
+    if (count > 65536) throw lookup_error(ERANGE, "list the groups of " + name);
+  }
+}
+
+DUCTILE_INLINE std::vector<gid_t> process_groups() {
+  for (;;) {
+    const int count = ::getgroups(0, nullptr);
+    if (count < 0) throw lookup_error(errno, "getgroups");
+    std::vector<gid_t> groups(static_cast<std::size_t>(count));
+    const int got = ::getgroups(count, groups.data());
+    if (got >= 0) {
+      groups.resize(static_cast<std::size_t>(got));
+      return groups;
+    }
+    if (errno != EINVAL) throw lookup_error(errno, "getgroups");  // EINVAL: the list grew meanwhile
+  }
+}
+
+DUCTILE_INLINE uid_t current_uid() noexcept { return ::getuid(); }
+DUCTILE_INLINE uid_t effective_uid() noexcept { return ::geteuid(); }
+DUCTILE_INLINE gid_t current_gid() noexcept { return ::getgid(); }
+DUCTILE_INLINE gid_t effective_gid() noexcept { return ::getegid(); }
+DUCTILE_INLINE std::optional<user> current_user() { return user_by_uid(::getuid()); }
+DUCTILE_INLINE std::optional<user> effective_user() { return user_by_uid(::geteuid()); }
+
+}  // namespace ductile::users
+// ---- lib/credentials.cpp
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+
+namespace ductile::detail {
+
+[[noreturn]] DUCTILE_INLINE void credential_error(const std::string& command, const std::string& step, int code,
+                                                  const std::string& cause) {
+  throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step,
+                    std::error_code(code, std::generic_category()));
+}
+
+DUCTILE_INLINE gid_t resolve_group(const group_ref& ref, const std::string& command) {
+  if (const auto* id = std::get_if<gid_t>(&ref)) return *id;
+  const auto& name = std::get<std::string>(ref);
+  const auto found = users::group_by_name(name);
+  if (!found) credential_error(command, "group", ENOENT, fmt::format("unknown group {:?}", name));
+  return found->gid;
+}
+
+DUCTILE_INLINE std::vector<gid_t> sorted(std::vector<gid_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+DUCTILE_INLINE void resolve_ids(const credential_request& request, const std::string& command,
+                                resolved_credentials& out) {
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  ::getresuid(&ruid, &euid, &suid);
+  ::getresgid(&rgid, &egid, &sgid);
+  uid_t uid = ruid;
+  gid_t gid = rgid;
+  std::vector<gid_t> groups = users::process_groups();
+  if (request.user) {
+    std::optional<users::user> entry;
+    if (const auto* name = std::get_if<std::string>(&*request.user)) {
+      entry = users::user_by_name(*name);
+      if (!entry) credential_error(command, "user", ENOENT, fmt::format("unknown user {:?}", *name));
+    } else {
+      uid = std::get<uid_t>(*request.user);
+      entry = users::user_by_uid(uid);
+      if (!entry && !request.group)
+        credential_error(command, "user", ENOENT,
+                         fmt::format("uid {} has no passwd entry: give a group() as well", uid));
+    }
+    if (entry) {
+      uid = entry->uid;
+      gid = entry->gid;
+      out.user_name = entry->name;
+      // The user's own groups, never the parent's.
+      groups = users::group_list(entry->name, entry->gid);
+    } else {
+      out.user_name = std::to_string(uid);
+      groups.clear();
+    }
+  }
+  if (request.group) {
+    gid = resolve_group(*request.group, command);
+    if (!request.user) groups.clear();
+  }
+  if (request.groups) {
+    groups.clear();
+    for (const auto& ref : *request.groups) groups.push_back(resolve_group(ref, command));
+  }
+  if (out.user_name.empty()) out.user_name = std::to_string(uid);
+  // Switching to what we already are is skipped, so unprivileged code may say .user(me).
+  const bool same = uid == ruid && uid == euid && uid == suid && gid == rgid && gid == egid && gid == sgid &&
+                    sorted(groups) == sorted(users::process_groups());
+  out.groups = std::move(groups);
+  out.plan.switch_ids = !same;
+  out.plan.uid = uid;
+  out.plan.gid = gid;
+}
+
+DUCTILE_INLINE void resolve_credentials(const credential_request& request, const std::string& command,
+                                        resolved_credentials& out) {
+  out = resolved_credentials{};
+  if (!request.any()) return;
+  auto& plan = out.plan;
+  plan.active = true;
+  plan.new_session = request.new_session;
+  plan.umask = request.umask ? static_cast<int>(*request.umask) : -1;
+  plan.no_new_privs = request.no_new_privs;
+  plan.last_capability = caps::last_supported();
+  if (request.user || request.group || request.groups) resolve_ids(request, command, out);
+
+  const caps::state now = caps::current();
+  if (request.keep) {
+    for (caps::capability c : *request.keep) {
+      if (!now.permitted.contains(c))
+        credential_error(command, "keep caps", EPERM,
+                         fmt::format("cannot keep {}: this process does not have it", caps::to_string(c)));
+      if (request.bounding && !request.bounding->contains(c))
+        credential_error(command, "keep caps", EINVAL,
+                         fmt::format("cannot keep {}: the bounding set given leaves it out", caps::to_string(c)));
+    }
+    plan.keep = true;
+    plan.kept = request.keep->mask();
+  }
+  if (request.bounding) {
+    const caps::set drops = caps::bounding() - *request.bounding;
+    if (!drops.empty()) {
+      if (!now.effective.contains(caps::capability::setpcap))
+        credential_error(command, "bounding caps", EPERM,
+                         "cannot change the bounding set: this process lacks cap_setpcap");
+      plan.change_bounding = true;
+      plan.bounding_drops = drops.mask();
+    }
+  }
+  plan.groups = out.groups.data();
+  plan.group_count = out.groups.size();
+}
+
+DUCTILE_INLINE std::string describe_credential_failure(int step, int error, const resolved_credentials& credentials) {
+  const std::string reason = std::error_code(error, std::generic_category()).message();
+  const auto& plan = credentials.plan;
+  switch (static_cast<child_step>(step)) {
+    case child_step::session: return "cannot start a new session: " + reason;
+    case child_step::keep_caps: return "cannot set keep-caps: " + reason;
+    case child_step::inheritable:
+      return fmt::format("cannot make {} inheritable: {}", caps::to_string(caps::set::from_mask(plan.kept)), reason);
+    case child_step::bounding:
+      return fmt::format("cannot drop {} from the bounding set: {}",
+                         caps::to_string(caps::set::from_mask(plan.bounding_drops)), reason);
+    case child_step::setgroups:
+      return error == EPERM ? "cannot set the supplementary groups: this process lacks cap_setgid"
+                            : "cannot set the supplementary groups: " + reason;
+    case child_step::setresgid:
+      return error == EPERM ? fmt::format("cannot switch to group {}: this process lacks cap_setgid", plan.gid)
+                            : fmt::format("cannot switch to group {}: {}", plan.gid, reason);
+    case child_step::setresuid:
+      if (error == EAGAIN) return fmt::format("user {} is over its process limit", credentials.user_name);
+      return error == EPERM
+                 ? fmt::format("cannot switch to user {}: this process lacks cap_setuid", credentials.user_name)
+                 : fmt::format("cannot switch to user {}: {}", credentials.user_name, reason);
+    case child_step::capset:
+      return fmt::format("cannot keep {}: {}", caps::to_string(caps::set::from_mask(plan.kept)), reason);
+    case child_step::ambient:
+      return fmt::format("cannot raise {} in the ambient set: {}", caps::to_string(caps::set::from_mask(plan.kept)),
+                         reason);
+    case child_step::no_new_privs: return "cannot set no_new_privs: " + reason;
+    default: return reason;
+  }
+}
+
+}  // namespace ductile::detail
 
 #undef DUCTILE_INLINE

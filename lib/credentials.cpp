@@ -1,0 +1,156 @@
+#include "credentials.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <ductile/error.hpp>
+#include <ductile/users.hpp>
+
+#include "child.hpp"
+
+namespace ductile::detail {
+
+[[noreturn]] DUCTILE_INLINE void credential_error(const std::string& command, const std::string& step, int code,
+                                                  const std::string& cause) {
+  throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step,
+                    std::error_code(code, std::generic_category()));
+}
+
+DUCTILE_INLINE gid_t resolve_group(const group_ref& ref, const std::string& command) {
+  if (const auto* id = std::get_if<gid_t>(&ref)) return *id;
+  const auto& name = std::get<std::string>(ref);
+  const auto found = users::group_by_name(name);
+  if (!found) credential_error(command, "group", ENOENT, fmt::format("unknown group {:?}", name));
+  return found->gid;
+}
+
+DUCTILE_INLINE std::vector<gid_t> sorted(std::vector<gid_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+DUCTILE_INLINE void resolve_ids(const credential_request& request, const std::string& command,
+                                resolved_credentials& out) {
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  ::getresuid(&ruid, &euid, &suid);
+  ::getresgid(&rgid, &egid, &sgid);
+  uid_t uid = ruid;
+  gid_t gid = rgid;
+  std::vector<gid_t> groups = users::process_groups();
+  if (request.user) {
+    std::optional<users::user> entry;
+    if (const auto* name = std::get_if<std::string>(&*request.user)) {
+      entry = users::user_by_name(*name);
+      if (!entry) credential_error(command, "user", ENOENT, fmt::format("unknown user {:?}", *name));
+    } else {
+      uid = std::get<uid_t>(*request.user);
+      entry = users::user_by_uid(uid);
+      if (!entry && !request.group)
+        credential_error(command, "user", ENOENT,
+                         fmt::format("uid {} has no passwd entry: give a group() as well", uid));
+    }
+    if (entry) {
+      uid = entry->uid;
+      gid = entry->gid;
+      out.user_name = entry->name;
+      // The user's own groups, never the parent's.
+      groups = users::group_list(entry->name, entry->gid);
+    } else {
+      out.user_name = std::to_string(uid);
+      groups.clear();
+    }
+  }
+  if (request.group) {
+    gid = resolve_group(*request.group, command);
+    if (!request.user) groups.clear();
+  }
+  if (request.groups) {
+    groups.clear();
+    for (const auto& ref : *request.groups) groups.push_back(resolve_group(ref, command));
+  }
+  if (out.user_name.empty()) out.user_name = std::to_string(uid);
+  // Switching to what we already are is skipped, so unprivileged code may say .user(me).
+  const bool same = uid == ruid && uid == euid && uid == suid && gid == rgid && gid == egid && gid == sgid &&
+                    sorted(groups) == sorted(users::process_groups());
+  out.groups = std::move(groups);
+  out.plan.switch_ids = !same;
+  out.plan.uid = uid;
+  out.plan.gid = gid;
+}
+
+DUCTILE_INLINE void resolve_credentials(const credential_request& request, const std::string& command,
+                                        resolved_credentials& out) {
+  out = resolved_credentials{};
+  if (!request.any()) return;
+  auto& plan = out.plan;
+  plan.active = true;
+  plan.new_session = request.new_session;
+  plan.umask = request.umask ? static_cast<int>(*request.umask) : -1;
+  plan.no_new_privs = request.no_new_privs;
+  plan.last_capability = caps::last_supported();
+  if (request.user || request.group || request.groups) resolve_ids(request, command, out);
+
+  const caps::state now = caps::current();
+  if (request.keep) {
+    for (caps::capability c : *request.keep) {
+      if (!now.permitted.contains(c))
+        credential_error(command, "keep caps", EPERM,
+                         fmt::format("cannot keep {}: this process does not have it", caps::to_string(c)));
+      if (request.bounding && !request.bounding->contains(c))
+        credential_error(command, "keep caps", EINVAL,
+                         fmt::format("cannot keep {}: the bounding set given leaves it out", caps::to_string(c)));
+    }
+    plan.keep = true;
+    plan.kept = request.keep->mask();
+  }
+  if (request.bounding) {
+    const caps::set drops = caps::bounding() - *request.bounding;
+    if (!drops.empty()) {
+      if (!now.effective.contains(caps::capability::setpcap))
+        credential_error(command, "bounding caps", EPERM,
+                         "cannot change the bounding set: this process lacks cap_setpcap");
+      plan.change_bounding = true;
+      plan.bounding_drops = drops.mask();
+    }
+  }
+  plan.groups = out.groups.data();
+  plan.group_count = out.groups.size();
+}
+
+DUCTILE_INLINE std::string describe_credential_failure(int step, int error, const resolved_credentials& credentials) {
+  const std::string reason = std::error_code(error, std::generic_category()).message();
+  const auto& plan = credentials.plan;
+  switch (static_cast<child_step>(step)) {
+    case child_step::session: return "cannot start a new session: " + reason;
+    case child_step::keep_caps: return "cannot set keep-caps: " + reason;
+    case child_step::inheritable:
+      return fmt::format("cannot make {} inheritable: {}", caps::to_string(caps::set::from_mask(plan.kept)), reason);
+    case child_step::bounding:
+      return fmt::format("cannot drop {} from the bounding set: {}",
+                         caps::to_string(caps::set::from_mask(plan.bounding_drops)), reason);
+    case child_step::setgroups:
+      return error == EPERM ? "cannot set the supplementary groups: this process lacks cap_setgid"
+                            : "cannot set the supplementary groups: " + reason;
+    case child_step::setresgid:
+      return error == EPERM ? fmt::format("cannot switch to group {}: this process lacks cap_setgid", plan.gid)
+                            : fmt::format("cannot switch to group {}: {}", plan.gid, reason);
+    case child_step::setresuid:
+      if (error == EAGAIN) return fmt::format("user {} is over its process limit", credentials.user_name);
+      return error == EPERM
+                 ? fmt::format("cannot switch to user {}: this process lacks cap_setuid", credentials.user_name)
+                 : fmt::format("cannot switch to user {}: {}", credentials.user_name, reason);
+    case child_step::capset:
+      return fmt::format("cannot keep {}: {}", caps::to_string(caps::set::from_mask(plan.kept)), reason);
+    case child_step::ambient:
+      return fmt::format("cannot raise {} in the ambient set: {}", caps::to_string(caps::set::from_mask(plan.kept)),
+                         reason);
+    case child_step::no_new_privs: return "cannot set no_new_privs: " + reason;
+    default: return reason;
+  }
+}
+
+}  // namespace ductile::detail
