@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -38,6 +39,10 @@ inline constexpr int highest_signal = 64;
 inline constexpr unsigned close_range_cloexec = 1U << 2;
 
 [[noreturn]] DUCTILE_INLINE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
+  if (plan.daemon != nullptr) {
+    const daemon_message message{1, static_cast<int>(step), error, 0};
+    syscall(SYS_write, plan.daemon->report_fd, &message, sizeof message);
+  }
   plan.report->step = step;
   plan.report->error = error;
   for (;;) syscall(SYS_exit_group, 127);
@@ -161,19 +166,61 @@ DUCTILE_INLINE void apply_credentials(const child_plan& plan) noexcept {
     child_fail(plan, child_step::no_new_privs, errno);
 }
 
+// The daemon holds its pid file locked for its whole life: the descriptor is
+// opened without close-on-exec so the lock survives exec.
+DUCTILE_INLINE int lock_pid_file(const child_plan& plan) noexcept {
+  const long fd = syscall(SYS_open, plan.daemon->pid_file, O_WRONLY | O_CREAT | O_NOFOLLOW, 0644);
+  if (fd < 0) child_fail(plan, child_step::pid_file, errno);
+  if (syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) != 0) child_fail(plan, child_step::pid_file, errno);
+  return static_cast<int>(fd);
+}
+
+DUCTILE_INLINE void write_pid_file(const child_plan& plan, int fd) noexcept {
+  char digits[24];
+  int at = sizeof digits;
+  digits[--at] = '\n';
+  for (long pid = syscall(SYS_getpid); pid > 0 || at == static_cast<int>(sizeof digits) - 1; pid /= 10)
+    digits[--at] = static_cast<char>('0' + pid % 10);
+  if (syscall(SYS_ftruncate, fd, 0) != 0 ||
+      syscall(SYS_write, fd, digits + at, sizeof digits - static_cast<std::size_t>(at)) < 0)
+    child_fail(plan, child_step::pid_file, errno);
+}
+
+// Double fork: the first child leads a new session and forks the daemon,
+// which is then no session leader and can never acquire a terminal.
+DUCTILE_INLINE void become_daemon(const child_plan& plan) noexcept {
+  if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
+  const long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) child_fail(plan, child_step::fork, errno);
+  if (pid > 0) {
+    const daemon_message message{0, 0, 0, static_cast<int>(pid)};
+    syscall(SYS_write, plan.daemon->report_fd, &message, sizeof message);
+    for (;;) syscall(SYS_exit_group, 0);
+  }
+}
+
 DUCTILE_INLINE int child_main(void* argument) noexcept {
   const child_plan& plan = *static_cast<const child_plan*>(argument);
   reset_signal_dispositions();
-  // A new session also makes a new process group; setsid fails for a group leader.
-  if (plan.credentials != nullptr && plan.credentials->new_session) {
+  if (plan.daemon != nullptr) {
+    become_daemon(plan);
+  } else if (plan.credentials != nullptr && plan.credentials->new_session) {
+    // A new session also makes a new process group; setsid fails for a group leader.
     if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
   } else {
     enter_process_group(plan);
   }
   install_stdio(plan);
   close_other_descriptors(plan);
+  int pid_file = -1;
+  if (plan.daemon != nullptr) {
+    syscall(SYS_umask, 027);  // a umask() modifier, applied with the credentials, overrides it
+    if (plan.daemon->pid_file != nullptr) pid_file = lock_pid_file(plan);
+  }
   if (plan.credentials != nullptr) apply_credentials(plan);
-  if (plan.dir != nullptr && syscall(SYS_chdir, plan.dir) != 0) child_fail(plan, child_step::chdir, errno);
+  if (pid_file >= 0) write_pid_file(plan, pid_file);
+  const char* dir = plan.dir != nullptr ? plan.dir : (plan.daemon != nullptr ? "/" : nullptr);
+  if (dir != nullptr && syscall(SYS_chdir, dir) != 0) child_fail(plan, child_step::chdir, errno);
 
   unsigned long empty_mask[2] = {0, 0};
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, empty_mask, nullptr, kernel_sigset_size);

@@ -24,8 +24,24 @@ enum class child_step : int {
   capset,
   ambient,
   no_new_privs,
+  fork,
+  pid_file,
   chdir,
   exec
+};
+
+// A daemon's child cannot share memory with the caller (it forks again), so
+// it reports over a close-on-exec pipe: the daemon's pid first, then either a
+// failure or, at a successful exec, end of file.
+struct daemon_settings {
+  int report_fd = -1;
+  const char* pid_file = nullptr;  // nullptr: none
+};
+struct daemon_message {
+  int kind = 0;  // 0: the daemon's pid, 1: a failure
+  int step = 0;
+  int error = 0;
+  int pid = 0;
 };
 
 struct child_credentials;
@@ -49,6 +65,7 @@ struct child_plan {
   int stdio[3] = {0, 1, 2};                        // source of each of 0, 1, 2; equal means untouched
   pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
+  const daemon_settings* daemon = nullptr;         // set by start_detached
   child_report* report = nullptr;
 };
 

@@ -135,8 +135,8 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     result->checked = ctx.checked;
-    result->launch = process_launch{command->argv, command->program_is_path, ctx.streams, ctx.dir, ctx.env, ctx.hooks,
-                                    ctx.group,     ctx.credentials,          &tree};
+    result->launch = process_launch{command->argv, command->program_is_path, ctx.streams,  ctx.dir, ctx.env, ctx.hooks,
+                                    ctx.group,     ctx.credentials,          std::nullopt, &tree};
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
     pipe_ends ends;

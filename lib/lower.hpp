@@ -82,7 +82,8 @@ struct process_launch {
   hook_list hooks;
   std::shared_ptr<group_slot> group;
   credential_request credentials;
-  const node* command = nullptr;  // for error messages; the run keeps the tree alive
+  std::optional<std::string> pid_file;  // start_detached only, for messages
+  const node* command = nullptr;        // for error messages; the run keeps the tree alive
 };
 
 // How a finished part of the tree ended.

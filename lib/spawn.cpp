@@ -150,6 +150,16 @@ DUCTILE_INLINE const char* credential_step_name(child_step step) {
       step = "stdio";
       cause = fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
       break;
+    case child_step::fork:
+      step = "fork";
+      cause = fmt::format("cannot fork the daemon: {}", code.message());
+      break;
+    case child_step::pid_file:
+      step = "pid file";
+      cause = report.error == EWOULDBLOCK
+                  ? fmt::format("pid file {:?} is locked: the daemon is already running", launch.pid_file.value_or(""))
+                  : fmt::format("cannot lock pid file {:?}: {}", launch.pid_file.value_or(""), code.message());
+      break;
     case child_step::process_group:
       step = "process group";
       cause = fmt::format("cannot join a new process group: {}", code.message());
@@ -167,63 +177,71 @@ DUCTILE_INLINE const char* credential_step_name(child_step step) {
   throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step, code);
 }
 
-DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
+DUCTILE_INLINE void prepare_spawn(process_launch launch, prepared_spawn& out) {
   if (!launch.hooks.empty()) run_hooks(launch);
 
-  std::string program = launch.argv.front();
-  if (launch.program_is_path && program.front() != '/') {
-    program = "./" + program;
-    launch.argv.front() = program;
+  out.program = launch.argv.front();
+  if (launch.program_is_path && out.program.front() != '/') {
+    out.program = "./" + out.program;
+    launch.argv.front() = out.program;
   }
-  const bool searched_path = program.find('/') == std::string::npos;
-  const std::vector<std::string> candidates = program_candidates(program, launch);
+  out.searched_path = out.program.find('/') == std::string::npos;
+  out.candidates = program_candidates(out.program, launch);
+  out.launch = std::move(launch);
+  const process_launch& l = out.launch;
 
-  std::vector<const char*> argv;
-  argv.reserve(launch.argv.size() + 1);
-  for (const auto& arg : launch.argv) argv.push_back(arg.c_str());
-  argv.push_back(nullptr);
+  out.argv.reserve(l.argv.size() + 1);
+  for (const auto& arg : l.argv) out.argv.push_back(arg.c_str());
+  out.argv.push_back(nullptr);
 
-  std::vector<std::string> env_entries;
-  std::vector<const char*> envp;
   const char* const* env_pointer = environ;
-  if (launch.env) {
+  if (l.env) {
     // Unchanged environments pass `environ` through untouched: copying it for
     // every spawn would be most of the cost of a spawn.
-    env_entries.reserve(launch.env->size());
-    envp.reserve(launch.env->size() + 1);
-    for (const auto& [name, value] : *launch.env) {
-      env_entries.push_back(name + "=" + value);
-      envp.push_back(env_entries.back().c_str());
+    out.env_entries.reserve(l.env->size());
+    out.envp.reserve(l.env->size() + 1);
+    for (const auto& [name, value] : *l.env) {
+      out.env_entries.push_back(name + "=" + value);
+      out.envp.push_back(out.env_entries.back().c_str());
     }
-    envp.push_back(nullptr);
-    env_pointer = envp.data();
+    out.envp.push_back(nullptr);
+    env_pointer = out.envp.data();
   }
+  out.candidate_pointers.reserve(out.candidates.size());
+  for (const auto& candidate : out.candidates) out.candidate_pointers.push_back(candidate.c_str());
 
-  std::vector<const char*> candidate_pointers;
-  candidate_pointers.reserve(candidates.size());
-  for (const auto& candidate : candidates) candidate_pointers.push_back(candidate.c_str());
-
-  child_report report;
-  child_plan plan;
-  plan.argv = argv.data();
+  child_plan& plan = out.plan;
+  plan.argv = out.argv.data();
   plan.envp = env_pointer;
-  plan.candidates = candidate_pointers.data();
-  plan.candidate_count = candidate_pointers.size();
-  plan.dir = launch.dir ? launch.dir->c_str() : nullptr;
-  for (int target = 0; target < 3; ++target) plan.stdio[target] = launch.streams[target].fd;
-  plan.report = &report;
-  if (launch.group) plan.process_group = launch.group->pgid;
-  resolved_credentials credentials;
-  if (launch.credentials.any()) {
-    resolve_credentials(launch.credentials, launch.command ? subtree_text(*launch.command) : program, credentials);
-    plan.credentials = &credentials.plan;
+  plan.candidates = out.candidate_pointers.data();
+  plan.candidate_count = out.candidate_pointers.size();
+  plan.dir = l.dir ? l.dir->c_str() : nullptr;
+  for (int target = 0; target < 3; ++target) plan.stdio[target] = l.streams[target].fd;
+  plan.report = &out.report;
+  if (l.group) plan.process_group = l.group->pgid;
+  if (l.credentials.any()) {
+    resolve_credentials(l.credentials, out.command_text(), out.credentials);
+    plan.credentials = &out.credentials.plan;
   }
+}
+
+DUCTILE_INLINE std::string prepared_spawn::command_text() const {
+  return launch.command ? subtree_text(*launch.command) : program;
+}
+
+DUCTILE_INLINE void prepared_spawn::throw_failure() const {
+  throw_child_failure(launch, program, searched_path, report, credentials);
+}
+
+DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
+  prepared_spawn prepared;
+  prepare_spawn(std::move(launch), prepared);
 
   thread_local child_stack stack;
   void* stack_top = stack.top();
   if (stack_top == nullptr) {
     const std::error_code code(errno, std::generic_category());
-    const std::string command = launch.command ? subtree_text(*launch.command) : program;
+    const std::string command = prepared.command_text();
     throw spawn_error(fmt::format("cannot run {}: cannot allocate a stack: {}", command, code.message()), command,
                       "clone", code);
   }
@@ -236,28 +254,29 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   const int saved_errno = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
   int pidfd = -1;
-  const pid_t pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &plan, &pidfd);
+  const pid_t pid =
+      ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &prepared.plan, &pidfd);
   const int clone_errno = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
   errno = saved_errno;
 
   if (pid < 0) {
     const std::error_code code(clone_errno, std::generic_category());
-    const std::string command = launch.command ? subtree_text(*launch.command) : program;
+    const std::string command = prepared.command_text();
     throw spawn_error(fmt::format("cannot run {}: cannot create a process: {}", command, code.message()), command,
                       "clone", code);
   }
-  spawned_process result{pid, unique_fd(pidfd), launch.argv.front(), 0};
-  if (report.step != child_step::none) {
+  spawned_process result{pid, unique_fd(pidfd), prepared.launch.argv.front(), 0};
+  if (prepared.report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
     siginfo_t info{};
     while (syscall(SYS_waitid, waitid_pidfd, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
     }
-    throw_child_failure(launch, program, searched_path, report, credentials);
+    prepared.throw_failure();
   }
-  if (launch.group) {
-    if (report.made_group) launch.group->pgid = pid;
-    result.process_group = launch.group->pgid;
+  if (prepared.launch.group) {
+    if (prepared.report.made_group) prepared.launch.group->pgid = pid;
+    result.process_group = prepared.launch.group->pgid;
   }
   return result;
 }

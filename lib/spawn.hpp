@@ -5,7 +5,10 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
+#include "child.hpp"
+#include "credentials.hpp"
 #include "lower.hpp"
 
 namespace ductile::detail {
@@ -16,6 +19,31 @@ struct spawned_process {
   std::string program;      // argv[0] as executed
   pid_t process_group = 0;  // the group it was put in, or 0 for the parent's
 };
+
+// Everything the child will read, kept alive and unmoved while it runs.
+struct prepared_spawn {
+  process_launch launch;
+  std::string program;
+  bool searched_path = false;
+  std::vector<std::string> candidates;
+  std::vector<const char*> candidate_pointers;
+  std::vector<const char*> argv;
+  std::vector<std::string> env_entries;
+  std::vector<const char*> envp;
+  resolved_credentials credentials;
+  child_report report;
+  child_plan plan;
+
+  prepared_spawn() = default;
+  prepared_spawn(const prepared_spawn&) = delete;
+  prepared_spawn& operator=(const prepared_spawn&) = delete;
+  std::string command_text() const;
+  // Throws the spawn_error for what the child reported.
+  [[noreturn]] void throw_failure() const;
+};
+
+// Runs the hooks, resolves the program and the credentials, and fills `out`.
+void prepare_spawn(process_launch launch, prepared_spawn& out);
 
 // Throws spawn_error (nothing of the process ran), or whatever a hook throws.
 spawned_process spawn_process(process_launch launch);

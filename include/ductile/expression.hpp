@@ -113,6 +113,13 @@ class path_arg {
   std::string value_;
 };
 
+/// How start_detached() runs a daemon.
+struct detach_options {
+  /// If not empty: created by the daemon, locked (flock) for its whole life and
+  /// holding its pid, written after the user switch. Already locked means already running.
+  std::string pid_file;
+};
+
 /// An immutable expression. Copies share the tree; sharing between threads is safe.
 /// Modifiers return a new expression wrapping this one; the innermost modifier wins.
 class expression {
@@ -221,6 +228,13 @@ class expression {
   [[nodiscard]] reader_handle reader() const;
   /// A lazy input range over stdout's lines, without their `\n` or `\r\n`.
   [[nodiscard]] line_range lines() const;
+  /// Starts a daemon: double fork, new session, `/` as directory and umask 027
+  /// unless dir()/umask() say otherwise, stdio on /dev/null unless redirected.
+  /// Returns its pid once it has exec'd; any failure on the way (pid file locked,
+  /// unknown user, exec failure) is a spawn_error here. The expression must be
+  /// one command. The daemon is not our child: init reaps it.
+  pid_t start_detached(const struct detach_options& options) const;
+  pid_t start_detached() const;
 
   /// The tree; for the library's own stages.
   const std::shared_ptr<const detail::node>& tree() const noexcept { return node_; }

@@ -409,6 +409,13 @@ class path_arg {
   std::string value_;
 };
 
+/// How start_detached() runs a daemon.
+struct detach_options {
+  /// If not empty: created by the daemon, locked (flock) for its whole life and
+  /// holding its pid, written after the user switch. Already locked means already running.
+  std::string pid_file;
+};
+
 /// An immutable expression. Copies share the tree; sharing between threads is safe.
 /// Modifiers return a new expression wrapping this one; the innermost modifier wins.
 class expression {
@@ -517,6 +524,13 @@ class expression {
   [[nodiscard]] reader_handle reader() const;
   /// A lazy input range over stdout's lines, without their `\n` or `\r\n`.
   [[nodiscard]] line_range lines() const;
+  /// Starts a daemon: double fork, new session, `/` as directory and umask 027
+  /// unless dir()/umask() say otherwise, stdio on /dev/null unless redirected.
+  /// Returns its pid once it has exec'd; any failure on the way (pid file locked,
+  /// unknown user, exec failure) is a spawn_error here. The expression must be
+  /// one command. The daemon is not our child: init reaps it.
+  pid_t start_detached(const struct detach_options& options) const;
+  pid_t start_detached() const;
 
   /// The tree; for the library's own stages.
   const std::shared_ptr<const detail::node>& tree() const noexcept { return node_; }
@@ -1967,7 +1981,8 @@ struct process_launch {
   hook_list hooks;
   std::shared_ptr<group_slot> group;
   credential_request credentials;
-  const node* command = nullptr;  // for error messages; the run keeps the tree alive
+  std::optional<std::string> pid_file;  // start_detached only, for messages
+  const node* command = nullptr;        // for error messages; the run keeps the tree alive
 };
 
 // How a finished part of the tree ended.
@@ -2161,8 +2176,8 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     result->checked = ctx.checked;
-    result->launch = process_launch{command->argv, command->program_is_path, ctx.streams, ctx.dir, ctx.env, ctx.hooks,
-                                    ctx.group,     ctx.credentials,          &tree};
+    result->launch = process_launch{command->argv, command->program_is_path, ctx.streams,  ctx.dir, ctx.env, ctx.hooks,
+                                    ctx.group,     ctx.credentials,          std::nullopt, &tree};
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
     pipe_ends ends;
@@ -2206,33 +2221,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
 #include <sys/types.h>
 
 #include <string>
-
-
-namespace ductile::detail {
-
-struct spawned_process {
-  pid_t pid = -1;
-  unique_fd pidfd;
-  std::string program;      // argv[0] as executed
-  pid_t process_group = 0;  // the group it was put in, or 0 for the parent's
-};
-
-// Throws spawn_error (nothing of the process ran), or whatever a hook throws.
-spawned_process spawn_process(process_launch launch);
-
-}  // namespace ductile::detail
-
-#include <fmt/format.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <stdexcept>
+#include <vector>
 
 // ---- lib/child.hpp
 // The code that runs in a new child between clone and exec.
@@ -2259,8 +2248,24 @@ enum class child_step : int {
   capset,
   ambient,
   no_new_privs,
+  fork,
+  pid_file,
   chdir,
   exec
+};
+
+// A daemon's child cannot share memory with the caller (it forks again), so
+// it reports over a close-on-exec pipe: the daemon's pid first, then either a
+// failure or, at a successful exec, end of file.
+struct daemon_settings {
+  int report_fd = -1;
+  const char* pid_file = nullptr;  // nullptr: none
+};
+struct daemon_message {
+  int kind = 0;  // 0: the daemon's pid, 1: a failure
+  int step = 0;
+  int error = 0;
+  int pid = 0;
 };
 
 struct child_credentials;
@@ -2284,6 +2289,7 @@ struct child_plan {
   int stdio[3] = {0, 1, 2};                        // source of each of 0, 1, 2; equal means untouched
   pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
+  const daemon_settings* daemon = nullptr;         // set by start_detached
   child_report* report = nullptr;
 };
 
@@ -2338,6 +2344,58 @@ void resolve_credentials(const credential_request& request, const std::string& c
 std::string describe_credential_failure(int step, int error, const resolved_credentials& credentials);
 
 }  // namespace ductile::detail
+
+namespace ductile::detail {
+
+struct spawned_process {
+  pid_t pid = -1;
+  unique_fd pidfd;
+  std::string program;      // argv[0] as executed
+  pid_t process_group = 0;  // the group it was put in, or 0 for the parent's
+};
+
+// Everything the child will read, kept alive and unmoved while it runs.
+struct prepared_spawn {
+  process_launch launch;
+  std::string program;
+  bool searched_path = false;
+  std::vector<std::string> candidates;
+  std::vector<const char*> candidate_pointers;
+  std::vector<const char*> argv;
+  std::vector<std::string> env_entries;
+  std::vector<const char*> envp;
+  resolved_credentials credentials;
+  child_report report;
+  child_plan plan;
+
+  prepared_spawn() = default;
+  prepared_spawn(const prepared_spawn&) = delete;
+  prepared_spawn& operator=(const prepared_spawn&) = delete;
+  std::string command_text() const;
+  // Throws the spawn_error for what the child reported.
+  [[noreturn]] void throw_failure() const;
+};
+
+// Runs the hooks, resolves the program and the credentials, and fills `out`.
+void prepare_spawn(process_launch launch, prepared_spawn& out);
+
+// Throws spawn_error (nothing of the process ran), or whatever a hook throws.
+spawned_process spawn_process(process_launch launch);
+
+}  // namespace ductile::detail
+
+#include <fmt/format.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <stdexcept>
+
 
 extern char** environ;
 
@@ -2473,6 +2531,16 @@ DUCTILE_INLINE const char* credential_step_name(child_step step) {
       step = "stdio";
       cause = fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
       break;
+    case child_step::fork:
+      step = "fork";
+      cause = fmt::format("cannot fork the daemon: {}", code.message());
+      break;
+    case child_step::pid_file:
+      step = "pid file";
+      cause = report.error == EWOULDBLOCK
+                  ? fmt::format("pid file {:?} is locked: the daemon is already running", launch.pid_file.value_or(""))
+                  : fmt::format("cannot lock pid file {:?}: {}", launch.pid_file.value_or(""), code.message());
+      break;
     case child_step::process_group:
       step = "process group";
       cause = fmt::format("cannot join a new process group: {}", code.message());
@@ -2490,63 +2558,71 @@ DUCTILE_INLINE const char* credential_step_name(child_step step) {
   throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step, code);
 }
 
-DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
+DUCTILE_INLINE void prepare_spawn(process_launch launch, prepared_spawn& out) {
   if (!launch.hooks.empty()) run_hooks(launch);
 
-  std::string program = launch.argv.front();
-  if (launch.program_is_path && program.front() != '/') {
-    program = "./" + program;
-    launch.argv.front() = program;
+  out.program = launch.argv.front();
+  if (launch.program_is_path && out.program.front() != '/') {
+    out.program = "./" + out.program;
+    launch.argv.front() = out.program;
   }
-  const bool searched_path = program.find('/') == std::string::npos;
-  const std::vector<std::string> candidates = program_candidates(program, launch);
+  out.searched_path = out.program.find('/') == std::string::npos;
+  out.candidates = program_candidates(out.program, launch);
+  out.launch = std::move(launch);
+  const process_launch& l = out.launch;
 
-  std::vector<const char*> argv;
-  argv.reserve(launch.argv.size() + 1);
-  for (const auto& arg : launch.argv) argv.push_back(arg.c_str());
-  argv.push_back(nullptr);
+  out.argv.reserve(l.argv.size() + 1);
+  for (const auto& arg : l.argv) out.argv.push_back(arg.c_str());
+  out.argv.push_back(nullptr);
 
-  std::vector<std::string> env_entries;
-  std::vector<const char*> envp;
   const char* const* env_pointer = environ;
-  if (launch.env) {
+  if (l.env) {
     // Unchanged environments pass `environ` through untouched: copying it for
     // every spawn would be most of the cost of a spawn.
-    env_entries.reserve(launch.env->size());
-    envp.reserve(launch.env->size() + 1);
-    for (const auto& [name, value] : *launch.env) {
-      env_entries.push_back(name + "=" + value);
-      envp.push_back(env_entries.back().c_str());
+    out.env_entries.reserve(l.env->size());
+    out.envp.reserve(l.env->size() + 1);
+    for (const auto& [name, value] : *l.env) {
+      out.env_entries.push_back(name + "=" + value);
+      out.envp.push_back(out.env_entries.back().c_str());
     }
-    envp.push_back(nullptr);
-    env_pointer = envp.data();
+    out.envp.push_back(nullptr);
+    env_pointer = out.envp.data();
   }
+  out.candidate_pointers.reserve(out.candidates.size());
+  for (const auto& candidate : out.candidates) out.candidate_pointers.push_back(candidate.c_str());
 
-  std::vector<const char*> candidate_pointers;
-  candidate_pointers.reserve(candidates.size());
-  for (const auto& candidate : candidates) candidate_pointers.push_back(candidate.c_str());
-
-  child_report report;
-  child_plan plan;
-  plan.argv = argv.data();
+  child_plan& plan = out.plan;
+  plan.argv = out.argv.data();
   plan.envp = env_pointer;
-  plan.candidates = candidate_pointers.data();
-  plan.candidate_count = candidate_pointers.size();
-  plan.dir = launch.dir ? launch.dir->c_str() : nullptr;
-  for (int target = 0; target < 3; ++target) plan.stdio[target] = launch.streams[target].fd;
-  plan.report = &report;
-  if (launch.group) plan.process_group = launch.group->pgid;
-  resolved_credentials credentials;
-  if (launch.credentials.any()) {
-    resolve_credentials(launch.credentials, launch.command ? subtree_text(*launch.command) : program, credentials);
-    plan.credentials = &credentials.plan;
+  plan.candidates = out.candidate_pointers.data();
+  plan.candidate_count = out.candidate_pointers.size();
+  plan.dir = l.dir ? l.dir->c_str() : nullptr;
+  for (int target = 0; target < 3; ++target) plan.stdio[target] = l.streams[target].fd;
+  plan.report = &out.report;
+  if (l.group) plan.process_group = l.group->pgid;
+  if (l.credentials.any()) {
+    resolve_credentials(l.credentials, out.command_text(), out.credentials);
+    plan.credentials = &out.credentials.plan;
   }
+}
+
+DUCTILE_INLINE std::string prepared_spawn::command_text() const {
+  return launch.command ? subtree_text(*launch.command) : program;
+}
+
+DUCTILE_INLINE void prepared_spawn::throw_failure() const {
+  throw_child_failure(launch, program, searched_path, report, credentials);
+}
+
+DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
+  prepared_spawn prepared;
+  prepare_spawn(std::move(launch), prepared);
 
   thread_local child_stack stack;
   void* stack_top = stack.top();
   if (stack_top == nullptr) {
     const std::error_code code(errno, std::generic_category());
-    const std::string command = launch.command ? subtree_text(*launch.command) : program;
+    const std::string command = prepared.command_text();
     throw spawn_error(fmt::format("cannot run {}: cannot allocate a stack: {}", command, code.message()), command,
                       "clone", code);
   }
@@ -2559,28 +2635,29 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   const int saved_errno = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
   int pidfd = -1;
-  const pid_t pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &plan, &pidfd);
+  const pid_t pid =
+      ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &prepared.plan, &pidfd);
   const int clone_errno = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
   errno = saved_errno;
 
   if (pid < 0) {
     const std::error_code code(clone_errno, std::generic_category());
-    const std::string command = launch.command ? subtree_text(*launch.command) : program;
+    const std::string command = prepared.command_text();
     throw spawn_error(fmt::format("cannot run {}: cannot create a process: {}", command, code.message()), command,
                       "clone", code);
   }
-  spawned_process result{pid, unique_fd(pidfd), launch.argv.front(), 0};
-  if (report.step != child_step::none) {
+  spawned_process result{pid, unique_fd(pidfd), prepared.launch.argv.front(), 0};
+  if (prepared.report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
     siginfo_t info{};
     while (syscall(SYS_waitid, waitid_pidfd, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
     }
-    throw_child_failure(launch, program, searched_path, report, credentials);
+    prepared.throw_failure();
   }
-  if (launch.group) {
-    if (report.made_group) launch.group->pgid = pid;
-    result.process_group = launch.group->pgid;
+  if (prepared.launch.group) {
+    if (prepared.report.made_group) prepared.launch.group->pgid = pid;
+    result.process_group = prepared.launch.group->pgid;
   }
   return result;
 }
@@ -2599,6 +2676,7 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -2625,6 +2703,10 @@ inline constexpr int highest_signal = 64;
 inline constexpr unsigned close_range_cloexec = 1U << 2;
 
 [[noreturn]] DUCTILE_INLINE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
+  if (plan.daemon != nullptr) {
+    const daemon_message message{1, static_cast<int>(step), error, 0};
+    syscall(SYS_write, plan.daemon->report_fd, &message, sizeof message);
+  }
   plan.report->step = step;
   plan.report->error = error;
   for (;;) syscall(SYS_exit_group, 127);
@@ -2748,19 +2830,61 @@ DUCTILE_INLINE void apply_credentials(const child_plan& plan) noexcept {
     child_fail(plan, child_step::no_new_privs, errno);
 }
 
+// The daemon holds its pid file locked for its whole life: the descriptor is
+// opened without close-on-exec so the lock survives exec.
+DUCTILE_INLINE int lock_pid_file(const child_plan& plan) noexcept {
+  const long fd = syscall(SYS_open, plan.daemon->pid_file, O_WRONLY | O_CREAT | O_NOFOLLOW, 0644);
+  if (fd < 0) child_fail(plan, child_step::pid_file, errno);
+  if (syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) != 0) child_fail(plan, child_step::pid_file, errno);
+  return static_cast<int>(fd);
+}
+
+DUCTILE_INLINE void write_pid_file(const child_plan& plan, int fd) noexcept {
+  char digits[24];
+  int at = sizeof digits;
+  digits[--at] = '\n';
+  for (long pid = syscall(SYS_getpid); pid > 0 || at == static_cast<int>(sizeof digits) - 1; pid /= 10)
+    digits[--at] = static_cast<char>('0' + pid % 10);
+  if (syscall(SYS_ftruncate, fd, 0) != 0 ||
+      syscall(SYS_write, fd, digits + at, sizeof digits - static_cast<std::size_t>(at)) < 0)
+    child_fail(plan, child_step::pid_file, errno);
+}
+
+// Double fork: the first child leads a new session and forks the daemon,
+// which is then no session leader and can never acquire a terminal.
+DUCTILE_INLINE void become_daemon(const child_plan& plan) noexcept {
+  if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
+  const long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) child_fail(plan, child_step::fork, errno);
+  if (pid > 0) {
+    const daemon_message message{0, 0, 0, static_cast<int>(pid)};
+    syscall(SYS_write, plan.daemon->report_fd, &message, sizeof message);
+    for (;;) syscall(SYS_exit_group, 0);
+  }
+}
+
 DUCTILE_INLINE int child_main(void* argument) noexcept {
   const child_plan& plan = *static_cast<const child_plan*>(argument);
   reset_signal_dispositions();
-  // A new session also makes a new process group; setsid fails for a group leader.
-  if (plan.credentials != nullptr && plan.credentials->new_session) {
+  if (plan.daemon != nullptr) {
+    become_daemon(plan);
+  } else if (plan.credentials != nullptr && plan.credentials->new_session) {
+    // A new session also makes a new process group; setsid fails for a group leader.
     if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
   } else {
     enter_process_group(plan);
   }
   install_stdio(plan);
   close_other_descriptors(plan);
+  int pid_file = -1;
+  if (plan.daemon != nullptr) {
+    syscall(SYS_umask, 027);  // a umask() modifier, applied with the credentials, overrides it
+    if (plan.daemon->pid_file != nullptr) pid_file = lock_pid_file(plan);
+  }
   if (plan.credentials != nullptr) apply_credentials(plan);
-  if (plan.dir != nullptr && syscall(SYS_chdir, plan.dir) != 0) child_fail(plan, child_step::chdir, errno);
+  if (pid_file >= 0) write_pid_file(plan, pid_file);
+  const char* dir = plan.dir != nullptr ? plan.dir : (plan.daemon != nullptr ? "/" : nullptr);
+  if (dir != nullptr && syscall(SYS_chdir, dir) != 0) child_fail(plan, child_step::chdir, errno);
 
   unsigned long empty_mask[2] = {0, 0};
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, empty_mask, nullptr, kernel_sigset_size);
@@ -5300,5 +5424,102 @@ DUCTILE_INLINE std::string describe_credential_failure(int step, int error, cons
 }
 
 }  // namespace ductile::detail
+// ---- lib/detach.cpp
+// start_detached(): a daemon through a double fork. This is the one place that
+// forks instead of cloning with a shared address space: the first child must
+// fork again, and a child that shares the caller's memory cannot.
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+
+namespace ductile {
+namespace detail {
+
+// A daemon's output goes to files or nowhere: there is nobody to capture it.
+struct daemon_sink final : stream_sink {
+  [[noreturn]] static void refuse(const char* what) {
+    throw std::invalid_argument(fmt::format("start_detached(): a daemon cannot {}; redirect to a file instead", what));
+  }
+  stdio_target capture(stdio) override { refuse("capture its output"); }
+  stdio_target tee(stdio, stdio_target) override { refuse("tee its output"); }
+  stdio_target feed(std::shared_ptr<const std::string>) override { refuse("be fed stdin bytes"); }
+};
+
+}  // namespace detail
+
+DUCTILE_INLINE pid_t expression::start_detached() const { return start_detached(detach_options{}); }
+
+DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) const {
+  using namespace detail;
+  if (options.pid_file.find('\0') != std::string::npos)
+    throw std::invalid_argument("start_detached(): the pid file name contains a NUL byte");
+  context ctx;
+  unique_fd null;
+  if (const auto error = sys::open_file("/dev/null", O_RDWR, null))
+    throw std::system_error(error, "start_detached(): open /dev/null");
+  auto shared_null = std::make_shared<const unique_fd>(std::move(null));
+  for (auto& stream : ctx.streams) stream = stdio_target{shared_null->get(), shared_null};
+  daemon_sink sink;
+  auto plan = lower(*tree(), std::move(ctx), sink);
+  if (plan->type != job::kind::process)
+    throw std::invalid_argument("start_detached(): a daemon is one command, not a pipe or a sequence");
+
+  process_launch launch = std::move(*plan->launch);
+  if (!options.pid_file.empty()) launch.pid_file = options.pid_file;
+  prepared_spawn prepared;
+  prepare_spawn(std::move(launch), prepared);
+
+  pipe_ends report;
+  if (const auto error = sys::make_pipe(report)) throw std::system_error(error, "start_detached(): pipe");
+  daemon_settings settings;
+  settings.report_fd = report.write.get();
+  settings.pid_file = options.pid_file.empty() ? nullptr : options.pid_file.c_str();
+  prepared.plan.daemon = &settings;
+
+  unsigned long all_signals[2] = {~0UL, ~0UL};
+  unsigned long previous_mask[2] = {0, 0};
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
+  const long first = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (first == 0) child_main(&prepared.plan);  // never returns
+  const int fork_errno = errno;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
+  report.write.reset();
+  const std::string command = prepared.command_text();
+  if (first < 0) {
+    const std::error_code code(fork_errno, std::generic_category());
+    throw spawn_error(fmt::format("cannot run {}: cannot fork: {}", command, code.message()), command, "fork", code);
+  }
+  siginfo_t info{};
+  while (syscall(SYS_waitid, P_PID, first, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
+  }
+
+  pid_t daemon = 0;
+  for (;;) {
+    daemon_message message;
+    std::size_t got = 0;
+    const auto error = sys::read_some(report.read.get(), reinterpret_cast<char*>(&message), sizeof message, got);
+    if (error || got == 0) break;  // end of file: the daemon has exec'd (or never existed)
+    if (message.kind == 0) {
+      daemon = message.pid;
+    } else {
+      prepared.report.step = static_cast<child_step>(message.step);
+      prepared.report.error = message.error;
+      prepared.throw_failure();
+    }
+  }
+  if (daemon == 0)
+    throw spawn_error(fmt::format("cannot run {}: the daemon did not start", command), command, "fork",
+                      std::error_code(ECHILD, std::generic_category()));
+  return daemon;
+}
+
+}  // namespace ductile
 
 #undef DUCTILE_INLINE
