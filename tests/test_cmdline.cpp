@@ -102,9 +102,10 @@ TEST_CASE("what would mean something else in a shell is a parse_error with a car
       {"echo a)", 6},    {"| b", 0},       {"a |", 3},        {"a && && b", 5},   {"echo >", 5},
       {"echo {}", 5},    {"a ;; b", 2},    {"echo }", 5},     {"echo \"$x\"", 6}, {"ls file?", 7},
   };
-  for (const auto& [text, position] : cases) {
+  for (const auto& item : cases) {
+    const char* text = item.first;
     CAPTURE(text);
-    CHECK(error_position(text) == position);
+    CHECK(error_position(text) == item.second);
   }
   try {
     cmdline("echo $HOME");

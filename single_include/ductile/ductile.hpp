@@ -6,11 +6,15 @@
 #define DUCTILE_SINGLE_HEADER 1
 #endif
 // ---- include/ductile/ductile.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_DUCTILE_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_DUCTILE_HPP
 /// \file
 /// Everything in ductile: expressions, running them, handles and errors.
 /// Formatting (fmt formatters) comes from <ductile/format.hpp>, included here.
 
 // ---- include/ductile/cmdline.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_CMDLINE_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_CMDLINE_HPP
 /// \file
 /// `cmdline()`: an expression from shell-like text with fmt-style placeholders,
 /// parsed without any shell. A placeholder is always exactly one argument (or,
@@ -26,6 +30,8 @@
 #include <vector>
 
 // ---- include/ductile/expression.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_EXPRESSION_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_EXPRESSION_HPP
 /// \file
 /// `expression`: an immutable tree of commands, pipes, sequences and modifiers.
 /// Building one does no I/O and no system call; the run methods lower it onto processes.
@@ -44,6 +50,8 @@
 #include <vector>
 
 // ---- include/ductile/caps.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_HPP
 /// \file
 /// Linux capabilities with the C++ standard library and raw system calls only:
 /// names, sets, libcap's text format, and the calling thread's state.
@@ -313,6 +321,7 @@ bool no_new_privs();
 void set_no_new_privs();
 
 }  // namespace ductile::caps
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_HPP
 
 namespace ductile {
 
@@ -594,6 +603,7 @@ expression operator&&(const expression&, const T&) {
 }
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_EXPRESSION_HPP
 
 namespace ductile {
 
@@ -747,7 +757,10 @@ expression cmdline(runtime_cmdline format, const Args&... args) {
 }
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_CMDLINE_HPP
 // ---- include/ductile/error.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_ERROR_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_ERROR_HPP
 /// \file
 /// The exceptions ductile throws. Every message names the command and the cause.
 
@@ -758,6 +771,8 @@ expression cmdline(runtime_cmdline format, const Args&... args) {
 #include <system_error>
 
 // ---- include/ductile/output.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_OUTPUT_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_OUTPUT_HPP
 /// \file
 /// What a finished expression produced: statuses, captured bytes, accounting.
 
@@ -827,6 +842,7 @@ struct output {
 std::string signal_name(int signal);
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_OUTPUT_HPP
 
 namespace ductile {
 
@@ -880,7 +896,10 @@ class parse_error : public error {
 };
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_ERROR_HPP
 // ---- include/ductile/format.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_FORMAT_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_FORMAT_HPP
 /// \file
 /// fmt formatters: an expression prints as a person would type it in `sh`,
 /// with every argument quoted so that pasting it into `sh` gives the same argv.
@@ -926,7 +945,10 @@ template <>
 struct fmt::formatter<ductile::exit_status> : ductile::detail::to_string_formatter<ductile::exit_status> {};
 template <>
 struct fmt::formatter<ductile::output> : ductile::detail::to_string_formatter<ductile::output> {};
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_FORMAT_HPP
 // ---- include/ductile/handle.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_HANDLE_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_HANDLE_HPP
 /// \file
 /// Handles to started expressions, and the lazy range of output lines.
 
@@ -1066,7 +1088,10 @@ struct enable_view;
 template <>
 struct enable_view<ductile::line_range> : std::true_type {};
 }  // namespace ranges::ext
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_HANDLE_HPP
 // ---- include/ductile/observe.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_OBSERVE_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_OBSERVE_HPP
 /// \file
 /// Tracing like the shell's `set -x`, and an observer for an application's own metrics.
 
@@ -1109,7 +1134,10 @@ class observer {
 void set_observer(std::shared_ptr<observer> o);
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_OBSERVE_HPP
 // ---- include/ductile/pool.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_POOL_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_POOL_HPP
 /// \file
 /// `pool`: runs many expressions with at most N at a time, for build tools.
 
@@ -1156,11 +1184,17 @@ class pool {
 };
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_POOL_HPP
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_DUCTILE_HPP
 
 // ---- implementation: every definition below is inline
 #define DUCTILE_INLINE inline
 // ---- lib/descriptor.cpp
+#ifndef DUCTILE_INLINED_LIB_DESCRIPTOR_CPP
+#define DUCTILE_INLINED_LIB_DESCRIPTOR_CPP
 // ---- lib/descriptor.hpp
+#ifndef DUCTILE_INLINED_LIB_DESCRIPTOR_HPP
+#define DUCTILE_INLINED_LIB_DESCRIPTOR_HPP
 // Owned descriptors and the thin layer of system calls the executor uses.
 // Every call retries EINTR and reports failure as a std::error_code, so that
 // errno never leaks across layers and tests can reason about one place.
@@ -1173,6 +1207,8 @@ class pool {
 #include <utility>
 
 // ---- lib/common.hpp
+#ifndef DUCTILE_INLINED_LIB_COMMON_HPP
+#define DUCTILE_INLINED_LIB_COMMON_HPP
 // Settings shared by every implementation file.
 
 // In the compiled library out-of-line definitions are ordinary; the single
@@ -1180,6 +1216,7 @@ class pool {
 #ifndef DUCTILE_INLINE
 #define DUCTILE_INLINE
 #endif
+#endif  // DUCTILE_INLINED_LIB_COMMON_HPP
 
 namespace ductile::detail {
 
@@ -1232,6 +1269,7 @@ std::error_code poll_fds(pollfd* fds, std::size_t count, int timeout_ms, int& re
 
 }  // namespace sys
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_DESCRIPTOR_HPP
 
 #include <fcntl.h>
 #include <signal.h>
@@ -1337,7 +1375,10 @@ DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, int time
 
 }  // namespace sys
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_DESCRIPTOR_CPP
 // ---- lib/expression.cpp
+#ifndef DUCTILE_INLINED_LIB_EXPRESSION_CPP
+#define DUCTILE_INLINED_LIB_EXPRESSION_CPP
 // Building expressions: validation happens here, at the call, so that a bad
 // argument is reported where it was written rather than when the tree runs.
 
@@ -1347,6 +1388,8 @@ DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, int time
 #include <stdexcept>
 
 // ---- lib/tree.hpp
+#ifndef DUCTILE_INLINED_LIB_TREE_HPP
+#define DUCTILE_INLINED_LIB_TREE_HPP
 // The expression tree: immutable nodes shared between copies and threads.
 // Each method call on an expression adds one modifier node around its receiver.
 
@@ -1459,6 +1502,7 @@ struct node {
 };
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_TREE_HPP
 
 namespace ductile {
 namespace detail {
@@ -1666,7 +1710,10 @@ DUCTILE_INLINE expression expression::before_spawn(std::function<void(spawn_spec
 }
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_EXPRESSION_CPP
 // ---- lib/format.cpp
+#ifndef DUCTILE_INLINED_LIB_FORMAT_CPP
+#define DUCTILE_INLINED_LIB_FORMAT_CPP
 // Printing expressions as `sh` text, and statuses as words.
 
 #include <csignal>
@@ -1879,7 +1926,10 @@ DUCTILE_INLINE std::string to_string(const output& result) {
 }
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_FORMAT_CPP
 // ---- lib/error.cpp
+#ifndef DUCTILE_INLINED_LIB_ERROR_CPP
+#define DUCTILE_INLINED_LIB_ERROR_CPP
 
 
 namespace ductile {
@@ -1898,8 +1948,13 @@ DUCTILE_INLINE parse_error::parse_error(const std::string& message, std::string 
     : error(message, std::move(text)), position_(position) {}
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_ERROR_CPP
 // ---- lib/lower.cpp
+#ifndef DUCTILE_INLINED_LIB_LOWER_CPP
+#define DUCTILE_INLINED_LIB_LOWER_CPP
 // ---- lib/lower.hpp
+#ifndef DUCTILE_INLINED_LIB_LOWER_HPP
+#define DUCTILE_INLINED_LIB_LOWER_HPP
 // Lowering: a recursive walk of the tree that carries a context by value.
 // Outer modifiers are applied first, so the innermost one wins, as in a shell.
 // Apart from opening redirect files and making pipes this is pure: it spawns
@@ -2042,6 +2097,7 @@ environment snapshot_environment(const context& ctx);
 std::string subtree_text(const node& tree);
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_LOWER_HPP
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -2213,8 +2269,13 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
 }
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_LOWER_CPP
 // ---- lib/spawn.cpp
+#ifndef DUCTILE_INLINED_LIB_SPAWN_CPP
+#define DUCTILE_INLINED_LIB_SPAWN_CPP
 // ---- lib/spawn.hpp
+#ifndef DUCTILE_INLINED_LIB_SPAWN_HPP
+#define DUCTILE_INLINED_LIB_SPAWN_HPP
 // Spawning one process of a launch plan: hooks, program lookup and the
 // argument and environment arrays are prepared in the parent; then one clone.
 
@@ -2224,6 +2285,8 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
 #include <vector>
 
 // ---- lib/child.hpp
+#ifndef DUCTILE_INLINED_LIB_CHILD_HPP
+#define DUCTILE_INLINED_LIB_CHILD_HPP
 // The code that runs in a new child between clone and exec.
 
 #include <sys/types.h>
@@ -2297,7 +2360,10 @@ struct child_plan {
 int child_main(void* plan) noexcept;
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_CHILD_HPP
 // ---- lib/credentials.hpp
+#ifndef DUCTILE_INLINED_LIB_CREDENTIALS_HPP
+#define DUCTILE_INLINED_LIB_CREDENTIALS_HPP
 // Credentials: what the modifiers asked for, resolved in the parent into plain
 // data the child applies with raw system calls. Every name is looked up and
 // every precondition checked here, before anything is spawned.
@@ -2344,6 +2410,7 @@ void resolve_credentials(const credential_request& request, const std::string& c
 std::string describe_credential_failure(int step, int error, const resolved_credentials& credentials);
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_CREDENTIALS_HPP
 
 namespace ductile::detail {
 
@@ -2383,6 +2450,7 @@ void prepare_spawn(process_launch launch, prepared_spawn& out);
 spawned_process spawn_process(process_launch launch);
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_SPAWN_HPP
 
 #include <fmt/format.h>
 #include <sched.h>
@@ -2663,7 +2731,10 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
 }
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_SPAWN_CPP
 // ---- lib/child.cpp
+#ifndef DUCTILE_INLINED_LIB_CHILD_CPP
+#define DUCTILE_INLINED_LIB_CHILD_CPP
 // The child between clone and exec.
 //
 // Async-signal-safety: this code runs on a borrowed stack in memory shared
@@ -2902,8 +2973,13 @@ DUCTILE_INLINE int child_main(void* argument) noexcept {
 }
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_CHILD_CPP
 // ---- lib/supervise.cpp
+#ifndef DUCTILE_INLINED_LIB_SUPERVISE_CPP
+#define DUCTILE_INLINED_LIB_SUPERVISE_CPP
 // ---- lib/supervise.hpp
+#ifndef DUCTILE_INLINED_LIB_SUPERVISE_HPP
+#define DUCTILE_INLINED_LIB_SUPERVISE_HPP
 // Supervision: one run of an expression. It owns the processes, the capture
 // pipes, the stdin feeders and the pending right sides of `then`, and it is
 // driven by an event loop in steps: collect() says what to wait for, dispatch()
@@ -3045,6 +3121,7 @@ class execution final : public stream_sink {
 };
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_SUPERVISE_HPP
 
 #include <fmt/format.h>
 #include <signal.h>
@@ -3059,6 +3136,8 @@ class execution final : public stream_sink {
 #include <cstdint>
 
 // ---- lib/observe.hpp
+#ifndef DUCTILE_INLINED_LIB_OBSERVE_HPP
+#define DUCTILE_INLINED_LIB_OBSERVE_HPP
 // The process-wide tracing switch and observer, read on every spawn.
 
 #include <memory>
@@ -3073,6 +3152,7 @@ std::shared_ptr<observer> current_observer();
 void print_trace(const std::string& command) noexcept;
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OBSERVE_HPP
 
 namespace ductile::detail {
 
@@ -3639,8 +3719,13 @@ DUCTILE_INLINE std::vector<pid_t> execution::pids() {
 }
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_SUPERVISE_CPP
 // ---- lib/driver.cpp
+#ifndef DUCTILE_INLINED_LIB_DRIVER_CPP
+#define DUCTILE_INLINED_LIB_DRIVER_CPP
 // ---- lib/driver.hpp
+#ifndef DUCTILE_INLINED_LIB_DRIVER_HPP
+#define DUCTILE_INLINED_LIB_DRIVER_HPP
 // The one background thread that drives every started run of the process:
 // handles, readers and line ranges never get a thread of their own.
 
@@ -3669,6 +3754,7 @@ class background_driver {
 };
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_DRIVER_HPP
 
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -3773,10 +3859,15 @@ DUCTILE_INLINE void background_driver::loop() {
 }
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_DRIVER_CPP
 // ---- lib/handle.cpp
+#ifndef DUCTILE_INLINED_LIB_HANDLE_CPP
+#define DUCTILE_INLINED_LIB_HANDLE_CPP
 #include <cstring>
 
 // ---- lib/reader.hpp
+#ifndef DUCTILE_INLINED_LIB_READER_HPP
+#define DUCTILE_INLINED_LIB_READER_HPP
 // Reading a started run's stdout on the caller's thread, as bytes or lines.
 
 #include <memory>
@@ -3817,6 +3908,7 @@ class stdout_reader {
 };
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_READER_HPP
 
 namespace ductile {
 
@@ -3984,7 +4076,10 @@ DUCTILE_INLINE line_range::iterator& line_range::iterator::operator++() {
 DUCTILE_INLINE bool line_range::iterator::at_end() const noexcept { return reader_ == nullptr || !reader_->has_line(); }
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_HANDLE_CPP
 // ---- lib/run.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_CPP
+#define DUCTILE_INLINED_LIB_RUN_CPP
 // The entry points that lower an expression onto processes.
 
 #include <fmt/format.h>
@@ -4037,7 +4132,10 @@ DUCTILE_INLINE reader_handle expression::reader() const {
 DUCTILE_INLINE line_range expression::lines() const { return reader().lines(); }
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_RUN_CPP
 // ---- lib/pool.cpp
+#ifndef DUCTILE_INLINED_LIB_POOL_CPP
+#define DUCTILE_INLINED_LIB_POOL_CPP
 // A pool queues runs and starts them as slots free. It has no thread: runs
 // finish on the shared background thread, whose callback starts the next ones.
 
@@ -4190,7 +4288,10 @@ DUCTILE_INLINE bool pool::stopped() const {
 }
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_POOL_CPP
 // ---- lib/observe.cpp
+#ifndef DUCTILE_INLINED_LIB_OBSERVE_CPP
+#define DUCTILE_INLINED_LIB_OBSERVE_CPP
 
 #include <unistd.h>
 
@@ -4268,7 +4369,10 @@ DUCTILE_INLINE void set_observer(std::shared_ptr<observer> o) {
 }
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_OBSERVE_CPP
 // ---- lib/cmdline.cpp
+#ifndef DUCTILE_INLINED_LIB_CMDLINE_CPP
+#define DUCTILE_INLINED_LIB_CMDLINE_CPP
 // cmdline(): shell-like text to an expression tree, with no shell involved.
 // Lexing and parsing are one recursive-descent pass over the text; every error
 // is a parse_error that shows the text, a caret, and what to write instead.
@@ -4711,7 +4815,10 @@ DUCTILE_INLINE expression parse_cmdline(std::string_view text, const std::vector
 
 }  // namespace detail
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_CMDLINE_CPP
 // ---- lib/caps.cpp
+#ifndef DUCTILE_INLINED_LIB_CAPS_CPP
+#define DUCTILE_INLINED_LIB_CAPS_CPP
 // Capabilities through raw system calls, and libcap's text format reproduced
 // clause by clause so that parse_text/to_text agree with cap_from_text and
 // cap_to_text byte for byte. Standard library and libc only.
@@ -5087,7 +5194,10 @@ DUCTILE_INLINE bool no_new_privs() { return detail::checked_prctl("read no_new_p
 DUCTILE_INLINE void set_no_new_privs() { detail::checked_prctl("set no_new_privs", PR_SET_NO_NEW_PRIVS, 1); }
 
 }  // namespace ductile::caps
+#endif  // DUCTILE_INLINED_LIB_CAPS_CPP
 // ---- lib/users.cpp
+#ifndef DUCTILE_INLINED_LIB_USERS_CPP
+#define DUCTILE_INLINED_LIB_USERS_CPP
 // Users and groups through the reentrant getpwnam_r family. Buffers start at
 // sysconf's suggestion and double on ERANGE; "not found" (a null result with
 // status 0, or ENOENT/ESRCH/EBADF/EPERM as some NSS modules report it) is
@@ -5099,6 +5209,8 @@ DUCTILE_INLINE void set_no_new_privs() { detail::checked_prctl("set no_new_privs
 
 #include <cerrno>
 // ---- include/ductile/users.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
 /// \file
 /// Users and groups with the C++ standard library and libc only: reentrant
 /// lookups, supplementary group lists, and the process's ids. Usable on its own.
@@ -5152,6 +5264,7 @@ std::optional<user> current_user();
 std::optional<user> effective_user();
 
 }  // namespace ductile::users
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
 
 
 namespace ductile::users {
@@ -5271,7 +5384,10 @@ DUCTILE_INLINE std::optional<user> current_user() { return user_by_uid(::getuid(
 DUCTILE_INLINE std::optional<user> effective_user() { return user_by_uid(::geteuid()); }
 
 }  // namespace ductile::users
+#endif  // DUCTILE_INLINED_LIB_USERS_CPP
 // ---- lib/credentials.cpp
+#ifndef DUCTILE_INLINED_LIB_CREDENTIALS_CPP
+#define DUCTILE_INLINED_LIB_CREDENTIALS_CPP
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -5424,7 +5540,10 @@ DUCTILE_INLINE std::string describe_credential_failure(int step, int error, cons
 }
 
 }  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_CREDENTIALS_CPP
 // ---- lib/detach.cpp
+#ifndef DUCTILE_INLINED_LIB_DETACH_CPP
+#define DUCTILE_INLINED_LIB_DETACH_CPP
 // start_detached(): a daemon through a double fork. This is the one place that
 // forks instead of cloning with a shared address space: the first child must
 // fork again, and a child that shares the caller's memory cannot.
@@ -5521,5 +5640,6 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
 }
 
 }  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_DETACH_CPP
 
 #undef DUCTILE_INLINE

@@ -19,4 +19,5 @@ if ! "$work/cmdline_fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb
   for finding in tests/fuzz/findings/*; do xxd "$finding" | head -n 8; done
   exit 1
 fi
-grep -E "^#[0-9]+ +DONE|stat::" "$work/log"
+grep -E "cov:" "$work/log" | tail -n 1
+grep -E "^Done|stat::" "$work/log"
