@@ -45,6 +45,7 @@ inline constexpr unsigned close_range_cloexec = 1U << 2;
   }
   plan.report->step = step;
   plan.report->error = error;
+  if (plan.report_fd >= 0) syscall(SYS_write, plan.report_fd, plan.report, sizeof *plan.report);
   for (;;) syscall(SYS_exit_group, 127);
 }
 
@@ -106,6 +107,7 @@ DUCTILE_INLINE void enter_process_group(const child_plan& plan) noexcept {
   if (plan.process_group > 0 && syscall(SYS_setpgid, 0, plan.process_group) == 0) return;
   if (syscall(SYS_setpgid, 0, 0) != 0) child_fail(plan, child_step::process_group, errno);
   plan.report->made_group = true;
+  if (plan.report_fd >= 0) syscall(SYS_write, plan.report_fd, plan.report, sizeof *plan.report);
 }
 
 struct kernel_capability_header {

@@ -77,7 +77,13 @@ DUCTILE_INLINE void pool_state::stop(std::unique_lock<std::mutex>& lock) {
 }
 
 DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
-  const bool failed = jobs[index]->failed();
+  std::shared_ptr<execution> job;
+  {
+    // submit() may be growing `jobs` on another thread.
+    std::lock_guard<std::mutex> lock(mutex);
+    job = jobs[index];
+  }
+  const bool failed = job->failed();
   {
     std::unique_lock<std::mutex> lock(mutex);
     if (launched[index]) {

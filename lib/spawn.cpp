@@ -18,6 +18,17 @@
 
 extern char** environ;
 
+#if defined(__SANITIZE_THREAD__)
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#endif
+#endif
+#ifndef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 0
+#endif
+
 namespace ductile::detail {
 
 // The child's stack: one per spawning thread, made once. With CLONE_VFORK the
@@ -252,12 +263,43 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   unsigned long all_signals[2] = {~0UL, ~0UL};
   unsigned long previous_mask[2] = {0, 0};
   const int saved_errno = errno;
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
   int pidfd = -1;
+#if DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
+  // ThreadSanitizer cannot follow a child that shares the address space: here
+  // the child gets a copy (fork semantics, still suspended until exec) and
+  // reports over a close-on-exec pipe instead of through memory.
+  pipe_ends report_pipe;
+  if (const auto error = sys::make_pipe(report_pipe)) {
+    const std::string command = prepared.command_text();
+    throw spawn_error(fmt::format("cannot run {}: cannot make a pipe: {}", command, error.message()), command, "pipe",
+                      error);
+  }
+  prepared.plan.report_fd = report_pipe.write.get();
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
+  const long raw_pid = syscall(SYS_clone, CLONE_VFORK | clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
+  if (raw_pid == 0) child_main(&prepared.plan);
+  const pid_t pid = static_cast<pid_t>(raw_pid);
+  const int clone_errno = errno;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
+  report_pipe.write.reset();
+  for (child_report message;;) {
+    std::size_t got = 0;
+    if (pid < 0 || sys::read_some(report_pipe.read.get(), reinterpret_cast<char*>(&message), sizeof message, got) ||
+        got != sizeof message)
+      break;
+    prepared.report.made_group = prepared.report.made_group || message.made_group;
+    if (message.step != child_step::none) {
+      prepared.report.step = message.step;
+      prepared.report.error = message.error;
+    }
+  }
+#else
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
   const pid_t pid =
       ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &prepared.plan, &pidfd);
   const int clone_errno = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
+#endif
   errno = saved_errno;
 
   if (pid < 0) {

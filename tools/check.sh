@@ -2,7 +2,8 @@
 # Everything CI checks, in order: formatting against .clang-format; that the
 # committed single header is what tools/amalgamate.py writes; the whole test
 # suite with warnings as errors, built with g++ and clang++ as C++17 and C++20
-# and once more against the single header alone; the four consumer builds;
+# (clang's C++17 builds under ASan+UBSan and under TSan), and once more against
+# the single header alone; the consumer builds;
 # and a short run of the cmdline fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,18 +27,17 @@ configure() {
   local dir=$1; shift
   [ -d "$dir" ] || meson setup "$dir" --wrap-mode=nodownload --werror "$@" >/dev/null
 }
-builds=()
-for compiler in gcc clang; do
-  for std in c++17 c++20; do
-    dir=build-$compiler-${std//+/p}
-    cxx=g++
-    [ "$compiler" = clang ] && cxx=clang++
-    CXX=$cxx configure "$dir" -Dcpp_std=$std
-    builds+=("$dir")
-  done
-done
+# clang's C++17 builds are the sanitizer builds: ASan+UBSan (with leak
+# checking) and TSan, each running the whole suite.
+CXX=g++ configure build-gcc-cpp17 -Dcpp_std=c++17
+CXX=g++ configure build-gcc-cpp20 -Dcpp_std=c++20
+CXX=clang++ configure build-clang-cpp20 -Dcpp_std=c++20
+CXX=clang++ configure build-clang-asan -Dcpp_std=c++17 -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false
+CXX=clang++ configure build-clang-tsan -Dcpp_std=c++17 -Db_sanitize=thread -Db_lundef=false -Dexamples=false
 CXX=g++ configure build-single-header -Dsingle_header=true -Dexamples=false
-builds+=(build-single-header)
+builds=(build-gcc-cpp17 build-gcc-cpp20 build-clang-cpp20 build-clang-asan build-clang-tsan build-single-header)
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export TSAN_OPTIONS=halt_on_error=1
 
 passed=0
 failed=0
