@@ -23,6 +23,17 @@ for header in ductile.hpp caps.hpp users.hpp; do
   fi
 done
 
+echo "== each public header compiles on its own"
+for cxx in g++ clang++; do
+  for std in c++17 c++20; do
+    for header in include/ductile/*.hpp; do
+      echo "#include <ductile/$(basename "$header")>" |
+        "$cxx" -std=$std -Wall -Wextra -Wpedantic -Werror -Iinclude -x c++ -fsyntax-only - ||
+        { echo "$header does not compile alone ($cxx, $std)"; exit 1; }
+    done
+  done
+done
+
 configure() {
   local dir=$1; shift
   [ -d "$dir" ] || meson setup "$dir" --wrap-mode=nodownload --werror "$@" >/dev/null
