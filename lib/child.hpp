@@ -66,7 +66,7 @@ struct child_plan {
   pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
   const daemon_settings* daemon = nullptr;         // set by start_detached
-  int report_fd = -1;  // without a shared address space, reports go here too
+  int report_fd = -1;                              // without a shared address space, reports go here too
   child_report* report = nullptr;
 };
 
