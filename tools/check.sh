@@ -56,8 +56,10 @@ status=0
 for dir in "${builds[@]}"; do
   echo "== $dir"
   meson test -C "$dir" --print-errorlogs --num-processes 2 | tee "$dir/check.log" || status=1
-  passed=$((passed + $(grep -cE '^ *[0-9]+/[0-9]+ .* OK ' "$dir/check.log" || true)))
-  failed=$((failed + $(grep -cE '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|ERROR) ' "$dir/check.log" || true)))
+  ok=$(grep -cE '^ *[0-9]+/[0-9]+ .* OK ' "$dir/check.log" 2>/dev/null || true)
+  bad=$(grep -cE '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|ERROR) ' "$dir/check.log" 2>/dev/null || true)
+  passed=$((passed + ${ok:-0}))
+  failed=$((failed + ${bad:-0}))
 done
 
 echo "== consumers"
