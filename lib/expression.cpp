@@ -208,10 +208,9 @@ DUCTILE_INLINE expression expression::umask(mode_t mask) const {
 }
 DUCTILE_INLINE expression expression::new_session() const { return detail::wrap(node_, detail::own_session{}); }
 DUCTILE_INLINE expression expression::unchecked() const { return detail::wrap(node_, detail::mark_unchecked{}); }
-DUCTILE_INLINE expression expression::before_spawn(std::function<void(spawn_spec&)> hook) const {
+DUCTILE_INLINE expression expression::before_spawn_hook(detail::spawn_hook_function hook) const {
   if (!hook) throw std::invalid_argument("before_spawn(): the hook is empty");
-  return detail::wrap(node_,
-                      detail::spawn_hook{std::make_shared<const std::function<void(spawn_spec&)>>(std::move(hook))});
+  return detail::wrap(node_, detail::spawn_hook{std::move(hook)});
 }
 
 }  // namespace ductile

@@ -9,7 +9,6 @@
 #include <array>
 #include <chrono>
 #include <ductile/output.hpp>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,7 +27,7 @@ struct stdio_target {
 };
 
 using environment = std::map<std::string, std::string>;
-using hook_list = std::vector<std::shared_ptr<const std::function<void(spawn_spec&)>>>;
+using hook_list = std::vector<spawn_hook_function>;
 
 // What lowering needs from the run it belongs to: the pipes the event loop serves.
 class stream_sink {

@@ -97,7 +97,7 @@ DUCTILE_INLINE void run_hooks(process_launch& launch) {
   spec.argv = launch.argv;
   spec.env = launch.env ? *launch.env : snapshot_environment(context{});
   spec.dir = launch.dir.value_or(std::string());
-  for (const auto& hook : launch.hooks) (*hook)(spec);
+  for (const auto& hook : launch.hooks) hook(spec);
   if (spec.argv.empty() || spec.argv.front().empty())
     throw std::invalid_argument("before_spawn(): the hook left an empty program");
   for (const auto& arg : spec.argv)

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <ductile/caps.hpp>
 #include <ductile/expression.hpp>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -84,7 +83,7 @@ struct file_mode_mask {
 };
 struct own_session {};
 struct spawn_hook {
-  std::shared_ptr<const std::function<void(spawn_spec&)>> hook;
+  spawn_hook_function hook;
 };
 
 using modifier =

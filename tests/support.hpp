@@ -12,6 +12,7 @@
 #include <ductile/ductile.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <string>

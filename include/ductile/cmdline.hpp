@@ -7,7 +7,6 @@
 #include <fmt/core.h>
 
 #include <cstddef>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -22,7 +21,7 @@ namespace detail {
 // One argument of cmdline(), with its type erased.
 struct cmdline_argument {
   // Formats the value with a fmt spec such as ">8" (empty for `{}`).
-  std::function<std::string(std::string_view spec)> format;
+  shared_function<std::string(std::string_view spec)> format;
   // For a range: its elements, each formatted with `{}`.
   std::vector<std::string> elements;
   bool is_range = false;

@@ -6,7 +6,6 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -33,6 +32,35 @@ struct spawn_spec {
 };
 
 namespace detail {
+
+// A shared, type-erased callable: what std::function does, without <functional>,
+// which alone costs more to compile than everything else in this header.
+template <class Signature>
+class shared_function;
+template <class R, class... Args>
+class shared_function<R(Args...)> {
+ public:
+  shared_function() = default;
+  template <class F, std::enable_if_t<!std::is_same_v<std::decay_t<F>, shared_function>, int> = 0>
+  shared_function(F f) : impl_(std::make_shared<holder<F>>(std::move(f))) {}
+  R operator()(Args... args) const { return impl_->call(std::forward<Args>(args)...); }
+  explicit operator bool() const noexcept { return impl_ != nullptr; }
+
+ private:
+  struct base {
+    virtual ~base() = default;
+    virtual R call(Args... args) = 0;
+  };
+  template <class F>
+  struct holder final : base {
+    explicit holder(F fn) : f(std::move(fn)) {}
+    R call(Args... args) override { return f(std::forward<Args>(args)...); }
+    F f;
+  };
+  std::shared_ptr<base> impl_;
+};
+
+using spawn_hook_function = shared_function<void(spawn_spec&)>;
 
 struct node;
 using argument_list = std::vector<std::string>;
@@ -215,7 +243,12 @@ class expression {
   /// `hook` runs in the parent just before each process of the subtree is spawned,
   /// outer hooks first. It may run on the shared background thread for a started
   /// expression. An exception aborts the start and propagates.
-  expression before_spawn(std::function<void(spawn_spec&)> hook) const;
+  template <class Hook>
+  expression before_spawn(Hook hook) const {
+    static_assert(std::is_invocable_v<Hook&, spawn_spec&>,
+                  "before_spawn(): the hook must be callable as hook(spawn_spec&)");
+    return before_spawn_hook(detail::spawn_hook_function(std::move(hook)));
+  }
 
   /// Runs to completion on the calling thread. Uncaptured streams are inherited.
   /// Throws status_error on a checked failure and spawn_error if anything cannot start.
@@ -243,6 +276,7 @@ class expression {
  private:
   expression stdin_bytes_text(std::string bytes) const;
   expression full_env_map(std::map<std::string, std::string> variables) const;
+  expression before_spawn_hook(detail::spawn_hook_function hook) const;
   std::shared_ptr<const detail::node> node_;
 };
 

@@ -23,7 +23,6 @@
 #include <fmt/core.h>
 
 #include <cstddef>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -39,7 +38,6 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -339,6 +337,35 @@ struct spawn_spec {
 
 namespace detail {
 
+// A shared, type-erased callable: what std::function does, without <functional>,
+// which alone costs more to compile than everything else in this header.
+template <class Signature>
+class shared_function;
+template <class R, class... Args>
+class shared_function<R(Args...)> {
+ public:
+  shared_function() = default;
+  template <class F, std::enable_if_t<!std::is_same_v<std::decay_t<F>, shared_function>, int> = 0>
+  shared_function(F f) : impl_(std::make_shared<holder<F>>(std::move(f))) {}
+  R operator()(Args... args) const { return impl_->call(std::forward<Args>(args)...); }
+  explicit operator bool() const noexcept { return impl_ != nullptr; }
+
+ private:
+  struct base {
+    virtual ~base() = default;
+    virtual R call(Args... args) = 0;
+  };
+  template <class F>
+  struct holder final : base {
+    explicit holder(F fn) : f(std::move(fn)) {}
+    R call(Args... args) override { return f(std::forward<Args>(args)...); }
+    F f;
+  };
+  std::shared_ptr<base> impl_;
+};
+
+using spawn_hook_function = shared_function<void(spawn_spec&)>;
+
 struct node;
 using argument_list = std::vector<std::string>;
 
@@ -520,7 +547,12 @@ class expression {
   /// `hook` runs in the parent just before each process of the subtree is spawned,
   /// outer hooks first. It may run on the shared background thread for a started
   /// expression. An exception aborts the start and propagates.
-  expression before_spawn(std::function<void(spawn_spec&)> hook) const;
+  template <class Hook>
+  expression before_spawn(Hook hook) const {
+    static_assert(std::is_invocable_v<Hook&, spawn_spec&>,
+                  "before_spawn(): the hook must be callable as hook(spawn_spec&)");
+    return before_spawn_hook(detail::spawn_hook_function(std::move(hook)));
+  }
 
   /// Runs to completion on the calling thread. Uncaptured streams are inherited.
   /// Throws status_error on a checked failure and spawn_error if anything cannot start.
@@ -548,6 +580,7 @@ class expression {
  private:
   expression stdin_bytes_text(std::string bytes) const;
   expression full_env_map(std::map<std::string, std::string> variables) const;
+  expression before_spawn_hook(detail::spawn_hook_function hook) const;
   std::shared_ptr<const detail::node> node_;
 };
 
@@ -612,7 +645,7 @@ namespace detail {
 // One argument of cmdline(), with its type erased.
 struct cmdline_argument {
   // Formats the value with a fmt spec such as ">8" (empty for `{}`).
-  std::function<std::string(std::string_view spec)> format;
+  shared_function<std::string(std::string_view spec)> format;
   // For a range: its elements, each formatted with `{}`.
   std::vector<std::string> elements;
   bool is_range = false;
@@ -1396,7 +1429,6 @@ DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, int time
 #include <sys/types.h>
 
 #include <chrono>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -1472,7 +1504,7 @@ struct file_mode_mask {
 };
 struct own_session {};
 struct spawn_hook {
-  std::shared_ptr<const std::function<void(spawn_spec&)>> hook;
+  spawn_hook_function hook;
 };
 
 using modifier =
@@ -1703,10 +1735,9 @@ DUCTILE_INLINE expression expression::umask(mode_t mask) const {
 }
 DUCTILE_INLINE expression expression::new_session() const { return detail::wrap(node_, detail::own_session{}); }
 DUCTILE_INLINE expression expression::unchecked() const { return detail::wrap(node_, detail::mark_unchecked{}); }
-DUCTILE_INLINE expression expression::before_spawn(std::function<void(spawn_spec&)> hook) const {
+DUCTILE_INLINE expression expression::before_spawn_hook(detail::spawn_hook_function hook) const {
   if (!hook) throw std::invalid_argument("before_spawn(): the hook is empty");
-  return detail::wrap(node_,
-                      detail::spawn_hook{std::make_shared<const std::function<void(spawn_spec&)>>(std::move(hook))});
+  return detail::wrap(node_, detail::spawn_hook{std::move(hook)});
 }
 
 }  // namespace ductile
@@ -1964,7 +1995,6 @@ DUCTILE_INLINE parse_error::parse_error(const std::string& message, std::string 
 
 #include <array>
 #include <chrono>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -1982,7 +2012,7 @@ struct stdio_target {
 };
 
 using environment = std::map<std::string, std::string>;
-using hook_list = std::vector<std::shared_ptr<const std::function<void(spawn_spec&)>>>;
+using hook_list = std::vector<spawn_hook_function>;
 
 // What lowering needs from the run it belongs to: the pipes the event loop serves.
 class stream_sink {
@@ -2372,7 +2402,6 @@ int child_main(void* plan) noexcept;
 #include <sys/types.h>
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -2547,7 +2576,7 @@ DUCTILE_INLINE void run_hooks(process_launch& launch) {
   spec.argv = launch.argv;
   spec.env = launch.env ? *launch.env : snapshot_environment(context{});
   spec.dir = launch.dir.value_or(std::string());
-  for (const auto& hook : launch.hooks) (*hook)(spec);
+  for (const auto& hook : launch.hooks) hook(spec);
   if (spec.argv.empty() || spec.argv.front().empty())
     throw std::invalid_argument("before_spawn(): the hook left an empty program");
   for (const auto& arg : spec.argv)
