@@ -21,6 +21,7 @@
 #include <cerrno>
 
 #include "credentials.hpp"
+#include "system_calls.hpp"
 
 namespace ductile::detail {
 
@@ -92,6 +93,20 @@ DUCTILE_INLINE void close_other_descriptors(const child_plan& plan) noexcept {
   } limit{1024, 1024};
   syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &limit);
   for (unsigned long fd = 3; fd < limit.current; ++fd) syscall(SYS_fcntl, static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+}
+
+// PATH_MAX: a longer candidate could not be executed anyway.
+inline constexpr std::size_t path_buffer_size = 4096;
+
+// Plain loops: the child may not rely on anything but system calls.
+DUCTILE_INLINE std::size_t text_length(const char* text) noexcept {
+  std::size_t n = 0;
+  while (text[n] != '\0') ++n;
+  return n;
+}
+
+DUCTILE_INLINE void copy_bytes(char* to, const char* from, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) to[i] = from[i];
 }
 
 // execvp's rules: keep searching after "not there" errors, remember EACCES.
@@ -227,13 +242,36 @@ DUCTILE_INLINE int child_main(void* argument) noexcept {
   unsigned long empty_mask[2] = {0, 0};
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, empty_mask, nullptr, kernel_sigset_size);
 
+  if (const int fault = sys::injected_fault(sys::call::exec)) child_fail(plan, child_step::exec, fault);
+  if (plan.search_path == nullptr) {
+    syscall(SYS_execve, plan.program, plan.argv, plan.envp);
+    child_fail(plan, child_step::exec, errno);
+  }
+  // execvp's search, with each candidate built on this stack: no allocation.
+  const std::size_t name_length = text_length(plan.program);
+  char candidate[path_buffer_size];
   int error = ENOENT;
   bool saw_access_denied = false;
-  for (std::size_t i = 0; i < plan.candidate_count; ++i) {
-    syscall(SYS_execve, plan.candidates[i], plan.argv, plan.envp);
-    error = errno;
-    if (error == EACCES) saw_access_denied = true;
-    if (!keeps_searching(error)) break;
+  for (const char* entry = plan.search_path;;) {
+    const char* entry_end = entry;
+    while (*entry_end != '\0' && *entry_end != ':') ++entry_end;
+    const std::size_t entry_length = entry_end == entry ? 1 : static_cast<std::size_t>(entry_end - entry);
+    if (entry_length + 1 + name_length < sizeof candidate) {
+      if (entry_end == entry)
+        candidate[0] = '.';  // an empty entry means the current directory
+      else
+        copy_bytes(candidate, entry, entry_length);
+      candidate[entry_length] = '/';
+      copy_bytes(candidate + entry_length + 1, plan.program, name_length + 1);
+      syscall(SYS_execve, candidate, plan.argv, plan.envp);
+      error = errno;
+      if (error == EACCES) saw_access_denied = true;
+      if (!keeps_searching(error)) break;
+    } else {
+      error = ENAMETOOLONG;
+    }
+    if (*entry_end == '\0') break;
+    entry = entry_end + 1;
   }
   if (saw_access_denied && keeps_searching(error)) error = EACCES;
   child_fail(plan, child_step::exec, error);

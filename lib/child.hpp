@@ -59,8 +59,8 @@ struct child_report {
 struct child_plan {
   const char* const* argv = nullptr;
   const char* const* envp = nullptr;
-  const char* const* candidates = nullptr;  // programs to try, in PATH order
-  std::size_t candidate_count = 0;
+  const char* program = nullptr;                   // a path, or a name looked up in search_path
+  const char* search_path = nullptr;               // PATH's value; nullptr: run `program` as a path
   const char* dir = nullptr;                       // nullptr: stay in the parent's directory
   int stdio[3] = {0, 1, 2};                        // source of each of 0, 1, 2; equal means untouched
   pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it

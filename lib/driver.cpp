@@ -18,9 +18,7 @@ DUCTILE_INLINE background_driver& background_driver::instance() {
 }
 
 DUCTILE_INLINE background_driver::background_driver() {
-  const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "ductile: eventfd");
-  wake_.reset(fd);
+  if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "ductile: eventfd");
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
@@ -31,11 +29,7 @@ DUCTILE_INLINE background_driver::background_driver() {
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
-DUCTILE_INLINE void background_driver::wake() noexcept {
-  const std::uint64_t one = 1;
-  while (::write(wake_.get(), &one, sizeof one) < 0 && errno == EINTR) {
-  }
-}
+DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_.get()); }
 
 DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
   {
@@ -70,11 +64,7 @@ DUCTILE_INLINE void background_driver::loop() {
 
     int ready = 0;
     sys::poll_fds(fds.data(), fds.size(), milliseconds_until(next), ready);
-    if (fds[0].revents != 0) {
-      std::uint64_t count;
-      while (::read(wake_.get(), &count, sizeof count) < 0 && errno == EINTR) {
-      }
-    }
+    if (fds[0].revents != 0) sys::drain_event(wake_.get());
 
     bool any_finished = false;
     for (std::size_t i = 0; i < runs.size(); ++i) {

@@ -7,6 +7,7 @@
 #include <ductile/expression.hpp>
 #include <stdexcept>
 
+#include "system_calls.hpp"
 #include "tree.hpp"
 
 namespace ductile {

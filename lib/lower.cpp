@@ -135,8 +135,17 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     result->checked = ctx.checked;
-    result->launch = process_launch{command->argv, command->program_is_path, ctx.streams,  ctx.dir, ctx.env, ctx.hooks,
-                                    ctx.group,     ctx.credentials,          std::nullopt, &tree};
+    // Built in place from the context, which is this call's own copy.
+    process_launch& launch = result->launch.emplace();
+    launch.argv = command->argv;
+    launch.program_is_path = command->program_is_path;
+    launch.streams = std::move(ctx.streams);
+    launch.dir = std::move(ctx.dir);
+    launch.env = std::move(ctx.env);
+    launch.hooks = std::move(ctx.hooks);
+    launch.group = std::move(ctx.group);
+    launch.credentials = std::move(ctx.credentials);
+    launch.command = &tree;
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
     pipe_ends ends;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "system_calls.hpp"
 #include "tree.hpp"
 
 namespace ductile::detail {

@@ -12,20 +12,22 @@
 
 namespace ductile {
 
+// run() and read() drive their run on the calling thread and share it with
+// nobody, so it lives on the stack.
 DUCTILE_INLINE output expression::run() const {
-  auto run = std::make_shared<detail::execution>(*this);
-  run->start(detail::context{});
-  run->drive_to_completion();
-  return run->result();
+  detail::execution run(*this);
+  run.start(detail::context{});
+  run.drive_to_completion();
+  return run.take_result();
 }
 
 DUCTILE_INLINE std::string expression::read() const {
-  auto run = std::make_shared<detail::execution>(*this);
+  detail::execution run(*this);
   detail::context ctx;
-  ctx.streams[1] = run->capture(detail::stdio::out);
-  run->start(std::move(ctx));
-  run->drive_to_completion();
-  std::string text = run->result().stdout_bytes;
+  ctx.streams[1] = run.capture(detail::stdio::out);
+  run.start(std::move(ctx));
+  run.drive_to_completion();
+  std::string text = run.take_result().stdout_bytes;
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
 }

@@ -67,29 +67,15 @@ DUCTILE_INLINE std::string parent_directory() {
   }
 }
 
-DUCTILE_INLINE std::vector<std::string> program_candidates(const std::string& program, const process_launch& launch) {
-  if (program.find('/') != std::string::npos) {
-    // A relative path names a file relative to the parent, not to `dir`.
-    if (launch.dir && program.front() != '/') return {parent_directory() + "/" + program};
-    return {program};
-  }
-  std::string search_path = "/bin:/usr/bin";
+// The PATH the child searches: its own environment's, as execvp would see it.
+DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
+  static const char* const fallback = "/bin:/usr/bin";
   if (launch.env) {
     const auto found = launch.env->find("PATH");
-    if (found != launch.env->end()) search_path = found->second;
-  } else if (const char* inherited = std::getenv("PATH")) {
-    search_path = inherited;
+    return found != launch.env->end() ? found->second.c_str() : fallback;
   }
-  std::vector<std::string> candidates;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t end = search_path.find(':', start);
-    const std::string entry = search_path.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    candidates.push_back((entry.empty() ? std::string(".") : entry) + "/" + program);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return candidates;
+  const char* inherited = std::getenv("PATH");
+  return inherited != nullptr ? inherited : fallback;
 }
 
 DUCTILE_INLINE void run_hooks(process_launch& launch) {
@@ -188,7 +174,7 @@ DUCTILE_INLINE const char* credential_step_name(child_step step) {
   throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step, code);
 }
 
-DUCTILE_INLINE void prepare_spawn(process_launch launch, prepared_spawn& out) {
+DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) {
   if (!launch.hooks.empty()) run_hooks(launch);
 
   out.program = launch.argv.front();
@@ -197,13 +183,18 @@ DUCTILE_INLINE void prepare_spawn(process_launch launch, prepared_spawn& out) {
     launch.argv.front() = out.program;
   }
   out.searched_path = out.program.find('/') == std::string::npos;
-  out.candidates = program_candidates(out.program, launch);
   out.launch = std::move(launch);
   const process_launch& l = out.launch;
+  // A relative path names a file relative to the parent, not to `dir`.
+  if (!out.searched_path && l.dir && out.program.front() != '/') out.exec_path = parent_directory() + "/" + out.program;
 
-  out.argv.reserve(l.argv.size() + 1);
-  for (const auto& arg : l.argv) out.argv.push_back(arg.c_str());
-  out.argv.push_back(nullptr);
+  const char** argv = out.argv_inline;
+  if (l.argv.size() + 1 > std::size(out.argv_inline)) {
+    out.argv_heap.resize(l.argv.size() + 1);
+    argv = out.argv_heap.data();
+  }
+  for (std::size_t i = 0; i < l.argv.size(); ++i) argv[i] = l.argv[i].c_str();
+  argv[l.argv.size()] = nullptr;
 
   const char* const* env_pointer = environ;
   if (l.env) {
@@ -218,14 +209,12 @@ DUCTILE_INLINE void prepare_spawn(process_launch launch, prepared_spawn& out) {
     out.envp.push_back(nullptr);
     env_pointer = out.envp.data();
   }
-  out.candidate_pointers.reserve(out.candidates.size());
-  for (const auto& candidate : out.candidates) out.candidate_pointers.push_back(candidate.c_str());
 
   child_plan& plan = out.plan;
-  plan.argv = out.argv.data();
+  plan.argv = argv;
   plan.envp = env_pointer;
-  plan.candidates = out.candidate_pointers.data();
-  plan.candidate_count = out.candidate_pointers.size();
+  plan.program = out.exec_path.empty() ? out.program.c_str() : out.exec_path.c_str();
+  plan.search_path = out.searched_path ? child_search_path(l) : nullptr;
   plan.dir = l.dir ? l.dir->c_str() : nullptr;
   for (int target = 0; target < 3; ++target) plan.stdio[target] = l.streams[target].fd;
   plan.report = &out.report;
@@ -244,7 +233,7 @@ DUCTILE_INLINE void prepared_spawn::throw_failure() const {
   throw_child_failure(launch, program, searched_path, report, credentials);
 }
 
-DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
+DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
   prepared_spawn prepared;
   prepare_spawn(std::move(launch), prepared);
 
@@ -276,10 +265,11 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   }
   prepared.plan.report_fd = report_pipe.write.get();
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
-  const long raw_pid = syscall(SYS_clone, CLONE_VFORK | clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
+  const int fault = sys::injected_fault(sys::call::clone);
+  const long raw_pid = fault != 0 ? -1 : syscall(SYS_clone, CLONE_VFORK | clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
   if (raw_pid == 0) child_main(&prepared.plan);
   const pid_t pid = static_cast<pid_t>(raw_pid);
-  const int clone_errno = errno;
+  const int clone_errno = fault != 0 ? fault : errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
   report_pipe.write.reset();
   for (child_report message;;) {
@@ -295,9 +285,11 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   }
 #else
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
-  const pid_t pid =
-      ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &prepared.plan, &pidfd);
-  const int clone_errno = errno;
+  const int fault = sys::injected_fault(sys::call::clone);
+  const pid_t pid = fault != 0 ? -1
+                               : ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD,
+                                         &prepared.plan, &pidfd);
+  const int clone_errno = fault != 0 ? fault : errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
 #endif
   errno = saved_errno;
@@ -311,9 +303,7 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   spawned_process result{pid, unique_fd(pidfd), prepared.launch.argv.front(), 0};
   if (prepared.report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
-    siginfo_t info{};
-    while (syscall(SYS_waitid, waitid_pidfd, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
-    }
+    sys::reap_now(pidfd);
     prepared.throw_failure();
   }
   if (prepared.launch.group) {

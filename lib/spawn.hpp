@@ -25,9 +25,10 @@ struct prepared_spawn {
   process_launch launch;
   std::string program;
   bool searched_path = false;
-  std::vector<std::string> candidates;
-  std::vector<const char*> candidate_pointers;
-  std::vector<const char*> argv;
+  std::string exec_path;  // a relative path made absolute (when `dir` is set), else empty
+  // argv as the child sees it: in place for short command lines, else on the heap.
+  const char* argv_inline[16] = {};
+  std::vector<const char*> argv_heap;
   std::vector<std::string> env_entries;
   std::vector<const char*> envp;
   resolved_credentials credentials;
@@ -43,9 +44,9 @@ struct prepared_spawn {
 };
 
 // Runs the hooks, resolves the program and the credentials, and fills `out`.
-void prepare_spawn(process_launch launch, prepared_spawn& out);
+void prepare_spawn(process_launch&& launch, prepared_spawn& out);
 
 // Throws spawn_error (nothing of the process ran), or whatever a hook throws.
-spawned_process spawn_process(process_launch launch);
+spawned_process spawn_process(process_launch&& launch);
 
 }  // namespace ductile::detail

@@ -19,8 +19,11 @@
 
 namespace ductile::detail {
 
-// Large reads keep the number of system calls per captured byte low.
-inline constexpr std::size_t capture_chunk = 64 * 1024;
+// Pipes start at the kernel's 64 KiB. One that has filled up carries volume and
+// is enlarged: fewer wake-ups per byte. Enlarging every pipe up front would
+// spend the user's pipe-buffer quota (fs.pipe-user-pages-soft) on pipes that
+// carry a few bytes, and past that quota every new pipe of the user shrinks.
+inline constexpr std::size_t large_pipe = 1024 * 1024;
 // POLLOUT on a pipe promises room for at least this much without blocking.
 inline constexpr std::size_t atomic_pipe_write = 4096;
 
@@ -73,6 +76,7 @@ DUCTILE_INLINE stdio_target execution::tee(stdio stream, stdio_target forward) {
 DUCTILE_INLINE stdio_target execution::feed(std::shared_ptr<const std::string> bytes) {
   pipe_ends ends = make_pipe("a stdin pipe");
   sys::set_nonblocking(ends.write.get());
+  if (bytes->size() > large_pipe / 16) sys::resize_pipe(ends.write.get(), large_pipe);
   feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
   auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
   return stdio_target{read_end->get(), read_end};
@@ -210,30 +214,32 @@ DUCTILE_INLINE bool execution::inside_fired_scope(const job& j) const noexcept {
   return false;
 }
 
-// Signals go through pidfds, which cannot hit a recycled pid. A process group
-// is signalled only while one of our members is unreaped: that member keeps
-// the group id from being reused.
-DUCTILE_INLINE void execution::signal_processes(const std::vector<process_entry*>& targets, int signal) noexcept {
-  std::vector<pid_t> groups;
-  for (process_entry* p : targets) {
-    if (!p->pidfd) continue;
-    syscall(SYS_pidfd_send_signal, p->pidfd.get(), signal, nullptr, 0);
-    if (p->group > 0 && std::find(groups.begin(), groups.end(), p->group) == groups.end()) groups.push_back(p->group);
-  }
-  for (pid_t group : groups) ::kill(-group, signal);
+DUCTILE_INLINE bool execution::in_scope(const process_entry& p, const job* scope) noexcept {
+  return scope == nullptr || p.owner->position.compare(0, scope->position.size(), scope->position) == 0;
 }
 
-DUCTILE_INLINE void execution::signal_all(int signal) noexcept {
-  std::vector<process_entry*> targets;
-  for (auto& p : processes_) targets.push_back(&p);
-  signal_processes(targets, signal);
+// Signals go through pidfds, which cannot hit a recycled pid. A process group
+// is signalled only while one of our members is unreaped (its pidfd is still
+// open): that member keeps the group id from being reused. Nothing here
+// allocates, so a kill cannot fail half-way.
+DUCTILE_INLINE void execution::signal_processes(const job* scope, int signal) noexcept {
+  for (auto& p : processes_) {
+    if (!p.pidfd || !in_scope(p, scope)) continue;
+    sys::signal_process(p.pidfd.get(), signal);
+    if (p.group <= 0) continue;
+    bool group_signalled = false;
+    for (const auto& earlier : processes_) {
+      if (&earlier == &p) break;
+      if (earlier.pidfd && earlier.group == p.group && in_scope(earlier, scope)) group_signalled = true;
+    }
+    if (!group_signalled) sys::signal_group(p.group, signal);
+  }
 }
+
+DUCTILE_INLINE void execution::signal_all(int signal) noexcept { signal_processes(nullptr, signal); }
 
 DUCTILE_INLINE void execution::signal_subtree(const job& scope, int signal) noexcept {
-  std::vector<process_entry*> targets;
-  for (auto& p : processes_)
-    if (p.owner->position.compare(0, scope.position.size(), scope.position) == 0) targets.push_back(&p);
-  signal_processes(targets, signal);
+  signal_processes(&scope, signal);
 }
 
 DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
@@ -273,12 +279,9 @@ DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
 DUCTILE_INLINE void execution::reap(process_entry& process) {
   siginfo_t info{};
   rusage usage{};
-  long rc;
-  do {
-    rc = syscall(SYS_waitid, waitid_pidfd, process.pidfd.get(), &info, WEXITED | WNOHANG, &usage);
-  } while (rc < 0 && errno == EINTR);
-  if (rc == 0 && info.si_pid == 0) return;  // readable but not yet waitable: try again later
-  if (rc < 0) {
+  const auto error = sys::wait_process(process.pidfd.get(), info, WEXITED | WNOHANG, &usage);
+  if (!error && info.si_pid == 0) return;  // readable but not yet waitable: try again later
+  if (error) {
     // Someone else reaped our child (a host calling waitpid(-1)): the status is lost.
     info.si_code = CLD_EXITED;
     info.si_status = 255;
@@ -303,29 +306,31 @@ DUCTILE_INLINE void execution::reap_all_blocking() noexcept {
   for (auto& p : processes_) {
     if (!p.pidfd) continue;
     siginfo_t info{};
-    while (syscall(SYS_waitid, waitid_pidfd, p.pidfd.get(), &info, WEXITED, nullptr) < 0 && errno == EINTR) {
-    }
+    if (sys::wait_process(p.pidfd.get(), info, WEXITED, nullptr)) sys::reap_now(p.pidfd.get());
     p.pidfd.reset();
     p.record.status = status_from(info);
   }
 }
 
 DUCTILE_INLINE void execution::read_capture(capture_source& source) {
-  std::string& buffer = captured_[source.stream];
+  capture_buffer& buffer = captured_[source.stream];
   // A bounded number of reads per wake-up keeps one busy stream from starving the others.
   for (int round = 0; round < 16; ++round) {
-    const std::size_t old_size = buffer.size();
-    buffer.resize(old_size + capture_chunk);
+    const auto space = buffer.room();
     std::size_t got = 0;
-    const auto error = sys::read_some(source.read.get(), buffer.data() + old_size, capture_chunk, got);
-    buffer.resize(old_size + got);
+    const auto error = sys::read_some(source.read.get(), space.data, space.size, got);
     if (error == std::errc::resource_unavailable_try_again) return;
     if (error || got == 0) {
       source.read.reset();
       return;
     }
-    if (source.forward) source.pending.append(buffer, old_size, got);
-    if (got < capture_chunk) return;
+    buffer.commit(got);
+    if (source.forward) source.pending.append(space.data, got);
+    if (got < space.size) return;
+    if (!source.pipe_grown) {
+      source.pipe_grown = true;
+      sys::resize_pipe(source.read.get(), large_pipe);
+    }
   }
 }
 
@@ -361,6 +366,9 @@ DUCTILE_INLINE void execution::write_feeder(feeder& f) {
 
 DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
   targets_.clear();
+  const std::size_t most = captures_.size() * 2 + feeders_.size() + processes_.size();
+  fds.reserve(fds.size() + most);
+  targets_.reserve(most);
   for (std::size_t i = 0; i < captures_.size(); ++i) {
     auto& c = captures_[i];
     if (c.read) {
@@ -433,9 +441,7 @@ DUCTILE_INLINE void execution::update_finished() {
 DUCTILE_INLINE void execution::mark_finished() {
   finished_ = true;
   if (completion_) {
-    const std::uint64_t one = 1;
-    while (::write(completion_.get(), &one, sizeof one) < 0 && errno == EINTR) {
-    }
+    sys::signal_event(completion_.get());
   }
   changed.notify_all();
 }
@@ -443,14 +449,22 @@ DUCTILE_INLINE void execution::mark_finished() {
 DUCTILE_INLINE void execution::build_output() {
   if (!root_) return;
   output_.status = root_->result.status;
-  output_.stdout_bytes = std::move(captured_[1]);
-  output_.stderr_bytes = std::move(captured_[2]);
+  output_.stdout_bytes = captured_[1].take();
+  output_.stderr_bytes = captured_[2].take();
+  output_.processes.clear();
+  output_.processes.reserve(processes_.size());
+  const auto by_position = [](const process_entry& a, const process_entry& b) {
+    return a.owner->position < b.owner->position;
+  };
+  // Processes start left to right, so this is nearly always in order already.
+  if (std::is_sorted(processes_.begin(), processes_.end(), by_position)) {
+    for (const auto& p : processes_) output_.processes.push_back(p.record);
+    return;
+  }
   std::vector<const process_entry*> ordered;
   for (const auto& p : processes_) ordered.push_back(&p);
-  std::stable_sort(ordered.begin(), ordered.end(), [](const process_entry* a, const process_entry* b) {
-    return a->owner->position < b->owner->position;
-  });
-  output_.processes.clear();
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [&](const process_entry* a, const process_entry* b) { return by_position(*a, *b); });
   for (const auto* p : ordered) output_.processes.push_back(p->record);
 }
 
@@ -471,6 +485,12 @@ DUCTILE_INLINE const output& execution::result() {
     throw status_error(fmt::format("command {} failed: {}", command, to_string(output_.status)), command, output_);
   }
   return output_;
+}
+
+DUCTILE_INLINE output execution::take_result() {
+  result();
+  std::lock_guard<std::mutex> lock(mutex);
+  return std::move(output_);
 }
 
 DUCTILE_INLINE void execution::drive_to_completion() {
@@ -496,8 +516,8 @@ DUCTILE_INLINE int execution::completion_fd() {
   std::lock_guard<std::mutex> lock(mutex);
   if (!completion_) {
     // Level-triggered: once finished it stays readable, for every poller.
-    completion_.reset(::eventfd(finished_ ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!completion_) throw std::system_error(errno, std::generic_category(), "ductile: eventfd");
+    if (const auto error = sys::make_event(finished_ ? 1 : 0, completion_))
+      throw std::system_error(error, "ductile: eventfd");
   }
   return completion_.get();
 }

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "capture_buffer.hpp"
 #include "lower.hpp"
 
 namespace ductile::detail {
@@ -60,6 +61,8 @@ class execution final : public stream_sink {
   // --- the handle's view, each takes `mutex` itself
   // Throws the run's failure (spawn_error or status_error) if there is one.
   const output& result();
+  // result() by value, moved out: for run() and read(), whose run nobody else sees.
+  output take_result();
   void kill();
   void send_signal(int signal);
   std::vector<pid_t> pids();
@@ -80,6 +83,7 @@ class execution final : public stream_sink {
     int stream;                           // 1 or 2
     std::optional<stdio_target> forward;  // tee: where the bytes also go
     std::string pending;                  // tee: bytes not yet forwarded
+    bool pipe_grown = false;              // enlarged once a full read showed volume
   };
   struct feeder {
     unique_fd write;
@@ -109,7 +113,8 @@ class execution final : public stream_sink {
   void abandon(std::exception_ptr failure);
   void signal_all(int signal) noexcept;
   void signal_subtree(const job& scope, int signal) noexcept;
-  void signal_processes(const std::vector<process_entry*>& targets, int signal) noexcept;
+  void signal_processes(const job* scope, int signal) noexcept;  // scope nullptr: all
+  static bool in_scope(const process_entry& p, const job* scope) noexcept;
   void run_timers(steady_time now);
   bool inside_fired_scope(const job& j) const noexcept;
   void read_capture(capture_source& source);
@@ -131,7 +136,7 @@ class execution final : public stream_sink {
   bool streams_cut_ = false;  // after a kill or a timeout, stop waiting for EOF
   unique_fd completion_;
   std::weak_ptr<const unique_fd> capture_write_[3];
-  std::string captured_[3];
+  capture_buffer captured_[3];
   bool killed_ = false;
   bool finished_ = false;
   std::exception_ptr failure_;

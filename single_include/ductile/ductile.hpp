@@ -1228,15 +1228,10 @@ class pool {
 // ---- lib/descriptor.hpp
 #ifndef DUCTILE_INLINED_LIB_DESCRIPTOR_HPP
 #define DUCTILE_INLINED_LIB_DESCRIPTOR_HPP
-// Owned descriptors and the thin layer of system calls the executor uses.
-// Every call retries EINTR and reports failure as a std::error_code, so that
-// errno never leaks across layers and tests can reason about one place.
+// Owned descriptors.
 
-#include <poll.h>
 #include <sys/types.h>
 
-#include <cstddef>
-#include <system_error>
 #include <utility>
 
 // ---- lib/common.hpp
@@ -1284,32 +1279,10 @@ struct pipe_ends {
 inline constexpr int waitid_pidfd = 3;          // P_PIDFD
 inline constexpr int clone_pidfd = 0x00001000;  // CLONE_PIDFD
 
-namespace sys {
-
-std::error_code last_error() noexcept;
-
-// Both ends close-on-exec from birth.
-std::error_code make_pipe(pipe_ends& ends) noexcept;
-std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
-std::error_code duplicate(int fd, unique_fd& out) noexcept;
-std::error_code set_nonblocking(int fd) noexcept;
-// Returns bytes read, 0 at end of file; EAGAIN comes back as an error code.
-std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept;
-// A write that cannot raise SIGPIPE in this process: EPIPE comes back as an error code.
-std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept;
-// Waits for events; `timeout_ms` < 0 waits forever. EINTR returns with no events.
-std::error_code poll_fds(pollfd* fds, std::size_t count, int timeout_ms, int& ready) noexcept;
-
-}  // namespace sys
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_DESCRIPTOR_HPP
 
-#include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <ctime>
 
 namespace ductile::detail {
 
@@ -1321,13 +1294,112 @@ DUCTILE_INLINE void unique_fd::reset(int fd) noexcept {
   fd_ = fd;
 }
 
-namespace sys {
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_DESCRIPTOR_CPP
+// ---- lib/system_calls.cpp
+#ifndef DUCTILE_INLINED_LIB_SYSTEM_CALLS_CPP
+#define DUCTILE_INLINED_LIB_SYSTEM_CALLS_CPP
+// ---- lib/system_calls.hpp
+#ifndef DUCTILE_INLINED_LIB_SYSTEM_CALLS_HPP
+#define DUCTILE_INLINED_LIB_SYSTEM_CALLS_HPP
+// The thin layer of system calls the executor makes in the parent. Every call
+// retries EINTR and reports failure as a std::error_code, so errno never
+// leaks across layers. Tests make these calls fail through the fault seam at
+// the end of this file; a process without an injector pays one atomic load.
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <system_error>
+
+
+namespace ductile::detail::sys {
+
+std::error_code last_error() noexcept;
+
+// Both ends close-on-exec from birth.
+std::error_code make_pipe(pipe_ends& ends) noexcept;
+std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
+std::error_code duplicate(int fd, unique_fd& out) noexcept;
+std::error_code set_nonblocking(int fd) noexcept;
+// Asks for a pipe buffer of `bytes`; the kernel may refuse (quota), which is harmless.
+void resize_pipe(int fd, std::size_t bytes) noexcept;
+// Returns bytes read, 0 at end of file; EAGAIN comes back as an error code.
+std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept;
+// A write that cannot raise SIGPIPE in this process: EPIPE comes back as an error code.
+std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept;
+// Waits for events; `timeout_ms` < 0 waits forever. EINTR returns with no events.
+std::error_code poll_fds(pollfd* fds, std::size_t count, int timeout_ms, int& ready) noexcept;
+// An eventfd, close-on-exec and non-blocking; signal adds one, drain empties it.
+std::error_code make_event(unsigned int initial, unique_fd& out) noexcept;
+void signal_event(int fd) noexcept;
+void drain_event(int fd) noexcept;
+// waitid(P_PIDFD). With WNOHANG, info.si_pid stays 0 while the child runs.
+std::error_code wait_process(int pidfd, siginfo_t& info, int options, rusage* usage) noexcept;
+// Reaps a child that has exited or is about to; only for cleanup paths.
+void reap_now(int pidfd) noexcept;
+// pidfd_send_signal: cannot reach a recycled pid.
+void signal_process(int pidfd, int signal) noexcept;
+void signal_group(pid_t group, int signal) noexcept;
+
+// --- the fault seam, for tests
+enum class call : unsigned char { pipe, open, duplicate, read, write, poll, event, waitid, clone, exec };
+// Asked before each call is made; a non-zero result is the errno the call then
+// fails with, without being made. Runs on any thread, and for `exec` in the
+// child between clone and exec, so it must be async-signal-safe.
+using fault_injector = int (*)(call) noexcept;
+void set_fault_injector(fault_injector injector) noexcept;
+int injected_fault(call which) noexcept;
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_SYSTEM_CALLS_HPP
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <ctime>
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE std::atomic<fault_injector>& active_injector() noexcept {
+  static std::atomic<fault_injector> injector{nullptr};
+  return injector;
+}
+
+DUCTILE_INLINE void set_fault_injector(fault_injector injector) noexcept {
+  active_injector().store(injector, std::memory_order_release);
+}
+
+DUCTILE_INLINE int injected_fault(call which) noexcept {
+  const fault_injector injector = active_injector().load(std::memory_order_acquire);
+  return injector != nullptr ? injector(which) : 0;
+}
+
+// Makes the call unless a fault is injected, in which case errno is set as the
+// failing call would have set it.
+template <class Call>
+long attempt(call which, Call&& make_call) noexcept {
+  if (const int fault = injected_fault(which)) {
+    errno = fault;
+    return -1;
+  }
+  return static_cast<long>(make_call());
+}
 
 DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
 
 DUCTILE_INLINE std::error_code make_pipe(pipe_ends& ends) noexcept {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return last_error();
+  if (attempt(call::pipe, [&] { return ::pipe2(fds, O_CLOEXEC); }) != 0) return last_error();
   ends.read.reset(fds[0]);
   ends.write.reset(fds[1]);
   return {};
@@ -1335,9 +1407,9 @@ DUCTILE_INLINE std::error_code make_pipe(pipe_ends& ends) noexcept {
 
 DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept {
   for (;;) {
-    const int fd = ::open(path, flags | O_CLOEXEC, 0666);
+    const long fd = attempt(call::open, [&] { return ::open(path, flags | O_CLOEXEC, 0666); });
     if (fd >= 0) {
-      out.reset(fd);
+      out.reset(static_cast<int>(fd));
       return {};
     }
     if (errno != EINTR) return last_error();
@@ -1345,9 +1417,9 @@ DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd&
 }
 
 DUCTILE_INLINE std::error_code duplicate(int fd, unique_fd& out) noexcept {
-  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  const long copy = attempt(call::duplicate, [&] { return ::fcntl(fd, F_DUPFD_CLOEXEC, 3); });
   if (copy < 0) return last_error();
-  out.reset(copy);
+  out.reset(static_cast<int>(copy));
   return {};
 }
 
@@ -1357,9 +1429,13 @@ DUCTILE_INLINE std::error_code set_nonblocking(int fd) noexcept {
   return {};
 }
 
+DUCTILE_INLINE void resize_pipe(int fd, std::size_t bytes) noexcept {
+  ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
+}
+
 DUCTILE_INLINE std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept {
   for (;;) {
-    const ssize_t n = ::read(fd, buffer, size);
+    const long n = attempt(call::read, [&] { return ::read(fd, buffer, size); });
     if (n >= 0) {
       done = static_cast<std::size_t>(n);
       return {};
@@ -1379,9 +1455,9 @@ DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t 
   sigpending(&pending);
   const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
   pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
-  ssize_t n;
+  long n;
   do {
-    n = ::write(fd, data, size);
+    n = attempt(call::write, [&] { return ::write(fd, data, size); });
   } while (n < 0 && errno == EINTR);
   const int saved = errno;
   if (n < 0 && saved == EPIPE && !was_pending) {
@@ -1396,19 +1472,60 @@ DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t 
 }
 
 DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, int timeout_ms, int& ready) noexcept {
-  const int n = ::poll(fds, count, timeout_ms);
+  const long n = attempt(call::poll, [&] { return ::poll(fds, count, timeout_ms); });
   if (n < 0) {
     ready = 0;
+    for (std::size_t i = 0; i < count; ++i) fds[i].revents = 0;
     if (errno == EINTR) return {};
     return last_error();
   }
-  ready = n;
+  ready = static_cast<int>(n);
   return {};
 }
 
-}  // namespace sys
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_DESCRIPTOR_CPP
+DUCTILE_INLINE std::error_code make_event(unsigned int initial, unique_fd& out) noexcept {
+  const long fd = attempt(call::event, [&] { return ::eventfd(initial, EFD_CLOEXEC | EFD_NONBLOCK); });
+  if (fd < 0) return last_error();
+  out.reset(static_cast<int>(fd));
+  return {};
+}
+
+DUCTILE_INLINE void signal_event(int fd) noexcept {
+  const std::uint64_t one = 1;
+  // EAGAIN means the counter is full: it is readable, which is all that matters.
+  while (attempt(call::write, [&] { return ::write(fd, &one, sizeof one); }) < 0 && errno == EINTR) {
+  }
+}
+
+DUCTILE_INLINE void drain_event(int fd) noexcept {
+  std::uint64_t count = 0;
+  while (attempt(call::read, [&] { return ::read(fd, &count, sizeof count); }) < 0 && errno == EINTR) {
+  }
+}
+
+DUCTILE_INLINE std::error_code wait_process(int pidfd, siginfo_t& info, int options, rusage* usage) noexcept {
+  for (;;) {
+    const long rc =
+        attempt(call::waitid, [&] { return ::syscall(SYS_waitid, waitid_pidfd, pidfd, &info, options, usage); });
+    if (rc == 0) return {};
+    if (errno != EINTR) return last_error();
+  }
+}
+
+DUCTILE_INLINE void reap_now(int pidfd) noexcept {
+  siginfo_t info{};
+  while (::syscall(SYS_waitid, waitid_pidfd, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
+  }
+}
+
+DUCTILE_INLINE void signal_process(int pidfd, int signal) noexcept {
+  ::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0);
+}
+
+DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_SYSTEM_CALLS_CPP
 // ---- lib/expression.cpp
 #ifndef DUCTILE_INLINED_LIB_EXPRESSION_CPP
 #define DUCTILE_INLINED_LIB_EXPRESSION_CPP
@@ -2262,8 +2379,17 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     result->checked = ctx.checked;
-    result->launch = process_launch{command->argv, command->program_is_path, ctx.streams,  ctx.dir, ctx.env, ctx.hooks,
-                                    ctx.group,     ctx.credentials,          std::nullopt, &tree};
+    // Built in place from the context, which is this call's own copy.
+    process_launch& launch = result->launch.emplace();
+    launch.argv = command->argv;
+    launch.program_is_path = command->program_is_path;
+    launch.streams = std::move(ctx.streams);
+    launch.dir = std::move(ctx.dir);
+    launch.env = std::move(ctx.env);
+    launch.hooks = std::move(ctx.hooks);
+    launch.group = std::move(ctx.group);
+    launch.credentials = std::move(ctx.credentials);
+    launch.command = &tree;
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
     pipe_ends ends;
@@ -2376,8 +2502,8 @@ struct child_report {
 struct child_plan {
   const char* const* argv = nullptr;
   const char* const* envp = nullptr;
-  const char* const* candidates = nullptr;  // programs to try, in PATH order
-  std::size_t candidate_count = 0;
+  const char* program = nullptr;                   // a path, or a name looked up in search_path
+  const char* search_path = nullptr;               // PATH's value; nullptr: run `program` as a path
   const char* dir = nullptr;                       // nullptr: stay in the parent's directory
   int stdio[3] = {0, 1, 2};                        // source of each of 0, 1, 2; equal means untouched
   pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
@@ -2456,9 +2582,10 @@ struct prepared_spawn {
   process_launch launch;
   std::string program;
   bool searched_path = false;
-  std::vector<std::string> candidates;
-  std::vector<const char*> candidate_pointers;
-  std::vector<const char*> argv;
+  std::string exec_path;  // a relative path made absolute (when `dir` is set), else empty
+  // argv as the child sees it: in place for short command lines, else on the heap.
+  const char* argv_inline[16] = {};
+  std::vector<const char*> argv_heap;
   std::vector<std::string> env_entries;
   std::vector<const char*> envp;
   resolved_credentials credentials;
@@ -2474,10 +2601,10 @@ struct prepared_spawn {
 };
 
 // Runs the hooks, resolves the program and the credentials, and fills `out`.
-void prepare_spawn(process_launch launch, prepared_spawn& out);
+void prepare_spawn(process_launch&& launch, prepared_spawn& out);
 
 // Throws spawn_error (nothing of the process ran), or whatever a hook throws.
-spawned_process spawn_process(process_launch launch);
+spawned_process spawn_process(process_launch&& launch);
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_SPAWN_HPP
@@ -2546,29 +2673,15 @@ DUCTILE_INLINE std::string parent_directory() {
   }
 }
 
-DUCTILE_INLINE std::vector<std::string> program_candidates(const std::string& program, const process_launch& launch) {
-  if (program.find('/') != std::string::npos) {
-    // A relative path names a file relative to the parent, not to `dir`.
-    if (launch.dir && program.front() != '/') return {parent_directory() + "/" + program};
-    return {program};
-  }
-  std::string search_path = "/bin:/usr/bin";
+// The PATH the child searches: its own environment's, as execvp would see it.
+DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
+  static const char* const fallback = "/bin:/usr/bin";
   if (launch.env) {
     const auto found = launch.env->find("PATH");
-    if (found != launch.env->end()) search_path = found->second;
-  } else if (const char* inherited = std::getenv("PATH")) {
-    search_path = inherited;
+    return found != launch.env->end() ? found->second.c_str() : fallback;
   }
-  std::vector<std::string> candidates;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t end = search_path.find(':', start);
-    const std::string entry = search_path.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    candidates.push_back((entry.empty() ? std::string(".") : entry) + "/" + program);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return candidates;
+  const char* inherited = std::getenv("PATH");
+  return inherited != nullptr ? inherited : fallback;
 }
 
 DUCTILE_INLINE void run_hooks(process_launch& launch) {
@@ -2667,7 +2780,7 @@ DUCTILE_INLINE const char* credential_step_name(child_step step) {
   throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step, code);
 }
 
-DUCTILE_INLINE void prepare_spawn(process_launch launch, prepared_spawn& out) {
+DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) {
   if (!launch.hooks.empty()) run_hooks(launch);
 
   out.program = launch.argv.front();
@@ -2676,13 +2789,18 @@ DUCTILE_INLINE void prepare_spawn(process_launch launch, prepared_spawn& out) {
     launch.argv.front() = out.program;
   }
   out.searched_path = out.program.find('/') == std::string::npos;
-  out.candidates = program_candidates(out.program, launch);
   out.launch = std::move(launch);
   const process_launch& l = out.launch;
+  // A relative path names a file relative to the parent, not to `dir`.
+  if (!out.searched_path && l.dir && out.program.front() != '/') out.exec_path = parent_directory() + "/" + out.program;
 
-  out.argv.reserve(l.argv.size() + 1);
-  for (const auto& arg : l.argv) out.argv.push_back(arg.c_str());
-  out.argv.push_back(nullptr);
+  const char** argv = out.argv_inline;
+  if (l.argv.size() + 1 > std::size(out.argv_inline)) {
+    out.argv_heap.resize(l.argv.size() + 1);
+    argv = out.argv_heap.data();
+  }
+  for (std::size_t i = 0; i < l.argv.size(); ++i) argv[i] = l.argv[i].c_str();
+  argv[l.argv.size()] = nullptr;
 
   const char* const* env_pointer = environ;
   if (l.env) {
@@ -2697,14 +2815,12 @@ DUCTILE_INLINE void prepare_spawn(process_launch launch, prepared_spawn& out) {
     out.envp.push_back(nullptr);
     env_pointer = out.envp.data();
   }
-  out.candidate_pointers.reserve(out.candidates.size());
-  for (const auto& candidate : out.candidates) out.candidate_pointers.push_back(candidate.c_str());
 
   child_plan& plan = out.plan;
-  plan.argv = out.argv.data();
+  plan.argv = argv;
   plan.envp = env_pointer;
-  plan.candidates = out.candidate_pointers.data();
-  plan.candidate_count = out.candidate_pointers.size();
+  plan.program = out.exec_path.empty() ? out.program.c_str() : out.exec_path.c_str();
+  plan.search_path = out.searched_path ? child_search_path(l) : nullptr;
   plan.dir = l.dir ? l.dir->c_str() : nullptr;
   for (int target = 0; target < 3; ++target) plan.stdio[target] = l.streams[target].fd;
   plan.report = &out.report;
@@ -2723,7 +2839,7 @@ DUCTILE_INLINE void prepared_spawn::throw_failure() const {
   throw_child_failure(launch, program, searched_path, report, credentials);
 }
 
-DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
+DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
   prepared_spawn prepared;
   prepare_spawn(std::move(launch), prepared);
 
@@ -2755,10 +2871,11 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   }
   prepared.plan.report_fd = report_pipe.write.get();
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
-  const long raw_pid = syscall(SYS_clone, CLONE_VFORK | clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
+  const int fault = sys::injected_fault(sys::call::clone);
+  const long raw_pid = fault != 0 ? -1 : syscall(SYS_clone, CLONE_VFORK | clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
   if (raw_pid == 0) child_main(&prepared.plan);
   const pid_t pid = static_cast<pid_t>(raw_pid);
-  const int clone_errno = errno;
+  const int clone_errno = fault != 0 ? fault : errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
   report_pipe.write.reset();
   for (child_report message;;) {
@@ -2774,9 +2891,11 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   }
 #else
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
-  const pid_t pid =
-      ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &prepared.plan, &pidfd);
-  const int clone_errno = errno;
+  const int fault = sys::injected_fault(sys::call::clone);
+  const pid_t pid = fault != 0 ? -1
+                               : ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD,
+                                         &prepared.plan, &pidfd);
+  const int clone_errno = fault != 0 ? fault : errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
 #endif
   errno = saved_errno;
@@ -2790,9 +2909,7 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch launch) {
   spawned_process result{pid, unique_fd(pidfd), prepared.launch.argv.front(), 0};
   if (prepared.report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
-    siginfo_t info{};
-    while (syscall(SYS_waitid, waitid_pidfd, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
-    }
+    sys::reap_now(pidfd);
     prepared.throw_failure();
   }
   if (prepared.launch.group) {
@@ -2899,6 +3016,20 @@ DUCTILE_INLINE void close_other_descriptors(const child_plan& plan) noexcept {
   } limit{1024, 1024};
   syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &limit);
   for (unsigned long fd = 3; fd < limit.current; ++fd) syscall(SYS_fcntl, static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+}
+
+// PATH_MAX: a longer candidate could not be executed anyway.
+inline constexpr std::size_t path_buffer_size = 4096;
+
+// Plain loops: the child may not rely on anything but system calls.
+DUCTILE_INLINE std::size_t text_length(const char* text) noexcept {
+  std::size_t n = 0;
+  while (text[n] != '\0') ++n;
+  return n;
+}
+
+DUCTILE_INLINE void copy_bytes(char* to, const char* from, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) to[i] = from[i];
 }
 
 // execvp's rules: keep searching after "not there" errors, remember EACCES.
@@ -3034,13 +3165,36 @@ DUCTILE_INLINE int child_main(void* argument) noexcept {
   unsigned long empty_mask[2] = {0, 0};
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, empty_mask, nullptr, kernel_sigset_size);
 
+  if (const int fault = sys::injected_fault(sys::call::exec)) child_fail(plan, child_step::exec, fault);
+  if (plan.search_path == nullptr) {
+    syscall(SYS_execve, plan.program, plan.argv, plan.envp);
+    child_fail(plan, child_step::exec, errno);
+  }
+  // execvp's search, with each candidate built on this stack: no allocation.
+  const std::size_t name_length = text_length(plan.program);
+  char candidate[path_buffer_size];
   int error = ENOENT;
   bool saw_access_denied = false;
-  for (std::size_t i = 0; i < plan.candidate_count; ++i) {
-    syscall(SYS_execve, plan.candidates[i], plan.argv, plan.envp);
-    error = errno;
-    if (error == EACCES) saw_access_denied = true;
-    if (!keeps_searching(error)) break;
+  for (const char* entry = plan.search_path;;) {
+    const char* entry_end = entry;
+    while (*entry_end != '\0' && *entry_end != ':') ++entry_end;
+    const std::size_t entry_length = entry_end == entry ? 1 : static_cast<std::size_t>(entry_end - entry);
+    if (entry_length + 1 + name_length < sizeof candidate) {
+      if (entry_end == entry)
+        candidate[0] = '.';  // an empty entry means the current directory
+      else
+        copy_bytes(candidate, entry, entry_length);
+      candidate[entry_length] = '/';
+      copy_bytes(candidate + entry_length + 1, plan.program, name_length + 1);
+      syscall(SYS_execve, candidate, plan.argv, plan.envp);
+      error = errno;
+      if (error == EACCES) saw_access_denied = true;
+      if (!keeps_searching(error)) break;
+    } else {
+      error = ENAMETOOLONG;
+    }
+    if (*entry_end == '\0') break;
+    entry = entry_end + 1;
   }
   if (saw_access_denied && keeps_searching(error)) error = EACCES;
   child_fail(plan, child_step::exec, error);
@@ -3048,6 +3202,168 @@ DUCTILE_INLINE int child_main(void* argument) noexcept {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_CHILD_CPP
+// ---- lib/capture_buffer.cpp
+#ifndef DUCTILE_INLINED_LIB_CAPTURE_BUFFER_CPP
+#define DUCTILE_INLINED_LIB_CAPTURE_BUFFER_CPP
+// ---- lib/capture_buffer.hpp
+#ifndef DUCTILE_INLINED_LIB_CAPTURE_BUFFER_HPP
+#define DUCTILE_INLINED_LIB_CAPTURE_BUFFER_HPP
+// The bytes captured from one stream. Small outputs live in one std::string.
+// Large ones are read straight into big blocks advised for transparent huge
+// pages and assembled into the final string once, at the end: nothing is
+// copied while the capture grows, and each page is faulted once per copy
+// (capturing is bound by page faults, not by copying).
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+
+namespace ductile::detail {
+
+class capture_buffer {
+ public:
+  // Reads of this size keep the system calls per captured byte low.
+  static constexpr std::size_t small_read = 64 * 1024;
+  static constexpr std::size_t large_read = 1024 * 1024;
+  // Past this many bytes the capture switches to blocks.
+  static constexpr std::size_t small_limit = 1024 * 1024;
+  static constexpr std::size_t block_size = 8 * 1024 * 1024;
+
+  capture_buffer() = default;
+  capture_buffer(capture_buffer&& other) noexcept;
+  capture_buffer& operator=(capture_buffer&& other) noexcept;
+  capture_buffer(const capture_buffer&) = delete;
+  capture_buffer& operator=(const capture_buffer&) = delete;
+  ~capture_buffer();
+
+  struct space {
+    char* data;
+    std::size_t size;
+  };
+  // Where the next read goes; commit() says how much of it was filled.
+  space room();
+  void commit(std::size_t bytes) noexcept;
+  std::size_t size() const noexcept { return size_; }
+  // All the bytes, leaving the buffer empty.
+  std::string take();
+
+ private:
+  struct block {
+    char* data;
+    std::size_t used;
+  };
+  void release_blocks() noexcept;
+
+  std::string head_;  // the first bytes, up to small_limit; size() is its capacity in use
+  std::size_t head_used_ = 0;
+  std::vector<block> blocks_;
+  std::size_t size_ = 0;
+};
+
+// Advises the kernel to back [data, data + size) with huge pages where whole
+// aligned huge pages fit. Advice only: without THP nothing changes.
+void advise_huge_pages(void* data, std::size_t size) noexcept;
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_CAPTURE_BUFFER_HPP
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <utility>
+
+namespace ductile::detail {
+
+inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
+
+DUCTILE_INLINE void advise_huge_pages(void* data, std::size_t size) noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t first = (begin + huge_page - 1) & ~(huge_page - 1);
+  const std::uintptr_t last = (begin + size) & ~(huge_page - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
+DUCTILE_INLINE capture_buffer::capture_buffer(capture_buffer&& other) noexcept
+    : head_(std::move(other.head_)),
+      head_used_(std::exchange(other.head_used_, 0)),
+      blocks_(std::move(other.blocks_)),
+      size_(std::exchange(other.size_, 0)) {
+  other.blocks_.clear();
+}
+
+DUCTILE_INLINE capture_buffer& capture_buffer::operator=(capture_buffer&& other) noexcept {
+  if (this != &other) {
+    release_blocks();
+    head_ = std::move(other.head_);
+    head_used_ = std::exchange(other.head_used_, 0);
+    blocks_ = std::move(other.blocks_);
+    other.blocks_.clear();
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+DUCTILE_INLINE capture_buffer::~capture_buffer() { release_blocks(); }
+
+DUCTILE_INLINE void capture_buffer::release_blocks() noexcept {
+  for (const auto& b : blocks_) std::free(b.data);
+  blocks_.clear();
+}
+
+DUCTILE_INLINE capture_buffer::space capture_buffer::room() {
+  if (blocks_.empty() && head_used_ + small_read <= small_limit) {
+    // Growing a std::string zero-fills the new part; at these sizes that is cheap.
+    if (head_.size() < head_used_ + small_read) head_.resize(head_used_ + small_read);
+    return {head_.data() + head_used_, small_read};
+  }
+  if (blocks_.empty() || blocks_.back().used == block_size) {
+    blocks_.reserve(blocks_.size() + 1);
+    void* memory = std::aligned_alloc(huge_page, block_size);
+    if (memory == nullptr) throw std::bad_alloc();
+    advise_huge_pages(memory, block_size);
+    blocks_.push_back(block{static_cast<char*>(memory), 0});
+  }
+  block& last = blocks_.back();
+  const std::size_t left = block_size - last.used;
+  return {last.data + last.used, left < large_read ? left : large_read};
+}
+
+DUCTILE_INLINE void capture_buffer::commit(std::size_t bytes) noexcept {
+  if (blocks_.empty())
+    head_used_ += bytes;
+  else
+    blocks_.back().used += bytes;
+  size_ += bytes;
+}
+
+DUCTILE_INLINE std::string capture_buffer::take() {
+  if (size_ == 0) return std::string();  // the common case: nothing was captured
+  head_.resize(head_used_);
+  std::string bytes;
+  if (blocks_.empty()) {
+    bytes = std::move(head_);
+  } else {
+    bytes.reserve(size_);
+    advise_huge_pages(bytes.data(), size_);
+    bytes.append(head_);
+    for (auto& b : blocks_) {
+      bytes.append(b.data, b.used);
+      std::free(b.data);
+      b.data = nullptr;
+    }
+    blocks_.clear();
+  }
+  head_.clear();
+  head_used_ = 0;
+  size_ = 0;
+  return bytes;
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_CAPTURE_BUFFER_CPP
 // ---- lib/supervise.cpp
 #ifndef DUCTILE_INLINED_LIB_SUPERVISE_CPP
 #define DUCTILE_INLINED_LIB_SUPERVISE_CPP
@@ -3112,6 +3428,8 @@ class execution final : public stream_sink {
   // --- the handle's view, each takes `mutex` itself
   // Throws the run's failure (spawn_error or status_error) if there is one.
   const output& result();
+  // result() by value, moved out: for run() and read(), whose run nobody else sees.
+  output take_result();
   void kill();
   void send_signal(int signal);
   std::vector<pid_t> pids();
@@ -3132,6 +3450,7 @@ class execution final : public stream_sink {
     int stream;                           // 1 or 2
     std::optional<stdio_target> forward;  // tee: where the bytes also go
     std::string pending;                  // tee: bytes not yet forwarded
+    bool pipe_grown = false;              // enlarged once a full read showed volume
   };
   struct feeder {
     unique_fd write;
@@ -3161,7 +3480,8 @@ class execution final : public stream_sink {
   void abandon(std::exception_ptr failure);
   void signal_all(int signal) noexcept;
   void signal_subtree(const job& scope, int signal) noexcept;
-  void signal_processes(const std::vector<process_entry*>& targets, int signal) noexcept;
+  void signal_processes(const job* scope, int signal) noexcept;  // scope nullptr: all
+  static bool in_scope(const process_entry& p, const job* scope) noexcept;
   void run_timers(steady_time now);
   bool inside_fired_scope(const job& j) const noexcept;
   void read_capture(capture_source& source);
@@ -3183,7 +3503,7 @@ class execution final : public stream_sink {
   bool streams_cut_ = false;  // after a kill or a timeout, stop waiting for EOF
   unique_fd completion_;
   std::weak_ptr<const unique_fd> capture_write_[3];
-  std::string captured_[3];
+  capture_buffer captured_[3];
   bool killed_ = false;
   bool finished_ = false;
   std::exception_ptr failure_;
@@ -3230,8 +3550,11 @@ void print_trace(const std::string& command) noexcept;
 
 namespace ductile::detail {
 
-// Large reads keep the number of system calls per captured byte low.
-inline constexpr std::size_t capture_chunk = 64 * 1024;
+// Pipes start at the kernel's 64 KiB. One that has filled up carries volume and
+// is enlarged: fewer wake-ups per byte. Enlarging every pipe up front would
+// spend the user's pipe-buffer quota (fs.pipe-user-pages-soft) on pipes that
+// carry a few bytes, and past that quota every new pipe of the user shrinks.
+inline constexpr std::size_t large_pipe = 1024 * 1024;
 // POLLOUT on a pipe promises room for at least this much without blocking.
 inline constexpr std::size_t atomic_pipe_write = 4096;
 
@@ -3284,6 +3607,7 @@ DUCTILE_INLINE stdio_target execution::tee(stdio stream, stdio_target forward) {
 DUCTILE_INLINE stdio_target execution::feed(std::shared_ptr<const std::string> bytes) {
   pipe_ends ends = make_pipe("a stdin pipe");
   sys::set_nonblocking(ends.write.get());
+  if (bytes->size() > large_pipe / 16) sys::resize_pipe(ends.write.get(), large_pipe);
   feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
   auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
   return stdio_target{read_end->get(), read_end};
@@ -3421,30 +3745,32 @@ DUCTILE_INLINE bool execution::inside_fired_scope(const job& j) const noexcept {
   return false;
 }
 
-// Signals go through pidfds, which cannot hit a recycled pid. A process group
-// is signalled only while one of our members is unreaped: that member keeps
-// the group id from being reused.
-DUCTILE_INLINE void execution::signal_processes(const std::vector<process_entry*>& targets, int signal) noexcept {
-  std::vector<pid_t> groups;
-  for (process_entry* p : targets) {
-    if (!p->pidfd) continue;
-    syscall(SYS_pidfd_send_signal, p->pidfd.get(), signal, nullptr, 0);
-    if (p->group > 0 && std::find(groups.begin(), groups.end(), p->group) == groups.end()) groups.push_back(p->group);
-  }
-  for (pid_t group : groups) ::kill(-group, signal);
+DUCTILE_INLINE bool execution::in_scope(const process_entry& p, const job* scope) noexcept {
+  return scope == nullptr || p.owner->position.compare(0, scope->position.size(), scope->position) == 0;
 }
 
-DUCTILE_INLINE void execution::signal_all(int signal) noexcept {
-  std::vector<process_entry*> targets;
-  for (auto& p : processes_) targets.push_back(&p);
-  signal_processes(targets, signal);
+// Signals go through pidfds, which cannot hit a recycled pid. A process group
+// is signalled only while one of our members is unreaped (its pidfd is still
+// open): that member keeps the group id from being reused. Nothing here
+// allocates, so a kill cannot fail half-way.
+DUCTILE_INLINE void execution::signal_processes(const job* scope, int signal) noexcept {
+  for (auto& p : processes_) {
+    if (!p.pidfd || !in_scope(p, scope)) continue;
+    sys::signal_process(p.pidfd.get(), signal);
+    if (p.group <= 0) continue;
+    bool group_signalled = false;
+    for (const auto& earlier : processes_) {
+      if (&earlier == &p) break;
+      if (earlier.pidfd && earlier.group == p.group && in_scope(earlier, scope)) group_signalled = true;
+    }
+    if (!group_signalled) sys::signal_group(p.group, signal);
+  }
 }
+
+DUCTILE_INLINE void execution::signal_all(int signal) noexcept { signal_processes(nullptr, signal); }
 
 DUCTILE_INLINE void execution::signal_subtree(const job& scope, int signal) noexcept {
-  std::vector<process_entry*> targets;
-  for (auto& p : processes_)
-    if (p.owner->position.compare(0, scope.position.size(), scope.position) == 0) targets.push_back(&p);
-  signal_processes(targets, signal);
+  signal_processes(&scope, signal);
 }
 
 DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
@@ -3484,12 +3810,9 @@ DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
 DUCTILE_INLINE void execution::reap(process_entry& process) {
   siginfo_t info{};
   rusage usage{};
-  long rc;
-  do {
-    rc = syscall(SYS_waitid, waitid_pidfd, process.pidfd.get(), &info, WEXITED | WNOHANG, &usage);
-  } while (rc < 0 && errno == EINTR);
-  if (rc == 0 && info.si_pid == 0) return;  // readable but not yet waitable: try again later
-  if (rc < 0) {
+  const auto error = sys::wait_process(process.pidfd.get(), info, WEXITED | WNOHANG, &usage);
+  if (!error && info.si_pid == 0) return;  // readable but not yet waitable: try again later
+  if (error) {
     // Someone else reaped our child (a host calling waitpid(-1)): the status is lost.
     info.si_code = CLD_EXITED;
     info.si_status = 255;
@@ -3514,29 +3837,31 @@ DUCTILE_INLINE void execution::reap_all_blocking() noexcept {
   for (auto& p : processes_) {
     if (!p.pidfd) continue;
     siginfo_t info{};
-    while (syscall(SYS_waitid, waitid_pidfd, p.pidfd.get(), &info, WEXITED, nullptr) < 0 && errno == EINTR) {
-    }
+    if (sys::wait_process(p.pidfd.get(), info, WEXITED, nullptr)) sys::reap_now(p.pidfd.get());
     p.pidfd.reset();
     p.record.status = status_from(info);
   }
 }
 
 DUCTILE_INLINE void execution::read_capture(capture_source& source) {
-  std::string& buffer = captured_[source.stream];
+  capture_buffer& buffer = captured_[source.stream];
   // A bounded number of reads per wake-up keeps one busy stream from starving the others.
   for (int round = 0; round < 16; ++round) {
-    const std::size_t old_size = buffer.size();
-    buffer.resize(old_size + capture_chunk);
+    const auto space = buffer.room();
     std::size_t got = 0;
-    const auto error = sys::read_some(source.read.get(), buffer.data() + old_size, capture_chunk, got);
-    buffer.resize(old_size + got);
+    const auto error = sys::read_some(source.read.get(), space.data, space.size, got);
     if (error == std::errc::resource_unavailable_try_again) return;
     if (error || got == 0) {
       source.read.reset();
       return;
     }
-    if (source.forward) source.pending.append(buffer, old_size, got);
-    if (got < capture_chunk) return;
+    buffer.commit(got);
+    if (source.forward) source.pending.append(space.data, got);
+    if (got < space.size) return;
+    if (!source.pipe_grown) {
+      source.pipe_grown = true;
+      sys::resize_pipe(source.read.get(), large_pipe);
+    }
   }
 }
 
@@ -3572,6 +3897,9 @@ DUCTILE_INLINE void execution::write_feeder(feeder& f) {
 
 DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
   targets_.clear();
+  const std::size_t most = captures_.size() * 2 + feeders_.size() + processes_.size();
+  fds.reserve(fds.size() + most);
+  targets_.reserve(most);
   for (std::size_t i = 0; i < captures_.size(); ++i) {
     auto& c = captures_[i];
     if (c.read) {
@@ -3644,9 +3972,7 @@ DUCTILE_INLINE void execution::update_finished() {
 DUCTILE_INLINE void execution::mark_finished() {
   finished_ = true;
   if (completion_) {
-    const std::uint64_t one = 1;
-    while (::write(completion_.get(), &one, sizeof one) < 0 && errno == EINTR) {
-    }
+    sys::signal_event(completion_.get());
   }
   changed.notify_all();
 }
@@ -3654,14 +3980,22 @@ DUCTILE_INLINE void execution::mark_finished() {
 DUCTILE_INLINE void execution::build_output() {
   if (!root_) return;
   output_.status = root_->result.status;
-  output_.stdout_bytes = std::move(captured_[1]);
-  output_.stderr_bytes = std::move(captured_[2]);
+  output_.stdout_bytes = captured_[1].take();
+  output_.stderr_bytes = captured_[2].take();
+  output_.processes.clear();
+  output_.processes.reserve(processes_.size());
+  const auto by_position = [](const process_entry& a, const process_entry& b) {
+    return a.owner->position < b.owner->position;
+  };
+  // Processes start left to right, so this is nearly always in order already.
+  if (std::is_sorted(processes_.begin(), processes_.end(), by_position)) {
+    for (const auto& p : processes_) output_.processes.push_back(p.record);
+    return;
+  }
   std::vector<const process_entry*> ordered;
   for (const auto& p : processes_) ordered.push_back(&p);
-  std::stable_sort(ordered.begin(), ordered.end(), [](const process_entry* a, const process_entry* b) {
-    return a->owner->position < b->owner->position;
-  });
-  output_.processes.clear();
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [&](const process_entry* a, const process_entry* b) { return by_position(*a, *b); });
   for (const auto* p : ordered) output_.processes.push_back(p->record);
 }
 
@@ -3682,6 +4016,12 @@ DUCTILE_INLINE const output& execution::result() {
     throw status_error(fmt::format("command {} failed: {}", command, to_string(output_.status)), command, output_);
   }
   return output_;
+}
+
+DUCTILE_INLINE output execution::take_result() {
+  result();
+  std::lock_guard<std::mutex> lock(mutex);
+  return std::move(output_);
 }
 
 DUCTILE_INLINE void execution::drive_to_completion() {
@@ -3707,8 +4047,8 @@ DUCTILE_INLINE int execution::completion_fd() {
   std::lock_guard<std::mutex> lock(mutex);
   if (!completion_) {
     // Level-triggered: once finished it stays readable, for every poller.
-    completion_.reset(::eventfd(finished_ ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!completion_) throw std::system_error(errno, std::generic_category(), "ductile: eventfd");
+    if (const auto error = sys::make_event(finished_ ? 1 : 0, completion_))
+      throw std::system_error(error, "ductile: eventfd");
   }
   return completion_.get();
 }
@@ -3848,9 +4188,7 @@ DUCTILE_INLINE background_driver& background_driver::instance() {
 }
 
 DUCTILE_INLINE background_driver::background_driver() {
-  const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "ductile: eventfd");
-  wake_.reset(fd);
+  if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "ductile: eventfd");
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
@@ -3861,11 +4199,7 @@ DUCTILE_INLINE background_driver::background_driver() {
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
-DUCTILE_INLINE void background_driver::wake() noexcept {
-  const std::uint64_t one = 1;
-  while (::write(wake_.get(), &one, sizeof one) < 0 && errno == EINTR) {
-  }
-}
+DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_.get()); }
 
 DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
   {
@@ -3900,11 +4234,7 @@ DUCTILE_INLINE void background_driver::loop() {
 
     int ready = 0;
     sys::poll_fds(fds.data(), fds.size(), milliseconds_until(next), ready);
-    if (fds[0].revents != 0) {
-      std::uint64_t count;
-      while (::read(wake_.get(), &count, sizeof count) < 0 && errno == EINTR) {
-      }
-    }
+    if (fds[0].revents != 0) sys::drain_event(wake_.get());
 
     bool any_finished = false;
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -4162,20 +4492,22 @@ DUCTILE_INLINE bool line_range::iterator::at_end() const noexcept { return reade
 
 namespace ductile {
 
+// run() and read() drive their run on the calling thread and share it with
+// nobody, so it lives on the stack.
 DUCTILE_INLINE output expression::run() const {
-  auto run = std::make_shared<detail::execution>(*this);
-  run->start(detail::context{});
-  run->drive_to_completion();
-  return run->result();
+  detail::execution run(*this);
+  run.start(detail::context{});
+  run.drive_to_completion();
+  return run.take_result();
 }
 
 DUCTILE_INLINE std::string expression::read() const {
-  auto run = std::make_shared<detail::execution>(*this);
+  detail::execution run(*this);
   detail::context ctx;
-  ctx.streams[1] = run->capture(detail::stdio::out);
-  run->start(std::move(ctx));
-  run->drive_to_completion();
-  std::string text = run->result().stdout_bytes;
+  ctx.streams[1] = run.capture(detail::stdio::out);
+  run.start(std::move(ctx));
+  run.drive_to_completion();
+  std::string text = run.take_result().stdout_bytes;
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
 }

@@ -1,0 +1,28 @@
+// `cmd("true").run()` against the raw clone-vfork baseline, with the parent
+// holding a given amount of resident memory (fork-based spawning pays per MiB).
+//
+// usage: spawn [parent_mib=10] [spawns_per_round=200] [rounds=15]
+
+#include <ductile/ductile.hpp>
+
+#include "paired.hpp"
+#include "raw.hpp"
+
+int main(int argc, char** argv) {
+  const int parent_mib = bench::argument(argc, argv, 1, 10);
+  const int spawns = bench::argument(argc, argv, 2, 200);
+  const int rounds = bench::argument(argc, argv, 3, 15);
+  const bench::ballast resident(static_cast<std::size_t>(parent_mib));
+
+  const auto expression = ductile::cmd("true");
+  const bench::raw::program program("true", {});
+  const std::string name = "spawn true, " + std::to_string(parent_mib) + " MiB parent";
+  bench::compare(
+      name.c_str(), rounds, spawns,
+      [&] {
+        for (int i = 0; i < spawns; ++i) expression.run();
+      },
+      [&] {
+        for (int i = 0; i < spawns; ++i) bench::raw::wait_pidfd(program.spawn());
+      });
+}

@@ -1,0 +1,55 @@
+#pragma once
+// The thin layer of system calls the executor makes in the parent. Every call
+// retries EINTR and reports failure as a std::error_code, so errno never
+// leaks across layers. Tests make these calls fail through the fault seam at
+// the end of this file; a process without an injector pays one atomic load.
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <system_error>
+
+#include "descriptor.hpp"
+
+namespace ductile::detail::sys {
+
+std::error_code last_error() noexcept;
+
+// Both ends close-on-exec from birth.
+std::error_code make_pipe(pipe_ends& ends) noexcept;
+std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
+std::error_code duplicate(int fd, unique_fd& out) noexcept;
+std::error_code set_nonblocking(int fd) noexcept;
+// Asks for a pipe buffer of `bytes`; the kernel may refuse (quota), which is harmless.
+void resize_pipe(int fd, std::size_t bytes) noexcept;
+// Returns bytes read, 0 at end of file; EAGAIN comes back as an error code.
+std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept;
+// A write that cannot raise SIGPIPE in this process: EPIPE comes back as an error code.
+std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept;
+// Waits for events; `timeout_ms` < 0 waits forever. EINTR returns with no events.
+std::error_code poll_fds(pollfd* fds, std::size_t count, int timeout_ms, int& ready) noexcept;
+// An eventfd, close-on-exec and non-blocking; signal adds one, drain empties it.
+std::error_code make_event(unsigned int initial, unique_fd& out) noexcept;
+void signal_event(int fd) noexcept;
+void drain_event(int fd) noexcept;
+// waitid(P_PIDFD). With WNOHANG, info.si_pid stays 0 while the child runs.
+std::error_code wait_process(int pidfd, siginfo_t& info, int options, rusage* usage) noexcept;
+// Reaps a child that has exited or is about to; only for cleanup paths.
+void reap_now(int pidfd) noexcept;
+// pidfd_send_signal: cannot reach a recycled pid.
+void signal_process(int pidfd, int signal) noexcept;
+void signal_group(pid_t group, int signal) noexcept;
+
+// --- the fault seam, for tests
+enum class call : unsigned char { pipe, open, duplicate, read, write, poll, event, waitid, clone, exec };
+// Asked before each call is made; a non-zero result is the errno the call then
+// fails with, without being made. Runs on any thread, and for `exec` in the
+// child between clone and exec, so it must be async-signal-safe.
+using fault_injector = int (*)(call) noexcept;
+void set_fault_injector(fault_injector injector) noexcept;
+int injected_fault(call which) noexcept;
+
+}  // namespace ductile::detail::sys
