@@ -44,6 +44,20 @@ int main(int argc, char** argv) {
                    check(buffer.size());
                  });
 
+  // The same baseline with huge pages advised too: how much of the lead is huge pages.
+  bench::compare(("capture " + std::to_string(mib) + " MiB, baseline with huge pages").c_str(), rounds, 1,
+                 [&] { check(alone.read().size()); },
+                 [&] {
+                   const auto out = bench::raw::make_pipe();
+                   const int pidfd = raw_writer.spawn(-1, out.write);
+                   close(out.write);
+                   bench::raw::byte_buffer buffer(true);
+                   bench::raw::drain_into(out.read, buffer);
+                   close(out.read);
+                   bench::raw::wait_pidfd(pidfd);
+                   check(buffer.size());
+                 });
+
   const auto piped = cmd(writer, bytes) | cmd("cat");
   bench::compare(("writer | cat, capture " + std::to_string(mib) + " MiB").c_str(), rounds, 1,
                  [&] { check(piped.read().size()); },

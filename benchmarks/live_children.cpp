@@ -2,7 +2,7 @@
 // has, and how much CPU the parent burns while it waits (busy polling would
 // show here). The baseline is one poll() over 1,000 pidfds.
 //
-// usage: live_children [children=1000] [seconds=2]
+// usage: live_children [children=1000] [seconds=10]
 
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -33,7 +33,7 @@ void raise_descriptor_limit() {
 
 int main(int argc, char** argv) {
   const int children = bench::argument(argc, argv, 1, 1000);
-  const int seconds = bench::argument(argc, argv, 2, 2);
+  const int seconds = bench::argument(argc, argv, 2, 10);
   raise_descriptor_limit();
   const std::string sleep_for = std::to_string(seconds);
 

@@ -10,11 +10,13 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -129,7 +131,8 @@ inline pipe_pair make_pipe(bool large = true) {
 // grow with mremap, so pages are faulted once and never copied.
 class byte_buffer {
  public:
-  byte_buffer() = default;
+  // `huge_pages`: also advise transparent huge pages on the block, as ductile does.
+  explicit byte_buffer(bool huge_pages = false) : huge_pages_(huge_pages) {}
   byte_buffer(const byte_buffer&) = delete;
   byte_buffer& operator=(const byte_buffer&) = delete;
   ~byte_buffer() { std::free(data_); }
@@ -140,6 +143,7 @@ class byte_buffer {
       data_ = static_cast<char*>(std::realloc(data_, next));
       if (data_ == nullptr) fail("realloc");
       capacity_ = next;
+      if (huge_pages_) advise_huge_pages();
     }
     return data_ + size_;
   }
@@ -148,6 +152,14 @@ class byte_buffer {
   const char* data() const { return data_; }
 
  private:
+  void advise_huge_pages() {
+    constexpr std::uintptr_t huge = 2 << 20;
+    const auto begin = reinterpret_cast<std::uintptr_t>(data_);
+    const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1), last = (begin + capacity_) & ~(huge - 1);
+    if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  }
+
+  bool huge_pages_;
   char* data_ = nullptr;
   std::size_t size_ = 0, capacity_ = 0;
 };

@@ -63,7 +63,7 @@ DUCTILE_INLINE void background_driver::loop() {
     offsets.push_back(fds.size());
 
     int ready = 0;
-    sys::poll_fds(fds.data(), fds.size(), milliseconds_until(next), ready);
+    const auto poll_error = sys::poll_fds(fds.data(), fds.size(), milliseconds_until(next), ready);
     if (fds[0].revents != 0) sys::drain_event(wake_.get());
 
     bool any_finished = false;
@@ -71,7 +71,10 @@ DUCTILE_INLINE void background_driver::loop() {
       bool finished;
       {
         std::lock_guard<std::mutex> lock(runs[i]->mutex);
-        if (!runs[i]->finished()) runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
+        if (poll_error)
+          runs[i]->abandon_supervision(poll_error);
+        else if (!runs[i]->finished())
+          runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
         finished = runs[i]->finished();
       }
       // Outside the run's lock: a pool's callback starts other runs.

@@ -1,5 +1,6 @@
 #include "spawn.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sched.h>
 #include <signal.h>
@@ -257,12 +258,18 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
   // ThreadSanitizer cannot follow a child that shares the address space: here
   // the child gets a copy (fork semantics, still suspended until exec) and
   // reports over a close-on-exec pipe instead of through memory.
+  // Made directly, not through the fault seam: this pipe stands in for the
+  // shared memory of the other build, which cannot fail.
   pipe_ends report_pipe;
-  if (const auto error = sys::make_pipe(report_pipe)) {
+  int report_fds[2];
+  if (::pipe2(report_fds, O_CLOEXEC) != 0) {
+    const std::error_code error(errno, std::generic_category());
     const std::string command = prepared.command_text();
     throw spawn_error(fmt::format("cannot run {}: cannot make a pipe: {}", command, error.message()), command, "pipe",
                       error);
   }
+  report_pipe.read.reset(report_fds[0]);
+  report_pipe.write.reset(report_fds[1]);
   prepared.plan.report_fd = report_pipe.write.get();
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
   const int fault = sys::injected_fault(sys::call::clone);

@@ -68,7 +68,9 @@ DUCTILE_INLINE stdio_target execution::capture(stdio stream) {
 DUCTILE_INLINE stdio_target execution::tee(stdio stream, stdio_target forward) {
   pipe_ends ends = make_pipe("a tee pipe");
   sys::set_nonblocking(ends.read.get());
+  const bool to_file = sys::is_regular_file(forward.fd);
   captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
+  captures_.back().forward_to_file = to_file;
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
   return stdio_target{write_end->get(), write_end};
 }
@@ -336,14 +338,24 @@ DUCTILE_INLINE void execution::read_capture(capture_source& source) {
 
 DUCTILE_INLINE void execution::forward_tee(capture_source& source) {
   std::size_t done = 0;
-  const std::size_t size = std::min(source.pending.size(), atomic_pipe_write);
-  const auto error = sys::write_some(source.forward->fd, source.pending.data(), size, done);
+  const std::size_t left = source.pending.size() - source.pending_offset;
+  // A pipe promises room for only this much when poll says it is writable; a
+  // file takes everything.
+  const std::size_t size = source.forward_to_file ? left : std::min(left, atomic_pipe_write);
+  const auto error = sys::write_some(source.forward->fd, source.pending.data() + source.pending_offset, size, done);
   if (error == std::errc::resource_unavailable_try_again) return;
-  if (error) {
-    source.pending.clear();  // the reader went away; the capture still keeps everything
+  if (error || done == left) {
+    // Done, or the reader went away (the capture still keeps everything).
+    source.pending.clear();
+    source.pending_offset = 0;
     return;
   }
-  source.pending.erase(0, done);
+  source.pending_offset += done;
+  // Dropping the forwarded front only now and then keeps forwarding linear.
+  if (source.pending_offset >= source.pending.size() / 2) {
+    source.pending.erase(0, source.pending_offset);
+    source.pending_offset = 0;
+  }
 }
 
 // The forward target may be the write end of a pipe to a later stage: it must
@@ -487,6 +499,22 @@ DUCTILE_INLINE const output& execution::result() {
   return output_;
 }
 
+DUCTILE_INLINE void execution::abandon_supervision(const std::error_code& error) {
+  if (finished_) return;
+  const std::string command = to_string(tree_);
+  abandon(std::make_exception_ptr(ductile::error(
+      fmt::format("command {} cannot be supervised: poll failed: {}", command, error.message()), command)));
+  reap_all_blocking();  // everything was just sent SIGKILL
+  for (auto& c : captures_) {
+    if (c.read) read_capture(c);  // keep what is already there
+    c.read.reset();
+    c.forward.reset();
+  }
+  for (auto& f : feeders_) f.write.reset();
+  build_output();
+  mark_finished();
+}
+
 DUCTILE_INLINE output execution::take_result() {
   result();
   std::lock_guard<std::mutex> lock(mutex);
@@ -505,8 +533,8 @@ DUCTILE_INLINE void execution::drive_to_completion() {
     const auto error = sys::poll_fds(fds.data(), fds.size(), wait_ms, ready);
     lock.lock();
     if (error) {
-      abandon(std::make_exception_ptr(std::system_error(error, "poll")));
-      continue;
+      abandon_supervision(error);
+      return;
     }
     dispatch(fds.data(), fds.size());
   }

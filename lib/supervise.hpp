@@ -42,6 +42,9 @@ class execution final : public stream_sink {
   // The earliest timer of this run, if any.
   std::optional<steady_time> next_deadline() const;
   void dispatch(const pollfd* fds, std::size_t count);
+  // The event loop cannot wait any more (poll failed): kill, reap, and finish
+  // the run with an error naming the cause.
+  void abandon_supervision(const std::error_code& error);
   bool finished() const noexcept { return finished_; }
 
   // Drives the loop on the calling thread until the run has finished.
@@ -82,7 +85,9 @@ class execution final : public stream_sink {
     unique_fd read;
     int stream;                           // 1 or 2
     std::optional<stdio_target> forward;  // tee: where the bytes also go
-    std::string pending;                  // tee: bytes not yet forwarded
+    std::string pending;                  // tee: bytes not yet forwarded start at pending_offset;
+    std::size_t pending_offset = 0;       //   empty once everything is forwarded
+    bool forward_to_file = false;         // tee: the target is a regular file, writes never wait
     bool pipe_grown = false;              // enlarged once a full read showed volume
   };
   struct feeder {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,6 +71,11 @@ DUCTILE_INLINE std::error_code set_nonblocking(int fd) noexcept {
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return last_error();
   return {};
+}
+
+DUCTILE_INLINE bool is_regular_file(int fd) noexcept {
+  struct stat info {};
+  return ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
 }
 
 DUCTILE_INLINE void resize_pipe(int fd, std::size_t bytes) noexcept {

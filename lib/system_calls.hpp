@@ -23,6 +23,7 @@ std::error_code make_pipe(pipe_ends& ends) noexcept;
 std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
 std::error_code duplicate(int fd, unique_fd& out) noexcept;
 std::error_code set_nonblocking(int fd) noexcept;
+bool is_regular_file(int fd) noexcept;
 // Asks for a pipe buffer of `bytes`; the kernel may refuse (quota), which is harmless.
 void resize_pipe(int fd, std::size_t bytes) noexcept;
 // Returns bytes read, 0 at end of file; EAGAIN comes back as an error code.

@@ -1325,6 +1325,7 @@ std::error_code make_pipe(pipe_ends& ends) noexcept;
 std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
 std::error_code duplicate(int fd, unique_fd& out) noexcept;
 std::error_code set_nonblocking(int fd) noexcept;
+bool is_regular_file(int fd) noexcept;
 // Asks for a pipe buffer of `bytes`; the kernel may refuse (quota), which is harmless.
 void resize_pipe(int fd, std::size_t bytes) noexcept;
 // Returns bytes read, 0 at end of file; EAGAIN comes back as an error code.
@@ -1359,6 +1360,7 @@ int injected_fault(call which) noexcept;
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1427,6 +1429,11 @@ DUCTILE_INLINE std::error_code set_nonblocking(int fd) noexcept {
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return last_error();
   return {};
+}
+
+DUCTILE_INLINE bool is_regular_file(int fd) noexcept {
+  struct stat info {};
+  return ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
 }
 
 DUCTILE_INLINE void resize_pipe(int fd, std::size_t bytes) noexcept {
@@ -2609,6 +2616,7 @@ spawned_process spawn_process(process_launch&& launch);
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_SPAWN_HPP
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sched.h>
 #include <signal.h>
@@ -2863,12 +2871,18 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
   // ThreadSanitizer cannot follow a child that shares the address space: here
   // the child gets a copy (fork semantics, still suspended until exec) and
   // reports over a close-on-exec pipe instead of through memory.
+  // Made directly, not through the fault seam: this pipe stands in for the
+  // shared memory of the other build, which cannot fail.
   pipe_ends report_pipe;
-  if (const auto error = sys::make_pipe(report_pipe)) {
+  int report_fds[2];
+  if (::pipe2(report_fds, O_CLOEXEC) != 0) {
+    const std::error_code error(errno, std::generic_category());
     const std::string command = prepared.command_text();
     throw spawn_error(fmt::format("cannot run {}: cannot make a pipe: {}", command, error.message()), command, "pipe",
                       error);
   }
+  report_pipe.read.reset(report_fds[0]);
+  report_pipe.write.reset(report_fds[1]);
   prepared.plan.report_fd = report_pipe.write.get();
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
   const int fault = sys::injected_fault(sys::call::clone);
@@ -3409,6 +3423,9 @@ class execution final : public stream_sink {
   // The earliest timer of this run, if any.
   std::optional<steady_time> next_deadline() const;
   void dispatch(const pollfd* fds, std::size_t count);
+  // The event loop cannot wait any more (poll failed): kill, reap, and finish
+  // the run with an error naming the cause.
+  void abandon_supervision(const std::error_code& error);
   bool finished() const noexcept { return finished_; }
 
   // Drives the loop on the calling thread until the run has finished.
@@ -3449,7 +3466,9 @@ class execution final : public stream_sink {
     unique_fd read;
     int stream;                           // 1 or 2
     std::optional<stdio_target> forward;  // tee: where the bytes also go
-    std::string pending;                  // tee: bytes not yet forwarded
+    std::string pending;                  // tee: bytes not yet forwarded start at pending_offset;
+    std::size_t pending_offset = 0;       //   empty once everything is forwarded
+    bool forward_to_file = false;         // tee: the target is a regular file, writes never wait
     bool pipe_grown = false;              // enlarged once a full read showed volume
   };
   struct feeder {
@@ -3599,7 +3618,9 @@ DUCTILE_INLINE stdio_target execution::capture(stdio stream) {
 DUCTILE_INLINE stdio_target execution::tee(stdio stream, stdio_target forward) {
   pipe_ends ends = make_pipe("a tee pipe");
   sys::set_nonblocking(ends.read.get());
+  const bool to_file = sys::is_regular_file(forward.fd);
   captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
+  captures_.back().forward_to_file = to_file;
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
   return stdio_target{write_end->get(), write_end};
 }
@@ -3867,14 +3888,24 @@ DUCTILE_INLINE void execution::read_capture(capture_source& source) {
 
 DUCTILE_INLINE void execution::forward_tee(capture_source& source) {
   std::size_t done = 0;
-  const std::size_t size = std::min(source.pending.size(), atomic_pipe_write);
-  const auto error = sys::write_some(source.forward->fd, source.pending.data(), size, done);
+  const std::size_t left = source.pending.size() - source.pending_offset;
+  // A pipe promises room for only this much when poll says it is writable; a
+  // file takes everything.
+  const std::size_t size = source.forward_to_file ? left : std::min(left, atomic_pipe_write);
+  const auto error = sys::write_some(source.forward->fd, source.pending.data() + source.pending_offset, size, done);
   if (error == std::errc::resource_unavailable_try_again) return;
-  if (error) {
-    source.pending.clear();  // the reader went away; the capture still keeps everything
+  if (error || done == left) {
+    // Done, or the reader went away (the capture still keeps everything).
+    source.pending.clear();
+    source.pending_offset = 0;
     return;
   }
-  source.pending.erase(0, done);
+  source.pending_offset += done;
+  // Dropping the forwarded front only now and then keeps forwarding linear.
+  if (source.pending_offset >= source.pending.size() / 2) {
+    source.pending.erase(0, source.pending_offset);
+    source.pending_offset = 0;
+  }
 }
 
 // The forward target may be the write end of a pipe to a later stage: it must
@@ -4018,6 +4049,22 @@ DUCTILE_INLINE const output& execution::result() {
   return output_;
 }
 
+DUCTILE_INLINE void execution::abandon_supervision(const std::error_code& error) {
+  if (finished_) return;
+  const std::string command = to_string(tree_);
+  abandon(std::make_exception_ptr(ductile::error(
+      fmt::format("command {} cannot be supervised: poll failed: {}", command, error.message()), command)));
+  reap_all_blocking();  // everything was just sent SIGKILL
+  for (auto& c : captures_) {
+    if (c.read) read_capture(c);  // keep what is already there
+    c.read.reset();
+    c.forward.reset();
+  }
+  for (auto& f : feeders_) f.write.reset();
+  build_output();
+  mark_finished();
+}
+
 DUCTILE_INLINE output execution::take_result() {
   result();
   std::lock_guard<std::mutex> lock(mutex);
@@ -4036,8 +4083,8 @@ DUCTILE_INLINE void execution::drive_to_completion() {
     const auto error = sys::poll_fds(fds.data(), fds.size(), wait_ms, ready);
     lock.lock();
     if (error) {
-      abandon(std::make_exception_ptr(std::system_error(error, "poll")));
-      continue;
+      abandon_supervision(error);
+      return;
     }
     dispatch(fds.data(), fds.size());
   }
@@ -4233,7 +4280,7 @@ DUCTILE_INLINE void background_driver::loop() {
     offsets.push_back(fds.size());
 
     int ready = 0;
-    sys::poll_fds(fds.data(), fds.size(), milliseconds_until(next), ready);
+    const auto poll_error = sys::poll_fds(fds.data(), fds.size(), milliseconds_until(next), ready);
     if (fds[0].revents != 0) sys::drain_event(wake_.get());
 
     bool any_finished = false;
@@ -4241,7 +4288,10 @@ DUCTILE_INLINE void background_driver::loop() {
       bool finished;
       {
         std::lock_guard<std::mutex> lock(runs[i]->mutex);
-        if (!runs[i]->finished()) runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
+        if (poll_error)
+          runs[i]->abandon_supervision(poll_error);
+        else if (!runs[i]->finished())
+          runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
         finished = runs[i]->finished();
       }
       // Outside the run's lock: a pool's callback starts other runs.
