@@ -25,15 +25,19 @@ median_ms() {  # file, include flags...
 printf '#include <string>\n#include <vector>\n' > "$work/baseline.cpp"
 printf '#include <ductile/ductile.hpp>\n' > "$work/ductile.cpp"
 printf '#include <ductile/expression.hpp>\n' > "$work/expression.cpp"
+# The core without formatting: building, running, waiting, errors, pools.
+printf '#include <ductile/%s.hpp>\n' expression handle error output pool > "$work/core.cpp"
 
 base=$(median_ms "$work/baseline.cpp")
-core=$(median_ms "$work/expression.cpp" -Iinclude)
+expression=$(median_ms "$work/expression.cpp" -Iinclude)
+core=$(median_ms "$work/core.cpp" -Iinclude)
 full=$(median_ms "$work/ductile.cpp" -Iinclude)
 single=$(median_ms "$work/ductile.cpp" -Isingle_include -DFMT_HEADER_ONLY)
 echo "compiler: $($cxx --version | head -n 1); median of $runs runs"
 printf '%-40s %6s ms  %5s\n' "<string> + <vector>" "$base" "1.00x"
 ratio() { awk -v a="$1" -v b="$base" 'BEGIN { printf "%.2fx", a / b }'; }
-printf '%-40s %6s ms  %5s\n' "<ductile/expression.hpp>" "$core" "$(ratio "$core")"
+printf '%-40s %6s ms  %5s\n' "<ductile/expression.hpp>" "$expression" "$(ratio "$expression")"
+printf '%-40s %6s ms  %5s\n' "core: expression handle error output pool" "$core" "$(ratio "$core")"
 printf '%-40s %6s ms  %5s\n' "<ductile/ductile.hpp> (compiled library)" "$full" "$(ratio "$full")"
 printf '%-40s %6s ms  %5s\n' "single header (whole implementation)" "$single" "$(ratio "$single")"
 if [ -f /usr/include/boost/process.hpp ]; then

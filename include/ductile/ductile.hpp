@@ -1,8 +1,10 @@
 #pragma once
 /// \file
-/// Everything in ductile: expressions, running them, handles and errors.
+/// Everything in ductile: expressions, running them, handles and errors, and
+/// the caps and users modules.
 /// Formatting (fmt formatters) comes from <ductile/format.hpp>, included here.
 
+#include "caps.hpp"
 #include "cmdline.hpp"
 #include "error.hpp"
 #include "expression.hpp"
@@ -11,3 +13,4 @@
 #include "observe.hpp"
 #include "output.hpp"
 #include "pool.hpp"
+#include "users.hpp"

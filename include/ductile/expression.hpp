@@ -6,7 +6,6 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "caps.hpp"
+#include "caps_set.hpp"
 
 namespace ductile {
 

@@ -6,8 +6,9 @@
 
 #include <chrono>
 #include <cstddef>
-#include <iterator>
 #include <memory>
+// <string> also declares the iterator tags (libstdc++ and libc++ alike);
+// all of <iterator> would cost more than the rest of this header.
 #include <string>
 #include <type_traits>
 #include <vector>

@@ -9,14 +9,27 @@
 /// names, sets, libcap's text format, and the calling thread's state.
 /// Usable on its own: no fmt, no range-v3, no libcap.
 
-#include <cstdint>
-#include <initializer_list>
-#include <iterator>
-#include <optional>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
+
+// ---- include/ductile/caps_set.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_SET_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_SET_HPP
+/// \file
+/// Capability names and sets: constexpr values, no system calls. The part of
+/// `<ductile/caps.hpp>` that expressions need, kept apart so that including
+/// `<ductile/expression.hpp>` stays cheap.
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+// <string> also declares the iterator tags (libstdc++ and libc++ alike);
+// all of <iterator> would cost more than the rest of this header.
+#include <string>
+#include <string_view>
 
 namespace ductile::caps {
 
@@ -199,6 +212,11 @@ class set {
   }
   std::uint64_t mask_ = 0;
 };
+
+}  // namespace ductile::caps
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_SET_HPP
+
+namespace ductile::caps {
 
 /// A malformed capability text; `position()` is the byte offset of the problem.
 class text_error : public std::invalid_argument {

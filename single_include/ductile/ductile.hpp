@@ -9,43 +9,9 @@
 #ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_DUCTILE_HPP
 #define DUCTILE_INLINED_INCLUDE_DUCTILE_DUCTILE_HPP
 /// \file
-/// Everything in ductile: expressions, running them, handles and errors.
+/// Everything in ductile: expressions, running them, handles and errors, and
+/// the caps and users modules.
 /// Formatting (fmt formatters) comes from <ductile/format.hpp>, included here.
-
-// ---- include/ductile/cmdline.hpp
-#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_CMDLINE_HPP
-#define DUCTILE_INLINED_INCLUDE_DUCTILE_CMDLINE_HPP
-/// \file
-/// `cmdline()`: an expression from shell-like text with fmt-style placeholders,
-/// parsed without any shell. A placeholder is always exactly one argument (or,
-/// as a whole word given a range, one argument per element), whatever it contains.
-
-#include <fmt/core.h>
-
-#include <cstddef>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <vector>
-
-// ---- include/ductile/expression.hpp
-#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_EXPRESSION_HPP
-#define DUCTILE_INLINED_INCLUDE_DUCTILE_EXPRESSION_HPP
-/// \file
-/// `expression`: an immutable tree of commands, pipes, sequences and modifiers.
-/// Building one does no I/O and no system call; the run methods lower it onto processes.
-
-#include <sys/types.h>
-
-#include <chrono>
-#include <iterator>
-#include <map>
-#include <memory>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-#include <vector>
 
 // ---- include/ductile/caps.hpp
 #ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_HPP
@@ -55,14 +21,27 @@
 /// names, sets, libcap's text format, and the calling thread's state.
 /// Usable on its own: no fmt, no range-v3, no libcap.
 
-#include <cstdint>
-#include <initializer_list>
-#include <iterator>
-#include <optional>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
+
+// ---- include/ductile/caps_set.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_SET_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_SET_HPP
+/// \file
+/// Capability names and sets: constexpr values, no system calls. The part of
+/// `<ductile/caps.hpp>` that expressions need, kept apart so that including
+/// `<ductile/expression.hpp>` stays cheap.
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+// <string> also declares the iterator tags (libstdc++ and libc++ alike);
+// all of <iterator> would cost more than the rest of this header.
+#include <string>
+#include <string_view>
 
 namespace ductile::caps {
 
@@ -246,6 +225,11 @@ class set {
   std::uint64_t mask_ = 0;
 };
 
+}  // namespace ductile::caps
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_SET_HPP
+
+namespace ductile::caps {
+
 /// A malformed capability text; `position()` is the byte offset of the problem.
 class text_error : public std::invalid_argument {
  public:
@@ -320,6 +304,40 @@ void set_no_new_privs();
 
 }  // namespace ductile::caps
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_HPP
+// ---- include/ductile/cmdline.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_CMDLINE_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_CMDLINE_HPP
+/// \file
+/// `cmdline()`: an expression from shell-like text with fmt-style placeholders,
+/// parsed without any shell. A placeholder is always exactly one argument (or,
+/// as a whole word given a range, one argument per element), whatever it contains.
+
+#include <fmt/core.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+// ---- include/ductile/expression.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_EXPRESSION_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_EXPRESSION_HPP
+/// \file
+/// `expression`: an immutable tree of commands, pipes, sequences and modifiers.
+/// Building one does no I/O and no system call; the run methods lower it onto processes.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
 
 namespace ductile {
 
@@ -989,8 +1007,9 @@ struct fmt::formatter<ductile::output> : ductile::detail::to_string_formatter<du
 
 #include <chrono>
 #include <cstddef>
-#include <iterator>
 #include <memory>
+// <string> also declares the iterator tags (libstdc++ and libc++ alike);
+// all of <iterator> would cost more than the rest of this header.
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -1218,6 +1237,63 @@ class pool {
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_POOL_HPP
+// ---- include/ductile/users.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
+/// \file
+/// Users and groups with the C++ standard library and libc only: reentrant
+/// lookups, supplementary group lists, and the process's ids. Usable on its own.
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace ductile::users {
+
+struct user {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string name, home, shell, gecos;
+};
+
+struct group {
+  gid_t gid = 0;
+  std::string name;
+  std::vector<std::string> members;
+};
+
+/// A lookup that failed for a reason other than "no such entry" (EIO, EMFILE, ...).
+class lookup_error : public std::system_error {
+ public:
+  lookup_error(int code, const std::string& what) : std::system_error(code, std::generic_category(), what) {}
+};
+
+/// Nothing if there is no such user; throws lookup_error if the lookup itself failed.
+std::optional<user> user_by_name(std::string_view name);
+std::optional<user> user_by_uid(uid_t uid);
+std::optional<group> group_by_name(std::string_view name);
+std::optional<group> group_by_gid(gid_t gid);
+
+/// The groups `user_name` belongs to, `primary` included (getgrouplist, grown until it fits).
+std::vector<gid_t> group_list(std::string_view user_name, gid_t primary);
+/// The supplementary groups of this process (getgroups).
+std::vector<gid_t> process_groups();
+
+uid_t current_uid() noexcept;
+uid_t effective_uid() noexcept;
+gid_t current_gid() noexcept;
+gid_t effective_gid() noexcept;
+/// The user entry of the real uid, if it has one.
+std::optional<user> current_user();
+/// The user entry of the effective uid, if it has one.
+std::optional<user> effective_user();
+
+}  // namespace ductile::users
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_DUCTILE_HPP
 
 // ---- implementation: every definition below is inline
@@ -5670,63 +5746,6 @@ DUCTILE_INLINE void set_no_new_privs() { detail::checked_prctl("set no_new_privs
 #include <unistd.h>
 
 #include <cerrno>
-// ---- include/ductile/users.hpp
-#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
-#define DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
-/// \file
-/// Users and groups with the C++ standard library and libc only: reentrant
-/// lookups, supplementary group lists, and the process's ids. Usable on its own.
-
-#include <sys/types.h>
-
-#include <optional>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <vector>
-
-namespace ductile::users {
-
-struct user {
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::string name, home, shell, gecos;
-};
-
-struct group {
-  gid_t gid = 0;
-  std::string name;
-  std::vector<std::string> members;
-};
-
-/// A lookup that failed for a reason other than "no such entry" (EIO, EMFILE, ...).
-class lookup_error : public std::system_error {
- public:
-  lookup_error(int code, const std::string& what) : std::system_error(code, std::generic_category(), what) {}
-};
-
-/// Nothing if there is no such user; throws lookup_error if the lookup itself failed.
-std::optional<user> user_by_name(std::string_view name);
-std::optional<user> user_by_uid(uid_t uid);
-std::optional<group> group_by_name(std::string_view name);
-std::optional<group> group_by_gid(gid_t gid);
-
-/// The groups `user_name` belongs to, `primary` included (getgrouplist, grown until it fits).
-std::vector<gid_t> group_list(std::string_view user_name, gid_t primary);
-/// The supplementary groups of this process (getgroups).
-std::vector<gid_t> process_groups();
-
-uid_t current_uid() noexcept;
-uid_t effective_uid() noexcept;
-gid_t current_gid() noexcept;
-gid_t effective_gid() noexcept;
-/// The user entry of the real uid, if it has one.
-std::optional<user> current_user();
-/// The user entry of the effective uid, if it has one.
-std::optional<user> effective_user();
-
-}  // namespace ductile::users
-#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
 
 
 namespace ductile::users {
