@@ -1,8 +1,11 @@
 // Capturing stdout: `cmd(writer, n).read()` and `(cmd(writer, n) | cmd("cat")).read()`
 // against a raw spawn that reads into a realloc'd buffer through a 1 MiB pipe.
 //
-// usage: capture WRITER [mib=1024] [rounds=7]
+// usage: capture WRITER [mib=1024] [rounds=7] [no-thp]
+// `no-thp` switches transparent huge pages off for this process (and its
+// children), to see what capture costs on machines without them.
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <ductile/ductile.hpp>
@@ -18,6 +21,10 @@ int main(int argc, char** argv) {
   const std::string writer = argv[1];
   const int mib = bench::argument(argc, argv, 2, 1024);
   const int rounds = bench::argument(argc, argv, 3, 7);
+  if (argc > 4 && std::string(argv[4]) == "no-thp" && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) {
+    std::perror("PR_SET_THP_DISABLE");
+    return 1;
+  }
   const std::string bytes = std::to_string(static_cast<unsigned long long>(mib) << 20);
   const std::size_t expected = static_cast<std::size_t>(mib) << 20;
 

@@ -16,6 +16,7 @@
 #include <functional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -128,6 +129,36 @@ inline std::string slurp(const fs::path& file) {
 inline void write_file(const fs::path& file, const std::string& text) {
   std::ofstream out(file, std::ios::binary);
   out << text;
+}
+
+// Ignores SIGPIPE and SIGINT in this process, as many hosts do, until destroyed.
+struct ignoring_pipe_and_interrupt {
+  struct sigaction old_pipe {};
+  struct sigaction old_int {};
+  ignoring_pipe_and_interrupt() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, &old_pipe);
+    sigaction(SIGINT, &ignore, &old_int);
+  }
+  ~ignoring_pipe_and_interrupt() {
+    sigaction(SIGPIPE, &old_pipe, nullptr);
+    sigaction(SIGINT, &old_int, nullptr);
+  }
+  ignoring_pipe_and_interrupt(const ignoring_pipe_and_interrupt&) = delete;
+  ignoring_pipe_and_interrupt& operator=(const ignoring_pipe_and_interrupt&) = delete;
+};
+
+// The error `work` throws, which must be an `Error`; fails the test otherwise.
+template <class Error, class Work>
+Error expect_error(Work&& work) {
+  try {
+    work();
+  } catch (const Error& error) {
+    return error;
+  }
+  FAIL("the expected error was not thrown");
+  throw std::logic_error("unreachable");
 }
 
 inline bool eventually(const std::function<bool()>& condition,

@@ -6,16 +6,7 @@ using namespace ductile;
 using test::helper;
 
 namespace {
-template <class Error, class F>
-Error expect(F&& f) {
-  try {
-    f();
-  } catch (const Error& error) {
-    return error;
-  }
-  FAIL("the expected error was not thrown");
-  throw std::logic_error("unreachable");
-}
+using test::expect_error;
 bool mentions(const std::exception& e, const std::string& text) {
   return std::string(e.what()).find(text) != std::string::npos;
 }
@@ -23,7 +14,7 @@ bool mentions(const std::exception& e, const std::string& text) {
 
 TEST_CASE("a program that is not found names itself and the command") {
   test::leak_check check;
-  const auto error = expect<spawn_error>([] { cmd("no-such-program-ductile", "--flag").run(); });
+  const auto error = expect_error<spawn_error>([] { cmd("no-such-program-ductile", "--flag").run(); });
   CHECK(error.step() == "exec");
   CHECK(error.code() == std::errc::no_such_file_or_directory);
   CHECK(mentions(error, "no-such-program-ductile"));
@@ -36,7 +27,7 @@ TEST_CASE("a program that is not executable says so") {
   test::temp_dir tmp;
   test::write_file(tmp / "script", "#!/bin/sh\necho hi\n");
   ::chmod((tmp / "script").c_str(), 0644);
-  const auto error = expect<spawn_error>([&] { cmd(tmp / "script").run(); });
+  const auto error = expect_error<spawn_error>([&] { cmd(tmp / "script").run(); });
   CHECK(error.step() == "exec");
   CHECK(error.code() == std::errc::permission_denied);
   CHECK(mentions(error, "not executable"));
@@ -44,7 +35,7 @@ TEST_CASE("a program that is not executable says so") {
 
 TEST_CASE("a dir that does not exist is a chdir error") {
   test::leak_check check;
-  const auto error = expect<spawn_error>([] { cmd("pwd").dir("/no/such/dir").run(); });
+  const auto error = expect_error<spawn_error>([] { cmd("pwd").dir("/no/such/dir").run(); });
   CHECK(error.step() == "chdir");
   CHECK(error.code() == std::errc::no_such_file_or_directory);
   CHECK(mentions(error, "/no/such/dir"));
@@ -53,10 +44,10 @@ TEST_CASE("a dir that does not exist is a chdir error") {
 
 TEST_CASE("a stdin_path that does not exist and a stdout_path in a missing directory") {
   test::leak_check check;
-  const auto in = expect<spawn_error>([] { cmd("cat").stdin_path("/no/such/input").run(); });
+  const auto in = expect_error<spawn_error>([] { cmd("cat").stdin_path("/no/such/input").run(); });
   CHECK(in.step() == "open stdin");
   CHECK(mentions(in, "/no/such/input"));
-  const auto out = expect<spawn_error>([] { cmd("echo").stdout_path("/no/such/dir/out").run(); });
+  const auto out = expect_error<spawn_error>([] { cmd("echo").stdout_path("/no/such/dir/out").run(); });
   CHECK(out.step() == "open stdout");
   CHECK(mentions(out, "/no/such/dir/out"));
 }
@@ -73,7 +64,7 @@ TEST_CASE("an exception from a before_spawn hook aborts the start and propagates
 
 TEST_CASE("a checked failure keeps every captured byte in the error") {
   test::leak_check check;
-  const auto error = expect<status_error>(
+  const auto error = expect_error<status_error>(
       [] { sh("printf 'partial out'; printf 'partial err' >&2; exit 7").stdout_capture().stderr_capture().run(); });
   CHECK(error.output().stdout_bytes == "partial out");
   CHECK(error.output().stderr_bytes == "partial err");
@@ -81,7 +72,7 @@ TEST_CASE("a checked failure keeps every captured byte in the error") {
   CHECK(mentions(error, "exit code 7"));
   CHECK(mentions(error, "exit 7"));
 
-  const auto from_read = expect<status_error>([] { sh("echo kept; exit 1").read(); });
+  const auto from_read = expect_error<status_error>([] { sh("echo kept; exit 1").read(); });
   CHECK(from_read.output().stdout_bytes == "kept\n");
 }
 

@@ -75,17 +75,6 @@ struct injected {
 
 using clock_type = std::chrono::steady_clock;
 
-template <class Work>
-spawn_error expect_spawn_error(Work&& work) {
-  try {
-    work();
-  } catch (const spawn_error& e) {
-    return e;
-  }
-  FAIL("no spawn_error was thrown");
-  throw std::logic_error("unreachable");
-}
-
 }  // namespace
 
 TEST_CASE("a pipe that cannot be made after children started: error, and they are killed and reaped") {
@@ -97,7 +86,7 @@ TEST_CASE("a pipe that cannot be made after children started: error, and they ar
   injected faults;
   injected::fail(call::pipe, 2, EMFILE);
   const auto start = clock_type::now();
-  const auto e = expect_spawn_error([&] { tree.run(); });
+  const auto e = test::expect_error<spawn_error>([&] { tree.run(); });
   CHECK(clock_type::now() - start < std::chrono::seconds(10));
   CHECK(e.step() == "pipe");
   CHECK(e.code() == std::errc::too_many_files_open);
@@ -113,7 +102,7 @@ TEST_CASE("clone failing with EAGAIN on the third process: error, and the first 
   injected faults;
   injected::fail(call::clone, 3, EAGAIN);
   const auto start = clock_type::now();
-  const auto e = expect_spawn_error([&] { tree.run(); });
+  const auto e = test::expect_error<spawn_error>([&] { tree.run(); });
   CHECK(clock_type::now() - start < std::chrono::seconds(10));
   CHECK(e.step() == "clone");
   CHECK(e.code() == std::errc::resource_unavailable_try_again);
@@ -141,7 +130,7 @@ TEST_CASE("a redirect that cannot be opened after children started: error, and t
   injected faults;
   injected::fail(call::open, 1, ENFILE);
   const auto start = clock_type::now();
-  const auto e = expect_spawn_error([&] { tree.run(); });
+  const auto e = test::expect_error<spawn_error>([&] { tree.run(); });
   CHECK(clock_type::now() - start < std::chrono::seconds(10));
   CHECK(e.step() == "open stdin");
   CHECK(e.code() == std::errc::too_many_files_open_in_system);
@@ -155,7 +144,7 @@ TEST_CASE("exec failing in the middle of a pipeline names the step and the cause
   injected faults;
   plan.fail_exec_of_spawn = 2;
   const auto start = clock_type::now();
-  const auto e = expect_spawn_error([&] { tree.run(); });
+  const auto e = test::expect_error<spawn_error>([&] { tree.run(); });
   CHECK(clock_type::now() - start < std::chrono::seconds(10));
   CHECK(e.step() == "exec");
   CHECK(e.code() == std::errc::io_error);

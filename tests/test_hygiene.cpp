@@ -21,12 +21,7 @@ TEST_CASE("no descriptor other than 0, 1 and 2 reaches a child") {
 
 TEST_CASE("children start with an empty signal mask and default dispositions") {
   test::leak_check check;
-  struct sigaction ignore {};
-  ignore.sa_handler = SIG_IGN;
-  struct sigaction old_pipe {
-  }, old_int{};
-  sigaction(SIGPIPE, &ignore, &old_pipe);
-  sigaction(SIGINT, &ignore, &old_int);
+  const test::ignoring_pipe_and_interrupt host;
   sigset_t block, previous;
   sigemptyset(&block);
   sigaddset(&block, SIGUSR1);
@@ -34,8 +29,6 @@ TEST_CASE("children start with an empty signal mask and default dispositions") {
   pthread_sigmask(SIG_BLOCK, &block, &previous);
   const std::string status = helper("show_signals").read();
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  sigaction(SIGPIPE, &old_pipe, nullptr);
-  sigaction(SIGINT, &old_int, nullptr);
   CHECK(status == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000");
 }
 

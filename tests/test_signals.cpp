@@ -63,18 +63,15 @@ TEST_CASE("no signal disposition of the process changes, whatever the library do
 
 TEST_CASE("a host that ignores SIGPIPE and SIGINT works, and its children get the defaults back") {
   test::leak_check leaks;
-  struct sigaction ignore {};
-  ignore.sa_handler = SIG_IGN;
-  struct sigaction old_pipe {
-  }, old_int{};
-  sigaction(SIGPIPE, &ignore, &old_pipe);
-  sigaction(SIGINT, &ignore, &old_int);
-  exercise_everything();
-  const std::string child = helper("show_signals").read();
-  // `yes` dies of SIGPIPE only if its SIGPIPE is back to the default.
-  const auto out = (cmd("yes") | cmd("head", "-n1")).stdout_null().unchecked().run();
-  sigaction(SIGPIPE, &old_pipe, nullptr);
-  sigaction(SIGINT, &old_int, nullptr);
+  std::string child;
+  output out;
+  {
+    const test::ignoring_pipe_and_interrupt host;
+    exercise_everything();
+    child = helper("show_signals").read();
+    // `yes` dies of SIGPIPE only if its SIGPIPE is back to the default.
+    out = (cmd("yes") | cmd("head", "-n1")).stdout_null().unchecked().run();
+  }
   CHECK(child == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000");
   REQUIRE(out.processes.size() == 2);
   CHECK(out.processes[0].status.signal() == SIGPIPE);
