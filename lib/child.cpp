@@ -6,16 +6,24 @@
 // that touches shared state. Everything it needs was prepared by the parent.
 // `syscall()` is used for every call; on failure it stores errno in the
 // parent thread's TLS slot, which the parent saves and restores around clone.
+// Every function here has hidden visibility: in the shared library a call to
+// a default-visibility function goes through the PLT, and with lazy binding
+// its first call would run the dynamic linker in the child, writing the GOT
+// the parent shares. The only libc entry points reached are `syscall` and
+// `__errno_location`, both bound by the parent before the first clone (and the
+// library is linked with -z now); tests/child_calls.py checks the machine code.
 
 #include "child.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,10 +31,34 @@
 #include "credentials.hpp"
 #include "system_calls.hpp"
 
+// The kernel structures and calls below are checked for these architectures
+// only: elsewhere `struct sigaction` may put the flags first (MIPS) or use
+// another sigset size, and the id calls may differ.
+#if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__) && !defined(__arm__) && \
+    !(defined(__riscv) && __riscv_xlen == 64)
+#error "ductile's child code has not been checked on this architecture (see lib/child.cpp)"
+#endif
+
+#define DUCTILE_CHILD_CODE DUCTILE_INLINE DUCTILE_HIDDEN
+
 namespace ductile::detail {
 
-// The kernel's struct sigaction; large enough for every architecture's layout,
-// and the handler comes first in all of them.
+// On 32-bit x86 and ARM the plain calls take 16-bit ids (uid 100000 would
+// become 34464, group 1001 would become 1001 & 0xffff); the *32 calls take
+// full ids. Elsewhere only the full-width calls exist.
+namespace id_calls {
+#if defined(SYS_setresuid32)
+inline constexpr long setgroups = SYS_setgroups32;
+inline constexpr long setresgid = SYS_setresgid32;
+inline constexpr long setresuid = SYS_setresuid32;
+#else
+inline constexpr long setgroups = SYS_setgroups;
+inline constexpr long setresgid = SYS_setresgid;
+inline constexpr long setresuid = SYS_setresuid;
+#endif
+}  // namespace id_calls
+
+// The kernel's struct sigaction on the architectures above: the handler first.
 struct kernel_sigaction {
   void* handler;
   unsigned long flags;
@@ -39,7 +71,7 @@ inline constexpr int highest_signal = 64;
 // From <linux/close_range.h>, which older C libraries lack.
 inline constexpr unsigned close_range_cloexec = 1U << 2;
 
-[[noreturn]] DUCTILE_INLINE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
+[[noreturn]] DUCTILE_CHILD_CODE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
   if (plan.daemon != nullptr) {
     const daemon_message message{1, static_cast<int>(step), error, 0};
     syscall(SYS_write, plan.daemon->report_fd, &message, sizeof message);
@@ -53,7 +85,7 @@ inline constexpr unsigned close_range_cloexec = 1U << 2;
 // Children start with default dispositions, even for signals the parent
 // ignores or handles: a handler of the parent must never run here, on shared
 // memory. All signals are blocked until just before exec.
-DUCTILE_INLINE void reset_signal_dispositions() noexcept {
+DUCTILE_CHILD_CODE void reset_signal_dispositions() noexcept {
   for (int sig = 1; sig <= highest_signal; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     kernel_sigaction old{};
@@ -65,7 +97,7 @@ DUCTILE_INLINE void reset_signal_dispositions() noexcept {
   }
 }
 
-DUCTILE_INLINE void install_stdio(const child_plan& plan) noexcept {
+DUCTILE_CHILD_CODE void install_stdio(const child_plan& plan) noexcept {
   int source[3] = {plan.stdio[0], plan.stdio[1], plan.stdio[2]};
   // A source below 3 that moves elsewhere could be overwritten by another
   // target's dup (a swap of 1 and 2, say), so every such source is first
@@ -83,41 +115,107 @@ DUCTILE_INLINE void install_stdio(const child_plan& plan) noexcept {
   }
 }
 
-// Nothing but 0, 1 and 2 may reach the program, even descriptors the host
-// program opened without O_CLOEXEC. This marks the child's own table only.
-DUCTILE_INLINE void close_other_descriptors(const child_plan& plan) noexcept {
-  if (syscall(SYS_close_range, 3U, ~0U, close_range_cloexec) == 0) return;
-  if (errno != ENOSYS && errno != EINVAL) child_fail(plan, child_step::close_descriptors, errno);
+// The head of the kernel's struct linux_dirent64; the name follows it.
+struct directory_entry {
+  std::uint64_t inode;
+  std::int64_t offset;
+  unsigned short length;
+  unsigned char type;
+  char name[1];
+};
+
+// Marks every open descriptor above 2 close-on-exec, as listed by
+// /proc/self/fd: the cost follows what is open, not RLIMIT_NOFILE (which may
+// be 2^30), and descriptors above a lowered soft limit are found too. False
+// if /proc cannot be read.
+DUCTILE_CHILD_CODE bool mark_listed_descriptors() noexcept {
+  const long dir = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return false;
+  alignas(8) char entries[2048];
+  bool complete = true;
+  for (;;) {
+    const long got = syscall(SYS_getdents64, dir, entries, sizeof entries);
+    if (got <= 0) {
+      complete = got == 0;
+      break;
+    }
+    for (long at = 0; at < got;) {
+      const auto* entry = reinterpret_cast<const directory_entry*>(entries + at);
+      at += entry->length;
+      long fd = 0;
+      const char* digit = entry->name;
+      for (; *digit >= '0' && *digit <= '9'; ++digit) fd = fd * 10 + (*digit - '0');
+      if (*digit != '\0' || digit == entry->name || fd < 3 || fd == dir) continue;
+      syscall(SYS_fcntl, static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+    }
+  }
+  syscall(SYS_close, dir);
+  return complete;
+}
+
+// Without /proc: every slot up to the hard limit, asking poll() which are
+// open 128 at a time (POLLNVAL marks a closed one), so each system call covers
+// many slots. Bounded by the kernel's default fs.nr_open.
+DUCTILE_CHILD_CODE void mark_descriptors_by_polling() noexcept {
   struct {
     unsigned long current, maximum;
   } limit{1024, 1024};
   syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &limit);
-  for (unsigned long fd = 3; fd < limit.current; ++fd) syscall(SYS_fcntl, static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  unsigned long end = limit.maximum > limit.current ? limit.maximum : limit.current;
+  if (end > (1UL << 20)) end = 1UL << 20;
+  constexpr unsigned long batch = 128;
+  struct pollfd slots[batch];
+  for (unsigned long first = 3; first < end; first += batch) {
+    const unsigned long count = end - first < batch ? end - first : batch;
+    for (unsigned long i = 0; i < count; ++i) slots[i] = pollfd{static_cast<int>(first + i), 0, 0};
+    const timespec zero{0, 0};
+    if (syscall(SYS_ppoll, slots, count, &zero, nullptr, 0) < 0) {
+      for (unsigned long i = 0; i < count; ++i) syscall(SYS_fcntl, static_cast<int>(first + i), F_SETFD, FD_CLOEXEC);
+      continue;
+    }
+    for (unsigned long i = 0; i < count; ++i)
+      if ((slots[i].revents & POLLNVAL) == 0) syscall(SYS_fcntl, slots[i].fd, F_SETFD, FD_CLOEXEC);
+  }
+}
+
+// Nothing but 0, 1 and 2 may reach the program, even descriptors the host
+// program opened without O_CLOEXEC. This marks the child's own table only.
+// close_range may be missing (before 5.9: ENOSYS; before 5.11 the flag:
+// EINVAL) or refused by a seccomp profile (EPERM, or anything): whatever it
+// answers, the descriptors are then found another way.
+DUCTILE_CHILD_CODE void close_other_descriptors() noexcept {
+  if (syscall(SYS_close_range, 3U, ~0U, close_range_cloexec) == 0) return;
+  if (mark_listed_descriptors()) return;
+  mark_descriptors_by_polling();
 }
 
 // PATH_MAX: a longer candidate could not be executed anyway.
 inline constexpr std::size_t path_buffer_size = 4096;
 
-// Plain loops: the child may not rely on anything but system calls.
-DUCTILE_INLINE std::size_t text_length(const char* text) noexcept {
+// Plain loops: the child may not rely on anything but system calls. The
+// volatile accesses keep compilers from recognising the loops and calling
+// strlen or memcpy through the PLT instead.
+DUCTILE_CHILD_CODE std::size_t text_length(const char* text) noexcept {
+  const volatile char* at = text;
   std::size_t n = 0;
-  while (text[n] != '\0') ++n;
+  while (at[n] != '\0') ++n;
   return n;
 }
 
-DUCTILE_INLINE void copy_bytes(char* to, const char* from, std::size_t count) noexcept {
-  for (std::size_t i = 0; i < count; ++i) to[i] = from[i];
+DUCTILE_CHILD_CODE void copy_bytes(char* to, const char* from, std::size_t count) noexcept {
+  volatile char* target = to;
+  for (std::size_t i = 0; i < count; ++i) target[i] = from[i];
 }
 
 // execvp's rules: keep searching after "not there" errors, remember EACCES.
-DUCTILE_INLINE bool keeps_searching(int error) noexcept {
+DUCTILE_CHILD_CODE bool keeps_searching(int error) noexcept {
   return error == ENOENT || error == ENOTDIR || error == ESTALE || error == ELOOP || error == ENAMETOOLONG ||
          error == ENODEV || error == ETIMEDOUT || error == EACCES;
 }
 
 // Joining the group of the subtree's first process fails once every member of
 // that group has been reaped (a later stage of a `then`): lead a new one then.
-DUCTILE_INLINE void enter_process_group(const child_plan& plan) noexcept {
+DUCTILE_CHILD_CODE void enter_process_group(const child_plan& plan) noexcept {
   if (plan.process_group < 0) return;
   if (plan.process_group > 0 && syscall(SYS_setpgid, 0, plan.process_group) == 0) return;
   if (syscall(SYS_setpgid, 0, 0) != 0) child_fail(plan, child_step::process_group, errno);
@@ -139,7 +237,7 @@ inline constexpr std::uint32_t kernel_capability_version_3 = 0x20080522;
 // set can only be dropped while cap_setpcap is still held, groups before gid
 // before uid because each needs the privilege the next one gives up, and
 // ambient last because it needs the final permitted and inheritable sets.
-DUCTILE_INLINE void apply_credentials(const child_plan& plan) noexcept {
+DUCTILE_CHILD_CODE void apply_credentials(const child_plan& plan) noexcept {
   const child_credentials& c = *plan.credentials;
   if (c.umask >= 0) syscall(SYS_umask, c.umask);
   if (c.keep && c.switch_ids && syscall(SYS_prctl, PR_SET_KEEPCAPS, 1UL, 0UL, 0UL, 0UL) != 0)
@@ -160,9 +258,9 @@ DUCTILE_INLINE void apply_credentials(const child_plan& plan) noexcept {
     }
   }
   if (c.switch_ids) {
-    if (syscall(SYS_setgroups, c.group_count, c.groups) != 0) child_fail(plan, child_step::setgroups, errno);
-    if (syscall(SYS_setresgid, c.gid, c.gid, c.gid) != 0) child_fail(plan, child_step::setresgid, errno);
-    if (syscall(SYS_setresuid, c.uid, c.uid, c.uid) != 0) child_fail(plan, child_step::setresuid, errno);
+    if (syscall(id_calls::setgroups, c.group_count, c.groups) != 0) child_fail(plan, child_step::setgroups, errno);
+    if (syscall(id_calls::setresgid, c.gid, c.gid, c.gid) != 0) child_fail(plan, child_step::setresgid, errno);
+    if (syscall(id_calls::setresuid, c.uid, c.uid, c.uid) != 0) child_fail(plan, child_step::setresuid, errno);
   }
   if (c.keep) {
     kernel_capability_header header{kernel_capability_version_3, 0};
@@ -185,14 +283,14 @@ DUCTILE_INLINE void apply_credentials(const child_plan& plan) noexcept {
 
 // The daemon holds its pid file locked for its whole life: the descriptor is
 // opened without close-on-exec so the lock survives exec.
-DUCTILE_INLINE int lock_pid_file(const child_plan& plan) noexcept {
+DUCTILE_CHILD_CODE int lock_pid_file(const child_plan& plan) noexcept {
   const long fd = syscall(SYS_open, plan.daemon->pid_file, O_WRONLY | O_CREAT | O_NOFOLLOW, 0644);
   if (fd < 0) child_fail(plan, child_step::pid_file, errno);
   if (syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) != 0) child_fail(plan, child_step::pid_file, errno);
   return static_cast<int>(fd);
 }
 
-DUCTILE_INLINE void write_pid_file(const child_plan& plan, int fd) noexcept {
+DUCTILE_CHILD_CODE void write_pid_file(const child_plan& plan, int fd) noexcept {
   char digits[24];
   int at = sizeof digits;
   digits[--at] = '\n';
@@ -205,7 +303,7 @@ DUCTILE_INLINE void write_pid_file(const child_plan& plan, int fd) noexcept {
 
 // Double fork: the first child leads a new session and forks the daemon,
 // which is then no session leader and can never acquire a terminal.
-DUCTILE_INLINE void become_daemon(const child_plan& plan) noexcept {
+DUCTILE_CHILD_CODE void become_daemon(const child_plan& plan) noexcept {
   if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
   const long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) child_fail(plan, child_step::fork, errno);
@@ -216,7 +314,7 @@ DUCTILE_INLINE void become_daemon(const child_plan& plan) noexcept {
   }
 }
 
-DUCTILE_INLINE int child_main(void* argument) noexcept {
+DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   const child_plan& plan = *static_cast<const child_plan*>(argument);
   reset_signal_dispositions();
   if (plan.daemon != nullptr) {
@@ -228,7 +326,7 @@ DUCTILE_INLINE int child_main(void* argument) noexcept {
     enter_process_group(plan);
   }
   install_stdio(plan);
-  close_other_descriptors(plan);
+  close_other_descriptors();
   int pid_file = -1;
   if (plan.daemon != nullptr) {
     syscall(SYS_umask, 027);  // a umask() modifier, applied with the credentials, overrides it
@@ -278,3 +376,5 @@ DUCTILE_INLINE int child_main(void* argument) noexcept {
 }
 
 }  // namespace ductile::detail
+
+#undef DUCTILE_CHILD_CODE

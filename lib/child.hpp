@@ -71,6 +71,6 @@ struct child_plan {
 };
 
 // Entry point of the child; never returns.
-int child_main(void* plan) noexcept;
+DUCTILE_HIDDEN int child_main(void* plan) noexcept;
 
 }  // namespace ductile::detail

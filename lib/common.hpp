@@ -6,3 +6,9 @@
 #ifndef DUCTILE_INLINE
 #define DUCTILE_INLINE
 #endif
+
+// Functions that run in a child between clone and exec: never called through
+// the PLT (see lib/child.cpp).
+#ifndef DUCTILE_HIDDEN
+#define DUCTILE_HIDDEN __attribute__((visibility("hidden")))
+#endif

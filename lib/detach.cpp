@@ -62,19 +62,22 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   unsigned long all_signals[2] = {~0UL, ~0UL};
   unsigned long previous_mask[2] = {0, 0};
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
-  const long first = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  int pidfd = -1;
+  const long first = syscall(SYS_clone, clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
   if (first == 0) child_main(&prepared.plan);  // never returns
   const int fork_errno = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
   report.write.reset();
+  const unique_fd intermediate(sys::keep_above_stdio(pidfd));
   const std::string command = prepared.command_text();
   if (first < 0) {
     const std::error_code code(fork_errno, std::generic_category());
     throw spawn_error(fmt::format("cannot run {}: cannot fork: {}", command, code.message()), command, "fork", code);
   }
+  // The intermediate child exits as soon as it has forked the daemon. It is
+  // reaped through its pidfd, like every child, never by pid.
   siginfo_t info{};
-  while (syscall(SYS_waitid, P_PID, first, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
-  }
+  if (sys::wait_process(intermediate.get(), info, WEXITED, nullptr)) sys::reap_now(intermediate.get());
 
   pid_t daemon = 0;
   for (;;) {

@@ -1,32 +1,94 @@
 #include "driver.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <ductile/error.hpp>
+#include <ductile/format.hpp>
 #include <system_error>
 #include <thread>
 
 namespace ductile::detail {
 
-DUCTILE_INLINE background_driver& background_driver::instance() {
-  // Never destroyed: the thread may still be polling while static destructors run.
-  static background_driver* driver = new background_driver();
-  return *driver;
+// Process-wide state of the driver, immortal (see instance()).
+struct driver_registry {
+  std::mutex creating;  // held across fork(), so a child never inherits it locked mid-creation
+  std::atomic<background_driver*> current{nullptr};
+  std::atomic<unsigned> generation{0};
+};
+
+DUCTILE_INLINE driver_registry& registry() noexcept {
+  static driver_registry* const instance = new driver_registry();
+  return *instance;
 }
 
+DUCTILE_INLINE unsigned fork_generation() noexcept { return registry().generation.load(std::memory_order_acquire); }
+
+DUCTILE_INLINE void before_fork() noexcept { registry().creating.lock(); }
+DUCTILE_INLINE void after_fork_in_parent() noexcept { registry().creating.unlock(); }
+// The child has only the thread that forked: the old driver's thread is gone
+// and its runs are the parent's. Forget it (leaked, never touched again).
+DUCTILE_INLINE void after_fork_in_child() noexcept {
+  driver_registry& r = registry();
+  r.generation.fetch_add(1, std::memory_order_acq_rel);
+  r.current.store(nullptr, std::memory_order_release);
+  r.creating.unlock();
+}
+
+DUCTILE_INLINE background_driver& background_driver::instance() {
+  driver_registry& r = registry();
+  if (background_driver* existing = r.current.load(std::memory_order_acquire)) return *existing;
+  std::lock_guard<std::mutex> lock(r.creating);
+  if (background_driver* existing = r.current.load(std::memory_order_acquire)) return *existing;
+  static const bool fork_handlers = [] {
+    ::pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+    return true;
+  }();
+  (void)fork_handlers;
+  auto* made = new background_driver();
+  r.current.store(made, std::memory_order_release);
+  return *made;
+}
+
+DUCTILE_INLINE background_driver& background_driver::instance_for(const expression& command) {
+  try {
+    return instance();
+  } catch (const std::system_error& failure) {
+    const std::string text = to_string(command);
+    throw spawn_error(
+        fmt::format("cannot run {}: cannot start the background thread: {}", text, failure.code().message()), text,
+        "background thread", failure.code());
+  }
+}
+
+// Restores the calling thread's signal mask however the scope is left.
+class signal_mask_guard {
+ public:
+  explicit signal_mask_guard(const sigset_t& blocked) noexcept { ::pthread_sigmask(SIG_SETMASK, &blocked, &previous_); }
+  ~signal_mask_guard() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  signal_mask_guard(const signal_mask_guard&) = delete;
+  signal_mask_guard& operator=(const signal_mask_guard&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+
 DUCTILE_INLINE background_driver::background_driver() {
-  if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "ductile: eventfd");
+  if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "eventfd");
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
-  sigset_t all, previous;
+  sigset_t all;
   sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  const signal_mask_guard blocked(all);
+  if (const int fault = sys::injected_fault(sys::call::thread))
+    throw std::system_error(std::error_code(fault, std::generic_category()), "thread");
   std::thread([this] { loop(); }).detach();
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_.get()); }
@@ -56,7 +118,13 @@ DUCTILE_INLINE void background_driver::loop() {
       offsets.push_back(fds.size());
       std::lock_guard<std::mutex> lock(run->mutex);
       if (run->finished()) continue;
-      run->collect(fds);
+      try {
+        run->collect(fds);
+      } catch (...) {
+        fds.resize(offsets.back());
+        run->end_with(std::current_exception());
+        continue;
+      }
       const auto deadline = run->next_deadline();
       if (deadline && (!next || *deadline < *next)) next = deadline;
     }
@@ -71,10 +139,17 @@ DUCTILE_INLINE void background_driver::loop() {
       bool finished;
       {
         std::lock_guard<std::mutex> lock(runs[i]->mutex);
-        if (poll_error)
+        if (poll_error) {
           runs[i]->abandon_supervision(poll_error);
-        else if (!runs[i]->finished())
-          runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
+        } else if (!runs[i]->finished()) {
+          // An exception here (bad_alloc in a capture, a throwing observer)
+          // ends that run alone; the caller gets it from wait().
+          try {
+            runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
+          } catch (...) {
+            runs[i]->end_with(std::current_exception());
+          }
+        }
         finished = runs[i]->finished();
       }
       // Outside the run's lock: a pool's callback starts other runs.

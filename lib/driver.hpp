@@ -12,8 +12,13 @@ namespace ductile::detail {
 
 class background_driver {
  public:
-  // Created, with its thread, on first use; lives until the process exits.
+  // Created, with its thread, on first use, and never destroyed: the thread
+  // may still be driving runs while static destructors run at exit, so
+  // everything it touches is immortal too. A child forked from this process
+  // starts without one and makes its own on first use.
   static background_driver& instance();
+  // instance(), or a spawn_error naming `command` if the thread cannot be made.
+  static background_driver& instance_for(const expression& command);
   // Drives `run` until it has finished, whether or not anybody waits for it.
   void adopt(std::shared_ptr<execution> run);
 

@@ -22,26 +22,17 @@ DUCTILE_INLINE handle::~handle() {
 }
 
 DUCTILE_INLINE const output& handle::wait() {
-  {
-    std::unique_lock<std::mutex> lock(execution_->mutex);
-    execution_->changed.wait(lock, [this] { return execution_->finished(); });
-  }
+  execution_->await_finish(std::nullopt);
   return execution_->result();
 }
 
 DUCTILE_INLINE const output* handle::try_wait() {
-  {
-    std::lock_guard<std::mutex> lock(execution_->mutex);
-    if (!execution_->finished()) return nullptr;
-  }
+  if (!execution_->await_finish(std::chrono::steady_clock::now())) return nullptr;
   return &execution_->result();
 }
 
 DUCTILE_INLINE const output* handle::wait_for(std::chrono::nanoseconds timeout) {
-  {
-    std::unique_lock<std::mutex> lock(execution_->mutex);
-    if (!execution_->changed.wait_for(lock, timeout, [this] { return execution_->finished(); })) return nullptr;
-  }
+  if (!execution_->await_finish(std::chrono::steady_clock::now() + timeout)) return nullptr;
   return &execution_->result();
 }
 
@@ -66,11 +57,19 @@ DUCTILE_INLINE void stdout_reader::reach_end() {
   pipe_.reset();
   if (end_reported_) return;
   end_reported_ = true;
-  {
-    std::unique_lock<std::mutex> lock(run_->mutex);
-    run_->changed.wait(lock, [this] { return run_->finished(); });
-  }
+  run_->await_finish(std::nullopt);
   run_->result();  // throws a checked failure, this once
+}
+
+DUCTILE_INLINE const output* stdout_reader::try_wait() {
+  if (!run_->await_finish(std::chrono::steady_clock::now())) return nullptr;
+  try {
+    return &run_->result();
+  } catch (...) {
+    // The failure has now reached the caller: the end of the stream must not throw it again.
+    end_reported_ = true;
+    throw;
+  }
 }
 
 DUCTILE_INLINE std::size_t stdout_reader::read(char* buffer, std::size_t n) {
@@ -98,12 +97,14 @@ DUCTILE_INLINE bool stdout_reader::next_line() {
       if (end > consumed_ && buffer_[end - 1] == '\r') --end;
       line_.assign(buffer_, consumed_, end - consumed_);
       consumed_ = newline + 1;
+      line_handed_out_ = false;
       return has_line_ = true;
     }
     if (end_of_pipe_) {
       if (consumed_ < buffer_.size()) {
         line_.assign(buffer_, consumed_, std::string::npos);
         consumed_ = buffer_.size();
+        line_handed_out_ = false;
         return has_line_ = true;
       }
       has_line_ = false;
@@ -128,9 +129,19 @@ DUCTILE_INLINE bool stdout_reader::next_line() {
 }
 
 DUCTILE_INLINE void stdout_reader::begin_lines() {
-  if (lines_started_) return;
-  lines_started_ = true;
-  next_line();
+  if (!lines_started_) {
+    lines_started_ = true;
+    next_line();
+  } else if (has_line_ && line_handed_out_) {
+    // An input range hands each line out once: a loop left with `break` has
+    // consumed the line it stopped at, and the next loop starts after it.
+    next_line();
+  }
+}
+
+DUCTILE_INLINE const std::string& stdout_reader::line() noexcept {
+  line_handed_out_ = true;
+  return line_;
 }
 
 }  // namespace detail
@@ -141,14 +152,7 @@ DUCTILE_INLINE reader_handle::reader_handle(std::shared_ptr<detail::stdout_reade
 DUCTILE_INLINE std::size_t reader_handle::read(char* buffer, std::size_t n) { return reader_->read(buffer, n); }
 DUCTILE_INLINE line_range reader_handle::lines() { return line_range(reader_); }
 
-DUCTILE_INLINE const output* reader_handle::try_wait() {
-  auto& run = reader_->run();
-  {
-    std::lock_guard<std::mutex> lock(run.mutex);
-    if (!run.finished()) return nullptr;
-  }
-  return &run.result();
-}
+DUCTILE_INLINE const output* reader_handle::try_wait() { return reader_->try_wait(); }
 
 DUCTILE_INLINE void reader_handle::kill() { reader_->run().kill(); }
 DUCTILE_INLINE std::vector<pid_t> reader_handle::pids() const { return reader_->run().pids(); }

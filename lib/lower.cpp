@@ -90,8 +90,6 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
     editable_environment(ctx).erase(removed->name);
   } else if (const auto* full = std::get_if<replace_env>(&change)) {
     ctx.env = full->variables;
-  } else if (std::holds_alternative<mark_unchecked>(change)) {
-    ctx.checked = false;
   } else if (const auto* hook = std::get_if<spawn_hook>(&change)) {
     ctx.hooks.push_back(hook->hook);
   } else if (std::holds_alternative<own_process_group>(change)) {
@@ -121,7 +119,16 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
       auto scope = std::make_unique<job>();
       scope->type = job::kind::scope;
       scope->position = ctx.position;
-      scope->limit = time_limit_state{limit->duration, limit->grace, ctx.checked, {}, false, {}, false};
+      scope->limit = time_limit_state{limit->duration, limit->grace, {}, false, {}, false};
+      ctx.position += '0';
+      scope->left = lower(*m->inner, std::move(ctx), sink);
+      scope->left->parent = scope.get();
+      return scope;
+    }
+    if (std::holds_alternative<mark_unchecked>(m->change)) {
+      auto scope = std::make_unique<job>();
+      scope->type = job::kind::unchecked;
+      scope->position = ctx.position;
       ctx.position += '0';
       scope->left = lower(*m->inner, std::move(ctx), sink);
       scope->left->parent = scope.get();
@@ -134,7 +141,6 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   result->position = ctx.position;
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
-    result->checked = ctx.checked;
     // Built in place from the context, which is this call's own copy.
     process_launch& launch = result->launch.emplace();
     launch.argv = command->argv;

@@ -65,9 +65,8 @@ struct context {
   std::array<stdio_target, 3> streams{stdio_target{0, nullptr}, stdio_target{1, nullptr}, stdio_target{2, nullptr}};
   std::optional<std::string> dir;
   std::shared_ptr<const environment> env;  // null: the parent's, untouched
-  bool checked = true;
-  hook_list hooks;                    // outer first
-  std::shared_ptr<group_slot> group;  // null: the parent's group
+  hook_list hooks;                         // outer first
+  std::shared_ptr<group_slot> group;       // null: the parent's group
   credential_request credentials;
   std::string position;  // the path from the root: orders processes left to right
 };
@@ -99,7 +98,6 @@ using steady_time = std::chrono::steady_clock::time_point;
 struct time_limit_state {
   std::chrono::nanoseconds duration;
   std::chrono::nanoseconds grace;
-  bool checked = true;  // whether firing is an error where the timeout() stands
   steady_time deadline;
   bool fired = false;
   steady_time kill_at;
@@ -108,9 +106,11 @@ struct time_limit_state {
 
 // The launch plan: the tree's shape with everything opened. A `then` keeps its
 // right side unlowered until the left has finished, so its files are opened
-// only if it runs, as in a shell.
+// only if it runs, as in a shell. Every leaf and timeout is checked; an
+// `unchecked` scope clears the failure of the result that passes up through
+// it, so a failure inside still stops a `then` inside (duct's rule).
 struct job {
-  enum class kind { process, pipe, then, scope };
+  enum class kind { process, pipe, then, scope, unchecked };
   kind type = kind::process;
   job* parent = nullptr;
   std::unique_ptr<job> left;
@@ -119,7 +119,6 @@ struct job {
 
   // process: consumed when spawned
   std::optional<process_launch> launch;
-  bool checked = true;
   int process_index = -1;
 
   // then: the right side and its context, until started or abandoned

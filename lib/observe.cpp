@@ -23,9 +23,11 @@ struct observer_slot {
   std::atomic<bool> present{false};
 };
 
+// Immortal: the background thread reports exits even while static
+// destructors run at exit, so the slot (and the observer in it) must outlive them.
 DUCTILE_INLINE observer_slot& observer_storage() {
-  static observer_slot slot;
-  return slot;
+  static observer_slot* const slot = new observer_slot();
+  return *slot;
 }
 
 DUCTILE_INLINE bool tracing() noexcept {

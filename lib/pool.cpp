@@ -53,13 +53,21 @@ DUCTILE_INLINE void pool_state::launch_ready() {
       ++running;
       next = jobs[index];
     }
+    background_driver* driver = nullptr;
+    try {
+      driver = &background_driver::instance_for(next->command());
+    } catch (...) {
+      // Never started: it finishes with the error, and its callback frees the slot.
+      next->fail_unstarted(std::current_exception());
+      continue;
+    }
     next->start_queued();
     bool done;
     {
       std::lock_guard<std::mutex> lock(next->mutex);
       done = next->finished();
     }
-    if (!done) background_driver::instance().adopt(next);
+    if (!done) driver->adopt(next);
   }
 }
 

@@ -22,7 +22,10 @@ class stdout_reader {
   // Reads the first line unless a line was already asked for.
   void begin_lines();
   bool has_line() const noexcept { return has_line_; }
-  const std::string& line() const noexcept { return line_; }
+  // The current line, which counts as handed out from now on.
+  const std::string& line() noexcept;
+  // The handle's try_wait(): a failure it throws is not thrown again at the end of the stream.
+  const output* try_wait();
   execution& run() noexcept { return *run_; }
 
  private:
@@ -36,6 +39,7 @@ class stdout_reader {
   bool end_reported_ = false;
   bool lines_started_ = false;
   bool has_line_ = false;
+  bool line_handed_out_ = false;
   std::string line_;
 };
 

@@ -33,13 +33,16 @@ DUCTILE_INLINE std::string expression::read() const {
 }
 
 DUCTILE_INLINE handle expression::start() const {
+  // The thread first: if it cannot be made, nothing has started.
+  auto& driver = detail::background_driver::instance_for(*this);
   auto run = std::make_shared<detail::execution>(*this);
   run->start(detail::context{});
-  detail::background_driver::instance().adopt(run);
+  driver.adopt(run);
   return handle(std::move(run));
 }
 
 DUCTILE_INLINE reader_handle expression::reader() const {
+  auto& driver = detail::background_driver::instance_for(*this);
   auto run = std::make_shared<detail::execution>(*this);
   detail::pipe_ends ends;
   if (const auto error = detail::sys::make_pipe(ends)) {
@@ -51,7 +54,7 @@ DUCTILE_INLINE reader_handle expression::reader() const {
   auto write_end = std::make_shared<const detail::unique_fd>(std::move(ends.write));
   ctx.streams[1] = detail::stdio_target{write_end->get(), std::move(write_end)};
   run->start(std::move(ctx));
-  detail::background_driver::instance().adopt(run);
+  driver.adopt(run);
   return reader_handle(std::make_shared<detail::stdout_reader>(std::move(run), std::move(ends.read)));
 }
 

@@ -32,28 +32,40 @@ extern char** environ;
 
 namespace ductile::detail {
 
-// The child's stack: one per spawning thread, made once. With CLONE_VFORK the
-// parent thread is suspended while the child uses it, so it is never shared.
-class child_stack {
- public:
+// The child's stack: one per spawning thread, made on first use. With
+// CLONE_VFORK the parent thread is suspended while the child uses it, so it is
+// never shared. The pointer is a trivially destructible thread_local, so it
+// stays usable after the thread's destructors ran: a spawn from an atexit
+// handler or a static destructor finds it null and maps a new stack.
+struct child_stack {
   static constexpr std::size_t guard = 4096;
   static constexpr std::size_t usable = 64 * 1024;
-  ~child_stack() {
-    if (base_ != nullptr) ::munmap(base_, guard + usable);
+  static void*& base() noexcept {
+    thread_local void* mapped = nullptr;
+    return mapped;
   }
-  void* top() {
-    if (base_ == nullptr) {
+  // Unmaps the stack when the thread ends, and forgets it.
+  struct releaser {
+    ~releaser() {
+      if (void*& mapped = base(); mapped != nullptr) {
+        ::munmap(mapped, guard + usable);
+        mapped = nullptr;
+      }
+    }
+  };
+  static void* top() noexcept {
+    void*& mapped = base();
+    if (mapped == nullptr) {
       void* memory =
           ::mmap(nullptr, guard + usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
       if (memory == MAP_FAILED) return nullptr;
       ::mprotect(memory, guard, PROT_NONE);  // stacks grow down: the guard sits below
-      base_ = memory;
+      mapped = memory;
+      thread_local releaser release_at_thread_exit;
+      (void)release_at_thread_exit;
     }
-    return static_cast<char*>(base_) + guard + usable;
+    return static_cast<char*>(mapped) + guard + usable;
   }
-
- private:
-  void* base_ = nullptr;
 };
 
 DUCTILE_INLINE std::string parent_directory() {
@@ -238,8 +250,7 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
   prepared_spawn prepared;
   prepare_spawn(std::move(launch), prepared);
 
-  thread_local child_stack stack;
-  void* stack_top = stack.top();
+  void* stack_top = child_stack::top();
   if (stack_top == nullptr) {
     const std::error_code code(errno, std::generic_category());
     const std::string command = prepared.command_text();
@@ -268,8 +279,8 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
     throw spawn_error(fmt::format("cannot run {}: cannot make a pipe: {}", command, error.message()), command, "pipe",
                       error);
   }
-  report_pipe.read.reset(report_fds[0]);
-  report_pipe.write.reset(report_fds[1]);
+  report_pipe.read.reset(sys::keep_above_stdio(report_fds[0]));
+  report_pipe.write.reset(sys::keep_above_stdio(report_fds[1]));
   prepared.plan.report_fd = report_pipe.write.get();
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
   const int fault = sys::injected_fault(sys::call::clone);
@@ -307,10 +318,10 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
     throw spawn_error(fmt::format("cannot run {}: cannot create a process: {}", command, code.message()), command,
                       "clone", code);
   }
-  spawned_process result{pid, unique_fd(pidfd), prepared.launch.argv.front(), 0};
+  spawned_process result{pid, unique_fd(sys::keep_above_stdio(pidfd)), prepared.launch.argv.front(), 0};
   if (prepared.report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
-    sys::reap_now(pidfd);
+    sys::reap_now(result.pidfd.get());
     prepared.throw_failure();
   }
   if (prepared.launch.group) {

@@ -35,14 +35,17 @@ DUCTILE_INLINE int milliseconds_until(const std::optional<steady_time>& deadline
   return ms > 1000000 ? 1000000 : static_cast<int>(ms);
 }
 
-DUCTILE_INLINE execution::execution(expression tree) : tree_(std::move(tree)) {}
+DUCTILE_INLINE execution::execution(expression tree) : tree_(std::move(tree)), generation_(fork_generation()) {}
 
 DUCTILE_INLINE execution::~execution() {
+  if (foreign()) return;  // the parent process's children: not ours to kill
   // Handles kill and wait before letting go; this is the last line of defence
   // against zombies when a run is dropped half-way (a failed start, say).
   signal_all(SIGKILL);
   reap_all_blocking();
 }
+
+DUCTILE_INLINE bool execution::foreign() const noexcept { return generation_ != fork_generation(); }
 
 DUCTILE_INLINE pipe_ends execution::make_pipe(const char* what) {
   pipe_ends ends;
@@ -66,6 +69,10 @@ DUCTILE_INLINE stdio_target execution::capture(stdio stream) {
 }
 
 DUCTILE_INLINE stdio_target execution::tee(stdio stream, stdio_target forward) {
+  // Forwarding into this very capture would capture every byte twice: where
+  // the stream would have gone is already the capture, so capturing is all.
+  if (const auto existing = capture_write_[static_cast<int>(stream)].lock())
+    if (existing == forward.owner) return forward;
   pipe_ends ends = make_pipe("a tee pipe");
   sys::set_nonblocking(ends.read.get());
   const bool to_file = sys::is_regular_file(forward.fd);
@@ -106,28 +113,32 @@ DUCTILE_INLINE void execution::spawn_all(job& j) {
         command = j.launch->command ? subtree_text(*j.launch->command) : std::string();
         if (tracing()) print_trace(command);
       }
+      // Room first: once the process exists, recording it must not fail, or
+      // nobody would kill and reap it.
+      processes_.reserve(processes_.size() + 1);
       spawned_process spawned = spawn_process(std::move(*j.launch));
       j.launch.reset();
-      process_entry entry;
+      process_entry& entry = processes_.emplace_back();
       entry.pidfd = std::move(spawned.pidfd);
       entry.owner = &j;
       entry.record.program = std::move(spawned.program);
       entry.record.pid = spawned.pid;
       entry.group = spawned.process_group;
-      j.process_index = static_cast<int>(processes_.size());
+      j.process_index = static_cast<int>(processes_.size() - 1);
       if (observed) {
         entry.started = std::chrono::steady_clock::now();
         entry.command = std::move(command);
+        // Last: an observer that throws leaves a recorded process, killed and reaped.
         if (auto o = current_observer()) o->spawned(spawn_event{entry.command, entry.record.pid});
       }
-      processes_.push_back(std::move(entry));
       break;
     }
     case job::kind::pipe:
       spawn_all(*j.left);
       spawn_all(*j.right);
       break;
-    case job::kind::then: spawn_all(*j.left); break;
+    case job::kind::then:
+    case job::kind::unchecked: spawn_all(*j.left); break;
     case job::kind::scope:
       j.limit->deadline = std::chrono::steady_clock::now() + j.limit->duration;
       limits_.push_back(&j);
@@ -154,8 +165,11 @@ DUCTILE_INLINE void execution::complete(job& j, job_result result) {
   if (parent->type == job::kind::scope) {
     if (parent->limit->fired) {
       result.timed_out = true;
-      result.failed = parent->limit->checked;
+      result.failed = true;
     }
+    complete(*parent, result);
+  } else if (parent->type == job::kind::unchecked) {
+    result.failed = false;
     complete(*parent, result);
   } else if (parent->type == job::kind::pipe) {
     if (parent->left->finished && parent->right->finished)
@@ -246,6 +260,9 @@ DUCTILE_INLINE void execution::signal_subtree(const job& scope, int signal) noex
 
 DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
   std::optional<steady_time> next;
+  if (retries_ > 0)
+    for (const auto& p : processes_)
+      if (p.retry_at && (!next || *p.retry_at < *next)) next = p.retry_at;
   for (const job* scope : limits_) {
     if (scope->finished || scope->limit->killed) continue;
     const steady_time when = scope->limit->fired ? scope->limit->kill_at : scope->limit->deadline;
@@ -282,7 +299,19 @@ DUCTILE_INLINE void execution::reap(process_entry& process) {
   siginfo_t info{};
   rusage usage{};
   const auto error = sys::wait_process(process.pidfd.get(), info, WEXITED | WNOHANG, &usage);
-  if (!error && info.si_pid == 0) return;  // readable but not yet waitable: try again later
+  if (!error && info.si_pid == 0) {
+    // Readable but not yet waitable: a tracer has not let go of the dead child.
+    // Poll would report the pidfd again at once, so wait on a timer instead.
+    constexpr std::chrono::milliseconds first_retry{1}, longest_retry{100};
+    process.retry_delay = std::min(longest_retry, std::max(first_retry, process.retry_delay * 2));
+    if (!process.retry_at) ++retries_;
+    process.retry_at = std::chrono::steady_clock::now() + process.retry_delay;
+    return;
+  }
+  if (process.retry_at) {
+    process.retry_at.reset();
+    --retries_;
+  }
   if (error) {
     // Someone else reaped our child (a host calling waitpid(-1)): the status is lost.
     info.si_code = CLD_EXITED;
@@ -301,7 +330,12 @@ DUCTILE_INLINE void execution::reap(process_entry& process) {
                            std::chrono::steady_clock::now() - process.started});
   }
   job& owner = *process.owner;
-  complete(owner, job_result{process.record.status, owner.checked && !process.record.status.success()});
+  complete(owner, job_result{process.record.status, !process.record.status.success()});
+}
+
+DUCTILE_INLINE void execution::retry_reaps(steady_time now) {
+  for (auto& p : processes_)
+    if (p.retry_at && *p.retry_at <= now && p.pidfd) reap(p);
 }
 
 DUCTILE_INLINE void execution::reap_all_blocking() noexcept {
@@ -398,14 +432,18 @@ DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
     targets_.push_back({target_kind::feeder, i});
   }
   for (std::size_t i = 0; i < processes_.size(); ++i) {
-    if (!processes_[i].pidfd) continue;
+    if (!processes_[i].pidfd || processes_[i].retry_at) continue;
     fds.push_back(pollfd{processes_[i].pidfd.get(), POLLIN, 0});
     targets_.push_back({target_kind::process, i});
   }
 }
 
 DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
-  if (!limits_.empty()) run_timers(std::chrono::steady_clock::now());
+  if (!limits_.empty() || retries_ > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!limits_.empty()) run_timers(now);
+    if (retries_ > 0) retry_reaps(now);
+  }
   const std::size_t n = std::min(count, targets_.size());
   for (std::size_t i = 0; i < n; ++i) {
     if (fds[i].revents == 0) continue;
@@ -480,6 +518,25 @@ DUCTILE_INLINE void execution::build_output() {
   for (const auto* p : ordered) output_.processes.push_back(p->record);
 }
 
+DUCTILE_INLINE void execution::refuse_if_foreign() const {
+  if (!foreign()) return;
+  const std::string command = to_string(tree_);
+  throw ductile::error(
+      fmt::format("command {} was started by the parent process before fork(): only that process can wait for it",
+                  command),
+      command);
+}
+
+DUCTILE_INLINE bool execution::await_finish(const std::optional<steady_time>& deadline) {
+  refuse_if_foreign();
+  std::unique_lock<std::mutex> lock(mutex);
+  if (!deadline) {
+    changed.wait(lock, [this] { return finished_; });
+    return true;
+  }
+  return changed.wait_until(lock, *deadline, [this] { return finished_; });
+}
+
 DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
   if (failure_) std::rethrow_exception(failure_);
@@ -501,17 +558,39 @@ DUCTILE_INLINE const output& execution::result() {
 
 DUCTILE_INLINE void execution::abandon_supervision(const std::error_code& error) {
   if (finished_) return;
-  const std::string command = to_string(tree_);
-  abandon(std::make_exception_ptr(ductile::error(
-      fmt::format("command {} cannot be supervised: poll failed: {}", command, error.message()), command)));
-  reap_all_blocking();  // everything was just sent SIGKILL
+  std::exception_ptr failure;
+  try {
+    const std::string command = to_string(tree_);
+    failure = std::make_exception_ptr(ductile::error(
+        fmt::format("command {} cannot be supervised: poll failed: {}", command, error.message()), command));
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  end_with(std::move(failure));
+}
+
+DUCTILE_INLINE void execution::end_with(std::exception_ptr failure) noexcept {
+  if (finished_) return;
+  if (!failure_) failure_ = std::move(failure);
+  killed_ = true;
+  signal_all(SIGKILL);
+  reap_all_blocking();
+  try {
+    for (auto& c : captures_) {
+      if (c.read) read_capture(c);  // keep what is already there
+    }
+  } catch (...) {
+    // Out of memory again: what was captured so far is all there is.
+  }
   for (auto& c : captures_) {
-    if (c.read) read_capture(c);  // keep what is already there
     c.read.reset();
     c.forward.reset();
   }
   for (auto& f : feeders_) f.write.reset();
-  build_output();
+  try {
+    build_output();
+  } catch (...) {
+  }
   mark_finished();
 }
 
@@ -536,11 +615,16 @@ DUCTILE_INLINE void execution::drive_to_completion() {
       abandon_supervision(error);
       return;
     }
-    dispatch(fds.data(), fds.size());
+    try {
+      dispatch(fds.data(), fds.size());
+    } catch (...) {
+      end_with(std::current_exception());
+    }
   }
 }
 
 DUCTILE_INLINE int execution::completion_fd() {
+  refuse_if_foreign();
   std::lock_guard<std::mutex> lock(mutex);
   if (!completion_) {
     // Level-triggered: once finished it stays readable, for every poller.
@@ -580,11 +664,34 @@ DUCTILE_INLINE void execution::start_queued() {
   notify_if_finished();
 }
 
+DUCTILE_INLINE void execution::fail_unstarted(std::exception_ptr failure) {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (finished_ || started_) return;
+    failure_ = std::move(failure);
+    mark_finished();
+  }
+  notify_if_finished();
+}
+
 DUCTILE_INLINE void execution::kill_without_waiting() {
-  std::lock_guard<std::mutex> lock(mutex);
-  if (finished_ || !started_) return;
-  killed_ = true;
-  signal_all(SIGKILL);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (finished_) return;
+    if (started_) {
+      killed_ = true;
+      signal_all(SIGKILL);
+      return;
+    }
+    cancel_unstarted();
+  }
+  notify_if_finished();
+}
+
+DUCTILE_INLINE void execution::cancel_unstarted() {
+  cancelled_ = true;
+  output_.status = exit_status::killed(SIGKILL);
+  mark_finished();
 }
 
 DUCTILE_INLINE bool execution::failed() {
@@ -597,12 +704,11 @@ DUCTILE_INLINE bool execution::failed() {
 }
 
 DUCTILE_INLINE void execution::kill() {
+  if (foreign()) return;
   std::unique_lock<std::mutex> lock(mutex);
   if (finished_) return;
   if (!started_) {
-    cancelled_ = true;
-    output_.status = exit_status::killed(SIGKILL);
-    mark_finished();
+    cancel_unstarted();
     lock.unlock();
     notify_if_finished();
     return;
@@ -613,11 +719,13 @@ DUCTILE_INLINE void execution::kill() {
 }
 
 DUCTILE_INLINE void execution::send_signal(int signal) {
+  if (foreign()) return;
   std::lock_guard<std::mutex> lock(mutex);
   signal_all(signal);
 }
 
 DUCTILE_INLINE std::vector<pid_t> execution::pids() {
+  if (foreign()) return {};
   std::lock_guard<std::mutex> lock(mutex);
   std::vector<const process_entry*> ordered;
   for (const auto& p : processes_) ordered.push_back(&p);

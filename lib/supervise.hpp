@@ -45,7 +45,17 @@ class execution final : public stream_sink {
   // The event loop cannot wait any more (poll failed): kill, reap, and finish
   // the run with an error naming the cause.
   void abandon_supervision(const std::error_code& error);
+  // Something threw while this run was being driven (bad_alloc in a capture,
+  // an observer): kill, reap, and finish the run with that exception, which
+  // result() then rethrows. Never throws.
+  void end_with(std::exception_ptr failure) noexcept;
   bool finished() const noexcept { return finished_; }
+  // Started before this process was forked from the one that started it: its
+  // children belong to the parent process, so this copy must not signal, wait
+  // for or reap them (and its mutex may have been copied locked).
+  bool foreign() const noexcept;
+  // Throws ductile::error for a foreign run.
+  void refuse_if_foreign() const;
 
   // Drives the loop on the calling thread until the run has finished.
   void drive_to_completion();
@@ -56,12 +66,18 @@ class execution final : public stream_sink {
   void notify_if_finished();
   // Starts a queued run unless it was cancelled; a failure to start finishes it.
   void start_queued();
-  // Finishes a running run by SIGKILL without waiting (for a pool stopping).
+  // Finishes a queued run that cannot be started with `failure`, and notifies.
+  void fail_unstarted(std::exception_ptr failure);
+  const expression& command() const noexcept { return tree_; }
+  // For a pool stopping: a running run gets SIGKILL (not waited for here); one
+  // not started yet is cancelled, so a launch racing with the stop never starts it.
   void kill_without_waiting();
   // Whether the finished run counts as a failure (what result() would throw).
   bool failed();
 
   // --- the handle's view, each takes `mutex` itself
+  // Blocks until finished, or until `deadline`; whether it has finished.
+  bool await_finish(const std::optional<steady_time>& deadline);
   // Throws the run's failure (spawn_error or status_error) if there is one.
   const output& result();
   // result() by value, moved out: for run() and read(), whose run nobody else sees.
@@ -102,6 +118,11 @@ class execution final : public stream_sink {
     std::string command;  // set only while observed: for the observer's events
     steady_time started;
     process_record record;
+    // The pidfd said "exited" but waitid found nothing to reap (a ptrace tracer
+    // holds the dead child): instead of polling the always-readable pidfd,
+    // retry at this time, backing off.
+    std::optional<steady_time> retry_at;
+    std::chrono::milliseconds retry_delay{0};
   };
   enum class target_kind { capture, forward, feeder, process };
   struct poll_target {
@@ -112,6 +133,8 @@ class execution final : public stream_sink {
   pipe_ends make_pipe(const char* what);
   void spawn_all(job& j);
   void reap(process_entry& process);
+  void retry_reaps(steady_time now);
+  void cancel_unstarted();
   void complete(job& j, job_result result);
   void start_right_side(job& then_job);
   void finish_unstarted(job& j);
@@ -138,6 +161,7 @@ class execution final : public stream_sink {
   std::vector<feeder> feeders_;
   std::vector<poll_target> targets_;
   std::vector<job*> limits_;  // timeout() scopes, in the order they started
+  std::size_t retries_ = 0;   // processes waiting for a reap retry
   bool streams_cut_ = false;  // after a kill or a timeout, stop waiting for EOF
   unique_fd completion_;
   std::weak_ptr<const unique_fd> capture_write_[3];
@@ -150,6 +174,11 @@ class execution final : public stream_sink {
   bool cancelled_ = false;  // killed while still queued
   std::function<void()> on_finished_;
   bool notified_ = false;
+  unsigned generation_;  // the fork generation of the process that made this run
 };
+
+// Increases in every child forked from this process (pthread_atfork); a run
+// made in an older generation is foreign.
+unsigned fork_generation() noexcept;
 
 }  // namespace ductile::detail

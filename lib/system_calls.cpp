@@ -14,7 +14,7 @@
 
 namespace ductile::detail::sys {
 
-DUCTILE_INLINE std::atomic<fault_injector>& active_injector() noexcept {
+DUCTILE_INLINE DUCTILE_HIDDEN std::atomic<fault_injector>& active_injector() noexcept {
   static std::atomic<fault_injector> injector{nullptr};
   return injector;
 }
@@ -41,11 +41,21 @@ long attempt(call which, Call&& make_call) noexcept {
 
 DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
 
+DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
+  if (fd < 0 || fd > 2) return fd;
+  const int saved = errno;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  errno = saved;
+  if (moved < 0) return fd;  // out of descriptors: still valid where it is
+  ::close(fd);
+  return moved;
+}
+
 DUCTILE_INLINE std::error_code make_pipe(pipe_ends& ends) noexcept {
   int fds[2];
   if (attempt(call::pipe, [&] { return ::pipe2(fds, O_CLOEXEC); }) != 0) return last_error();
-  ends.read.reset(fds[0]);
-  ends.write.reset(fds[1]);
+  ends.read.reset(keep_above_stdio(fds[0]));
+  ends.write.reset(keep_above_stdio(fds[1]));
   return {};
 }
 
@@ -53,7 +63,7 @@ DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd&
   for (;;) {
     const long fd = attempt(call::open, [&] { return ::open(path, flags | O_CLOEXEC, 0666); });
     if (fd >= 0) {
-      out.reset(static_cast<int>(fd));
+      out.reset(keep_above_stdio(static_cast<int>(fd)));
       return {};
     }
     if (errno != EINTR) return last_error();
@@ -135,7 +145,7 @@ DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, int time
 DUCTILE_INLINE std::error_code make_event(unsigned int initial, unique_fd& out) noexcept {
   const long fd = attempt(call::event, [&] { return ::eventfd(initial, EFD_CLOEXEC | EFD_NONBLOCK); });
   if (fd < 0) return last_error();
-  out.reset(static_cast<int>(fd));
+  out.reset(keep_above_stdio(static_cast<int>(fd)));
   return {};
 }
 

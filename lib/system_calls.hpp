@@ -18,7 +18,11 @@ namespace ductile::detail::sys {
 
 std::error_code last_error() noexcept;
 
-// Both ends close-on-exec from birth.
+// Every descriptor made here is close-on-exec from birth and numbered 3 or
+// above: a host may have closed its own 0, 1 or 2 (daemons do), and one of
+// ours in that slot would look to a child like the stream it inherits, then
+// vanish at exec. keep_above_stdio moves `fd` up if it can, and returns it.
+int keep_above_stdio(int fd) noexcept;
 std::error_code make_pipe(pipe_ends& ends) noexcept;
 std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
 std::error_code duplicate(int fd, unique_fd& out) noexcept;
@@ -45,12 +49,12 @@ void signal_process(int pidfd, int signal) noexcept;
 void signal_group(pid_t group, int signal) noexcept;
 
 // --- the fault seam, for tests
-enum class call : unsigned char { pipe, open, duplicate, read, write, poll, event, waitid, clone, exec };
+enum class call : unsigned char { pipe, open, duplicate, read, write, poll, event, waitid, clone, exec, thread };
 // Asked before each call is made; a non-zero result is the errno the call then
 // fails with, without being made. Runs on any thread, and for `exec` in the
 // child between clone and exec, so it must be async-signal-safe.
 using fault_injector = int (*)(call) noexcept;
 void set_fault_injector(fault_injector injector) noexcept;
-int injected_fault(call which) noexcept;
+DUCTILE_HIDDEN int injected_fault(call which) noexcept;
 
 }  // namespace ductile::detail::sys

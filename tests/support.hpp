@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -32,6 +33,43 @@ inline fs::path helper_path(const char* name) { return fs::path(DUCTILE_TEST_HEL
 template <class... Args>
 ductile::expression helper(const char* name, const Args&... args) {
   return ductile::cmd(helper_path(name), args...);
+}
+
+// The helpers copied into a 0755 temporary directory, for children that run as
+// another user: the build tree may sit where only its owner can reach it (a
+// clone in /root, 0700 on Debian). Removed when the test program exits.
+inline fs::path reachable_helper_path(const char* name) {
+  struct shared_copies {
+    fs::path dir;
+    shared_copies() {
+      std::string pattern = (fs::path("/tmp") / "ductile-helpers-XXXXXX").string();
+      if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+      dir = pattern;
+      fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+    }
+    ~shared_copies() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  };
+  static shared_copies copies;
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  const fs::path copy = copies.dir / name;
+  if (!fs::exists(copy)) {
+    const fs::path partial = copies.dir / (std::string(name) + ".partial");
+    fs::copy_file(helper_path(name), partial, fs::copy_options::overwrite_existing);
+    fs::permissions(partial, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                 fs::perms::others_read | fs::perms::others_exec);
+    fs::rename(partial, copy);
+  }
+  return copy;
+}
+
+template <class... Args>
+ductile::expression reachable_helper(const char* name, const Args&... args) {
+  return ductile::cmd(reachable_helper_path(name), args...);
 }
 
 inline std::set<int> open_fds() {

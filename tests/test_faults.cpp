@@ -15,7 +15,7 @@ using ductile::detail::sys::call;
 
 namespace {
 
-constexpr int call_kinds = 10;
+constexpr int call_kinds = 11;
 
 // What the injector does; plain atomics, because it also runs in children
 // between clone and exec.

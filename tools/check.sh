@@ -61,10 +61,18 @@ status=0
 for dir in "${builds[@]}"; do
   echo "== $dir"
   meson test -C "$dir" --print-errorlogs --num-processes 2 | tee "$dir/check.log" || status=1
-  ok=$(grep -cE '^ *[0-9]+/[0-9]+ .* OK ' "$dir/check.log" 2>/dev/null || true)
-  bad=$(grep -cE '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|ERROR) ' "$dir/check.log" 2>/dev/null || true)
+  # meson's own totals: its "Summary of Failures" repeats every failing line,
+  # so counting result lines would count each failure twice.
+  ok=$(sed -nE 's/^Ok: +([0-9]+).*/\1/p' "$dir/check.log" | tail -n 1)
+  bad=0
+  for kind in Fail 'Unexpected Pass' Timeout; do
+    n=$(sed -nE "s/^$kind: +([0-9]+).*/\\1/p" "$dir/check.log" | tail -n 1)
+    bad=$((bad + ${n:-0}))
+  done
+  # A build that stopped before its summary counts as one failure.
+  [ -n "$ok" ] || bad=$((bad + 1))
   passed=$((passed + ${ok:-0}))
-  failed=$((failed + ${bad:-0}))
+  failed=$((failed + bad))
 done
 
 echo "== consumers"

@@ -22,7 +22,8 @@ LD_LIBRARY_PATH=$libdir "$work/with-pkg-config"
 unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 
 echo "-- CMake find_package"
-cmake -S tests/consumers/cmake -B "$work/cmake" -DCMAKE_PREFIX_PATH="$stage$prefix" >/dev/null
+# Ninja, which the build already needs: a fresh machine may have no make.
+cmake -G Ninja -S tests/consumers/cmake -B "$work/cmake" -DCMAKE_PREFIX_PATH="$stage$prefix" >/dev/null
 cmake --build "$work/cmake" >/dev/null
 LD_LIBRARY_PATH=$libdir "$work/cmake/consumer"
 

@@ -11,13 +11,16 @@ clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   -DFMT_HEADER_ONLY -Isingle_include tests/fuzz/cmdline_fuzzer.cpp -o "$work/cmdline_fuzzer"
 mkdir -p "$work/corpus"
 cp tests/fuzz/corpus/* "$work/corpus/"
-# Crashing inputs are kept in tests/fuzz/findings/ and shown in hex.
-mkdir -p tests/fuzz/findings
+# Artifacts (crashes, slow units) never land in the tree: a failing input is
+# kept in a temporary directory that outlives the run, and shown in hex.
+findings=$(mktemp -d "${TMPDIR:-/tmp}/ductile-fuzz-findings-XXXXXX")
 if ! "$work/cmdline_fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-  -artifact_prefix=tests/fuzz/findings/ "$work/corpus" >"$work/log" 2>&1; then
+  -report_slow_units=0 -artifact_prefix="$findings/" "$work/corpus" >"$work/log" 2>&1; then
   grep -E "ERROR|SUMMARY|Test unit written" "$work/log" | head -n 5
-  for finding in tests/fuzz/findings/*; do xxd "$finding" | head -n 8; done
+  for finding in "$findings"/*; do xxd "$finding" | head -n 8; done
+  echo "failing inputs kept in $findings"
   exit 1
 fi
+rm -rf "$findings"
 grep -E "cov:" "$work/log" | tail -n 1
 grep -E "^Done|stat::" "$work/log"
