@@ -321,6 +321,12 @@ void set_no_new_privs();
 #ifndef DUCTILE_INLINE
 #define DUCTILE_INLINE
 #endif
+
+// Functions that run in a child between clone and exec: never called through
+// the PLT (see lib/child.cpp).
+#ifndef DUCTILE_HIDDEN
+#define DUCTILE_HIDDEN __attribute__((visibility("hidden")))
+#endif
 #endif  // DUCTILE_INLINED_LIB_COMMON_HPP
 
 namespace ductile::caps {

@@ -1320,6 +1320,12 @@ std::optional<user> effective_user();
 #ifndef DUCTILE_INLINE
 #define DUCTILE_INLINE
 #endif
+
+// Functions that run in a child between clone and exec: never called through
+// the PLT (see lib/child.cpp).
+#ifndef DUCTILE_HIDDEN
+#define DUCTILE_HIDDEN __attribute__((visibility("hidden")))
+#endif
 #endif  // DUCTILE_INLINED_LIB_COMMON_HPP
 
 namespace ductile::detail {
@@ -1396,7 +1402,11 @@ namespace ductile::detail::sys {
 
 std::error_code last_error() noexcept;
 
-// Both ends close-on-exec from birth.
+// Every descriptor made here is close-on-exec from birth and numbered 3 or
+// above: a host may have closed its own 0, 1 or 2 (daemons do), and one of
+// ours in that slot would look to a child like the stream it inherits, then
+// vanish at exec. keep_above_stdio moves `fd` up if it can, and returns it.
+int keep_above_stdio(int fd) noexcept;
 std::error_code make_pipe(pipe_ends& ends) noexcept;
 std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
 std::error_code duplicate(int fd, unique_fd& out) noexcept;
@@ -1423,13 +1433,13 @@ void signal_process(int pidfd, int signal) noexcept;
 void signal_group(pid_t group, int signal) noexcept;
 
 // --- the fault seam, for tests
-enum class call : unsigned char { pipe, open, duplicate, read, write, poll, event, waitid, clone, exec };
+enum class call : unsigned char { pipe, open, duplicate, read, write, poll, event, waitid, clone, exec, thread };
 // Asked before each call is made; a non-zero result is the errno the call then
 // fails with, without being made. Runs on any thread, and for `exec` in the
 // child between clone and exec, so it must be async-signal-safe.
 using fault_injector = int (*)(call) noexcept;
 void set_fault_injector(fault_injector injector) noexcept;
-int injected_fault(call which) noexcept;
+DUCTILE_HIDDEN int injected_fault(call which) noexcept;
 
 }  // namespace ductile::detail::sys
 #endif  // DUCTILE_INLINED_LIB_SYSTEM_CALLS_HPP
@@ -1448,7 +1458,7 @@ int injected_fault(call which) noexcept;
 
 namespace ductile::detail::sys {
 
-DUCTILE_INLINE std::atomic<fault_injector>& active_injector() noexcept {
+DUCTILE_INLINE DUCTILE_HIDDEN std::atomic<fault_injector>& active_injector() noexcept {
   static std::atomic<fault_injector> injector{nullptr};
   return injector;
 }
@@ -1475,11 +1485,21 @@ long attempt(call which, Call&& make_call) noexcept {
 
 DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
 
+DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
+  if (fd < 0 || fd > 2) return fd;
+  const int saved = errno;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  errno = saved;
+  if (moved < 0) return fd;  // out of descriptors: still valid where it is
+  ::close(fd);
+  return moved;
+}
+
 DUCTILE_INLINE std::error_code make_pipe(pipe_ends& ends) noexcept {
   int fds[2];
   if (attempt(call::pipe, [&] { return ::pipe2(fds, O_CLOEXEC); }) != 0) return last_error();
-  ends.read.reset(fds[0]);
-  ends.write.reset(fds[1]);
+  ends.read.reset(keep_above_stdio(fds[0]));
+  ends.write.reset(keep_above_stdio(fds[1]));
   return {};
 }
 
@@ -1487,7 +1507,7 @@ DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd&
   for (;;) {
     const long fd = attempt(call::open, [&] { return ::open(path, flags | O_CLOEXEC, 0666); });
     if (fd >= 0) {
-      out.reset(static_cast<int>(fd));
+      out.reset(keep_above_stdio(static_cast<int>(fd)));
       return {};
     }
     if (errno != EINTR) return last_error();
@@ -1569,7 +1589,7 @@ DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, int time
 DUCTILE_INLINE std::error_code make_event(unsigned int initial, unique_fd& out) noexcept {
   const long fd = attempt(call::event, [&] { return ::eventfd(initial, EFD_CLOEXEC | EFD_NONBLOCK); });
   if (fd < 0) return last_error();
-  out.reset(static_cast<int>(fd));
+  out.reset(keep_above_stdio(static_cast<int>(fd)));
   return {};
 }
 
@@ -2249,9 +2269,8 @@ struct context {
   std::array<stdio_target, 3> streams{stdio_target{0, nullptr}, stdio_target{1, nullptr}, stdio_target{2, nullptr}};
   std::optional<std::string> dir;
   std::shared_ptr<const environment> env;  // null: the parent's, untouched
-  bool checked = true;
-  hook_list hooks;                    // outer first
-  std::shared_ptr<group_slot> group;  // null: the parent's group
+  hook_list hooks;                         // outer first
+  std::shared_ptr<group_slot> group;       // null: the parent's group
   credential_request credentials;
   std::string position;  // the path from the root: orders processes left to right
 };
@@ -2283,7 +2302,6 @@ using steady_time = std::chrono::steady_clock::time_point;
 struct time_limit_state {
   std::chrono::nanoseconds duration;
   std::chrono::nanoseconds grace;
-  bool checked = true;  // whether firing is an error where the timeout() stands
   steady_time deadline;
   bool fired = false;
   steady_time kill_at;
@@ -2292,9 +2310,11 @@ struct time_limit_state {
 
 // The launch plan: the tree's shape with everything opened. A `then` keeps its
 // right side unlowered until the left has finished, so its files are opened
-// only if it runs, as in a shell.
+// only if it runs, as in a shell. Every leaf and timeout is checked; an
+// `unchecked` scope clears the failure of the result that passes up through
+// it, so a failure inside still stops a `then` inside (duct's rule).
 struct job {
-  enum class kind { process, pipe, then, scope };
+  enum class kind { process, pipe, then, scope, unchecked };
   kind type = kind::process;
   job* parent = nullptr;
   std::unique_ptr<job> left;
@@ -2303,7 +2323,6 @@ struct job {
 
   // process: consumed when spawned
   std::optional<process_launch> launch;
-  bool checked = true;
   int process_index = -1;
 
   // then: the right side and its context, until started or abandoned
@@ -2417,8 +2436,6 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
     editable_environment(ctx).erase(removed->name);
   } else if (const auto* full = std::get_if<replace_env>(&change)) {
     ctx.env = full->variables;
-  } else if (std::holds_alternative<mark_unchecked>(change)) {
-    ctx.checked = false;
   } else if (const auto* hook = std::get_if<spawn_hook>(&change)) {
     ctx.hooks.push_back(hook->hook);
   } else if (std::holds_alternative<own_process_group>(change)) {
@@ -2448,7 +2465,16 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
       auto scope = std::make_unique<job>();
       scope->type = job::kind::scope;
       scope->position = ctx.position;
-      scope->limit = time_limit_state{limit->duration, limit->grace, ctx.checked, {}, false, {}, false};
+      scope->limit = time_limit_state{limit->duration, limit->grace, {}, false, {}, false};
+      ctx.position += '0';
+      scope->left = lower(*m->inner, std::move(ctx), sink);
+      scope->left->parent = scope.get();
+      return scope;
+    }
+    if (std::holds_alternative<mark_unchecked>(m->change)) {
+      auto scope = std::make_unique<job>();
+      scope->type = job::kind::unchecked;
+      scope->position = ctx.position;
       ctx.position += '0';
       scope->left = lower(*m->inner, std::move(ctx), sink);
       scope->left->parent = scope.get();
@@ -2461,7 +2487,6 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   result->position = ctx.position;
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
-    result->checked = ctx.checked;
     // Built in place from the context, which is this call's own copy.
     process_launch& launch = result->launch.emplace();
     launch.argv = command->argv;
@@ -2597,7 +2622,7 @@ struct child_plan {
 };
 
 // Entry point of the child; never returns.
-int child_main(void* plan) noexcept;
+DUCTILE_HIDDEN int child_main(void* plan) noexcept;
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_CHILD_HPP
@@ -2721,28 +2746,40 @@ extern char** environ;
 
 namespace ductile::detail {
 
-// The child's stack: one per spawning thread, made once. With CLONE_VFORK the
-// parent thread is suspended while the child uses it, so it is never shared.
-class child_stack {
- public:
+// The child's stack: one per spawning thread, made on first use. With
+// CLONE_VFORK the parent thread is suspended while the child uses it, so it is
+// never shared. The pointer is a trivially destructible thread_local, so it
+// stays usable after the thread's destructors ran: a spawn from an atexit
+// handler or a static destructor finds it null and maps a new stack.
+struct child_stack {
   static constexpr std::size_t guard = 4096;
   static constexpr std::size_t usable = 64 * 1024;
-  ~child_stack() {
-    if (base_ != nullptr) ::munmap(base_, guard + usable);
+  static void*& base() noexcept {
+    thread_local void* mapped = nullptr;
+    return mapped;
   }
-  void* top() {
-    if (base_ == nullptr) {
+  // Unmaps the stack when the thread ends, and forgets it.
+  struct releaser {
+    ~releaser() {
+      if (void*& mapped = base(); mapped != nullptr) {
+        ::munmap(mapped, guard + usable);
+        mapped = nullptr;
+      }
+    }
+  };
+  static void* top() noexcept {
+    void*& mapped = base();
+    if (mapped == nullptr) {
       void* memory =
           ::mmap(nullptr, guard + usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
       if (memory == MAP_FAILED) return nullptr;
       ::mprotect(memory, guard, PROT_NONE);  // stacks grow down: the guard sits below
-      base_ = memory;
+      mapped = memory;
+      thread_local releaser release_at_thread_exit;
+      (void)release_at_thread_exit;
     }
-    return static_cast<char*>(base_) + guard + usable;
+    return static_cast<char*>(mapped) + guard + usable;
   }
-
- private:
-  void* base_ = nullptr;
 };
 
 DUCTILE_INLINE std::string parent_directory() {
@@ -2927,8 +2964,7 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
   prepared_spawn prepared;
   prepare_spawn(std::move(launch), prepared);
 
-  thread_local child_stack stack;
-  void* stack_top = stack.top();
+  void* stack_top = child_stack::top();
   if (stack_top == nullptr) {
     const std::error_code code(errno, std::generic_category());
     const std::string command = prepared.command_text();
@@ -2957,8 +2993,8 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
     throw spawn_error(fmt::format("cannot run {}: cannot make a pipe: {}", command, error.message()), command, "pipe",
                       error);
   }
-  report_pipe.read.reset(report_fds[0]);
-  report_pipe.write.reset(report_fds[1]);
+  report_pipe.read.reset(sys::keep_above_stdio(report_fds[0]));
+  report_pipe.write.reset(sys::keep_above_stdio(report_fds[1]));
   prepared.plan.report_fd = report_pipe.write.get();
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
   const int fault = sys::injected_fault(sys::call::clone);
@@ -2996,10 +3032,10 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
     throw spawn_error(fmt::format("cannot run {}: cannot create a process: {}", command, code.message()), command,
                       "clone", code);
   }
-  spawned_process result{pid, unique_fd(pidfd), prepared.launch.argv.front(), 0};
+  spawned_process result{pid, unique_fd(sys::keep_above_stdio(pidfd)), prepared.launch.argv.front(), 0};
   if (prepared.report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
-    sys::reap_now(pidfd);
+    sys::reap_now(result.pidfd.get());
     prepared.throw_failure();
   }
   if (prepared.launch.group) {
@@ -3022,24 +3058,56 @@ DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
 // that touches shared state. Everything it needs was prepared by the parent.
 // `syscall()` is used for every call; on failure it stores errno in the
 // parent thread's TLS slot, which the parent saves and restores around clone.
+// Every function here has hidden visibility: in the shared library a call to
+// a default-visibility function goes through the PLT, and with lazy binding
+// its first call would run the dynamic linker in the child, writing the GOT
+// the parent shares. The only libc entry points reached are `syscall` and
+// `__errno_location`, both bound by the parent before the first clone (and the
+// library is linked with -z now); tests/child_calls.py checks the machine code.
 
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 
+// The kernel structures and calls below are checked for these architectures
+// only: elsewhere `struct sigaction` may put the flags first (MIPS) or use
+// another sigset size, and the id calls may differ.
+#if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__) && !defined(__arm__) && \
+    !(defined(__riscv) && __riscv_xlen == 64)
+#error "ductile's child code has not been checked on this architecture (see lib/child.cpp)"
+#endif
+
+#define DUCTILE_CHILD_CODE DUCTILE_INLINE DUCTILE_HIDDEN
+
 namespace ductile::detail {
 
-// The kernel's struct sigaction; large enough for every architecture's layout,
-// and the handler comes first in all of them.
+// On 32-bit x86 and ARM the plain calls take 16-bit ids (uid 100000 would
+// become 34464, group 1001 would become 1001 & 0xffff); the *32 calls take
+// full ids. Elsewhere only the full-width calls exist.
+namespace id_calls {
+#if defined(SYS_setresuid32)
+inline constexpr long setgroups = SYS_setgroups32;
+inline constexpr long setresgid = SYS_setresgid32;
+inline constexpr long setresuid = SYS_setresuid32;
+#else
+inline constexpr long setgroups = SYS_setgroups;
+inline constexpr long setresgid = SYS_setresgid;
+inline constexpr long setresuid = SYS_setresuid;
+#endif
+}  // namespace id_calls
+
+// The kernel's struct sigaction on the architectures above: the handler first.
 struct kernel_sigaction {
   void* handler;
   unsigned long flags;
@@ -3052,7 +3120,7 @@ inline constexpr int highest_signal = 64;
 // From <linux/close_range.h>, which older C libraries lack.
 inline constexpr unsigned close_range_cloexec = 1U << 2;
 
-[[noreturn]] DUCTILE_INLINE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
+[[noreturn]] DUCTILE_CHILD_CODE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
   if (plan.daemon != nullptr) {
     const daemon_message message{1, static_cast<int>(step), error, 0};
     syscall(SYS_write, plan.daemon->report_fd, &message, sizeof message);
@@ -3066,7 +3134,7 @@ inline constexpr unsigned close_range_cloexec = 1U << 2;
 // Children start with default dispositions, even for signals the parent
 // ignores or handles: a handler of the parent must never run here, on shared
 // memory. All signals are blocked until just before exec.
-DUCTILE_INLINE void reset_signal_dispositions() noexcept {
+DUCTILE_CHILD_CODE void reset_signal_dispositions() noexcept {
   for (int sig = 1; sig <= highest_signal; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     kernel_sigaction old{};
@@ -3078,7 +3146,7 @@ DUCTILE_INLINE void reset_signal_dispositions() noexcept {
   }
 }
 
-DUCTILE_INLINE void install_stdio(const child_plan& plan) noexcept {
+DUCTILE_CHILD_CODE void install_stdio(const child_plan& plan) noexcept {
   int source[3] = {plan.stdio[0], plan.stdio[1], plan.stdio[2]};
   // A source below 3 that moves elsewhere could be overwritten by another
   // target's dup (a swap of 1 and 2, say), so every such source is first
@@ -3096,41 +3164,107 @@ DUCTILE_INLINE void install_stdio(const child_plan& plan) noexcept {
   }
 }
 
-// Nothing but 0, 1 and 2 may reach the program, even descriptors the host
-// program opened without O_CLOEXEC. This marks the child's own table only.
-DUCTILE_INLINE void close_other_descriptors(const child_plan& plan) noexcept {
-  if (syscall(SYS_close_range, 3U, ~0U, close_range_cloexec) == 0) return;
-  if (errno != ENOSYS && errno != EINVAL) child_fail(plan, child_step::close_descriptors, errno);
+// The head of the kernel's struct linux_dirent64; the name follows it.
+struct directory_entry {
+  std::uint64_t inode;
+  std::int64_t offset;
+  unsigned short length;
+  unsigned char type;
+  char name[1];
+};
+
+// Marks every open descriptor above 2 close-on-exec, as listed by
+// /proc/self/fd: the cost follows what is open, not RLIMIT_NOFILE (which may
+// be 2^30), and descriptors above a lowered soft limit are found too. False
+// if /proc cannot be read.
+DUCTILE_CHILD_CODE bool mark_listed_descriptors() noexcept {
+  const long dir = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return false;
+  alignas(8) char entries[2048];
+  bool complete = true;
+  for (;;) {
+    const long got = syscall(SYS_getdents64, dir, entries, sizeof entries);
+    if (got <= 0) {
+      complete = got == 0;
+      break;
+    }
+    for (long at = 0; at < got;) {
+      const auto* entry = reinterpret_cast<const directory_entry*>(entries + at);
+      at += entry->length;
+      long fd = 0;
+      const char* digit = entry->name;
+      for (; *digit >= '0' && *digit <= '9'; ++digit) fd = fd * 10 + (*digit - '0');
+      if (*digit != '\0' || digit == entry->name || fd < 3 || fd == dir) continue;
+      syscall(SYS_fcntl, static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+    }
+  }
+  syscall(SYS_close, dir);
+  return complete;
+}
+
+// Without /proc: every slot up to the hard limit, asking poll() which are
+// open 128 at a time (POLLNVAL marks a closed one), so each system call covers
+// many slots. Bounded by the kernel's default fs.nr_open.
+DUCTILE_CHILD_CODE void mark_descriptors_by_polling() noexcept {
   struct {
     unsigned long current, maximum;
   } limit{1024, 1024};
   syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &limit);
-  for (unsigned long fd = 3; fd < limit.current; ++fd) syscall(SYS_fcntl, static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  unsigned long end = limit.maximum > limit.current ? limit.maximum : limit.current;
+  if (end > (1UL << 20)) end = 1UL << 20;
+  constexpr unsigned long batch = 128;
+  struct pollfd slots[batch];
+  for (unsigned long first = 3; first < end; first += batch) {
+    const unsigned long count = end - first < batch ? end - first : batch;
+    for (unsigned long i = 0; i < count; ++i) slots[i] = pollfd{static_cast<int>(first + i), 0, 0};
+    const timespec zero{0, 0};
+    if (syscall(SYS_ppoll, slots, count, &zero, nullptr, 0) < 0) {
+      for (unsigned long i = 0; i < count; ++i) syscall(SYS_fcntl, static_cast<int>(first + i), F_SETFD, FD_CLOEXEC);
+      continue;
+    }
+    for (unsigned long i = 0; i < count; ++i)
+      if ((slots[i].revents & POLLNVAL) == 0) syscall(SYS_fcntl, slots[i].fd, F_SETFD, FD_CLOEXEC);
+  }
+}
+
+// Nothing but 0, 1 and 2 may reach the program, even descriptors the host
+// program opened without O_CLOEXEC. This marks the child's own table only.
+// close_range may be missing (before 5.9: ENOSYS; before 5.11 the flag:
+// EINVAL) or refused by a seccomp profile (EPERM, or anything): whatever it
+// answers, the descriptors are then found another way.
+DUCTILE_CHILD_CODE void close_other_descriptors() noexcept {
+  if (syscall(SYS_close_range, 3U, ~0U, close_range_cloexec) == 0) return;
+  if (mark_listed_descriptors()) return;
+  mark_descriptors_by_polling();
 }
 
 // PATH_MAX: a longer candidate could not be executed anyway.
 inline constexpr std::size_t path_buffer_size = 4096;
 
-// Plain loops: the child may not rely on anything but system calls.
-DUCTILE_INLINE std::size_t text_length(const char* text) noexcept {
+// Plain loops: the child may not rely on anything but system calls. The
+// volatile accesses keep compilers from recognising the loops and calling
+// strlen or memcpy through the PLT instead.
+DUCTILE_CHILD_CODE std::size_t text_length(const char* text) noexcept {
+  const volatile char* at = text;
   std::size_t n = 0;
-  while (text[n] != '\0') ++n;
+  while (at[n] != '\0') ++n;
   return n;
 }
 
-DUCTILE_INLINE void copy_bytes(char* to, const char* from, std::size_t count) noexcept {
-  for (std::size_t i = 0; i < count; ++i) to[i] = from[i];
+DUCTILE_CHILD_CODE void copy_bytes(char* to, const char* from, std::size_t count) noexcept {
+  volatile char* target = to;
+  for (std::size_t i = 0; i < count; ++i) target[i] = from[i];
 }
 
 // execvp's rules: keep searching after "not there" errors, remember EACCES.
-DUCTILE_INLINE bool keeps_searching(int error) noexcept {
+DUCTILE_CHILD_CODE bool keeps_searching(int error) noexcept {
   return error == ENOENT || error == ENOTDIR || error == ESTALE || error == ELOOP || error == ENAMETOOLONG ||
          error == ENODEV || error == ETIMEDOUT || error == EACCES;
 }
 
 // Joining the group of the subtree's first process fails once every member of
 // that group has been reaped (a later stage of a `then`): lead a new one then.
-DUCTILE_INLINE void enter_process_group(const child_plan& plan) noexcept {
+DUCTILE_CHILD_CODE void enter_process_group(const child_plan& plan) noexcept {
   if (plan.process_group < 0) return;
   if (plan.process_group > 0 && syscall(SYS_setpgid, 0, plan.process_group) == 0) return;
   if (syscall(SYS_setpgid, 0, 0) != 0) child_fail(plan, child_step::process_group, errno);
@@ -3152,7 +3286,7 @@ inline constexpr std::uint32_t kernel_capability_version_3 = 0x20080522;
 // set can only be dropped while cap_setpcap is still held, groups before gid
 // before uid because each needs the privilege the next one gives up, and
 // ambient last because it needs the final permitted and inheritable sets.
-DUCTILE_INLINE void apply_credentials(const child_plan& plan) noexcept {
+DUCTILE_CHILD_CODE void apply_credentials(const child_plan& plan) noexcept {
   const child_credentials& c = *plan.credentials;
   if (c.umask >= 0) syscall(SYS_umask, c.umask);
   if (c.keep && c.switch_ids && syscall(SYS_prctl, PR_SET_KEEPCAPS, 1UL, 0UL, 0UL, 0UL) != 0)
@@ -3173,9 +3307,9 @@ DUCTILE_INLINE void apply_credentials(const child_plan& plan) noexcept {
     }
   }
   if (c.switch_ids) {
-    if (syscall(SYS_setgroups, c.group_count, c.groups) != 0) child_fail(plan, child_step::setgroups, errno);
-    if (syscall(SYS_setresgid, c.gid, c.gid, c.gid) != 0) child_fail(plan, child_step::setresgid, errno);
-    if (syscall(SYS_setresuid, c.uid, c.uid, c.uid) != 0) child_fail(plan, child_step::setresuid, errno);
+    if (syscall(id_calls::setgroups, c.group_count, c.groups) != 0) child_fail(plan, child_step::setgroups, errno);
+    if (syscall(id_calls::setresgid, c.gid, c.gid, c.gid) != 0) child_fail(plan, child_step::setresgid, errno);
+    if (syscall(id_calls::setresuid, c.uid, c.uid, c.uid) != 0) child_fail(plan, child_step::setresuid, errno);
   }
   if (c.keep) {
     kernel_capability_header header{kernel_capability_version_3, 0};
@@ -3198,14 +3332,14 @@ DUCTILE_INLINE void apply_credentials(const child_plan& plan) noexcept {
 
 // The daemon holds its pid file locked for its whole life: the descriptor is
 // opened without close-on-exec so the lock survives exec.
-DUCTILE_INLINE int lock_pid_file(const child_plan& plan) noexcept {
+DUCTILE_CHILD_CODE int lock_pid_file(const child_plan& plan) noexcept {
   const long fd = syscall(SYS_open, plan.daemon->pid_file, O_WRONLY | O_CREAT | O_NOFOLLOW, 0644);
   if (fd < 0) child_fail(plan, child_step::pid_file, errno);
   if (syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) != 0) child_fail(plan, child_step::pid_file, errno);
   return static_cast<int>(fd);
 }
 
-DUCTILE_INLINE void write_pid_file(const child_plan& plan, int fd) noexcept {
+DUCTILE_CHILD_CODE void write_pid_file(const child_plan& plan, int fd) noexcept {
   char digits[24];
   int at = sizeof digits;
   digits[--at] = '\n';
@@ -3218,7 +3352,7 @@ DUCTILE_INLINE void write_pid_file(const child_plan& plan, int fd) noexcept {
 
 // Double fork: the first child leads a new session and forks the daemon,
 // which is then no session leader and can never acquire a terminal.
-DUCTILE_INLINE void become_daemon(const child_plan& plan) noexcept {
+DUCTILE_CHILD_CODE void become_daemon(const child_plan& plan) noexcept {
   if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
   const long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) child_fail(plan, child_step::fork, errno);
@@ -3229,7 +3363,7 @@ DUCTILE_INLINE void become_daemon(const child_plan& plan) noexcept {
   }
 }
 
-DUCTILE_INLINE int child_main(void* argument) noexcept {
+DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   const child_plan& plan = *static_cast<const child_plan*>(argument);
   reset_signal_dispositions();
   if (plan.daemon != nullptr) {
@@ -3241,7 +3375,7 @@ DUCTILE_INLINE int child_main(void* argument) noexcept {
     enter_process_group(plan);
   }
   install_stdio(plan);
-  close_other_descriptors(plan);
+  close_other_descriptors();
   int pid_file = -1;
   if (plan.daemon != nullptr) {
     syscall(SYS_umask, 027);  // a umask() modifier, applied with the credentials, overrides it
@@ -3291,6 +3425,8 @@ DUCTILE_INLINE int child_main(void* argument) noexcept {
 }
 
 }  // namespace ductile::detail
+
+#undef DUCTILE_CHILD_CODE
 #endif  // DUCTILE_INLINED_LIB_CHILD_CPP
 // ---- lib/capture_buffer.cpp
 #ifndef DUCTILE_INLINED_LIB_CAPTURE_BUFFER_CPP
@@ -3517,7 +3653,17 @@ class execution final : public stream_sink {
   // The event loop cannot wait any more (poll failed): kill, reap, and finish
   // the run with an error naming the cause.
   void abandon_supervision(const std::error_code& error);
+  // Something threw while this run was being driven (bad_alloc in a capture,
+  // an observer): kill, reap, and finish the run with that exception, which
+  // result() then rethrows. Never throws.
+  void end_with(std::exception_ptr failure) noexcept;
   bool finished() const noexcept { return finished_; }
+  // Started before this process was forked from the one that started it: its
+  // children belong to the parent process, so this copy must not signal, wait
+  // for or reap them (and its mutex may have been copied locked).
+  bool foreign() const noexcept;
+  // Throws ductile::error for a foreign run.
+  void refuse_if_foreign() const;
 
   // Drives the loop on the calling thread until the run has finished.
   void drive_to_completion();
@@ -3528,12 +3674,18 @@ class execution final : public stream_sink {
   void notify_if_finished();
   // Starts a queued run unless it was cancelled; a failure to start finishes it.
   void start_queued();
-  // Finishes a running run by SIGKILL without waiting (for a pool stopping).
+  // Finishes a queued run that cannot be started with `failure`, and notifies.
+  void fail_unstarted(std::exception_ptr failure);
+  const expression& command() const noexcept { return tree_; }
+  // For a pool stopping: a running run gets SIGKILL (not waited for here); one
+  // not started yet is cancelled, so a launch racing with the stop never starts it.
   void kill_without_waiting();
   // Whether the finished run counts as a failure (what result() would throw).
   bool failed();
 
   // --- the handle's view, each takes `mutex` itself
+  // Blocks until finished, or until `deadline`; whether it has finished.
+  bool await_finish(const std::optional<steady_time>& deadline);
   // Throws the run's failure (spawn_error or status_error) if there is one.
   const output& result();
   // result() by value, moved out: for run() and read(), whose run nobody else sees.
@@ -3574,6 +3726,11 @@ class execution final : public stream_sink {
     std::string command;  // set only while observed: for the observer's events
     steady_time started;
     process_record record;
+    // The pidfd said "exited" but waitid found nothing to reap (a ptrace tracer
+    // holds the dead child): instead of polling the always-readable pidfd,
+    // retry at this time, backing off.
+    std::optional<steady_time> retry_at;
+    std::chrono::milliseconds retry_delay{0};
   };
   enum class target_kind { capture, forward, feeder, process };
   struct poll_target {
@@ -3584,6 +3741,8 @@ class execution final : public stream_sink {
   pipe_ends make_pipe(const char* what);
   void spawn_all(job& j);
   void reap(process_entry& process);
+  void retry_reaps(steady_time now);
+  void cancel_unstarted();
   void complete(job& j, job_result result);
   void start_right_side(job& then_job);
   void finish_unstarted(job& j);
@@ -3610,6 +3769,7 @@ class execution final : public stream_sink {
   std::vector<feeder> feeders_;
   std::vector<poll_target> targets_;
   std::vector<job*> limits_;  // timeout() scopes, in the order they started
+  std::size_t retries_ = 0;   // processes waiting for a reap retry
   bool streams_cut_ = false;  // after a kill or a timeout, stop waiting for EOF
   unique_fd completion_;
   std::weak_ptr<const unique_fd> capture_write_[3];
@@ -3622,7 +3782,12 @@ class execution final : public stream_sink {
   bool cancelled_ = false;  // killed while still queued
   std::function<void()> on_finished_;
   bool notified_ = false;
+  unsigned generation_;  // the fork generation of the process that made this run
 };
+
+// Increases in every child forked from this process (pthread_atfork); a run
+// made in an older generation is foreign.
+unsigned fork_generation() noexcept;
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_SUPERVISE_HPP
@@ -3676,14 +3841,17 @@ DUCTILE_INLINE int milliseconds_until(const std::optional<steady_time>& deadline
   return ms > 1000000 ? 1000000 : static_cast<int>(ms);
 }
 
-DUCTILE_INLINE execution::execution(expression tree) : tree_(std::move(tree)) {}
+DUCTILE_INLINE execution::execution(expression tree) : tree_(std::move(tree)), generation_(fork_generation()) {}
 
 DUCTILE_INLINE execution::~execution() {
+  if (foreign()) return;  // the parent process's children: not ours to kill
   // Handles kill and wait before letting go; this is the last line of defence
   // against zombies when a run is dropped half-way (a failed start, say).
   signal_all(SIGKILL);
   reap_all_blocking();
 }
+
+DUCTILE_INLINE bool execution::foreign() const noexcept { return generation_ != fork_generation(); }
 
 DUCTILE_INLINE pipe_ends execution::make_pipe(const char* what) {
   pipe_ends ends;
@@ -3707,6 +3875,10 @@ DUCTILE_INLINE stdio_target execution::capture(stdio stream) {
 }
 
 DUCTILE_INLINE stdio_target execution::tee(stdio stream, stdio_target forward) {
+  // Forwarding into this very capture would capture every byte twice: where
+  // the stream would have gone is already the capture, so capturing is all.
+  if (const auto existing = capture_write_[static_cast<int>(stream)].lock())
+    if (existing == forward.owner) return forward;
   pipe_ends ends = make_pipe("a tee pipe");
   sys::set_nonblocking(ends.read.get());
   const bool to_file = sys::is_regular_file(forward.fd);
@@ -3747,28 +3919,32 @@ DUCTILE_INLINE void execution::spawn_all(job& j) {
         command = j.launch->command ? subtree_text(*j.launch->command) : std::string();
         if (tracing()) print_trace(command);
       }
+      // Room first: once the process exists, recording it must not fail, or
+      // nobody would kill and reap it.
+      processes_.reserve(processes_.size() + 1);
       spawned_process spawned = spawn_process(std::move(*j.launch));
       j.launch.reset();
-      process_entry entry;
+      process_entry& entry = processes_.emplace_back();
       entry.pidfd = std::move(spawned.pidfd);
       entry.owner = &j;
       entry.record.program = std::move(spawned.program);
       entry.record.pid = spawned.pid;
       entry.group = spawned.process_group;
-      j.process_index = static_cast<int>(processes_.size());
+      j.process_index = static_cast<int>(processes_.size() - 1);
       if (observed) {
         entry.started = std::chrono::steady_clock::now();
         entry.command = std::move(command);
+        // Last: an observer that throws leaves a recorded process, killed and reaped.
         if (auto o = current_observer()) o->spawned(spawn_event{entry.command, entry.record.pid});
       }
-      processes_.push_back(std::move(entry));
       break;
     }
     case job::kind::pipe:
       spawn_all(*j.left);
       spawn_all(*j.right);
       break;
-    case job::kind::then: spawn_all(*j.left); break;
+    case job::kind::then:
+    case job::kind::unchecked: spawn_all(*j.left); break;
     case job::kind::scope:
       j.limit->deadline = std::chrono::steady_clock::now() + j.limit->duration;
       limits_.push_back(&j);
@@ -3795,8 +3971,11 @@ DUCTILE_INLINE void execution::complete(job& j, job_result result) {
   if (parent->type == job::kind::scope) {
     if (parent->limit->fired) {
       result.timed_out = true;
-      result.failed = parent->limit->checked;
+      result.failed = true;
     }
+    complete(*parent, result);
+  } else if (parent->type == job::kind::unchecked) {
+    result.failed = false;
     complete(*parent, result);
   } else if (parent->type == job::kind::pipe) {
     if (parent->left->finished && parent->right->finished)
@@ -3887,6 +4066,9 @@ DUCTILE_INLINE void execution::signal_subtree(const job& scope, int signal) noex
 
 DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
   std::optional<steady_time> next;
+  if (retries_ > 0)
+    for (const auto& p : processes_)
+      if (p.retry_at && (!next || *p.retry_at < *next)) next = p.retry_at;
   for (const job* scope : limits_) {
     if (scope->finished || scope->limit->killed) continue;
     const steady_time when = scope->limit->fired ? scope->limit->kill_at : scope->limit->deadline;
@@ -3923,7 +4105,19 @@ DUCTILE_INLINE void execution::reap(process_entry& process) {
   siginfo_t info{};
   rusage usage{};
   const auto error = sys::wait_process(process.pidfd.get(), info, WEXITED | WNOHANG, &usage);
-  if (!error && info.si_pid == 0) return;  // readable but not yet waitable: try again later
+  if (!error && info.si_pid == 0) {
+    // Readable but not yet waitable: a tracer has not let go of the dead child.
+    // Poll would report the pidfd again at once, so wait on a timer instead.
+    constexpr std::chrono::milliseconds first_retry{1}, longest_retry{100};
+    process.retry_delay = std::min(longest_retry, std::max(first_retry, process.retry_delay * 2));
+    if (!process.retry_at) ++retries_;
+    process.retry_at = std::chrono::steady_clock::now() + process.retry_delay;
+    return;
+  }
+  if (process.retry_at) {
+    process.retry_at.reset();
+    --retries_;
+  }
   if (error) {
     // Someone else reaped our child (a host calling waitpid(-1)): the status is lost.
     info.si_code = CLD_EXITED;
@@ -3942,7 +4136,12 @@ DUCTILE_INLINE void execution::reap(process_entry& process) {
                            std::chrono::steady_clock::now() - process.started});
   }
   job& owner = *process.owner;
-  complete(owner, job_result{process.record.status, owner.checked && !process.record.status.success()});
+  complete(owner, job_result{process.record.status, !process.record.status.success()});
+}
+
+DUCTILE_INLINE void execution::retry_reaps(steady_time now) {
+  for (auto& p : processes_)
+    if (p.retry_at && *p.retry_at <= now && p.pidfd) reap(p);
 }
 
 DUCTILE_INLINE void execution::reap_all_blocking() noexcept {
@@ -4039,14 +4238,18 @@ DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
     targets_.push_back({target_kind::feeder, i});
   }
   for (std::size_t i = 0; i < processes_.size(); ++i) {
-    if (!processes_[i].pidfd) continue;
+    if (!processes_[i].pidfd || processes_[i].retry_at) continue;
     fds.push_back(pollfd{processes_[i].pidfd.get(), POLLIN, 0});
     targets_.push_back({target_kind::process, i});
   }
 }
 
 DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
-  if (!limits_.empty()) run_timers(std::chrono::steady_clock::now());
+  if (!limits_.empty() || retries_ > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!limits_.empty()) run_timers(now);
+    if (retries_ > 0) retry_reaps(now);
+  }
   const std::size_t n = std::min(count, targets_.size());
   for (std::size_t i = 0; i < n; ++i) {
     if (fds[i].revents == 0) continue;
@@ -4121,6 +4324,25 @@ DUCTILE_INLINE void execution::build_output() {
   for (const auto* p : ordered) output_.processes.push_back(p->record);
 }
 
+DUCTILE_INLINE void execution::refuse_if_foreign() const {
+  if (!foreign()) return;
+  const std::string command = to_string(tree_);
+  throw ductile::error(
+      fmt::format("command {} was started by the parent process before fork(): only that process can wait for it",
+                  command),
+      command);
+}
+
+DUCTILE_INLINE bool execution::await_finish(const std::optional<steady_time>& deadline) {
+  refuse_if_foreign();
+  std::unique_lock<std::mutex> lock(mutex);
+  if (!deadline) {
+    changed.wait(lock, [this] { return finished_; });
+    return true;
+  }
+  return changed.wait_until(lock, *deadline, [this] { return finished_; });
+}
+
 DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
   if (failure_) std::rethrow_exception(failure_);
@@ -4142,17 +4364,39 @@ DUCTILE_INLINE const output& execution::result() {
 
 DUCTILE_INLINE void execution::abandon_supervision(const std::error_code& error) {
   if (finished_) return;
-  const std::string command = to_string(tree_);
-  abandon(std::make_exception_ptr(ductile::error(
-      fmt::format("command {} cannot be supervised: poll failed: {}", command, error.message()), command)));
-  reap_all_blocking();  // everything was just sent SIGKILL
+  std::exception_ptr failure;
+  try {
+    const std::string command = to_string(tree_);
+    failure = std::make_exception_ptr(ductile::error(
+        fmt::format("command {} cannot be supervised: poll failed: {}", command, error.message()), command));
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  end_with(std::move(failure));
+}
+
+DUCTILE_INLINE void execution::end_with(std::exception_ptr failure) noexcept {
+  if (finished_) return;
+  if (!failure_) failure_ = std::move(failure);
+  killed_ = true;
+  signal_all(SIGKILL);
+  reap_all_blocking();
+  try {
+    for (auto& c : captures_) {
+      if (c.read) read_capture(c);  // keep what is already there
+    }
+  } catch (...) {
+    // Out of memory again: what was captured so far is all there is.
+  }
   for (auto& c : captures_) {
-    if (c.read) read_capture(c);  // keep what is already there
     c.read.reset();
     c.forward.reset();
   }
   for (auto& f : feeders_) f.write.reset();
-  build_output();
+  try {
+    build_output();
+  } catch (...) {
+  }
   mark_finished();
 }
 
@@ -4177,11 +4421,16 @@ DUCTILE_INLINE void execution::drive_to_completion() {
       abandon_supervision(error);
       return;
     }
-    dispatch(fds.data(), fds.size());
+    try {
+      dispatch(fds.data(), fds.size());
+    } catch (...) {
+      end_with(std::current_exception());
+    }
   }
 }
 
 DUCTILE_INLINE int execution::completion_fd() {
+  refuse_if_foreign();
   std::lock_guard<std::mutex> lock(mutex);
   if (!completion_) {
     // Level-triggered: once finished it stays readable, for every poller.
@@ -4221,11 +4470,34 @@ DUCTILE_INLINE void execution::start_queued() {
   notify_if_finished();
 }
 
+DUCTILE_INLINE void execution::fail_unstarted(std::exception_ptr failure) {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (finished_ || started_) return;
+    failure_ = std::move(failure);
+    mark_finished();
+  }
+  notify_if_finished();
+}
+
 DUCTILE_INLINE void execution::kill_without_waiting() {
-  std::lock_guard<std::mutex> lock(mutex);
-  if (finished_ || !started_) return;
-  killed_ = true;
-  signal_all(SIGKILL);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (finished_) return;
+    if (started_) {
+      killed_ = true;
+      signal_all(SIGKILL);
+      return;
+    }
+    cancel_unstarted();
+  }
+  notify_if_finished();
+}
+
+DUCTILE_INLINE void execution::cancel_unstarted() {
+  cancelled_ = true;
+  output_.status = exit_status::killed(SIGKILL);
+  mark_finished();
 }
 
 DUCTILE_INLINE bool execution::failed() {
@@ -4238,12 +4510,11 @@ DUCTILE_INLINE bool execution::failed() {
 }
 
 DUCTILE_INLINE void execution::kill() {
+  if (foreign()) return;
   std::unique_lock<std::mutex> lock(mutex);
   if (finished_) return;
   if (!started_) {
-    cancelled_ = true;
-    output_.status = exit_status::killed(SIGKILL);
-    mark_finished();
+    cancel_unstarted();
     lock.unlock();
     notify_if_finished();
     return;
@@ -4254,11 +4525,13 @@ DUCTILE_INLINE void execution::kill() {
 }
 
 DUCTILE_INLINE void execution::send_signal(int signal) {
+  if (foreign()) return;
   std::lock_guard<std::mutex> lock(mutex);
   signal_all(signal);
 }
 
 DUCTILE_INLINE std::vector<pid_t> execution::pids() {
+  if (foreign()) return {};
   std::lock_guard<std::mutex> lock(mutex);
   std::vector<const process_entry*> ordered;
   for (const auto& p : processes_) ordered.push_back(&p);
@@ -4290,8 +4563,13 @@ namespace ductile::detail {
 
 class background_driver {
  public:
-  // Created, with its thread, on first use; lives until the process exits.
+  // Created, with its thread, on first use, and never destroyed: the thread
+  // may still be driving runs while static destructors run at exit, so
+  // everything it touches is immortal too. A child forked from this process
+  // starts without one and makes its own on first use.
   static background_driver& instance();
+  // instance(), or a spawn_error naming `command` if the thread cannot be made.
+  static background_driver& instance_for(const expression& command);
   // Drives `run` until it has finished, whether or not anybody waits for it.
   void adopt(std::shared_ptr<execution> run);
 
@@ -4308,33 +4586,93 @@ class background_driver {
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_DRIVER_HPP
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <system_error>
 #include <thread>
 
 namespace ductile::detail {
 
-DUCTILE_INLINE background_driver& background_driver::instance() {
-  // Never destroyed: the thread may still be polling while static destructors run.
-  static background_driver* driver = new background_driver();
-  return *driver;
+// Process-wide state of the driver, immortal (see instance()).
+struct driver_registry {
+  std::mutex creating;  // held across fork(), so a child never inherits it locked mid-creation
+  std::atomic<background_driver*> current{nullptr};
+  std::atomic<unsigned> generation{0};
+};
+
+DUCTILE_INLINE driver_registry& registry() noexcept {
+  static driver_registry* const instance = new driver_registry();
+  return *instance;
 }
 
+DUCTILE_INLINE unsigned fork_generation() noexcept { return registry().generation.load(std::memory_order_acquire); }
+
+DUCTILE_INLINE void before_fork() noexcept { registry().creating.lock(); }
+DUCTILE_INLINE void after_fork_in_parent() noexcept { registry().creating.unlock(); }
+// The child has only the thread that forked: the old driver's thread is gone
+// and its runs are the parent's. Forget it (leaked, never touched again).
+DUCTILE_INLINE void after_fork_in_child() noexcept {
+  driver_registry& r = registry();
+  r.generation.fetch_add(1, std::memory_order_acq_rel);
+  r.current.store(nullptr, std::memory_order_release);
+  r.creating.unlock();
+}
+
+DUCTILE_INLINE background_driver& background_driver::instance() {
+  driver_registry& r = registry();
+  if (background_driver* existing = r.current.load(std::memory_order_acquire)) return *existing;
+  std::lock_guard<std::mutex> lock(r.creating);
+  if (background_driver* existing = r.current.load(std::memory_order_acquire)) return *existing;
+  static const bool fork_handlers = [] {
+    ::pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+    return true;
+  }();
+  (void)fork_handlers;
+  auto* made = new background_driver();
+  r.current.store(made, std::memory_order_release);
+  return *made;
+}
+
+DUCTILE_INLINE background_driver& background_driver::instance_for(const expression& command) {
+  try {
+    return instance();
+  } catch (const std::system_error& failure) {
+    const std::string text = to_string(command);
+    throw spawn_error(
+        fmt::format("cannot run {}: cannot start the background thread: {}", text, failure.code().message()), text,
+        "background thread", failure.code());
+  }
+}
+
+// Restores the calling thread's signal mask however the scope is left.
+class signal_mask_guard {
+ public:
+  explicit signal_mask_guard(const sigset_t& blocked) noexcept { ::pthread_sigmask(SIG_SETMASK, &blocked, &previous_); }
+  ~signal_mask_guard() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  signal_mask_guard(const signal_mask_guard&) = delete;
+  signal_mask_guard& operator=(const signal_mask_guard&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+
 DUCTILE_INLINE background_driver::background_driver() {
-  if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "ductile: eventfd");
+  if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "eventfd");
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
-  sigset_t all, previous;
+  sigset_t all;
   sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  const signal_mask_guard blocked(all);
+  if (const int fault = sys::injected_fault(sys::call::thread))
+    throw std::system_error(std::error_code(fault, std::generic_category()), "thread");
   std::thread([this] { loop(); }).detach();
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_.get()); }
@@ -4364,7 +4702,13 @@ DUCTILE_INLINE void background_driver::loop() {
       offsets.push_back(fds.size());
       std::lock_guard<std::mutex> lock(run->mutex);
       if (run->finished()) continue;
-      run->collect(fds);
+      try {
+        run->collect(fds);
+      } catch (...) {
+        fds.resize(offsets.back());
+        run->end_with(std::current_exception());
+        continue;
+      }
       const auto deadline = run->next_deadline();
       if (deadline && (!next || *deadline < *next)) next = deadline;
     }
@@ -4379,10 +4723,17 @@ DUCTILE_INLINE void background_driver::loop() {
       bool finished;
       {
         std::lock_guard<std::mutex> lock(runs[i]->mutex);
-        if (poll_error)
+        if (poll_error) {
           runs[i]->abandon_supervision(poll_error);
-        else if (!runs[i]->finished())
-          runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
+        } else if (!runs[i]->finished()) {
+          // An exception here (bad_alloc in a capture, a throwing observer)
+          // ends that run alone; the caller gets it from wait().
+          try {
+            runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
+          } catch (...) {
+            runs[i]->end_with(std::current_exception());
+          }
+        }
         finished = runs[i]->finished();
       }
       // Outside the run's lock: a pool's callback starts other runs.
@@ -4435,7 +4786,10 @@ class stdout_reader {
   // Reads the first line unless a line was already asked for.
   void begin_lines();
   bool has_line() const noexcept { return has_line_; }
-  const std::string& line() const noexcept { return line_; }
+  // The current line, which counts as handed out from now on.
+  const std::string& line() noexcept;
+  // The handle's try_wait(): a failure it throws is not thrown again at the end of the stream.
+  const output* try_wait();
   execution& run() noexcept { return *run_; }
 
  private:
@@ -4449,6 +4803,7 @@ class stdout_reader {
   bool end_reported_ = false;
   bool lines_started_ = false;
   bool has_line_ = false;
+  bool line_handed_out_ = false;
   std::string line_;
 };
 
@@ -4474,26 +4829,17 @@ DUCTILE_INLINE handle::~handle() {
 }
 
 DUCTILE_INLINE const output& handle::wait() {
-  {
-    std::unique_lock<std::mutex> lock(execution_->mutex);
-    execution_->changed.wait(lock, [this] { return execution_->finished(); });
-  }
+  execution_->await_finish(std::nullopt);
   return execution_->result();
 }
 
 DUCTILE_INLINE const output* handle::try_wait() {
-  {
-    std::lock_guard<std::mutex> lock(execution_->mutex);
-    if (!execution_->finished()) return nullptr;
-  }
+  if (!execution_->await_finish(std::chrono::steady_clock::now())) return nullptr;
   return &execution_->result();
 }
 
 DUCTILE_INLINE const output* handle::wait_for(std::chrono::nanoseconds timeout) {
-  {
-    std::unique_lock<std::mutex> lock(execution_->mutex);
-    if (!execution_->changed.wait_for(lock, timeout, [this] { return execution_->finished(); })) return nullptr;
-  }
+  if (!execution_->await_finish(std::chrono::steady_clock::now() + timeout)) return nullptr;
   return &execution_->result();
 }
 
@@ -4518,11 +4864,19 @@ DUCTILE_INLINE void stdout_reader::reach_end() {
   pipe_.reset();
   if (end_reported_) return;
   end_reported_ = true;
-  {
-    std::unique_lock<std::mutex> lock(run_->mutex);
-    run_->changed.wait(lock, [this] { return run_->finished(); });
-  }
+  run_->await_finish(std::nullopt);
   run_->result();  // throws a checked failure, this once
+}
+
+DUCTILE_INLINE const output* stdout_reader::try_wait() {
+  if (!run_->await_finish(std::chrono::steady_clock::now())) return nullptr;
+  try {
+    return &run_->result();
+  } catch (...) {
+    // The failure has now reached the caller: the end of the stream must not throw it again.
+    end_reported_ = true;
+    throw;
+  }
 }
 
 DUCTILE_INLINE std::size_t stdout_reader::read(char* buffer, std::size_t n) {
@@ -4550,12 +4904,14 @@ DUCTILE_INLINE bool stdout_reader::next_line() {
       if (end > consumed_ && buffer_[end - 1] == '\r') --end;
       line_.assign(buffer_, consumed_, end - consumed_);
       consumed_ = newline + 1;
+      line_handed_out_ = false;
       return has_line_ = true;
     }
     if (end_of_pipe_) {
       if (consumed_ < buffer_.size()) {
         line_.assign(buffer_, consumed_, std::string::npos);
         consumed_ = buffer_.size();
+        line_handed_out_ = false;
         return has_line_ = true;
       }
       has_line_ = false;
@@ -4580,9 +4936,19 @@ DUCTILE_INLINE bool stdout_reader::next_line() {
 }
 
 DUCTILE_INLINE void stdout_reader::begin_lines() {
-  if (lines_started_) return;
-  lines_started_ = true;
-  next_line();
+  if (!lines_started_) {
+    lines_started_ = true;
+    next_line();
+  } else if (has_line_ && line_handed_out_) {
+    // An input range hands each line out once: a loop left with `break` has
+    // consumed the line it stopped at, and the next loop starts after it.
+    next_line();
+  }
+}
+
+DUCTILE_INLINE const std::string& stdout_reader::line() noexcept {
+  line_handed_out_ = true;
+  return line_;
 }
 
 }  // namespace detail
@@ -4593,14 +4959,7 @@ DUCTILE_INLINE reader_handle::reader_handle(std::shared_ptr<detail::stdout_reade
 DUCTILE_INLINE std::size_t reader_handle::read(char* buffer, std::size_t n) { return reader_->read(buffer, n); }
 DUCTILE_INLINE line_range reader_handle::lines() { return line_range(reader_); }
 
-DUCTILE_INLINE const output* reader_handle::try_wait() {
-  auto& run = reader_->run();
-  {
-    std::lock_guard<std::mutex> lock(run.mutex);
-    if (!run.finished()) return nullptr;
-  }
-  return &run.result();
-}
+DUCTILE_INLINE const output* reader_handle::try_wait() { return reader_->try_wait(); }
 
 DUCTILE_INLINE void reader_handle::kill() { reader_->run().kill(); }
 DUCTILE_INLINE std::vector<pid_t> reader_handle::pids() const { return reader_->run().pids(); }
@@ -4654,13 +5013,16 @@ DUCTILE_INLINE std::string expression::read() const {
 }
 
 DUCTILE_INLINE handle expression::start() const {
+  // The thread first: if it cannot be made, nothing has started.
+  auto& driver = detail::background_driver::instance_for(*this);
   auto run = std::make_shared<detail::execution>(*this);
   run->start(detail::context{});
-  detail::background_driver::instance().adopt(run);
+  driver.adopt(run);
   return handle(std::move(run));
 }
 
 DUCTILE_INLINE reader_handle expression::reader() const {
+  auto& driver = detail::background_driver::instance_for(*this);
   auto run = std::make_shared<detail::execution>(*this);
   detail::pipe_ends ends;
   if (const auto error = detail::sys::make_pipe(ends)) {
@@ -4672,7 +5034,7 @@ DUCTILE_INLINE reader_handle expression::reader() const {
   auto write_end = std::make_shared<const detail::unique_fd>(std::move(ends.write));
   ctx.streams[1] = detail::stdio_target{write_end->get(), std::move(write_end)};
   run->start(std::move(ctx));
-  detail::background_driver::instance().adopt(run);
+  driver.adopt(run);
   return reader_handle(std::make_shared<detail::stdout_reader>(std::move(run), std::move(ends.read)));
 }
 
@@ -4736,13 +5098,21 @@ DUCTILE_INLINE void pool_state::launch_ready() {
       ++running;
       next = jobs[index];
     }
+    background_driver* driver = nullptr;
+    try {
+      driver = &background_driver::instance_for(next->command());
+    } catch (...) {
+      // Never started: it finishes with the error, and its callback frees the slot.
+      next->fail_unstarted(std::current_exception());
+      continue;
+    }
     next->start_queued();
     bool done;
     {
       std::lock_guard<std::mutex> lock(next->mutex);
       done = next->finished();
     }
-    if (!done) background_driver::instance().adopt(next);
+    if (!done) driver->adopt(next);
   }
 }
 
@@ -4869,9 +5239,11 @@ struct observer_slot {
   std::atomic<bool> present{false};
 };
 
+// Immortal: the background thread reports exits even while static
+// destructors run at exit, so the slot (and the observer in it) must outlive them.
 DUCTILE_INLINE observer_slot& observer_storage() {
-  static observer_slot slot;
-  return slot;
+  static observer_slot* const slot = new observer_slot();
+  return *slot;
 }
 
 DUCTILE_INLINE bool tracing() noexcept {
@@ -6101,19 +6473,22 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   unsigned long all_signals[2] = {~0UL, ~0UL};
   unsigned long previous_mask[2] = {0, 0};
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
-  const long first = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  int pidfd = -1;
+  const long first = syscall(SYS_clone, clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
   if (first == 0) child_main(&prepared.plan);  // never returns
   const int fork_errno = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
   report.write.reset();
+  const unique_fd intermediate(sys::keep_above_stdio(pidfd));
   const std::string command = prepared.command_text();
   if (first < 0) {
     const std::error_code code(fork_errno, std::generic_category());
     throw spawn_error(fmt::format("cannot run {}: cannot fork: {}", command, code.message()), command, "fork", code);
   }
+  // The intermediate child exits as soon as it has forked the daemon. It is
+  // reaped through its pidfd, like every child, never by pid.
   siginfo_t info{};
-  while (syscall(SYS_waitid, P_PID, first, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
-  }
+  if (sys::wait_process(intermediate.get(), info, WEXITED, nullptr)) sys::reap_now(intermediate.get());
 
   pid_t daemon = 0;
   for (;;) {
