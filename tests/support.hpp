@@ -28,6 +28,31 @@ namespace test {
 
 namespace fs = std::filesystem;
 
+// Sanitized builds check every byte they move, reserve large address ranges,
+// and ThreadSanitizer cannot start threads in a child forked from a threaded process.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool thread_sanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool thread_sanitizer = true;
+#else
+inline constexpr bool thread_sanitizer = false;
+#endif
+#else
+inline constexpr bool thread_sanitizer = false;
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool sanitized = true;
+#else
+inline constexpr bool sanitized = thread_sanitizer;
+#endif
+#else
+inline constexpr bool sanitized = thread_sanitizer;
+#endif
+
 inline fs::path helper_path(const char* name) { return fs::path(DUCTILE_TEST_HELPERS) / name; }
 
 template <class... Args>

@@ -19,29 +19,8 @@ using test::helper;
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
-
-#if defined(__SANITIZE_THREAD__)
-constexpr bool thread_sanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool thread_sanitizer = true;
-#else
-constexpr bool thread_sanitizer = false;
-#endif
-#else
-constexpr bool thread_sanitizer = false;
-#endif
+using test::sanitized;
+using test::thread_sanitizer;
 
 // Closes some of this process's 0, 1 and 2 until destroyed, as a daemon has.
 class closed_stdio {
@@ -136,8 +115,11 @@ TEST_CASE("defect 3: a seccomp profile refusing close_range (EPERM or ENOSYS) st
   test::leak_check check;
   const std::string close_range = std::to_string(SYS_close_range);
   const std::string getdents = std::to_string(SYS_getdents64);
-  for (const auto& [error, calls] : std::vector<std::pair<int, std::string>>{
-           {EPERM, close_range}, {ENOSYS, close_range}, {EPERM, close_range + "," + getdents}}) {
+  const std::vector<std::pair<int, std::string>> profiles = {
+      {EPERM, close_range}, {ENOSYS, close_range}, {EPERM, close_range + "," + getdents}};
+  for (const auto& profile : profiles) {
+    const int error = profile.first;
+    const std::string& calls = profile.second;
     CAPTURE(error);
     CAPTURE(calls);
     // Inside: an inheritable descriptor at 3 and one at 5000, above the soft
@@ -232,7 +214,7 @@ TEST_CASE("defect 7: an observer throwing from spawned() leaves no child running
   o->throw_on_spawn = true;
   observing scope(o);
   CHECK_THROWS_AS(cmd("sleep", "10").run(), std::runtime_error);
-  CHECK_THROWS_AS(cmd("sleep", "10").start(), std::runtime_error);
+  CHECK_THROWS_AS((void)cmd("sleep", "10").start(), std::runtime_error);
   CHECK_THROWS_AS((cmd("sleep", "10") | cmd("sleep", "10")).read(), std::runtime_error);
   CHECK_THROWS_AS(cmd("true").then(cmd("sleep", "10")).start().wait(), std::runtime_error);
 }

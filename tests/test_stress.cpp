@@ -16,19 +16,8 @@ using test::helper;
 
 namespace {
 
-// Sanitized builds check every byte they move: the large cases shrink there.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
-
+// The large cases shrink in sanitized builds.
+using test::sanitized;
 constexpr std::size_t stream_bytes = sanitized ? (8u << 20) : (64u << 20);
 
 std::string pattern(std::size_t size) {

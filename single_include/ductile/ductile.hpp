@@ -2459,27 +2459,26 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
   }
 }
 
+// A node of the job tree around `inner`: a timeout or an unchecked scope.
+DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inner, context ctx, stream_sink& sink) {
+  auto scope = std::make_unique<job>();
+  scope->type = type;
+  scope->position = ctx.position;
+  ctx.position += '0';
+  scope->left = lower(inner, std::move(ctx), sink);
+  scope->left->parent = scope.get();
+  return scope;
+}
+
 DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink) {
   if (const auto* m = std::get_if<modifier_node>(&tree.value)) {
     if (const auto* limit = std::get_if<time_limit>(&m->change)) {
-      auto scope = std::make_unique<job>();
-      scope->type = job::kind::scope;
-      scope->position = ctx.position;
+      auto scope = lower_scope(job::kind::scope, *m->inner, std::move(ctx), sink);
       scope->limit = time_limit_state{limit->duration, limit->grace, {}, false, {}, false};
-      ctx.position += '0';
-      scope->left = lower(*m->inner, std::move(ctx), sink);
-      scope->left->parent = scope.get();
       return scope;
     }
-    if (std::holds_alternative<mark_unchecked>(m->change)) {
-      auto scope = std::make_unique<job>();
-      scope->type = job::kind::unchecked;
-      scope->position = ctx.position;
-      ctx.position += '0';
-      scope->left = lower(*m->inner, std::move(ctx), sink);
-      scope->left->parent = scope.get();
-      return scope;
-    }
+    if (std::holds_alternative<mark_unchecked>(m->change))
+      return lower_scope(job::kind::unchecked, *m->inner, std::move(ctx), sink);
     apply_modifier(tree, m->change, ctx, sink);
     return lower(*m->inner, std::move(ctx), sink);
   }
