@@ -10,7 +10,8 @@ prefix=/usr/local
 stage=$work/stage
 
 echo "-- install into a staging directory"
-meson setup "$work/build" --wrap-mode=nodownload --prefix=$prefix -Dtests=false -Dexamples=false >/dev/null
+# libdir=lib: meson picks lib64 where dpkg-dev is missing, which Debian's CMake never searches.
+meson setup "$work/build" --wrap-mode=nodownload --prefix=$prefix --libdir=lib -Dtests=false -Dexamples=false >/dev/null
 meson compile -C "$work/build" >/dev/null
 meson install -C "$work/build" --destdir "$stage" >/dev/null
 libdir=$(dirname "$(find "$stage" -name 'libductile.so' | head -n 1)")
