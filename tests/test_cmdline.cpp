@@ -166,13 +166,18 @@ struct generator {
 TEST_CASE("formatting then parsing gives the same expression, property over generated trees") {
   test::leak_check check;
   generator g;
+  int executed = 0;
   for (int i = 0; i < 300; ++i) {
     const expression original = g.command(0);
     const std::string text = fmt::format("{}", original);
     CAPTURE(text);
     const expression parsed = cmdline(runtime_cmdline{text});
     CHECK(fmt::format("{}", parsed) == text);
-    if (i % 10 == 0) {
+    // Two runs are compared only without a pipe: the generated readers never
+    // read, so whether a writer before `&&` dies of SIGPIPE (and stops the
+    // sequence, as in sh) depends on timing.
+    if (executed < 30 && text.find('|') == std::string::npos) {
+      ++executed;
       const output a = original.unchecked().stdout_capture().stderr_capture().run();
       const output b = parsed.unchecked().stdout_capture().stderr_capture().run();
       CHECK(a.stdout_bytes == b.stdout_bytes);
