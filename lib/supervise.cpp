@@ -218,7 +218,7 @@ DUCTILE_INLINE void execution::finish_unstarted(job& j) {
   if (j.type == job::kind::then && !j.finished && !j.right && j.left->finished) complete(j, j.left->result);
 }
 
-DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) {
+DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) noexcept {
   if (!failure_) failure_ = std::move(failure);
   killed_ = true;
   signal_all(SIGKILL);
@@ -571,10 +571,8 @@ DUCTILE_INLINE void execution::abandon_supervision(const std::error_code& error)
 
 DUCTILE_INLINE void execution::end_with(std::exception_ptr failure) noexcept {
   if (finished_) return;
-  if (!failure_) failure_ = std::move(failure);
-  killed_ = true;
-  signal_all(SIGKILL);
-  reap_all_blocking();
+  abandon(std::move(failure));
+  reap_all_blocking();  // everything was just sent SIGKILL
   try {
     for (auto& c : captures_) {
       if (c.read) read_capture(c);  // keep what is already there

@@ -138,7 +138,7 @@ class execution final : public stream_sink {
   void complete(job& j, job_result result);
   void start_right_side(job& then_job);
   void finish_unstarted(job& j);
-  void abandon(std::exception_ptr failure);
+  void abandon(std::exception_ptr failure) noexcept;
   void signal_all(int signal) noexcept;
   void signal_subtree(const job& scope, int signal) noexcept;
   void signal_processes(const job* scope, int signal) noexcept;  // scope nullptr: all
@@ -177,8 +177,9 @@ class execution final : public stream_sink {
   unsigned generation_;  // the fork generation of the process that made this run
 };
 
-// Increases in every child forked from this process (pthread_atfork); a run
-// made in an older generation is foreign.
+// Increases in every child forked from this process; a run made in an older
+// generation is foreign. Defined with the background driver, which installs
+// the pthread_atfork handlers.
 unsigned fork_generation() noexcept;
 
 }  // namespace ductile::detail

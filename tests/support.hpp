@@ -30,28 +30,23 @@ namespace fs = std::filesystem;
 
 // Sanitized builds check every byte they move, reserve large address ranges,
 // and ThreadSanitizer cannot start threads in a child forked from a threaded process.
-#if defined(__SANITIZE_THREAD__)
-inline constexpr bool thread_sanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
+// GCC names them with macros, clang with __has_feature.
+#if defined(__has_feature)
+#define DUCTILE_TEST_HAS_FEATURE(feature) __has_feature(feature)
+#else
+#define DUCTILE_TEST_HAS_FEATURE(feature) 0
+#endif
+#if defined(__SANITIZE_THREAD__) || DUCTILE_TEST_HAS_FEATURE(thread_sanitizer)
 inline constexpr bool thread_sanitizer = true;
 #else
 inline constexpr bool thread_sanitizer = false;
 #endif
-#else
-inline constexpr bool thread_sanitizer = false;
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if defined(__SANITIZE_ADDRESS__) || DUCTILE_TEST_HAS_FEATURE(address_sanitizer)
 inline constexpr bool sanitized = true;
 #else
 inline constexpr bool sanitized = thread_sanitizer;
 #endif
-#else
-inline constexpr bool sanitized = thread_sanitizer;
-#endif
+#undef DUCTILE_TEST_HAS_FEATURE
 
 inline fs::path helper_path(const char* name) { return fs::path(DUCTILE_TEST_HELPERS) / name; }
 

@@ -3745,7 +3745,7 @@ class execution final : public stream_sink {
   void complete(job& j, job_result result);
   void start_right_side(job& then_job);
   void finish_unstarted(job& j);
-  void abandon(std::exception_ptr failure);
+  void abandon(std::exception_ptr failure) noexcept;
   void signal_all(int signal) noexcept;
   void signal_subtree(const job& scope, int signal) noexcept;
   void signal_processes(const job* scope, int signal) noexcept;  // scope nullptr: all
@@ -3784,8 +3784,9 @@ class execution final : public stream_sink {
   unsigned generation_;  // the fork generation of the process that made this run
 };
 
-// Increases in every child forked from this process (pthread_atfork); a run
-// made in an older generation is foreign.
+// Increases in every child forked from this process; a run made in an older
+// generation is foreign. Defined with the background driver, which installs
+// the pthread_atfork handlers.
 unsigned fork_generation() noexcept;
 
 }  // namespace ductile::detail
@@ -4023,7 +4024,7 @@ DUCTILE_INLINE void execution::finish_unstarted(job& j) {
   if (j.type == job::kind::then && !j.finished && !j.right && j.left->finished) complete(j, j.left->result);
 }
 
-DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) {
+DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) noexcept {
   if (!failure_) failure_ = std::move(failure);
   killed_ = true;
   signal_all(SIGKILL);
@@ -4376,10 +4377,8 @@ DUCTILE_INLINE void execution::abandon_supervision(const std::error_code& error)
 
 DUCTILE_INLINE void execution::end_with(std::exception_ptr failure) noexcept {
   if (finished_) return;
-  if (!failure_) failure_ = std::move(failure);
-  killed_ = true;
-  signal_all(SIGKILL);
-  reap_all_blocking();
+  abandon(std::move(failure));
+  reap_all_blocking();  // everything was just sent SIGKILL
   try {
     for (auto& c : captures_) {
       if (c.read) read_capture(c);  // keep what is already there

@@ -9,9 +9,9 @@
 
 namespace {
 
-struct counting_observer : ductile::observer {
+struct lifetime_checking_observer : ductile::observer {
   bool alive = true;
-  ~counting_observer() override { alive = false; }
+  ~lifetime_checking_observer() override { alive = false; }
   void spawned(const ductile::spawn_event&) override {}
   void exited(const ductile::exit_event&) override {
     if (!alive) std::puts("observer used after destruction");
@@ -39,7 +39,7 @@ void at_exit() {
 
 int main() {
   std::atexit(at_exit);
-  ductile::set_observer(std::make_shared<counting_observer>());
+  ductile::set_observer(std::make_shared<lifetime_checking_observer>());
   std::printf("main: %s\n", ductile::cmd("echo", "from main").read().c_str());
   // Still running when main returns: its exit is reported during exit.
   ductile::cmd("sleep", "0.1").start().detach();
