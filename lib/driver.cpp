@@ -136,20 +136,28 @@ DUCTILE_INLINE void background_driver::loop() {
 
     bool any_finished = false;
     for (std::size_t i = 0; i < runs.size(); ++i) {
-      bool finished;
+      bool observed;
       {
-        std::lock_guard<std::mutex> lock(runs[i]->mutex);
+        std::unique_lock<std::mutex> lock(runs[i]->mutex);
         if (poll_error) {
           runs[i]->abandon_supervision(poll_error);
         } else if (!runs[i]->finished()) {
-          // An exception here (bad_alloc in a capture, a throwing observer)
-          // ends that run alone; the caller gets it from wait().
+          // An exception here (bad_alloc in a capture, a hook) ends that run
+          // alone; the caller gets it from wait().
           try {
             runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
+            runs[i]->start_right_sides(lock);
           } catch (...) {
             runs[i]->end_with(std::current_exception());
           }
         }
+        observed = runs[i]->has_events();
+      }
+      // No lock held: observers may call back into the run or start others.
+      if (observed) runs[i]->deliver_events(false);
+      bool finished;
+      {
+        std::lock_guard<std::mutex> lock(runs[i]->mutex);
         finished = runs[i]->finished();
       }
       // Outside the run's lock: a pool's callback starts other runs.

@@ -246,10 +246,7 @@ DUCTILE_INLINE void prepared_spawn::throw_failure() const {
   throw_child_failure(launch, program, searched_path, report, credentials);
 }
 
-DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
-  prepared_spawn prepared;
-  prepare_spawn(std::move(launch), prepared);
-
+DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
   void* stack_top = child_stack::top();
   if (stack_top == nullptr) {
     const std::error_code code(errno, std::generic_category());

@@ -43,10 +43,13 @@ struct prepared_spawn {
   [[noreturn]] void throw_failure() const;
 };
 
-// Runs the hooks, resolves the program and the credentials, and fills `out`.
+// Runs the hooks (user code: never with a lock held), resolves the program
+// and the credentials, and fills `out`. Throws whatever a hook throws, or
+// spawn_error for a name that cannot be resolved.
 void prepare_spawn(process_launch&& launch, prepared_spawn& out);
 
-// Throws spawn_error (nothing of the process ran), or whatever a hook throws.
-spawned_process spawn_process(process_launch&& launch);
+// Clones and execs what prepare_spawn made; runs no user code. Throws
+// spawn_error (nothing of the process ran).
+spawned_process spawn_prepared(prepared_spawn& prepared);
 
 }  // namespace ductile::detail

@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <ductile/expression.hpp>
+#include <ductile/observe.hpp>
 #include <ductile/output.hpp>
 #include <exception>
 #include <functional>
@@ -16,10 +17,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "capture_buffer.hpp"
 #include "lower.hpp"
+#include "spawn.hpp"
 
 namespace ductile::detail {
 
@@ -33,9 +36,20 @@ class execution final : public stream_sink {
   execution(const execution&) = delete;
   execution& operator=(const execution&) = delete;
 
-  // Lowers the tree and spawns its first processes. If anything fails, what
+  // Lowers the tree and spawns its first processes; takes `mutex` itself and
+  // releases it while hooks and observers run. If anything fails, what
   // already started is killed and reaped before the exception propagates.
+  // Does nothing for a run already started or cancelled.
   void start(context initial);
+  // Starts the right sides of `then` that dispatch() found due; called with
+  // `lock` held after dispatch(), and releases it while hooks run.
+  void start_right_sides(std::unique_lock<std::mutex>& lock);
+  // Tells the observer what happened, with no lock held: called by whoever
+  // drives the run after each step. An observer that throws ends the run with
+  // that exception (rethrown here if `rethrow`).
+  void deliver_events(bool rethrow);
+  // Whether deliver_events() has anything to do; called with `mutex` held.
+  bool has_events() const noexcept { return !pending_events_.empty(); }
 
   // --- event loop steps, called with `mutex` held
   void collect(std::vector<pollfd>& fds);
@@ -131,12 +145,14 @@ class execution final : public stream_sink {
   };
 
   pipe_ends make_pipe(const char* what);
-  void spawn_all(job& j);
+  void launch_subtree(job& j, std::unique_lock<std::mutex>& lock);
+  void launch_leaf(job& leaf, std::unique_lock<std::mutex>& lock);
+  void launch_one(job& leaf, prepared_spawn& prepared);
+  void start_due_right_sides(std::unique_lock<std::mutex>& lock);
   void reap(process_entry& process);
   void retry_reaps(steady_time now);
   void cancel_unstarted();
   void complete(job& j, job_result result);
-  void start_right_side(job& then_job);
   void finish_unstarted(job& j);
   void abandon(std::exception_ptr failure) noexcept;
   void signal_all(int signal) noexcept;
@@ -160,8 +176,12 @@ class execution final : public stream_sink {
   std::vector<capture_source> captures_;
   std::vector<feeder> feeders_;
   std::vector<poll_target> targets_;
-  std::vector<job*> limits_;  // timeout() scopes, in the order they started
-  std::size_t retries_ = 0;   // processes waiting for a reap retry
+  std::vector<job*> limits_;           // timeout() scopes, in the order they started
+  std::size_t retries_ = 0;            // processes waiting for a reap retry
+  std::vector<job*> right_sides_due_;  // then() nodes whose right side is to start
+  using observed_event = std::variant<spawn_event, exit_event>;
+  std::vector<observed_event> pending_events_;  // for the observer, outside the lock
+  bool delivering_events_ = false;
   bool streams_cut_ = false;  // after a kill or a timeout, stop waiting for EOF
   unique_fd completion_;
   std::weak_ptr<const unique_fd> capture_write_[3];

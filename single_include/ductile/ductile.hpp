@@ -2707,11 +2707,14 @@ struct prepared_spawn {
   [[noreturn]] void throw_failure() const;
 };
 
-// Runs the hooks, resolves the program and the credentials, and fills `out`.
+// Runs the hooks (user code: never with a lock held), resolves the program
+// and the credentials, and fills `out`. Throws whatever a hook throws, or
+// spawn_error for a name that cannot be resolved.
 void prepare_spawn(process_launch&& launch, prepared_spawn& out);
 
-// Throws spawn_error (nothing of the process ran), or whatever a hook throws.
-spawned_process spawn_process(process_launch&& launch);
+// Clones and execs what prepare_spawn made; runs no user code. Throws
+// spawn_error (nothing of the process ran).
+spawned_process spawn_prepared(prepared_spawn& prepared);
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_SPAWN_HPP
@@ -2959,10 +2962,7 @@ DUCTILE_INLINE void prepared_spawn::throw_failure() const {
   throw_child_failure(launch, program, searched_path, report, credentials);
 }
 
-DUCTILE_INLINE spawned_process spawn_process(process_launch&& launch) {
-  prepared_spawn prepared;
-  prepare_spawn(std::move(launch), prepared);
-
+DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
   void* stack_top = child_stack::top();
   if (stack_top == nullptr) {
     const std::error_code code(errno, std::generic_category());
@@ -3625,6 +3625,7 @@ DUCTILE_INLINE std::string capture_buffer::take() {
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 
@@ -3640,9 +3641,20 @@ class execution final : public stream_sink {
   execution(const execution&) = delete;
   execution& operator=(const execution&) = delete;
 
-  // Lowers the tree and spawns its first processes. If anything fails, what
+  // Lowers the tree and spawns its first processes; takes `mutex` itself and
+  // releases it while hooks and observers run. If anything fails, what
   // already started is killed and reaped before the exception propagates.
+  // Does nothing for a run already started or cancelled.
   void start(context initial);
+  // Starts the right sides of `then` that dispatch() found due; called with
+  // `lock` held after dispatch(), and releases it while hooks run.
+  void start_right_sides(std::unique_lock<std::mutex>& lock);
+  // Tells the observer what happened, with no lock held: called by whoever
+  // drives the run after each step. An observer that throws ends the run with
+  // that exception (rethrown here if `rethrow`).
+  void deliver_events(bool rethrow);
+  // Whether deliver_events() has anything to do; called with `mutex` held.
+  bool has_events() const noexcept { return !pending_events_.empty(); }
 
   // --- event loop steps, called with `mutex` held
   void collect(std::vector<pollfd>& fds);
@@ -3738,12 +3750,14 @@ class execution final : public stream_sink {
   };
 
   pipe_ends make_pipe(const char* what);
-  void spawn_all(job& j);
+  void launch_subtree(job& j, std::unique_lock<std::mutex>& lock);
+  void launch_leaf(job& leaf, std::unique_lock<std::mutex>& lock);
+  void launch_one(job& leaf, prepared_spawn& prepared);
+  void start_due_right_sides(std::unique_lock<std::mutex>& lock);
   void reap(process_entry& process);
   void retry_reaps(steady_time now);
   void cancel_unstarted();
   void complete(job& j, job_result result);
-  void start_right_side(job& then_job);
   void finish_unstarted(job& j);
   void abandon(std::exception_ptr failure) noexcept;
   void signal_all(int signal) noexcept;
@@ -3767,8 +3781,12 @@ class execution final : public stream_sink {
   std::vector<capture_source> captures_;
   std::vector<feeder> feeders_;
   std::vector<poll_target> targets_;
-  std::vector<job*> limits_;  // timeout() scopes, in the order they started
-  std::size_t retries_ = 0;   // processes waiting for a reap retry
+  std::vector<job*> limits_;           // timeout() scopes, in the order they started
+  std::size_t retries_ = 0;            // processes waiting for a reap retry
+  std::vector<job*> right_sides_due_;  // then() nodes whose right side is to start
+  using observed_event = std::variant<spawn_event, exit_event>;
+  std::vector<observed_event> pending_events_;  // for the observer, outside the lock
+  bool delivering_events_ = false;
   bool streams_cut_ = false;  // after a kill or a timeout, stop waiting for EOF
   unique_fd completion_;
   std::weak_ptr<const unique_fd> capture_write_[3];
@@ -3898,58 +3916,93 @@ DUCTILE_INLINE stdio_target execution::feed(std::shared_ptr<const std::string> b
 }
 
 DUCTILE_INLINE void execution::start(context initial) {
-  started_ = true;
-  try {
-    root_ = lower(*tree_.tree(), std::move(initial), *this);
-    spawn_all(*root_);
-  } catch (...) {
-    signal_all(SIGKILL);
-    reap_all_blocking();
-    throw;
+  bool observed;
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (started_ || cancelled_) return;  // a queued run cancelled before its turn
+    started_ = true;
+    try {
+      root_ = lower(*tree_.tree(), std::move(initial), *this);
+      launch_subtree(*root_, lock);
+      if (killed_ || failure_) finish_unstarted(*root_);  // killed while its hooks ran
+      start_right_sides(lock);
+    } catch (...) {
+      signal_all(SIGKILL);
+      reap_all_blocking();
+      throw;
+    }
+    update_finished();
+    observed = has_events();
   }
-  update_finished();
+  if (observed) deliver_events(true);
 }
 
-DUCTILE_INLINE void execution::spawn_all(job& j) {
+// Spawns the subtree's processes left to right. Stops early once the run is
+// killed or has failed; the caller finishes what never started.
+DUCTILE_INLINE void execution::launch_subtree(job& j, std::unique_lock<std::mutex>& lock) {
   switch (j.type) {
-    case job::kind::process: {
-      const bool observed = observing();
-      std::string command;
-      if (observed) {
-        command = j.launch->command ? subtree_text(*j.launch->command) : std::string();
-        if (tracing()) print_trace(command);
-      }
-      // Room first: once the process exists, recording it must not fail, or
-      // nobody would kill and reap it.
-      processes_.reserve(processes_.size() + 1);
-      spawned_process spawned = spawn_process(std::move(*j.launch));
-      j.launch.reset();
-      process_entry& entry = processes_.emplace_back();
-      entry.pidfd = std::move(spawned.pidfd);
-      entry.owner = &j;
-      entry.record.program = std::move(spawned.program);
-      entry.record.pid = spawned.pid;
-      entry.group = spawned.process_group;
-      j.process_index = static_cast<int>(processes_.size() - 1);
-      if (observed) {
-        entry.started = std::chrono::steady_clock::now();
-        entry.command = std::move(command);
-        // Last: an observer that throws leaves a recorded process, killed and reaped.
-        if (auto o = current_observer()) o->spawned(spawn_event{entry.command, entry.record.pid});
-      }
-      break;
-    }
+    case job::kind::process: launch_leaf(j, lock); break;
     case job::kind::pipe:
-      spawn_all(*j.left);
-      spawn_all(*j.right);
+      launch_subtree(*j.left, lock);
+      if (!killed_ && !failure_) launch_subtree(*j.right, lock);
       break;
     case job::kind::then:
-    case job::kind::unchecked: spawn_all(*j.left); break;
+    case job::kind::unchecked: launch_subtree(*j.left, lock); break;
     case job::kind::scope:
       j.limit->deadline = std::chrono::steady_clock::now() + j.limit->duration;
       limits_.push_back(&j);
-      spawn_all(*j.left);
+      launch_subtree(*j.left, lock);
       break;
+  }
+}
+
+// Hooks are user code, so they run with the lock released: a hook may call
+// back into its own handle. Nobody else touches the launch meanwhile (it
+// belongs to the thread that lowered it); a kill() that comes in is seen once
+// the lock is back. Without hooks nothing is released.
+DUCTILE_INLINE void execution::launch_leaf(job& leaf, std::unique_lock<std::mutex>& lock) {
+  if (killed_ || failure_) return;
+  prepared_spawn prepared;
+  if (leaf.launch->hooks.empty()) {
+    prepare_spawn(std::move(*leaf.launch), prepared);
+  } else {
+    lock.unlock();
+    try {
+      prepare_spawn(std::move(*leaf.launch), prepared);
+    } catch (...) {
+      lock.lock();
+      throw;
+    }
+    lock.lock();
+    if (killed_ || failure_) return;
+  }
+  leaf.launch.reset();
+  launch_one(leaf, prepared);
+}
+
+DUCTILE_INLINE void execution::launch_one(job& leaf, prepared_spawn& prepared) {
+  const bool observed = observing();
+  std::string command;
+  if (observed) {
+    command = prepared.command_text();
+    if (tracing()) print_trace(command);
+  }
+  // Room first: once the process exists, recording it must not fail, or
+  // nobody would kill and reap it.
+  processes_.reserve(processes_.size() + 1);
+  if (observed) pending_events_.reserve(pending_events_.size() + 1);
+  spawned_process spawned = spawn_prepared(prepared);
+  process_entry& entry = processes_.emplace_back();
+  entry.pidfd = std::move(spawned.pidfd);
+  entry.owner = &leaf;
+  entry.record.program = std::move(spawned.program);
+  entry.record.pid = spawned.pid;
+  entry.group = spawned.process_group;
+  leaf.process_index = static_cast<int>(processes_.size() - 1);
+  if (observed) {
+    entry.started = std::chrono::steady_clock::now();
+    entry.command = std::move(command);
+    pending_events_.emplace_back(spawn_event{entry.command, entry.record.pid});
   }
 }
 
@@ -3986,29 +4039,46 @@ DUCTILE_INLINE void execution::complete(job& j, job_result result) {
       parent->deferred_context.reset();
       complete(*parent, result);
     } else {
-      start_right_side(*parent);
+      // Started by whoever drives the run, once this step is over: lowering
+      // is done under the lock, its hooks outside it.
+      right_sides_due_.push_back(parent);
     }
   } else {
     complete(*parent, result);
   }
 }
 
-DUCTILE_INLINE void execution::start_right_side(job& then_job) {
-  auto tree = std::move(then_job.deferred);
-  context ctx = std::move(*then_job.deferred_context);
-  then_job.deferred_context.reset();
-  try {
-    then_job.right = lower(*tree, std::move(ctx), *this);
-    then_job.right->parent = &then_job;
-    spawn_all(*then_job.right);
-  } catch (...) {
-    abandon(std::current_exception());
-    if (!then_job.right) {
+DUCTILE_INLINE void execution::start_right_sides(std::unique_lock<std::mutex>& lock) {
+  if (right_sides_due_.empty()) return;
+  start_due_right_sides(lock);
+  update_finished();  // a right side that could not start may have ended the run
+}
+
+DUCTILE_INLINE void execution::start_due_right_sides(std::unique_lock<std::mutex>& lock) {
+  while (!right_sides_due_.empty()) {
+    job& then_job = *right_sides_due_.front();
+    right_sides_due_.erase(right_sides_due_.begin());
+    auto tree = std::move(then_job.deferred);
+    context ctx = std::move(*then_job.deferred_context);
+    then_job.deferred_context.reset();
+    if (killed_ || failure_) {
       complete(then_job, then_job.left->result);
-    } else {
-      // What did start is killed and reaped as usual; the parts that never
-      // started are finished here so that the sequence can end.
-      finish_unstarted(*then_job.right);
+      continue;
+    }
+    try {
+      then_job.right = lower(*tree, std::move(ctx), *this);
+      then_job.right->parent = &then_job;
+      launch_subtree(*then_job.right, lock);
+      if (killed_ || failure_) finish_unstarted(*then_job.right);
+    } catch (...) {
+      abandon(std::current_exception());
+      if (!then_job.right) {
+        complete(then_job, then_job.left->result);
+      } else {
+        // What did start is killed and reaped as usual; the parts that never
+        // started are finished here so that the sequence can end.
+        finish_unstarted(*then_job.right);
+      }
     }
   }
 }
@@ -4016,7 +4086,9 @@ DUCTILE_INLINE void execution::start_right_side(job& then_job) {
 DUCTILE_INLINE void execution::finish_unstarted(job& j) {
   if (j.finished) return;
   if (j.type == job::kind::process) {
-    if (j.process_index < 0) complete(j, job_result{exit_status::exited(127), true});
+    // Never started: killed before its turn, or its start failed.
+    const exit_status status = killed_ && !failure_ ? exit_status::killed(SIGKILL) : exit_status::exited(127);
+    if (j.process_index < 0) complete(j, job_result{status, true});
     return;
   }
   if (j.left) finish_unstarted(*j.left);
@@ -4130,11 +4202,9 @@ DUCTILE_INLINE void execution::reap(process_entry& process) {
   process.record.system_time =
       std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
   process.record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
-  if (!process.command.empty()) {
-    if (auto o = current_observer())
-      o->exited(exit_event{process.command, process.record.pid, process.record.status,
-                           std::chrono::steady_clock::now() - process.started});
-  }
+  if (!process.command.empty())
+    pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
+                                            std::chrono::steady_clock::now() - process.started});
   job& owner = *process.owner;
   complete(owner, job_result{process.record.status, !process.record.status.success()});
 }
@@ -4276,7 +4346,9 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
 }
 
 DUCTILE_INLINE void execution::update_finished() {
-  if (finished_ || !root_ || !root_->finished) return;
+  // Finished only once observers have heard of every process: whoever waits
+  // for the run may rely on that.
+  if (finished_ || !root_ || !root_->finished || !pending_events_.empty() || delivering_events_) return;
   for (auto& f : feeders_) f.write.reset();  // nobody is left to read them
   bool streams_open = false;
   for (auto& c : captures_) {
@@ -4421,10 +4493,48 @@ DUCTILE_INLINE void execution::drive_to_completion() {
     }
     try {
       dispatch(fds.data(), fds.size());
+      start_right_sides(lock);
     } catch (...) {
       end_with(std::current_exception());
     }
+    if (has_events()) {
+      lock.unlock();
+      deliver_events(false);
+      lock.lock();
+    }
   }
+}
+
+DUCTILE_INLINE void execution::deliver_events(bool rethrow) {
+  std::vector<observed_event> events;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (pending_events_.empty()) return;
+    events.swap(pending_events_);
+    delivering_events_ = true;
+  }
+  std::exception_ptr failure;
+  try {
+    if (auto o = current_observer()) {
+      for (const auto& event : events) {
+        if (const auto* spawned = std::get_if<spawn_event>(&event))
+          o->spawned(*spawned);
+        else
+          o->exited(std::get<exit_event>(event));
+      }
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  delivering_events_ = false;
+  if (failure) {
+    // A failing observer ends the run it was told about.
+    end_with(failure);
+    if (rethrow) std::rethrow_exception(failure);
+    return;
+  }
+  update_finished();
 }
 
 DUCTILE_INLINE int execution::completion_fd() {
@@ -4455,15 +4565,12 @@ DUCTILE_INLINE void execution::notify_if_finished() {
 }
 
 DUCTILE_INLINE void execution::start_queued() {
-  {
+  try {
+    start(context{});  // does nothing if cancelled meanwhile
+  } catch (...) {
     std::lock_guard<std::mutex> lock(mutex);
-    if (cancelled_ || started_) return;
-    try {
-      start(context{});
-    } catch (...) {
-      failure_ = std::current_exception();
-      mark_finished();
-    }
+    if (!failure_) failure_ = std::current_exception();
+    if (!finished_) mark_finished();
   }
   notify_if_finished();
 }
@@ -4718,20 +4825,28 @@ DUCTILE_INLINE void background_driver::loop() {
 
     bool any_finished = false;
     for (std::size_t i = 0; i < runs.size(); ++i) {
-      bool finished;
+      bool observed;
       {
-        std::lock_guard<std::mutex> lock(runs[i]->mutex);
+        std::unique_lock<std::mutex> lock(runs[i]->mutex);
         if (poll_error) {
           runs[i]->abandon_supervision(poll_error);
         } else if (!runs[i]->finished()) {
-          // An exception here (bad_alloc in a capture, a throwing observer)
-          // ends that run alone; the caller gets it from wait().
+          // An exception here (bad_alloc in a capture, a hook) ends that run
+          // alone; the caller gets it from wait().
           try {
             runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
+            runs[i]->start_right_sides(lock);
           } catch (...) {
             runs[i]->end_with(std::current_exception());
           }
         }
+        observed = runs[i]->has_events();
+      }
+      // No lock held: observers may call back into the run or start others.
+      if (observed) runs[i]->deliver_events(false);
+      bool finished;
+      {
+        std::lock_guard<std::mutex> lock(runs[i]->mutex);
         finished = runs[i]->finished();
       }
       // Outside the run's lock: a pool's callback starts other runs.
