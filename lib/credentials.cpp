@@ -87,7 +87,6 @@ DUCTILE_INLINE void resolve_credentials(const credential_request& request, const
   out = resolved_credentials{};
   if (!request.any()) return;
   auto& plan = out.plan;
-  plan.active = true;
   plan.new_session = request.new_session;
   plan.umask = request.umask ? static_cast<int>(*request.umask) : -1;
   plan.no_new_privs = request.no_new_privs;

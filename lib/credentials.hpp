@@ -15,7 +15,6 @@ namespace ductile::detail {
 
 // Read by the child; everything is already decided.
 struct child_credentials {
-  bool active = false;
   bool new_session = false;
   int umask = -1;     // -1: unchanged
   bool keep = false;  // keep_caps() was given

@@ -11,6 +11,7 @@
 
 #include <ductile/error.hpp>
 #include <ductile/expression.hpp>
+#include <ductile/format.hpp>
 #include <stdexcept>
 
 #include "spawn.hpp"
@@ -36,10 +37,15 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   using namespace detail;
   if (options.pid_file.find('\0') != std::string::npos)
     throw std::invalid_argument("start_detached(): the pid file name contains a NUL byte");
+  // Failures are spawn_errors naming the command, like every failure to start.
+  const auto fail = [this](const char* step, const char* what, const std::error_code& error) {
+    const std::string command = to_string(*this);
+    throw spawn_error(fmt::format("cannot run {}: cannot {}: {}", command, what, error.message()), command, step,
+                      error);
+  };
   context ctx;
   unique_fd null;
-  if (const auto error = sys::open_file("/dev/null", O_RDWR, null))
-    throw std::system_error(error, "start_detached(): open /dev/null");
+  if (const auto error = sys::open_file("/dev/null", O_RDWR, null)) fail("open stdin", "open /dev/null", error);
   auto shared_null = std::make_shared<const unique_fd>(std::move(null));
   for (auto& stream : ctx.streams) stream = stdio_target{shared_null->get(), shared_null};
   daemon_sink sink;
@@ -53,7 +59,7 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   prepare_spawn(std::move(launch), prepared);
 
   pipe_ends report;
-  if (const auto error = sys::make_pipe(report)) throw std::system_error(error, "start_detached(): pipe");
+  if (const auto error = sys::make_pipe(report)) fail("pipe", "make a pipe", error);
   daemon_settings settings;
   settings.report_fd = report.write.get();
   settings.pid_file = options.pid_file.empty() ? nullptr : options.pid_file.c_str();

@@ -48,8 +48,9 @@ DUCTILE_INLINE stdio_target open_redirect(const node& tree, const redirect& r) {
     const char* names[] = {"stdin", "stdout", "stderr"};
     const char* name = names[static_cast<int>(r.stream)];
     const std::string command = subtree_text(tree);
-    throw spawn_error(fmt::format("{}: cannot open {} for {}: {}", command, shell_quote(path), name, error.message()),
-                      command, fmt::format("open {}", name), error);
+    throw spawn_error(
+        fmt::format("cannot run {}: cannot open {} for {}: {}", command, shell_quote(path), name, error.message()),
+        command, fmt::format("open {}", name), error);
   }
   auto owner = std::make_shared<const unique_fd>(std::move(fd));
   return stdio_target{owner->get(), owner};

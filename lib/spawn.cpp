@@ -110,11 +110,6 @@ DUCTILE_INLINE void run_hooks(process_launch& launch) {
   launch.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
 }
 
-DUCTILE_INLINE const char* stream_label(int target) {
-  static const char* const names[] = {"stdin", "stdout", "stderr"};
-  return names[target];
-}
-
 DUCTILE_INLINE const char* credential_step_name(child_step step) {
   switch (step) {
     case child_step::session: return "session";

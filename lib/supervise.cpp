@@ -718,8 +718,11 @@ DUCTILE_INLINE int execution::completion_fd() {
   std::lock_guard<std::mutex> lock(mutex);
   if (!completion_) {
     // Level-triggered: once finished it stays readable, for every poller.
-    if (const auto error = sys::make_event(finished_ ? 1 : 0, completion_))
-      throw std::system_error(error, "ductile: eventfd");
+    if (const auto error = sys::make_event(finished_ ? 1 : 0, completion_)) {
+      const std::string command = to_string(tree_);
+      throw ductile::error(
+          fmt::format("command {}: cannot make its completion descriptor: {}", command, error.message()), command);
+    }
   }
   return completion_.get();
 }

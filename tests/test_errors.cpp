@@ -1,4 +1,9 @@
+#include <fcntl.h>
 #include <sys/stat.h>
+#if __has_include("system_calls.hpp")
+#include "system_calls.hpp"
+#endif  // else the single header has it inline
+#include <atomic>
 
 #include "support.hpp"
 
@@ -91,4 +96,69 @@ TEST_CASE("every error derives from ductile::error") {
   test::leak_check check;
   CHECK_THROWS_AS(cmd("no-such-program-ductile").run(), ductile::error);
   CHECK_THROWS_AS(cmd("false").run(), ductile::error);
+}
+
+namespace {
+std::atomic<int> failing_call{-1};
+int fail_chosen_call(ductile::detail::sys::call which) noexcept {
+  return static_cast<int>(which) == failing_call.load() ? EMFILE : 0;
+}
+// Makes every call of one kind fail with EMFILE while alive.
+struct failing {
+  explicit failing(ductile::detail::sys::call which) {
+    failing_call = static_cast<int>(which);
+    ductile::detail::sys::set_fault_injector(fail_chosen_call);
+  }
+  ~failing() {
+    ductile::detail::sys::set_fault_injector(nullptr);
+    failing_call = -1;
+  }
+  failing(const failing&) = delete;
+  failing& operator=(const failing&) = delete;
+};
+}  // namespace
+
+TEST_CASE("an unopenable redirect is a spawn_error in the shape of every failure to start") {
+  test::leak_check check;
+  const auto error = expect_error<spawn_error>([] { cmd("cat").stdin_path("/no/such/file-ductile").run(); });
+  CHECK(std::string(error.what()).rfind("cannot run cat", 0) == 0);
+  CHECK(mentions(error, "cannot open /no/such/file-ductile for stdin: No such file or directory"));
+  CHECK(error.step() == "open stdin");
+}
+
+TEST_CASE("start_detached fails with spawn_errors naming the command, never std::system_error") {
+  test::leak_check check;
+  using ductile::detail::sys::call;
+  {
+    failing no_files(call::open);
+    const auto error = expect_error<spawn_error>([] { (void)cmd("sleep", "30").start_detached(); });
+    CHECK(error.step() == "open stdin");
+    CHECK(error.what() == std::string("cannot run sleep 30: cannot open /dev/null: Too many open files"));
+  }
+  {
+    failing no_pipes(call::pipe);
+    const auto error = expect_error<spawn_error>([] { (void)cmd("sleep", "30").start_detached(); });
+    CHECK(error.step() == "pipe");
+    CHECK(error.what() == std::string("cannot run sleep 30: cannot make a pipe: Too many open files"));
+  }
+}
+
+TEST_CASE("a completion descriptor that cannot be made is a ductile::error naming the command") {
+  test::leak_check check;
+  int made = -1;
+  {
+    handle h = cmd("sleep", "30").start();
+    {
+      failing no_events(ductile::detail::sys::call::event);
+      const auto error = expect_error<ductile::error>([&] { (void)h.completion_fd(); });
+      CHECK(error.command() == "sleep 30");
+      CHECK(mentions(error, "cannot make its completion descriptor: Too many open files"));
+    }
+    made = h.completion_fd();
+    CHECK(made >= 3);
+    h.kill();
+  }
+  // The descriptor belongs to the run, which the background thread lets go of
+  // on its next turn.
+  CHECK(test::eventually([&] { return fcntl(made, F_GETFD) == -1; }));
 }

@@ -2394,8 +2394,9 @@ DUCTILE_INLINE stdio_target open_redirect(const node& tree, const redirect& r) {
     const char* names[] = {"stdin", "stdout", "stderr"};
     const char* name = names[static_cast<int>(r.stream)];
     const std::string command = subtree_text(tree);
-    throw spawn_error(fmt::format("{}: cannot open {} for {}: {}", command, shell_quote(path), name, error.message()),
-                      command, fmt::format("open {}", name), error);
+    throw spawn_error(
+        fmt::format("cannot run {}: cannot open {} for {}: {}", command, shell_quote(path), name, error.message()),
+        command, fmt::format("open {}", name), error);
   }
   auto owner = std::make_shared<const unique_fd>(std::move(fd));
   return stdio_target{owner->get(), owner};
@@ -2643,7 +2644,6 @@ namespace ductile::detail {
 
 // Read by the child; everything is already decided.
 struct child_credentials {
-  bool active = false;
   bool new_session = false;
   int umask = -1;     // -1: unchanged
   bool keep = false;  // keep_caps() was given
@@ -2824,11 +2824,6 @@ DUCTILE_INLINE void run_hooks(process_launch& launch) {
   launch.argv = std::move(spec.argv);
   launch.env = std::make_shared<const environment>(std::move(spec.env));
   launch.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
-}
-
-DUCTILE_INLINE const char* stream_label(int target) {
-  static const char* const names[] = {"stdin", "stdout", "stderr"};
-  return names[target];
 }
 
 DUCTILE_INLINE const char* credential_step_name(child_step step) {
@@ -4542,8 +4537,11 @@ DUCTILE_INLINE int execution::completion_fd() {
   std::lock_guard<std::mutex> lock(mutex);
   if (!completion_) {
     // Level-triggered: once finished it stays readable, for every poller.
-    if (const auto error = sys::make_event(finished_ ? 1 : 0, completion_))
-      throw std::system_error(error, "ductile: eventfd");
+    if (const auto error = sys::make_event(finished_ ? 1 : 0, completion_)) {
+      const std::string command = to_string(tree_);
+      throw ductile::error(
+          fmt::format("command {}: cannot make its completion descriptor: {}", command, error.message()), command);
+    }
   }
   return completion_.get();
 }
@@ -6454,7 +6452,6 @@ DUCTILE_INLINE void resolve_credentials(const credential_request& request, const
   out = resolved_credentials{};
   if (!request.any()) return;
   auto& plan = out.plan;
-  plan.active = true;
   plan.new_session = request.new_session;
   plan.umask = request.umask ? static_cast<int>(*request.umask) : -1;
   plan.no_new_privs = request.no_new_privs;
@@ -6560,10 +6557,15 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   using namespace detail;
   if (options.pid_file.find('\0') != std::string::npos)
     throw std::invalid_argument("start_detached(): the pid file name contains a NUL byte");
+  // Failures are spawn_errors naming the command, like every failure to start.
+  const auto fail = [this](const char* step, const char* what, const std::error_code& error) {
+    const std::string command = to_string(*this);
+    throw spawn_error(fmt::format("cannot run {}: cannot {}: {}", command, what, error.message()), command, step,
+                      error);
+  };
   context ctx;
   unique_fd null;
-  if (const auto error = sys::open_file("/dev/null", O_RDWR, null))
-    throw std::system_error(error, "start_detached(): open /dev/null");
+  if (const auto error = sys::open_file("/dev/null", O_RDWR, null)) fail("open stdin", "open /dev/null", error);
   auto shared_null = std::make_shared<const unique_fd>(std::move(null));
   for (auto& stream : ctx.streams) stream = stdio_target{shared_null->get(), shared_null};
   daemon_sink sink;
@@ -6577,7 +6579,7 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   prepare_spawn(std::move(launch), prepared);
 
   pipe_ends report;
-  if (const auto error = sys::make_pipe(report)) throw std::system_error(error, "start_detached(): pipe");
+  if (const auto error = sys::make_pipe(report)) fail("pipe", "make a pipe", error);
   daemon_settings settings;
   settings.report_fd = report.write.get();
   settings.pid_file = options.pid_file.empty() ? nullptr : options.pid_file.c_str();
