@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <ductile/format.hpp>
+#include <optional>
 #include <vector>
 
 #include "tree.hpp"
@@ -64,24 +65,6 @@ DUCTILE_INLINE std::string describe_id(const std::variant<std::string, unsigned>
   return std::to_string(std::get<unsigned>(id));
 }
 
-DUCTILE_INLINE std::string describe_credentials(const modifier& change) {
-  if (const auto* u = std::get_if<run_as_user>(&change)) return "[user " + describe_id(u->who) + "]";
-  if (const auto* g = std::get_if<run_as_group>(&change)) return "[group " + describe_id(g->which) + "]";
-  if (const auto* list = std::get_if<supplementary_groups>(&change)) {
-    std::string text = "[groups";
-    for (const auto& g : list->list) text += " " + describe_id(g);
-    return text + "]";
-  }
-  if (const auto* keep = std::get_if<keep_capabilities>(&change))
-    return "[keep_caps " + caps::to_string(keep->kept) + "]";
-  if (const auto* bound = std::get_if<bounding_capabilities>(&change))
-    return "[bounding_caps " + caps::to_string(bound->allowed) + "]";
-  if (std::holds_alternative<forbid_new_privileges>(change)) return "[no_new_privs]";
-  if (const auto* mask = std::get_if<file_mode_mask>(&change)) return fmt::format("[umask {:03o}]", mask->mask);
-  if (std::holds_alternative<own_session>(change)) return "[new_session]";
-  return "[?]";
-}
-
 struct shell_printer {
   // `omit_unchecked`: the caller already shows it as `a; b`.
   std::string print(const node& n, shell_level needed, bool omit_unchecked = false) const {
@@ -93,37 +76,44 @@ struct shell_printer {
     }
     std::string prefix, suffix;
     const bool base_is_command = std::holds_alternative<command_node>(base->value);
+    using word = std::optional<std::string>;  // nothing: shown another way, or not at all
     for (const modifier* change : chain) {
-      std::string word;
-      if (const auto* r = std::get_if<redirect>(change)) {
-        word = describe_redirect(*r);
-      } else if (const auto* e = std::get_if<set_env>(change)) {
-        if (base_is_command) {
-          prefix += e->name + "=" + shell_quote(e->value) + " ";
-          continue;
-        }
-        word = "[env " + e->name + "=" + shell_quote(e->value) + "]";
-      } else if (const auto* bytes = std::get_if<feed_bytes>(change)) {
-        word = fmt::format("[stdin_bytes {}]", bytes->bytes->size());
-      } else if (const auto* d = std::get_if<set_dir>(change)) {
-        word = "[dir " + shell_quote(d->path) + "]";
-      } else if (const auto* removed = std::get_if<remove_env>(change)) {
-        word = "[env_remove " + removed->name + "]";
-      } else if (const auto* full = std::get_if<replace_env>(change)) {
-        word = fmt::format("[full_env {}]", full->variables->size());
-      } else if (std::holds_alternative<mark_unchecked>(*change)) {
-        if (omit_unchecked) continue;
-        word = "[unchecked]";
-      } else if (std::holds_alternative<spawn_hook>(*change)) {
-        word = "[before_spawn]";
-      } else if (const auto* limit = std::get_if<time_limit>(change)) {
-        word = "[timeout " + format_duration(limit->duration) + "]";
-      } else if (std::holds_alternative<own_process_group>(*change)) {
-        word = "[new_process_group]";
-      } else {
-        word = describe_credentials(*change);
-      }
-      suffix += " " + word;
+      const word shown = std::visit(
+          overloaded{
+              [&](const redirect& r) -> word { return describe_redirect(r); },
+              [&](const set_env& e) -> word {
+                if (!base_is_command) return "[env " + e.name + "=" + shell_quote(e.value) + "]";
+                prefix += e.name + "=" + shell_quote(e.value) + " ";
+                return std::nullopt;
+              },
+              [](const feed_bytes& bytes) -> word { return fmt::format("[stdin_bytes {}]", bytes.bytes->size()); },
+              [](const set_dir& d) -> word { return "[dir " + shell_quote(d.path) + "]"; },
+              [](const remove_env& removed) -> word { return "[env_remove " + removed.name + "]"; },
+              [](const replace_env& full) -> word { return fmt::format("[full_env {}]", full.variables->size()); },
+              [&](const mark_unchecked&) -> word {
+                if (omit_unchecked) return std::nullopt;
+                return "[unchecked]";
+              },
+              [](const spawn_hook&) -> word { return "[before_spawn]"; },
+              [](const time_limit& limit) -> word { return "[timeout " + format_duration(limit.duration) + "]"; },
+              [](const own_process_group&) -> word { return "[new_process_group]"; },
+              [](const run_as_user& u) -> word { return "[user " + describe_id(u.who) + "]"; },
+              [](const run_as_group& g) -> word { return "[group " + describe_id(g.which) + "]"; },
+              [](const supplementary_groups& list) -> word {
+                std::string text = "[groups";
+                for (const auto& g : list.list) text += " " + describe_id(g);
+                return text + "]";
+              },
+              [](const keep_capabilities& keep) -> word { return "[keep_caps " + caps::to_string(keep.kept) + "]"; },
+              [](const bounding_capabilities& bound) -> word {
+                return "[bounding_caps " + caps::to_string(bound.allowed) + "]";
+              },
+              [](const forbid_new_privileges&) -> word { return "[no_new_privs]"; },
+              [](const file_mode_mask& mask) -> word { return fmt::format("[umask {:03o}]", mask.mask); },
+              [](const own_session&) -> word { return "[new_session]"; },
+          },
+          *change);
+      if (shown) suffix += " " + *shown;
     }
     if (prefix.empty() && suffix.empty()) return print_base(*base, needed);
     return prefix + print_base(*base, shell_level::simple) + suffix;

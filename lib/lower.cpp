@@ -79,39 +79,28 @@ DUCTILE_INLINE environment& editable_environment(context& ctx) {
 }
 
 DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, context& ctx, stream_sink& sink) {
-  if (const auto* r = std::get_if<redirect>(&change)) {
-    apply_redirect(tree, *r, ctx, sink);
-  } else if (const auto* bytes = std::get_if<feed_bytes>(&change)) {
-    ctx.streams[0] = sink.feed(bytes->bytes);
-  } else if (const auto* d = std::get_if<set_dir>(&change)) {
-    ctx.dir = d->path;
-  } else if (const auto* e = std::get_if<set_env>(&change)) {
-    editable_environment(ctx)[e->name] = e->value;
-  } else if (const auto* removed = std::get_if<remove_env>(&change)) {
-    editable_environment(ctx).erase(removed->name);
-  } else if (const auto* full = std::get_if<replace_env>(&change)) {
-    ctx.env = full->variables;
-  } else if (const auto* hook = std::get_if<spawn_hook>(&change)) {
-    ctx.hooks.push_back(hook->hook);
-  } else if (std::holds_alternative<own_process_group>(change)) {
-    ctx.group = std::make_shared<group_slot>();
-  } else if (const auto* u = std::get_if<run_as_user>(&change)) {
-    ctx.credentials.user = u->who;
-  } else if (const auto* g = std::get_if<run_as_group>(&change)) {
-    ctx.credentials.group = g->which;
-  } else if (const auto* list = std::get_if<supplementary_groups>(&change)) {
-    ctx.credentials.groups = list->list;
-  } else if (const auto* keep = std::get_if<keep_capabilities>(&change)) {
-    ctx.credentials.keep = keep->kept;
-  } else if (const auto* bound = std::get_if<bounding_capabilities>(&change)) {
-    ctx.credentials.bounding = bound->allowed;
-  } else if (std::holds_alternative<forbid_new_privileges>(change)) {
-    ctx.credentials.no_new_privs = true;
-  } else if (const auto* mask = std::get_if<file_mode_mask>(&change)) {
-    ctx.credentials.umask = mask->mask;
-  } else if (std::holds_alternative<own_session>(change)) {
-    ctx.credentials.new_session = true;
-  }
+  std::visit(overloaded{
+                 [&](const redirect& r) { apply_redirect(tree, r, ctx, sink); },
+                 [&](const feed_bytes& bytes) { ctx.streams[0] = sink.feed(bytes.bytes); },
+                 [&](const set_dir& d) { ctx.dir = d.path; },
+                 [&](const set_env& e) { editable_environment(ctx)[e.name] = e.value; },
+                 [&](const remove_env& removed) { editable_environment(ctx).erase(removed.name); },
+                 [&](const replace_env& full) { ctx.env = full.variables; },
+                 [&](const spawn_hook& hook) { ctx.hooks.push_back(hook.hook); },
+                 [&](const own_process_group&) { ctx.group = std::make_shared<group_slot>(); },
+                 [&](const run_as_user& u) { ctx.credentials.user = u.who; },
+                 [&](const run_as_group& g) { ctx.credentials.group = g.which; },
+                 [&](const supplementary_groups& list) { ctx.credentials.groups = list.list; },
+                 [&](const keep_capabilities& keep) { ctx.credentials.keep = keep.kept; },
+                 [&](const bounding_capabilities& bound) { ctx.credentials.bounding = bound.allowed; },
+                 [&](const forbid_new_privileges&) { ctx.credentials.no_new_privs = true; },
+                 [&](const file_mode_mask& mask) { ctx.credentials.umask = mask.mask; },
+                 [&](const own_session&) { ctx.credentials.new_session = true; },
+                 // Scopes of the job tree, not context: lower() makes them.
+                 [](const time_limit&) {},
+                 [](const mark_unchecked&) {},
+             },
+             change);
 }
 
 // A node of the job tree around `inner`: a timeout or an unchecked scope.

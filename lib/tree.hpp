@@ -112,4 +112,13 @@ struct node {
   std::variant<command_node, pipe_node, then_node, modifier_node> value;
 };
 
+// An overload set for std::visit: with no catch-all case, a modifier added to
+// `modifier` without a case at every visit is a compile error.
+template <class... Cases>
+struct overloaded : Cases... {
+  using Cases::operator()...;
+};
+template <class... Cases>
+overloaded(Cases...) -> overloaded<Cases...>;
+
 }  // namespace ductile::detail

@@ -1753,6 +1753,15 @@ struct node {
   std::variant<command_node, pipe_node, then_node, modifier_node> value;
 };
 
+// An overload set for std::visit: with no catch-all case, a modifier added to
+// `modifier` without a case at every visit is a compile error.
+template <class... Cases>
+struct overloaded : Cases... {
+  using Cases::operator()...;
+};
+template <class... Cases>
+overloaded(Cases...) -> overloaded<Cases...>;
+
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_TREE_HPP
 
@@ -1968,6 +1977,7 @@ DUCTILE_INLINE expression expression::before_spawn_hook(detail::spawn_hook_funct
 // Printing expressions as `sh` text, and statuses as words.
 
 #include <csignal>
+#include <optional>
 #include <vector>
 
 
@@ -2029,24 +2039,6 @@ DUCTILE_INLINE std::string describe_id(const std::variant<std::string, unsigned>
   return std::to_string(std::get<unsigned>(id));
 }
 
-DUCTILE_INLINE std::string describe_credentials(const modifier& change) {
-  if (const auto* u = std::get_if<run_as_user>(&change)) return "[user " + describe_id(u->who) + "]";
-  if (const auto* g = std::get_if<run_as_group>(&change)) return "[group " + describe_id(g->which) + "]";
-  if (const auto* list = std::get_if<supplementary_groups>(&change)) {
-    std::string text = "[groups";
-    for (const auto& g : list->list) text += " " + describe_id(g);
-    return text + "]";
-  }
-  if (const auto* keep = std::get_if<keep_capabilities>(&change))
-    return "[keep_caps " + caps::to_string(keep->kept) + "]";
-  if (const auto* bound = std::get_if<bounding_capabilities>(&change))
-    return "[bounding_caps " + caps::to_string(bound->allowed) + "]";
-  if (std::holds_alternative<forbid_new_privileges>(change)) return "[no_new_privs]";
-  if (const auto* mask = std::get_if<file_mode_mask>(&change)) return fmt::format("[umask {:03o}]", mask->mask);
-  if (std::holds_alternative<own_session>(change)) return "[new_session]";
-  return "[?]";
-}
-
 struct shell_printer {
   // `omit_unchecked`: the caller already shows it as `a; b`.
   std::string print(const node& n, shell_level needed, bool omit_unchecked = false) const {
@@ -2058,37 +2050,44 @@ struct shell_printer {
     }
     std::string prefix, suffix;
     const bool base_is_command = std::holds_alternative<command_node>(base->value);
+    using word = std::optional<std::string>;  // nothing: shown another way, or not at all
     for (const modifier* change : chain) {
-      std::string word;
-      if (const auto* r = std::get_if<redirect>(change)) {
-        word = describe_redirect(*r);
-      } else if (const auto* e = std::get_if<set_env>(change)) {
-        if (base_is_command) {
-          prefix += e->name + "=" + shell_quote(e->value) + " ";
-          continue;
-        }
-        word = "[env " + e->name + "=" + shell_quote(e->value) + "]";
-      } else if (const auto* bytes = std::get_if<feed_bytes>(change)) {
-        word = fmt::format("[stdin_bytes {}]", bytes->bytes->size());
-      } else if (const auto* d = std::get_if<set_dir>(change)) {
-        word = "[dir " + shell_quote(d->path) + "]";
-      } else if (const auto* removed = std::get_if<remove_env>(change)) {
-        word = "[env_remove " + removed->name + "]";
-      } else if (const auto* full = std::get_if<replace_env>(change)) {
-        word = fmt::format("[full_env {}]", full->variables->size());
-      } else if (std::holds_alternative<mark_unchecked>(*change)) {
-        if (omit_unchecked) continue;
-        word = "[unchecked]";
-      } else if (std::holds_alternative<spawn_hook>(*change)) {
-        word = "[before_spawn]";
-      } else if (const auto* limit = std::get_if<time_limit>(change)) {
-        word = "[timeout " + format_duration(limit->duration) + "]";
-      } else if (std::holds_alternative<own_process_group>(*change)) {
-        word = "[new_process_group]";
-      } else {
-        word = describe_credentials(*change);
-      }
-      suffix += " " + word;
+      const word shown = std::visit(
+          overloaded{
+              [&](const redirect& r) -> word { return describe_redirect(r); },
+              [&](const set_env& e) -> word {
+                if (!base_is_command) return "[env " + e.name + "=" + shell_quote(e.value) + "]";
+                prefix += e.name + "=" + shell_quote(e.value) + " ";
+                return std::nullopt;
+              },
+              [](const feed_bytes& bytes) -> word { return fmt::format("[stdin_bytes {}]", bytes.bytes->size()); },
+              [](const set_dir& d) -> word { return "[dir " + shell_quote(d.path) + "]"; },
+              [](const remove_env& removed) -> word { return "[env_remove " + removed.name + "]"; },
+              [](const replace_env& full) -> word { return fmt::format("[full_env {}]", full.variables->size()); },
+              [&](const mark_unchecked&) -> word {
+                if (omit_unchecked) return std::nullopt;
+                return "[unchecked]";
+              },
+              [](const spawn_hook&) -> word { return "[before_spawn]"; },
+              [](const time_limit& limit) -> word { return "[timeout " + format_duration(limit.duration) + "]"; },
+              [](const own_process_group&) -> word { return "[new_process_group]"; },
+              [](const run_as_user& u) -> word { return "[user " + describe_id(u.who) + "]"; },
+              [](const run_as_group& g) -> word { return "[group " + describe_id(g.which) + "]"; },
+              [](const supplementary_groups& list) -> word {
+                std::string text = "[groups";
+                for (const auto& g : list.list) text += " " + describe_id(g);
+                return text + "]";
+              },
+              [](const keep_capabilities& keep) -> word { return "[keep_caps " + caps::to_string(keep.kept) + "]"; },
+              [](const bounding_capabilities& bound) -> word {
+                return "[bounding_caps " + caps::to_string(bound.allowed) + "]";
+              },
+              [](const forbid_new_privileges&) -> word { return "[no_new_privs]"; },
+              [](const file_mode_mask& mask) -> word { return fmt::format("[umask {:03o}]", mask.mask); },
+              [](const own_session&) -> word { return "[new_session]"; },
+          },
+          *change);
+      if (shown) suffix += " " + *shown;
     }
     if (prefix.empty() && suffix.empty()) return print_base(*base, needed);
     return prefix + print_base(*base, shell_level::simple) + suffix;
@@ -2425,39 +2424,28 @@ DUCTILE_INLINE environment& editable_environment(context& ctx) {
 }
 
 DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, context& ctx, stream_sink& sink) {
-  if (const auto* r = std::get_if<redirect>(&change)) {
-    apply_redirect(tree, *r, ctx, sink);
-  } else if (const auto* bytes = std::get_if<feed_bytes>(&change)) {
-    ctx.streams[0] = sink.feed(bytes->bytes);
-  } else if (const auto* d = std::get_if<set_dir>(&change)) {
-    ctx.dir = d->path;
-  } else if (const auto* e = std::get_if<set_env>(&change)) {
-    editable_environment(ctx)[e->name] = e->value;
-  } else if (const auto* removed = std::get_if<remove_env>(&change)) {
-    editable_environment(ctx).erase(removed->name);
-  } else if (const auto* full = std::get_if<replace_env>(&change)) {
-    ctx.env = full->variables;
-  } else if (const auto* hook = std::get_if<spawn_hook>(&change)) {
-    ctx.hooks.push_back(hook->hook);
-  } else if (std::holds_alternative<own_process_group>(change)) {
-    ctx.group = std::make_shared<group_slot>();
-  } else if (const auto* u = std::get_if<run_as_user>(&change)) {
-    ctx.credentials.user = u->who;
-  } else if (const auto* g = std::get_if<run_as_group>(&change)) {
-    ctx.credentials.group = g->which;
-  } else if (const auto* list = std::get_if<supplementary_groups>(&change)) {
-    ctx.credentials.groups = list->list;
-  } else if (const auto* keep = std::get_if<keep_capabilities>(&change)) {
-    ctx.credentials.keep = keep->kept;
-  } else if (const auto* bound = std::get_if<bounding_capabilities>(&change)) {
-    ctx.credentials.bounding = bound->allowed;
-  } else if (std::holds_alternative<forbid_new_privileges>(change)) {
-    ctx.credentials.no_new_privs = true;
-  } else if (const auto* mask = std::get_if<file_mode_mask>(&change)) {
-    ctx.credentials.umask = mask->mask;
-  } else if (std::holds_alternative<own_session>(change)) {
-    ctx.credentials.new_session = true;
-  }
+  std::visit(overloaded{
+                 [&](const redirect& r) { apply_redirect(tree, r, ctx, sink); },
+                 [&](const feed_bytes& bytes) { ctx.streams[0] = sink.feed(bytes.bytes); },
+                 [&](const set_dir& d) { ctx.dir = d.path; },
+                 [&](const set_env& e) { editable_environment(ctx)[e.name] = e.value; },
+                 [&](const remove_env& removed) { editable_environment(ctx).erase(removed.name); },
+                 [&](const replace_env& full) { ctx.env = full.variables; },
+                 [&](const spawn_hook& hook) { ctx.hooks.push_back(hook.hook); },
+                 [&](const own_process_group&) { ctx.group = std::make_shared<group_slot>(); },
+                 [&](const run_as_user& u) { ctx.credentials.user = u.who; },
+                 [&](const run_as_group& g) { ctx.credentials.group = g.which; },
+                 [&](const supplementary_groups& list) { ctx.credentials.groups = list.list; },
+                 [&](const keep_capabilities& keep) { ctx.credentials.keep = keep.kept; },
+                 [&](const bounding_capabilities& bound) { ctx.credentials.bounding = bound.allowed; },
+                 [&](const forbid_new_privileges&) { ctx.credentials.no_new_privs = true; },
+                 [&](const file_mode_mask& mask) { ctx.credentials.umask = mask.mask; },
+                 [&](const own_session&) { ctx.credentials.new_session = true; },
+                 // Scopes of the job tree, not context: lower() makes them.
+                 [](const time_limit&) {},
+                 [](const mark_unchecked&) {},
+             },
+             change);
 }
 
 // A node of the job tree around `inner`: a timeout or an unchecked scope.
