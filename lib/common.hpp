@@ -8,7 +8,7 @@
 #endif
 
 // Functions that run in a child between clone and exec: never called through
-// the PLT (see lib/child.cpp).
+// the PLT (see lib/os/linux/child.cpp).
 #ifndef DUCTILE_HIDDEN
 #define DUCTILE_HIDDEN __attribute__((visibility("hidden")))
 #endif

@@ -1,7 +1,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
-#if __has_include("system_calls.hpp")
-#include "system_calls.hpp"
+#if __has_include("os/system_calls.hpp")
+#include "os/system_calls.hpp"
 #endif  // else the single header has it inline
 #include <atomic>
 

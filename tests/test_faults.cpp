@@ -2,8 +2,8 @@
 // seam in lib/system_calls. Every failure must give a clear error, kill and
 // reap whatever had already started, close every descriptor it opened, and
 // leave no thread behind.
-#if __has_include("system_calls.hpp")
-#include "system_calls.hpp"
+#if __has_include("os/system_calls.hpp")
+#include "os/system_calls.hpp"
 #endif  // else the single header has it inline
 #include <atomic>
 #include <cerrno>

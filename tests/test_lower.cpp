@@ -1,6 +1,6 @@
 // Lowering on its own: no process is spawned in this suite.
-#if __has_include("lower.hpp")
-#include "lower.hpp"
+#if __has_include("plan/plan.hpp")
+#include "plan/plan.hpp"
 #endif  // else the single header has it inline
 #include "support.hpp"
 

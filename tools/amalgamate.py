@@ -34,8 +34,12 @@ def resolve(kind, name, including):
         candidate = PUBLIC / name[len("ductile/"):]
         return candidate if candidate.exists() else None
     if kind == '"':
-        candidate = including.parent / name
-        return candidate if candidate.exists() else None
+        # Beside the including file, else from lib/ (the implementation names
+        # its headers by folder: "run/execution.hpp").
+        for candidate in (including.parent / name, ROOT / "lib" / name):
+            if candidate.exists():
+                return candidate
+        return None
     return None
 
 
@@ -73,7 +77,7 @@ def generate_module(name):
     seen = set()
     inline(PUBLIC / f"{name}.hpp", seen, out)
     out += ["", "#define DUCTILE_INLINE inline"]
-    inline(ROOT / "lib" / f"{name}.cpp", seen, out)
+    inline(ROOT / "lib" / name / f"{name}.cpp", seen, out)
     out += ["", "#undef DUCTILE_INLINE", ""]
     return "\n".join(out)
 

@@ -294,9 +294,9 @@ void set_no_new_privs();
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_HPP
 
 #define DUCTILE_INLINE inline
-// ---- lib/caps.cpp
-#ifndef DUCTILE_INLINED_LIB_CAPS_CPP
-#define DUCTILE_INLINED_LIB_CAPS_CPP
+// ---- lib/caps/caps.cpp
+#ifndef DUCTILE_INLINED_LIB_CAPS_CAPS_CPP
+#define DUCTILE_INLINED_LIB_CAPS_CAPS_CPP
 // Capabilities through raw system calls, and libcap's text format reproduced
 // clause by clause so that parse_text/to_text agree with cap_from_text and
 // cap_to_text byte for byte. Standard library and libc only.
@@ -323,7 +323,7 @@ void set_no_new_privs();
 #endif
 
 // Functions that run in a child between clone and exec: never called through
-// the PLT (see lib/child.cpp).
+// the PLT (see lib/os/linux/child.cpp).
 #ifndef DUCTILE_HIDDEN
 #define DUCTILE_HIDDEN __attribute__((visibility("hidden")))
 #endif
@@ -689,6 +689,6 @@ DUCTILE_INLINE bool no_new_privs() { return detail::checked_prctl("read no_new_p
 DUCTILE_INLINE void set_no_new_privs() { detail::checked_prctl("set no_new_privs", PR_SET_NO_NEW_PRIVS, 1); }
 
 }  // namespace ductile::caps
-#endif  // DUCTILE_INLINED_LIB_CAPS_CPP
+#endif  // DUCTILE_INLINED_LIB_CAPS_CAPS_CPP
 
 #undef DUCTILE_INLINE

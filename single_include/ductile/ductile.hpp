@@ -1298,12 +1298,12 @@ std::optional<user> effective_user();
 
 // ---- implementation: every definition below is inline
 #define DUCTILE_INLINE inline
-// ---- lib/descriptor.cpp
-#ifndef DUCTILE_INLINED_LIB_DESCRIPTOR_CPP
-#define DUCTILE_INLINED_LIB_DESCRIPTOR_CPP
-// ---- lib/descriptor.hpp
-#ifndef DUCTILE_INLINED_LIB_DESCRIPTOR_HPP
-#define DUCTILE_INLINED_LIB_DESCRIPTOR_HPP
+// ---- lib/os/descriptor.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_DESCRIPTOR_CPP
+#define DUCTILE_INLINED_LIB_OS_DESCRIPTOR_CPP
+// ---- lib/os/descriptor.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_DESCRIPTOR_HPP
+#define DUCTILE_INLINED_LIB_OS_DESCRIPTOR_HPP
 // Owned descriptors.
 
 #include <sys/types.h>
@@ -1322,7 +1322,7 @@ std::optional<user> effective_user();
 #endif
 
 // Functions that run in a child between clone and exec: never called through
-// the PLT (see lib/child.cpp).
+// the PLT (see lib/os/linux/child.cpp).
 #ifndef DUCTILE_HIDDEN
 #define DUCTILE_HIDDEN __attribute__((visibility("hidden")))
 #endif
@@ -1362,7 +1362,7 @@ inline constexpr int waitid_pidfd = 3;          // P_PIDFD
 inline constexpr int clone_pidfd = 0x00001000;  // CLONE_PIDFD
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_DESCRIPTOR_HPP
+#endif  // DUCTILE_INLINED_LIB_OS_DESCRIPTOR_HPP
 
 #include <unistd.h>
 
@@ -1377,13 +1377,13 @@ DUCTILE_INLINE void unique_fd::reset(int fd) noexcept {
 }
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_DESCRIPTOR_CPP
-// ---- lib/system_calls.cpp
-#ifndef DUCTILE_INLINED_LIB_SYSTEM_CALLS_CPP
-#define DUCTILE_INLINED_LIB_SYSTEM_CALLS_CPP
-// ---- lib/system_calls.hpp
-#ifndef DUCTILE_INLINED_LIB_SYSTEM_CALLS_HPP
-#define DUCTILE_INLINED_LIB_SYSTEM_CALLS_HPP
+#endif  // DUCTILE_INLINED_LIB_OS_DESCRIPTOR_CPP
+// ---- lib/os/linux/system_calls.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
+// ---- lib/os/system_calls.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
+#define DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
 // The thin layer of system calls the executor makes in the parent. Every call
 // retries EINTR and reports failure as a std::error_code, so errno never
 // leaks across layers. Tests make these calls fail through the fault seam at
@@ -1442,7 +1442,7 @@ void set_fault_injector(fault_injector injector) noexcept;
 DUCTILE_HIDDEN int injected_fault(call which) noexcept;
 
 }  // namespace ductile::detail::sys
-#endif  // DUCTILE_INLINED_LIB_SYSTEM_CALLS_HPP
+#endif  // DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -1628,10 +1628,10 @@ DUCTILE_INLINE void signal_process(int pidfd, int signal) noexcept {
 DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
 
 }  // namespace ductile::detail::sys
-#endif  // DUCTILE_INLINED_LIB_SYSTEM_CALLS_CPP
-// ---- lib/expression.cpp
-#ifndef DUCTILE_INLINED_LIB_EXPRESSION_CPP
-#define DUCTILE_INLINED_LIB_EXPRESSION_CPP
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
+// ---- lib/model/expression.cpp
+#ifndef DUCTILE_INLINED_LIB_MODEL_EXPRESSION_CPP
+#define DUCTILE_INLINED_LIB_MODEL_EXPRESSION_CPP
 // Building expressions: validation happens here, at the call, so that a bad
 // argument is reported where it was written rather than when the tree runs.
 
@@ -1640,9 +1640,9 @@ DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-gro
 
 #include <stdexcept>
 
-// ---- lib/tree.hpp
-#ifndef DUCTILE_INLINED_LIB_TREE_HPP
-#define DUCTILE_INLINED_LIB_TREE_HPP
+// ---- lib/model/tree.hpp
+#ifndef DUCTILE_INLINED_LIB_MODEL_TREE_HPP
+#define DUCTILE_INLINED_LIB_MODEL_TREE_HPP
 // The expression tree: immutable nodes shared between copies and threads.
 // Each method call on an expression adds one modifier node around its receiver.
 
@@ -1763,7 +1763,7 @@ template <class... Cases>
 overloaded(Cases...) -> overloaded<Cases...>;
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_TREE_HPP
+#endif  // DUCTILE_INLINED_LIB_MODEL_TREE_HPP
 
 namespace ductile {
 namespace detail {
@@ -1970,10 +1970,10 @@ DUCTILE_INLINE expression expression::before_spawn_hook(detail::spawn_hook_funct
 }
 
 }  // namespace ductile
-#endif  // DUCTILE_INLINED_LIB_EXPRESSION_CPP
-// ---- lib/format.cpp
-#ifndef DUCTILE_INLINED_LIB_FORMAT_CPP
-#define DUCTILE_INLINED_LIB_FORMAT_CPP
+#endif  // DUCTILE_INLINED_LIB_MODEL_EXPRESSION_CPP
+// ---- lib/model/format.cpp
+#ifndef DUCTILE_INLINED_LIB_MODEL_FORMAT_CPP
+#define DUCTILE_INLINED_LIB_MODEL_FORMAT_CPP
 // Printing expressions as `sh` text, and statuses as words.
 
 #include <csignal>
@@ -2176,10 +2176,10 @@ DUCTILE_INLINE std::string to_string(const output& result) {
 }
 
 }  // namespace ductile
-#endif  // DUCTILE_INLINED_LIB_FORMAT_CPP
-// ---- lib/error.cpp
-#ifndef DUCTILE_INLINED_LIB_ERROR_CPP
-#define DUCTILE_INLINED_LIB_ERROR_CPP
+#endif  // DUCTILE_INLINED_LIB_MODEL_FORMAT_CPP
+// ---- lib/model/error.cpp
+#ifndef DUCTILE_INLINED_LIB_MODEL_ERROR_CPP
+#define DUCTILE_INLINED_LIB_MODEL_ERROR_CPP
 
 
 namespace ductile {
@@ -2198,13 +2198,13 @@ DUCTILE_INLINE parse_error::parse_error(const std::string& message, std::string 
     : error(message, std::move(text)), position_(position) {}
 
 }  // namespace ductile
-#endif  // DUCTILE_INLINED_LIB_ERROR_CPP
-// ---- lib/lower.cpp
-#ifndef DUCTILE_INLINED_LIB_LOWER_CPP
-#define DUCTILE_INLINED_LIB_LOWER_CPP
-// ---- lib/lower.hpp
-#ifndef DUCTILE_INLINED_LIB_LOWER_HPP
-#define DUCTILE_INLINED_LIB_LOWER_HPP
+#endif  // DUCTILE_INLINED_LIB_MODEL_ERROR_CPP
+// ---- lib/plan/lower.cpp
+#ifndef DUCTILE_INLINED_LIB_PLAN_LOWER_CPP
+#define DUCTILE_INLINED_LIB_PLAN_LOWER_CPP
+// ---- lib/plan/plan.hpp
+#ifndef DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
+#define DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
 // Lowering: a recursive walk of the tree that carries a context by value.
 // Outer modifiers are applied first, so the innermost one wins, as in a shell.
 // Apart from opening redirect files and making pipes this is pure: it spawns
@@ -2345,7 +2345,7 @@ environment snapshot_environment(const context& ctx);
 std::string subtree_text(const node& tree);
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_LOWER_HPP
+#endif  // DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -2521,13 +2521,13 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
 }
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_LOWER_CPP
-// ---- lib/spawn.cpp
-#ifndef DUCTILE_INLINED_LIB_SPAWN_CPP
-#define DUCTILE_INLINED_LIB_SPAWN_CPP
-// ---- lib/spawn.hpp
-#ifndef DUCTILE_INLINED_LIB_SPAWN_HPP
-#define DUCTILE_INLINED_LIB_SPAWN_HPP
+#endif  // DUCTILE_INLINED_LIB_PLAN_LOWER_CPP
+// ---- lib/os/linux/spawn.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_CPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_CPP
+// ---- lib/os/linux/spawn.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_HPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_HPP
 // Spawning one process of a launch plan: hooks, program lookup and the
 // argument and environment arrays are prepared in the parent; then one clone.
 
@@ -2536,9 +2536,9 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
 #include <string>
 #include <vector>
 
-// ---- lib/child.hpp
-#ifndef DUCTILE_INLINED_LIB_CHILD_HPP
-#define DUCTILE_INLINED_LIB_CHILD_HPP
+// ---- lib/os/linux/child.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
 // The code that runs in a new child between clone and exec.
 
 #include <sys/types.h>
@@ -2613,10 +2613,10 @@ struct child_plan {
 DUCTILE_HIDDEN int child_main(void* plan) noexcept;
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_CHILD_HPP
-// ---- lib/credentials.hpp
-#ifndef DUCTILE_INLINED_LIB_CREDENTIALS_HPP
-#define DUCTILE_INLINED_LIB_CREDENTIALS_HPP
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
+// ---- lib/plan/credentials.hpp
+#ifndef DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
+#define DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
 // Credentials: what the modifiers asked for, resolved in the parent into plain
 // data the child applies with raw system calls. Every name is looked up and
 // every precondition checked here, before anything is spawned.
@@ -2661,7 +2661,7 @@ void resolve_credentials(const credential_request& request, const std::string& c
 std::string describe_credential_failure(int step, int error, const resolved_credentials& credentials);
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_CREDENTIALS_HPP
+#endif  // DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
 
 namespace ductile::detail {
 
@@ -2705,7 +2705,7 @@ void prepare_spawn(process_launch&& launch, prepared_spawn& out);
 spawned_process spawn_prepared(prepared_spawn& prepared);
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_SPAWN_HPP
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_HPP
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -3028,10 +3028,10 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 }
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_SPAWN_CPP
-// ---- lib/child.cpp
-#ifndef DUCTILE_INLINED_LIB_CHILD_CPP
-#define DUCTILE_INLINED_LIB_CHILD_CPP
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_CPP
+// ---- lib/os/linux/child.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
 // The child between clone and exec.
 //
 // Async-signal-safety: this code runs on a borrowed stack in memory shared
@@ -3067,7 +3067,7 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 // another sigset size, and the id calls may differ.
 #if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__) && !defined(__arm__) && \
     !(defined(__riscv) && __riscv_xlen == 64)
-#error "ductile's child code has not been checked on this architecture (see lib/child.cpp)"
+#error "ductile's child code has not been checked on this architecture (see lib/os/linux/child.cpp)"
 #endif
 
 #define DUCTILE_CHILD_CODE DUCTILE_INLINE DUCTILE_HIDDEN
@@ -3409,13 +3409,13 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
 }  // namespace ductile::detail
 
 #undef DUCTILE_CHILD_CODE
-#endif  // DUCTILE_INLINED_LIB_CHILD_CPP
-// ---- lib/capture_buffer.cpp
-#ifndef DUCTILE_INLINED_LIB_CAPTURE_BUFFER_CPP
-#define DUCTILE_INLINED_LIB_CAPTURE_BUFFER_CPP
-// ---- lib/capture_buffer.hpp
-#ifndef DUCTILE_INLINED_LIB_CAPTURE_BUFFER_HPP
-#define DUCTILE_INLINED_LIB_CAPTURE_BUFFER_HPP
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
+// ---- lib/run/capture_buffer.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_CPP
+#define DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_CPP
+// ---- lib/run/capture_buffer.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_HPP
+#define DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_HPP
 // The bytes captured from one stream. Small outputs live in one std::string.
 // Large ones are read straight into big blocks advised for transparent huge
 // pages and assembled into the final string once, at the end: nothing is
@@ -3474,7 +3474,7 @@ class capture_buffer {
 void advise_huge_pages(void* data, std::size_t size) noexcept;
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_CAPTURE_BUFFER_HPP
+#endif  // DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_HPP
 
 #include <sys/mman.h>
 
@@ -3586,13 +3586,13 @@ DUCTILE_INLINE std::string capture_buffer::take() {
 }
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_CAPTURE_BUFFER_CPP
-// ---- lib/supervise.cpp
-#ifndef DUCTILE_INLINED_LIB_SUPERVISE_CPP
-#define DUCTILE_INLINED_LIB_SUPERVISE_CPP
-// ---- lib/supervise.hpp
-#ifndef DUCTILE_INLINED_LIB_SUPERVISE_HPP
-#define DUCTILE_INLINED_LIB_SUPERVISE_HPP
+#endif  // DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_CPP
+// ---- lib/run/execution.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_EXECUTION_CPP
+#define DUCTILE_INLINED_LIB_RUN_EXECUTION_CPP
+// ---- lib/run/execution.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_EXECUTION_HPP
+#define DUCTILE_INLINED_LIB_RUN_EXECUTION_HPP
 // Supervision: one run of an expression. It owns the processes, the capture
 // pipes, the stdin feeders and the pending right sides of `then`, and it is
 // driven by an event loop in steps: collect() says what to wait for, dispatch()
@@ -3791,7 +3791,7 @@ class execution final : public stream_sink {
 unsigned fork_generation() noexcept;
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_SUPERVISE_HPP
+#endif  // DUCTILE_INLINED_LIB_RUN_EXECUTION_HPP
 
 #include <fmt/format.h>
 #include <signal.h>
@@ -3805,9 +3805,9 @@ unsigned fork_generation() noexcept;
 #include <cerrno>
 #include <cstdint>
 
-// ---- lib/observe.hpp
-#ifndef DUCTILE_INLINED_LIB_OBSERVE_HPP
-#define DUCTILE_INLINED_LIB_OBSERVE_HPP
+// ---- lib/run/observe.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_OBSERVE_HPP
+#define DUCTILE_INLINED_LIB_RUN_OBSERVE_HPP
 // The process-wide tracing switch and observer, read on every spawn.
 
 #include <memory>
@@ -3822,7 +3822,7 @@ std::shared_ptr<observer> current_observer();
 void print_trace(const std::string& command) noexcept;
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_OBSERVE_HPP
+#endif  // DUCTILE_INLINED_LIB_RUN_OBSERVE_HPP
 
 namespace ductile::detail {
 
@@ -4635,13 +4635,13 @@ DUCTILE_INLINE std::vector<pid_t> execution::pids() {
 }
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_SUPERVISE_CPP
-// ---- lib/driver.cpp
-#ifndef DUCTILE_INLINED_LIB_DRIVER_CPP
-#define DUCTILE_INLINED_LIB_DRIVER_CPP
-// ---- lib/driver.hpp
-#ifndef DUCTILE_INLINED_LIB_DRIVER_HPP
-#define DUCTILE_INLINED_LIB_DRIVER_HPP
+#endif  // DUCTILE_INLINED_LIB_RUN_EXECUTION_CPP
+// ---- lib/run/driver.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
+#define DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
+// ---- lib/run/driver.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
+#define DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
 // The one background thread that drives every started run of the process:
 // handles, readers and line ranges never get a thread of their own.
 
@@ -4675,7 +4675,7 @@ class background_driver {
 };
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_DRIVER_HPP
+#endif  // DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
 
 #include <pthread.h>
 #include <signal.h>
@@ -4854,15 +4854,65 @@ DUCTILE_INLINE void background_driver::loop() {
 }
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_DRIVER_CPP
-// ---- lib/handle.cpp
-#ifndef DUCTILE_INLINED_LIB_HANDLE_CPP
-#define DUCTILE_INLINED_LIB_HANDLE_CPP
+#endif  // DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
+// ---- lib/run/handle.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_HANDLE_CPP
+#define DUCTILE_INLINED_LIB_RUN_HANDLE_CPP
+// The handle of a started run: waiting, killing, signalling.
+
+
+
+namespace ductile {
+
+DUCTILE_INLINE handle::handle(std::shared_ptr<detail::execution> execution) noexcept
+    : execution_(std::move(execution)) {}
+
+DUCTILE_INLINE handle& handle::operator=(handle&& other) noexcept {
+  if (this != &other) {
+    if (execution_ && !detached_) execution_->kill();
+    execution_ = std::move(other.execution_);
+    detached_ = other.detached_;
+  }
+  return *this;
+}
+
+DUCTILE_INLINE handle::~handle() {
+  if (execution_ && !detached_) execution_->kill();
+}
+
+DUCTILE_INLINE const output& handle::wait() {
+  execution_->await_finish(std::nullopt);
+  return execution_->result();
+}
+
+DUCTILE_INLINE const output* handle::try_wait() {
+  if (!execution_->await_finish(std::chrono::steady_clock::now())) return nullptr;
+  return &execution_->result();
+}
+
+DUCTILE_INLINE const output* handle::wait_for(std::chrono::nanoseconds timeout) {
+  if (!execution_->await_finish(std::chrono::steady_clock::now() + timeout)) return nullptr;
+  return &execution_->result();
+}
+
+DUCTILE_INLINE void handle::kill() { execution_->kill(); }
+DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
+DUCTILE_INLINE std::vector<pid_t> handle::pids() const { return execution_->pids(); }
+DUCTILE_INLINE void handle::detach() { detached_ = true; }
+DUCTILE_INLINE int handle::completion_fd() const { return execution_->completion_fd(); }
+
+}  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_RUN_HANDLE_CPP
+// ---- lib/run/reader.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_READER_CPP
+#define DUCTILE_INLINED_LIB_RUN_READER_CPP
+// Reading a started run's stdout on the caller's thread: reader_handle and lines().
+
 #include <cstring>
 
-// ---- lib/reader.hpp
-#ifndef DUCTILE_INLINED_LIB_READER_HPP
-#define DUCTILE_INLINED_LIB_READER_HPP
+// ---- lib/run/reader.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_READER_HPP
+#define DUCTILE_INLINED_LIB_RUN_READER_HPP
 // Reading a started run's stdout on the caller's thread, as bytes or lines.
 
 #include <memory>
@@ -4907,46 +4957,9 @@ class stdout_reader {
 };
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_READER_HPP
+#endif  // DUCTILE_INLINED_LIB_RUN_READER_HPP
 
 namespace ductile {
-
-DUCTILE_INLINE handle::handle(std::shared_ptr<detail::execution> execution) noexcept
-    : execution_(std::move(execution)) {}
-
-DUCTILE_INLINE handle& handle::operator=(handle&& other) noexcept {
-  if (this != &other) {
-    if (execution_ && !detached_) execution_->kill();
-    execution_ = std::move(other.execution_);
-    detached_ = other.detached_;
-  }
-  return *this;
-}
-
-DUCTILE_INLINE handle::~handle() {
-  if (execution_ && !detached_) execution_->kill();
-}
-
-DUCTILE_INLINE const output& handle::wait() {
-  execution_->await_finish(std::nullopt);
-  return execution_->result();
-}
-
-DUCTILE_INLINE const output* handle::try_wait() {
-  if (!execution_->await_finish(std::chrono::steady_clock::now())) return nullptr;
-  return &execution_->result();
-}
-
-DUCTILE_INLINE const output* handle::wait_for(std::chrono::nanoseconds timeout) {
-  if (!execution_->await_finish(std::chrono::steady_clock::now() + timeout)) return nullptr;
-  return &execution_->result();
-}
-
-DUCTILE_INLINE void handle::kill() { execution_->kill(); }
-DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
-DUCTILE_INLINE std::vector<pid_t> handle::pids() const { return execution_->pids(); }
-DUCTILE_INLINE void handle::detach() { detached_ = true; }
-DUCTILE_INLINE int handle::completion_fd() const { return execution_->completion_fd(); }
 
 namespace detail {
 
@@ -5079,10 +5092,10 @@ DUCTILE_INLINE line_range::iterator& line_range::iterator::operator++() {
 DUCTILE_INLINE bool line_range::iterator::at_end() const noexcept { return reader_ == nullptr || !reader_->has_line(); }
 
 }  // namespace ductile
-#endif  // DUCTILE_INLINED_LIB_HANDLE_CPP
-// ---- lib/run.cpp
-#ifndef DUCTILE_INLINED_LIB_RUN_CPP
-#define DUCTILE_INLINED_LIB_RUN_CPP
+#endif  // DUCTILE_INLINED_LIB_RUN_READER_CPP
+// ---- lib/run/run.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_RUN_CPP
+#define DUCTILE_INLINED_LIB_RUN_RUN_CPP
 // The entry points that lower an expression onto processes.
 
 #include <fmt/format.h>
@@ -5140,10 +5153,10 @@ DUCTILE_INLINE reader_handle expression::reader() const {
 DUCTILE_INLINE line_range expression::lines() const { return reader().lines(); }
 
 }  // namespace ductile
-#endif  // DUCTILE_INLINED_LIB_RUN_CPP
-// ---- lib/pool.cpp
-#ifndef DUCTILE_INLINED_LIB_POOL_CPP
-#define DUCTILE_INLINED_LIB_POOL_CPP
+#endif  // DUCTILE_INLINED_LIB_RUN_RUN_CPP
+// ---- lib/run/pool.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_POOL_CPP
+#define DUCTILE_INLINED_LIB_RUN_POOL_CPP
 // A pool queues runs and starts them as slots free. It has no thread: runs
 // finish on the shared background thread, whose callback starts the next ones.
 
@@ -5310,10 +5323,10 @@ DUCTILE_INLINE bool pool::stopped() const {
 }
 
 }  // namespace ductile
-#endif  // DUCTILE_INLINED_LIB_POOL_CPP
-// ---- lib/observe.cpp
-#ifndef DUCTILE_INLINED_LIB_OBSERVE_CPP
-#define DUCTILE_INLINED_LIB_OBSERVE_CPP
+#endif  // DUCTILE_INLINED_LIB_RUN_POOL_CPP
+// ---- lib/run/observe.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_OBSERVE_CPP
+#define DUCTILE_INLINED_LIB_RUN_OBSERVE_CPP
 
 #include <unistd.h>
 
@@ -5393,10 +5406,10 @@ DUCTILE_INLINE void set_observer(std::shared_ptr<observer> o) {
 }
 
 }  // namespace ductile
-#endif  // DUCTILE_INLINED_LIB_OBSERVE_CPP
-// ---- lib/cmdline.cpp
-#ifndef DUCTILE_INLINED_LIB_CMDLINE_CPP
-#define DUCTILE_INLINED_LIB_CMDLINE_CPP
+#endif  // DUCTILE_INLINED_LIB_RUN_OBSERVE_CPP
+// ---- lib/cmdline/cmdline.cpp
+#ifndef DUCTILE_INLINED_LIB_CMDLINE_CMDLINE_CPP
+#define DUCTILE_INLINED_LIB_CMDLINE_CMDLINE_CPP
 // cmdline(): shell-like text to an expression tree, with no shell involved.
 // Lexing and parsing are one recursive-descent pass over the text; every error
 // is a parse_error that shows the text, a caret, and what to write instead.
@@ -5839,10 +5852,10 @@ DUCTILE_INLINE expression parse_cmdline(std::string_view text, const std::vector
 
 }  // namespace detail
 }  // namespace ductile
-#endif  // DUCTILE_INLINED_LIB_CMDLINE_CPP
-// ---- lib/caps.cpp
-#ifndef DUCTILE_INLINED_LIB_CAPS_CPP
-#define DUCTILE_INLINED_LIB_CAPS_CPP
+#endif  // DUCTILE_INLINED_LIB_CMDLINE_CMDLINE_CPP
+// ---- lib/caps/caps.cpp
+#ifndef DUCTILE_INLINED_LIB_CAPS_CAPS_CPP
+#define DUCTILE_INLINED_LIB_CAPS_CAPS_CPP
 // Capabilities through raw system calls, and libcap's text format reproduced
 // clause by clause so that parse_text/to_text agree with cap_from_text and
 // cap_to_text byte for byte. Standard library and libc only.
@@ -6218,10 +6231,10 @@ DUCTILE_INLINE bool no_new_privs() { return detail::checked_prctl("read no_new_p
 DUCTILE_INLINE void set_no_new_privs() { detail::checked_prctl("set no_new_privs", PR_SET_NO_NEW_PRIVS, 1); }
 
 }  // namespace ductile::caps
-#endif  // DUCTILE_INLINED_LIB_CAPS_CPP
-// ---- lib/users.cpp
-#ifndef DUCTILE_INLINED_LIB_USERS_CPP
-#define DUCTILE_INLINED_LIB_USERS_CPP
+#endif  // DUCTILE_INLINED_LIB_CAPS_CAPS_CPP
+// ---- lib/users/users.cpp
+#ifndef DUCTILE_INLINED_LIB_USERS_USERS_CPP
+#define DUCTILE_INLINED_LIB_USERS_USERS_CPP
 // Users and groups through the reentrant getpwnam_r family. Buffers start at
 // sysconf's suggestion and double on ERANGE; "not found" (a null result with
 // status 0, or ENOENT/ESRCH/EBADF/EPERM as some NSS modules report it) is
@@ -6351,10 +6364,10 @@ DUCTILE_INLINE std::optional<user> current_user() { return user_by_uid(::getuid(
 DUCTILE_INLINE std::optional<user> effective_user() { return user_by_uid(::geteuid()); }
 
 }  // namespace ductile::users
-#endif  // DUCTILE_INLINED_LIB_USERS_CPP
-// ---- lib/credentials.cpp
-#ifndef DUCTILE_INLINED_LIB_CREDENTIALS_CPP
-#define DUCTILE_INLINED_LIB_CREDENTIALS_CPP
+#endif  // DUCTILE_INLINED_LIB_USERS_USERS_CPP
+// ---- lib/plan/credentials.cpp
+#ifndef DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_CPP
+#define DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_CPP
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -6506,10 +6519,10 @@ DUCTILE_INLINE std::string describe_credential_failure(int step, int error, cons
 }
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_CREDENTIALS_CPP
-// ---- lib/detach.cpp
-#ifndef DUCTILE_INLINED_LIB_DETACH_CPP
-#define DUCTILE_INLINED_LIB_DETACH_CPP
+#endif  // DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_CPP
+// ---- lib/run/detach.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_DETACH_CPP
+#define DUCTILE_INLINED_LIB_RUN_DETACH_CPP
 // start_detached(): a daemon through a double fork. This is the one place that
 // forks instead of cloning with a shared address space: the first child must
 // fork again, and a child that shares the caller's memory cannot.
@@ -6614,6 +6627,6 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
 }
 
 }  // namespace ductile
-#endif  // DUCTILE_INLINED_LIB_DETACH_CPP
+#endif  // DUCTILE_INLINED_LIB_RUN_DETACH_CPP
 
 #undef DUCTILE_INLINE

@@ -60,9 +60,9 @@ std::optional<user> effective_user();
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
 
 #define DUCTILE_INLINE inline
-// ---- lib/users.cpp
-#ifndef DUCTILE_INLINED_LIB_USERS_CPP
-#define DUCTILE_INLINED_LIB_USERS_CPP
+// ---- lib/users/users.cpp
+#ifndef DUCTILE_INLINED_LIB_USERS_USERS_CPP
+#define DUCTILE_INLINED_LIB_USERS_USERS_CPP
 // Users and groups through the reentrant getpwnam_r family. Buffers start at
 // sysconf's suggestion and double on ERANGE; "not found" (a null result with
 // status 0, or ENOENT/ESRCH/EBADF/EPERM as some NSS modules report it) is
@@ -86,7 +86,7 @@ std::optional<user> effective_user();
 #endif
 
 // Functions that run in a child between clone and exec: never called through
-// the PLT (see lib/child.cpp).
+// the PLT (see lib/os/linux/child.cpp).
 #ifndef DUCTILE_HIDDEN
 #define DUCTILE_HIDDEN __attribute__((visibility("hidden")))
 #endif
@@ -209,6 +209,6 @@ DUCTILE_INLINE std::optional<user> current_user() { return user_by_uid(::getuid(
 DUCTILE_INLINE std::optional<user> effective_user() { return user_by_uid(::geteuid()); }
 
 }  // namespace ductile::users
-#endif  // DUCTILE_INLINED_LIB_USERS_CPP
+#endif  // DUCTILE_INLINED_LIB_USERS_USERS_CPP
 
 #undef DUCTILE_INLINE

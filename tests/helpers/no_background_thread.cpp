@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <ductile/ductile.hpp>
 #include <vector>
-#if __has_include("system_calls.hpp")
-#include "system_calls.hpp"
+#if __has_include("os/system_calls.hpp")
+#include "os/system_calls.hpp"
 #endif
 
 namespace {

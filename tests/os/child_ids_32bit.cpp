@@ -5,8 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "child.hpp"
-#include "credentials.hpp"
+#include "os/linux/child.hpp"
+#include "plan/credentials.hpp"
 
 extern char** environ;
 

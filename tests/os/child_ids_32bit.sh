@@ -20,7 +20,7 @@ flags=(-m32 -std=c++17 -O2 -Wall -Wextra -Werror -I"$root/include" -I"$root/lib"
 # 1. The machine code: the credential step calls setgroups32 (206), setresgid32
 # (210) and setresuid32 (208), never the 16-bit setgroups (81), setresgid (170)
 # or setresuid (164).
-g++ "${flags[@]}" -c "$root/lib/child.cpp" -o "$work/child.o"
+g++ "${flags[@]}" -c "$root/lib/os/linux/child.cpp" -o "$work/child.o"
 numbers=$(objdump -d -C --no-show-raw-insn "$work/child.o" |
   awk '/<ductile::detail::apply_credentials/,/^$/' | grep -oE '\$0x[0-9a-f]+' | sort -u)
 for wanted in 0xce 0xd2 0xd0; do
@@ -40,8 +40,8 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "not run: switching ids needs root"
   exit 0
 fi
-g++ "${flags[@]}" "$root/tests/os/child_ids_32bit.cpp" "$root/lib/child.cpp" "$root/lib/system_calls.cpp" \
-  "$root/lib/descriptor.cpp" -o "$work/child_ids_32bit"
+g++ "${flags[@]}" "$root/tests/os/child_ids_32bit.cpp" "$root/lib/os/linux/child.cpp" "$root/lib/os/linux/system_calls.cpp" \
+  "$root/lib/os/descriptor.cpp" -o "$work/child_ids_32bit"
 status=$("$work/child_ids_32bit")
 echo "$status" | grep -E '^(Uid|Gid|Groups):'
 echo "$status" | grep -qP '^Uid:\t100000\t100000\t100000\t100000$'

@@ -1,4 +1,4 @@
-#include "descriptor.hpp"
+#include "os/descriptor.hpp"
 
 #include <unistd.h>
 

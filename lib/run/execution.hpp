@@ -20,9 +20,9 @@
 #include <variant>
 #include <vector>
 
-#include "capture_buffer.hpp"
-#include "lower.hpp"
-#include "spawn.hpp"
+#include "run/capture_buffer.hpp"
+#include "plan/plan.hpp"
+#include "os/linux/spawn.hpp"
 
 namespace ductile::detail {
 

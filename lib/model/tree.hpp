@@ -12,7 +12,7 @@
 #include <string>
 #include <variant>
 
-#include "descriptor.hpp"
+#include "os/descriptor.hpp"
 
 namespace ductile::detail {
 

@@ -1,4 +1,4 @@
-#include "lower.hpp"
+#include "plan/plan.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-#include "capture_buffer.hpp"
+#include "run/capture_buffer.hpp"
 
 #include <sys/mman.h>
 

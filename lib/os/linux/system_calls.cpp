@@ -1,4 +1,4 @@
-#include "system_calls.hpp"
+#include "os/system_calls.hpp"
 
 #include <fcntl.h>
 #include <sys/eventfd.h>

@@ -7,8 +7,8 @@
 #include <ductile/format.hpp>
 #include <ductile/handle.hpp>
 
-#include "driver.hpp"
-#include "reader.hpp"
+#include "run/driver.hpp"
+#include "run/reader.hpp"
 
 namespace ductile {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "child.hpp"
-#include "credentials.hpp"
-#include "lower.hpp"
+#include "os/linux/child.hpp"
+#include "plan/credentials.hpp"
+#include "plan/plan.hpp"
 
 namespace ductile::detail {
 

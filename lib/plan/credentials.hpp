@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "lower.hpp"
+#include "plan/plan.hpp"
 
 namespace ductile::detail {
 

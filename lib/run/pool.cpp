@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "driver.hpp"
+#include "run/driver.hpp"
 
 namespace ductile {
 namespace detail {

@@ -1,4 +1,4 @@
-#include "spawn.hpp"
+#include "os/linux/spawn.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -14,8 +14,8 @@
 #include <ductile/error.hpp>
 #include <stdexcept>
 
-#include "child.hpp"
-#include "credentials.hpp"
+#include "os/linux/child.hpp"
+#include "plan/credentials.hpp"
 
 extern char** environ;
 

@@ -1,46 +1,11 @@
+// Reading a started run's stdout on the caller's thread: reader_handle and lines().
+
 #include <cstring>
 #include <ductile/handle.hpp>
 
-#include "reader.hpp"
+#include "run/reader.hpp"
 
 namespace ductile {
-
-DUCTILE_INLINE handle::handle(std::shared_ptr<detail::execution> execution) noexcept
-    : execution_(std::move(execution)) {}
-
-DUCTILE_INLINE handle& handle::operator=(handle&& other) noexcept {
-  if (this != &other) {
-    if (execution_ && !detached_) execution_->kill();
-    execution_ = std::move(other.execution_);
-    detached_ = other.detached_;
-  }
-  return *this;
-}
-
-DUCTILE_INLINE handle::~handle() {
-  if (execution_ && !detached_) execution_->kill();
-}
-
-DUCTILE_INLINE const output& handle::wait() {
-  execution_->await_finish(std::nullopt);
-  return execution_->result();
-}
-
-DUCTILE_INLINE const output* handle::try_wait() {
-  if (!execution_->await_finish(std::chrono::steady_clock::now())) return nullptr;
-  return &execution_->result();
-}
-
-DUCTILE_INLINE const output* handle::wait_for(std::chrono::nanoseconds timeout) {
-  if (!execution_->await_finish(std::chrono::steady_clock::now() + timeout)) return nullptr;
-  return &execution_->result();
-}
-
-DUCTILE_INLINE void handle::kill() { execution_->kill(); }
-DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
-DUCTILE_INLINE std::vector<pid_t> handle::pids() const { return execution_->pids(); }
-DUCTILE_INLINE void handle::detach() { detached_ = true; }
-DUCTILE_INLINE int handle::completion_fd() const { return execution_->completion_fd(); }
 
 namespace detail {
 

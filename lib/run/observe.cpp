@@ -1,4 +1,4 @@
-#include "observe.hpp"
+#include "run/observe.hpp"
 
 #include <unistd.h>
 

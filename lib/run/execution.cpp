@@ -1,4 +1,4 @@
-#include "supervise.hpp"
+#include "run/execution.hpp"
 
 #include <fmt/format.h>
 #include <signal.h>
@@ -14,8 +14,8 @@
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
 
-#include "observe.hpp"
-#include "spawn.hpp"
+#include "run/observe.hpp"
+#include "os/linux/spawn.hpp"
 
 namespace ductile::detail {
 

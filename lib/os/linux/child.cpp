@@ -13,7 +13,7 @@
 // `__errno_location`, both bound by the parent before the first clone (and the
 // library is linked with -z now); tests/child_calls.py checks the machine code.
 
-#include "child.hpp"
+#include "os/linux/child.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -28,15 +28,15 @@
 
 #include <cerrno>
 
-#include "credentials.hpp"
-#include "system_calls.hpp"
+#include "plan/credentials.hpp"
+#include "os/system_calls.hpp"
 
 // The kernel structures and calls below are checked for these architectures
 // only: elsewhere `struct sigaction` may put the flags first (MIPS) or use
 // another sigset size, and the id calls may differ.
 #if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__) && !defined(__arm__) && \
     !(defined(__riscv) && __riscv_xlen == 64)
-#error "ductile's child code has not been checked on this architecture (see lib/child.cpp)"
+#error "ductile's child code has not been checked on this architecture (see lib/os/linux/child.cpp)"
 #endif
 
 #define DUCTILE_CHILD_CODE DUCTILE_INLINE DUCTILE_HIDDEN

@@ -1,4 +1,4 @@
-#include "driver.hpp"
+#include "run/driver.hpp"
 
 #include <pthread.h>
 #include <signal.h>

@@ -14,7 +14,7 @@
 #include <ductile/format.hpp>
 #include <stdexcept>
 
-#include "spawn.hpp"
+#include "os/linux/spawn.hpp"
 
 namespace ductile {
 namespace detail {

@@ -1,4 +1,4 @@
-#include "credentials.hpp"
+#include "plan/credentials.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <ductile/error.hpp>
 #include <ductile/users.hpp>
 
-#include "child.hpp"
+#include "os/linux/child.hpp"
 
 namespace ductile::detail {
 

@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <system_error>
 
-#include "descriptor.hpp"
+#include "os/descriptor.hpp"
 
 namespace ductile::detail::sys {
 

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "supervise.hpp"
+#include "run/execution.hpp"
 
 namespace ductile::detail {
 

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "system_calls.hpp"
-#include "tree.hpp"
+#include "os/system_calls.hpp"
+#include "model/tree.hpp"
 
 namespace ductile::detail {
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-#include "tree.hpp"
+#include "model/tree.hpp"
 
 namespace ductile {
 namespace detail {

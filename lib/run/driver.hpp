@@ -6,7 +6,7 @@
 #include <mutex>
 #include <vector>
 
-#include "supervise.hpp"
+#include "run/execution.hpp"
 
 namespace ductile::detail {
 
