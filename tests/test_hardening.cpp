@@ -1,8 +1,8 @@
 // Regression tests for the defects a POSIX process-management audit found;
 // each test names its defect.
 #if __has_include("run/execution.hpp")
-#include "run/execution.hpp"
 #include "os/system_calls.hpp"
+#include "run/execution.hpp"
 #endif  // else the single header has them inline
 #include <fcntl.h>
 #include <sys/resource.h>

@@ -7,8 +7,8 @@
 #include <ductile/expression.hpp>
 #include <stdexcept>
 
-#include "os/system_calls.hpp"
 #include "model/tree.hpp"
+#include "os/system_calls.hpp"
 
 namespace ductile {
 namespace detail {

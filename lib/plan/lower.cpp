@@ -1,11 +1,11 @@
-#include "plan/plan.hpp"
-
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
+
+#include "plan/plan.hpp"
 
 extern char** environ;
 

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "os/system_calls.hpp"
 #include "model/tree.hpp"
+#include "os/system_calls.hpp"
 
 namespace ductile::detail {
 

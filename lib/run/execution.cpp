@@ -14,8 +14,8 @@
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
 
-#include "run/observe.hpp"
 #include "os/linux/spawn.hpp"
+#include "run/observe.hpp"
 
 namespace ductile::detail {
 

@@ -20,9 +20,9 @@
 #include <variant>
 #include <vector>
 
-#include "run/capture_buffer.hpp"
-#include "plan/plan.hpp"
 #include "os/linux/spawn.hpp"
+#include "plan/plan.hpp"
+#include "run/capture_buffer.hpp"
 
 namespace ductile::detail {
 

@@ -1,9 +1,9 @@
 // Reading a started run's stdout on the caller's thread: reader_handle and lines().
 
+#include "run/reader.hpp"
+
 #include <cstring>
 #include <ductile/handle.hpp>
-
-#include "run/reader.hpp"
 
 namespace ductile {
 

@@ -2202,6 +2202,11 @@ DUCTILE_INLINE parse_error::parse_error(const std::string& message, std::string 
 // ---- lib/plan/lower.cpp
 #ifndef DUCTILE_INLINED_LIB_PLAN_LOWER_CPP
 #define DUCTILE_INLINED_LIB_PLAN_LOWER_CPP
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+
 // ---- lib/plan/plan.hpp
 #ifndef DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
 #define DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
@@ -2346,11 +2351,6 @@ std::string subtree_text(const node& tree);
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
-
-#include <fcntl.h>
-#include <fmt/format.h>
-#include <unistd.h>
-
 
 extern char** environ;
 
@@ -4908,8 +4908,6 @@ DUCTILE_INLINE int handle::completion_fd() const { return execution_->completion
 #define DUCTILE_INLINED_LIB_RUN_READER_CPP
 // Reading a started run's stdout on the caller's thread: reader_handle and lines().
 
-#include <cstring>
-
 // ---- lib/run/reader.hpp
 #ifndef DUCTILE_INLINED_LIB_RUN_READER_HPP
 #define DUCTILE_INLINED_LIB_RUN_READER_HPP
@@ -4958,6 +4956,8 @@ class stdout_reader {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_READER_HPP
+
+#include <cstring>
 
 namespace ductile {
 

@@ -28,8 +28,8 @@
 
 #include <cerrno>
 
-#include "plan/credentials.hpp"
 #include "os/system_calls.hpp"
+#include "plan/credentials.hpp"
 
 // The kernel structures and calls below are checked for these architectures
 // only: elsewhere `struct sigaction` may put the flags first (MIPS) or use
