@@ -1,8 +1,8 @@
 // Regression tests for the defects a POSIX process-management audit found;
 // each test names its defect.
-#if __has_include("run/execution.hpp")
+#if __has_include("run/queued_run.hpp")
 #include "os/system_calls.hpp"
-#include "run/execution.hpp"
+#include "run/queued_run.hpp"
 #endif  // else the single header has them inline
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -236,10 +236,11 @@ TEST_CASE("defect 8: no background thread: a spawn_error naming the command, the
 TEST_CASE("defect 10: a queued run cancelled by a stopping pool before it starts never starts") {
   test::leak_check check;
   auto run = std::make_shared<detail::execution>(cmd("sleep", "10"));
+  detail::queued_run queued(run);
   bool notified = false;
   run->set_on_finished([&] { notified = true; });
-  run->kill_without_waiting();  // the pool stops while the launch is under way
-  run->start_queued();          // ... and the launch goes on
+  queued.stop();    // the pool stops while the launch is under way
+  queued.launch();  // ... and the launch goes on
   CHECK(notified);
   CHECK(run->pids().empty());
   CHECK_THROWS_AS(run->result(), status_error);

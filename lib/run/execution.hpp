@@ -1,9 +1,12 @@
 #pragma once
-// Supervision: one run of an expression. It owns the processes, the capture
-// pipes, the stdin feeders and the pending right sides of `then`, and it is
-// driven by an event loop in steps: collect() says what to wait for, dispatch()
-// handles what happened. Whoever drives it (the caller of run(), or the shared
-// background thread) holds `mutex` around each step.
+// One run of an expression: its state, its lock and its result. The parts it
+// is made of each have one job: the job tree (how results pass up), the
+// process table (signal, wait, reap), the stream pump (captures, tees, fed
+// stdin). The run is driven by an event loop in steps: collect() says what
+// to wait for, dispatch() handles what happened. Whoever drives it (the
+// caller of run(), or the shared background thread) holds `mutex` around
+// each step, and releases it whenever user code runs: hooks of processes
+// started later, and the observer.
 
 #include <sys/types.h>
 
@@ -13,7 +16,6 @@
 #include <ductile/output.hpp>
 #include <exception>
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,26 +24,38 @@
 
 #include "os/linux/spawn.hpp"
 #include "plan/plan.hpp"
-#include "run/capture_buffer.hpp"
+#include "run/job_tree.hpp"
+#include "run/process_table.hpp"
+#include "run/stream_pump.hpp"
 
 namespace ductile::detail {
 
 // Milliseconds for poll() until `deadline` (rounded up), or -1 for none.
 int milliseconds_until(const std::optional<steady_time>& deadline);
 
-class execution final : public stream_sink {
+enum class run_state {
+  queued,    // made, not started: start() runs it, kill() cancels it
+  running,   // processes may be alive, more may start
+  stopping,  // killed or failed: nothing new starts, what runs got SIGKILL
+  finished,  // the result is final and waiters were woken
+};
+
+class execution {
  public:
   explicit execution(expression tree);
-  ~execution() override;
+  ~execution();
   execution(const execution&) = delete;
   execution& operator=(const execution&) = delete;
+
+  // Where lowering gets its pipes; only before start().
+  stream_sink& streams() noexcept { return pump_; }
 
   // Lowers the tree and spawns its first processes; takes `mutex` itself and
   // releases it while hooks and observers run. If anything fails, what
   // already started is killed and reaped before the exception propagates.
-  // Does nothing for a run already started or cancelled.
+  // Does nothing unless the run is queued.
   void start(context initial);
-  // Starts the right sides of `then` that dispatch() found due; called with
+  // Starts the right sides of `then` the last step found due; called with
   // `lock` held after dispatch(), and releases it while hooks run.
   void start_right_sides(std::unique_lock<std::mutex>& lock);
   // Tells the observer what happened, with no lock held: called by whoever
@@ -59,11 +73,11 @@ class execution final : public stream_sink {
   // The event loop cannot wait any more (poll failed): kill, reap, and finish
   // the run with an error naming the cause.
   void abandon_supervision(const std::error_code& error);
-  // Something threw while this run was being driven (bad_alloc in a capture,
-  // an observer): kill, reap, and finish the run with that exception, which
-  // result() then rethrows. Never throws.
+  // Something threw while this run was being driven or started (bad_alloc in
+  // a capture, an observer, a failed start): kill, reap, and finish the run
+  // with that exception, which result() then rethrows. Never throws.
   void end_with(std::exception_ptr failure) noexcept;
-  bool finished() const noexcept { return finished_; }
+  bool finished() const noexcept { return state_ == run_state::finished; }
   // Started before this process was forked from the one that started it: its
   // children belong to the parent process, so this copy must not signal, wait
   // for or reap them (and its mutex may have been copied locked).
@@ -74,28 +88,27 @@ class execution final : public stream_sink {
   // Drives the loop on the calling thread until the run has finished.
   void drive_to_completion();
 
-  // --- queued runs (a pool): created now, started later or never
+  // --- whoever must hear when the run finishes (a pool)
   // Called once, with no lock held, on the thread that saw the run finish.
   void set_on_finished(std::function<void()> callback);
   void notify_if_finished();
-  // Starts a queued run unless it was cancelled; a failure to start finishes it.
-  void start_queued();
-  // Finishes a queued run that cannot be started with `failure`, and notifies.
-  void fail_unstarted(std::exception_ptr failure);
   const expression& command() const noexcept { return tree_; }
-  // For a pool stopping: a running run gets SIGKILL (not waited for here); one
-  // not started yet is cancelled, so a launch racing with the stop never starts it.
-  void kill_without_waiting();
-  // Whether the finished run counts as a failure (what result() would throw).
-  bool failed();
 
   // --- the handle's view, each takes `mutex` itself
+  // end_with(failure) under the lock, then notify_if_finished().
+  void fail(std::exception_ptr failure);
+  bool is_finished();
   // Blocks until finished, or until `deadline`; whether it has finished.
   bool await_finish(const std::optional<steady_time>& deadline);
   // Throws the run's failure (spawn_error or status_error) if there is one.
   const output& result();
   // result() by value, moved out: for run() and read(), whose run nobody else sees.
   output take_result();
+  // Whether the finished run counts as a failure (what result() would throw).
+  bool failed();
+  // A queued run is cancelled; a running one gets SIGKILL. Returns at once.
+  void request_kill();
+  // request_kill(), then waits until the run has finished.
   void kill();
   void send_signal(int signal);
   std::vector<pid_t> pids();
@@ -105,96 +118,35 @@ class execution final : public stream_sink {
   std::mutex mutex;
   std::condition_variable changed;  // notified when the run finishes
 
-  // stream_sink
-  stdio_target capture(stdio stream) override;
-  stdio_target tee(stdio stream, stdio_target forward) override;
-  stdio_target feed(std::shared_ptr<const std::string> bytes) override;
-
  private:
-  struct capture_source {
-    unique_fd read;
-    int stream;                           // 1 or 2
-    std::optional<stdio_target> forward;  // tee: where the bytes also go
-    std::string pending;                  // tee: bytes not yet forwarded start at pending_offset;
-    std::size_t pending_offset = 0;       //   empty once everything is forwarded
-    bool forward_to_file = false;         // tee: the target is a regular file, writes never wait
-    bool pipe_grown = false;              // enlarged once a full read showed volume
-  };
-  struct feeder {
-    unique_fd write;
-    std::shared_ptr<const std::string> bytes;
-    std::size_t offset = 0;
-  };
-  struct process_entry {
-    unique_fd pidfd;  // reset once reaped
-    job* owner = nullptr;
-    pid_t group = 0;      // its own process group (new_process_group), or 0
-    std::string command;  // set only while observed: for the observer's events
-    steady_time started;
-    process_record record;
-    // The pidfd said "exited" but waitid found nothing to reap (a ptrace tracer
-    // holds the dead child): instead of polling the always-readable pidfd,
-    // retry at this time, backing off.
-    std::optional<steady_time> retry_at;
-    std::chrono::milliseconds retry_delay{0};
-  };
-  enum class target_kind { capture, forward, feeder, process };
-  struct poll_target {
-    target_kind kind;
-    std::size_t index;
-  };
-
-  pipe_ends make_pipe(const char* what);
+  bool may_launch() const noexcept { return state_ == run_state::running; }
   void launch_subtree(job& j, std::unique_lock<std::mutex>& lock);
   void launch_leaf(job& leaf, std::unique_lock<std::mutex>& lock);
   void launch_one(job& leaf, prepared_spawn& prepared);
   void start_due_right_sides(std::unique_lock<std::mutex>& lock);
-  void reap(process_entry& process);
-  void retry_reaps(steady_time now);
-  void cancel_unstarted();
-  void complete(job& j, job_result result);
   void finish_unstarted(job& j);
+  void carry_out_signals() noexcept;
   void abandon(std::exception_ptr failure) noexcept;
-  void signal_all(int signal) noexcept;
-  void signal_subtree(const job& scope, int signal) noexcept;
-  void signal_processes(const job* scope, int signal) noexcept;  // scope nullptr: all
-  static bool in_scope(const process_entry& p, const job* scope) noexcept;
-  void run_timers(steady_time now);
-  bool inside_fired_scope(const job& j) const noexcept;
-  void read_capture(capture_source& source);
-  void forward_tee(capture_source& source);
-  void release_drained_forward(capture_source& source);
-  void write_feeder(feeder& f);
+  void cancel_unstarted();
   void update_finished();
   void build_output();
   void mark_finished();
-  void reap_all_blocking() noexcept;
 
   expression tree_;
-  std::unique_ptr<job> root_;
-  std::vector<process_entry> processes_;
-  std::vector<capture_source> captures_;
-  std::vector<feeder> feeders_;
-  std::vector<poll_target> targets_;
-  std::vector<job*> limits_;           // timeout() scopes, in the order they started
-  std::size_t retries_ = 0;            // processes waiting for a reap retry
-  std::vector<job*> right_sides_due_;  // then() nodes whose right side is to start
+  run_state state_ = run_state::queued;
+  job_tree jobs_;
+  process_table processes_;
+  stream_pump pump_;
+  std::vector<std::size_t> reaped_;   // scratch for dispatch()
+  std::size_t polled_processes_ = 0;  // where the processes' descriptors start in collect()'s list
   using observed_event = std::variant<spawn_event, exit_event>;
   std::vector<observed_event> pending_events_;  // for the observer, outside the lock
   bool delivering_events_ = false;
-  bool streams_cut_ = false;  // after a kill or a timeout, stop waiting for EOF
   unique_fd completion_;
-  std::weak_ptr<const unique_fd> capture_write_[3];
-  capture_buffer captured_[3];
-  bool killed_ = false;
-  bool finished_ = false;
   std::exception_ptr failure_;
   output output_;
-  bool started_ = false;
-  bool cancelled_ = false;  // killed while still queued
-  std::function<void()> on_finished_;
-  bool notified_ = false;
-  unsigned generation_;  // the fork generation of the process that made this run
+  std::function<void()> on_finished_;  // emptied once called
+  unsigned generation_;                // the fork generation of the process that made this run
 };
 
 // Increases in every child forked from this process; a run made in an older

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "run/driver.hpp"
+#include "run/queued_run.hpp"
 
 namespace ductile {
 namespace detail {
@@ -19,7 +19,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::condition_variable changed;
   std::size_t max_parallel = 1;
   failure_policy policy = failure_policy::keep_going;
-  std::vector<std::shared_ptr<execution>> jobs;
+  std::vector<queued_run> jobs;
   std::vector<bool> launched;
   std::deque<std::size_t> queue;
   std::deque<std::size_t> completed;  // not yet returned by wait_any
@@ -51,36 +51,21 @@ DUCTILE_INLINE void pool_state::launch_ready() {
       queue.pop_front();
       launched[index] = true;
       ++running;
-      next = jobs[index];
+      next = jobs[index].run();
     }
-    background_driver* driver = nullptr;
-    try {
-      driver = &background_driver::instance_for(next->command());
-    } catch (...) {
-      // Never started: it finishes with the error, and its callback frees the slot.
-      next->fail_unstarted(std::current_exception());
-      continue;
-    }
-    next->start_queued();
-    bool done;
-    {
-      std::lock_guard<std::mutex> lock(next->mutex);
-      done = next->finished();
-    }
-    if (!done) driver->adopt(next);
+    queued_run(std::move(next)).launch();
   }
 }
 
 // Cancels what is queued and kills what runs; called with `lock` held, returns with it held.
 DUCTILE_INLINE void pool_state::stop(std::unique_lock<std::mutex>& lock) {
   stopping = true;
-  std::vector<std::shared_ptr<execution>> queued, active;
-  for (std::size_t index : queue) queued.push_back(jobs[index]);
+  std::vector<queued_run> unfinished;
+  for (std::size_t index : queue) unfinished.push_back(jobs[index]);
   for (std::size_t i = 0; i < jobs.size(); ++i)
-    if (launched[i]) active.push_back(jobs[i]);
+    if (launched[i]) unfinished.push_back(jobs[i]);
   lock.unlock();
-  for (auto& job : queued) job->kill();  // not started: cancels at once
-  for (auto& job : active) job->kill_without_waiting();
+  for (auto& job : unfinished) job.stop();
   lock.lock();
 }
 
@@ -89,7 +74,7 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
   {
     // submit() may be growing `jobs` on another thread.
     std::lock_guard<std::mutex> lock(mutex);
-    job = jobs[index];
+    job = jobs[index].run();
   }
   const bool failed = job->failed();
   {
@@ -134,13 +119,13 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     run->set_on_finished([weak, index] {
       if (auto state = weak.lock()) state->on_finished(index);
     });
-    state_->jobs.push_back(run);
+    state_->jobs.emplace_back(run);
     state_->launched.push_back(false);
     state_->queue.push_back(index);
     cancel = state_->stopping;
   }
   if (cancel)
-    run->kill();
+    run->request_kill();
   else
     state_->launch_ready();
   return handle(std::move(run));

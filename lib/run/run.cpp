@@ -24,7 +24,7 @@ DUCTILE_INLINE output expression::run() const {
 DUCTILE_INLINE std::string expression::read() const {
   detail::execution run(*this);
   detail::context ctx;
-  ctx.streams[1] = run.capture(detail::stdio::out);
+  ctx.streams[1] = run.streams().capture(detail::stdio::out);
   run.start(std::move(ctx));
   run.drive_to_completion();
   std::string text = run.take_result().stdout_bytes;

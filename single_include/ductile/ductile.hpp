@@ -3587,406 +3587,76 @@ DUCTILE_INLINE std::string capture_buffer::take() {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_CPP
-// ---- lib/run/execution.cpp
-#ifndef DUCTILE_INLINED_LIB_RUN_EXECUTION_CPP
-#define DUCTILE_INLINED_LIB_RUN_EXECUTION_CPP
-// ---- lib/run/execution.hpp
-#ifndef DUCTILE_INLINED_LIB_RUN_EXECUTION_HPP
-#define DUCTILE_INLINED_LIB_RUN_EXECUTION_HPP
-// Supervision: one run of an expression. It owns the processes, the capture
-// pipes, the stdin feeders and the pending right sides of `then`, and it is
-// driven by an event loop in steps: collect() says what to wait for, dispatch()
-// handles what happened. Whoever drives it (the caller of run(), or the shared
-// background thread) holds `mutex` around each step.
+// ---- lib/run/job_tree.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_JOB_TREE_CPP
+#define DUCTILE_INLINED_LIB_RUN_JOB_TREE_CPP
+// ---- lib/run/job_tree.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_JOB_TREE_HPP
+#define DUCTILE_INLINED_LIB_RUN_JOB_TREE_HPP
+// The job tree of one run: how results pass up through pipes, sequences,
+// timeouts and unchecked scopes. Evaluating it spawns and signals nothing: it
+// says what is due (a right side of `then` to start, a scope to signal) and
+// the execution carries that out, so user code (the hooks of a right side)
+// never runs inside an evaluation step.
 
-#include <sys/types.h>
-
-#include <condition_variable>
-#include <exception>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <string>
-#include <variant>
 #include <vector>
 
 
 namespace ductile::detail {
 
-// Milliseconds for poll() until `deadline` (rounded up), or -1 for none.
-int milliseconds_until(const std::optional<steady_time>& deadline);
-
-class execution final : public stream_sink {
- public:
-  explicit execution(expression tree);
-  ~execution() override;
-  execution(const execution&) = delete;
-  execution& operator=(const execution&) = delete;
-
-  // Lowers the tree and spawns its first processes; takes `mutex` itself and
-  // releases it while hooks and observers run. If anything fails, what
-  // already started is killed and reaped before the exception propagates.
-  // Does nothing for a run already started or cancelled.
-  void start(context initial);
-  // Starts the right sides of `then` that dispatch() found due; called with
-  // `lock` held after dispatch(), and releases it while hooks run.
-  void start_right_sides(std::unique_lock<std::mutex>& lock);
-  // Tells the observer what happened, with no lock held: called by whoever
-  // drives the run after each step. An observer that throws ends the run with
-  // that exception (rethrown here if `rethrow`).
-  void deliver_events(bool rethrow);
-  // Whether deliver_events() has anything to do; called with `mutex` held.
-  bool has_events() const noexcept { return !pending_events_.empty(); }
-
-  // --- event loop steps, called with `mutex` held
-  void collect(std::vector<pollfd>& fds);
-  // The earliest timer of this run, if any.
-  std::optional<steady_time> next_deadline() const;
-  void dispatch(const pollfd* fds, std::size_t count);
-  // The event loop cannot wait any more (poll failed): kill, reap, and finish
-  // the run with an error naming the cause.
-  void abandon_supervision(const std::error_code& error);
-  // Something threw while this run was being driven (bad_alloc in a capture,
-  // an observer): kill, reap, and finish the run with that exception, which
-  // result() then rethrows. Never throws.
-  void end_with(std::exception_ptr failure) noexcept;
-  bool finished() const noexcept { return finished_; }
-  // Started before this process was forked from the one that started it: its
-  // children belong to the parent process, so this copy must not signal, wait
-  // for or reap them (and its mutex may have been copied locked).
-  bool foreign() const noexcept;
-  // Throws ductile::error for a foreign run.
-  void refuse_if_foreign() const;
-
-  // Drives the loop on the calling thread until the run has finished.
-  void drive_to_completion();
-
-  // --- queued runs (a pool): created now, started later or never
-  // Called once, with no lock held, on the thread that saw the run finish.
-  void set_on_finished(std::function<void()> callback);
-  void notify_if_finished();
-  // Starts a queued run unless it was cancelled; a failure to start finishes it.
-  void start_queued();
-  // Finishes a queued run that cannot be started with `failure`, and notifies.
-  void fail_unstarted(std::exception_ptr failure);
-  const expression& command() const noexcept { return tree_; }
-  // For a pool stopping: a running run gets SIGKILL (not waited for here); one
-  // not started yet is cancelled, so a launch racing with the stop never starts it.
-  void kill_without_waiting();
-  // Whether the finished run counts as a failure (what result() would throw).
-  bool failed();
-
-  // --- the handle's view, each takes `mutex` itself
-  // Blocks until finished, or until `deadline`; whether it has finished.
-  bool await_finish(const std::optional<steady_time>& deadline);
-  // Throws the run's failure (spawn_error or status_error) if there is one.
-  const output& result();
-  // result() by value, moved out: for run() and read(), whose run nobody else sees.
-  output take_result();
-  void kill();
-  void send_signal(int signal);
-  std::vector<pid_t> pids();
-  // A descriptor that becomes readable when the run has finished; owned here.
-  int completion_fd();
-
-  std::mutex mutex;
-  std::condition_variable changed;  // notified when the run finishes
-
-  // stream_sink
-  stdio_target capture(stdio stream) override;
-  stdio_target tee(stdio stream, stdio_target forward) override;
-  stdio_target feed(std::shared_ptr<const std::string> bytes) override;
-
- private:
-  struct capture_source {
-    unique_fd read;
-    int stream;                           // 1 or 2
-    std::optional<stdio_target> forward;  // tee: where the bytes also go
-    std::string pending;                  // tee: bytes not yet forwarded start at pending_offset;
-    std::size_t pending_offset = 0;       //   empty once everything is forwarded
-    bool forward_to_file = false;         // tee: the target is a regular file, writes never wait
-    bool pipe_grown = false;              // enlarged once a full read showed volume
-  };
-  struct feeder {
-    unique_fd write;
-    std::shared_ptr<const std::string> bytes;
-    std::size_t offset = 0;
-  };
-  struct process_entry {
-    unique_fd pidfd;  // reset once reaped
-    job* owner = nullptr;
-    pid_t group = 0;      // its own process group (new_process_group), or 0
-    std::string command;  // set only while observed: for the observer's events
-    steady_time started;
-    process_record record;
-    // The pidfd said "exited" but waitid found nothing to reap (a ptrace tracer
-    // holds the dead child): instead of polling the always-readable pidfd,
-    // retry at this time, backing off.
-    std::optional<steady_time> retry_at;
-    std::chrono::milliseconds retry_delay{0};
-  };
-  enum class target_kind { capture, forward, feeder, process };
-  struct poll_target {
-    target_kind kind;
-    std::size_t index;
-  };
-
-  pipe_ends make_pipe(const char* what);
-  void launch_subtree(job& j, std::unique_lock<std::mutex>& lock);
-  void launch_leaf(job& leaf, std::unique_lock<std::mutex>& lock);
-  void launch_one(job& leaf, prepared_spawn& prepared);
-  void start_due_right_sides(std::unique_lock<std::mutex>& lock);
-  void reap(process_entry& process);
-  void retry_reaps(steady_time now);
-  void cancel_unstarted();
-  void complete(job& j, job_result result);
-  void finish_unstarted(job& j);
-  void abandon(std::exception_ptr failure) noexcept;
-  void signal_all(int signal) noexcept;
-  void signal_subtree(const job& scope, int signal) noexcept;
-  void signal_processes(const job* scope, int signal) noexcept;  // scope nullptr: all
-  static bool in_scope(const process_entry& p, const job* scope) noexcept;
-  void run_timers(steady_time now);
-  bool inside_fired_scope(const job& j) const noexcept;
-  void read_capture(capture_source& source);
-  void forward_tee(capture_source& source);
-  void release_drained_forward(capture_source& source);
-  void write_feeder(feeder& f);
-  void update_finished();
-  void build_output();
-  void mark_finished();
-  void reap_all_blocking() noexcept;
-
-  expression tree_;
-  std::unique_ptr<job> root_;
-  std::vector<process_entry> processes_;
-  std::vector<capture_source> captures_;
-  std::vector<feeder> feeders_;
-  std::vector<poll_target> targets_;
-  std::vector<job*> limits_;           // timeout() scopes, in the order they started
-  std::size_t retries_ = 0;            // processes waiting for a reap retry
-  std::vector<job*> right_sides_due_;  // then() nodes whose right side is to start
-  using observed_event = std::variant<spawn_event, exit_event>;
-  std::vector<observed_event> pending_events_;  // for the observer, outside the lock
-  bool delivering_events_ = false;
-  bool streams_cut_ = false;  // after a kill or a timeout, stop waiting for EOF
-  unique_fd completion_;
-  std::weak_ptr<const unique_fd> capture_write_[3];
-  capture_buffer captured_[3];
-  bool killed_ = false;
-  bool finished_ = false;
-  std::exception_ptr failure_;
-  output output_;
-  bool started_ = false;
-  bool cancelled_ = false;  // killed while still queued
-  std::function<void()> on_finished_;
-  bool notified_ = false;
-  unsigned generation_;  // the fork generation of the process that made this run
+// A timeout() scope whose processes are to get `signal`.
+struct scope_signal {
+  const job* scope;
+  int signal;
 };
 
-// Increases in every child forked from this process; a run made in an older
-// generation is foreign. Defined with the background driver, which installs
-// the pthread_atfork handlers.
-unsigned fork_generation() noexcept;
+class job_tree {
+ public:
+  void plant(std::unique_ptr<job> root) noexcept { root_ = std::move(root); }
+  job* root() noexcept { return root_.get(); }
+  bool planted() const noexcept { return root_ != nullptr; }
+  bool finished() const noexcept { return root_ && root_->finished; }
+  const job_result& result() const noexcept { return root_->result; }
+
+  // A timeout() scope's clock starts when its subtree starts.
+  void enter_scope(job& scope);
+  // `j` ended with `result`: passes it up, and queues the right side of a
+  // `then` whose left side succeeded, unless `stopping` (the run was killed
+  // or failed: nothing new starts).
+  void complete(job& j, job_result result, bool stopping);
+  // Ends the parts of `j` that never started (killed before their turn, or
+  // their start failed) with `never_started`, so that the tree can finish.
+  void finish_unstarted(job& j, exit_status never_started);
+
+  // --- timers
+  std::optional<steady_time> next_deadline() const;
+  // Fires the timeouts due at `now`: each queues its scope's signal.
+  void run_timers(steady_time now);
+  bool has_timers() const noexcept { return !limits_.empty(); }
+
+  // --- what is due, oldest first; the execution takes it
+  std::vector<job*> right_sides_due;
+  std::vector<scope_signal> signals_due;
+
+ private:
+  bool inside_fired_scope(const job& j) const noexcept;
+
+  std::unique_ptr<job> root_;
+  std::vector<job*> limits_;  // timeout() scopes, in the order they started
+};
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_RUN_EXECUTION_HPP
+#endif  // DUCTILE_INLINED_LIB_RUN_JOB_TREE_HPP
 
-#include <fmt/format.h>
 #include <signal.h>
-#include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstdint>
-
-// ---- lib/run/observe.hpp
-#ifndef DUCTILE_INLINED_LIB_RUN_OBSERVE_HPP
-#define DUCTILE_INLINED_LIB_RUN_OBSERVE_HPP
-// The process-wide tracing switch and observer, read on every spawn.
-
-#include <memory>
-
 
 namespace ductile::detail {
 
-// Whether anything wants to hear about spawns; cheap enough for every spawn.
-bool observing() noexcept;
-bool tracing() noexcept;
-std::shared_ptr<observer> current_observer();
-void print_trace(const std::string& command) noexcept;
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_RUN_OBSERVE_HPP
-
-namespace ductile::detail {
-
-// Pipes start at the kernel's 64 KiB. One that has filled up carries volume and
-// is enlarged: fewer wake-ups per byte. Enlarging every pipe up front would
-// spend the user's pipe-buffer quota (fs.pipe-user-pages-soft) on pipes that
-// carry a few bytes, and past that quota every new pipe of the user shrinks.
-inline constexpr std::size_t large_pipe = 1024 * 1024;
-// POLLOUT on a pipe promises room for at least this much without blocking.
-inline constexpr std::size_t atomic_pipe_write = 4096;
-
-DUCTILE_INLINE int milliseconds_until(const std::optional<steady_time>& deadline) {
-  if (!deadline) return -1;
-  const auto left = *deadline - std::chrono::steady_clock::now();
-  if (left <= std::chrono::nanoseconds::zero()) return 0;
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-  return ms > 1000000 ? 1000000 : static_cast<int>(ms);
-}
-
-DUCTILE_INLINE execution::execution(expression tree) : tree_(std::move(tree)), generation_(fork_generation()) {}
-
-DUCTILE_INLINE execution::~execution() {
-  if (foreign()) return;  // the parent process's children: not ours to kill
-  // Handles kill and wait before letting go; this is the last line of defence
-  // against zombies when a run is dropped half-way (a failed start, say).
-  signal_all(SIGKILL);
-  reap_all_blocking();
-}
-
-DUCTILE_INLINE bool execution::foreign() const noexcept { return generation_ != fork_generation(); }
-
-DUCTILE_INLINE pipe_ends execution::make_pipe(const char* what) {
-  pipe_ends ends;
-  if (const auto error = sys::make_pipe(ends)) {
-    const std::string command = to_string(tree_);
-    throw spawn_error(fmt::format("cannot run {}: cannot make {}: {}", command, what, error.message()), command, "pipe",
-                      error);
-  }
-  return ends;
-}
-
-DUCTILE_INLINE stdio_target execution::capture(stdio stream) {
-  const int index = static_cast<int>(stream);
-  if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
-  pipe_ends ends = make_pipe("a capture pipe");
-  sys::set_nonblocking(ends.read.get());
-  captures_.push_back(capture_source{std::move(ends.read), index, std::nullopt, {}});
-  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
-  capture_write_[index] = write_end;
-  return stdio_target{write_end->get(), write_end};
-}
-
-DUCTILE_INLINE stdio_target execution::tee(stdio stream, stdio_target forward) {
-  // Forwarding into this very capture would capture every byte twice: where
-  // the stream would have gone is already the capture, so capturing is all.
-  if (const auto existing = capture_write_[static_cast<int>(stream)].lock())
-    if (existing == forward.owner) return forward;
-  pipe_ends ends = make_pipe("a tee pipe");
-  sys::set_nonblocking(ends.read.get());
-  const bool to_file = sys::is_regular_file(forward.fd);
-  captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
-  captures_.back().forward_to_file = to_file;
-  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
-  return stdio_target{write_end->get(), write_end};
-}
-
-DUCTILE_INLINE stdio_target execution::feed(std::shared_ptr<const std::string> bytes) {
-  pipe_ends ends = make_pipe("a stdin pipe");
-  sys::set_nonblocking(ends.write.get());
-  if (bytes->size() > large_pipe / 16) sys::resize_pipe(ends.write.get(), large_pipe);
-  feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
-  auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
-  return stdio_target{read_end->get(), read_end};
-}
-
-DUCTILE_INLINE void execution::start(context initial) {
-  bool observed;
-  {
-    std::unique_lock<std::mutex> lock(mutex);
-    if (started_ || cancelled_) return;  // a queued run cancelled before its turn
-    started_ = true;
-    try {
-      root_ = lower(*tree_.tree(), std::move(initial), *this);
-      launch_subtree(*root_, lock);
-      if (killed_ || failure_) finish_unstarted(*root_);  // killed while its hooks ran
-      start_right_sides(lock);
-    } catch (...) {
-      signal_all(SIGKILL);
-      reap_all_blocking();
-      throw;
-    }
-    update_finished();
-    observed = has_events();
-  }
-  if (observed) deliver_events(true);
-}
-
-// Spawns the subtree's processes left to right. Stops early once the run is
-// killed or has failed; the caller finishes what never started.
-DUCTILE_INLINE void execution::launch_subtree(job& j, std::unique_lock<std::mutex>& lock) {
-  switch (j.type) {
-    case job::kind::process: launch_leaf(j, lock); break;
-    case job::kind::pipe:
-      launch_subtree(*j.left, lock);
-      if (!killed_ && !failure_) launch_subtree(*j.right, lock);
-      break;
-    case job::kind::then:
-    case job::kind::unchecked: launch_subtree(*j.left, lock); break;
-    case job::kind::scope:
-      j.limit->deadline = std::chrono::steady_clock::now() + j.limit->duration;
-      limits_.push_back(&j);
-      launch_subtree(*j.left, lock);
-      break;
-  }
-}
-
-// Hooks are user code, so they run with the lock released: a hook may call
-// back into its own handle. Nobody else touches the launch meanwhile (it
-// belongs to the thread that lowered it); a kill() that comes in is seen once
-// the lock is back. Without hooks nothing is released.
-DUCTILE_INLINE void execution::launch_leaf(job& leaf, std::unique_lock<std::mutex>& lock) {
-  if (killed_ || failure_) return;
-  prepared_spawn prepared;
-  if (leaf.launch->hooks.empty()) {
-    prepare_spawn(std::move(*leaf.launch), prepared);
-  } else {
-    lock.unlock();
-    try {
-      prepare_spawn(std::move(*leaf.launch), prepared);
-    } catch (...) {
-      lock.lock();
-      throw;
-    }
-    lock.lock();
-    if (killed_ || failure_) return;
-  }
-  leaf.launch.reset();
-  launch_one(leaf, prepared);
-}
-
-DUCTILE_INLINE void execution::launch_one(job& leaf, prepared_spawn& prepared) {
-  const bool observed = observing();
-  std::string command;
-  if (observed) {
-    command = prepared.command_text();
-    if (tracing()) print_trace(command);
-  }
-  // Room first: once the process exists, recording it must not fail, or
-  // nobody would kill and reap it.
-  processes_.reserve(processes_.size() + 1);
-  if (observed) pending_events_.reserve(pending_events_.size() + 1);
-  spawned_process spawned = spawn_prepared(prepared);
-  process_entry& entry = processes_.emplace_back();
-  entry.pidfd = std::move(spawned.pidfd);
-  entry.owner = &leaf;
-  entry.record.program = std::move(spawned.program);
-  entry.record.pid = spawned.pid;
-  entry.group = spawned.process_group;
-  leaf.process_index = static_cast<int>(processes_.size() - 1);
-  if (observed) {
-    entry.started = std::chrono::steady_clock::now();
-    entry.command = std::move(command);
-    pending_events_.emplace_back(spawn_event{entry.command, entry.record.pid});
-  }
+DUCTILE_INLINE void job_tree::enter_scope(job& scope) {
+  scope.limit->deadline = std::chrono::steady_clock::now() + scope.limit->duration;
+  limits_.push_back(&scope);
 }
 
 DUCTILE_INLINE job_result pipe_result(job_result left, const job_result& right) {
@@ -3999,131 +3669,61 @@ DUCTILE_INLINE job_result pipe_result(job_result left, const job_result& right) 
   return left;
 }
 
-DUCTILE_INLINE void execution::complete(job& j, job_result result) {
+DUCTILE_INLINE void job_tree::complete(job& j, job_result result, bool stopping) {
   j.finished = true;
   j.result = result;
   job* parent = j.parent;
   if (parent == nullptr) return;
-  if (parent->type == job::kind::scope) {
-    if (parent->limit->fired) {
-      result.timed_out = true;
-      result.failed = true;
-    }
-    complete(*parent, result);
-  } else if (parent->type == job::kind::unchecked) {
-    result.failed = false;
-    complete(*parent, result);
-  } else if (parent->type == job::kind::pipe) {
-    if (parent->left->finished && parent->right->finished)
-      complete(*parent, pipe_result(parent->left->result, parent->right->result));
-  } else if (&j == parent->left.get()) {
-    if (result.failed || killed_ || failure_ || inside_fired_scope(*parent)) {
-      parent->deferred.reset();
-      parent->deferred_context.reset();
-      complete(*parent, result);
-    } else {
-      // Started by whoever drives the run, once this step is over: lowering
-      // is done under the lock, its hooks outside it.
-      right_sides_due_.push_back(parent);
-    }
-  } else {
-    complete(*parent, result);
-  }
-}
-
-DUCTILE_INLINE void execution::start_right_sides(std::unique_lock<std::mutex>& lock) {
-  if (right_sides_due_.empty()) return;
-  start_due_right_sides(lock);
-  update_finished();  // a right side that could not start may have ended the run
-}
-
-DUCTILE_INLINE void execution::start_due_right_sides(std::unique_lock<std::mutex>& lock) {
-  while (!right_sides_due_.empty()) {
-    job& then_job = *right_sides_due_.front();
-    right_sides_due_.erase(right_sides_due_.begin());
-    auto tree = std::move(then_job.deferred);
-    context ctx = std::move(*then_job.deferred_context);
-    then_job.deferred_context.reset();
-    if (killed_ || failure_) {
-      complete(then_job, then_job.left->result);
-      continue;
-    }
-    try {
-      then_job.right = lower(*tree, std::move(ctx), *this);
-      then_job.right->parent = &then_job;
-      launch_subtree(*then_job.right, lock);
-      if (killed_ || failure_) finish_unstarted(*then_job.right);
-    } catch (...) {
-      abandon(std::current_exception());
-      if (!then_job.right) {
-        complete(then_job, then_job.left->result);
-      } else {
-        // What did start is killed and reaped as usual; the parts that never
-        // started are finished here so that the sequence can end.
-        finish_unstarted(*then_job.right);
+  switch (parent->type) {
+    case job::kind::scope:
+      if (parent->limit->fired) {
+        result.timed_out = true;
+        result.failed = true;
       }
-    }
+      complete(*parent, result, stopping);
+      break;
+    case job::kind::unchecked:
+      result.failed = false;
+      complete(*parent, result, stopping);
+      break;
+    case job::kind::pipe:
+      if (parent->left->finished && parent->right->finished)
+        complete(*parent, pipe_result(parent->left->result, parent->right->result), stopping);
+      break;
+    case job::kind::then:
+      if (&j != parent->left.get()) {
+        complete(*parent, result, stopping);
+      } else if (result.failed || stopping || inside_fired_scope(*parent)) {
+        parent->deferred.reset();
+        parent->deferred_context.reset();
+        complete(*parent, result, stopping);
+      } else {
+        right_sides_due.push_back(parent);
+      }
+      break;
+    case job::kind::process: break;  // a leaf is nobody's parent
   }
 }
 
-DUCTILE_INLINE void execution::finish_unstarted(job& j) {
+DUCTILE_INLINE void job_tree::finish_unstarted(job& j, exit_status never_started) {
   if (j.finished) return;
   if (j.type == job::kind::process) {
-    // Never started: killed before its turn, or its start failed.
-    const exit_status status = killed_ && !failure_ ? exit_status::killed(SIGKILL) : exit_status::exited(127);
-    if (j.process_index < 0) complete(j, job_result{status, true});
+    if (j.process_index < 0) complete(j, job_result{never_started, true}, true);
     return;
   }
-  if (j.left) finish_unstarted(*j.left);
-  if (j.right && !j.finished) finish_unstarted(*j.right);
-  if (j.type == job::kind::then && !j.finished && !j.right && j.left->finished) complete(j, j.left->result);
+  if (j.left) finish_unstarted(*j.left, never_started);
+  if (j.right && !j.finished) finish_unstarted(*j.right, never_started);
+  if (j.type == job::kind::then && !j.finished && !j.right && j.left->finished) complete(j, j.left->result, true);
 }
 
-DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) noexcept {
-  if (!failure_) failure_ = std::move(failure);
-  killed_ = true;
-  signal_all(SIGKILL);
-}
-
-DUCTILE_INLINE bool execution::inside_fired_scope(const job& j) const noexcept {
+DUCTILE_INLINE bool job_tree::inside_fired_scope(const job& j) const noexcept {
   for (const job* current = &j; current != nullptr; current = current->parent)
     if (current->limit && current->limit->fired) return true;
   return false;
 }
 
-DUCTILE_INLINE bool execution::in_scope(const process_entry& p, const job* scope) noexcept {
-  return scope == nullptr || p.owner->position.compare(0, scope->position.size(), scope->position) == 0;
-}
-
-// Signals go through pidfds, which cannot hit a recycled pid. A process group
-// is signalled only while one of our members is unreaped (its pidfd is still
-// open): that member keeps the group id from being reused. Nothing here
-// allocates, so a kill cannot fail half-way.
-DUCTILE_INLINE void execution::signal_processes(const job* scope, int signal) noexcept {
-  for (auto& p : processes_) {
-    if (!p.pidfd || !in_scope(p, scope)) continue;
-    sys::signal_process(p.pidfd.get(), signal);
-    if (p.group <= 0) continue;
-    bool group_signalled = false;
-    for (const auto& earlier : processes_) {
-      if (&earlier == &p) break;
-      if (earlier.pidfd && earlier.group == p.group && in_scope(earlier, scope)) group_signalled = true;
-    }
-    if (!group_signalled) sys::signal_group(p.group, signal);
-  }
-}
-
-DUCTILE_INLINE void execution::signal_all(int signal) noexcept { signal_processes(nullptr, signal); }
-
-DUCTILE_INLINE void execution::signal_subtree(const job& scope, int signal) noexcept {
-  signal_processes(&scope, signal);
-}
-
-DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
+DUCTILE_INLINE std::optional<steady_time> job_tree::next_deadline() const {
   std::optional<steady_time> next;
-  if (retries_ > 0)
-    for (const auto& p : processes_)
-      if (p.retry_at && (!next || *p.retry_at < *next)) next = p.retry_at;
   for (const job* scope : limits_) {
     if (scope->finished || scope->limit->killed) continue;
     const steady_time when = scope->limit->fired ? scope->limit->kill_at : scope->limit->deadline;
@@ -4132,20 +3732,171 @@ DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
   return next;
 }
 
-DUCTILE_INLINE void execution::run_timers(steady_time now) {
+DUCTILE_INLINE void job_tree::run_timers(steady_time now) {
   for (job* scope : limits_) {
     auto& limit = *scope->limit;
     if (scope->finished || limit.killed) continue;
     if (!limit.fired && now >= limit.deadline) {
       limit.fired = true;
       limit.kill_at = now + limit.grace;
-      streams_cut_ = true;
-      signal_subtree(*scope, SIGTERM);
+      signals_due.push_back({scope, SIGTERM});
     } else if (limit.fired && now >= limit.kill_at) {
       limit.killed = true;
-      signal_subtree(*scope, SIGKILL);
+      signals_due.push_back({scope, SIGKILL});
     }
   }
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_JOB_TREE_CPP
+// ---- lib/run/process_table.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_PROCESS_TABLE_CPP
+#define DUCTILE_INLINED_LIB_RUN_PROCESS_TABLE_CPP
+// ---- lib/run/process_table.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_PROCESS_TABLE_HPP
+#define DUCTILE_INLINED_LIB_RUN_PROCESS_TABLE_HPP
+// The processes of one run: signalling, waiting and reaping through the
+// platform's process handle (a pidfd on Linux). A by-pid backend replaces
+// what happens behind this interface, not the run around it.
+
+#include <poll.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+
+namespace ductile::detail {
+
+struct tracked_process {
+  unique_fd pidfd;  // reset once reaped
+  job* owner = nullptr;
+  pid_t group = 0;      // its own process group (new_process_group), or 0
+  std::string command;  // set only while observed: for the observer's events
+  steady_time started;
+  process_record record;
+  // The pidfd said "exited" but waitid found nothing to reap (a ptrace tracer
+  // holds the dead child): instead of polling the always-readable pidfd,
+  // retry at this time, backing off.
+  std::optional<steady_time> retry_at;
+  std::chrono::milliseconds retry_delay{0};
+
+  bool reaped() const noexcept { return !pidfd; }
+};
+
+class process_table {
+ public:
+  // Room first: once a process exists, recording it must not fail, or nobody
+  // would kill and reap it.
+  void reserve_one() { processes_.reserve(processes_.size() + 1); }
+  // Records a process spawned for `owner`; call reserve_one() before spawning.
+  tracked_process& add(spawned_process&& spawned, job& owner) noexcept;
+  tracked_process& operator[](std::size_t index) noexcept { return processes_[index]; }
+
+  // Signals every unreaped process inside `scope` (every process if null).
+  // Nothing here allocates, so a kill cannot fail half-way.
+  void signal(const job* scope, int signal) noexcept;
+
+  // --- the event loop: what to wait for, and what happened
+  void collect(std::vector<pollfd>& fds);
+  std::optional<steady_time> next_retry() const;
+  // Reaps the processes `fds` (from collect()) and the due retries report as
+  // exited; appends the index of each one reaped to `reaped`.
+  void dispatch(const pollfd* fds, std::size_t count, std::vector<std::size_t>& reaped);
+  // Waits for every unreaped process (all were sent SIGKILL).
+  void reap_all_blocking() noexcept;
+
+  // Left to right in the tree, whatever order they started in.
+  std::vector<pid_t> pids() const;
+  std::vector<process_record> records() const;
+
+ private:
+  bool reap(tracked_process& process);  // false: not ready to be reaped yet
+  std::vector<const tracked_process*> in_tree_order() const;
+
+  std::vector<tracked_process> processes_;
+  std::vector<std::size_t> polled_;  // which process each collected descriptor is
+  std::size_t retries_ = 0;          // processes waiting for a reap retry
+};
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_PROCESS_TABLE_HPP
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+
+
+namespace ductile::detail {
+
+DUCTILE_INLINE tracked_process& process_table::add(spawned_process&& spawned, job& owner) noexcept {
+  tracked_process& entry = processes_.emplace_back();
+  entry.pidfd = std::move(spawned.pidfd);
+  entry.owner = &owner;
+  entry.record.program = std::move(spawned.program);
+  entry.record.pid = spawned.pid;
+  entry.group = spawned.process_group;
+  owner.process_index = static_cast<int>(processes_.size() - 1);
+  return entry;
+}
+
+DUCTILE_INLINE bool in_scope(const tracked_process& p, const job* scope) noexcept {
+  return scope == nullptr || p.owner->position.compare(0, scope->position.size(), scope->position) == 0;
+}
+
+// Signals go through pidfds, which cannot hit a recycled pid. A process group
+// is signalled only while one of our members is unreaped (its pidfd is still
+// open): that member keeps the group id from being reused.
+DUCTILE_INLINE void process_table::signal(const job* scope, int signal) noexcept {
+  for (auto& p : processes_) {
+    if (p.reaped() || !in_scope(p, scope)) continue;
+    sys::signal_process(p.pidfd.get(), signal);
+    if (p.group <= 0) continue;
+    bool group_signalled = false;
+    for (const auto& earlier : processes_) {
+      if (&earlier == &p) break;
+      if (!earlier.reaped() && earlier.group == p.group && in_scope(earlier, scope)) group_signalled = true;
+    }
+    if (!group_signalled) sys::signal_group(p.group, signal);
+  }
+}
+
+DUCTILE_INLINE void process_table::collect(std::vector<pollfd>& fds) {
+  polled_.clear();
+  for (std::size_t i = 0; i < processes_.size(); ++i) {
+    if (processes_[i].reaped() || processes_[i].retry_at) continue;
+    fds.push_back(pollfd{processes_[i].pidfd.get(), POLLIN, 0});
+    polled_.push_back(i);
+  }
+}
+
+DUCTILE_INLINE std::optional<steady_time> process_table::next_retry() const {
+  std::optional<steady_time> next;
+  if (retries_ == 0) return next;
+  for (const auto& p : processes_)
+    if (p.retry_at && (!next || *p.retry_at < *next)) next = p.retry_at;
+  return next;
+}
+
+DUCTILE_INLINE void process_table::dispatch(const pollfd* fds, std::size_t count, std::vector<std::size_t>& reaped) {
+  if (retries_ > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < processes_.size(); ++i) {
+      auto& p = processes_[i];
+      if (p.retry_at && *p.retry_at <= now && !p.reaped() && reap(p)) reaped.push_back(i);
+    }
+  }
+  const std::size_t n = std::min(count, polled_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& p = processes_[polled_[i]];
+    if (fds[i].revents != 0 && !p.reaped() && reap(p)) reaped.push_back(polled_[i]);
+  }
+  polled_.clear();
 }
 
 DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
@@ -4156,7 +3907,7 @@ DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
   }
 }
 
-DUCTILE_INLINE void execution::reap(process_entry& process) {
+DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
   siginfo_t info{};
   rusage usage{};
   const auto error = sys::wait_process(process.pidfd.get(), info, WEXITED | WNOHANG, &usage);
@@ -4167,7 +3918,7 @@ DUCTILE_INLINE void execution::reap(process_entry& process) {
     process.retry_delay = std::min(longest_retry, std::max(first_retry, process.retry_delay * 2));
     if (!process.retry_at) ++retries_;
     process.retry_at = std::chrono::steady_clock::now() + process.retry_delay;
-    return;
+    return false;
   }
   if (process.retry_at) {
     process.retry_at.reset();
@@ -4185,21 +3936,12 @@ DUCTILE_INLINE void execution::reap(process_entry& process) {
   process.record.system_time =
       std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
   process.record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
-  if (!process.command.empty())
-    pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
-                                            std::chrono::steady_clock::now() - process.started});
-  job& owner = *process.owner;
-  complete(owner, job_result{process.record.status, !process.record.status.success()});
+  return true;
 }
 
-DUCTILE_INLINE void execution::retry_reaps(steady_time now) {
-  for (auto& p : processes_)
-    if (p.retry_at && *p.retry_at <= now && p.pidfd) reap(p);
-}
-
-DUCTILE_INLINE void execution::reap_all_blocking() noexcept {
+DUCTILE_INLINE void process_table::reap_all_blocking() noexcept {
   for (auto& p : processes_) {
-    if (!p.pidfd) continue;
+    if (p.reaped()) continue;
     siginfo_t info{};
     if (sys::wait_process(p.pidfd.get(), info, WEXITED, nullptr)) sys::reap_now(p.pidfd.get());
     p.pidfd.reset();
@@ -4207,7 +3949,187 @@ DUCTILE_INLINE void execution::reap_all_blocking() noexcept {
   }
 }
 
-DUCTILE_INLINE void execution::read_capture(capture_source& source) {
+DUCTILE_INLINE bool by_position(const tracked_process& a, const tracked_process& b) noexcept {
+  return a.owner->position < b.owner->position;
+}
+
+DUCTILE_INLINE std::vector<const tracked_process*> process_table::in_tree_order() const {
+  std::vector<const tracked_process*> ordered;
+  ordered.reserve(processes_.size());
+  for (const auto& p : processes_) ordered.push_back(&p);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const tracked_process* a, const tracked_process* b) { return by_position(*a, *b); });
+  return ordered;
+}
+
+DUCTILE_INLINE std::vector<pid_t> process_table::pids() const {
+  std::vector<pid_t> result;
+  result.reserve(processes_.size());
+  for (const auto* p : in_tree_order()) result.push_back(p->record.pid);
+  return result;
+}
+
+DUCTILE_INLINE std::vector<process_record> process_table::records() const {
+  std::vector<process_record> result;
+  result.reserve(processes_.size());
+  // Processes start left to right, so this is nearly always in order already.
+  if (std::is_sorted(processes_.begin(), processes_.end(), by_position)) {
+    for (const auto& p : processes_) result.push_back(p.record);
+    return result;
+  }
+  for (const auto* p : in_tree_order()) result.push_back(p->record);
+  return result;
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_PROCESS_TABLE_CPP
+// ---- lib/run/stream_pump.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_STREAM_PUMP_CPP
+#define DUCTILE_INLINED_LIB_RUN_STREAM_PUMP_CPP
+// ---- lib/run/stream_pump.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_STREAM_PUMP_HPP
+#define DUCTILE_INLINED_LIB_RUN_STREAM_PUMP_HPP
+// The bytes of one run that pass through the parent: captures of stdout and
+// stderr, tees that capture and forward, and stdin fed from memory. Lowering
+// asks it for pipes (it is the plan's stream_sink); the event loop moves the
+// bytes. Line callbacks and terminals belong here.
+
+#include <poll.h>
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+
+namespace ductile::detail {
+
+class stream_pump final : public stream_sink {
+ public:
+  // `command` names the run in error messages; it outlives the pump.
+  explicit stream_pump(const expression& command) noexcept : command_(command) {}
+
+  stdio_target capture(stdio stream) override;
+  stdio_target tee(stdio stream, stdio_target forward) override;
+  stdio_target feed(std::shared_ptr<const std::string> bytes) override;
+
+  // --- the event loop: what to wait for, and what happened
+  void collect(std::vector<pollfd>& fds);
+  void dispatch(const pollfd* fds, std::size_t count);
+
+  // Once the processes are gone, do not wait for end of file: a grandchild
+  // may hold a pipe open for as long as it likes (a kill, a timeout).
+  void stop_at_exit() noexcept { stop_at_exit_ = true; }
+  // The processes have all finished: closes the feeders, and whether bytes
+  // are still on their way (a capture short of end of file, a tee not yet
+  // forwarded).
+  bool still_flowing();
+  // The run ends abnormally: keeps what is readable now and closes every
+  // pipe. Never throws (out of memory, what was captured so far is all).
+  void close_all() noexcept;
+  // The captured bytes of stdout or stderr, moved out.
+  std::string take(stdio stream) { return captured_[static_cast<int>(stream)].take(); }
+
+ private:
+  struct capture_source {
+    unique_fd read;
+    int stream;                           // 1 or 2
+    std::optional<stdio_target> forward;  // tee: where the bytes also go
+    std::string pending;                  // tee: bytes not yet forwarded start at pending_offset;
+    std::size_t pending_offset = 0;       //   empty once everything is forwarded
+    bool forward_to_file = false;         // tee: the target is a regular file, writes never wait
+    bool pipe_grown = false;              // enlarged once a full read showed volume
+  };
+  struct feeder {
+    unique_fd write;
+    std::shared_ptr<const std::string> bytes;
+    std::size_t offset = 0;
+  };
+  enum class target_kind { capture, forward, feeder };
+  struct poll_target {
+    target_kind kind;
+    std::size_t index;
+  };
+
+  pipe_ends make_pipe(const char* what);
+  void read_capture(capture_source& source);
+  void forward_tee(capture_source& source);
+  void release_drained_forward(capture_source& source);
+  void write_feeder(feeder& f);
+
+  const expression& command_;
+  std::vector<capture_source> captures_;
+  std::vector<feeder> feeders_;
+  std::vector<poll_target> targets_;
+  std::weak_ptr<const unique_fd> capture_write_[3];
+  capture_buffer captured_[3];
+  bool stop_at_exit_ = false;
+};
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_STREAM_PUMP_HPP
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+
+namespace ductile::detail {
+
+// Pipes start at the kernel's 64 KiB. One that has filled up carries volume and
+// is enlarged: fewer wake-ups per byte. Enlarging every pipe up front would
+// spend the user's pipe-buffer quota (fs.pipe-user-pages-soft) on pipes that
+// carry a few bytes, and past that quota every new pipe of the user shrinks.
+inline constexpr std::size_t large_pipe = 1024 * 1024;
+// POLLOUT on a pipe promises room for at least this much without blocking.
+inline constexpr std::size_t atomic_pipe_write = 4096;
+
+DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what) {
+  pipe_ends ends;
+  if (const auto error = sys::make_pipe(ends)) {
+    const std::string command = to_string(command_);
+    throw spawn_error(fmt::format("cannot run {}: cannot make {}: {}", command, what, error.message()), command, "pipe",
+                      error);
+  }
+  return ends;
+}
+
+DUCTILE_INLINE stdio_target stream_pump::capture(stdio stream) {
+  const int index = static_cast<int>(stream);
+  if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
+  pipe_ends ends = make_pipe("a capture pipe");
+  sys::set_nonblocking(ends.read.get());
+  captures_.push_back(capture_source{std::move(ends.read), index, std::nullopt, {}});
+  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
+  capture_write_[index] = write_end;
+  return stdio_target{write_end->get(), write_end};
+}
+
+DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward) {
+  // Forwarding into this very capture would capture every byte twice: where
+  // the stream would have gone is already the capture, so capturing is all.
+  if (const auto existing = capture_write_[static_cast<int>(stream)].lock())
+    if (existing == forward.owner) return forward;
+  pipe_ends ends = make_pipe("a tee pipe");
+  sys::set_nonblocking(ends.read.get());
+  const bool to_file = sys::is_regular_file(forward.fd);
+  captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
+  captures_.back().forward_to_file = to_file;
+  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
+  return stdio_target{write_end->get(), write_end};
+}
+
+DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string> bytes) {
+  pipe_ends ends = make_pipe("a stdin pipe");
+  sys::set_nonblocking(ends.write.get());
+  if (bytes->size() > large_pipe / 16) sys::resize_pipe(ends.write.get(), large_pipe);
+  feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
+  auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
+  return stdio_target{read_end->get(), read_end};
+}
+
+DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
   capture_buffer& buffer = captured_[source.stream];
   // A bounded number of reads per wake-up keeps one busy stream from starving the others.
   for (int round = 0; round < 16; ++round) {
@@ -4229,7 +4151,7 @@ DUCTILE_INLINE void execution::read_capture(capture_source& source) {
   }
 }
 
-DUCTILE_INLINE void execution::forward_tee(capture_source& source) {
+DUCTILE_INLINE void stream_pump::forward_tee(capture_source& source) {
   std::size_t done = 0;
   const std::size_t left = source.pending.size() - source.pending_offset;
   // A pipe promises room for only this much when poll says it is writable; a
@@ -4253,11 +4175,11 @@ DUCTILE_INLINE void execution::forward_tee(capture_source& source) {
 
 // The forward target may be the write end of a pipe to a later stage: it must
 // close as soon as everything is forwarded, or that stage never sees EOF.
-DUCTILE_INLINE void execution::release_drained_forward(capture_source& source) {
+DUCTILE_INLINE void stream_pump::release_drained_forward(capture_source& source) {
   if (source.forward && !source.read && source.pending.empty()) source.forward.reset();
 }
 
-DUCTILE_INLINE void execution::write_feeder(feeder& f) {
+DUCTILE_INLINE void stream_pump::write_feeder(feeder& f) {
   const std::string& bytes = *f.bytes;
   while (f.offset < bytes.size()) {
     std::size_t done = 0;
@@ -4269,9 +4191,9 @@ DUCTILE_INLINE void execution::write_feeder(feeder& f) {
   f.write.reset();
 }
 
-DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
+DUCTILE_INLINE void stream_pump::collect(std::vector<pollfd>& fds) {
   targets_.clear();
-  const std::size_t most = captures_.size() * 2 + feeders_.size() + processes_.size();
+  const std::size_t most = captures_.size() * 2 + feeders_.size();
   fds.reserve(fds.size() + most);
   targets_.reserve(most);
   for (std::size_t i = 0; i < captures_.size(); ++i) {
@@ -4290,19 +4212,9 @@ DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
     fds.push_back(pollfd{feeders_[i].write.get(), POLLOUT, 0});
     targets_.push_back({target_kind::feeder, i});
   }
-  for (std::size_t i = 0; i < processes_.size(); ++i) {
-    if (!processes_[i].pidfd || processes_[i].retry_at) continue;
-    fds.push_back(pollfd{processes_[i].pidfd.get(), POLLIN, 0});
-    targets_.push_back({target_kind::process, i});
-  }
 }
 
-DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
-  if (!limits_.empty() || retries_ > 0) {
-    const auto now = std::chrono::steady_clock::now();
-    if (!limits_.empty()) run_timers(now);
-    if (retries_ > 0) retry_reaps(now);
-  }
+DUCTILE_INLINE void stream_pump::dispatch(const pollfd* fds, std::size_t count) {
   const std::size_t n = std::min(count, targets_.size());
   for (std::size_t i = 0; i < n; ++i) {
     if (fds[i].revents == 0) continue;
@@ -4319,64 +4231,436 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
       case target_kind::feeder:
         if (feeders_[target.index].write) write_feeder(feeders_[target.index]);
         break;
-      case target_kind::process:
-        if (processes_[target.index].pidfd) reap(processes_[target.index]);
-        break;
     }
   }
   targets_.clear();
+}
+
+DUCTILE_INLINE bool stream_pump::still_flowing() {
+  for (auto& f : feeders_) f.write.reset();  // nobody is left to read them
+  bool flowing = false;
+  for (auto& c : captures_) {
+    if (c.read && stop_at_exit_) {
+      // Keep what is already there and stop.
+      read_capture(c);
+      c.read.reset();
+    }
+    if (c.read || (c.forward && !c.pending.empty())) flowing = true;
+    if (!c.read && c.pending.empty()) c.forward.reset();
+  }
+  return flowing;
+}
+
+DUCTILE_INLINE void stream_pump::close_all() noexcept {
+  try {
+    for (auto& c : captures_) {
+      if (c.read) read_capture(c);  // keep what is already there
+    }
+  } catch (...) {
+    // Out of memory again: what was captured so far is all there is.
+  }
+  for (auto& c : captures_) {
+    c.read.reset();
+    c.forward.reset();
+  }
+  for (auto& f : feeders_) f.write.reset();
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_STREAM_PUMP_CPP
+// ---- lib/run/execution.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_EXECUTION_CPP
+#define DUCTILE_INLINED_LIB_RUN_EXECUTION_CPP
+// ---- lib/run/execution.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_EXECUTION_HPP
+#define DUCTILE_INLINED_LIB_RUN_EXECUTION_HPP
+// One run of an expression: its state, its lock and its result. The parts it
+// is made of each have one job: the job tree (how results pass up), the
+// process table (signal, wait, reap), the stream pump (captures, tees, fed
+// stdin). The run is driven by an event loop in steps: collect() says what
+// to wait for, dispatch() handles what happened. Whoever drives it (the
+// caller of run(), or the shared background thread) holds `mutex` around
+// each step, and releases it whenever user code runs: hooks of processes
+// started later, and the observer.
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+
+namespace ductile::detail {
+
+// Milliseconds for poll() until `deadline` (rounded up), or -1 for none.
+int milliseconds_until(const std::optional<steady_time>& deadline);
+
+enum class run_state {
+  queued,    // made, not started: start() runs it, kill() cancels it
+  running,   // processes may be alive, more may start
+  stopping,  // killed or failed: nothing new starts, what runs got SIGKILL
+  finished,  // the result is final and waiters were woken
+};
+
+class execution {
+ public:
+  explicit execution(expression tree);
+  ~execution();
+  execution(const execution&) = delete;
+  execution& operator=(const execution&) = delete;
+
+  // Where lowering gets its pipes; only before start().
+  stream_sink& streams() noexcept { return pump_; }
+
+  // Lowers the tree and spawns its first processes; takes `mutex` itself and
+  // releases it while hooks and observers run. If anything fails, what
+  // already started is killed and reaped before the exception propagates.
+  // Does nothing unless the run is queued.
+  void start(context initial);
+  // Starts the right sides of `then` the last step found due; called with
+  // `lock` held after dispatch(), and releases it while hooks run.
+  void start_right_sides(std::unique_lock<std::mutex>& lock);
+  // Tells the observer what happened, with no lock held: called by whoever
+  // drives the run after each step. An observer that throws ends the run with
+  // that exception (rethrown here if `rethrow`).
+  void deliver_events(bool rethrow);
+  // Whether deliver_events() has anything to do; called with `mutex` held.
+  bool has_events() const noexcept { return !pending_events_.empty(); }
+
+  // --- event loop steps, called with `mutex` held
+  void collect(std::vector<pollfd>& fds);
+  // The earliest timer of this run, if any.
+  std::optional<steady_time> next_deadline() const;
+  void dispatch(const pollfd* fds, std::size_t count);
+  // The event loop cannot wait any more (poll failed): kill, reap, and finish
+  // the run with an error naming the cause.
+  void abandon_supervision(const std::error_code& error);
+  // Something threw while this run was being driven or started (bad_alloc in
+  // a capture, an observer, a failed start): kill, reap, and finish the run
+  // with that exception, which result() then rethrows. Never throws.
+  void end_with(std::exception_ptr failure) noexcept;
+  bool finished() const noexcept { return state_ == run_state::finished; }
+  // Started before this process was forked from the one that started it: its
+  // children belong to the parent process, so this copy must not signal, wait
+  // for or reap them (and its mutex may have been copied locked).
+  bool foreign() const noexcept;
+  // Throws ductile::error for a foreign run.
+  void refuse_if_foreign() const;
+
+  // Drives the loop on the calling thread until the run has finished.
+  void drive_to_completion();
+
+  // --- whoever must hear when the run finishes (a pool)
+  // Called once, with no lock held, on the thread that saw the run finish.
+  void set_on_finished(std::function<void()> callback);
+  void notify_if_finished();
+  const expression& command() const noexcept { return tree_; }
+
+  // --- the handle's view, each takes `mutex` itself
+  // end_with(failure) under the lock, then notify_if_finished().
+  void fail(std::exception_ptr failure);
+  bool is_finished();
+  // Blocks until finished, or until `deadline`; whether it has finished.
+  bool await_finish(const std::optional<steady_time>& deadline);
+  // Throws the run's failure (spawn_error or status_error) if there is one.
+  const output& result();
+  // result() by value, moved out: for run() and read(), whose run nobody else sees.
+  output take_result();
+  // Whether the finished run counts as a failure (what result() would throw).
+  bool failed();
+  // A queued run is cancelled; a running one gets SIGKILL. Returns at once.
+  void request_kill();
+  // request_kill(), then waits until the run has finished.
+  void kill();
+  void send_signal(int signal);
+  std::vector<pid_t> pids();
+  // A descriptor that becomes readable when the run has finished; owned here.
+  int completion_fd();
+
+  std::mutex mutex;
+  std::condition_variable changed;  // notified when the run finishes
+
+ private:
+  bool may_launch() const noexcept { return state_ == run_state::running; }
+  void launch_subtree(job& j, std::unique_lock<std::mutex>& lock);
+  void launch_leaf(job& leaf, std::unique_lock<std::mutex>& lock);
+  void launch_one(job& leaf, prepared_spawn& prepared);
+  void start_due_right_sides(std::unique_lock<std::mutex>& lock);
+  void finish_unstarted(job& j);
+  void carry_out_signals() noexcept;
+  void abandon(std::exception_ptr failure) noexcept;
+  void cancel_unstarted();
+  void update_finished();
+  void build_output();
+  void mark_finished();
+
+  expression tree_;
+  run_state state_ = run_state::queued;
+  job_tree jobs_;
+  process_table processes_;
+  stream_pump pump_;
+  std::vector<std::size_t> reaped_;   // scratch for dispatch()
+  std::size_t polled_processes_ = 0;  // where the processes' descriptors start in collect()'s list
+  using observed_event = std::variant<spawn_event, exit_event>;
+  std::vector<observed_event> pending_events_;  // for the observer, outside the lock
+  bool delivering_events_ = false;
+  unique_fd completion_;
+  std::exception_ptr failure_;
+  output output_;
+  std::function<void()> on_finished_;  // emptied once called
+  unsigned generation_;                // the fork generation of the process that made this run
+};
+
+// Increases in every child forked from this process; a run made in an older
+// generation is foreign. Defined with the background driver, which installs
+// the pthread_atfork handlers.
+unsigned fork_generation() noexcept;
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_EXECUTION_HPP
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <algorithm>
+
+// ---- lib/run/observe.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_OBSERVE_HPP
+#define DUCTILE_INLINED_LIB_RUN_OBSERVE_HPP
+// The process-wide tracing switch and observer, read on every spawn.
+
+#include <memory>
+
+
+namespace ductile::detail {
+
+// Whether anything wants to hear about spawns; cheap enough for every spawn.
+bool observing() noexcept;
+bool tracing() noexcept;
+std::shared_ptr<observer> current_observer();
+void print_trace(const std::string& command) noexcept;
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_OBSERVE_HPP
+
+namespace ductile::detail {
+
+DUCTILE_INLINE int milliseconds_until(const std::optional<steady_time>& deadline) {
+  if (!deadline) return -1;
+  const auto left = *deadline - std::chrono::steady_clock::now();
+  if (left <= std::chrono::nanoseconds::zero()) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return ms > 1000000 ? 1000000 : static_cast<int>(ms);
+}
+
+DUCTILE_INLINE execution::execution(expression tree)
+    : tree_(std::move(tree)), pump_(tree_), generation_(fork_generation()) {}
+
+DUCTILE_INLINE execution::~execution() {
+  if (foreign()) return;  // the parent process's children: not ours to kill
+  // Handles kill and wait before letting go; this is the last line of defence
+  // against zombies when a run is dropped half-way (a failed start, say).
+  processes_.signal(nullptr, SIGKILL);
+  processes_.reap_all_blocking();
+}
+
+DUCTILE_INLINE bool execution::foreign() const noexcept { return generation_ != fork_generation(); }
+
+DUCTILE_INLINE void execution::start(context initial) {
+  bool observed;
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (state_ != run_state::queued) return;  // a queued run cancelled before its turn
+    state_ = run_state::running;
+    try {
+      jobs_.plant(lower(*tree_.tree(), std::move(initial), pump_));
+      launch_subtree(*jobs_.root(), lock);
+      if (!may_launch()) finish_unstarted(*jobs_.root());  // killed while its hooks ran
+      start_right_sides(lock);
+    } catch (...) {
+      processes_.signal(nullptr, SIGKILL);
+      processes_.reap_all_blocking();
+      throw;
+    }
+    update_finished();
+    observed = has_events();
+  }
+  if (observed) deliver_events(true);
+}
+
+// Spawns the subtree's processes left to right. Stops early once the run is
+// stopping; the caller finishes what never started.
+DUCTILE_INLINE void execution::launch_subtree(job& j, std::unique_lock<std::mutex>& lock) {
+  switch (j.type) {
+    case job::kind::process: launch_leaf(j, lock); break;
+    case job::kind::pipe:
+      launch_subtree(*j.left, lock);
+      if (may_launch()) launch_subtree(*j.right, lock);
+      break;
+    case job::kind::then:
+    case job::kind::unchecked: launch_subtree(*j.left, lock); break;
+    case job::kind::scope:
+      jobs_.enter_scope(j);
+      launch_subtree(*j.left, lock);
+      break;
+  }
+}
+
+// Hooks are user code, so they run with the lock released: a hook may call
+// back into its own handle. Nobody else touches the launch meanwhile (it
+// belongs to the thread that lowered it); a kill() that comes in is seen once
+// the lock is back. Without hooks nothing is released.
+DUCTILE_INLINE void execution::launch_leaf(job& leaf, std::unique_lock<std::mutex>& lock) {
+  if (!may_launch()) return;
+  prepared_spawn prepared;
+  if (leaf.launch->hooks.empty()) {
+    prepare_spawn(std::move(*leaf.launch), prepared);
+  } else {
+    lock.unlock();
+    try {
+      prepare_spawn(std::move(*leaf.launch), prepared);
+    } catch (...) {
+      lock.lock();
+      throw;
+    }
+    lock.lock();
+    if (!may_launch()) return;
+  }
+  leaf.launch.reset();
+  launch_one(leaf, prepared);
+}
+
+DUCTILE_INLINE void execution::launch_one(job& leaf, prepared_spawn& prepared) {
+  const bool observed = observing();
+  std::string command;
+  if (observed) {
+    command = prepared.command_text();
+    if (tracing()) print_trace(command);
+  }
+  processes_.reserve_one();
+  if (observed) pending_events_.reserve(pending_events_.size() + 1);
+  tracked_process& entry = processes_.add(spawn_prepared(prepared), leaf);
+  if (observed) {
+    entry.started = std::chrono::steady_clock::now();
+    entry.command = std::move(command);
+    pending_events_.emplace_back(spawn_event{entry.command, entry.record.pid});
+  }
+}
+
+DUCTILE_INLINE void execution::start_right_sides(std::unique_lock<std::mutex>& lock) {
+  if (jobs_.right_sides_due.empty()) return;
+  start_due_right_sides(lock);
+  update_finished();  // a right side that could not start may have ended the run
+}
+
+DUCTILE_INLINE void execution::start_due_right_sides(std::unique_lock<std::mutex>& lock) {
+  while (!jobs_.right_sides_due.empty()) {
+    job& then_job = *jobs_.right_sides_due.front();
+    jobs_.right_sides_due.erase(jobs_.right_sides_due.begin());
+    auto tree = std::move(then_job.deferred);
+    context ctx = std::move(*then_job.deferred_context);
+    then_job.deferred_context.reset();
+    if (!may_launch()) {
+      jobs_.complete(then_job, then_job.left->result, true);
+      continue;
+    }
+    try {
+      then_job.right = lower(*tree, std::move(ctx), pump_);
+      then_job.right->parent = &then_job;
+      launch_subtree(*then_job.right, lock);
+      if (!may_launch()) finish_unstarted(*then_job.right);
+    } catch (...) {
+      abandon(std::current_exception());
+      if (!then_job.right) {
+        jobs_.complete(then_job, then_job.left->result, true);
+      } else {
+        // What did start is killed and reaped as usual; the parts that never
+        // started are finished here so that the sequence can end.
+        finish_unstarted(*then_job.right);
+      }
+    }
+  }
+}
+
+DUCTILE_INLINE void execution::finish_unstarted(job& j) {
+  // Killed before its turn, or its start failed.
+  jobs_.finish_unstarted(j, failure_ ? exit_status::exited(127) : exit_status::killed(SIGKILL));
+}
+
+DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) noexcept {
+  if (!failure_) failure_ = std::move(failure);
+  if (state_ != run_state::finished) state_ = run_state::stopping;
+  pump_.stop_at_exit();
+  processes_.signal(nullptr, SIGKILL);
+}
+
+DUCTILE_INLINE void execution::carry_out_signals() noexcept {
+  for (const auto& due : jobs_.signals_due) {
+    // A timeout does not wait for a grandchild that may hold the pipes.
+    pump_.stop_at_exit();
+    processes_.signal(due.scope, due.signal);
+  }
+  jobs_.signals_due.clear();
+}
+
+DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
+  auto next = jobs_.next_deadline();
+  if (const auto retry = processes_.next_retry(); retry && (!next || *retry < *next)) next = retry;
+  return next;
+}
+
+DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
+  const std::size_t first = fds.size();
+  pump_.collect(fds);
+  polled_processes_ = fds.size() - first;
+  processes_.collect(fds);
+}
+
+DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
+  if (jobs_.has_timers()) {
+    jobs_.run_timers(std::chrono::steady_clock::now());
+    carry_out_signals();
+  }
+  const std::size_t streams = std::min(count, polled_processes_);
+  pump_.dispatch(fds, streams);
+  reaped_.clear();
+  processes_.dispatch(fds + streams, count - streams, reaped_);
+  for (const std::size_t index : reaped_) {
+    tracked_process& process = processes_[index];
+    if (!process.command.empty())
+      pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
+                                              std::chrono::steady_clock::now() - process.started});
+    jobs_.complete(*process.owner, job_result{process.record.status, !process.record.status.success()}, !may_launch());
+  }
   update_finished();
 }
 
 DUCTILE_INLINE void execution::update_finished() {
   // Finished only once observers have heard of every process: whoever waits
   // for the run may rely on that.
-  if (finished_ || !root_ || !root_->finished || !pending_events_.empty() || delivering_events_) return;
-  for (auto& f : feeders_) f.write.reset();  // nobody is left to read them
-  bool streams_open = false;
-  for (auto& c : captures_) {
-    if (c.read && (killed_ || streams_cut_)) {
-      // A killed run does not wait for a grandchild that may hold the pipe:
-      // keep what is already there and stop.
-      read_capture(c);
-      c.read.reset();
-    }
-    if (c.read || (c.forward && !c.pending.empty())) streams_open = true;
-    if (!c.read && c.pending.empty()) c.forward.reset();
-  }
-  if (streams_open) return;
+  if (finished() || !jobs_.finished() || !pending_events_.empty() || delivering_events_) return;
+  if (pump_.still_flowing()) return;
   build_output();
   mark_finished();
 }
 
 DUCTILE_INLINE void execution::mark_finished() {
-  finished_ = true;
-  if (completion_) {
-    sys::signal_event(completion_.get());
-  }
+  state_ = run_state::finished;
+  if (completion_) sys::signal_event(completion_.get());
   changed.notify_all();
 }
 
 DUCTILE_INLINE void execution::build_output() {
-  if (!root_) return;
-  output_.status = root_->result.status;
-  output_.stdout_bytes = captured_[1].take();
-  output_.stderr_bytes = captured_[2].take();
-  output_.processes.clear();
-  output_.processes.reserve(processes_.size());
-  const auto by_position = [](const process_entry& a, const process_entry& b) {
-    return a.owner->position < b.owner->position;
-  };
-  // Processes start left to right, so this is nearly always in order already.
-  if (std::is_sorted(processes_.begin(), processes_.end(), by_position)) {
-    for (const auto& p : processes_) output_.processes.push_back(p.record);
-    return;
-  }
-  std::vector<const process_entry*> ordered;
-  for (const auto& p : processes_) ordered.push_back(&p);
-  std::stable_sort(ordered.begin(), ordered.end(),
-                   [&](const process_entry* a, const process_entry* b) { return by_position(*a, *b); });
-  for (const auto* p : ordered) output_.processes.push_back(p->record);
+  if (!jobs_.planted()) return;
+  output_.status = jobs_.result().status;
+  output_.stdout_bytes = pump_.take(stdio::out);
+  output_.stderr_bytes = pump_.take(stdio::err);
+  output_.processes = processes_.records();
 }
 
 DUCTILE_INLINE void execution::refuse_if_foreign() const {
@@ -4392,25 +4676,21 @@ DUCTILE_INLINE bool execution::await_finish(const std::optional<steady_time>& de
   refuse_if_foreign();
   std::unique_lock<std::mutex> lock(mutex);
   if (!deadline) {
-    changed.wait(lock, [this] { return finished_; });
+    changed.wait(lock, [this] { return finished(); });
     return true;
   }
-  return changed.wait_until(lock, *deadline, [this] { return finished_; });
+  return changed.wait_until(lock, *deadline, [this] { return finished(); });
 }
 
 DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
   if (failure_) std::rethrow_exception(failure_);
-  if (cancelled_) {
-    const std::string command = to_string(tree_);
-    throw status_error(fmt::format("command {} was cancelled before it started", command), command, output_);
-  }
-  if (!root_) return output_;
-  if (root_->result.failed && root_->result.timed_out) {
+  if (!jobs_.planted()) return output_;
+  if (jobs_.result().failed && jobs_.result().timed_out) {
     const std::string command = to_string(tree_);
     throw timeout_error(fmt::format("command {} timed out: {}", command, to_string(output_.status)), command, output_);
   }
-  if (root_->result.failed) {
+  if (jobs_.result().failed) {
     const std::string command = to_string(tree_);
     throw status_error(fmt::format("command {} failed: {}", command, to_string(output_.status)), command, output_);
   }
@@ -4418,7 +4698,7 @@ DUCTILE_INLINE const output& execution::result() {
 }
 
 DUCTILE_INLINE void execution::abandon_supervision(const std::error_code& error) {
-  if (finished_) return;
+  if (finished()) return;
   std::exception_ptr failure;
   try {
     const std::string command = to_string(tree_);
@@ -4431,26 +4711,28 @@ DUCTILE_INLINE void execution::abandon_supervision(const std::error_code& error)
 }
 
 DUCTILE_INLINE void execution::end_with(std::exception_ptr failure) noexcept {
-  if (finished_) return;
+  if (finished()) return;
   abandon(std::move(failure));
-  reap_all_blocking();  // everything was just sent SIGKILL
-  try {
-    for (auto& c : captures_) {
-      if (c.read) read_capture(c);  // keep what is already there
-    }
-  } catch (...) {
-    // Out of memory again: what was captured so far is all there is.
-  }
-  for (auto& c : captures_) {
-    c.read.reset();
-    c.forward.reset();
-  }
-  for (auto& f : feeders_) f.write.reset();
+  processes_.reap_all_blocking();  // everything was just sent SIGKILL
+  pump_.close_all();
   try {
     build_output();
   } catch (...) {
   }
   mark_finished();
+}
+
+DUCTILE_INLINE void execution::fail(std::exception_ptr failure) {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    end_with(std::move(failure));
+  }
+  notify_if_finished();
+}
+
+DUCTILE_INLINE bool execution::is_finished() {
+  std::lock_guard<std::mutex> lock(mutex);
+  return finished();
 }
 
 DUCTILE_INLINE output execution::take_result() {
@@ -4462,7 +4744,7 @@ DUCTILE_INLINE output execution::take_result() {
 DUCTILE_INLINE void execution::drive_to_completion() {
   std::vector<pollfd> fds;
   std::unique_lock<std::mutex> lock(mutex);
-  while (!finished_) {
+  while (!finished()) {
     fds.clear();
     collect(fds);
     const int wait_ms = milliseconds_until(next_deadline());
@@ -4525,7 +4807,7 @@ DUCTILE_INLINE int execution::completion_fd() {
   std::lock_guard<std::mutex> lock(mutex);
   if (!completion_) {
     // Level-triggered: once finished it stays readable, for every poller.
-    if (const auto error = sys::make_event(finished_ ? 1 : 0, completion_)) {
+    if (const auto error = sys::make_event(finished() ? 1 : 0, completion_)) {
       const std::string command = to_string(tree_);
       throw ductile::error(
           fmt::format("command {}: cannot make its completion descriptor: {}", command, error.message()), command);
@@ -4543,51 +4825,22 @@ DUCTILE_INLINE void execution::notify_if_finished() {
   std::function<void()> callback;
   {
     std::lock_guard<std::mutex> lock(mutex);
-    if (!finished_ || notified_ || !on_finished_) return;
-    notified_ = true;
-    callback = std::move(on_finished_);
+    if (!finished() || !on_finished_) return;
+    callback.swap(on_finished_);
   }
   callback();
 }
 
-DUCTILE_INLINE void execution::start_queued() {
-  try {
-    start(context{});  // does nothing if cancelled meanwhile
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!failure_) failure_ = std::current_exception();
-    if (!finished_) mark_finished();
-  }
-  notify_if_finished();
-}
-
-DUCTILE_INLINE void execution::fail_unstarted(std::exception_ptr failure) {
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (finished_ || started_) return;
-    failure_ = std::move(failure);
-    mark_finished();
-  }
-  notify_if_finished();
-}
-
-DUCTILE_INLINE void execution::kill_without_waiting() {
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (finished_) return;
-    if (started_) {
-      killed_ = true;
-      signal_all(SIGKILL);
-      return;
-    }
-    cancel_unstarted();
-  }
-  notify_if_finished();
-}
-
+// Killed while still queued: it never starts, and fails as cancelled.
 DUCTILE_INLINE void execution::cancel_unstarted() {
-  cancelled_ = true;
   output_.status = exit_status::killed(SIGKILL);
+  try {
+    const std::string command = to_string(tree_);
+    failure_ = std::make_exception_ptr(
+        status_error(fmt::format("command {} was cancelled before it started", command), command, output_));
+  } catch (...) {
+    failure_ = std::current_exception();
+  }
   mark_finished();
 }
 
@@ -4600,45 +4853,80 @@ DUCTILE_INLINE bool execution::failed() {
   }
 }
 
+DUCTILE_INLINE void execution::request_kill() {
+  if (foreign()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    switch (state_) {
+      case run_state::queued: cancel_unstarted(); break;
+      case run_state::running:
+        state_ = run_state::stopping;
+        pump_.stop_at_exit();
+        processes_.signal(nullptr, SIGKILL);
+        return;
+      case run_state::stopping:
+      case run_state::finished: return;
+    }
+  }
+  notify_if_finished();
+}
+
 DUCTILE_INLINE void execution::kill() {
   if (foreign()) return;
+  request_kill();
   std::unique_lock<std::mutex> lock(mutex);
-  if (finished_) return;
-  if (!started_) {
-    cancel_unstarted();
-    lock.unlock();
-    notify_if_finished();
-    return;
-  }
-  killed_ = true;
-  signal_all(SIGKILL);
-  changed.wait(lock, [this] { return finished_; });
+  changed.wait(lock, [this] { return finished(); });
 }
 
 DUCTILE_INLINE void execution::send_signal(int signal) {
   if (foreign()) return;
   std::lock_guard<std::mutex> lock(mutex);
-  signal_all(signal);
+  processes_.signal(nullptr, signal);
 }
 
 DUCTILE_INLINE std::vector<pid_t> execution::pids() {
   if (foreign()) return {};
   std::lock_guard<std::mutex> lock(mutex);
-  std::vector<const process_entry*> ordered;
-  for (const auto& p : processes_) ordered.push_back(&p);
-  std::stable_sort(ordered.begin(), ordered.end(), [](const process_entry* a, const process_entry* b) {
-    return a->owner->position < b->owner->position;
-  });
-  std::vector<pid_t> result;
-  for (const auto* p : ordered) result.push_back(p->record.pid);
-  return result;
+  return processes_.pids();
 }
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_EXECUTION_CPP
-// ---- lib/run/driver.cpp
-#ifndef DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
-#define DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
+// ---- lib/run/queued_run.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_QUEUED_RUN_CPP
+#define DUCTILE_INLINED_LIB_RUN_QUEUED_RUN_CPP
+// ---- lib/run/queued_run.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_QUEUED_RUN_HPP
+#define DUCTILE_INLINED_LIB_RUN_QUEUED_RUN_HPP
+// A run a pool has accepted: made now, started when a slot frees, or never.
+
+#include <memory>
+
+
+namespace ductile::detail {
+
+class queued_run {
+ public:
+  explicit queued_run(std::shared_ptr<execution> run) noexcept : run_(std::move(run)) {}
+
+  // Starts the run on the background thread unless it was cancelled
+  // meanwhile. A run that cannot start (no background thread, a spawn error)
+  // finishes with that failure. Either way, a run that has finished by the
+  // time this returns has called its on_finished callback.
+  void launch();
+  // The pool stops: a run not started yet is cancelled (a launch racing with
+  // the stop never starts it), a running one gets SIGKILL, not waited for.
+  void stop() { run_->request_kill(); }
+
+  const std::shared_ptr<execution>& run() const noexcept { return run_; }
+
+ private:
+  std::shared_ptr<execution> run_;
+};
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_QUEUED_RUN_HPP
+
 // ---- lib/run/driver.hpp
 #ifndef DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
 #define DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
@@ -4676,6 +4964,27 @@ class background_driver {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
+
+namespace ductile::detail {
+
+DUCTILE_INLINE void queued_run::launch() {
+  background_driver* driver = nullptr;
+  try {
+    driver = &background_driver::instance_for(run_->command());
+    run_->start(context{});  // does nothing if cancelled meanwhile
+  } catch (...) {
+    run_->fail(std::current_exception());
+    return;
+  }
+  run_->notify_if_finished();
+  if (!run_->is_finished()) driver->adopt(run_);
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_QUEUED_RUN_CPP
+// ---- lib/run/driver.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
+#define DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
 
 #include <pthread.h>
 #include <signal.h>
@@ -5116,7 +5425,7 @@ DUCTILE_INLINE output expression::run() const {
 DUCTILE_INLINE std::string expression::read() const {
   detail::execution run(*this);
   detail::context ctx;
-  ctx.streams[1] = run.capture(detail::stdio::out);
+  ctx.streams[1] = run.streams().capture(detail::stdio::out);
   run.start(std::move(ctx));
   run.drive_to_completion();
   std::string text = run.take_result().stdout_bytes;
@@ -5176,7 +5485,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::condition_variable changed;
   std::size_t max_parallel = 1;
   failure_policy policy = failure_policy::keep_going;
-  std::vector<std::shared_ptr<execution>> jobs;
+  std::vector<queued_run> jobs;
   std::vector<bool> launched;
   std::deque<std::size_t> queue;
   std::deque<std::size_t> completed;  // not yet returned by wait_any
@@ -5208,36 +5517,21 @@ DUCTILE_INLINE void pool_state::launch_ready() {
       queue.pop_front();
       launched[index] = true;
       ++running;
-      next = jobs[index];
+      next = jobs[index].run();
     }
-    background_driver* driver = nullptr;
-    try {
-      driver = &background_driver::instance_for(next->command());
-    } catch (...) {
-      // Never started: it finishes with the error, and its callback frees the slot.
-      next->fail_unstarted(std::current_exception());
-      continue;
-    }
-    next->start_queued();
-    bool done;
-    {
-      std::lock_guard<std::mutex> lock(next->mutex);
-      done = next->finished();
-    }
-    if (!done) driver->adopt(next);
+    queued_run(std::move(next)).launch();
   }
 }
 
 // Cancels what is queued and kills what runs; called with `lock` held, returns with it held.
 DUCTILE_INLINE void pool_state::stop(std::unique_lock<std::mutex>& lock) {
   stopping = true;
-  std::vector<std::shared_ptr<execution>> queued, active;
-  for (std::size_t index : queue) queued.push_back(jobs[index]);
+  std::vector<queued_run> unfinished;
+  for (std::size_t index : queue) unfinished.push_back(jobs[index]);
   for (std::size_t i = 0; i < jobs.size(); ++i)
-    if (launched[i]) active.push_back(jobs[i]);
+    if (launched[i]) unfinished.push_back(jobs[i]);
   lock.unlock();
-  for (auto& job : queued) job->kill();  // not started: cancels at once
-  for (auto& job : active) job->kill_without_waiting();
+  for (auto& job : unfinished) job.stop();
   lock.lock();
 }
 
@@ -5246,7 +5540,7 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
   {
     // submit() may be growing `jobs` on another thread.
     std::lock_guard<std::mutex> lock(mutex);
-    job = jobs[index];
+    job = jobs[index].run();
   }
   const bool failed = job->failed();
   {
@@ -5291,13 +5585,13 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     run->set_on_finished([weak, index] {
       if (auto state = weak.lock()) state->on_finished(index);
     });
-    state_->jobs.push_back(run);
+    state_->jobs.emplace_back(run);
     state_->launched.push_back(false);
     state_->queue.push_back(index);
     cancel = state_->stopping;
   }
   if (cancel)
-    run->kill();
+    run->request_kill();
   else
     state_->launch_ready();
   return handle(std::move(run));

@@ -1,0 +1,160 @@
+#include "run/process_table.hpp"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+
+#include "os/system_calls.hpp"
+
+namespace ductile::detail {
+
+DUCTILE_INLINE tracked_process& process_table::add(spawned_process&& spawned, job& owner) noexcept {
+  tracked_process& entry = processes_.emplace_back();
+  entry.pidfd = std::move(spawned.pidfd);
+  entry.owner = &owner;
+  entry.record.program = std::move(spawned.program);
+  entry.record.pid = spawned.pid;
+  entry.group = spawned.process_group;
+  owner.process_index = static_cast<int>(processes_.size() - 1);
+  return entry;
+}
+
+DUCTILE_INLINE bool in_scope(const tracked_process& p, const job* scope) noexcept {
+  return scope == nullptr || p.owner->position.compare(0, scope->position.size(), scope->position) == 0;
+}
+
+// Signals go through pidfds, which cannot hit a recycled pid. A process group
+// is signalled only while one of our members is unreaped (its pidfd is still
+// open): that member keeps the group id from being reused.
+DUCTILE_INLINE void process_table::signal(const job* scope, int signal) noexcept {
+  for (auto& p : processes_) {
+    if (p.reaped() || !in_scope(p, scope)) continue;
+    sys::signal_process(p.pidfd.get(), signal);
+    if (p.group <= 0) continue;
+    bool group_signalled = false;
+    for (const auto& earlier : processes_) {
+      if (&earlier == &p) break;
+      if (!earlier.reaped() && earlier.group == p.group && in_scope(earlier, scope)) group_signalled = true;
+    }
+    if (!group_signalled) sys::signal_group(p.group, signal);
+  }
+}
+
+DUCTILE_INLINE void process_table::collect(std::vector<pollfd>& fds) {
+  polled_.clear();
+  for (std::size_t i = 0; i < processes_.size(); ++i) {
+    if (processes_[i].reaped() || processes_[i].retry_at) continue;
+    fds.push_back(pollfd{processes_[i].pidfd.get(), POLLIN, 0});
+    polled_.push_back(i);
+  }
+}
+
+DUCTILE_INLINE std::optional<steady_time> process_table::next_retry() const {
+  std::optional<steady_time> next;
+  if (retries_ == 0) return next;
+  for (const auto& p : processes_)
+    if (p.retry_at && (!next || *p.retry_at < *next)) next = p.retry_at;
+  return next;
+}
+
+DUCTILE_INLINE void process_table::dispatch(const pollfd* fds, std::size_t count, std::vector<std::size_t>& reaped) {
+  if (retries_ > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < processes_.size(); ++i) {
+      auto& p = processes_[i];
+      if (p.retry_at && *p.retry_at <= now && !p.reaped() && reap(p)) reaped.push_back(i);
+    }
+  }
+  const std::size_t n = std::min(count, polled_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& p = processes_[polled_[i]];
+    if (fds[i].revents != 0 && !p.reaped() && reap(p)) reaped.push_back(polled_[i]);
+  }
+  polled_.clear();
+}
+
+DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
+  switch (info.si_code) {
+    case CLD_EXITED: return exit_status::exited(info.si_status);
+    case CLD_DUMPED: return exit_status::killed(info.si_status, true);
+    default: return exit_status::killed(info.si_status);
+  }
+}
+
+DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
+  siginfo_t info{};
+  rusage usage{};
+  const auto error = sys::wait_process(process.pidfd.get(), info, WEXITED | WNOHANG, &usage);
+  if (!error && info.si_pid == 0) {
+    // Readable but not yet waitable: a tracer has not let go of the dead child.
+    // Poll would report the pidfd again at once, so wait on a timer instead.
+    constexpr std::chrono::milliseconds first_retry{1}, longest_retry{100};
+    process.retry_delay = std::min(longest_retry, std::max(first_retry, process.retry_delay * 2));
+    if (!process.retry_at) ++retries_;
+    process.retry_at = std::chrono::steady_clock::now() + process.retry_delay;
+    return false;
+  }
+  if (process.retry_at) {
+    process.retry_at.reset();
+    --retries_;
+  }
+  if (error) {
+    // Someone else reaped our child (a host calling waitpid(-1)): the status is lost.
+    info.si_code = CLD_EXITED;
+    info.si_status = 255;
+  }
+  process.pidfd.reset();
+  process.record.status = status_from(info);
+  process.record.user_time =
+      std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
+  process.record.system_time =
+      std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
+  process.record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+  return true;
+}
+
+DUCTILE_INLINE void process_table::reap_all_blocking() noexcept {
+  for (auto& p : processes_) {
+    if (p.reaped()) continue;
+    siginfo_t info{};
+    if (sys::wait_process(p.pidfd.get(), info, WEXITED, nullptr)) sys::reap_now(p.pidfd.get());
+    p.pidfd.reset();
+    p.record.status = status_from(info);
+  }
+}
+
+DUCTILE_INLINE bool by_position(const tracked_process& a, const tracked_process& b) noexcept {
+  return a.owner->position < b.owner->position;
+}
+
+DUCTILE_INLINE std::vector<const tracked_process*> process_table::in_tree_order() const {
+  std::vector<const tracked_process*> ordered;
+  ordered.reserve(processes_.size());
+  for (const auto& p : processes_) ordered.push_back(&p);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const tracked_process* a, const tracked_process* b) { return by_position(*a, *b); });
+  return ordered;
+}
+
+DUCTILE_INLINE std::vector<pid_t> process_table::pids() const {
+  std::vector<pid_t> result;
+  result.reserve(processes_.size());
+  for (const auto* p : in_tree_order()) result.push_back(p->record.pid);
+  return result;
+}
+
+DUCTILE_INLINE std::vector<process_record> process_table::records() const {
+  std::vector<process_record> result;
+  result.reserve(processes_.size());
+  // Processes start left to right, so this is nearly always in order already.
+  if (std::is_sorted(processes_.begin(), processes_.end(), by_position)) {
+    for (const auto& p : processes_) result.push_back(p.record);
+    return result;
+  }
+  for (const auto* p : in_tree_order()) result.push_back(p->record);
+  return result;
+}
+
+}  // namespace ductile::detail

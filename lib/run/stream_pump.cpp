@@ -1,0 +1,202 @@
+#include "run/stream_pump.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ductile/error.hpp>
+#include <ductile/format.hpp>
+
+#include "os/system_calls.hpp"
+
+namespace ductile::detail {
+
+// Pipes start at the kernel's 64 KiB. One that has filled up carries volume and
+// is enlarged: fewer wake-ups per byte. Enlarging every pipe up front would
+// spend the user's pipe-buffer quota (fs.pipe-user-pages-soft) on pipes that
+// carry a few bytes, and past that quota every new pipe of the user shrinks.
+inline constexpr std::size_t large_pipe = 1024 * 1024;
+// POLLOUT on a pipe promises room for at least this much without blocking.
+inline constexpr std::size_t atomic_pipe_write = 4096;
+
+DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what) {
+  pipe_ends ends;
+  if (const auto error = sys::make_pipe(ends)) {
+    const std::string command = to_string(command_);
+    throw spawn_error(fmt::format("cannot run {}: cannot make {}: {}", command, what, error.message()), command, "pipe",
+                      error);
+  }
+  return ends;
+}
+
+DUCTILE_INLINE stdio_target stream_pump::capture(stdio stream) {
+  const int index = static_cast<int>(stream);
+  if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
+  pipe_ends ends = make_pipe("a capture pipe");
+  sys::set_nonblocking(ends.read.get());
+  captures_.push_back(capture_source{std::move(ends.read), index, std::nullopt, {}});
+  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
+  capture_write_[index] = write_end;
+  return stdio_target{write_end->get(), write_end};
+}
+
+DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward) {
+  // Forwarding into this very capture would capture every byte twice: where
+  // the stream would have gone is already the capture, so capturing is all.
+  if (const auto existing = capture_write_[static_cast<int>(stream)].lock())
+    if (existing == forward.owner) return forward;
+  pipe_ends ends = make_pipe("a tee pipe");
+  sys::set_nonblocking(ends.read.get());
+  const bool to_file = sys::is_regular_file(forward.fd);
+  captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
+  captures_.back().forward_to_file = to_file;
+  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
+  return stdio_target{write_end->get(), write_end};
+}
+
+DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string> bytes) {
+  pipe_ends ends = make_pipe("a stdin pipe");
+  sys::set_nonblocking(ends.write.get());
+  if (bytes->size() > large_pipe / 16) sys::resize_pipe(ends.write.get(), large_pipe);
+  feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
+  auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
+  return stdio_target{read_end->get(), read_end};
+}
+
+DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
+  capture_buffer& buffer = captured_[source.stream];
+  // A bounded number of reads per wake-up keeps one busy stream from starving the others.
+  for (int round = 0; round < 16; ++round) {
+    const auto space = buffer.room();
+    std::size_t got = 0;
+    const auto error = sys::read_some(source.read.get(), space.data, space.size, got);
+    if (error == std::errc::resource_unavailable_try_again) return;
+    if (error || got == 0) {
+      source.read.reset();
+      return;
+    }
+    buffer.commit(got);
+    if (source.forward) source.pending.append(space.data, got);
+    if (got < space.size) return;
+    if (!source.pipe_grown) {
+      source.pipe_grown = true;
+      sys::resize_pipe(source.read.get(), large_pipe);
+    }
+  }
+}
+
+DUCTILE_INLINE void stream_pump::forward_tee(capture_source& source) {
+  std::size_t done = 0;
+  const std::size_t left = source.pending.size() - source.pending_offset;
+  // A pipe promises room for only this much when poll says it is writable; a
+  // file takes everything.
+  const std::size_t size = source.forward_to_file ? left : std::min(left, atomic_pipe_write);
+  const auto error = sys::write_some(source.forward->fd, source.pending.data() + source.pending_offset, size, done);
+  if (error == std::errc::resource_unavailable_try_again) return;
+  if (error || done == left) {
+    // Done, or the reader went away (the capture still keeps everything).
+    source.pending.clear();
+    source.pending_offset = 0;
+    return;
+  }
+  source.pending_offset += done;
+  // Dropping the forwarded front only now and then keeps forwarding linear.
+  if (source.pending_offset >= source.pending.size() / 2) {
+    source.pending.erase(0, source.pending_offset);
+    source.pending_offset = 0;
+  }
+}
+
+// The forward target may be the write end of a pipe to a later stage: it must
+// close as soon as everything is forwarded, or that stage never sees EOF.
+DUCTILE_INLINE void stream_pump::release_drained_forward(capture_source& source) {
+  if (source.forward && !source.read && source.pending.empty()) source.forward.reset();
+}
+
+DUCTILE_INLINE void stream_pump::write_feeder(feeder& f) {
+  const std::string& bytes = *f.bytes;
+  while (f.offset < bytes.size()) {
+    std::size_t done = 0;
+    const auto error = sys::write_some(f.write.get(), bytes.data() + f.offset, bytes.size() - f.offset, done);
+    if (error == std::errc::resource_unavailable_try_again) return;
+    if (error) break;  // EPIPE: the child stopped reading, which is its right
+    f.offset += done;
+  }
+  f.write.reset();
+}
+
+DUCTILE_INLINE void stream_pump::collect(std::vector<pollfd>& fds) {
+  targets_.clear();
+  const std::size_t most = captures_.size() * 2 + feeders_.size();
+  fds.reserve(fds.size() + most);
+  targets_.reserve(most);
+  for (std::size_t i = 0; i < captures_.size(); ++i) {
+    auto& c = captures_[i];
+    if (c.read) {
+      fds.push_back(pollfd{c.read.get(), POLLIN, 0});
+      targets_.push_back({target_kind::capture, i});
+    }
+    if (c.forward && !c.pending.empty()) {
+      fds.push_back(pollfd{c.forward->fd, POLLOUT, 0});
+      targets_.push_back({target_kind::forward, i});
+    }
+  }
+  for (std::size_t i = 0; i < feeders_.size(); ++i) {
+    if (!feeders_[i].write) continue;
+    fds.push_back(pollfd{feeders_[i].write.get(), POLLOUT, 0});
+    targets_.push_back({target_kind::feeder, i});
+  }
+}
+
+DUCTILE_INLINE void stream_pump::dispatch(const pollfd* fds, std::size_t count) {
+  const std::size_t n = std::min(count, targets_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (fds[i].revents == 0) continue;
+    const auto target = targets_[i];
+    switch (target.kind) {
+      case target_kind::capture:
+        if (captures_[target.index].read) read_capture(captures_[target.index]);
+        release_drained_forward(captures_[target.index]);
+        break;
+      case target_kind::forward:
+        forward_tee(captures_[target.index]);
+        release_drained_forward(captures_[target.index]);
+        break;
+      case target_kind::feeder:
+        if (feeders_[target.index].write) write_feeder(feeders_[target.index]);
+        break;
+    }
+  }
+  targets_.clear();
+}
+
+DUCTILE_INLINE bool stream_pump::still_flowing() {
+  for (auto& f : feeders_) f.write.reset();  // nobody is left to read them
+  bool flowing = false;
+  for (auto& c : captures_) {
+    if (c.read && stop_at_exit_) {
+      // Keep what is already there and stop.
+      read_capture(c);
+      c.read.reset();
+    }
+    if (c.read || (c.forward && !c.pending.empty())) flowing = true;
+    if (!c.read && c.pending.empty()) c.forward.reset();
+  }
+  return flowing;
+}
+
+DUCTILE_INLINE void stream_pump::close_all() noexcept {
+  try {
+    for (auto& c : captures_) {
+      if (c.read) read_capture(c);  // keep what is already there
+    }
+  } catch (...) {
+    // Out of memory again: what was captured so far is all there is.
+  }
+  for (auto& c : captures_) {
+    c.read.reset();
+    c.forward.reset();
+  }
+  for (auto& f : feeders_) f.write.reset();
+}
+
+}  // namespace ductile::detail
