@@ -1,6 +1,7 @@
 #include <ductile/error.hpp>
 
 #include "common.hpp"
+#include "model/failure.hpp"
 
 namespace ductile {
 
@@ -16,5 +17,19 @@ DUCTILE_INLINE status_error::status_error(const std::string& message, std::strin
 
 DUCTILE_INLINE parse_error::parse_error(const std::string& message, std::string text, std::size_t position)
     : error(message, std::move(text)), position_(position) {}
+
+namespace detail {
+
+DUCTILE_INLINE void throw_spawn_error(const std::string& command, std::string step, const std::string& cause,
+                                      std::error_code code) {
+  throw spawn_error("cannot run " + command + ": " + cause, command, std::move(step), code);
+}
+
+DUCTILE_INLINE void throw_spawn_error(const std::string& command, std::string step, const char* what,
+                                      std::error_code code) {
+  throw_spawn_error(command, std::move(step), std::string("cannot ") + what + ": " + code.message(), code);
+}
+
+}  // namespace detail
 
 }  // namespace ductile

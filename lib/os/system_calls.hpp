@@ -47,6 +47,24 @@ void reap_now(int pidfd) noexcept;
 // pidfd_send_signal: cannot reach a recycled pid.
 void signal_process(int pidfd, int signal) noexcept;
 void signal_group(pid_t group, int signal) noexcept;
+inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
+// Advice for memory the capture fills: huge pages where the range spans them,
+// and every page faulted in at once (ignored by kernels that cannot).
+void advise_huge_pages(void* data, std::size_t size) noexcept;
+void prefault(void* data, std::size_t size) noexcept;
+
+// Blocks every signal the C library lets a thread block, for as long as it
+// lives: a thread made meanwhile inherits the mask.
+class thread_signals_blocked {
+ public:
+  thread_signals_blocked() noexcept;
+  ~thread_signals_blocked();
+  thread_signals_blocked(const thread_signals_blocked&) = delete;
+  thread_signals_blocked& operator=(const thread_signals_blocked&) = delete;
+
+ private:
+  sigset_t previous_;
+};
 
 // --- the fault seam, for tests
 enum class call : unsigned char { pipe, open, duplicate, read, write, poll, event, waitid, clone, exec, thread };

@@ -8,14 +8,14 @@
 #include <ductile/error.hpp>
 #include <ductile/users.hpp>
 
+#include "model/failure.hpp"
 #include "os/linux/child.hpp"
 
 namespace ductile::detail {
 
 [[noreturn]] DUCTILE_INLINE void credential_error(const std::string& command, const std::string& step, int code,
                                                   const std::string& cause) {
-  throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step,
-                    std::error_code(code, std::generic_category()));
+  throw_spawn_error(command, step, cause, std::error_code(code, std::generic_category()));
 }
 
 DUCTILE_INLINE gid_t resolve_group(const group_ref& ref, const std::string& command) {

@@ -5,6 +5,7 @@
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
 
+#include "model/failure.hpp"
 #include "plan/plan.hpp"
 
 extern char** environ;
@@ -48,9 +49,8 @@ DUCTILE_INLINE stdio_target open_redirect(const node& tree, const redirect& r) {
     const char* names[] = {"stdin", "stdout", "stderr"};
     const char* name = names[static_cast<int>(r.stream)];
     const std::string command = subtree_text(tree);
-    throw spawn_error(
-        fmt::format("cannot run {}: cannot open {} for {}: {}", command, shell_quote(path), name, error.message()),
-        command, fmt::format("open {}", name), error);
+    throw_spawn_error(command, fmt::format("open {}", name),
+                      fmt::format("cannot open {} for {}: {}", shell_quote(path), name, error.message()), error);
   }
   auto owner = std::make_shared<const unique_fd>(std::move(fd));
   return stdio_target{owner->get(), owner};
@@ -146,7 +146,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
     pipe_ends ends;
     if (const auto error = sys::make_pipe(ends)) {
       const std::string command = subtree_text(tree);
-      throw spawn_error(fmt::format("{}: cannot make a pipe: {}", command, error.message()), command, "pipe", error);
+      throw_spawn_error(command, "pipe", "make a pipe", error);
     }
     auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
     auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));

@@ -1,35 +1,13 @@
 #include "run/capture_buffer.hpp"
 
-#include <sys/mman.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <utility>
 
+#include "os/system_calls.hpp"
+
 namespace ductile::detail {
-
-inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
-// MADV_POPULATE_WRITE (Linux 5.14), spelled out for older headers.
-inline constexpr int populate_write = 23;
-
-DUCTILE_INLINE void advise_huge_pages(void* data, std::size_t size) noexcept {
-  const auto begin = reinterpret_cast<std::uintptr_t>(data);
-  const std::uintptr_t first = (begin + huge_page - 1) & ~(huge_page - 1);
-  const std::uintptr_t last = (begin + size) & ~(huge_page - 1);
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-}
-
-DUCTILE_INLINE void populate(void* data, std::size_t size) noexcept {
-  const auto begin = reinterpret_cast<std::uintptr_t>(data);
-  const std::uintptr_t page = 4096;
-  const std::uintptr_t first = (begin + page - 1) & ~(page - 1);
-  const std::uintptr_t last = (begin + size) & ~(page - 1);
-  // One call faults the whole range in: page by page, each fault is a trap,
-  // which on virtual machines costs more than zeroing the page. Older kernels
-  // refuse (EINVAL), and the pages are faulted as they are written instead.
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, populate_write);
-}
 
 DUCTILE_INLINE capture_buffer::capture_buffer(capture_buffer&& other) noexcept
     : head_(std::move(other.head_)),
@@ -66,10 +44,10 @@ DUCTILE_INLINE capture_buffer::space capture_buffer::room() {
   }
   if (blocks_.empty() || blocks_.back().used == block_size) {
     blocks_.reserve(blocks_.size() + 1);
-    void* memory = std::aligned_alloc(huge_page, block_size);
+    void* memory = std::aligned_alloc(sys::huge_page, block_size);
     if (memory == nullptr) throw std::bad_alloc();
-    advise_huge_pages(memory, block_size);
-    populate(memory, block_size);
+    sys::advise_huge_pages(memory, block_size);
+    sys::prefault(memory, block_size);
     blocks_.push_back(block{static_cast<char*>(memory), 0});
   }
   block& last = blocks_.back();
@@ -93,8 +71,8 @@ DUCTILE_INLINE std::string capture_buffer::take() {
     bytes = std::move(head_);
   } else {
     bytes.reserve(size_);
-    advise_huge_pages(bytes.data(), size_);
-    populate(bytes.data(), size_);
+    sys::advise_huge_pages(bytes.data(), size_);
+    sys::prefault(bytes.data(), size_);
     bytes.append(head_);
     for (auto& b : blocks_) {
       bytes.append(b.data, b.used);

@@ -4,16 +4,14 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <signal.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <ductile/error.hpp>
 #include <ductile/expression.hpp>
 #include <ductile/format.hpp>
 #include <stdexcept>
 
+#include "model/failure.hpp"
+#include "os/linux/clone.hpp"
 #include "os/linux/spawn.hpp"
 
 namespace ductile {
@@ -37,15 +35,10 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   using namespace detail;
   if (options.pid_file.find('\0') != std::string::npos)
     throw std::invalid_argument("start_detached(): the pid file name contains a NUL byte");
-  // Failures are spawn_errors naming the command, like every failure to start.
-  const auto fail = [this](const char* step, const char* what, const std::error_code& error) {
-    const std::string command = to_string(*this);
-    throw spawn_error(fmt::format("cannot run {}: cannot {}: {}", command, what, error.message()), command, step,
-                      error);
-  };
   context ctx;
   unique_fd null;
-  if (const auto error = sys::open_file("/dev/null", O_RDWR, null)) fail("open stdin", "open /dev/null", error);
+  if (const auto error = sys::open_file("/dev/null", O_RDWR, null))
+    throw_spawn_error(to_string(*this), "open stdin", "open /dev/null", error);
   auto shared_null = std::make_shared<const unique_fd>(std::move(null));
   for (auto& stream : ctx.streams) stream = stdio_target{shared_null->get(), shared_null};
   daemon_sink sink;
@@ -58,51 +51,15 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   prepared_spawn prepared;
   prepare_spawn(std::move(launch), prepared);
 
-  pipe_ends report;
-  if (const auto error = sys::make_pipe(report)) fail("pipe", "make a pipe", error);
   daemon_settings settings;
-  settings.report_fd = report.write.get();
   settings.pid_file = options.pid_file.empty() ? nullptr : options.pid_file.c_str();
   prepared.plan.daemon = &settings;
-
-  unsigned long all_signals[2] = {~0UL, ~0UL};
-  unsigned long previous_mask[2] = {0, 0};
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
-  int pidfd = -1;
-  const long first = syscall(SYS_clone, clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
-  if (first == 0) child_main(&prepared.plan);  // never returns
-  const int fork_errno = errno;
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
-  report.write.reset();
-  const unique_fd intermediate(sys::keep_above_stdio(pidfd));
-  const std::string command = prepared.command_text();
-  if (first < 0) {
-    const std::error_code code(fork_errno, std::generic_category());
-    throw spawn_error(fmt::format("cannot run {}: cannot fork: {}", command, code.message()), command, "fork", code);
-  }
-  // The intermediate child exits as soon as it has forked the daemon. It is
-  // reaped through its pidfd, like every child, never by pid.
-  siginfo_t info{};
-  if (sys::wait_process(intermediate.get(), info, WEXITED, nullptr)) sys::reap_now(intermediate.get());
-
-  pid_t daemon = 0;
-  for (;;) {
-    daemon_message message;
-    std::size_t got = 0;
-    const auto error = sys::read_some(report.read.get(), reinterpret_cast<char*>(&message), sizeof message, got);
-    if (error || got == 0) break;  // end of file: the daemon has exec'd (or never existed)
-    if (message.kind == 0) {
-      daemon = message.pid;
-    } else {
-      prepared.report.step = static_cast<child_step>(message.step);
-      prepared.report.error = message.error;
-      prepared.throw_failure();
-    }
-  }
-  if (daemon == 0)
-    throw spawn_error(fmt::format("cannot run {}: the daemon did not start", command), command, "fork",
+  const cloned_child child = clone_child(prepared.plan, prepared.report, clone_mode::daemon);
+  prepared.throw_if_failed(child);
+  if (child.pid == 0)
+    throw_spawn_error(prepared.command_text(), "fork", "the daemon did not start",
                       std::error_code(ECHILD, std::generic_category()));
-  return daemon;
+  return child.pid;
 }
 
 }  // namespace ductile

@@ -13,6 +13,8 @@
 #include <system_error>
 #include <thread>
 
+#include "model/failure.hpp"
+
 namespace ductile::detail {
 
 // Process-wide state of the driver, immortal (see instance()).
@@ -59,33 +61,16 @@ DUCTILE_INLINE background_driver& background_driver::instance_for(const expressi
   try {
     return instance();
   } catch (const std::system_error& failure) {
-    const std::string text = to_string(command);
-    throw spawn_error(
-        fmt::format("cannot run {}: cannot start the background thread: {}", text, failure.code().message()), text,
-        "background thread", failure.code());
+    throw_spawn_error(to_string(command), "background thread", "start the background thread", failure.code());
   }
 }
-
-// Restores the calling thread's signal mask however the scope is left.
-class signal_mask_guard {
- public:
-  explicit signal_mask_guard(const sigset_t& blocked) noexcept { ::pthread_sigmask(SIG_SETMASK, &blocked, &previous_); }
-  ~signal_mask_guard() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-  signal_mask_guard(const signal_mask_guard&) = delete;
-  signal_mask_guard& operator=(const signal_mask_guard&) = delete;
-
- private:
-  sigset_t previous_;
-};
 
 DUCTILE_INLINE background_driver::background_driver() {
   if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "eventfd");
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
-  sigset_t all;
-  sigfillset(&all);
-  const signal_mask_guard blocked(all);
+  const sys::thread_signals_blocked blocked;
   if (const int fault = sys::injected_fault(sys::call::thread))
     throw std::system_error(std::error_code(fault, std::generic_category()), "thread");
   std::thread([this] { loop(); }).detach();

@@ -7,6 +7,7 @@
 #include <ductile/format.hpp>
 #include <ductile/handle.hpp>
 
+#include "model/failure.hpp"
 #include "run/driver.hpp"
 #include "run/reader.hpp"
 
@@ -47,8 +48,7 @@ DUCTILE_INLINE reader_handle expression::reader() const {
   detail::pipe_ends ends;
   if (const auto error = detail::sys::make_pipe(ends)) {
     const std::string command = to_string(*this);
-    throw spawn_error(fmt::format("cannot run {}: cannot make a pipe: {}", command, error.message()), command, "pipe",
-                      error);
+    detail::throw_spawn_error(command, "pipe", "make a pipe", error);
   }
   detail::context ctx;
   auto write_end = std::make_shared<const detail::unique_fd>(std::move(ends.write));

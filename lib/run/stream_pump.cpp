@@ -6,6 +6,7 @@
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
 
+#include "model/failure.hpp"
 #include "os/system_calls.hpp"
 
 namespace ductile::detail {
@@ -22,8 +23,7 @@ DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what) {
   pipe_ends ends;
   if (const auto error = sys::make_pipe(ends)) {
     const std::string command = to_string(command_);
-    throw spawn_error(fmt::format("cannot run {}: cannot make {}: {}", command, what, error.message()), command, "pipe",
-                      error);
+    throw_spawn_error(command, "pipe", what, error);
   }
   return ends;
 }
@@ -31,7 +31,7 @@ DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what) {
 DUCTILE_INLINE stdio_target stream_pump::capture(stdio stream) {
   const int index = static_cast<int>(stream);
   if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
-  pipe_ends ends = make_pipe("a capture pipe");
+  pipe_ends ends = make_pipe("make a capture pipe");
   sys::set_nonblocking(ends.read.get());
   captures_.push_back(capture_source{std::move(ends.read), index, std::nullopt, {}});
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
@@ -44,7 +44,7 @@ DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward)
   // the stream would have gone is already the capture, so capturing is all.
   if (const auto existing = capture_write_[static_cast<int>(stream)].lock())
     if (existing == forward.owner) return forward;
-  pipe_ends ends = make_pipe("a tee pipe");
+  pipe_ends ends = make_pipe("make a tee pipe");
   sys::set_nonblocking(ends.read.get());
   const bool to_file = sys::is_regular_file(forward.fd);
   captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
@@ -54,7 +54,7 @@ DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward)
 }
 
 DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string> bytes) {
-  pipe_ends ends = make_pipe("a stdin pipe");
+  pipe_ends ends = make_pipe("make a stdin pipe");
   sys::set_nonblocking(ends.write.get());
   if (bytes->size() > large_pipe / 16) sys::resize_pipe(ends.write.get(), large_pipe);
   feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});

@@ -1431,6 +1431,24 @@ void reap_now(int pidfd) noexcept;
 // pidfd_send_signal: cannot reach a recycled pid.
 void signal_process(int pidfd, int signal) noexcept;
 void signal_group(pid_t group, int signal) noexcept;
+inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
+// Advice for memory the capture fills: huge pages where the range spans them,
+// and every page faulted in at once (ignored by kernels that cannot).
+void advise_huge_pages(void* data, std::size_t size) noexcept;
+void prefault(void* data, std::size_t size) noexcept;
+
+// Blocks every signal the C library lets a thread block, for as long as it
+// lives: a thread made meanwhile inherits the mask.
+class thread_signals_blocked {
+ public:
+  thread_signals_blocked() noexcept;
+  ~thread_signals_blocked();
+  thread_signals_blocked(const thread_signals_blocked&) = delete;
+  thread_signals_blocked& operator=(const thread_signals_blocked&) = delete;
+
+ private:
+  sigset_t previous_;
+};
 
 // --- the fault seam, for tests
 enum class call : unsigned char { pipe, open, duplicate, read, write, poll, event, waitid, clone, exec, thread };
@@ -1445,7 +1463,9 @@ DUCTILE_HIDDEN int injected_fault(call which) noexcept;
 #endif  // DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1626,6 +1646,37 @@ DUCTILE_INLINE void signal_process(int pidfd, int signal) noexcept {
 }
 
 DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
+
+// MADV_POPULATE_WRITE (Linux 5.14), spelled out for older headers.
+inline constexpr int populate_write = 23;
+
+DUCTILE_INLINE void advise_huge_pages(void* data, std::size_t size) noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t first = (begin + huge_page - 1) & ~(huge_page - 1);
+  const std::uintptr_t last = (begin + size) & ~(huge_page - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
+DUCTILE_INLINE void prefault(void* data, std::size_t size) noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t page = 4096;
+  const std::uintptr_t first = (begin + page - 1) & ~(page - 1);
+  const std::uintptr_t last = (begin + size) & ~(page - 1);
+  // One call faults the whole range in: page by page, each fault is a trap,
+  // which on virtual machines costs more than zeroing the page. Older kernels
+  // refuse (EINVAL), and the pages are faulted as they are written instead.
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, populate_write);
+}
+
+DUCTILE_INLINE thread_signals_blocked::thread_signals_blocked() noexcept {
+  sigset_t all;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous_);
+}
+
+DUCTILE_INLINE thread_signals_blocked::~thread_signals_blocked() {
+  ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+}
 
 }  // namespace ductile::detail::sys
 #endif  // DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
@@ -2181,6 +2232,26 @@ DUCTILE_INLINE std::string to_string(const output& result) {
 #ifndef DUCTILE_INLINED_LIB_MODEL_ERROR_CPP
 #define DUCTILE_INLINED_LIB_MODEL_ERROR_CPP
 
+// ---- lib/model/failure.hpp
+#ifndef DUCTILE_INLINED_LIB_MODEL_FAILURE_HPP
+#define DUCTILE_INLINED_LIB_MODEL_FAILURE_HPP
+// Every failure to start has one shape, "cannot run <command>: <cause>", and
+// is thrown from one place.
+
+#include <string>
+#include <system_error>
+
+namespace ductile::detail {
+
+// Throws spawn_error naming `command`, the `step` that failed and its cause.
+[[noreturn]] void throw_spawn_error(const std::string& command, std::string step, const std::string& cause,
+                                    std::error_code code);
+// The same for a system call that failed: the cause reads "cannot <what>: <reason>".
+[[noreturn]] void throw_spawn_error(const std::string& command, std::string step, const char* what,
+                                    std::error_code code);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_MODEL_FAILURE_HPP
 
 namespace ductile {
 
@@ -2196,6 +2267,20 @@ DUCTILE_INLINE status_error::status_error(const std::string& message, std::strin
 
 DUCTILE_INLINE parse_error::parse_error(const std::string& message, std::string text, std::size_t position)
     : error(message, std::move(text)), position_(position) {}
+
+namespace detail {
+
+DUCTILE_INLINE void throw_spawn_error(const std::string& command, std::string step, const std::string& cause,
+                                      std::error_code code) {
+  throw spawn_error("cannot run " + command + ": " + cause, command, std::move(step), code);
+}
+
+DUCTILE_INLINE void throw_spawn_error(const std::string& command, std::string step, const char* what,
+                                      std::error_code code) {
+  throw_spawn_error(command, std::move(step), std::string("cannot ") + what + ": " + code.message(), code);
+}
+
+}  // namespace detail
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_LIB_MODEL_ERROR_CPP
@@ -2393,9 +2478,8 @@ DUCTILE_INLINE stdio_target open_redirect(const node& tree, const redirect& r) {
     const char* names[] = {"stdin", "stdout", "stderr"};
     const char* name = names[static_cast<int>(r.stream)];
     const std::string command = subtree_text(tree);
-    throw spawn_error(
-        fmt::format("cannot run {}: cannot open {} for {}: {}", command, shell_quote(path), name, error.message()),
-        command, fmt::format("open {}", name), error);
+    throw_spawn_error(command, fmt::format("open {}", name),
+                      fmt::format("cannot open {} for {}: {}", shell_quote(path), name, error.message()), error);
   }
   auto owner = std::make_shared<const unique_fd>(std::move(fd));
   return stdio_target{owner->get(), owner};
@@ -2491,7 +2575,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
     pipe_ends ends;
     if (const auto error = sys::make_pipe(ends)) {
       const std::string command = subtree_text(tree);
-      throw spawn_error(fmt::format("{}: cannot make a pipe: {}", command, error.message()), command, "pipe", error);
+      throw_spawn_error(command, "pipe", "make a pipe", error);
     }
     auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
     auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
@@ -2522,19 +2606,19 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_PLAN_LOWER_CPP
-// ---- lib/os/linux/spawn.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_CPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_CPP
-// ---- lib/os/linux/spawn.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_HPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_HPP
-// Spawning one process of a launch plan: hooks, program lookup and the
-// argument and environment arrays are prepared in the parent; then one clone.
+// ---- lib/os/linux/clone.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
+// ---- lib/os/linux/clone.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
+// The one way this library makes a child: clone with every signal blocked,
+// the child running child_main on a prepared plan, and its report collected
+// through one channel (shared memory or a pipe, see child_message).
 
 #include <sys/types.h>
 
-#include <string>
-#include <vector>
+#include <system_error>
 
 // ---- lib/os/linux/child.hpp
 #ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
@@ -2569,29 +2653,41 @@ enum class child_step : int {
   exec
 };
 
-// A daemon's child cannot share memory with the caller (it forks again), so
-// it reports over a close-on-exec pipe: the daemon's pid first, then either a
-// failure or, at a successful exec, end of file.
 struct daemon_settings {
-  int report_fd = -1;
   const char* pid_file = nullptr;  // nullptr: none
 };
-struct daemon_message {
-  int kind = 0;  // 0: the daemon's pid, 1: a failure
-  int step = 0;
+
+// What the child tells the parent. A child sharing the parent's memory writes
+// into the parent's child_report directly (the parent is suspended until the
+// exec); any other child (a daemon, every child of a ThreadSanitizer build)
+// sends child_messages over a close-on-exec pipe that the parent reads until
+// end of file, which comes at the exec or the exit.
+struct child_message {
+  enum class kind : int { failed, made_group, daemon_started };
+  kind what = kind::failed;
+  child_step step = child_step::none;
   int error = 0;
-  int pid = 0;
+  pid_t pid = 0;  // daemon_started: the daemon's pid
 };
 
 struct child_credentials;
 
-// Written by the child into memory it shares with the parent (CLONE_VM), read
-// by the parent after clone returns: the parent stays suspended (CLONE_VFORK)
-// until the child has exec'd or exited, so no pipe is needed.
 struct child_report {
   child_step step = child_step::none;
   int error = 0;
   bool made_group = false;  // the child leads a new process group
+  pid_t daemon = 0;         // the daemon a detached start made
+
+  DUCTILE_HIDDEN void record(const child_message& message) noexcept {
+    switch (message.what) {
+      case child_message::kind::failed:
+        step = message.step;
+        error = message.error;
+        break;
+      case child_message::kind::made_group: made_group = true; break;
+      case child_message::kind::daemon_started: daemon = message.pid; break;
+    }
+  }
 };
 
 // Plain data prepared entirely in the parent; the child only reads it.
@@ -2605,15 +2701,257 @@ struct child_plan {
   pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
   const daemon_settings* daemon = nullptr;         // set by start_detached
-  int report_fd = -1;                              // without a shared address space, reports go here too
+  int report_fd = -1;                              // -1: report into `report`, in shared memory
   child_report* report = nullptr;
 };
+
+// The size of the kernel's signal set (64 signals), for the raw rt_sigprocmask.
+inline constexpr long kernel_sigset_size = 8;
 
 // Entry point of the child; never returns.
 DUCTILE_HIDDEN int child_main(void* plan) noexcept;
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
+
+namespace ductile::detail {
+
+enum class clone_mode {
+  // The child borrows the parent's memory and a stack of its own until exec
+  // (CLONE_VM | CLONE_VFORK): the cheap path, and the usual one.
+  shared_memory,
+  // The child gets a copy of the memory, the parent still waits for its exec
+  // (CLONE_VFORK): for ThreadSanitizer, which cannot follow a shared one.
+  copied_memory,
+  // start_detached: the child forks the daemon and exits, so it cannot share
+  // memory, and the parent waits for its report instead of its exec.
+  daemon,
+};
+
+// How the build spawns ordinary children.
+clone_mode spawn_clone_mode() noexcept;
+
+// Blocks every signal of the calling thread, the C library's own included
+// (pthread_sigmask would leave those), for as long as it lives: no handler
+// of the parent may run in a child before it has reset its dispositions.
+class all_signals_blocked {
+ public:
+  all_signals_blocked() noexcept;
+  ~all_signals_blocked();
+  all_signals_blocked(const all_signals_blocked&) = delete;
+  all_signals_blocked& operator=(const all_signals_blocked&) = delete;
+
+ private:
+  unsigned long previous_[2] = {0, 0};
+};
+
+struct cloned_child {
+  pid_t pid = -1;              // daemon: the daemon's pid, 0 if it never started
+  unique_fd pidfd;             // not for a daemon, which is not our child
+  std::error_code error;       // the clone failed:
+  const char* step = nullptr;  //   spawn_error's step
+  const char* what = nullptr;  //   and what could not be done ("make a pipe")
+};
+
+// Clones a child that runs child_main(plan) and fills `report` with what it
+// said. A child that reported a failure has exited and is reaped here. Never
+// throws; touches neither errno nor the signal mask of the caller.
+cloned_child clone_child(child_plan& plan, child_report& report, clone_mode mode) noexcept;
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+
+#if defined(__SANITIZE_THREAD__)
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#endif
+#endif
+#ifndef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 0
+#endif
+
+namespace ductile::detail {
+
+DUCTILE_INLINE clone_mode spawn_clone_mode() noexcept {
+  return DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY ? clone_mode::copied_memory : clone_mode::shared_memory;
+}
+
+#undef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
+
+DUCTILE_INLINE all_signals_blocked::all_signals_blocked() noexcept {
+  const unsigned long all[2] = {~0UL, ~0UL};
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all, previous_, kernel_sigset_size);
+}
+
+DUCTILE_INLINE all_signals_blocked::~all_signals_blocked() {
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_, nullptr, kernel_sigset_size);
+}
+
+// The child's stack: one per spawning thread, made on first use. With
+// CLONE_VFORK the parent thread is suspended while the child uses it, so it is
+// never shared. The pointer is a trivially destructible thread_local, so it
+// stays usable after the thread's destructors ran: a spawn from an atexit
+// handler or a static destructor finds it null and maps a new stack.
+struct child_stack {
+  static constexpr std::size_t guard = 4096;
+  static constexpr std::size_t usable = 64 * 1024;
+  static void*& base() noexcept {
+    thread_local void* mapped = nullptr;
+    return mapped;
+  }
+  // Unmaps the stack when the thread ends, and forgets it.
+  struct releaser {
+    ~releaser() {
+      if (void*& mapped = base(); mapped != nullptr) {
+        ::munmap(mapped, guard + usable);
+        mapped = nullptr;
+      }
+    }
+  };
+  static void* top() noexcept {
+    void*& mapped = base();
+    if (mapped == nullptr) {
+      void* memory =
+          ::mmap(nullptr, guard + usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+      if (memory == MAP_FAILED) return nullptr;
+      ::mprotect(memory, guard, PROT_NONE);  // stacks grow down: the guard sits below
+      mapped = memory;
+      thread_local releaser release_at_thread_exit;
+      (void)release_at_thread_exit;
+    }
+    return static_cast<char*>(mapped) + guard + usable;
+  }
+};
+
+// Reads the child's messages until end of file: its exec or its exit.
+DUCTILE_INLINE void read_reports(int fd, child_report& report) noexcept {
+  for (;;) {
+    child_message message;
+    std::size_t got = 0;
+    if (sys::read_some(fd, reinterpret_cast<char*>(&message), sizeof message, got) || got != sizeof message) return;
+    report.record(message);
+  }
+}
+
+DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, clone_mode mode) noexcept {
+  cloned_child result;
+  const int saved_errno = errno;
+  void* stack_top = nullptr;
+  pipe_ends channel;
+  if (mode == clone_mode::shared_memory) {
+    stack_top = child_stack::top();
+    if (stack_top == nullptr) {
+      result.error = std::error_code(errno, std::generic_category());
+      result.step = "clone";
+      result.what = "allocate a stack";
+      errno = saved_errno;
+      return result;
+    }
+  } else if (mode == clone_mode::daemon) {
+    if (const auto error = sys::make_pipe(channel)) {
+      result.error = error;
+      result.step = "pipe";
+      result.what = "make a pipe";
+      errno = saved_errno;
+      return result;
+    }
+  } else {
+    // Made directly, not through the fault seam: this pipe stands in for the
+    // shared memory of the usual path, which cannot fail.
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      result.error = std::error_code(errno, std::generic_category());
+      result.step = "pipe";
+      result.what = "make a pipe";
+      errno = saved_errno;
+      return result;
+    }
+    channel.read.reset(sys::keep_above_stdio(fds[0]));
+    channel.write.reset(sys::keep_above_stdio(fds[1]));
+  }
+  plan.report = &report;
+  plan.report_fd = channel.write ? channel.write.get() : -1;
+
+  int pidfd = -1;
+  long pid = -1;
+  int clone_errno = 0;
+  {
+    const all_signals_blocked blocked;
+    if (const int fault = sys::injected_fault(sys::call::clone)) {
+      clone_errno = fault;
+    } else {
+      switch (mode) {
+        case clone_mode::shared_memory:
+          pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &plan, &pidfd);
+          break;
+        case clone_mode::copied_memory:
+          pid = syscall(SYS_clone, CLONE_VFORK | clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
+          if (pid == 0) child_main(&plan);
+          break;
+        case clone_mode::daemon:
+          pid = syscall(SYS_clone, clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
+          if (pid == 0) child_main(&plan);
+          break;
+      }
+      if (pid < 0) clone_errno = errno;
+    }
+  }
+  errno = saved_errno;
+  channel.write.reset();  // the child holds the only write end now
+  if (pid < 0) {
+    result.error = std::error_code(clone_errno, std::generic_category());
+    result.step = mode == clone_mode::daemon ? "fork" : "clone";
+    result.what = mode == clone_mode::daemon ? "fork" : "create a process";
+    return result;
+  }
+  result.pid = static_cast<pid_t>(pid);
+  result.pidfd.reset(sys::keep_above_stdio(pidfd));
+  if (mode == clone_mode::daemon) {
+    // The intermediate child exits as soon as it has forked the daemon. It is
+    // reaped through its pidfd, like every child, never by pid.
+    siginfo_t info{};
+    if (sys::wait_process(result.pidfd.get(), info, WEXITED, nullptr)) sys::reap_now(result.pidfd.get());
+    result.pidfd.reset();
+  }
+  if (channel.read) read_reports(channel.read.get(), report);
+  if (mode == clone_mode::daemon) {
+    result.pid = report.daemon;
+  } else if (report.step != child_step::none) {
+    // The child has exited already (the parent resumed only after that): reap it.
+    sys::reap_now(result.pidfd.get());
+  }
+  return result;
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
+// ---- lib/os/linux/spawn.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_CPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_CPP
+// ---- lib/os/linux/spawn.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_HPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_HPP
+// Spawning one process of a launch plan: hooks, program lookup and the
+// argument and environment arrays are prepared in the parent; then one clone.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
 // ---- lib/plan/credentials.hpp
 #ifndef DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
 #define DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
@@ -2693,6 +3031,8 @@ struct prepared_spawn {
   std::string command_text() const;
   // Throws the spawn_error for what the child reported.
   [[noreturn]] void throw_failure() const;
+  // Throws the spawn_error for a clone that failed, or a child that reported a failure.
+  void throw_if_failed(const cloned_child& child) const;
 };
 
 // Runs the hooks (user code: never with a lock held), resolves the program
@@ -2723,54 +3063,7 @@ spawned_process spawn_prepared(prepared_spawn& prepared);
 
 extern char** environ;
 
-#if defined(__SANITIZE_THREAD__)
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
-#endif
-#endif
-#ifndef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 0
-#endif
-
 namespace ductile::detail {
-
-// The child's stack: one per spawning thread, made on first use. With
-// CLONE_VFORK the parent thread is suspended while the child uses it, so it is
-// never shared. The pointer is a trivially destructible thread_local, so it
-// stays usable after the thread's destructors ran: a spawn from an atexit
-// handler or a static destructor finds it null and maps a new stack.
-struct child_stack {
-  static constexpr std::size_t guard = 4096;
-  static constexpr std::size_t usable = 64 * 1024;
-  static void*& base() noexcept {
-    thread_local void* mapped = nullptr;
-    return mapped;
-  }
-  // Unmaps the stack when the thread ends, and forgets it.
-  struct releaser {
-    ~releaser() {
-      if (void*& mapped = base(); mapped != nullptr) {
-        ::munmap(mapped, guard + usable);
-        mapped = nullptr;
-      }
-    }
-  };
-  static void* top() noexcept {
-    void*& mapped = base();
-    if (mapped == nullptr) {
-      void* memory =
-          ::mmap(nullptr, guard + usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-      if (memory == MAP_FAILED) return nullptr;
-      ::mprotect(memory, guard, PROT_NONE);  // stacks grow down: the guard sits below
-      mapped = memory;
-      thread_local releaser release_at_thread_exit;
-      (void)release_at_thread_exit;
-    }
-    return static_cast<char*>(mapped) + guard + usable;
-  }
-};
 
 DUCTILE_INLINE std::string parent_directory() {
   std::string buffer(256, '\0');
@@ -2814,76 +3107,82 @@ DUCTILE_INLINE void run_hooks(process_launch& launch) {
   launch.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
 }
 
-DUCTILE_INLINE const char* credential_step_name(child_step step) {
-  switch (step) {
-    case child_step::session: return "session";
-    case child_step::keep_caps: return "keep caps";
-    case child_step::inheritable: return "inheritable caps";
-    case child_step::bounding: return "bounding caps";
-    case child_step::setgroups: return "setgroups";
-    case child_step::setresgid: return "setresgid";
-    case child_step::setresuid: return "setresuid";
-    case child_step::capset: return "capset";
-    case child_step::ambient: return "ambient caps";
-    case child_step::no_new_privs: return "no_new_privs";
-    default: return "credentials";
-  }
-}
+// What spawn_error::step() says for each step the child reports.
+struct step_name {
+  child_step step;
+  const char* name;
+};
+inline constexpr step_name step_names[] = {
+    {child_step::none, ""},
+    {child_step::process_group, "process group"},
+    {child_step::stdio, "stdio"},
+    {child_step::close_descriptors, "close descriptors"},
+    {child_step::session, "session"},
+    {child_step::keep_caps, "keep caps"},
+    {child_step::inheritable, "inheritable caps"},
+    {child_step::bounding, "bounding caps"},
+    {child_step::setgroups, "setgroups"},
+    {child_step::setresgid, "setresgid"},
+    {child_step::setresuid, "setresuid"},
+    {child_step::capset, "capset"},
+    {child_step::ambient, "ambient caps"},
+    {child_step::no_new_privs, "no_new_privs"},
+    {child_step::fork, "fork"},
+    {child_step::pid_file, "pid file"},
+    {child_step::chdir, "chdir"},
+    {child_step::exec, "exec"},
+};
+static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::exec) + 1,
+              "every child_step needs a name in step_names");
 
-[[noreturn]] DUCTILE_INLINE void throw_child_failure(const process_launch& launch, const std::string& program,
-                                                     bool searched_path, child_report report,
-                                                     const resolved_credentials& credentials) {
+constexpr bool steps_in_order() {
+  for (std::size_t i = 0; i < std::size(step_names); ++i)
+    if (static_cast<std::size_t>(step_names[i].step) != i) return false;
+  return true;
+}
+static_assert(steps_in_order(), "step_names is indexed by child_step");
+
+DUCTILE_INLINE const char* name_of(child_step step) { return step_names[static_cast<std::size_t>(step)].name; }
+
+// What went wrong in the child, in words.
+DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared) {
+  const child_report& report = prepared.report;
+  const process_launch& launch = prepared.launch;
+  const std::string& program = prepared.program;
   const std::error_code code(report.error, std::generic_category());
-  const std::string command = launch.command ? subtree_text(*launch.command) : program;
-  std::string cause;
-  std::string step;
   switch (report.step) {
     case child_step::exec:
-      step = "exec";
-      if (report.error == EAGAIN && credentials.plan.switch_ids)
-        cause = fmt::format("user {} is over its process limit", credentials.user_name);
-      else if (report.error == ENOENT && searched_path)
-        cause = fmt::format("program {:?} not found in PATH", program);
-      else if (report.error == ENOENT)
-        cause = fmt::format("program {:?} does not exist", program);
-      else if (report.error == EACCES)
-        cause = fmt::format("program {:?} is not executable (permission denied)", program);
-      else
-        cause = fmt::format("cannot execute {:?}: {}", program, code.message());
-      break;
+      if (report.error == EAGAIN && prepared.credentials.plan.switch_ids)
+        return fmt::format("user {} is over its process limit", prepared.credentials.user_name);
+      if (report.error == ENOENT && prepared.searched_path)
+        return fmt::format("program {:?} not found in PATH", program);
+      if (report.error == ENOENT) return fmt::format("program {:?} does not exist", program);
+      if (report.error == EACCES) return fmt::format("program {:?} is not executable (permission denied)", program);
+      return fmt::format("cannot execute {:?}: {}", program, code.message());
     case child_step::chdir:
-      step = "chdir";
-      cause = fmt::format("cannot change directory to {:?}: {}", launch.dir.value_or(""), code.message());
-      break;
-    case child_step::stdio:
-      step = "stdio";
-      cause = fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
-      break;
-    case child_step::fork:
-      step = "fork";
-      cause = fmt::format("cannot fork the daemon: {}", code.message());
-      break;
+      return fmt::format("cannot change directory to {:?}: {}", launch.dir.value_or(""), code.message());
+    case child_step::stdio: return fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
+    case child_step::fork: return fmt::format("cannot fork the daemon: {}", code.message());
     case child_step::pid_file:
-      step = "pid file";
-      cause = report.error == EWOULDBLOCK
-                  ? fmt::format("pid file {:?} is locked: the daemon is already running", launch.pid_file.value_or(""))
-                  : fmt::format("cannot lock pid file {:?}: {}", launch.pid_file.value_or(""), code.message());
-      break;
-    case child_step::process_group:
-      step = "process group";
-      cause = fmt::format("cannot join a new process group: {}", code.message());
-      break;
-    case child_step::close_descriptors:
-      step = "close descriptors";
-      cause = fmt::format("cannot close inherited descriptors: {}", code.message());
-      break;
-    case child_step::none: break;
-    default:
-      step = credential_step_name(report.step);
-      cause = describe_credential_failure(static_cast<int>(report.step), report.error, credentials);
-      break;
+      return report.error == EWOULDBLOCK
+                 ? fmt::format("pid file {:?} is locked: the daemon is already running", launch.pid_file.value_or(""))
+                 : fmt::format("cannot lock pid file {:?}: {}", launch.pid_file.value_or(""), code.message());
+    case child_step::process_group: return fmt::format("cannot join a new process group: {}", code.message());
+    case child_step::close_descriptors: return fmt::format("cannot close inherited descriptors: {}", code.message());
+    case child_step::none: return {};
+    case child_step::session:
+    case child_step::keep_caps:
+    case child_step::inheritable:
+    case child_step::bounding:
+    case child_step::setgroups:
+    case child_step::setresgid:
+    case child_step::setresuid:
+    case child_step::capset:
+    case child_step::ambient:
+    case child_step::no_new_privs:
+      return describe_credential_failure(static_cast<int>(report.step), report.error, prepared.credentials);
   }
-  throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step, code);
+  return {};
 }
 
 DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) {
@@ -2929,7 +3228,6 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   plan.search_path = out.searched_path ? child_search_path(l) : nullptr;
   plan.dir = l.dir ? l.dir->c_str() : nullptr;
   for (int target = 0; target < 3; ++target) plan.stdio[target] = l.streams[target].fd;
-  plan.report = &out.report;
   if (l.group) plan.process_group = l.group->pgid;
   if (l.credentials.any()) {
     resolve_credentials(l.credentials, out.command_text(), out.credentials);
@@ -2942,86 +3240,21 @@ DUCTILE_INLINE std::string prepared_spawn::command_text() const {
 }
 
 DUCTILE_INLINE void prepared_spawn::throw_failure() const {
-  throw_child_failure(launch, program, searched_path, report, credentials);
+  throw_spawn_error(command_text(), name_of(report.step), describe_child_failure(*this),
+                    std::error_code(report.error, std::generic_category()));
+}
+
+DUCTILE_INLINE void prepared_spawn::throw_if_failed(const cloned_child& child) const {
+  if (child.error) throw_spawn_error(command_text(), child.step, child.what, child.error);
+  if (report.step != child_step::none) throw_failure();
 }
 
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
-  void* stack_top = child_stack::top();
-  if (stack_top == nullptr) {
-    const std::error_code code(errno, std::generic_category());
-    const std::string command = prepared.command_text();
-    throw spawn_error(fmt::format("cannot run {}: cannot allocate a stack: {}", command, code.message()), command,
-                      "clone", code);
-  }
-
-  // Every signal is blocked across clone so that no handler of the parent runs
-  // in the child before it has reset its dispositions. The raw call also blocks
-  // the signals glibc reserves for itself, which pthread_sigmask would not.
-  unsigned long all_signals[2] = {~0UL, ~0UL};
-  unsigned long previous_mask[2] = {0, 0};
-  const int saved_errno = errno;
-  int pidfd = -1;
-#if DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
-  // ThreadSanitizer cannot follow a child that shares the address space: here
-  // the child gets a copy (fork semantics, still suspended until exec) and
-  // reports over a close-on-exec pipe instead of through memory.
-  // Made directly, not through the fault seam: this pipe stands in for the
-  // shared memory of the other build, which cannot fail.
-  pipe_ends report_pipe;
-  int report_fds[2];
-  if (::pipe2(report_fds, O_CLOEXEC) != 0) {
-    const std::error_code error(errno, std::generic_category());
-    const std::string command = prepared.command_text();
-    throw spawn_error(fmt::format("cannot run {}: cannot make a pipe: {}", command, error.message()), command, "pipe",
-                      error);
-  }
-  report_pipe.read.reset(sys::keep_above_stdio(report_fds[0]));
-  report_pipe.write.reset(sys::keep_above_stdio(report_fds[1]));
-  prepared.plan.report_fd = report_pipe.write.get();
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
-  const int fault = sys::injected_fault(sys::call::clone);
-  const long raw_pid = fault != 0 ? -1 : syscall(SYS_clone, CLONE_VFORK | clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
-  if (raw_pid == 0) child_main(&prepared.plan);
-  const pid_t pid = static_cast<pid_t>(raw_pid);
-  const int clone_errno = fault != 0 ? fault : errno;
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
-  report_pipe.write.reset();
-  for (child_report message;;) {
-    std::size_t got = 0;
-    if (pid < 0 || sys::read_some(report_pipe.read.get(), reinterpret_cast<char*>(&message), sizeof message, got) ||
-        got != sizeof message)
-      break;
-    prepared.report.made_group = prepared.report.made_group || message.made_group;
-    if (message.step != child_step::none) {
-      prepared.report.step = message.step;
-      prepared.report.error = message.error;
-    }
-  }
-#else
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
-  const int fault = sys::injected_fault(sys::call::clone);
-  const pid_t pid = fault != 0 ? -1
-                               : ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD,
-                                         &prepared.plan, &pidfd);
-  const int clone_errno = fault != 0 ? fault : errno;
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
-#endif
-  errno = saved_errno;
-
-  if (pid < 0) {
-    const std::error_code code(clone_errno, std::generic_category());
-    const std::string command = prepared.command_text();
-    throw spawn_error(fmt::format("cannot run {}: cannot create a process: {}", command, code.message()), command,
-                      "clone", code);
-  }
-  spawned_process result{pid, unique_fd(sys::keep_above_stdio(pidfd)), prepared.launch.argv.front(), 0};
-  if (prepared.report.step != child_step::none) {
-    // The child has exited already (the parent resumed only after that): reap it.
-    sys::reap_now(result.pidfd.get());
-    prepared.throw_failure();
-  }
+  cloned_child child = clone_child(prepared.plan, prepared.report, spawn_clone_mode());
+  prepared.throw_if_failed(child);
+  spawned_process result{child.pid, std::move(child.pidfd), prepared.launch.argv.front(), 0};
   if (prepared.launch.group) {
-    if (prepared.report.made_group) prepared.launch.group->pgid = pid;
+    if (prepared.report.made_group) prepared.launch.group->pgid = child.pid;
     result.process_group = prepared.launch.group->pgid;
   }
   return result;
@@ -3097,19 +3330,19 @@ struct kernel_sigaction {
   unsigned long mask[2];
 };
 
-inline constexpr long kernel_sigset_size = 8;
 inline constexpr int highest_signal = 64;
 // From <linux/close_range.h>, which older C libraries lack.
 inline constexpr unsigned close_range_cloexec = 1U << 2;
 
+DUCTILE_CHILD_CODE void tell_parent(const child_plan& plan, const child_message& message) noexcept {
+  if (plan.report_fd >= 0)
+    syscall(SYS_write, plan.report_fd, &message, sizeof message);
+  else
+    plan.report->record(message);
+}
+
 [[noreturn]] DUCTILE_CHILD_CODE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
-  if (plan.daemon != nullptr) {
-    const daemon_message message{1, static_cast<int>(step), error, 0};
-    syscall(SYS_write, plan.daemon->report_fd, &message, sizeof message);
-  }
-  plan.report->step = step;
-  plan.report->error = error;
-  if (plan.report_fd >= 0) syscall(SYS_write, plan.report_fd, plan.report, sizeof *plan.report);
+  tell_parent(plan, child_message{child_message::kind::failed, step, error, 0});
   for (;;) syscall(SYS_exit_group, 127);
 }
 
@@ -3250,8 +3483,7 @@ DUCTILE_CHILD_CODE void enter_process_group(const child_plan& plan) noexcept {
   if (plan.process_group < 0) return;
   if (plan.process_group > 0 && syscall(SYS_setpgid, 0, plan.process_group) == 0) return;
   if (syscall(SYS_setpgid, 0, 0) != 0) child_fail(plan, child_step::process_group, errno);
-  plan.report->made_group = true;
-  if (plan.report_fd >= 0) syscall(SYS_write, plan.report_fd, plan.report, sizeof *plan.report);
+  tell_parent(plan, child_message{child_message::kind::made_group, child_step::none, 0, 0});
 }
 
 struct kernel_capability_header {
@@ -3339,8 +3571,7 @@ DUCTILE_CHILD_CODE void become_daemon(const child_plan& plan) noexcept {
   const long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) child_fail(plan, child_step::fork, errno);
   if (pid > 0) {
-    const daemon_message message{0, 0, 0, static_cast<int>(pid)};
-    syscall(SYS_write, plan.daemon->report_fd, &message, sizeof message);
+    tell_parent(plan, child_message{child_message::kind::daemon_started, child_step::none, 0, static_cast<pid_t>(pid)});
     for (;;) syscall(SYS_exit_group, 0);
   }
 }
@@ -3476,36 +3707,13 @@ void advise_huge_pages(void* data, std::size_t size) noexcept;
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_HPP
 
-#include <sys/mman.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <utility>
 
+
 namespace ductile::detail {
-
-inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
-// MADV_POPULATE_WRITE (Linux 5.14), spelled out for older headers.
-inline constexpr int populate_write = 23;
-
-DUCTILE_INLINE void advise_huge_pages(void* data, std::size_t size) noexcept {
-  const auto begin = reinterpret_cast<std::uintptr_t>(data);
-  const std::uintptr_t first = (begin + huge_page - 1) & ~(huge_page - 1);
-  const std::uintptr_t last = (begin + size) & ~(huge_page - 1);
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-}
-
-DUCTILE_INLINE void populate(void* data, std::size_t size) noexcept {
-  const auto begin = reinterpret_cast<std::uintptr_t>(data);
-  const std::uintptr_t page = 4096;
-  const std::uintptr_t first = (begin + page - 1) & ~(page - 1);
-  const std::uintptr_t last = (begin + size) & ~(page - 1);
-  // One call faults the whole range in: page by page, each fault is a trap,
-  // which on virtual machines costs more than zeroing the page. Older kernels
-  // refuse (EINVAL), and the pages are faulted as they are written instead.
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, populate_write);
-}
 
 DUCTILE_INLINE capture_buffer::capture_buffer(capture_buffer&& other) noexcept
     : head_(std::move(other.head_)),
@@ -3542,10 +3750,10 @@ DUCTILE_INLINE capture_buffer::space capture_buffer::room() {
   }
   if (blocks_.empty() || blocks_.back().used == block_size) {
     blocks_.reserve(blocks_.size() + 1);
-    void* memory = std::aligned_alloc(huge_page, block_size);
+    void* memory = std::aligned_alloc(sys::huge_page, block_size);
     if (memory == nullptr) throw std::bad_alloc();
-    advise_huge_pages(memory, block_size);
-    populate(memory, block_size);
+    sys::advise_huge_pages(memory, block_size);
+    sys::prefault(memory, block_size);
     blocks_.push_back(block{static_cast<char*>(memory), 0});
   }
   block& last = blocks_.back();
@@ -3569,8 +3777,8 @@ DUCTILE_INLINE std::string capture_buffer::take() {
     bytes = std::move(head_);
   } else {
     bytes.reserve(size_);
-    advise_huge_pages(bytes.data(), size_);
-    populate(bytes.data(), size_);
+    sys::advise_huge_pages(bytes.data(), size_);
+    sys::prefault(bytes.data(), size_);
     bytes.append(head_);
     for (auto& b : blocks_) {
       bytes.append(b.data, b.used);
@@ -4089,8 +4297,7 @@ DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what) {
   pipe_ends ends;
   if (const auto error = sys::make_pipe(ends)) {
     const std::string command = to_string(command_);
-    throw spawn_error(fmt::format("cannot run {}: cannot make {}: {}", command, what, error.message()), command, "pipe",
-                      error);
+    throw_spawn_error(command, "pipe", what, error);
   }
   return ends;
 }
@@ -4098,7 +4305,7 @@ DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what) {
 DUCTILE_INLINE stdio_target stream_pump::capture(stdio stream) {
   const int index = static_cast<int>(stream);
   if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
-  pipe_ends ends = make_pipe("a capture pipe");
+  pipe_ends ends = make_pipe("make a capture pipe");
   sys::set_nonblocking(ends.read.get());
   captures_.push_back(capture_source{std::move(ends.read), index, std::nullopt, {}});
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
@@ -4111,7 +4318,7 @@ DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward)
   // the stream would have gone is already the capture, so capturing is all.
   if (const auto existing = capture_write_[static_cast<int>(stream)].lock())
     if (existing == forward.owner) return forward;
-  pipe_ends ends = make_pipe("a tee pipe");
+  pipe_ends ends = make_pipe("make a tee pipe");
   sys::set_nonblocking(ends.read.get());
   const bool to_file = sys::is_regular_file(forward.fd);
   captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
@@ -4121,7 +4328,7 @@ DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward)
 }
 
 DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string> bytes) {
-  pipe_ends ends = make_pipe("a stdin pipe");
+  pipe_ends ends = make_pipe("make a stdin pipe");
   sys::set_nonblocking(ends.write.get());
   if (bytes->size() > large_pipe / 16) sys::resize_pipe(ends.write.get(), large_pipe);
   feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
@@ -4997,6 +5204,7 @@ DUCTILE_INLINE void queued_run::launch() {
 #include <system_error>
 #include <thread>
 
+
 namespace ductile::detail {
 
 // Process-wide state of the driver, immortal (see instance()).
@@ -5043,33 +5251,16 @@ DUCTILE_INLINE background_driver& background_driver::instance_for(const expressi
   try {
     return instance();
   } catch (const std::system_error& failure) {
-    const std::string text = to_string(command);
-    throw spawn_error(
-        fmt::format("cannot run {}: cannot start the background thread: {}", text, failure.code().message()), text,
-        "background thread", failure.code());
+    throw_spawn_error(to_string(command), "background thread", "start the background thread", failure.code());
   }
 }
-
-// Restores the calling thread's signal mask however the scope is left.
-class signal_mask_guard {
- public:
-  explicit signal_mask_guard(const sigset_t& blocked) noexcept { ::pthread_sigmask(SIG_SETMASK, &blocked, &previous_); }
-  ~signal_mask_guard() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-  signal_mask_guard(const signal_mask_guard&) = delete;
-  signal_mask_guard& operator=(const signal_mask_guard&) = delete;
-
- private:
-  sigset_t previous_;
-};
 
 DUCTILE_INLINE background_driver::background_driver() {
   if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "eventfd");
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
-  sigset_t all;
-  sigfillset(&all);
-  const signal_mask_guard blocked(all);
+  const sys::thread_signals_blocked blocked;
   if (const int fault = sys::injected_fault(sys::call::thread))
     throw std::system_error(std::error_code(fault, std::generic_category()), "thread");
   std::thread([this] { loop(); }).detach();
@@ -5448,8 +5639,7 @@ DUCTILE_INLINE reader_handle expression::reader() const {
   detail::pipe_ends ends;
   if (const auto error = detail::sys::make_pipe(ends)) {
     const std::string command = to_string(*this);
-    throw spawn_error(fmt::format("cannot run {}: cannot make a pipe: {}", command, error.message()), command, "pipe",
-                      error);
+    detail::throw_spawn_error(command, "pipe", "make a pipe", error);
   }
   detail::context ctx;
   auto write_end = std::make_shared<const detail::unique_fd>(std::move(ends.write));
@@ -6674,8 +6864,7 @@ namespace ductile::detail {
 
 [[noreturn]] DUCTILE_INLINE void credential_error(const std::string& command, const std::string& step, int code,
                                                   const std::string& cause) {
-  throw spawn_error(fmt::format("cannot run {}: {}", command, cause), command, step,
-                    std::error_code(code, std::generic_category()));
+  throw_spawn_error(command, step, cause, std::error_code(code, std::generic_category()));
 }
 
 DUCTILE_INLINE gid_t resolve_group(const group_ref& ref, const std::string& command) {
@@ -6823,10 +7012,6 @@ DUCTILE_INLINE std::string describe_credential_failure(int step, int error, cons
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <signal.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <stdexcept>
 
@@ -6852,15 +7037,10 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   using namespace detail;
   if (options.pid_file.find('\0') != std::string::npos)
     throw std::invalid_argument("start_detached(): the pid file name contains a NUL byte");
-  // Failures are spawn_errors naming the command, like every failure to start.
-  const auto fail = [this](const char* step, const char* what, const std::error_code& error) {
-    const std::string command = to_string(*this);
-    throw spawn_error(fmt::format("cannot run {}: cannot {}: {}", command, what, error.message()), command, step,
-                      error);
-  };
   context ctx;
   unique_fd null;
-  if (const auto error = sys::open_file("/dev/null", O_RDWR, null)) fail("open stdin", "open /dev/null", error);
+  if (const auto error = sys::open_file("/dev/null", O_RDWR, null))
+    throw_spawn_error(to_string(*this), "open stdin", "open /dev/null", error);
   auto shared_null = std::make_shared<const unique_fd>(std::move(null));
   for (auto& stream : ctx.streams) stream = stdio_target{shared_null->get(), shared_null};
   daemon_sink sink;
@@ -6873,51 +7053,15 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   prepared_spawn prepared;
   prepare_spawn(std::move(launch), prepared);
 
-  pipe_ends report;
-  if (const auto error = sys::make_pipe(report)) fail("pipe", "make a pipe", error);
   daemon_settings settings;
-  settings.report_fd = report.write.get();
   settings.pid_file = options.pid_file.empty() ? nullptr : options.pid_file.c_str();
   prepared.plan.daemon = &settings;
-
-  unsigned long all_signals[2] = {~0UL, ~0UL};
-  unsigned long previous_mask[2] = {0, 0};
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all_signals, previous_mask, 8L);
-  int pidfd = -1;
-  const long first = syscall(SYS_clone, clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
-  if (first == 0) child_main(&prepared.plan);  // never returns
-  const int fork_errno = errno;
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_mask, nullptr, 8L);
-  report.write.reset();
-  const unique_fd intermediate(sys::keep_above_stdio(pidfd));
-  const std::string command = prepared.command_text();
-  if (first < 0) {
-    const std::error_code code(fork_errno, std::generic_category());
-    throw spawn_error(fmt::format("cannot run {}: cannot fork: {}", command, code.message()), command, "fork", code);
-  }
-  // The intermediate child exits as soon as it has forked the daemon. It is
-  // reaped through its pidfd, like every child, never by pid.
-  siginfo_t info{};
-  if (sys::wait_process(intermediate.get(), info, WEXITED, nullptr)) sys::reap_now(intermediate.get());
-
-  pid_t daemon = 0;
-  for (;;) {
-    daemon_message message;
-    std::size_t got = 0;
-    const auto error = sys::read_some(report.read.get(), reinterpret_cast<char*>(&message), sizeof message, got);
-    if (error || got == 0) break;  // end of file: the daemon has exec'd (or never existed)
-    if (message.kind == 0) {
-      daemon = message.pid;
-    } else {
-      prepared.report.step = static_cast<child_step>(message.step);
-      prepared.report.error = message.error;
-      prepared.throw_failure();
-    }
-  }
-  if (daemon == 0)
-    throw spawn_error(fmt::format("cannot run {}: the daemon did not start", command), command, "fork",
+  const cloned_child child = clone_child(prepared.plan, prepared.report, clone_mode::daemon);
+  prepared.throw_if_failed(child);
+  if (child.pid == 0)
+    throw_spawn_error(prepared.command_text(), "fork", "the daemon did not start",
                       std::error_code(ECHILD, std::generic_category()));
-  return daemon;
+  return child.pid;
 }
 
 }  // namespace ductile

@@ -66,19 +66,19 @@ struct kernel_sigaction {
   unsigned long mask[2];
 };
 
-inline constexpr long kernel_sigset_size = 8;
 inline constexpr int highest_signal = 64;
 // From <linux/close_range.h>, which older C libraries lack.
 inline constexpr unsigned close_range_cloexec = 1U << 2;
 
+DUCTILE_CHILD_CODE void tell_parent(const child_plan& plan, const child_message& message) noexcept {
+  if (plan.report_fd >= 0)
+    syscall(SYS_write, plan.report_fd, &message, sizeof message);
+  else
+    plan.report->record(message);
+}
+
 [[noreturn]] DUCTILE_CHILD_CODE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
-  if (plan.daemon != nullptr) {
-    const daemon_message message{1, static_cast<int>(step), error, 0};
-    syscall(SYS_write, plan.daemon->report_fd, &message, sizeof message);
-  }
-  plan.report->step = step;
-  plan.report->error = error;
-  if (plan.report_fd >= 0) syscall(SYS_write, plan.report_fd, plan.report, sizeof *plan.report);
+  tell_parent(plan, child_message{child_message::kind::failed, step, error, 0});
   for (;;) syscall(SYS_exit_group, 127);
 }
 
@@ -219,8 +219,7 @@ DUCTILE_CHILD_CODE void enter_process_group(const child_plan& plan) noexcept {
   if (plan.process_group < 0) return;
   if (plan.process_group > 0 && syscall(SYS_setpgid, 0, plan.process_group) == 0) return;
   if (syscall(SYS_setpgid, 0, 0) != 0) child_fail(plan, child_step::process_group, errno);
-  plan.report->made_group = true;
-  if (plan.report_fd >= 0) syscall(SYS_write, plan.report_fd, plan.report, sizeof *plan.report);
+  tell_parent(plan, child_message{child_message::kind::made_group, child_step::none, 0, 0});
 }
 
 struct kernel_capability_header {
@@ -308,8 +307,7 @@ DUCTILE_CHILD_CODE void become_daemon(const child_plan& plan) noexcept {
   const long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) child_fail(plan, child_step::fork, errno);
   if (pid > 0) {
-    const daemon_message message{0, 0, 0, static_cast<int>(pid)};
-    syscall(SYS_write, plan.daemon->report_fd, &message, sizeof message);
+    tell_parent(plan, child_message{child_message::kind::daemon_started, child_step::none, 0, static_cast<pid_t>(pid)});
     for (;;) syscall(SYS_exit_group, 0);
   }
 }

@@ -30,29 +30,41 @@ enum class child_step : int {
   exec
 };
 
-// A daemon's child cannot share memory with the caller (it forks again), so
-// it reports over a close-on-exec pipe: the daemon's pid first, then either a
-// failure or, at a successful exec, end of file.
 struct daemon_settings {
-  int report_fd = -1;
   const char* pid_file = nullptr;  // nullptr: none
 };
-struct daemon_message {
-  int kind = 0;  // 0: the daemon's pid, 1: a failure
-  int step = 0;
+
+// What the child tells the parent. A child sharing the parent's memory writes
+// into the parent's child_report directly (the parent is suspended until the
+// exec); any other child (a daemon, every child of a ThreadSanitizer build)
+// sends child_messages over a close-on-exec pipe that the parent reads until
+// end of file, which comes at the exec or the exit.
+struct child_message {
+  enum class kind : int { failed, made_group, daemon_started };
+  kind what = kind::failed;
+  child_step step = child_step::none;
   int error = 0;
-  int pid = 0;
+  pid_t pid = 0;  // daemon_started: the daemon's pid
 };
 
 struct child_credentials;
 
-// Written by the child into memory it shares with the parent (CLONE_VM), read
-// by the parent after clone returns: the parent stays suspended (CLONE_VFORK)
-// until the child has exec'd or exited, so no pipe is needed.
 struct child_report {
   child_step step = child_step::none;
   int error = 0;
   bool made_group = false;  // the child leads a new process group
+  pid_t daemon = 0;         // the daemon a detached start made
+
+  DUCTILE_HIDDEN void record(const child_message& message) noexcept {
+    switch (message.what) {
+      case child_message::kind::failed:
+        step = message.step;
+        error = message.error;
+        break;
+      case child_message::kind::made_group: made_group = true; break;
+      case child_message::kind::daemon_started: daemon = message.pid; break;
+    }
+  }
 };
 
 // Plain data prepared entirely in the parent; the child only reads it.
@@ -66,9 +78,12 @@ struct child_plan {
   pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
   const daemon_settings* daemon = nullptr;         // set by start_detached
-  int report_fd = -1;                              // without a shared address space, reports go here too
+  int report_fd = -1;                              // -1: report into `report`, in shared memory
   child_report* report = nullptr;
 };
+
+// The size of the kernel's signal set (64 signals), for the raw rt_sigprocmask.
+inline constexpr long kernel_sigset_size = 8;
 
 // Entry point of the child; never returns.
 DUCTILE_HIDDEN int child_main(void* plan) noexcept;

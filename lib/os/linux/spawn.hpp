@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "os/linux/child.hpp"
+#include "os/linux/clone.hpp"
 #include "plan/credentials.hpp"
 #include "plan/plan.hpp"
 
@@ -41,6 +42,8 @@ struct prepared_spawn {
   std::string command_text() const;
   // Throws the spawn_error for what the child reported.
   [[noreturn]] void throw_failure() const;
+  // Throws the spawn_error for a clone that failed, or a child that reported a failure.
+  void throw_if_failed(const cloned_child& child) const;
 };
 
 // Runs the hooks (user code: never with a lock held), resolves the program

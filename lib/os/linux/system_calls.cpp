@@ -1,7 +1,9 @@
 #include "os/system_calls.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -182,5 +184,36 @@ DUCTILE_INLINE void signal_process(int pidfd, int signal) noexcept {
 }
 
 DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
+
+// MADV_POPULATE_WRITE (Linux 5.14), spelled out for older headers.
+inline constexpr int populate_write = 23;
+
+DUCTILE_INLINE void advise_huge_pages(void* data, std::size_t size) noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t first = (begin + huge_page - 1) & ~(huge_page - 1);
+  const std::uintptr_t last = (begin + size) & ~(huge_page - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
+DUCTILE_INLINE void prefault(void* data, std::size_t size) noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t page = 4096;
+  const std::uintptr_t first = (begin + page - 1) & ~(page - 1);
+  const std::uintptr_t last = (begin + size) & ~(page - 1);
+  // One call faults the whole range in: page by page, each fault is a trap,
+  // which on virtual machines costs more than zeroing the page. Older kernels
+  // refuse (EINVAL), and the pages are faulted as they are written instead.
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, populate_write);
+}
+
+DUCTILE_INLINE thread_signals_blocked::thread_signals_blocked() noexcept {
+  sigset_t all;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous_);
+}
+
+DUCTILE_INLINE thread_signals_blocked::~thread_signals_blocked() {
+  ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+}
 
 }  // namespace ductile::detail::sys

@@ -1,0 +1,179 @@
+#include "os/linux/clone.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "os/system_calls.hpp"
+
+#if defined(__SANITIZE_THREAD__)
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#endif
+#endif
+#ifndef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 0
+#endif
+
+namespace ductile::detail {
+
+DUCTILE_INLINE clone_mode spawn_clone_mode() noexcept {
+  return DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY ? clone_mode::copied_memory : clone_mode::shared_memory;
+}
+
+#undef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
+
+DUCTILE_INLINE all_signals_blocked::all_signals_blocked() noexcept {
+  const unsigned long all[2] = {~0UL, ~0UL};
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all, previous_, kernel_sigset_size);
+}
+
+DUCTILE_INLINE all_signals_blocked::~all_signals_blocked() {
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_, nullptr, kernel_sigset_size);
+}
+
+// The child's stack: one per spawning thread, made on first use. With
+// CLONE_VFORK the parent thread is suspended while the child uses it, so it is
+// never shared. The pointer is a trivially destructible thread_local, so it
+// stays usable after the thread's destructors ran: a spawn from an atexit
+// handler or a static destructor finds it null and maps a new stack.
+struct child_stack {
+  static constexpr std::size_t guard = 4096;
+  static constexpr std::size_t usable = 64 * 1024;
+  static void*& base() noexcept {
+    thread_local void* mapped = nullptr;
+    return mapped;
+  }
+  // Unmaps the stack when the thread ends, and forgets it.
+  struct releaser {
+    ~releaser() {
+      if (void*& mapped = base(); mapped != nullptr) {
+        ::munmap(mapped, guard + usable);
+        mapped = nullptr;
+      }
+    }
+  };
+  static void* top() noexcept {
+    void*& mapped = base();
+    if (mapped == nullptr) {
+      void* memory =
+          ::mmap(nullptr, guard + usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+      if (memory == MAP_FAILED) return nullptr;
+      ::mprotect(memory, guard, PROT_NONE);  // stacks grow down: the guard sits below
+      mapped = memory;
+      thread_local releaser release_at_thread_exit;
+      (void)release_at_thread_exit;
+    }
+    return static_cast<char*>(mapped) + guard + usable;
+  }
+};
+
+// Reads the child's messages until end of file: its exec or its exit.
+DUCTILE_INLINE void read_reports(int fd, child_report& report) noexcept {
+  for (;;) {
+    child_message message;
+    std::size_t got = 0;
+    if (sys::read_some(fd, reinterpret_cast<char*>(&message), sizeof message, got) || got != sizeof message) return;
+    report.record(message);
+  }
+}
+
+DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, clone_mode mode) noexcept {
+  cloned_child result;
+  const int saved_errno = errno;
+  void* stack_top = nullptr;
+  pipe_ends channel;
+  if (mode == clone_mode::shared_memory) {
+    stack_top = child_stack::top();
+    if (stack_top == nullptr) {
+      result.error = std::error_code(errno, std::generic_category());
+      result.step = "clone";
+      result.what = "allocate a stack";
+      errno = saved_errno;
+      return result;
+    }
+  } else if (mode == clone_mode::daemon) {
+    if (const auto error = sys::make_pipe(channel)) {
+      result.error = error;
+      result.step = "pipe";
+      result.what = "make a pipe";
+      errno = saved_errno;
+      return result;
+    }
+  } else {
+    // Made directly, not through the fault seam: this pipe stands in for the
+    // shared memory of the usual path, which cannot fail.
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      result.error = std::error_code(errno, std::generic_category());
+      result.step = "pipe";
+      result.what = "make a pipe";
+      errno = saved_errno;
+      return result;
+    }
+    channel.read.reset(sys::keep_above_stdio(fds[0]));
+    channel.write.reset(sys::keep_above_stdio(fds[1]));
+  }
+  plan.report = &report;
+  plan.report_fd = channel.write ? channel.write.get() : -1;
+
+  int pidfd = -1;
+  long pid = -1;
+  int clone_errno = 0;
+  {
+    const all_signals_blocked blocked;
+    if (const int fault = sys::injected_fault(sys::call::clone)) {
+      clone_errno = fault;
+    } else {
+      switch (mode) {
+        case clone_mode::shared_memory:
+          pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &plan, &pidfd);
+          break;
+        case clone_mode::copied_memory:
+          pid = syscall(SYS_clone, CLONE_VFORK | clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
+          if (pid == 0) child_main(&plan);
+          break;
+        case clone_mode::daemon:
+          pid = syscall(SYS_clone, clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
+          if (pid == 0) child_main(&plan);
+          break;
+      }
+      if (pid < 0) clone_errno = errno;
+    }
+  }
+  errno = saved_errno;
+  channel.write.reset();  // the child holds the only write end now
+  if (pid < 0) {
+    result.error = std::error_code(clone_errno, std::generic_category());
+    result.step = mode == clone_mode::daemon ? "fork" : "clone";
+    result.what = mode == clone_mode::daemon ? "fork" : "create a process";
+    return result;
+  }
+  result.pid = static_cast<pid_t>(pid);
+  result.pidfd.reset(sys::keep_above_stdio(pidfd));
+  if (mode == clone_mode::daemon) {
+    // The intermediate child exits as soon as it has forked the daemon. It is
+    // reaped through its pidfd, like every child, never by pid.
+    siginfo_t info{};
+    if (sys::wait_process(result.pidfd.get(), info, WEXITED, nullptr)) sys::reap_now(result.pidfd.get());
+    result.pidfd.reset();
+  }
+  if (channel.read) read_reports(channel.read.get(), report);
+  if (mode == clone_mode::daemon) {
+    result.pid = report.daemon;
+  } else if (report.step != child_step::none) {
+    // The child has exited already (the parent resumed only after that): reap it.
+    sys::reap_now(result.pidfd.get());
+  }
+  return result;
+}
+
+}  // namespace ductile::detail
