@@ -137,6 +137,76 @@ TEST_CASE("the placeholder check is constexpr, so C++20 rejects bad literals at 
 }
 
 namespace {
+// One grammar: every row goes through the compile-time check and the runtime
+// parser, which must agree on whether the placeholders are right and where
+// the first problem is.
+struct grammar_row {
+  const char* text;
+  std::size_t arguments;
+  std::size_t problem;  // npos: the placeholders are right
+};
+constexpr std::size_t fine = static_cast<std::size_t>(-1);
+constexpr grammar_row grammar_table[] = {
+    {"echo {}", 1, fine},
+    {"echo \"it's {}\"", 1, fine},  // an apostrophe inside double quotes opens no single quote
+    {"echo \"\\{}\"", 1, fine},     // in double quotes a backslash before '{' is literal
+    {"echo '{}'", 0, fine},
+    {"echo '{}' {}", 1, fine},
+    {"echo \\{ {}", 1, fine},  // an escaped brace is text
+    {"echo \\{{ {}", 1, 7},    // ... and the next one opens a placeholder
+    {"echo {{}} {0} {0}", 1, fine},
+    {"echo {1} {0}", 2, fine},
+    {"echo {:>8} {}", 2, fine},
+    {"a {} | b {} && c {}", 3, fine},
+    {"cat < {} > {} 2>&1", 2, fine},
+    {"X={} env", 1, fine},
+    {"echo {:>4096}", 1, fine},
+    {"echo {} {}", 1, 8},
+    {"echo {}", 0, 5},
+    {"echo", 1, 4},
+    {"echo {} {0}", 1, 8},
+    {"echo {0} {}", 1, 9},
+    {"echo {", 1, 5},
+    {"echo {0x}", 1, 5},
+    {"echo }", 0, 5},
+    {"echo \"}\"", 0, 6},
+    {"echo \"{}", 1, 5},
+    {"echo '{}", 0, 5},
+    {"echo {} \\", 1, 8},
+    {"echo {:>4097}", 1, 5},
+    {"echo \"it's\" '{}' {}", 0, 17},
+};
+}  // namespace
+
+TEST_CASE("the compile-time check and the parser read placeholders with one grammar") {
+  for (const auto& row : grammar_table) {
+    const std::string text = row.text;
+    CAPTURE(text);
+    CHECK(detail::check_placeholders(row.text, row.arguments) == row.problem);
+    std::vector<std::string> arguments(row.arguments, "x");
+    std::vector<detail::cmdline_argument> erased;
+    for (const auto& a : arguments) erased.push_back(detail::make_cmdline_argument(a));
+    if (row.problem == fine) {
+      CHECK_NOTHROW((void)detail::parse_cmdline(row.text, erased));
+    } else {
+      try {
+        (void)detail::parse_cmdline(row.text, erased);
+        FAIL("the parser accepted it");
+      } catch (const parse_error& e) {
+        CHECK(e.position() == row.problem);
+      }
+    }
+  }
+}
+
+TEST_CASE("literals the parser accepts compile, whatever their quoting") {
+  static_assert(detail::check_placeholders("echo \"it's {}\"", 1) == fine);
+  static_assert(detail::check_placeholders("echo \"\\{}\"", 1) == fine);
+  CHECK(cmdline("echo \"it's {}\"", "ok").read() == "it's ok");
+  CHECK(cmdline("echo \"\\{}\"", "x").read() == "\\x");
+}
+
+namespace {
 // A random expression of the kinds cmdline can express, with awkward arguments.
 struct generator {
   std::mt19937 random{20261126};

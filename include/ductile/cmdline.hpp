@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "detail/cmdline_lexer.hpp"
 #include "expression.hpp"
 
 namespace ductile {
@@ -59,58 +60,41 @@ cmdline_argument make_cmdline_argument(const T& value) {
 
 expression parse_cmdline(std::string_view text, const std::vector<cmdline_argument>& arguments);
 
-// The placeholders of a format text, checked against the number of arguments:
-// braces balanced or doubled, no mixing of `{}` and `{N}`, indices in range,
-// and every argument used. Returns the position of the first problem, or npos.
+// The placeholders of a format text, checked against the number of arguments
+// with the lexer the parser uses: quotes, escapes and braces read the same,
+// no mixing of `{}` and `{N}`, indices in range, every argument used.
+// Returns the position of the first problem, or npos. What is not about
+// placeholders ($, globs, operators) is left to the parser.
 constexpr std::size_t check_placeholders(std::string_view text, std::size_t count) noexcept {
-  std::size_t automatic = 0;
-  bool manual = false;
-  unsigned long long used = 0;
-  bool in_single_quotes = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\'') in_single_quotes = !in_single_quotes;
-    if (in_single_quotes) continue;
-    if (c == '\\') {
-      ++i;
-      continue;
-    }
-    if (c == '}') {
-      if (i + 1 < text.size() && text[i + 1] == '}') {
-        ++i;
-        continue;
+  struct checker {
+    std::size_t count;
+    std::size_t problem = cmdline_lexer::npos;
+    unsigned long long used = 0;
+    cmdline_lexer::placeholder_numbering numbering;
+
+    constexpr void literal(char, bool, std::size_t) noexcept {}
+    constexpr void quotes(std::size_t) noexcept {}
+    constexpr void special(char, std::size_t) noexcept {}
+    constexpr void placeholder(const cmdline_lexer::placeholder_text& p) noexcept {
+      const std::size_t index = numbering.number(p);
+      if (index == cmdline_lexer::npos || index >= count) {
+        if (problem == cmdline_lexer::npos) problem = p.open;
+      } else if (index < 64) {
+        used |= 1ULL << index;
       }
-      return i;
     }
-    if (c != '{') continue;
-    if (i + 1 < text.size() && text[i + 1] == '{') {
-      ++i;
-      continue;
+    constexpr void error(cmdline_lexer::lex_error, std::size_t position) noexcept {
+      if (problem == cmdline_lexer::npos) problem = position;
     }
-    const std::size_t open = i;
-    std::size_t index = 0;
-    bool has_index = false;
-    ++i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      index = index * 10 + static_cast<std::size_t>(text[i] - '0');
-      has_index = true;
-      ++i;
-    }
-    while (i < text.size() && text[i] != '}') ++i;
-    if (i >= text.size()) return open;
-    if (has_index) {
-      if (automatic > 0) return open;
-      manual = true;
-    } else {
-      if (manual) return open;
-      index = automatic++;
-    }
-    if (index >= count) return open;
-    if (index < 64) used |= 1ULL << index;
+  };
+  checker check{count, cmdline_lexer::npos, 0, {}};
+  for (std::size_t i = cmdline_lexer::next_word(text, 0); i < text.size(); i = cmdline_lexer::next_word(text, i)) {
+    i = cmdline_lexer::scan_word(text, i, check);
+    if (check.problem != cmdline_lexer::npos) return check.problem;
   }
   for (std::size_t k = 0; k < count && k < 64; ++k)
-    if ((used & (1ULL << k)) == 0) return text.size();
-  return static_cast<std::size_t>(-1);
+    if ((check.used & (1ULL << k)) == 0) return text.size();
+  return cmdline_lexer::npos;
 }
 
 #if defined(__cpp_consteval) && __cpp_consteval >= 201811L

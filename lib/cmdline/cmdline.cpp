@@ -1,11 +1,14 @@
 // cmdline(): shell-like text to an expression tree, with no shell involved.
-// Lexing and parsing are one recursive-descent pass over the text; every error
-// is a parse_error that shows the text, a caret, and what to write instead.
+// Words are read by the constexpr lexer the compile-time check also uses
+// (<ductile/detail/cmdline_lexer.hpp>); operators and the grammar are a
+// recursive descent here. Every error is a parse_error that shows the text, a
+// caret, and what to write instead.
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <ductile/cmdline.hpp>
+#include <ductile/detail/cmdline_lexer.hpp>
 #include <ductile/error.hpp>
 #include <optional>
 
@@ -43,8 +46,6 @@ struct token {
   redirect_op op = redirect_op::read;
 };
 
-inline constexpr std::size_t max_spec_number = 4096;
-
 class cmdline_parser {
  public:
   cmdline_parser(std::string_view text, const std::vector<cmdline_argument>& arguments)
@@ -71,10 +72,6 @@ class cmdline_parser {
   // --- lexing
 
   bool at(std::size_t i, char c) const { return i < text_.size() && text_[i] == c; }
-  static bool is_blank(char c) { return c == ' ' || c == '\t'; }
-  static bool ends_word(char c) {
-    return is_blank(c) || c == '\n' || c == '|' || c == '&' || c == ';' || c == '(' || c == ')' || c == '<' || c == '>';
-  }
 
   void reject(std::size_t i) const {
     const char c = text_[i];
@@ -100,45 +97,46 @@ class cmdline_parser {
     return word.pieces.back();
   }
 
-  // A `{...}` at `i`; returns the index just past it.
-  std::size_t placeholder(std::size_t i, shell_word& word, bool quoted) {
-    const std::size_t open = i;
-    ++i;
-    std::size_t index = 0;
-    bool has_index = false;
-    while (i < text_.size() && text_[i] >= '0' && text_[i] <= '9') {
-      index = index * 10 + static_cast<std::size_t>(text_[i] - '0');
-      has_index = true;
-      ++i;
+  // Receives the pieces of one word from the lexer.
+  struct word_builder {
+    cmdline_parser& parser;
+    shell_word& word;
+
+    void literal(char c, bool quoted, std::size_t) { parser.literal(word, quoted).text += c; }
+    void quotes(std::size_t) { parser.literal(word, true); }  // an empty '' is still a word
+    void special(char, std::size_t position) { parser.reject(position); }
+    void placeholder(const cmdline_lexer::placeholder_text& p) { parser.placeholder(p, word); }
+    [[noreturn]] void error(cmdline_lexer::lex_error error, std::size_t position) {
+      using cmdline_lexer::lex_error;
+      switch (error) {
+        case lex_error::unbalanced_single_quote:
+          parser.fail(position, "unbalanced single quote", "close the quote with '");
+        case lex_error::unbalanced_double_quote:
+          parser.fail(position, "unbalanced double quote", "close the quote with \"");
+        case lex_error::trailing_backslash:
+          parser.fail(position, "a backslash ends the line", "remove it or escape something after it");
+        case lex_error::unterminated_placeholder:
+          parser.fail(position, "unterminated placeholder", "close it with '}', or write '{{' for a literal brace");
+        case lex_error::unmatched_close_brace: parser.fail(position, "unmatched '}'", "write '}}' for a literal brace");
+        case lex_error::spec_too_wide:
+          parser.fail(position,
+                      fmt::format("a width or precision above {} in a placeholder", cmdline_lexer::max_spec_number),
+                      "");
+        case lex_error::mixed_numbering: break;
+      }
+      parser.fail(position, "placeholders mix {} and {N}", "number all of them, or none");
     }
-    std::string spec;
-    if (at(i, ':')) {
-      ++i;
-      while (i < text_.size() && text_[i] != '}') spec += text_[i++];
-    }
-    if (!at(i, '}')) fail(open, "unterminated placeholder", "close it with '}', or write '{{' for a literal brace");
-    // A width or precision is padding the program would receive: keep it sane.
-    std::size_t number = 0;
-    for (char d : spec) {
-      number =
-          (d >= '0' && d <= '9') ? std::min<std::size_t>(number * 10 + static_cast<std::size_t>(d - '0'), 1000000) : 0;
-      if (number > max_spec_number)
-        fail(open, fmt::format("a width or precision above {} in a placeholder", max_spec_number), "");
-    }
-    if (has_index) {
-      if (automatic_ > 0) fail(open, "placeholders mix {} and {N}", "number all of them, or none");
-      manual_ = true;
-    } else {
-      if (manual_) fail(open, "placeholders mix {} and {N}", "number all of them, or none");
-      index = automatic_++;
-    }
+  };
+
+  void placeholder(const cmdline_lexer::placeholder_text& p, shell_word& word) {
+    const std::size_t index = numbering_.number(p);
+    if (index == cmdline_lexer::npos) fail(p.open, "placeholders mix {} and {N}", "number all of them, or none");
     if (index >= arguments_.size())
-      fail(open, fmt::format("placeholder {} has no argument ({} given)", index, arguments_.size()),
+      fail(p.open, fmt::format("placeholder {} has no argument ({} given)", index, arguments_.size()),
            "pass one argument per placeholder");
     used_.resize(arguments_.size());
     used_[index] = true;
-    word.pieces.push_back(word_piece{{}, quoted, true, index, spec});
-    return i + 1;
+    word.pieces.push_back(word_piece{{}, p.quoted, true, index, std::string(p.spec)});
   }
 
   // Reads a word starting at `i`; returns the index just past it.
@@ -146,68 +144,13 @@ class cmdline_parser {
     word.position = i;
     if (at(i, '~')) fail(i, "'~' is not expanded", "pass the home directory as a placeholder");
     if (at(i, '#')) fail(i, "comments are not supported", "remove the comment, or quote the '#'");
-    while (i < text_.size() && !ends_word(text_[i])) {
-      const char c = text_[i];
-      if (c == '\'') {
-        const std::size_t open = i++;
-        while (i < text_.size() && text_[i] != '\'') literal(word, true).text += text_[i++];
-        if (i >= text_.size()) fail(open, "unbalanced single quote", "close the quote with '");
-        literal(word, true);  // an empty '' is still a word
-        ++i;
-      } else if (c == '"') {
-        const std::size_t open = i++;
-        literal(word, true);
-        while (i < text_.size() && text_[i] != '"') {
-          const char d = text_[i];
-          if (d == '\\' && i + 1 < text_.size() &&
-              (text_[i + 1] == '"' || text_[i + 1] == '\\' || text_[i + 1] == '$' || text_[i + 1] == '`')) {
-            literal(word, true).text += text_[i + 1];
-            i += 2;
-          } else if (d == '$' || d == '`') {
-            reject(i);
-          } else if (d == '{' && at(i + 1, '{')) {
-            literal(word, true).text += '{';
-            i += 2;
-          } else if (d == '}' && at(i + 1, '}')) {
-            literal(word, true).text += '}';
-            i += 2;
-          } else if (d == '{') {
-            i = placeholder(i, word, true);
-          } else if (d == '}') {
-            fail(i, "unmatched '}'", "write '}}' for a literal brace");
-          } else {
-            literal(word, true).text += d;
-            ++i;
-          }
-        }
-        if (i >= text_.size()) fail(open, "unbalanced double quote", "close the quote with \"");
-        ++i;
-      } else if (c == '\\') {
-        if (i + 1 >= text_.size()) fail(i, "a backslash ends the line", "remove it or escape something after it");
-        if (text_[i + 1] != '\n') literal(word, true).text += text_[i + 1];
-        i += 2;
-      } else if (c == '{' && at(i + 1, '{')) {
-        literal(word, false).text += '{';
-        i += 2;
-      } else if (c == '}' && at(i + 1, '}')) {
-        literal(word, false).text += '}';
-        i += 2;
-      } else if (c == '{') {
-        i = placeholder(i, word, false);
-      } else if (c == '}') {
-        fail(i, "unmatched '}'", "write '}}' for a literal brace");
-      } else {
-        reject(i);
-        literal(word, false).text += c;
-        ++i;
-      }
-    }
-    return i;
+    word_builder builder{*this, word};
+    return cmdline_lexer::scan_word(text_, i, builder);
   }
 
   void advance() {
     std::size_t i = next_;
-    while (i < text_.size() && is_blank(text_[i])) ++i;
+    while (i < text_.size() && cmdline_lexer::is_blank(text_[i])) ++i;
     current_ = token{};
     current_.position = i;
     if (i >= text_.size()) {
@@ -432,8 +375,7 @@ class cmdline_parser {
   const std::vector<cmdline_argument>& arguments_;
   token current_;
   std::size_t next_ = 0;
-  std::size_t automatic_ = 0;
-  bool manual_ = false;
+  cmdline_lexer::placeholder_numbering numbering_;
   std::vector<bool> used_;
 };
 

@@ -320,6 +320,203 @@ void set_no_new_privs();
 #include <type_traits>
 #include <vector>
 
+// ---- include/ductile/detail/cmdline_lexer.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_DETAIL_CMDLINE_LEXER_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_DETAIL_CMDLINE_LEXER_HPP
+// The lexical grammar of cmdline() text, in one constexpr scanner: quotes,
+// escapes, doubled braces and placeholders. The C++20 compile-time check of
+// a literal and the runtime parser both read words through scan_word(), so
+// they cannot disagree about where a placeholder is. Not public API.
+
+#include <cstddef>
+#include <string_view>
+
+namespace ductile::detail::cmdline_lexer {
+
+inline constexpr std::size_t npos = static_cast<std::size_t>(-1);
+// A width or precision is padding the program would receive: keep it sane.
+inline constexpr std::size_t max_spec_number = 4096;
+
+enum class lex_error {
+  unbalanced_single_quote,
+  unbalanced_double_quote,
+  trailing_backslash,
+  unterminated_placeholder,
+  unmatched_close_brace,
+  spec_too_wide,
+  mixed_numbering,
+};
+
+constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+// Characters that end a word outside quotes: blanks and operators.
+constexpr bool ends_word(char c) noexcept {
+  return is_blank(c) || c == '\n' || c == '|' || c == '&' || c == ';' || c == '(' || c == ')' || c == '<' || c == '>';
+}
+
+// One placeholder, `{}`, `{N}`, `{:spec}` or `{N:spec}`, as it was written.
+struct placeholder_text {
+  std::size_t open = 0;  // the position of '{'
+  bool has_index = false;
+  std::size_t index = 0;
+  std::string_view spec;
+  bool quoted = false;
+};
+
+// Numbers the placeholders of one text: all `{}` or all `{N}`, never both.
+class placeholder_numbering {
+ public:
+  // The argument index of `p`, or npos when it mixes numbering styles.
+  constexpr std::size_t number(const placeholder_text& p) noexcept {
+    if (p.has_index) {
+      if (automatic_ > 0) return npos;
+      manual_ = true;
+      return p.index;
+    }
+    if (manual_) return npos;
+    return automatic_++;
+  }
+
+ private:
+  std::size_t automatic_ = 0;
+  bool manual_ = false;
+};
+
+// Reads `{...}` at `i` (text[i] == '{', not doubled). Returns the position
+// just past it and fills `out`, or npos with `error` set.
+constexpr std::size_t scan_placeholder(std::string_view text, std::size_t i, bool quoted, placeholder_text& out,
+                                       lex_error& error) noexcept {
+  out = placeholder_text{};
+  out.open = i;
+  out.quoted = quoted;
+  ++i;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    out.index = out.index * 10 + static_cast<std::size_t>(text[i] - '0');
+    if (out.index > 1000000) out.index = 1000000;
+    out.has_index = true;
+    ++i;
+  }
+  if (i < text.size() && text[i] == ':') {
+    const std::size_t spec_begin = ++i;
+    while (i < text.size() && text[i] != '}') ++i;
+    out.spec = text.substr(spec_begin, i - spec_begin);
+  }
+  if (i >= text.size() || text[i] != '}') {
+    error = lex_error::unterminated_placeholder;
+    return npos;
+  }
+  std::size_t number = 0;
+  for (const char d : out.spec) {
+    number = (d >= '0' && d <= '9') ? number * 10 + static_cast<std::size_t>(d - '0') : 0;
+    if (number > max_spec_number) {
+      error = lex_error::spec_too_wide;
+      return npos;
+    }
+  }
+  return i + 1;
+}
+
+// Scans one word starting at `i` (not at a blank or an operator) and reports
+// its pieces to `sink`:
+//   sink.literal(char c, bool quoted, std::size_t position)  one character of text
+//   sink.quotes(std::size_t position)                        a quote opened (so '' is a word)
+//   sink.placeholder(const placeholder_text&)                a placeholder
+//   sink.special(char c, std::size_t position)               an unquoted (or, for $ and `,
+//                                                              double-quoted) character a shell
+//                                                              would expand: $ ` * ? [
+//   sink.error(lex_error, std::size_t position)              the text cannot be read
+// Returns the position just past the word, or npos after sink.error().
+template <class Sink>
+constexpr std::size_t scan_word(std::string_view text, std::size_t i, Sink& sink) {
+  const auto at = [&](std::size_t k, char c) { return k < text.size() && text[k] == c; };
+  lex_error error{};
+  placeholder_text p;
+  while (i < text.size() && !ends_word(text[i])) {
+    const char c = text[i];
+    if (c == '\'') {
+      const std::size_t open = i++;
+      sink.quotes(open);
+      while (i < text.size() && text[i] != '\'') {
+        sink.literal(text[i], true, i);
+        ++i;
+      }
+      if (i >= text.size()) {
+        sink.error(lex_error::unbalanced_single_quote, open);
+        return npos;
+      }
+      ++i;
+    } else if (c == '"') {
+      const std::size_t open = i++;
+      sink.quotes(open);
+      while (i < text.size() && text[i] != '"') {
+        const char d = text[i];
+        if (d == '\\' && i + 1 < text.size() &&
+            (text[i + 1] == '"' || text[i + 1] == '\\' || text[i + 1] == '$' || text[i + 1] == '`')) {
+          sink.literal(text[i + 1], true, i + 1);
+          i += 2;
+        } else if (d == '$' || d == '`') {
+          sink.special(d, i);
+          ++i;
+        } else if ((d == '{' || d == '}') && at(i + 1, d)) {
+          sink.literal(d, true, i);
+          i += 2;
+        } else if (d == '{') {
+          i = scan_placeholder(text, i, true, p, error);
+          if (i == npos) {
+            sink.error(error, p.open);
+            return npos;
+          }
+          sink.placeholder(p);
+        } else if (d == '}') {
+          sink.error(lex_error::unmatched_close_brace, i);
+          return npos;
+        } else {
+          sink.literal(d, true, i);
+          ++i;
+        }
+      }
+      if (i >= text.size()) {
+        sink.error(lex_error::unbalanced_double_quote, open);
+        return npos;
+      }
+      ++i;
+    } else if (c == '\\') {
+      if (i + 1 >= text.size()) {
+        sink.error(lex_error::trailing_backslash, i);
+        return npos;
+      }
+      if (text[i + 1] != '\n') sink.literal(text[i + 1], true, i + 1);
+      i += 2;
+    } else if ((c == '{' || c == '}') && at(i + 1, c)) {
+      sink.literal(c, false, i);
+      i += 2;
+    } else if (c == '{') {
+      i = scan_placeholder(text, i, false, p, error);
+      if (i == npos) {
+        sink.error(error, p.open);
+        return npos;
+      }
+      sink.placeholder(p);
+    } else if (c == '}') {
+      sink.error(lex_error::unmatched_close_brace, i);
+      return npos;
+    } else {
+      if (c == '$' || c == '`' || c == '*' || c == '?' || c == '[') sink.special(c, i);
+      sink.literal(c, false, i);
+      ++i;
+    }
+  }
+  return i;
+}
+
+// Where the next word starts at or after `i`, skipping blanks and operators
+// (which contain no quotes or braces); text.size() at the end.
+constexpr std::size_t next_word(std::string_view text, std::size_t i) noexcept {
+  while (i < text.size() && ends_word(text[i])) ++i;
+  return i;
+}
+
+}  // namespace ductile::detail::cmdline_lexer
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_DETAIL_CMDLINE_LEXER_HPP
 // ---- include/ductile/expression.hpp
 #ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_EXPRESSION_HPP
 #define DUCTILE_INLINED_INCLUDE_DUCTILE_EXPRESSION_HPP
@@ -701,58 +898,41 @@ cmdline_argument make_cmdline_argument(const T& value) {
 
 expression parse_cmdline(std::string_view text, const std::vector<cmdline_argument>& arguments);
 
-// The placeholders of a format text, checked against the number of arguments:
-// braces balanced or doubled, no mixing of `{}` and `{N}`, indices in range,
-// and every argument used. Returns the position of the first problem, or npos.
+// The placeholders of a format text, checked against the number of arguments
+// with the lexer the parser uses: quotes, escapes and braces read the same,
+// no mixing of `{}` and `{N}`, indices in range, every argument used.
+// Returns the position of the first problem, or npos. What is not about
+// placeholders ($, globs, operators) is left to the parser.
 constexpr std::size_t check_placeholders(std::string_view text, std::size_t count) noexcept {
-  std::size_t automatic = 0;
-  bool manual = false;
-  unsigned long long used = 0;
-  bool in_single_quotes = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\'') in_single_quotes = !in_single_quotes;
-    if (in_single_quotes) continue;
-    if (c == '\\') {
-      ++i;
-      continue;
-    }
-    if (c == '}') {
-      if (i + 1 < text.size() && text[i + 1] == '}') {
-        ++i;
-        continue;
+  struct checker {
+    std::size_t count;
+    std::size_t problem = cmdline_lexer::npos;
+    unsigned long long used = 0;
+    cmdline_lexer::placeholder_numbering numbering;
+
+    constexpr void literal(char, bool, std::size_t) noexcept {}
+    constexpr void quotes(std::size_t) noexcept {}
+    constexpr void special(char, std::size_t) noexcept {}
+    constexpr void placeholder(const cmdline_lexer::placeholder_text& p) noexcept {
+      const std::size_t index = numbering.number(p);
+      if (index == cmdline_lexer::npos || index >= count) {
+        if (problem == cmdline_lexer::npos) problem = p.open;
+      } else if (index < 64) {
+        used |= 1ULL << index;
       }
-      return i;
     }
-    if (c != '{') continue;
-    if (i + 1 < text.size() && text[i + 1] == '{') {
-      ++i;
-      continue;
+    constexpr void error(cmdline_lexer::lex_error, std::size_t position) noexcept {
+      if (problem == cmdline_lexer::npos) problem = position;
     }
-    const std::size_t open = i;
-    std::size_t index = 0;
-    bool has_index = false;
-    ++i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      index = index * 10 + static_cast<std::size_t>(text[i] - '0');
-      has_index = true;
-      ++i;
-    }
-    while (i < text.size() && text[i] != '}') ++i;
-    if (i >= text.size()) return open;
-    if (has_index) {
-      if (automatic > 0) return open;
-      manual = true;
-    } else {
-      if (manual) return open;
-      index = automatic++;
-    }
-    if (index >= count) return open;
-    if (index < 64) used |= 1ULL << index;
+  };
+  checker check{count, cmdline_lexer::npos, 0, {}};
+  for (std::size_t i = cmdline_lexer::next_word(text, 0); i < text.size(); i = cmdline_lexer::next_word(text, i)) {
+    i = cmdline_lexer::scan_word(text, i, check);
+    if (check.problem != cmdline_lexer::npos) return check.problem;
   }
   for (std::size_t k = 0; k < count && k < 64; ++k)
-    if ((used & (1ULL << k)) == 0) return text.size();
-  return static_cast<std::size_t>(-1);
+    if ((check.used & (1ULL << k)) == 0) return text.size();
+  return cmdline_lexer::npos;
 }
 
 #if defined(__cpp_consteval) && __cpp_consteval >= 201811L
@@ -5895,8 +6075,10 @@ DUCTILE_INLINE void set_observer(std::shared_ptr<observer> o) {
 #ifndef DUCTILE_INLINED_LIB_CMDLINE_CMDLINE_CPP
 #define DUCTILE_INLINED_LIB_CMDLINE_CMDLINE_CPP
 // cmdline(): shell-like text to an expression tree, with no shell involved.
-// Lexing and parsing are one recursive-descent pass over the text; every error
-// is a parse_error that shows the text, a caret, and what to write instead.
+// Words are read by the constexpr lexer the compile-time check also uses
+// (<ductile/detail/cmdline_lexer.hpp>); operators and the grammar are a
+// recursive descent here. Every error is a parse_error that shows the text, a
+// caret, and what to write instead.
 
 #include <fmt/format.h>
 
@@ -5936,8 +6118,6 @@ struct token {
   redirect_op op = redirect_op::read;
 };
 
-inline constexpr std::size_t max_spec_number = 4096;
-
 class cmdline_parser {
  public:
   cmdline_parser(std::string_view text, const std::vector<cmdline_argument>& arguments)
@@ -5964,10 +6144,6 @@ class cmdline_parser {
   // --- lexing
 
   bool at(std::size_t i, char c) const { return i < text_.size() && text_[i] == c; }
-  static bool is_blank(char c) { return c == ' ' || c == '\t'; }
-  static bool ends_word(char c) {
-    return is_blank(c) || c == '\n' || c == '|' || c == '&' || c == ';' || c == '(' || c == ')' || c == '<' || c == '>';
-  }
 
   void reject(std::size_t i) const {
     const char c = text_[i];
@@ -5993,45 +6169,46 @@ class cmdline_parser {
     return word.pieces.back();
   }
 
-  // A `{...}` at `i`; returns the index just past it.
-  std::size_t placeholder(std::size_t i, shell_word& word, bool quoted) {
-    const std::size_t open = i;
-    ++i;
-    std::size_t index = 0;
-    bool has_index = false;
-    while (i < text_.size() && text_[i] >= '0' && text_[i] <= '9') {
-      index = index * 10 + static_cast<std::size_t>(text_[i] - '0');
-      has_index = true;
-      ++i;
+  // Receives the pieces of one word from the lexer.
+  struct word_builder {
+    cmdline_parser& parser;
+    shell_word& word;
+
+    void literal(char c, bool quoted, std::size_t) { parser.literal(word, quoted).text += c; }
+    void quotes(std::size_t) { parser.literal(word, true); }  // an empty '' is still a word
+    void special(char, std::size_t position) { parser.reject(position); }
+    void placeholder(const cmdline_lexer::placeholder_text& p) { parser.placeholder(p, word); }
+    [[noreturn]] void error(cmdline_lexer::lex_error error, std::size_t position) {
+      using cmdline_lexer::lex_error;
+      switch (error) {
+        case lex_error::unbalanced_single_quote:
+          parser.fail(position, "unbalanced single quote", "close the quote with '");
+        case lex_error::unbalanced_double_quote:
+          parser.fail(position, "unbalanced double quote", "close the quote with \"");
+        case lex_error::trailing_backslash:
+          parser.fail(position, "a backslash ends the line", "remove it or escape something after it");
+        case lex_error::unterminated_placeholder:
+          parser.fail(position, "unterminated placeholder", "close it with '}', or write '{{' for a literal brace");
+        case lex_error::unmatched_close_brace: parser.fail(position, "unmatched '}'", "write '}}' for a literal brace");
+        case lex_error::spec_too_wide:
+          parser.fail(position,
+                      fmt::format("a width or precision above {} in a placeholder", cmdline_lexer::max_spec_number),
+                      "");
+        case lex_error::mixed_numbering: break;
+      }
+      parser.fail(position, "placeholders mix {} and {N}", "number all of them, or none");
     }
-    std::string spec;
-    if (at(i, ':')) {
-      ++i;
-      while (i < text_.size() && text_[i] != '}') spec += text_[i++];
-    }
-    if (!at(i, '}')) fail(open, "unterminated placeholder", "close it with '}', or write '{{' for a literal brace");
-    // A width or precision is padding the program would receive: keep it sane.
-    std::size_t number = 0;
-    for (char d : spec) {
-      number =
-          (d >= '0' && d <= '9') ? std::min<std::size_t>(number * 10 + static_cast<std::size_t>(d - '0'), 1000000) : 0;
-      if (number > max_spec_number)
-        fail(open, fmt::format("a width or precision above {} in a placeholder", max_spec_number), "");
-    }
-    if (has_index) {
-      if (automatic_ > 0) fail(open, "placeholders mix {} and {N}", "number all of them, or none");
-      manual_ = true;
-    } else {
-      if (manual_) fail(open, "placeholders mix {} and {N}", "number all of them, or none");
-      index = automatic_++;
-    }
+  };
+
+  void placeholder(const cmdline_lexer::placeholder_text& p, shell_word& word) {
+    const std::size_t index = numbering_.number(p);
+    if (index == cmdline_lexer::npos) fail(p.open, "placeholders mix {} and {N}", "number all of them, or none");
     if (index >= arguments_.size())
-      fail(open, fmt::format("placeholder {} has no argument ({} given)", index, arguments_.size()),
+      fail(p.open, fmt::format("placeholder {} has no argument ({} given)", index, arguments_.size()),
            "pass one argument per placeholder");
     used_.resize(arguments_.size());
     used_[index] = true;
-    word.pieces.push_back(word_piece{{}, quoted, true, index, spec});
-    return i + 1;
+    word.pieces.push_back(word_piece{{}, p.quoted, true, index, std::string(p.spec)});
   }
 
   // Reads a word starting at `i`; returns the index just past it.
@@ -6039,68 +6216,13 @@ class cmdline_parser {
     word.position = i;
     if (at(i, '~')) fail(i, "'~' is not expanded", "pass the home directory as a placeholder");
     if (at(i, '#')) fail(i, "comments are not supported", "remove the comment, or quote the '#'");
-    while (i < text_.size() && !ends_word(text_[i])) {
-      const char c = text_[i];
-      if (c == '\'') {
-        const std::size_t open = i++;
-        while (i < text_.size() && text_[i] != '\'') literal(word, true).text += text_[i++];
-        if (i >= text_.size()) fail(open, "unbalanced single quote", "close the quote with '");
-        literal(word, true);  // an empty '' is still a word
-        ++i;
-      } else if (c == '"') {
-        const std::size_t open = i++;
-        literal(word, true);
-        while (i < text_.size() && text_[i] != '"') {
-          const char d = text_[i];
-          if (d == '\\' && i + 1 < text_.size() &&
-              (text_[i + 1] == '"' || text_[i + 1] == '\\' || text_[i + 1] == '$' || text_[i + 1] == '`')) {
-            literal(word, true).text += text_[i + 1];
-            i += 2;
-          } else if (d == '$' || d == '`') {
-            reject(i);
-          } else if (d == '{' && at(i + 1, '{')) {
-            literal(word, true).text += '{';
-            i += 2;
-          } else if (d == '}' && at(i + 1, '}')) {
-            literal(word, true).text += '}';
-            i += 2;
-          } else if (d == '{') {
-            i = placeholder(i, word, true);
-          } else if (d == '}') {
-            fail(i, "unmatched '}'", "write '}}' for a literal brace");
-          } else {
-            literal(word, true).text += d;
-            ++i;
-          }
-        }
-        if (i >= text_.size()) fail(open, "unbalanced double quote", "close the quote with \"");
-        ++i;
-      } else if (c == '\\') {
-        if (i + 1 >= text_.size()) fail(i, "a backslash ends the line", "remove it or escape something after it");
-        if (text_[i + 1] != '\n') literal(word, true).text += text_[i + 1];
-        i += 2;
-      } else if (c == '{' && at(i + 1, '{')) {
-        literal(word, false).text += '{';
-        i += 2;
-      } else if (c == '}' && at(i + 1, '}')) {
-        literal(word, false).text += '}';
-        i += 2;
-      } else if (c == '{') {
-        i = placeholder(i, word, false);
-      } else if (c == '}') {
-        fail(i, "unmatched '}'", "write '}}' for a literal brace");
-      } else {
-        reject(i);
-        literal(word, false).text += c;
-        ++i;
-      }
-    }
-    return i;
+    word_builder builder{*this, word};
+    return cmdline_lexer::scan_word(text_, i, builder);
   }
 
   void advance() {
     std::size_t i = next_;
-    while (i < text_.size() && is_blank(text_[i])) ++i;
+    while (i < text_.size() && cmdline_lexer::is_blank(text_[i])) ++i;
     current_ = token{};
     current_.position = i;
     if (i >= text_.size()) {
@@ -6325,8 +6447,7 @@ class cmdline_parser {
   const std::vector<cmdline_argument>& arguments_;
   token current_;
   std::size_t next_ = 0;
-  std::size_t automatic_ = 0;
-  bool manual_ = false;
+  cmdline_lexer::placeholder_numbering numbering_;
   std::vector<bool> used_;
 };
 
