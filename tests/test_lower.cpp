@@ -35,22 +35,22 @@ TEST_CASE("lowering applies outer modifiers first so the innermost wins") {
   const auto e = cmd("a").dir("/inner").env("X", "inner").dir("/outer").env("X", "outer").env("Y", "outer");
   const auto plan = lower(*e.tree(), context{}, sink);
   const auto& launch = leaf(*plan);
-  CHECK(launch.dir == std::optional<std::string>("/inner"));
-  REQUIRE(launch.env);
-  CHECK(launch.env->at("X") == "inner");
-  CHECK(launch.env->at("Y") == "outer");
+  CHECK(launch.settings.dir == std::optional<std::string>("/inner"));
+  REQUIRE(launch.settings.env);
+  CHECK(launch.settings.env->at("X") == "inner");
+  CHECK(launch.settings.env->at("Y") == "outer");
   CHECK(test::children().empty());
 }
 
 TEST_CASE("env_remove and full_env follow inner-wins too") {
   recording_sink sink;
   const auto removed = cmd("a").env_remove("X").env("X", "outer");
-  CHECK(leaf(*lower(*removed.tree(), context{}, sink)).env->count("X") == 0);
+  CHECK(leaf(*lower(*removed.tree(), context{}, sink)).settings.env->count("X") == 0);
   const auto replaced = cmd("a").env("Y", "inner").full_env(std::map<std::string, std::string>{{"X", "1"}});
-  const auto env = *leaf(*lower(*replaced.tree(), context{}, sink)).env;
+  const auto env = *leaf(*lower(*replaced.tree(), context{}, sink)).settings.env;
   CHECK(env == std::map<std::string, std::string>{{"X", "1"}, {"Y", "inner"}});
   const auto unchanged = cmd("a");
-  CHECK(!leaf(*lower(*unchanged.tree(), context{}, sink)).env);
+  CHECK(!leaf(*lower(*unchanged.tree(), context{}, sink)).settings.env);
 }
 
 TEST_CASE("an overridden outer redirect still opens its file") {
@@ -60,7 +60,7 @@ TEST_CASE("an overridden outer redirect still opens its file") {
   const auto plan = lower(*e.tree(), context{}, sink);
   CHECK(std::filesystem::exists(tmp / "inner"));
   CHECK(std::filesystem::exists(tmp / "outer"));
-  CHECK(leaf(*plan).streams[1].owner);
+  CHECK(leaf(*plan).settings.streams[1].owner);
 }
 
 TEST_CASE("stdout_to_stderr resolves against stderr at that point") {
@@ -68,11 +68,11 @@ TEST_CASE("stdout_to_stderr resolves against stderr at that point") {
   test::temp_dir tmp;
   const auto e = cmd("a").stdout_to_stderr().stderr_path((tmp / "err").string());
   const auto plan = lower(*e.tree(), context{}, sink);
-  CHECK(leaf(*plan).streams[1].fd == leaf(*plan).streams[2].fd);
+  CHECK(leaf(*plan).settings.streams[1].fd == leaf(*plan).settings.streams[2].fd);
   const auto swapped = cmd("a").stdout_stderr_swap();
   const auto swapped_plan = lower(*swapped.tree(), context{}, sink);
-  CHECK(leaf(*swapped_plan).streams[1].fd == 2);
-  CHECK(leaf(*swapped_plan).streams[2].fd == 1);
+  CHECK(leaf(*swapped_plan).settings.streams[1].fd == 2);
+  CHECK(leaf(*swapped_plan).settings.streams[2].fd == 1);
 }
 
 TEST_CASE("a pipe connects left stdout to right stdin") {
@@ -80,10 +80,10 @@ TEST_CASE("a pipe connects left stdout to right stdin") {
   const auto e = cmd("a") | cmd("b");
   const auto plan = lower(*e.tree(), context{}, sink);
   REQUIRE(plan->type == job::kind::pipe);
-  CHECK(leaf(*plan->left).streams[1].owner);
-  CHECK(leaf(*plan->right).streams[0].owner);
-  CHECK(leaf(*plan->left).streams[0].fd == 0);
-  CHECK(leaf(*plan->right).streams[1].fd == 1);
+  CHECK(leaf(*plan->left).settings.streams[1].owner);
+  CHECK(leaf(*plan->right).settings.streams[0].owner);
+  CHECK(leaf(*plan->left).settings.streams[0].fd == 0);
+  CHECK(leaf(*plan->right).settings.streams[1].fd == 1);
 }
 
 TEST_CASE("the right side of then is not lowered until it runs") {

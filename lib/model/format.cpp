@@ -78,7 +78,7 @@ struct shell_printer {
     const bool base_is_command = std::holds_alternative<command_node>(base->value);
     using word = std::optional<std::string>;  // nothing: shown another way, or not at all
     for (const modifier* change : chain) {
-      const word shown = std::visit(
+      const word shown = visit_modifier(
           overloaded{
               [&](const redirect& r) -> word { return describe_redirect(r); },
               [&](const set_env& e) -> word {
@@ -145,7 +145,7 @@ struct shell_printer {
   static bool has_outer_unchecked(const node& n) {
     const node* current = &n;
     while (const auto* m = std::get_if<modifier_node>(&current->value)) {
-      if (std::holds_alternative<mark_unchecked>(m->change)) return true;
+      if (modifier_as<mark_unchecked>(m->change) != nullptr) return true;
       current = m->inner.get();
     }
     return false;

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <variant>
 
 #include "os/descriptor.hpp"
@@ -86,10 +87,18 @@ struct spawn_hook {
   spawn_hook_function hook;
 };
 
+// Modifiers come in families; a family is a closed set, and so is the set of
+// families. visit_modifier() reaches the member, so a visitor without a case
+// for every member of every family does not compile.
+using stream_modifier = std::variant<redirect, feed_bytes>;
+using environment_modifier = std::variant<set_dir, set_env, remove_env, replace_env>;
+using credential_modifier = std::variant<run_as_user, run_as_group, supplementary_groups, keep_capabilities,
+                                         bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
+using process_modifier = std::variant<spawn_hook, own_process_group>;
+// Not settings of a process: scopes of the job tree around the subtree.
+using scope_modifier = std::variant<mark_unchecked, time_limit>;
 using modifier =
-    std::variant<redirect, feed_bytes, set_dir, set_env, remove_env, replace_env, mark_unchecked, spawn_hook,
-                 time_limit, own_process_group, run_as_user, run_as_group, supplementary_groups, keep_capabilities,
-                 bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
+    std::variant<stream_modifier, environment_modifier, credential_modifier, process_modifier, scope_modifier>;
 
 struct command_node {
   argument_list argv;
@@ -120,5 +129,24 @@ struct overloaded : Cases... {
 };
 template <class... Cases>
 overloaded(Cases...) -> overloaded<Cases...>;
+
+// Calls `visitor` with the member of the modifier's family.
+template <class Visitor>
+decltype(auto) visit_modifier(Visitor&& visitor, const modifier& change) {
+  return std::visit([&](const auto& family) -> decltype(auto) { return std::visit(visitor, family); }, change);
+}
+
+// The member `T` of a modifier, or nullptr.
+template <class T>
+const T* modifier_as(const modifier& change) noexcept {
+  return visit_modifier(
+      [](const auto& member) -> const T* {
+        if constexpr (std::is_same_v<std::decay_t<decltype(member)>, T>)
+          return &member;
+        else
+          return nullptr;
+      },
+      change);
+}
 
 }  // namespace ductile::detail

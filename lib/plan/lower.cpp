@@ -79,28 +79,28 @@ DUCTILE_INLINE environment& editable_environment(context& ctx) {
 }
 
 DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, context& ctx, stream_sink& sink) {
-  std::visit(overloaded{
-                 [&](const redirect& r) { apply_redirect(tree, r, ctx, sink); },
-                 [&](const feed_bytes& bytes) { ctx.streams[0] = sink.feed(bytes.bytes); },
-                 [&](const set_dir& d) { ctx.dir = d.path; },
-                 [&](const set_env& e) { editable_environment(ctx)[e.name] = e.value; },
-                 [&](const remove_env& removed) { editable_environment(ctx).erase(removed.name); },
-                 [&](const replace_env& full) { ctx.env = full.variables; },
-                 [&](const spawn_hook& hook) { ctx.hooks.push_back(hook.hook); },
-                 [&](const own_process_group&) { ctx.group = std::make_shared<group_slot>(); },
-                 [&](const run_as_user& u) { ctx.credentials.user = u.who; },
-                 [&](const run_as_group& g) { ctx.credentials.group = g.which; },
-                 [&](const supplementary_groups& list) { ctx.credentials.groups = list.list; },
-                 [&](const keep_capabilities& keep) { ctx.credentials.keep = keep.kept; },
-                 [&](const bounding_capabilities& bound) { ctx.credentials.bounding = bound.allowed; },
-                 [&](const forbid_new_privileges&) { ctx.credentials.no_new_privs = true; },
-                 [&](const file_mode_mask& mask) { ctx.credentials.umask = mask.mask; },
-                 [&](const own_session&) { ctx.credentials.new_session = true; },
-                 // Scopes of the job tree, not context: lower() makes them.
-                 [](const time_limit&) {},
-                 [](const mark_unchecked&) {},
-             },
-             change);
+  visit_modifier(overloaded{
+                     [&](const redirect& r) { apply_redirect(tree, r, ctx, sink); },
+                     [&](const feed_bytes& bytes) { ctx.streams[0] = sink.feed(bytes.bytes); },
+                     [&](const set_dir& d) { ctx.dir = d.path; },
+                     [&](const set_env& e) { editable_environment(ctx)[e.name] = e.value; },
+                     [&](const remove_env& removed) { editable_environment(ctx).erase(removed.name); },
+                     [&](const replace_env& full) { ctx.env = full.variables; },
+                     [&](const spawn_hook& hook) { ctx.hooks.push_back(hook.hook); },
+                     [&](const own_process_group&) { ctx.group = std::make_shared<group_slot>(); },
+                     [&](const run_as_user& u) { ctx.credentials.user = u.who; },
+                     [&](const run_as_group& g) { ctx.credentials.group = g.which; },
+                     [&](const supplementary_groups& list) { ctx.credentials.groups = list.list; },
+                     [&](const keep_capabilities& keep) { ctx.credentials.keep = keep.kept; },
+                     [&](const bounding_capabilities& bound) { ctx.credentials.bounding = bound.allowed; },
+                     [&](const forbid_new_privileges&) { ctx.credentials.no_new_privs = true; },
+                     [&](const file_mode_mask& mask) { ctx.credentials.umask = mask.mask; },
+                     [&](const own_session&) { ctx.credentials.new_session = true; },
+                     // Scopes of the job tree, not context: lower() makes them.
+                     [](const time_limit&) {},
+                     [](const mark_unchecked&) {},
+                 },
+                 change);
 }
 
 // A node of the job tree around `inner`: a timeout or an unchecked scope.
@@ -116,12 +116,12 @@ DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inne
 
 DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink) {
   if (const auto* m = std::get_if<modifier_node>(&tree.value)) {
-    if (const auto* limit = std::get_if<time_limit>(&m->change)) {
+    if (const auto* limit = modifier_as<time_limit>(m->change)) {
       auto scope = lower_scope(job::kind::scope, *m->inner, std::move(ctx), sink);
       scope->limit = time_limit_state{limit->duration, limit->grace, {}, false, {}, false};
       return scope;
     }
-    if (std::holds_alternative<mark_unchecked>(m->change))
+    if (modifier_as<mark_unchecked>(m->change) != nullptr)
       return lower_scope(job::kind::unchecked, *m->inner, std::move(ctx), sink);
     apply_modifier(tree, m->change, ctx, sink);
     return lower(*m->inner, std::move(ctx), sink);
@@ -134,12 +134,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
     process_launch& launch = result->launch.emplace();
     launch.argv = command->argv;
     launch.program_is_path = command->program_is_path;
-    launch.streams = std::move(ctx.streams);
-    launch.dir = std::move(ctx.dir);
-    launch.env = std::move(ctx.env);
-    launch.hooks = std::move(ctx.hooks);
-    launch.group = std::move(ctx.group);
-    launch.credentials = std::move(ctx.credentials);
+    launch.settings = std::move(ctx);
     launch.command = &tree;
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;

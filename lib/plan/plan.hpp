@@ -75,12 +75,7 @@ struct context {
 struct process_launch {
   argument_list argv;
   bool program_is_path = false;
-  std::array<stdio_target, 3> streams;
-  std::optional<std::string> dir;
-  std::shared_ptr<const environment> env;
-  hook_list hooks;
-  std::shared_ptr<group_slot> group;
-  credential_request credentials;
+  context settings;                     // what the modifiers around it said
   std::optional<std::string> pid_file;  // start_detached only, for messages
   const node* command = nullptr;        // for error messages; the run keeps the tree alive
 };

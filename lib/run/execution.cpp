@@ -80,7 +80,7 @@ DUCTILE_INLINE void execution::launch_subtree(job& j, std::unique_lock<std::mute
 DUCTILE_INLINE void execution::launch_leaf(job& leaf, std::unique_lock<std::mutex>& lock) {
   if (!may_launch()) return;
   prepared_spawn prepared;
-  if (leaf.launch->hooks.empty()) {
+  if (leaf.launch->settings.hooks.empty()) {
     prepare_spawn(std::move(*leaf.launch), prepared);
   } else {
     lock.unlock();

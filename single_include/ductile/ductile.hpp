@@ -1883,6 +1883,7 @@ DUCTILE_INLINE thread_signals_blocked::~thread_signals_blocked() {
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <variant>
 
 
@@ -1958,10 +1959,18 @@ struct spawn_hook {
   spawn_hook_function hook;
 };
 
+// Modifiers come in families; a family is a closed set, and so is the set of
+// families. visit_modifier() reaches the member, so a visitor without a case
+// for every member of every family does not compile.
+using stream_modifier = std::variant<redirect, feed_bytes>;
+using environment_modifier = std::variant<set_dir, set_env, remove_env, replace_env>;
+using credential_modifier = std::variant<run_as_user, run_as_group, supplementary_groups, keep_capabilities,
+                                         bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
+using process_modifier = std::variant<spawn_hook, own_process_group>;
+// Not settings of a process: scopes of the job tree around the subtree.
+using scope_modifier = std::variant<mark_unchecked, time_limit>;
 using modifier =
-    std::variant<redirect, feed_bytes, set_dir, set_env, remove_env, replace_env, mark_unchecked, spawn_hook,
-                 time_limit, own_process_group, run_as_user, run_as_group, supplementary_groups, keep_capabilities,
-                 bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
+    std::variant<stream_modifier, environment_modifier, credential_modifier, process_modifier, scope_modifier>;
 
 struct command_node {
   argument_list argv;
@@ -1992,6 +2001,25 @@ struct overloaded : Cases... {
 };
 template <class... Cases>
 overloaded(Cases...) -> overloaded<Cases...>;
+
+// Calls `visitor` with the member of the modifier's family.
+template <class Visitor>
+decltype(auto) visit_modifier(Visitor&& visitor, const modifier& change) {
+  return std::visit([&](const auto& family) -> decltype(auto) { return std::visit(visitor, family); }, change);
+}
+
+// The member `T` of a modifier, or nullptr.
+template <class T>
+const T* modifier_as(const modifier& change) noexcept {
+  return visit_modifier(
+      [](const auto& member) -> const T* {
+        if constexpr (std::is_same_v<std::decay_t<decltype(member)>, T>)
+          return &member;
+        else
+          return nullptr;
+      },
+      change);
+}
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_MODEL_TREE_HPP
@@ -2283,7 +2311,7 @@ struct shell_printer {
     const bool base_is_command = std::holds_alternative<command_node>(base->value);
     using word = std::optional<std::string>;  // nothing: shown another way, or not at all
     for (const modifier* change : chain) {
-      const word shown = std::visit(
+      const word shown = visit_modifier(
           overloaded{
               [&](const redirect& r) -> word { return describe_redirect(r); },
               [&](const set_env& e) -> word {
@@ -2350,7 +2378,7 @@ struct shell_printer {
   static bool has_outer_unchecked(const node& n) {
     const node* current = &n;
     while (const auto* m = std::get_if<modifier_node>(&current->value)) {
-      if (std::holds_alternative<mark_unchecked>(m->change)) return true;
+      if (modifier_as<mark_unchecked>(m->change) != nullptr) return true;
       current = m->inner.get();
     }
     return false;
@@ -2548,12 +2576,7 @@ struct context {
 struct process_launch {
   argument_list argv;
   bool program_is_path = false;
-  std::array<stdio_target, 3> streams;
-  std::optional<std::string> dir;
-  std::shared_ptr<const environment> env;
-  hook_list hooks;
-  std::shared_ptr<group_slot> group;
-  credential_request credentials;
+  context settings;                     // what the modifiers around it said
   std::optional<std::string> pid_file;  // start_detached only, for messages
   const node* command = nullptr;        // for error messages; the run keeps the tree alive
 };
@@ -2688,28 +2711,28 @@ DUCTILE_INLINE environment& editable_environment(context& ctx) {
 }
 
 DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, context& ctx, stream_sink& sink) {
-  std::visit(overloaded{
-                 [&](const redirect& r) { apply_redirect(tree, r, ctx, sink); },
-                 [&](const feed_bytes& bytes) { ctx.streams[0] = sink.feed(bytes.bytes); },
-                 [&](const set_dir& d) { ctx.dir = d.path; },
-                 [&](const set_env& e) { editable_environment(ctx)[e.name] = e.value; },
-                 [&](const remove_env& removed) { editable_environment(ctx).erase(removed.name); },
-                 [&](const replace_env& full) { ctx.env = full.variables; },
-                 [&](const spawn_hook& hook) { ctx.hooks.push_back(hook.hook); },
-                 [&](const own_process_group&) { ctx.group = std::make_shared<group_slot>(); },
-                 [&](const run_as_user& u) { ctx.credentials.user = u.who; },
-                 [&](const run_as_group& g) { ctx.credentials.group = g.which; },
-                 [&](const supplementary_groups& list) { ctx.credentials.groups = list.list; },
-                 [&](const keep_capabilities& keep) { ctx.credentials.keep = keep.kept; },
-                 [&](const bounding_capabilities& bound) { ctx.credentials.bounding = bound.allowed; },
-                 [&](const forbid_new_privileges&) { ctx.credentials.no_new_privs = true; },
-                 [&](const file_mode_mask& mask) { ctx.credentials.umask = mask.mask; },
-                 [&](const own_session&) { ctx.credentials.new_session = true; },
-                 // Scopes of the job tree, not context: lower() makes them.
-                 [](const time_limit&) {},
-                 [](const mark_unchecked&) {},
-             },
-             change);
+  visit_modifier(overloaded{
+                     [&](const redirect& r) { apply_redirect(tree, r, ctx, sink); },
+                     [&](const feed_bytes& bytes) { ctx.streams[0] = sink.feed(bytes.bytes); },
+                     [&](const set_dir& d) { ctx.dir = d.path; },
+                     [&](const set_env& e) { editable_environment(ctx)[e.name] = e.value; },
+                     [&](const remove_env& removed) { editable_environment(ctx).erase(removed.name); },
+                     [&](const replace_env& full) { ctx.env = full.variables; },
+                     [&](const spawn_hook& hook) { ctx.hooks.push_back(hook.hook); },
+                     [&](const own_process_group&) { ctx.group = std::make_shared<group_slot>(); },
+                     [&](const run_as_user& u) { ctx.credentials.user = u.who; },
+                     [&](const run_as_group& g) { ctx.credentials.group = g.which; },
+                     [&](const supplementary_groups& list) { ctx.credentials.groups = list.list; },
+                     [&](const keep_capabilities& keep) { ctx.credentials.keep = keep.kept; },
+                     [&](const bounding_capabilities& bound) { ctx.credentials.bounding = bound.allowed; },
+                     [&](const forbid_new_privileges&) { ctx.credentials.no_new_privs = true; },
+                     [&](const file_mode_mask& mask) { ctx.credentials.umask = mask.mask; },
+                     [&](const own_session&) { ctx.credentials.new_session = true; },
+                     // Scopes of the job tree, not context: lower() makes them.
+                     [](const time_limit&) {},
+                     [](const mark_unchecked&) {},
+                 },
+                 change);
 }
 
 // A node of the job tree around `inner`: a timeout or an unchecked scope.
@@ -2725,12 +2748,12 @@ DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inne
 
 DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink) {
   if (const auto* m = std::get_if<modifier_node>(&tree.value)) {
-    if (const auto* limit = std::get_if<time_limit>(&m->change)) {
+    if (const auto* limit = modifier_as<time_limit>(m->change)) {
       auto scope = lower_scope(job::kind::scope, *m->inner, std::move(ctx), sink);
       scope->limit = time_limit_state{limit->duration, limit->grace, {}, false, {}, false};
       return scope;
     }
-    if (std::holds_alternative<mark_unchecked>(m->change))
+    if (modifier_as<mark_unchecked>(m->change) != nullptr)
       return lower_scope(job::kind::unchecked, *m->inner, std::move(ctx), sink);
     apply_modifier(tree, m->change, ctx, sink);
     return lower(*m->inner, std::move(ctx), sink);
@@ -2743,12 +2766,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
     process_launch& launch = result->launch.emplace();
     launch.argv = command->argv;
     launch.program_is_path = command->program_is_path;
-    launch.streams = std::move(ctx.streams);
-    launch.dir = std::move(ctx.dir);
-    launch.env = std::move(ctx.env);
-    launch.hooks = std::move(ctx.hooks);
-    launch.group = std::move(ctx.group);
-    launch.credentials = std::move(ctx.credentials);
+    launch.settings = std::move(ctx);
     launch.command = &tree;
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
@@ -3260,9 +3278,9 @@ DUCTILE_INLINE std::string parent_directory() {
 // The PATH the child searches: its own environment's, as execvp would see it.
 DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
   static const char* const fallback = "/bin:/usr/bin";
-  if (launch.env) {
-    const auto found = launch.env->find("PATH");
-    return found != launch.env->end() ? found->second.c_str() : fallback;
+  if (launch.settings.env) {
+    const auto found = launch.settings.env->find("PATH");
+    return found != launch.settings.env->end() ? found->second.c_str() : fallback;
   }
   const char* inherited = std::getenv("PATH");
   return inherited != nullptr ? inherited : fallback;
@@ -3271,9 +3289,9 @@ DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
 DUCTILE_INLINE void run_hooks(process_launch& launch) {
   spawn_spec spec;
   spec.argv = launch.argv;
-  spec.env = launch.env ? *launch.env : snapshot_environment(context{});
-  spec.dir = launch.dir.value_or(std::string());
-  for (const auto& hook : launch.hooks) hook(spec);
+  spec.env = launch.settings.env ? *launch.settings.env : snapshot_environment(context{});
+  spec.dir = launch.settings.dir.value_or(std::string());
+  for (const auto& hook : launch.settings.hooks) hook(spec);
   if (spec.argv.empty() || spec.argv.front().empty())
     throw std::invalid_argument("before_spawn(): the hook left an empty program");
   for (const auto& arg : spec.argv)
@@ -3283,8 +3301,8 @@ DUCTILE_INLINE void run_hooks(process_launch& launch) {
     if (name.empty() || name.find('=') != std::string::npos || (name + value).find('\0') != std::string::npos)
       throw std::invalid_argument(fmt::format("before_spawn(): the hook left an invalid variable {:?}", name));
   launch.argv = std::move(spec.argv);
-  launch.env = std::make_shared<const environment>(std::move(spec.env));
-  launch.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
+  launch.settings.env = std::make_shared<const environment>(std::move(spec.env));
+  launch.settings.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
 }
 
 // What spawn_error::step() says for each step the child reports.
@@ -3340,7 +3358,7 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
       if (report.error == EACCES) return fmt::format("program {:?} is not executable (permission denied)", program);
       return fmt::format("cannot execute {:?}: {}", program, code.message());
     case child_step::chdir:
-      return fmt::format("cannot change directory to {:?}: {}", launch.dir.value_or(""), code.message());
+      return fmt::format("cannot change directory to {:?}: {}", launch.settings.dir.value_or(""), code.message());
     case child_step::stdio: return fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
     case child_step::fork: return fmt::format("cannot fork the daemon: {}", code.message());
     case child_step::pid_file:
@@ -3366,7 +3384,7 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
 }
 
 DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) {
-  if (!launch.hooks.empty()) run_hooks(launch);
+  if (!launch.settings.hooks.empty()) run_hooks(launch);
 
   out.program = launch.argv.front();
   if (launch.program_is_path && out.program.front() != '/') {
@@ -3377,7 +3395,8 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   out.launch = std::move(launch);
   const process_launch& l = out.launch;
   // A relative path names a file relative to the parent, not to `dir`.
-  if (!out.searched_path && l.dir && out.program.front() != '/') out.exec_path = parent_directory() + "/" + out.program;
+  if (!out.searched_path && l.settings.dir && out.program.front() != '/')
+    out.exec_path = parent_directory() + "/" + out.program;
 
   const char** argv = out.argv_inline;
   if (l.argv.size() + 1 > std::size(out.argv_inline)) {
@@ -3388,12 +3407,12 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   argv[l.argv.size()] = nullptr;
 
   const char* const* env_pointer = environ;
-  if (l.env) {
+  if (l.settings.env) {
     // Unchanged environments pass `environ` through untouched: copying it for
     // every spawn would be most of the cost of a spawn.
-    out.env_entries.reserve(l.env->size());
-    out.envp.reserve(l.env->size() + 1);
-    for (const auto& [name, value] : *l.env) {
+    out.env_entries.reserve(l.settings.env->size());
+    out.envp.reserve(l.settings.env->size() + 1);
+    for (const auto& [name, value] : *l.settings.env) {
       out.env_entries.push_back(name + "=" + value);
       out.envp.push_back(out.env_entries.back().c_str());
     }
@@ -3406,11 +3425,11 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   plan.envp = env_pointer;
   plan.program = out.exec_path.empty() ? out.program.c_str() : out.exec_path.c_str();
   plan.search_path = out.searched_path ? child_search_path(l) : nullptr;
-  plan.dir = l.dir ? l.dir->c_str() : nullptr;
-  for (int target = 0; target < 3; ++target) plan.stdio[target] = l.streams[target].fd;
-  if (l.group) plan.process_group = l.group->pgid;
-  if (l.credentials.any()) {
-    resolve_credentials(l.credentials, out.command_text(), out.credentials);
+  plan.dir = l.settings.dir ? l.settings.dir->c_str() : nullptr;
+  for (int target = 0; target < 3; ++target) plan.stdio[target] = l.settings.streams[target].fd;
+  if (l.settings.group) plan.process_group = l.settings.group->pgid;
+  if (l.settings.credentials.any()) {
+    resolve_credentials(l.settings.credentials, out.command_text(), out.credentials);
     plan.credentials = &out.credentials.plan;
   }
 }
@@ -3433,9 +3452,9 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
   cloned_child child = clone_child(prepared.plan, prepared.report, spawn_clone_mode());
   prepared.throw_if_failed(child);
   spawned_process result{child.pid, std::move(child.pidfd), prepared.launch.argv.front(), 0};
-  if (prepared.launch.group) {
-    if (prepared.report.made_group) prepared.launch.group->pgid = child.pid;
-    result.process_group = prepared.launch.group->pgid;
+  if (prepared.launch.settings.group) {
+    if (prepared.report.made_group) prepared.launch.settings.group->pgid = child.pid;
+    result.process_group = prepared.launch.settings.group->pgid;
   }
   return result;
 }
@@ -4905,7 +4924,7 @@ DUCTILE_INLINE void execution::launch_subtree(job& j, std::unique_lock<std::mute
 DUCTILE_INLINE void execution::launch_leaf(job& leaf, std::unique_lock<std::mutex>& lock) {
   if (!may_launch()) return;
   prepared_spawn prepared;
-  if (leaf.launch->hooks.empty()) {
+  if (leaf.launch->settings.hooks.empty()) {
     prepare_spawn(std::move(*leaf.launch), prepared);
   } else {
     lock.unlock();

@@ -37,9 +37,9 @@ DUCTILE_INLINE std::string parent_directory() {
 // The PATH the child searches: its own environment's, as execvp would see it.
 DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
   static const char* const fallback = "/bin:/usr/bin";
-  if (launch.env) {
-    const auto found = launch.env->find("PATH");
-    return found != launch.env->end() ? found->second.c_str() : fallback;
+  if (launch.settings.env) {
+    const auto found = launch.settings.env->find("PATH");
+    return found != launch.settings.env->end() ? found->second.c_str() : fallback;
   }
   const char* inherited = std::getenv("PATH");
   return inherited != nullptr ? inherited : fallback;
@@ -48,9 +48,9 @@ DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
 DUCTILE_INLINE void run_hooks(process_launch& launch) {
   spawn_spec spec;
   spec.argv = launch.argv;
-  spec.env = launch.env ? *launch.env : snapshot_environment(context{});
-  spec.dir = launch.dir.value_or(std::string());
-  for (const auto& hook : launch.hooks) hook(spec);
+  spec.env = launch.settings.env ? *launch.settings.env : snapshot_environment(context{});
+  spec.dir = launch.settings.dir.value_or(std::string());
+  for (const auto& hook : launch.settings.hooks) hook(spec);
   if (spec.argv.empty() || spec.argv.front().empty())
     throw std::invalid_argument("before_spawn(): the hook left an empty program");
   for (const auto& arg : spec.argv)
@@ -60,8 +60,8 @@ DUCTILE_INLINE void run_hooks(process_launch& launch) {
     if (name.empty() || name.find('=') != std::string::npos || (name + value).find('\0') != std::string::npos)
       throw std::invalid_argument(fmt::format("before_spawn(): the hook left an invalid variable {:?}", name));
   launch.argv = std::move(spec.argv);
-  launch.env = std::make_shared<const environment>(std::move(spec.env));
-  launch.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
+  launch.settings.env = std::make_shared<const environment>(std::move(spec.env));
+  launch.settings.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
 }
 
 // What spawn_error::step() says for each step the child reports.
@@ -117,7 +117,7 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
       if (report.error == EACCES) return fmt::format("program {:?} is not executable (permission denied)", program);
       return fmt::format("cannot execute {:?}: {}", program, code.message());
     case child_step::chdir:
-      return fmt::format("cannot change directory to {:?}: {}", launch.dir.value_or(""), code.message());
+      return fmt::format("cannot change directory to {:?}: {}", launch.settings.dir.value_or(""), code.message());
     case child_step::stdio: return fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
     case child_step::fork: return fmt::format("cannot fork the daemon: {}", code.message());
     case child_step::pid_file:
@@ -143,7 +143,7 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
 }
 
 DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) {
-  if (!launch.hooks.empty()) run_hooks(launch);
+  if (!launch.settings.hooks.empty()) run_hooks(launch);
 
   out.program = launch.argv.front();
   if (launch.program_is_path && out.program.front() != '/') {
@@ -154,7 +154,8 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   out.launch = std::move(launch);
   const process_launch& l = out.launch;
   // A relative path names a file relative to the parent, not to `dir`.
-  if (!out.searched_path && l.dir && out.program.front() != '/') out.exec_path = parent_directory() + "/" + out.program;
+  if (!out.searched_path && l.settings.dir && out.program.front() != '/')
+    out.exec_path = parent_directory() + "/" + out.program;
 
   const char** argv = out.argv_inline;
   if (l.argv.size() + 1 > std::size(out.argv_inline)) {
@@ -165,12 +166,12 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   argv[l.argv.size()] = nullptr;
 
   const char* const* env_pointer = environ;
-  if (l.env) {
+  if (l.settings.env) {
     // Unchanged environments pass `environ` through untouched: copying it for
     // every spawn would be most of the cost of a spawn.
-    out.env_entries.reserve(l.env->size());
-    out.envp.reserve(l.env->size() + 1);
-    for (const auto& [name, value] : *l.env) {
+    out.env_entries.reserve(l.settings.env->size());
+    out.envp.reserve(l.settings.env->size() + 1);
+    for (const auto& [name, value] : *l.settings.env) {
       out.env_entries.push_back(name + "=" + value);
       out.envp.push_back(out.env_entries.back().c_str());
     }
@@ -183,11 +184,11 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   plan.envp = env_pointer;
   plan.program = out.exec_path.empty() ? out.program.c_str() : out.exec_path.c_str();
   plan.search_path = out.searched_path ? child_search_path(l) : nullptr;
-  plan.dir = l.dir ? l.dir->c_str() : nullptr;
-  for (int target = 0; target < 3; ++target) plan.stdio[target] = l.streams[target].fd;
-  if (l.group) plan.process_group = l.group->pgid;
-  if (l.credentials.any()) {
-    resolve_credentials(l.credentials, out.command_text(), out.credentials);
+  plan.dir = l.settings.dir ? l.settings.dir->c_str() : nullptr;
+  for (int target = 0; target < 3; ++target) plan.stdio[target] = l.settings.streams[target].fd;
+  if (l.settings.group) plan.process_group = l.settings.group->pgid;
+  if (l.settings.credentials.any()) {
+    resolve_credentials(l.settings.credentials, out.command_text(), out.credentials);
     plan.credentials = &out.credentials.plan;
   }
 }
@@ -210,9 +211,9 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
   cloned_child child = clone_child(prepared.plan, prepared.report, spawn_clone_mode());
   prepared.throw_if_failed(child);
   spawned_process result{child.pid, std::move(child.pidfd), prepared.launch.argv.front(), 0};
-  if (prepared.launch.group) {
-    if (prepared.report.made_group) prepared.launch.group->pgid = child.pid;
-    result.process_group = prepared.launch.group->pgid;
+  if (prepared.launch.settings.group) {
+    if (prepared.report.made_group) prepared.launch.settings.group->pgid = child.pid;
+    result.process_group = prepared.launch.settings.group->pgid;
   }
   return result;
 }
