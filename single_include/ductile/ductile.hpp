@@ -3477,7 +3477,7 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 // its first call would run the dynamic linker in the child, writing the GOT
 // the parent shares. The only libc entry points reached are `syscall` and
 // `__errno_location`, both bound by the parent before the first clone (and the
-// library is linked with -z now); tests/child_calls.py checks the machine code.
+// library is linked with -z now); tests/os/child_calls.py checks the machine code.
 
 
 #include <fcntl.h>
@@ -5874,7 +5874,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::condition_variable changed;
   std::size_t max_parallel = 1;
   failure_policy policy = failure_policy::keep_going;
-  std::vector<queued_run> jobs;
+  std::vector<queued_run> runs;  // every run submitted, by index
   std::vector<bool> launched;
   std::deque<std::size_t> queue;
   std::deque<std::size_t> completed;  // not yet returned by wait_any
@@ -5906,7 +5906,7 @@ DUCTILE_INLINE void pool_state::launch_ready() {
       queue.pop_front();
       launched[index] = true;
       ++running;
-      next = jobs[index].run();
+      next = runs[index].run();
     }
     queued_run(std::move(next)).launch();
   }
@@ -5916,22 +5916,22 @@ DUCTILE_INLINE void pool_state::launch_ready() {
 DUCTILE_INLINE void pool_state::stop(std::unique_lock<std::mutex>& lock) {
   stopping = true;
   std::vector<queued_run> unfinished;
-  for (std::size_t index : queue) unfinished.push_back(jobs[index]);
-  for (std::size_t i = 0; i < jobs.size(); ++i)
-    if (launched[i]) unfinished.push_back(jobs[i]);
+  for (std::size_t index : queue) unfinished.push_back(runs[index]);
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (launched[i]) unfinished.push_back(runs[i]);
   lock.unlock();
-  for (auto& job : unfinished) job.stop();
+  for (auto& run : unfinished) run.stop();
   lock.lock();
 }
 
 DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
-  std::shared_ptr<execution> job;
+  std::shared_ptr<execution> run;
   {
-    // submit() may be growing `jobs` on another thread.
+    // submit() may be growing `runs` on another thread.
     std::lock_guard<std::mutex> lock(mutex);
-    job = jobs[index].run();
+    run = runs[index].run();
   }
-  const bool failed = job->failed();
+  const bool failed = run->failed();
   {
     std::unique_lock<std::mutex> lock(mutex);
     if (launched[index]) {
@@ -5969,12 +5969,12 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
   bool cancel = false;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
-    const std::size_t index = state_->jobs.size();
+    const std::size_t index = state_->runs.size();
     std::weak_ptr<detail::pool_state> weak = state_;
     run->set_on_finished([weak, index] {
       if (auto state = weak.lock()) state->on_finished(index);
     });
-    state_->jobs.emplace_back(run);
+    state_->runs.emplace_back(run);
     state_->launched.push_back(false);
     state_->queue.push_back(index);
     cancel = state_->stopping;
@@ -5988,12 +5988,12 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
 
 DUCTILE_INLINE void pool::wait_all() {
   std::unique_lock<std::mutex> lock(state_->mutex);
-  state_->changed.wait(lock, [this] { return state_->finished == state_->jobs.size(); });
+  state_->changed.wait(lock, [this] { return state_->finished == state_->runs.size(); });
 }
 
 DUCTILE_INLINE std::optional<std::size_t> pool::wait_any() {
   std::unique_lock<std::mutex> lock(state_->mutex);
-  state_->changed.wait(lock, [this] { return !state_->completed.empty() || state_->finished == state_->jobs.size(); });
+  state_->changed.wait(lock, [this] { return !state_->completed.empty() || state_->finished == state_->runs.size(); });
   if (state_->completed.empty()) return std::nullopt;
   const std::size_t index = state_->completed.front();
   state_->completed.pop_front();

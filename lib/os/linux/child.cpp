@@ -11,7 +11,7 @@
 // its first call would run the dynamic linker in the child, writing the GOT
 // the parent shares. The only libc entry points reached are `syscall` and
 // `__errno_location`, both bound by the parent before the first clone (and the
-// library is linked with -z now); tests/child_calls.py checks the machine code.
+// library is linked with -z now); tests/os/child_calls.py checks the machine code.
 
 #include "os/linux/child.hpp"
 
