@@ -4,12 +4,10 @@
 
 namespace ductile::detail {
 
-DUCTILE_INLINE void unique_fd::reset(int fd) noexcept {
-  if (fd_ >= 0) {
-    // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
-    ::close(fd_);
-  }
-  fd_ = fd;
+DUCTILE_INLINE void unique_fd::close_now() noexcept {
+  // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
+  ::close(fd_);
+  fd_ = -1;
 }
 
 }  // namespace ductile::detail

@@ -15,19 +15,29 @@ class unique_fd {
   explicit unique_fd(int fd) noexcept : fd_(fd) {}
   unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {}
   unique_fd& operator=(unique_fd&& other) noexcept {
-    if (this != &other) reset(other.release());
+    if (this != &other) {
+      if (fd_ >= 0) close_now();
+      fd_ = other.release();
+    }
     return *this;
   }
   unique_fd(const unique_fd&) = delete;
   unique_fd& operator=(const unique_fd&) = delete;
-  ~unique_fd() { reset(); }
+  ~unique_fd() {
+    if (fd_ >= 0) close_now();  // most are moved-from: no call for those
+  }
 
   int get() const noexcept { return fd_; }
   explicit operator bool() const noexcept { return fd_ >= 0; }
   int release() noexcept { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) noexcept;
+  void reset(int fd = -1) noexcept {
+    if (fd_ >= 0) close_now();
+    fd_ = fd;
+  }
 
  private:
+  void close_now() noexcept;
+
   int fd_ = -1;
 };
 

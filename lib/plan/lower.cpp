@@ -131,11 +131,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     // Built in place from the context, which is this call's own copy.
-    process_launch& launch = result->launch.emplace();
-    launch.argv = command->argv;
-    launch.program_is_path = command->program_is_path;
-    launch.settings = std::move(ctx);
-    launch.command = &tree;
+    result->launch.emplace(*command, std::move(ctx), tree);
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
     pipe_ends ends;

@@ -73,6 +73,10 @@ struct context {
 
 // Everything one process needs, prepared in the parent.
 struct process_launch {
+  process_launch() = default;
+  process_launch(const command_node& command, context settings, const node& tree)
+      : argv(command.argv), program_is_path(command.program_is_path), settings(std::move(settings)), command(&tree) {}
+
   argument_list argv;
   bool program_is_path = false;
   context settings;                     // what the modifiers around it said

@@ -178,6 +178,7 @@ DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
 
 DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
   const std::size_t first = fds.size();
+  fds.reserve(first + pump_.most_descriptors() + processes_.size());
   pump_.collect(fds);
   polled_processes_ = fds.size() - first;
   processes_.collect(fds);
@@ -190,15 +191,12 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
   }
   const std::size_t streams = std::min(count, polled_processes_);
   pump_.dispatch(fds, streams);
-  reaped_.clear();
-  processes_.dispatch(fds + streams, count - streams, reaped_);
-  for (const std::size_t index : reaped_) {
-    tracked_process& process = processes_[index];
+  processes_.dispatch(fds + streams, count - streams, [this](tracked_process& process) {
     if (!process.command.empty())
       pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
                                               std::chrono::steady_clock::now() - process.started});
     jobs_.complete(*process.owner, job_result{process.record.status, !process.record.status.success()}, !may_launch());
-  }
+  });
   update_finished();
 }
 

@@ -137,7 +137,6 @@ class execution {
   job_tree jobs_;
   process_table processes_;
   stream_pump pump_;
-  std::vector<std::size_t> reaped_;   // scratch for dispatch()
   std::size_t polled_processes_ = 0;  // where the processes' descriptors start in collect()'s list
   using observed_event = std::variant<spawn_event, exit_event>;
   std::vector<observed_event> pending_events_;  // for the observer, outside the lock

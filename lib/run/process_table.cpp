@@ -43,11 +43,12 @@ DUCTILE_INLINE void process_table::signal(const job* scope, int signal) noexcept
 }
 
 DUCTILE_INLINE void process_table::collect(std::vector<pollfd>& fds) {
-  polled_.clear();
-  for (std::size_t i = 0; i < processes_.size(); ++i) {
-    if (processes_[i].reaped() || processes_[i].retry_at) continue;
-    fds.push_back(pollfd{processes_[i].pidfd.get(), POLLIN, 0});
-    polled_.push_back(i);
+  const std::size_t first = fds.size();
+  for (auto& p : processes_) {
+    p.polled_at = -1;
+    if (p.reaped() || p.retry_at) continue;
+    p.polled_at = static_cast<int>(fds.size() - first);
+    fds.push_back(pollfd{p.pidfd.get(), POLLIN, 0});
   }
 }
 
@@ -57,22 +58,6 @@ DUCTILE_INLINE std::optional<steady_time> process_table::next_retry() const {
   for (const auto& p : processes_)
     if (p.retry_at && (!next || *p.retry_at < *next)) next = p.retry_at;
   return next;
-}
-
-DUCTILE_INLINE void process_table::dispatch(const pollfd* fds, std::size_t count, std::vector<std::size_t>& reaped) {
-  if (retries_ > 0) {
-    const auto now = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < processes_.size(); ++i) {
-      auto& p = processes_[i];
-      if (p.retry_at && *p.retry_at <= now && !p.reaped() && reap(p)) reaped.push_back(i);
-    }
-  }
-  const std::size_t n = std::min(count, polled_.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    auto& p = processes_[polled_[i]];
-    if (fds[i].revents != 0 && !p.reaped() && reap(p)) reaped.push_back(polled_[i]);
-  }
-  polled_.clear();
 }
 
 DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {

@@ -11,6 +11,7 @@
 #include <ductile/output.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "os/linux/spawn.hpp"
@@ -30,6 +31,7 @@ struct tracked_process {
   // retry at this time, backing off.
   std::optional<steady_time> retry_at;
   std::chrono::milliseconds retry_delay{0};
+  int polled_at = -1;  // its place in the descriptors collect() gave poll, or -1
 
   bool reaped() const noexcept { return !pidfd; }
 };
@@ -41,7 +43,7 @@ class process_table {
   void reserve_one() { processes_.reserve(processes_.size() + 1); }
   // Records a process spawned for `owner`; call reserve_one() before spawning.
   tracked_process& add(spawned_process&& spawned, job& owner) noexcept;
-  tracked_process& operator[](std::size_t index) noexcept { return processes_[index]; }
+  std::size_t size() const noexcept { return processes_.size(); }
 
   // Signals every unreaped process inside `scope` (every process if null).
   // Nothing here allocates, so a kill cannot fail half-way.
@@ -51,8 +53,20 @@ class process_table {
   void collect(std::vector<pollfd>& fds);
   std::optional<steady_time> next_retry() const;
   // Reaps the processes `fds` (from collect()) and the due retries report as
-  // exited; appends the index of each one reaped to `reaped`.
-  void dispatch(const pollfd* fds, std::size_t count, std::vector<std::size_t>& reaped);
+  // exited, and calls on_reaped(tracked_process&) for each.
+  template <class OnReaped>
+  void dispatch(const pollfd* fds, std::size_t count, OnReaped&& on_reaped) {
+    if (retries_ > 0) {
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& p : processes_)
+        if (p.retry_at && *p.retry_at <= now && !p.reaped() && reap(p)) on_reaped(p);
+    }
+    for (auto& p : processes_) {
+      const int at = std::exchange(p.polled_at, -1);
+      if (at < 0 || static_cast<std::size_t>(at) >= count || fds[at].revents == 0 || p.reaped()) continue;
+      if (reap(p)) on_reaped(p);
+    }
+  }
   // Waits for every unreaped process (all were sent SIGKILL).
   void reap_all_blocking() noexcept;
 
@@ -65,8 +79,7 @@ class process_table {
   std::vector<const tracked_process*> in_tree_order() const;
 
   std::vector<tracked_process> processes_;
-  std::vector<std::size_t> polled_;  // which process each collected descriptor is
-  std::size_t retries_ = 0;          // processes waiting for a reap retry
+  std::size_t retries_ = 0;  // processes waiting for a reap retry
 };
 
 }  // namespace ductile::detail

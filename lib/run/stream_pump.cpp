@@ -126,9 +126,7 @@ DUCTILE_INLINE void stream_pump::write_feeder(feeder& f) {
 
 DUCTILE_INLINE void stream_pump::collect(std::vector<pollfd>& fds) {
   targets_.clear();
-  const std::size_t most = captures_.size() * 2 + feeders_.size();
-  fds.reserve(fds.size() + most);
-  targets_.reserve(most);
+  targets_.reserve(most_descriptors());
   for (std::size_t i = 0; i < captures_.size(); ++i) {
     auto& c = captures_[i];
     if (c.read) {

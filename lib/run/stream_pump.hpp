@@ -30,6 +30,8 @@ class stream_pump final : public stream_sink {
   // --- the event loop: what to wait for, and what happened
   void collect(std::vector<pollfd>& fds);
   void dispatch(const pollfd* fds, std::size_t count);
+  // The most descriptors collect() can add.
+  std::size_t most_descriptors() const noexcept { return captures_.size() * 2 + feeders_.size(); }
 
   // Once the processes are gone, do not wait for end of file: a grandchild
   // may hold a pipe open for as long as it likes (a kill, a timeout).

@@ -1516,19 +1516,29 @@ class unique_fd {
   explicit unique_fd(int fd) noexcept : fd_(fd) {}
   unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {}
   unique_fd& operator=(unique_fd&& other) noexcept {
-    if (this != &other) reset(other.release());
+    if (this != &other) {
+      if (fd_ >= 0) close_now();
+      fd_ = other.release();
+    }
     return *this;
   }
   unique_fd(const unique_fd&) = delete;
   unique_fd& operator=(const unique_fd&) = delete;
-  ~unique_fd() { reset(); }
+  ~unique_fd() {
+    if (fd_ >= 0) close_now();  // most are moved-from: no call for those
+  }
 
   int get() const noexcept { return fd_; }
   explicit operator bool() const noexcept { return fd_ >= 0; }
   int release() noexcept { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) noexcept;
+  void reset(int fd = -1) noexcept {
+    if (fd_ >= 0) close_now();
+    fd_ = fd;
+  }
 
  private:
+  void close_now() noexcept;
+
   int fd_ = -1;
 };
 
@@ -1548,12 +1558,10 @@ inline constexpr int clone_pidfd = 0x00001000;  // CLONE_PIDFD
 
 namespace ductile::detail {
 
-DUCTILE_INLINE void unique_fd::reset(int fd) noexcept {
-  if (fd_ >= 0) {
-    // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
-    ::close(fd_);
-  }
-  fd_ = fd;
+DUCTILE_INLINE void unique_fd::close_now() noexcept {
+  // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
+  ::close(fd_);
+  fd_ = -1;
 }
 
 }  // namespace ductile::detail
@@ -2574,6 +2582,10 @@ struct context {
 
 // Everything one process needs, prepared in the parent.
 struct process_launch {
+  process_launch() = default;
+  process_launch(const command_node& command, context settings, const node& tree)
+      : argv(command.argv), program_is_path(command.program_is_path), settings(std::move(settings)), command(&tree) {}
+
   argument_list argv;
   bool program_is_path = false;
   context settings;                     // what the modifiers around it said
@@ -2763,11 +2775,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     // Built in place from the context, which is this call's own copy.
-    process_launch& launch = result->launch.emplace();
-    launch.argv = command->argv;
-    launch.program_is_path = command->program_is_path;
-    launch.settings = std::move(ctx);
-    launch.command = &tree;
+    result->launch.emplace(*command, std::move(ctx), tree);
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
     pipe_ends ends;
@@ -4173,6 +4181,7 @@ DUCTILE_INLINE void job_tree::run_timers(steady_time now) {
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 
@@ -4190,6 +4199,7 @@ struct tracked_process {
   // retry at this time, backing off.
   std::optional<steady_time> retry_at;
   std::chrono::milliseconds retry_delay{0};
+  int polled_at = -1;  // its place in the descriptors collect() gave poll, or -1
 
   bool reaped() const noexcept { return !pidfd; }
 };
@@ -4201,7 +4211,7 @@ class process_table {
   void reserve_one() { processes_.reserve(processes_.size() + 1); }
   // Records a process spawned for `owner`; call reserve_one() before spawning.
   tracked_process& add(spawned_process&& spawned, job& owner) noexcept;
-  tracked_process& operator[](std::size_t index) noexcept { return processes_[index]; }
+  std::size_t size() const noexcept { return processes_.size(); }
 
   // Signals every unreaped process inside `scope` (every process if null).
   // Nothing here allocates, so a kill cannot fail half-way.
@@ -4211,8 +4221,20 @@ class process_table {
   void collect(std::vector<pollfd>& fds);
   std::optional<steady_time> next_retry() const;
   // Reaps the processes `fds` (from collect()) and the due retries report as
-  // exited; appends the index of each one reaped to `reaped`.
-  void dispatch(const pollfd* fds, std::size_t count, std::vector<std::size_t>& reaped);
+  // exited, and calls on_reaped(tracked_process&) for each.
+  template <class OnReaped>
+  void dispatch(const pollfd* fds, std::size_t count, OnReaped&& on_reaped) {
+    if (retries_ > 0) {
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& p : processes_)
+        if (p.retry_at && *p.retry_at <= now && !p.reaped() && reap(p)) on_reaped(p);
+    }
+    for (auto& p : processes_) {
+      const int at = std::exchange(p.polled_at, -1);
+      if (at < 0 || static_cast<std::size_t>(at) >= count || fds[at].revents == 0 || p.reaped()) continue;
+      if (reap(p)) on_reaped(p);
+    }
+  }
   // Waits for every unreaped process (all were sent SIGKILL).
   void reap_all_blocking() noexcept;
 
@@ -4225,8 +4247,7 @@ class process_table {
   std::vector<const tracked_process*> in_tree_order() const;
 
   std::vector<tracked_process> processes_;
-  std::vector<std::size_t> polled_;  // which process each collected descriptor is
-  std::size_t retries_ = 0;          // processes waiting for a reap retry
+  std::size_t retries_ = 0;  // processes waiting for a reap retry
 };
 
 }  // namespace ductile::detail
@@ -4274,11 +4295,12 @@ DUCTILE_INLINE void process_table::signal(const job* scope, int signal) noexcept
 }
 
 DUCTILE_INLINE void process_table::collect(std::vector<pollfd>& fds) {
-  polled_.clear();
-  for (std::size_t i = 0; i < processes_.size(); ++i) {
-    if (processes_[i].reaped() || processes_[i].retry_at) continue;
-    fds.push_back(pollfd{processes_[i].pidfd.get(), POLLIN, 0});
-    polled_.push_back(i);
+  const std::size_t first = fds.size();
+  for (auto& p : processes_) {
+    p.polled_at = -1;
+    if (p.reaped() || p.retry_at) continue;
+    p.polled_at = static_cast<int>(fds.size() - first);
+    fds.push_back(pollfd{p.pidfd.get(), POLLIN, 0});
   }
 }
 
@@ -4288,22 +4310,6 @@ DUCTILE_INLINE std::optional<steady_time> process_table::next_retry() const {
   for (const auto& p : processes_)
     if (p.retry_at && (!next || *p.retry_at < *next)) next = p.retry_at;
   return next;
-}
-
-DUCTILE_INLINE void process_table::dispatch(const pollfd* fds, std::size_t count, std::vector<std::size_t>& reaped) {
-  if (retries_ > 0) {
-    const auto now = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < processes_.size(); ++i) {
-      auto& p = processes_[i];
-      if (p.retry_at && *p.retry_at <= now && !p.reaped() && reap(p)) reaped.push_back(i);
-    }
-  }
-  const std::size_t n = std::min(count, polled_.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    auto& p = processes_[polled_[i]];
-    if (fds[i].revents != 0 && !p.reaped() && reap(p)) reaped.push_back(polled_[i]);
-  }
-  polled_.clear();
 }
 
 DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
@@ -4424,6 +4430,8 @@ class stream_pump final : public stream_sink {
   // --- the event loop: what to wait for, and what happened
   void collect(std::vector<pollfd>& fds);
   void dispatch(const pollfd* fds, std::size_t count);
+  // The most descriptors collect() can add.
+  std::size_t most_descriptors() const noexcept { return captures_.size() * 2 + feeders_.size(); }
 
   // Once the processes are gone, do not wait for end of file: a grandchild
   // may hold a pipe open for as long as it likes (a kill, a timeout).
@@ -4599,9 +4607,7 @@ DUCTILE_INLINE void stream_pump::write_feeder(feeder& f) {
 
 DUCTILE_INLINE void stream_pump::collect(std::vector<pollfd>& fds) {
   targets_.clear();
-  const std::size_t most = captures_.size() * 2 + feeders_.size();
-  fds.reserve(fds.size() + most);
-  targets_.reserve(most);
+  targets_.reserve(most_descriptors());
   for (std::size_t i = 0; i < captures_.size(); ++i) {
     auto& c = captures_[i];
     if (c.read) {
@@ -4810,7 +4816,6 @@ class execution {
   job_tree jobs_;
   process_table processes_;
   stream_pump pump_;
-  std::vector<std::size_t> reaped_;   // scratch for dispatch()
   std::size_t polled_processes_ = 0;  // where the processes' descriptors start in collect()'s list
   using observed_event = std::variant<spawn_event, exit_event>;
   std::vector<observed_event> pending_events_;  // for the observer, outside the lock
@@ -5022,6 +5027,7 @@ DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
 
 DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
   const std::size_t first = fds.size();
+  fds.reserve(first + pump_.most_descriptors() + processes_.size());
   pump_.collect(fds);
   polled_processes_ = fds.size() - first;
   processes_.collect(fds);
@@ -5034,15 +5040,12 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
   }
   const std::size_t streams = std::min(count, polled_processes_);
   pump_.dispatch(fds, streams);
-  reaped_.clear();
-  processes_.dispatch(fds + streams, count - streams, reaped_);
-  for (const std::size_t index : reaped_) {
-    tracked_process& process = processes_[index];
+  processes_.dispatch(fds + streams, count - streams, [this](tracked_process& process) {
     if (!process.command.empty())
       pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
                                               std::chrono::steady_clock::now() - process.started});
     jobs_.complete(*process.owner, job_result{process.record.status, !process.record.status.success()}, !may_launch());
-  }
+  });
   update_finished();
 }
 
