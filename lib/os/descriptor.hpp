@@ -46,6 +46,13 @@ struct pipe_ends {
   unique_fd write;
 };
 
+// A child as the kernel lets us hold it: a pidfd where it has them (Linux
+// 5.4 and later, when allowed), else its pid alone.
+struct process_handle {
+  pid_t pid = -1;
+  unique_fd pidfd;  // empty: waited for and signalled by pid
+};
+
 // Linux values, spelled out because older C libraries lack the names.
 inline constexpr int waitid_pidfd = 3;          // P_PIDFD
 inline constexpr int clone_pidfd = 0x00001000;  // CLONE_PIDFD

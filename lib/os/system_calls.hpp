@@ -40,12 +40,15 @@ std::error_code poll_fds(pollfd* fds, std::size_t count, int timeout_ms, int& re
 std::error_code make_event(unsigned int initial, unique_fd& out) noexcept;
 void signal_event(int fd) noexcept;
 void drain_event(int fd) noexcept;
-// waitid(P_PIDFD). With WNOHANG, info.si_pid stays 0 while the child runs.
-std::error_code wait_process(int pidfd, siginfo_t& info, int options, rusage* usage) noexcept;
+// waitid on the child: by pidfd where it has one, else by pid. With WNOHANG,
+// info.si_pid stays 0 while the child runs.
+std::error_code wait_process(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept;
 // Reaps a child that has exited or is about to; only for cleanup paths.
-void reap_now(int pidfd) noexcept;
-// pidfd_send_signal: cannot reach a recycled pid.
-void signal_process(int pidfd, int signal) noexcept;
+void reap_now(const process_handle& child) noexcept;
+// Signals an unreaped child: through its pidfd (which cannot reach a recycled
+// pid), else, or if the kernel refuses that call, by pid, which is as safe
+// while the child is unreaped: its pid cannot be reused before we reap it.
+void signal_process(const process_handle& child, int signal) noexcept;
 void signal_group(pid_t group, int signal) noexcept;
 inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
 // Advice for memory the capture fills: huge pages where the range spans them,

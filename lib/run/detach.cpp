@@ -56,10 +56,10 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   prepared.plan.daemon = &settings;
   const cloned_child child = clone_child(prepared.plan, prepared.report, clone_mode::daemon);
   prepared.throw_if_failed(child);
-  if (child.pid == 0)
+  if (child.process.pid == 0)
     throw_spawn_error(prepared.command_text(), "fork", "the daemon did not start",
                       std::error_code(ECHILD, std::generic_category()));
-  return child.pid;
+  return child.process.pid;
 }
 
 }  // namespace ductile

@@ -20,20 +20,21 @@
 namespace ductile::detail {
 
 struct tracked_process {
-  unique_fd pidfd;  // reset once reaped
+  process_handle process;  // its pidfd, if it has one, is closed once reaped
+  bool was_reaped = false;
   job* owner = nullptr;
   pid_t group = 0;      // its own process group (new_process_group), or 0
   std::string command;  // set only while observed: for the observer's events
   steady_time started;
   process_record record;
-  // The pidfd said "exited" but waitid found nothing to reap (a ptrace tracer
-  // holds the dead child): instead of polling the always-readable pidfd,
-  // retry at this time, backing off.
+  // When to try waitid(WNOHANG) next, backing off: for a child held by pid
+  // (nothing to poll), and for one whose pidfd said "exited" but that a
+  // ptrace tracer still holds (the pidfd would stay readable).
   std::optional<steady_time> retry_at;
   std::chrono::milliseconds retry_delay{0};
   int polled_at = -1;  // its place in the descriptors collect() gave poll, or -1
 
-  bool reaped() const noexcept { return !pidfd; }
+  bool reaped() const noexcept { return was_reaped; }
 };
 
 class process_table {

@@ -1547,6 +1547,13 @@ struct pipe_ends {
   unique_fd write;
 };
 
+// A child as the kernel lets us hold it: a pidfd where it has them (Linux
+// 5.4 and later, when allowed), else its pid alone.
+struct process_handle {
+  pid_t pid = -1;
+  unique_fd pidfd;  // empty: waited for and signalled by pid
+};
+
 // Linux values, spelled out because older C libraries lack the names.
 inline constexpr int waitid_pidfd = 3;          // P_PIDFD
 inline constexpr int clone_pidfd = 0x00001000;  // CLONE_PIDFD
@@ -1612,12 +1619,15 @@ std::error_code poll_fds(pollfd* fds, std::size_t count, int timeout_ms, int& re
 std::error_code make_event(unsigned int initial, unique_fd& out) noexcept;
 void signal_event(int fd) noexcept;
 void drain_event(int fd) noexcept;
-// waitid(P_PIDFD). With WNOHANG, info.si_pid stays 0 while the child runs.
-std::error_code wait_process(int pidfd, siginfo_t& info, int options, rusage* usage) noexcept;
+// waitid on the child: by pidfd where it has one, else by pid. With WNOHANG,
+// info.si_pid stays 0 while the child runs.
+std::error_code wait_process(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept;
 // Reaps a child that has exited or is about to; only for cleanup paths.
-void reap_now(int pidfd) noexcept;
-// pidfd_send_signal: cannot reach a recycled pid.
-void signal_process(int pidfd, int signal) noexcept;
+void reap_now(const process_handle& child) noexcept;
+// Signals an unreaped child: through its pidfd (which cannot reach a recycled
+// pid), else, or if the kernel refuses that call, by pid, which is as safe
+// while the child is unreaped: its pid cannot be reused before we reap it.
+void signal_process(const process_handle& child, int signal) noexcept;
 void signal_group(pid_t group, int signal) noexcept;
 inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
 // Advice for memory the capture fills: huge pages where the range spans them,
@@ -1663,6 +1673,30 @@ DUCTILE_HIDDEN int injected_fault(call which) noexcept;
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
+
+// ---- lib/os/linux/syscall_numbers.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SYSCALL_NUMBERS_HPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_SYSCALL_NUMBERS_HPP
+// System calls newer than the oldest C library headers ductile builds with
+// (glibc 2.28, RHEL 8): spelled out here. Since Linux 5.1 new calls have one
+// number on every architecture. tests/os/old_headers.hpp checks that the
+// library compiles without the headers' own definitions.
+
+#include <sys/syscall.h>
+
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_SYSCALL_NUMBERS_HPP
 
 namespace ductile::detail::sys {
 
@@ -1814,23 +1848,33 @@ DUCTILE_INLINE void drain_event(int fd) noexcept {
   }
 }
 
-DUCTILE_INLINE std::error_code wait_process(int pidfd, siginfo_t& info, int options, rusage* usage) noexcept {
+DUCTILE_INLINE long raw_waitid(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept {
+  // The raw call takes the rusage the C library's waitid() does not.
+  if (child.pidfd) return ::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, options, usage);
+  return ::syscall(SYS_waitid, P_PID, child.pid, &info, options, usage);
+}
+
+DUCTILE_INLINE std::error_code wait_process(const process_handle& child, siginfo_t& info, int options,
+                                            rusage* usage) noexcept {
   for (;;) {
-    const long rc =
-        attempt(call::waitid, [&] { return ::syscall(SYS_waitid, waitid_pidfd, pidfd, &info, options, usage); });
+    const long rc = attempt(call::waitid, [&] { return raw_waitid(child, info, options, usage); });
     if (rc == 0) return {};
     if (errno != EINTR) return last_error();
   }
 }
 
-DUCTILE_INLINE void reap_now(int pidfd) noexcept {
+DUCTILE_INLINE void reap_now(const process_handle& child) noexcept {
   siginfo_t info{};
-  while (::syscall(SYS_waitid, waitid_pidfd, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
+  while (raw_waitid(child, info, WEXITED, nullptr) < 0 && errno == EINTR) {
   }
 }
 
-DUCTILE_INLINE void signal_process(int pidfd, int signal) noexcept {
-  ::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0);
+DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noexcept {
+  if (child.pidfd) {
+    if (::syscall(SYS_pidfd_send_signal, child.pidfd.get(), signal, nullptr, 0) == 0 || errno == ESRCH) return;
+    // Refused (a seccomp profile, an old kernel): the pid is still ours.
+  }
+  if (child.pid > 0) ::kill(child.pid, signal);
 }
 
 DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
@@ -2937,6 +2981,10 @@ enum class clone_mode {
 // How the build spawns ordinary children.
 clone_mode spawn_clone_mode() noexcept;
 
+// Whether this kernel gives usable pidfds, as the first spawn found out.
+enum class pidfd_support : int { unknown, present, absent };
+pidfd_support pidfds() noexcept;
+
 // Blocks every signal of the calling thread, the C library's own included
 // (pthread_sigmask would leave those), for as long as it lives: no handler
 // of the parent may run in a child before it has reset its dispositions.
@@ -2952,8 +3000,7 @@ class all_signals_blocked {
 };
 
 struct cloned_child {
-  pid_t pid = -1;              // daemon: the daemon's pid, 0 if it never started
-  unique_fd pidfd;             // not for a daemon, which is not our child
+  process_handle process;      // a daemon: only its pid (0 if it never started), not our child
   std::error_code error;       // the clone failed:
   const char* step = nullptr;  //   spawn_error's step
   const char* what = nullptr;  //   and what could not be done ("make a pipe")
@@ -2975,6 +3022,7 @@ cloned_child clone_child(child_plan& plan, child_report& report, clone_mode mode
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 
@@ -3042,6 +3090,43 @@ struct child_stack {
   }
 };
 
+// Whether children are held by pidfd is learnt once per process, at the
+// first spawn, from what the kernel answers; never from a version string.
+DUCTILE_INLINE std::atomic<int>& pidfd_state() noexcept {
+  static std::atomic<int> state{static_cast<int>(pidfd_support::unknown)};
+  return state;
+}
+
+DUCTILE_INLINE pidfd_support pidfds() noexcept {
+  return static_cast<pidfd_support>(pidfd_state().load(std::memory_order_relaxed));
+}
+
+DUCTILE_INLINE void settle_pidfds(pidfd_support answer) noexcept {
+  int expected = static_cast<int>(pidfd_support::unknown);
+  pidfd_state().compare_exchange_strong(expected, static_cast<int>(answer), std::memory_order_relaxed);
+}
+
+// What clone answers when it will not make a pidfd: EINVAL (a kernel that
+// knows the flag is invalid here, or a profile emulating one), ENOSYS or
+// EPERM (a seccomp profile).
+DUCTILE_INLINE bool refuses_pidfds(int error) noexcept { return error == EINVAL || error == ENOSYS || error == EPERM; }
+
+// A pidfd is only useful if waitid(P_PIDFD) (5.4) and pidfd_send_signal
+// (5.1) take it. Asked of the first child, without reaping or disturbing it.
+DUCTILE_INLINE pidfd_support probe_pidfd(const process_handle& child) noexcept {
+  if (!child.pidfd) return pidfd_support::absent;
+  siginfo_t info{};
+  const int saved_errno = errno;
+  pidfd_support answer = pidfd_support::present;
+  if (::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, WEXITED | WNOHANG | WNOWAIT, nullptr) != 0 &&
+      errno != EINTR)
+    answer = pidfd_support::absent;
+  else if (::syscall(SYS_pidfd_send_signal, child.pidfd.get(), 0, nullptr, 0) != 0 && errno != ESRCH)
+    answer = pidfd_support::absent;
+  errno = saved_errno;
+  return answer;
+}
+
 // Reads the child's messages until end of file: its exec or its exit.
 DUCTILE_INLINE void read_reports(int fd, child_report& report) noexcept {
   for (;;) {
@@ -3091,28 +3176,43 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
   plan.report = &report;
   plan.report_fd = channel.write ? channel.write.get() : -1;
 
+  const auto clone_with = [&](int pidfd_flag, int& pidfd) -> long {
+    switch (mode) {
+      case clone_mode::shared_memory:
+        return ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | pidfd_flag | SIGCHLD, &plan, &pidfd);
+      case clone_mode::copied_memory: {
+        const long pid = syscall(SYS_clone, CLONE_VFORK | pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
+        if (pid == 0) child_main(&plan);
+        return pid;
+      }
+      case clone_mode::daemon: {
+        const long pid = syscall(SYS_clone, pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
+        if (pid == 0) child_main(&plan);
+        return pid;
+      }
+    }
+    return -1;
+  };
+
   int pidfd = -1;
   long pid = -1;
   int clone_errno = 0;
+  bool asked_for_pidfd = pidfds() != pidfd_support::absent;
   {
     const all_signals_blocked blocked;
     if (const int fault = sys::injected_fault(sys::call::clone)) {
       clone_errno = fault;
     } else {
-      switch (mode) {
-        case clone_mode::shared_memory:
-          pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &plan, &pidfd);
-          break;
-        case clone_mode::copied_memory:
-          pid = syscall(SYS_clone, CLONE_VFORK | clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
-          if (pid == 0) child_main(&plan);
-          break;
-        case clone_mode::daemon:
-          pid = syscall(SYS_clone, clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
-          if (pid == 0) child_main(&plan);
-          break;
-      }
+      pid = clone_with(asked_for_pidfd ? clone_pidfd : 0, pidfd);
       if (pid < 0) clone_errno = errno;
+      if (pid < 0 && asked_for_pidfd && refuses_pidfds(clone_errno)) {
+        // A kernel before 5.2, or a profile that refuses the flag: by pid from now on.
+        settle_pidfds(pidfd_support::absent);
+        asked_for_pidfd = false;
+        pidfd = -1;
+        pid = clone_with(0, pidfd);
+        if (pid < 0) clone_errno = errno;
+      }
     }
   }
   errno = saved_errno;
@@ -3123,21 +3223,25 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
     result.what = mode == clone_mode::daemon ? "fork" : "create a process";
     return result;
   }
-  result.pid = static_cast<pid_t>(pid);
-  result.pidfd.reset(sys::keep_above_stdio(pidfd));
+  result.process.pid = static_cast<pid_t>(pid);
+  if (asked_for_pidfd) {
+    // A kernel that ignores the flag leaves -1: that is an answer too.
+    if (pidfd >= 0) result.process.pidfd.reset(sys::keep_above_stdio(pidfd));
+    if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
+    if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
+  }
   if (mode == clone_mode::daemon) {
-    // The intermediate child exits as soon as it has forked the daemon. It is
-    // reaped through its pidfd, like every child, never by pid.
+    // The intermediate child exits as soon as it has forked the daemon.
     siginfo_t info{};
-    if (sys::wait_process(result.pidfd.get(), info, WEXITED, nullptr)) sys::reap_now(result.pidfd.get());
-    result.pidfd.reset();
+    if (sys::wait_process(result.process, info, WEXITED, nullptr)) sys::reap_now(result.process);
+    result.process = process_handle{};
   }
   if (channel.read) read_reports(channel.read.get(), report);
   if (mode == clone_mode::daemon) {
-    result.pid = report.daemon;
+    result.process.pid = report.daemon;
   } else if (report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
-    sys::reap_now(result.pidfd.get());
+    sys::reap_now(result.process);
   }
   return result;
 }
@@ -3210,8 +3314,7 @@ std::string describe_credential_failure(int step, int error, const resolved_cred
 namespace ductile::detail {
 
 struct spawned_process {
-  pid_t pid = -1;
-  unique_fd pidfd;
+  process_handle process;
   std::string program;      // argv[0] as executed
   pid_t process_group = 0;  // the group it was put in, or 0 for the parent's
 };
@@ -3459,9 +3562,10 @@ DUCTILE_INLINE void prepared_spawn::throw_if_failed(const cloned_child& child) c
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
   cloned_child child = clone_child(prepared.plan, prepared.report, spawn_clone_mode());
   prepared.throw_if_failed(child);
-  spawned_process result{child.pid, std::move(child.pidfd), prepared.launch.argv.front(), 0};
+  const pid_t pid = child.process.pid;
+  spawned_process result{std::move(child.process), prepared.launch.argv.front(), 0};
   if (prepared.launch.settings.group) {
-    if (prepared.report.made_group) prepared.launch.settings.group->pgid = child.pid;
+    if (prepared.report.made_group) prepared.launch.settings.group->pgid = pid;
     result.process_group = prepared.launch.settings.group->pgid;
   }
   return result;
@@ -4188,20 +4292,21 @@ DUCTILE_INLINE void job_tree::run_timers(steady_time now) {
 namespace ductile::detail {
 
 struct tracked_process {
-  unique_fd pidfd;  // reset once reaped
+  process_handle process;  // its pidfd, if it has one, is closed once reaped
+  bool was_reaped = false;
   job* owner = nullptr;
   pid_t group = 0;      // its own process group (new_process_group), or 0
   std::string command;  // set only while observed: for the observer's events
   steady_time started;
   process_record record;
-  // The pidfd said "exited" but waitid found nothing to reap (a ptrace tracer
-  // holds the dead child): instead of polling the always-readable pidfd,
-  // retry at this time, backing off.
+  // When to try waitid(WNOHANG) next, backing off: for a child held by pid
+  // (nothing to poll), and for one whose pidfd said "exited" but that a
+  // ptrace tracer still holds (the pidfd would stay readable).
   std::optional<steady_time> retry_at;
   std::chrono::milliseconds retry_delay{0};
   int polled_at = -1;  // its place in the descriptors collect() gave poll, or -1
 
-  bool reaped() const noexcept { return !pidfd; }
+  bool reaped() const noexcept { return was_reaped; }
 };
 
 class process_table {
@@ -4262,12 +4367,34 @@ class process_table {
 
 namespace ductile::detail {
 
+// A child held by pid is looked at after 1 ms, then at doubling intervals up
+// to 50 ms: a short command is noticed within about its own run time, a long
+// one within 50 ms, and 100 sleeping children cost 2,000 waitid calls a
+// second (benchmarks/live_children measures it).
+inline constexpr std::chrono::milliseconds first_retry{1}, longest_retry{50};
+
+// The next look at a child, `delay` from now, rounded up to a multiple of
+// `delay` on the steady clock: children with the same delay are looked at in
+// the same wake-up, so 100 sleeping children wake the loop 20 times a second,
+// not 2,000.
+DUCTILE_INLINE steady_time next_look(std::chrono::milliseconds delay) noexcept {
+  const auto since_epoch = std::chrono::steady_clock::now().time_since_epoch() + delay;
+  const auto step = std::chrono::duration_cast<steady_time::duration>(delay);
+  return steady_time((since_epoch + step - steady_time::duration(1)) / step * step);
+}
+
 DUCTILE_INLINE tracked_process& process_table::add(spawned_process&& spawned, job& owner) noexcept {
   tracked_process& entry = processes_.emplace_back();
-  entry.pidfd = std::move(spawned.pidfd);
+  entry.record.pid = spawned.process.pid;
+  entry.process = std::move(spawned.process);
   entry.owner = &owner;
   entry.record.program = std::move(spawned.program);
-  entry.record.pid = spawned.pid;
+  if (!entry.process.pidfd) {
+    // Nothing to poll: look at it on a timer, soon at first.
+    entry.retry_at = next_look(first_retry);
+    entry.retry_delay = first_retry;
+    ++retries_;
+  }
   entry.group = spawned.process_group;
   owner.process_index = static_cast<int>(processes_.size() - 1);
   return entry;
@@ -4283,7 +4410,7 @@ DUCTILE_INLINE bool in_scope(const tracked_process& p, const job* scope) noexcep
 DUCTILE_INLINE void process_table::signal(const job* scope, int signal) noexcept {
   for (auto& p : processes_) {
     if (p.reaped() || !in_scope(p, scope)) continue;
-    sys::signal_process(p.pidfd.get(), signal);
+    sys::signal_process(p.process, signal);
     if (p.group <= 0) continue;
     bool group_signalled = false;
     for (const auto& earlier : processes_) {
@@ -4300,7 +4427,7 @@ DUCTILE_INLINE void process_table::collect(std::vector<pollfd>& fds) {
     p.polled_at = -1;
     if (p.reaped() || p.retry_at) continue;
     p.polled_at = static_cast<int>(fds.size() - first);
-    fds.push_back(pollfd{p.pidfd.get(), POLLIN, 0});
+    fds.push_back(pollfd{p.process.pidfd.get(), POLLIN, 0});
   }
 }
 
@@ -4323,14 +4450,14 @@ DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
 DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
   siginfo_t info{};
   rusage usage{};
-  const auto error = sys::wait_process(process.pidfd.get(), info, WEXITED | WNOHANG, &usage);
+  const auto error = sys::wait_process(process.process, info, WEXITED | WNOHANG, &usage);
   if (!error && info.si_pid == 0) {
-    // Readable but not yet waitable: a tracer has not let go of the dead child.
-    // Poll would report the pidfd again at once, so wait on a timer instead.
-    constexpr std::chrono::milliseconds first_retry{1}, longest_retry{100};
+    // Still running (held by pid), or readable but not yet waitable (a tracer
+    // has not let go of the dead child, and poll would report the pidfd again
+    // at once): look again later.
     process.retry_delay = std::min(longest_retry, std::max(first_retry, process.retry_delay * 2));
     if (!process.retry_at) ++retries_;
-    process.retry_at = std::chrono::steady_clock::now() + process.retry_delay;
+    process.retry_at = next_look(process.retry_delay);
     return false;
   }
   if (process.retry_at) {
@@ -4342,7 +4469,8 @@ DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
     info.si_code = CLD_EXITED;
     info.si_status = 255;
   }
-  process.pidfd.reset();
+  process.was_reaped = true;
+  process.process.pidfd.reset();
   process.record.status = status_from(info);
   process.record.user_time =
       std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
@@ -4356,8 +4484,13 @@ DUCTILE_INLINE void process_table::reap_all_blocking() noexcept {
   for (auto& p : processes_) {
     if (p.reaped()) continue;
     siginfo_t info{};
-    if (sys::wait_process(p.pidfd.get(), info, WEXITED, nullptr)) sys::reap_now(p.pidfd.get());
-    p.pidfd.reset();
+    if (sys::wait_process(p.process, info, WEXITED, nullptr)) sys::reap_now(p.process);
+    p.was_reaped = true;
+    p.process.pidfd.reset();
+    if (p.retry_at) {
+      p.retry_at.reset();
+      --retries_;
+    }
     p.record.status = status_from(info);
   }
 }
@@ -7201,10 +7334,10 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   prepared.plan.daemon = &settings;
   const cloned_child child = clone_child(prepared.plan, prepared.report, clone_mode::daemon);
   prepared.throw_if_failed(child);
-  if (child.pid == 0)
+  if (child.process.pid == 0)
     throw_spawn_error(prepared.command_text(), "fork", "the daemon did not start",
                       std::error_code(ECHILD, std::generic_category()));
-  return child.pid;
+  return child.process.pid;
 }
 
 }  // namespace ductile

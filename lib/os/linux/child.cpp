@@ -28,6 +28,7 @@
 
 #include <cerrno>
 
+#include "os/linux/syscall_numbers.hpp"
 #include "os/system_calls.hpp"
 #include "plan/credentials.hpp"
 

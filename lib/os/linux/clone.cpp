@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
+#include "os/linux/syscall_numbers.hpp"
 #include "os/system_calls.hpp"
 
 #if defined(__SANITIZE_THREAD__)
@@ -76,6 +78,43 @@ struct child_stack {
   }
 };
 
+// Whether children are held by pidfd is learnt once per process, at the
+// first spawn, from what the kernel answers; never from a version string.
+DUCTILE_INLINE std::atomic<int>& pidfd_state() noexcept {
+  static std::atomic<int> state{static_cast<int>(pidfd_support::unknown)};
+  return state;
+}
+
+DUCTILE_INLINE pidfd_support pidfds() noexcept {
+  return static_cast<pidfd_support>(pidfd_state().load(std::memory_order_relaxed));
+}
+
+DUCTILE_INLINE void settle_pidfds(pidfd_support answer) noexcept {
+  int expected = static_cast<int>(pidfd_support::unknown);
+  pidfd_state().compare_exchange_strong(expected, static_cast<int>(answer), std::memory_order_relaxed);
+}
+
+// What clone answers when it will not make a pidfd: EINVAL (a kernel that
+// knows the flag is invalid here, or a profile emulating one), ENOSYS or
+// EPERM (a seccomp profile).
+DUCTILE_INLINE bool refuses_pidfds(int error) noexcept { return error == EINVAL || error == ENOSYS || error == EPERM; }
+
+// A pidfd is only useful if waitid(P_PIDFD) (5.4) and pidfd_send_signal
+// (5.1) take it. Asked of the first child, without reaping or disturbing it.
+DUCTILE_INLINE pidfd_support probe_pidfd(const process_handle& child) noexcept {
+  if (!child.pidfd) return pidfd_support::absent;
+  siginfo_t info{};
+  const int saved_errno = errno;
+  pidfd_support answer = pidfd_support::present;
+  if (::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, WEXITED | WNOHANG | WNOWAIT, nullptr) != 0 &&
+      errno != EINTR)
+    answer = pidfd_support::absent;
+  else if (::syscall(SYS_pidfd_send_signal, child.pidfd.get(), 0, nullptr, 0) != 0 && errno != ESRCH)
+    answer = pidfd_support::absent;
+  errno = saved_errno;
+  return answer;
+}
+
 // Reads the child's messages until end of file: its exec or its exit.
 DUCTILE_INLINE void read_reports(int fd, child_report& report) noexcept {
   for (;;) {
@@ -125,28 +164,43 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
   plan.report = &report;
   plan.report_fd = channel.write ? channel.write.get() : -1;
 
+  const auto clone_with = [&](int pidfd_flag, int& pidfd) -> long {
+    switch (mode) {
+      case clone_mode::shared_memory:
+        return ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | pidfd_flag | SIGCHLD, &plan, &pidfd);
+      case clone_mode::copied_memory: {
+        const long pid = syscall(SYS_clone, CLONE_VFORK | pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
+        if (pid == 0) child_main(&plan);
+        return pid;
+      }
+      case clone_mode::daemon: {
+        const long pid = syscall(SYS_clone, pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
+        if (pid == 0) child_main(&plan);
+        return pid;
+      }
+    }
+    return -1;
+  };
+
   int pidfd = -1;
   long pid = -1;
   int clone_errno = 0;
+  bool asked_for_pidfd = pidfds() != pidfd_support::absent;
   {
     const all_signals_blocked blocked;
     if (const int fault = sys::injected_fault(sys::call::clone)) {
       clone_errno = fault;
     } else {
-      switch (mode) {
-        case clone_mode::shared_memory:
-          pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | clone_pidfd | SIGCHLD, &plan, &pidfd);
-          break;
-        case clone_mode::copied_memory:
-          pid = syscall(SYS_clone, CLONE_VFORK | clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
-          if (pid == 0) child_main(&plan);
-          break;
-        case clone_mode::daemon:
-          pid = syscall(SYS_clone, clone_pidfd | SIGCHLD, 0, &pidfd, 0, 0);
-          if (pid == 0) child_main(&plan);
-          break;
-      }
+      pid = clone_with(asked_for_pidfd ? clone_pidfd : 0, pidfd);
       if (pid < 0) clone_errno = errno;
+      if (pid < 0 && asked_for_pidfd && refuses_pidfds(clone_errno)) {
+        // A kernel before 5.2, or a profile that refuses the flag: by pid from now on.
+        settle_pidfds(pidfd_support::absent);
+        asked_for_pidfd = false;
+        pidfd = -1;
+        pid = clone_with(0, pidfd);
+        if (pid < 0) clone_errno = errno;
+      }
     }
   }
   errno = saved_errno;
@@ -157,21 +211,25 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
     result.what = mode == clone_mode::daemon ? "fork" : "create a process";
     return result;
   }
-  result.pid = static_cast<pid_t>(pid);
-  result.pidfd.reset(sys::keep_above_stdio(pidfd));
+  result.process.pid = static_cast<pid_t>(pid);
+  if (asked_for_pidfd) {
+    // A kernel that ignores the flag leaves -1: that is an answer too.
+    if (pidfd >= 0) result.process.pidfd.reset(sys::keep_above_stdio(pidfd));
+    if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
+    if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
+  }
   if (mode == clone_mode::daemon) {
-    // The intermediate child exits as soon as it has forked the daemon. It is
-    // reaped through its pidfd, like every child, never by pid.
+    // The intermediate child exits as soon as it has forked the daemon.
     siginfo_t info{};
-    if (sys::wait_process(result.pidfd.get(), info, WEXITED, nullptr)) sys::reap_now(result.pidfd.get());
-    result.pidfd.reset();
+    if (sys::wait_process(result.process, info, WEXITED, nullptr)) sys::reap_now(result.process);
+    result.process = process_handle{};
   }
   if (channel.read) read_reports(channel.read.get(), report);
   if (mode == clone_mode::daemon) {
-    result.pid = report.daemon;
+    result.process.pid = report.daemon;
   } else if (report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
-    sys::reap_now(result.pidfd.get());
+    sys::reap_now(result.process);
   }
   return result;
 }

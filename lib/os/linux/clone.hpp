@@ -27,6 +27,10 @@ enum class clone_mode {
 // How the build spawns ordinary children.
 clone_mode spawn_clone_mode() noexcept;
 
+// Whether this kernel gives usable pidfds, as the first spawn found out.
+enum class pidfd_support : int { unknown, present, absent };
+pidfd_support pidfds() noexcept;
+
 // Blocks every signal of the calling thread, the C library's own included
 // (pthread_sigmask would leave those), for as long as it lives: no handler
 // of the parent may run in a child before it has reset its dispositions.
@@ -42,8 +46,7 @@ class all_signals_blocked {
 };
 
 struct cloned_child {
-  pid_t pid = -1;              // daemon: the daemon's pid, 0 if it never started
-  unique_fd pidfd;             // not for a daemon, which is not our child
+  process_handle process;      // a daemon: only its pid (0 if it never started), not our child
   std::error_code error;       // the clone failed:
   const char* step = nullptr;  //   spawn_error's step
   const char* what = nullptr;  //   and what could not be done ("make a pipe")

@@ -210,9 +210,10 @@ DUCTILE_INLINE void prepared_spawn::throw_if_failed(const cloned_child& child) c
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
   cloned_child child = clone_child(prepared.plan, prepared.report, spawn_clone_mode());
   prepared.throw_if_failed(child);
-  spawned_process result{child.pid, std::move(child.pidfd), prepared.launch.argv.front(), 0};
+  const pid_t pid = child.process.pid;
+  spawned_process result{std::move(child.process), prepared.launch.argv.front(), 0};
   if (prepared.launch.settings.group) {
-    if (prepared.report.made_group) prepared.launch.settings.group->pgid = child.pid;
+    if (prepared.report.made_group) prepared.launch.settings.group->pgid = pid;
     result.process_group = prepared.launch.settings.group->pgid;
   }
   return result;

@@ -15,8 +15,7 @@
 namespace ductile::detail {
 
 struct spawned_process {
-  pid_t pid = -1;
-  unique_fd pidfd;
+  process_handle process;
   std::string program;      // argv[0] as executed
   pid_t process_group = 0;  // the group it was put in, or 0 for the parent's
 };

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <ctime>
 
+#include "os/linux/syscall_numbers.hpp"
+
 namespace ductile::detail::sys {
 
 DUCTILE_INLINE DUCTILE_HIDDEN std::atomic<fault_injector>& active_injector() noexcept {
@@ -164,23 +166,33 @@ DUCTILE_INLINE void drain_event(int fd) noexcept {
   }
 }
 
-DUCTILE_INLINE std::error_code wait_process(int pidfd, siginfo_t& info, int options, rusage* usage) noexcept {
+DUCTILE_INLINE long raw_waitid(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept {
+  // The raw call takes the rusage the C library's waitid() does not.
+  if (child.pidfd) return ::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, options, usage);
+  return ::syscall(SYS_waitid, P_PID, child.pid, &info, options, usage);
+}
+
+DUCTILE_INLINE std::error_code wait_process(const process_handle& child, siginfo_t& info, int options,
+                                            rusage* usage) noexcept {
   for (;;) {
-    const long rc =
-        attempt(call::waitid, [&] { return ::syscall(SYS_waitid, waitid_pidfd, pidfd, &info, options, usage); });
+    const long rc = attempt(call::waitid, [&] { return raw_waitid(child, info, options, usage); });
     if (rc == 0) return {};
     if (errno != EINTR) return last_error();
   }
 }
 
-DUCTILE_INLINE void reap_now(int pidfd) noexcept {
+DUCTILE_INLINE void reap_now(const process_handle& child) noexcept {
   siginfo_t info{};
-  while (::syscall(SYS_waitid, waitid_pidfd, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
+  while (raw_waitid(child, info, WEXITED, nullptr) < 0 && errno == EINTR) {
   }
 }
 
-DUCTILE_INLINE void signal_process(int pidfd, int signal) noexcept {
-  ::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0);
+DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noexcept {
+  if (child.pidfd) {
+    if (::syscall(SYS_pidfd_send_signal, child.pidfd.get(), signal, nullptr, 0) == 0 || errno == ESRCH) return;
+    // Refused (a seccomp profile, an old kernel): the pid is still ours.
+  }
+  if (child.pid > 0) ::kill(child.pid, signal);
 }
 
 DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
