@@ -70,7 +70,22 @@ class thread_signals_blocked {
 };
 
 // --- the fault seam, for tests
-enum class call : unsigned char { pipe, open, duplicate, read, write, poll, event, waitid, clone, exec, thread };
+// `pidfd_flag`: a non-zero answer makes the clone behave as on a kernel that
+// ignores CLONE_PIDFD (before 5.2): it succeeds and leaves no pidfd.
+enum class call : unsigned char {
+  pipe,
+  open,
+  duplicate,
+  read,
+  write,
+  poll,
+  event,
+  waitid,
+  clone,
+  exec,
+  thread,
+  pidfd_flag
+};
 // Asked before each call is made; a non-zero result is the errno the call then
 // fails with, without being made. Runs on any thread, and for `exec` in the
 // child between clone and exec, so it must be async-signal-safe.

@@ -1649,7 +1649,22 @@ class thread_signals_blocked {
 };
 
 // --- the fault seam, for tests
-enum class call : unsigned char { pipe, open, duplicate, read, write, poll, event, waitid, clone, exec, thread };
+// `pidfd_flag`: a non-zero answer makes the clone behave as on a kernel that
+// ignores CLONE_PIDFD (before 5.2): it succeeds and leaves no pidfd.
+enum class call : unsigned char {
+  pipe,
+  open,
+  duplicate,
+  read,
+  write,
+  poll,
+  event,
+  waitid,
+  clone,
+  exec,
+  thread,
+  pidfd_flag
+};
 // Asked before each call is made; a non-zero result is the errno the call then
 // fails with, without being made. Runs on any thread, and for `exec` in the
 // child between clone and exec, so it must be async-signal-safe.
@@ -3226,6 +3241,10 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
   result.process.pid = static_cast<pid_t>(pid);
   if (asked_for_pidfd) {
     // A kernel that ignores the flag leaves -1: that is an answer too.
+    if (pidfd >= 0 && sys::injected_fault(sys::call::pidfd_flag) != 0) {
+      ::close(pidfd);
+      pidfd = -1;
+    }
     if (pidfd >= 0) result.process.pidfd.reset(sys::keep_above_stdio(pidfd));
     if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
     if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();

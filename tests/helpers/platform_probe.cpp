@@ -12,11 +12,21 @@
 
 #if __has_include("os/linux/clone.hpp")
 #include "os/linux/clone.hpp"  // else the single header has it inline
+#include "os/system_calls.hpp"
 #endif
 
-int main() {
+namespace {
+int ignore_pidfd_flag(ductile::detail::sys::call which) noexcept {
+  return which == ductile::detail::sys::call::pidfd_flag ? 1 : 0;
+}
+}  // namespace
+
+// With --flag-ignored, the first spawn sees what a 4.18 kernel does with
+// CLONE_PIDFD: the clone succeeds and no pidfd comes back.
+int main(int argc, char** argv) {
   using namespace ductile;
   using namespace std::chrono_literals;
+  if (argc > 1 && std::string(argv[1]) == "--flag-ignored") detail::sys::set_fault_injector(ignore_pidfd_flag);
   cmd("true").run();
   std::printf("pidfds: %s\n", detail::pidfds() == detail::pidfd_support::present ? "present" : "absent");
   std::printf("exit: %d\n", cmd("sh", "-c", "exit 3").unchecked().run().status.code().value_or(-1));

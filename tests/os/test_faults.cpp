@@ -15,7 +15,7 @@ using ductile::detail::sys::call;
 
 namespace {
 
-constexpr int call_kinds = 11;
+constexpr int call_kinds = 12;  // every sys::call
 
 // What the injector does; plain atomics, because it also runs in children
 // between clone and exec.

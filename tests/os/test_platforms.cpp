@@ -44,3 +44,8 @@ TEST_CASE("without pidfds children are held by pid, and everything still works")
     CHECK(probe_under(profile) == expected_probe("absent"));
   }
 }
+
+TEST_CASE("a kernel that ignores CLONE_PIDFD and leaves no pidfd is answered by holding children by pid") {
+  test::leak_check check;
+  CHECK(cmd(helper_path("platform_probe"), "--flag-ignored").read() == expected_probe("absent"));
+}

@@ -214,6 +214,10 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
   result.process.pid = static_cast<pid_t>(pid);
   if (asked_for_pidfd) {
     // A kernel that ignores the flag leaves -1: that is an answer too.
+    if (pidfd >= 0 && sys::injected_fault(sys::call::pidfd_flag) != 0) {
+      ::close(pidfd);
+      pidfd = -1;
+    }
     if (pidfd >= 0) result.process.pidfd.reset(sys::keep_above_stdio(pidfd));
     if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
     if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
