@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <system_error>
 
@@ -34,8 +35,10 @@ void resize_pipe(int fd, std::size_t bytes) noexcept;
 std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept;
 // A write that cannot raise SIGPIPE in this process: EPIPE comes back as an error code.
 std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept;
-// Waits for events; `timeout_ms` < 0 waits forever. EINTR returns with no events.
-std::error_code poll_fds(pollfd* fds, std::size_t count, int timeout_ms, int& ready) noexcept;
+// Waits for events, at most `timeout` (to the nanosecond: a child held by pid
+// is looked at sooner than a millisecond); a negative timeout waits forever.
+// EINTR returns with no events.
+std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout, int& ready) noexcept;
 // An eventfd, close-on-exec and non-blocking; signal adds one, drain empties it.
 std::error_code make_event(unsigned int initial, unique_fd& out) noexcept;
 void signal_event(int fd) noexcept;

@@ -116,7 +116,7 @@ DUCTILE_INLINE void background_driver::loop() {
     offsets.push_back(fds.size());
 
     int ready = 0;
-    const auto poll_error = sys::poll_fds(fds.data(), fds.size(), milliseconds_until(next), ready);
+    const auto poll_error = sys::poll_fds(fds.data(), fds.size(), time_until(next), ready);
     if (fds[0].revents != 0) sys::drain_event(wake_.get());
 
     bool any_finished = false;

@@ -12,12 +12,11 @@
 
 namespace ductile::detail {
 
-DUCTILE_INLINE int milliseconds_until(const std::optional<steady_time>& deadline) {
-  if (!deadline) return -1;
-  const auto left = *deadline - std::chrono::steady_clock::now();
-  if (left <= std::chrono::nanoseconds::zero()) return 0;
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-  return ms > 1000000 ? 1000000 : static_cast<int>(ms);
+DUCTILE_INLINE std::chrono::nanoseconds time_until(const std::optional<steady_time>& deadline) {
+  if (!deadline) return std::chrono::nanoseconds(-1);
+  const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(*deadline - std::chrono::steady_clock::now());
+  if (left <= std::chrono::nanoseconds::zero()) return std::chrono::nanoseconds::zero();
+  return std::min<std::chrono::nanoseconds>(left, std::chrono::seconds(1000));
 }
 
 DUCTILE_INLINE execution::execution(expression tree)
@@ -307,10 +306,10 @@ DUCTILE_INLINE void execution::drive_to_completion() {
   while (!finished()) {
     fds.clear();
     collect(fds);
-    const int wait_ms = milliseconds_until(next_deadline());
+    const auto wait = time_until(next_deadline());
     lock.unlock();
     int ready = 0;
-    const auto error = sys::poll_fds(fds.data(), fds.size(), wait_ms, ready);
+    const auto error = sys::poll_fds(fds.data(), fds.size(), wait, ready);
     lock.lock();
     if (error) {
       abandon_supervision(error);

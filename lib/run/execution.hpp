@@ -30,8 +30,9 @@
 
 namespace ductile::detail {
 
-// Milliseconds for poll() until `deadline` (rounded up), or -1 for none.
-int milliseconds_until(const std::optional<steady_time>& deadline);
+// How long poll() may wait for `deadline`: zero once it has passed, negative
+// for no deadline (wait forever).
+std::chrono::nanoseconds time_until(const std::optional<steady_time>& deadline);
 
 enum class run_state {
   queued,    // made, not started: start() runs it, kill() cancels it

@@ -31,7 +31,7 @@ struct tracked_process {
   // (nothing to poll), and for one whose pidfd said "exited" but that a
   // ptrace tracer still holds (the pidfd would stay readable).
   std::optional<steady_time> retry_at;
-  std::chrono::milliseconds retry_delay{0};
+  std::chrono::microseconds retry_delay{0};
   int polled_at = -1;  // its place in the descriptors collect() gave poll, or -1
 
   bool reaped() const noexcept { return was_reaped; }

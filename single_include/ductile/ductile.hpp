@@ -1589,6 +1589,7 @@ DUCTILE_INLINE void unique_fd::close_now() noexcept {
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <system_error>
 
@@ -1613,8 +1614,10 @@ void resize_pipe(int fd, std::size_t bytes) noexcept;
 std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept;
 // A write that cannot raise SIGPIPE in this process: EPIPE comes back as an error code.
 std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept;
-// Waits for events; `timeout_ms` < 0 waits forever. EINTR returns with no events.
-std::error_code poll_fds(pollfd* fds, std::size_t count, int timeout_ms, int& ready) noexcept;
+// Waits for events, at most `timeout` (to the nanosecond: a child held by pid
+// is looked at sooner than a millisecond); a negative timeout waits forever.
+// EINTR returns with no events.
+std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout, int& ready) noexcept;
 // An eventfd, close-on-exec and non-blocking; signal adds one, drain empties it.
 std::error_code make_event(unsigned int initial, unique_fd& out) noexcept;
 void signal_event(int fd) noexcept;
@@ -1831,8 +1834,17 @@ DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t 
   return {};
 }
 
-DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, int timeout_ms, int& ready) noexcept {
-  const long n = attempt(call::poll, [&] { return ::poll(fds, count, timeout_ms); });
+DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout,
+                                        int& ready) noexcept {
+  long n;
+  if (timeout.count() < 0) {
+    n = attempt(call::poll, [&] { return ::poll(fds, count, -1); });
+  } else {
+    timespec limit{};
+    limit.tv_sec = static_cast<time_t>(timeout.count() / 1000000000);
+    limit.tv_nsec = static_cast<long>(timeout.count() % 1000000000);
+    n = attempt(call::poll, [&] { return ::ppoll(fds, count, &limit, nullptr); });
+  }
   if (n < 0) {
     ready = 0;
     for (std::size_t i = 0; i < count; ++i) fds[i].revents = 0;
@@ -3126,20 +3138,20 @@ DUCTILE_INLINE void settle_pidfds(pidfd_support answer) noexcept {
 // EPERM (a seccomp profile).
 DUCTILE_INLINE bool refuses_pidfds(int error) noexcept { return error == EINVAL || error == ENOSYS || error == EPERM; }
 
-// A pidfd is only useful if waitid(P_PIDFD) (5.4) and pidfd_send_signal
-// (5.1) take it. Asked of the first child, without reaping or disturbing it.
+// A pidfd is only useful if waitid(P_PIDFD) takes it (5.4). Asked of the
+// first child, without reaping it. (A kernel or profile that refuses
+// pidfd_send_signal is answered at each signal: the pid is signalled instead,
+// which is as safe while the child is unreaped.)
 DUCTILE_INLINE pidfd_support probe_pidfd(const process_handle& child) noexcept {
   if (!child.pidfd) return pidfd_support::absent;
   siginfo_t info{};
   const int saved_errno = errno;
-  pidfd_support answer = pidfd_support::present;
-  if (::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, WEXITED | WNOHANG | WNOWAIT, nullptr) != 0 &&
-      errno != EINTR)
-    answer = pidfd_support::absent;
-  else if (::syscall(SYS_pidfd_send_signal, child.pidfd.get(), 0, nullptr, 0) != 0 && errno != ESRCH)
-    answer = pidfd_support::absent;
+  long rc;
+  do {
+    rc = ::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, WEXITED | WNOHANG | WNOWAIT, nullptr);
+  } while (rc != 0 && errno == EINTR);
   errno = saved_errno;
-  return answer;
+  return rc == 0 ? pidfd_support::present : pidfd_support::absent;
 }
 
 // Reads the child's messages until end of file: its exec or its exit.
@@ -4322,7 +4334,7 @@ struct tracked_process {
   // (nothing to poll), and for one whose pidfd said "exited" but that a
   // ptrace tracer still holds (the pidfd would stay readable).
   std::optional<steady_time> retry_at;
-  std::chrono::milliseconds retry_delay{0};
+  std::chrono::microseconds retry_delay{0};
   int polled_at = -1;  // its place in the descriptors collect() gave poll, or -1
 
   bool reaped() const noexcept { return was_reaped; }
@@ -4386,20 +4398,20 @@ class process_table {
 
 namespace ductile::detail {
 
-// A child held by pid is looked at after 1 ms, then at doubling intervals up
-// to 50 ms: a short command is noticed within about its own run time, a long
-// one within 50 ms, and 100 sleeping children cost 2,000 waitid calls a
-// second (benchmarks/live_children measures it).
-inline constexpr std::chrono::milliseconds first_retry{1}, longest_retry{50};
+// A child held by pid is looked at after 250 us, then at doubling intervals
+// up to 50 ms: a short command is noticed within about its own run time, a
+// long one within 50 ms, and 100 sleeping children cost 2,000 waitid calls a
+// second (benchmarks/by_pid measures both).
+inline constexpr std::chrono::microseconds first_retry{250}, longest_retry{50000};
 
-// The next look at a child, `delay` from now, rounded up to a multiple of
-// `delay` on the steady clock: children with the same delay are looked at in
-// the same wake-up, so 100 sleeping children wake the loop 20 times a second,
-// not 2,000.
-DUCTILE_INLINE steady_time next_look(std::chrono::milliseconds delay) noexcept {
-  const auto since_epoch = std::chrono::steady_clock::now().time_since_epoch() + delay;
+// The next look at a child, about `delay` from now: the multiple of `delay`
+// on the steady clock nearest to now + delay, and at least delay / 2 away.
+// Children with the same delay are looked at in the same wake-up, so 100
+// sleeping children wake the loop 20 times a second, not 2,000.
+DUCTILE_INLINE steady_time next_look(std::chrono::microseconds delay) noexcept {
   const auto step = std::chrono::duration_cast<steady_time::duration>(delay);
-  return steady_time((since_epoch + step - steady_time::duration(1)) / step * step);
+  const auto earliest = std::chrono::steady_clock::now().time_since_epoch() + step / 2;
+  return steady_time((earliest + step - steady_time::duration(1)) / step * step);
 }
 
 DUCTILE_INLINE tracked_process& process_table::add(spawned_process&& spawned, job& owner) noexcept {
@@ -4861,8 +4873,9 @@ DUCTILE_INLINE void stream_pump::close_all() noexcept {
 
 namespace ductile::detail {
 
-// Milliseconds for poll() until `deadline` (rounded up), or -1 for none.
-int milliseconds_until(const std::optional<steady_time>& deadline);
+// How long poll() may wait for `deadline`: zero once it has passed, negative
+// for no deadline (wait forever).
+std::chrono::nanoseconds time_until(const std::optional<steady_time>& deadline);
 
 enum class run_state {
   queued,    // made, not started: start() runs it, kill() cancels it
@@ -5013,12 +5026,11 @@ void print_trace(const std::string& command) noexcept;
 
 namespace ductile::detail {
 
-DUCTILE_INLINE int milliseconds_until(const std::optional<steady_time>& deadline) {
-  if (!deadline) return -1;
-  const auto left = *deadline - std::chrono::steady_clock::now();
-  if (left <= std::chrono::nanoseconds::zero()) return 0;
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-  return ms > 1000000 ? 1000000 : static_cast<int>(ms);
+DUCTILE_INLINE std::chrono::nanoseconds time_until(const std::optional<steady_time>& deadline) {
+  if (!deadline) return std::chrono::nanoseconds(-1);
+  const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(*deadline - std::chrono::steady_clock::now());
+  if (left <= std::chrono::nanoseconds::zero()) return std::chrono::nanoseconds::zero();
+  return std::min<std::chrono::nanoseconds>(left, std::chrono::seconds(1000));
 }
 
 DUCTILE_INLINE execution::execution(expression tree)
@@ -5308,10 +5320,10 @@ DUCTILE_INLINE void execution::drive_to_completion() {
   while (!finished()) {
     fds.clear();
     collect(fds);
-    const int wait_ms = milliseconds_until(next_deadline());
+    const auto wait = time_until(next_deadline());
     lock.unlock();
     int ready = 0;
-    const auto error = sys::poll_fds(fds.data(), fds.size(), wait_ms, ready);
+    const auto error = sys::poll_fds(fds.data(), fds.size(), wait, ready);
     lock.lock();
     if (error) {
       abandon_supervision(error);
@@ -5660,7 +5672,7 @@ DUCTILE_INLINE void background_driver::loop() {
     offsets.push_back(fds.size());
 
     int ready = 0;
-    const auto poll_error = sys::poll_fds(fds.data(), fds.size(), milliseconds_until(next), ready);
+    const auto poll_error = sys::poll_fds(fds.data(), fds.size(), time_until(next), ready);
     if (fds[0].revents != 0) sys::drain_event(wake_.get());
 
     bool any_finished = false;

@@ -99,20 +99,20 @@ DUCTILE_INLINE void settle_pidfds(pidfd_support answer) noexcept {
 // EPERM (a seccomp profile).
 DUCTILE_INLINE bool refuses_pidfds(int error) noexcept { return error == EINVAL || error == ENOSYS || error == EPERM; }
 
-// A pidfd is only useful if waitid(P_PIDFD) (5.4) and pidfd_send_signal
-// (5.1) take it. Asked of the first child, without reaping or disturbing it.
+// A pidfd is only useful if waitid(P_PIDFD) takes it (5.4). Asked of the
+// first child, without reaping it. (A kernel or profile that refuses
+// pidfd_send_signal is answered at each signal: the pid is signalled instead,
+// which is as safe while the child is unreaped.)
 DUCTILE_INLINE pidfd_support probe_pidfd(const process_handle& child) noexcept {
   if (!child.pidfd) return pidfd_support::absent;
   siginfo_t info{};
   const int saved_errno = errno;
-  pidfd_support answer = pidfd_support::present;
-  if (::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, WEXITED | WNOHANG | WNOWAIT, nullptr) != 0 &&
-      errno != EINTR)
-    answer = pidfd_support::absent;
-  else if (::syscall(SYS_pidfd_send_signal, child.pidfd.get(), 0, nullptr, 0) != 0 && errno != ESRCH)
-    answer = pidfd_support::absent;
+  long rc;
+  do {
+    rc = ::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, WEXITED | WNOHANG | WNOWAIT, nullptr);
+  } while (rc != 0 && errno == EINTR);
   errno = saved_errno;
-  return answer;
+  return rc == 0 ? pidfd_support::present : pidfd_support::absent;
 }
 
 // Reads the child's messages until end of file: its exec or its exit.

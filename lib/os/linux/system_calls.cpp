@@ -134,8 +134,17 @@ DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t 
   return {};
 }
 
-DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, int timeout_ms, int& ready) noexcept {
-  const long n = attempt(call::poll, [&] { return ::poll(fds, count, timeout_ms); });
+DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout,
+                                        int& ready) noexcept {
+  long n;
+  if (timeout.count() < 0) {
+    n = attempt(call::poll, [&] { return ::poll(fds, count, -1); });
+  } else {
+    timespec limit{};
+    limit.tv_sec = static_cast<time_t>(timeout.count() / 1000000000);
+    limit.tv_nsec = static_cast<long>(timeout.count() % 1000000000);
+    n = attempt(call::poll, [&] { return ::ppoll(fds, count, &limit, nullptr); });
+  }
   if (n < 0) {
     ready = 0;
     for (std::size_t i = 0; i < count; ++i) fds[i].revents = 0;
