@@ -415,6 +415,31 @@ constexpr std::size_t scan_placeholder(std::string_view text, std::size_t i, boo
   return i + 1;
 }
 
+// A brace at `i`, quoted or not: `{{` and `}}` are text, `{` opens a
+// placeholder, a lone `}` is an error. Returns the position past it, or npos
+// after sink.error().
+template <class Sink>
+constexpr std::size_t scan_brace(std::string_view text, std::size_t i, bool quoted, Sink& sink) {
+  const char c = text[i];
+  if (i + 1 < text.size() && text[i + 1] == c) {
+    sink.literal(c, quoted, i);
+    return i + 2;
+  }
+  if (c == '}') {
+    sink.error(lex_error::unmatched_close_brace, i);
+    return npos;
+  }
+  placeholder_text p;
+  lex_error error{};
+  const std::size_t end = scan_placeholder(text, i, quoted, p, error);
+  if (end == npos) {
+    sink.error(error, p.open);
+    return npos;
+  }
+  sink.placeholder(p);
+  return end;
+}
+
 // Scans one word starting at `i` (not at a blank or an operator) and reports
 // its pieces to `sink`:
 //   sink.literal(char c, bool quoted, std::size_t position)  one character of text
@@ -427,9 +452,6 @@ constexpr std::size_t scan_placeholder(std::string_view text, std::size_t i, boo
 // Returns the position just past the word, or npos after sink.error().
 template <class Sink>
 constexpr std::size_t scan_word(std::string_view text, std::size_t i, Sink& sink) {
-  const auto at = [&](std::size_t k, char c) { return k < text.size() && text[k] == c; };
-  lex_error error{};
-  placeholder_text p;
   while (i < text.size() && !ends_word(text[i])) {
     const char c = text[i];
     if (c == '\'') {
@@ -456,19 +478,9 @@ constexpr std::size_t scan_word(std::string_view text, std::size_t i, Sink& sink
         } else if (d == '$' || d == '`') {
           sink.special(d, i);
           ++i;
-        } else if ((d == '{' || d == '}') && at(i + 1, d)) {
-          sink.literal(d, true, i);
-          i += 2;
-        } else if (d == '{') {
-          i = scan_placeholder(text, i, true, p, error);
-          if (i == npos) {
-            sink.error(error, p.open);
-            return npos;
-          }
-          sink.placeholder(p);
-        } else if (d == '}') {
-          sink.error(lex_error::unmatched_close_brace, i);
-          return npos;
+        } else if (d == '{' || d == '}') {
+          i = scan_brace(text, i, true, sink);
+          if (i == npos) return npos;
         } else {
           sink.literal(d, true, i);
           ++i;
@@ -486,19 +498,9 @@ constexpr std::size_t scan_word(std::string_view text, std::size_t i, Sink& sink
       }
       if (text[i + 1] != '\n') sink.literal(text[i + 1], true, i + 1);
       i += 2;
-    } else if ((c == '{' || c == '}') && at(i + 1, c)) {
-      sink.literal(c, false, i);
-      i += 2;
-    } else if (c == '{') {
-      i = scan_placeholder(text, i, false, p, error);
-      if (i == npos) {
-        sink.error(error, p.open);
-        return npos;
-      }
-      sink.placeholder(p);
-    } else if (c == '}') {
-      sink.error(lex_error::unmatched_close_brace, i);
-      return npos;
+    } else if (c == '{' || c == '}') {
+      i = scan_brace(text, i, false, sink);
+      if (i == npos) return npos;
     } else {
       if (c == '$' || c == '`' || c == '*' || c == '?' || c == '[') sink.special(c, i);
       sink.literal(c, false, i);
