@@ -418,11 +418,7 @@ DUCTILE_INLINE void execution::request_kill() {
     std::lock_guard<std::mutex> lock(mutex);
     switch (state_) {
       case run_state::queued: cancel_unstarted(); break;
-      case run_state::running:
-        state_ = run_state::stopping;
-        pump_.stop_at_exit();
-        processes_.signal(nullptr, SIGKILL);
-        return;
+      case run_state::running: abandon(nullptr); return;  // killed, not failed
       case run_state::stopping:
       case run_state::finished: return;
     }

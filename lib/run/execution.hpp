@@ -127,6 +127,7 @@ class execution {
   void start_due_right_sides(std::unique_lock<std::mutex>& lock);
   void finish_unstarted(job& j);
   void carry_out_signals() noexcept;
+  // Stops the run: SIGKILL to all, nothing new starts. A null `failure` is a kill.
   void abandon(std::exception_ptr failure) noexcept;
   void cancel_unstarted();
   void update_finished();

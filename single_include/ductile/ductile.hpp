@@ -3169,36 +3169,25 @@ DUCTILE_INLINE void read_reports(int fd, child_report& report) noexcept {
 DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, clone_mode mode) noexcept {
   cloned_child result;
   const int saved_errno = errno;
+  const auto failed = [&](std::error_code error, const char* step, const char* what) {
+    result.error = error;
+    result.step = step;
+    result.what = what;
+    errno = saved_errno;
+    return std::move(result);
+  };
   void* stack_top = nullptr;
   pipe_ends channel;
   if (mode == clone_mode::shared_memory) {
     stack_top = child_stack::top();
-    if (stack_top == nullptr) {
-      result.error = std::error_code(errno, std::generic_category());
-      result.step = "clone";
-      result.what = "allocate a stack";
-      errno = saved_errno;
-      return result;
-    }
+    if (stack_top == nullptr) return failed(sys::last_error(), "clone", "allocate a stack");
   } else if (mode == clone_mode::daemon) {
-    if (const auto error = sys::make_pipe(channel)) {
-      result.error = error;
-      result.step = "pipe";
-      result.what = "make a pipe";
-      errno = saved_errno;
-      return result;
-    }
+    if (const auto error = sys::make_pipe(channel)) return failed(error, "pipe", "make a pipe");
   } else {
     // Made directly, not through the fault seam: this pipe stands in for the
     // shared memory of the usual path, which cannot fail.
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-      result.error = std::error_code(errno, std::generic_category());
-      result.step = "pipe";
-      result.what = "make a pipe";
-      errno = saved_errno;
-      return result;
-    }
+    if (::pipe2(fds, O_CLOEXEC) != 0) return failed(sys::last_error(), "pipe", "make a pipe");
     channel.read.reset(sys::keep_above_stdio(fds[0]));
     channel.write.reset(sys::keep_above_stdio(fds[1]));
   }
@@ -4972,6 +4961,7 @@ class execution {
   void start_due_right_sides(std::unique_lock<std::mutex>& lock);
   void finish_unstarted(job& j);
   void carry_out_signals() noexcept;
+  // Stops the run: SIGKILL to all, nothing new starts. A null `failure` is a kill.
   void abandon(std::exception_ptr failure) noexcept;
   void cancel_unstarted();
   void update_finished();
@@ -5434,11 +5424,7 @@ DUCTILE_INLINE void execution::request_kill() {
     std::lock_guard<std::mutex> lock(mutex);
     switch (state_) {
       case run_state::queued: cancel_unstarted(); break;
-      case run_state::running:
-        state_ = run_state::stopping;
-        pump_.stop_at_exit();
-        processes_.signal(nullptr, SIGKILL);
-        return;
+      case run_state::running: abandon(nullptr); return;  // killed, not failed
       case run_state::stopping:
       case run_state::finished: return;
     }

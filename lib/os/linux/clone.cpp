@@ -128,36 +128,25 @@ DUCTILE_INLINE void read_reports(int fd, child_report& report) noexcept {
 DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, clone_mode mode) noexcept {
   cloned_child result;
   const int saved_errno = errno;
+  const auto failed = [&](std::error_code error, const char* step, const char* what) {
+    result.error = error;
+    result.step = step;
+    result.what = what;
+    errno = saved_errno;
+    return std::move(result);
+  };
   void* stack_top = nullptr;
   pipe_ends channel;
   if (mode == clone_mode::shared_memory) {
     stack_top = child_stack::top();
-    if (stack_top == nullptr) {
-      result.error = std::error_code(errno, std::generic_category());
-      result.step = "clone";
-      result.what = "allocate a stack";
-      errno = saved_errno;
-      return result;
-    }
+    if (stack_top == nullptr) return failed(sys::last_error(), "clone", "allocate a stack");
   } else if (mode == clone_mode::daemon) {
-    if (const auto error = sys::make_pipe(channel)) {
-      result.error = error;
-      result.step = "pipe";
-      result.what = "make a pipe";
-      errno = saved_errno;
-      return result;
-    }
+    if (const auto error = sys::make_pipe(channel)) return failed(error, "pipe", "make a pipe");
   } else {
     // Made directly, not through the fault seam: this pipe stands in for the
     // shared memory of the usual path, which cannot fail.
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-      result.error = std::error_code(errno, std::generic_category());
-      result.step = "pipe";
-      result.what = "make a pipe";
-      errno = saved_errno;
-      return result;
-    }
+    if (::pipe2(fds, O_CLOEXEC) != 0) return failed(sys::last_error(), "pipe", "make a pipe");
     channel.read.reset(sys::keep_above_stdio(fds[0]));
     channel.write.reset(sys::keep_above_stdio(fds[1]));
   }
