@@ -7,6 +7,16 @@
 #define DUCTILE_INLINE
 #endif
 
+// Which backend makes and waits for children: Linux's own (clone, pidfds,
+// lib/os/linux/), or the POSIX one (posix_spawn or fork, waitpid,
+// lib/os/posix/) on every other system, and on Linux too where
+// DUCTILE_PORTABLE is defined (meson's -Dportable=true).
+#if defined(__linux__) && !defined(DUCTILE_PORTABLE)
+#define DUCTILE_POSIX_BACKEND 0
+#else
+#define DUCTILE_POSIX_BACKEND 1
+#endif
+
 // Functions that run in a child between clone and exec: never called through
 // the PLT (see lib/os/linux/child.cpp).
 #ifndef DUCTILE_HIDDEN

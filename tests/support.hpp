@@ -22,6 +22,15 @@
 #include <thread>
 #include <vector>
 
+// The backend the library under test runs on, decided as lib/common.hpp does.
+#ifndef DUCTILE_POSIX_BACKEND
+#if defined(__linux__) && !defined(DUCTILE_PORTABLE)
+#define DUCTILE_POSIX_BACKEND 0
+#else
+#define DUCTILE_POSIX_BACKEND 1
+#endif
+#endif
+
 #include "doctest.hpp"
 
 namespace test {

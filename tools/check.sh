@@ -2,8 +2,8 @@
 # Everything CI checks, in order: formatting against .clang-format; that the
 # committed single header is what tools/amalgamate.py writes; the whole test
 # suite with warnings as errors, built with g++ and clang++ as C++17 and C++20
-# (clang's C++17 builds under ASan+UBSan and under TSan), and once more against
-# the single header alone; the consumer builds;
+# (clang's C++17 builds under ASan+UBSan and under TSan), once more against
+# the single header alone, and once through the POSIX backend; the consumer builds;
 # and a short run of the cmdline fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,19 +39,27 @@ gcc_headers=$!
 headers_alone clang++ || exit 1
 wait "$gcc_headers" || exit 1
 
+echo "== the single header compiles with the POSIX backend too"
+echo '#include <ductile/ductile.hpp>' |
+  g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -DDUCTILE_PORTABLE -DFMT_HEADER_ONLY -Isingle_include \
+    -x c++ -fsyntax-only - || { echo "single_include/ductile/ductile.hpp does not compile with DUCTILE_PORTABLE"; exit 1; }
+
 configure() {
   local dir=$1; shift
   [ -d "$dir" ] || meson setup "$dir" --wrap-mode=nodownload --werror "$@" >/dev/null
 }
-# Four builds cover the matrix, each running the whole suite: g++ C++17
+# Five builds cover the matrix, each running the whole suite: g++ C++17
 # (compiled library), g++ C++20 (the single header, no lib/ objects), clang++
-# C++17 under ASan+UBSan (with leak checking) and clang++ C++20 under TSan.
+# C++17 under ASan+UBSan (with leak checking) and clang++ C++20 under TSan, and g++ C++17 through the POSIX backend.
 CXX=g++ configure build-gcc-cpp17 -Dcpp_std=c++17
 CXX=clang++ configure build-clang-asan -Dcpp_std=c++17 -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false
 CXX=clang++ configure build-clang-tsan-cpp20 -Dcpp_std=c++20 -Db_sanitize=thread -Db_lundef=false -Dexamples=false
 # Unoptimized: every test compiles the whole implementation, and -O2 doubles that.
 CXX=g++ configure build-single-header -Dcpp_std=c++20 -Dbuildtype=debug -Dsingle_header=true -Dexamples=false
-builds=(build-gcc-cpp17 build-clang-asan build-clang-tsan-cpp20 build-single-header)
+# The POSIX backend that macOS and the BSDs use, forced on Linux; its files
+# build in strict POSIX.1-2008 mode (meson.build). Unoptimized, like the above.
+CXX=g++ configure build-portable -Dcpp_std=c++17 -Dbuildtype=debug -Dportable=true -Dexamples=false
+builds=(build-gcc-cpp17 build-clang-asan build-clang-tsan-cpp20 build-single-header build-portable)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export TSAN_OPTIONS=halt_on_error=1
 

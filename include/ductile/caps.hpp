@@ -44,11 +44,13 @@ struct state {
   friend constexpr bool operator!=(const state& a, const state& b) noexcept { return !(a == b); }
 };
 
+#if defined(__linux__)
 /// Parses libcap's text format ("cap_net_raw,cap_net_admin+ep", "=ep cap_kill-e", ...)
 /// exactly as libcap's cap_from_text does on this kernel.
 state parse_text(std::string_view text);
 /// Prints libcap's canonical form, exactly as libcap's cap_to_text does on this kernel.
 std::string to_text(const state& s);
+#endif
 
 namespace detail {
 // The text format for a kernel that knows `max_bits` capabilities (last + 1);
@@ -57,6 +59,8 @@ state parse_text_for(std::string_view text, int max_bits);
 std::string to_text_for(const state& s, int max_bits);
 }  // namespace detail
 
+// The process's own capabilities are Linux's: absent on other systems.
+#if defined(__linux__)
 /// The last capability the running kernel supports (40 on Linux 5.9 and later).
 int last_supported();
 /// Whether the kernel supports ambient capabilities (Linux 4.3 and later).
@@ -85,5 +89,6 @@ void set_securebits(unsigned bits);
 /// no_new_privs: once set, never cleared; exec can no longer grant privileges.
 bool no_new_privs();
 void set_no_new_privs();
+#endif  // __linux__
 
 }  // namespace ductile::caps

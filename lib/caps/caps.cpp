@@ -3,9 +3,11 @@
 // cap_to_text byte for byte. Standard library and libc only.
 
 #include <fcntl.h>
+#include <unistd.h>
+#if defined(__linux__)
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <unistd.h>
+#endif
 
 #include <cctype>
 #include <cerrno>
@@ -216,12 +218,13 @@ inline constexpr std::uint32_t capability_version_3 = 0x20080522;
 
 [[noreturn]] DUCTILE_INLINE void fail(const std::string& operation, int code = errno) { throw error(code, operation); }
 
+#if defined(__linux__)
 DUCTILE_INLINE int checked_prctl(const std::string& operation, int option, unsigned long a = 0, unsigned long b = 0) {
   const int result = ::prctl(option, a, b, 0UL, 0UL);
   if (result < 0) fail(operation);
   return result;
 }
-
+#endif
 }  // namespace detail
 
 DUCTILE_INLINE std::optional<capability> from_string(std::string_view text) noexcept {
@@ -267,6 +270,7 @@ DUCTILE_INLINE set parse_set(std::string_view text) {
   return result;
 }
 
+#if defined(__linux__)
 DUCTILE_INLINE state parse_text(std::string_view text) { return detail::parse_text_for(text, last_supported() + 1); }
 DUCTILE_INLINE std::string to_text(const state& s) { return detail::to_text_for(s, last_supported() + 1); }
 
@@ -373,5 +377,6 @@ DUCTILE_INLINE unsigned securebits() {
 DUCTILE_INLINE void set_securebits(unsigned bits) { detail::checked_prctl("set securebits", PR_SET_SECUREBITS, bits); }
 DUCTILE_INLINE bool no_new_privs() { return detail::checked_prctl("read no_new_privs", PR_GET_NO_NEW_PRIVS) == 1; }
 DUCTILE_INLINE void set_no_new_privs() { detail::checked_prctl("set no_new_privs", PR_SET_NO_NEW_PRIVS, 1); }
+#endif  // __linux__
 
 }  // namespace ductile::caps

@@ -39,10 +39,17 @@ std::error_code write_some(int fd, const char* data, std::size_t size, std::size
 // is looked at sooner than a millisecond); a negative timeout waits forever.
 // EINTR returns with no events.
 std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout, int& ready) noexcept;
-// An eventfd, close-on-exec and non-blocking; signal adds one, drain empties it.
-std::error_code make_event(unsigned int initial, unique_fd& out) noexcept;
-void signal_event(int fd) noexcept;
-void drain_event(int fd) noexcept;
+// A descriptor another thread can make readable: an eventfd on Linux, a pipe
+// elsewhere. Close-on-exec and non-blocking; signal makes it readable, drain
+// empties it.
+struct event {
+  unique_fd readable;  // polled, and drained
+  unique_fd writer;    // empty where `readable` takes the writes too (an eventfd)
+  explicit operator bool() const noexcept { return static_cast<bool>(readable); }
+};
+std::error_code make_event(unsigned int initial, event& out) noexcept;
+void signal_event(const event& target) noexcept;
+void drain_event(const event& target) noexcept;
 // waitid on the child: by pidfd where it has one, else by pid. With WNOHANG,
 // info.si_pid stays 0 while the child runs.
 std::error_code wait_process(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept;

@@ -9,7 +9,7 @@
 #include <ductile/users.hpp>
 
 #include "model/failure.hpp"
-#include "os/linux/child.hpp"
+#include "os/child_plan.hpp"
 
 namespace ductile::detail {
 
@@ -36,8 +36,16 @@ DUCTILE_INLINE void resolve_ids(const credential_request& request, const std::st
                                 resolved_credentials& out) {
   uid_t ruid, euid, suid;
   gid_t rgid, egid, sgid;
+#if defined(__APPLE__)
+  // No saved ids to ask for: setuid as root sets all three anyway.
+  ruid = ::getuid();
+  euid = suid = ::geteuid();
+  rgid = ::getgid();
+  egid = sgid = ::getegid();
+#else
   ::getresuid(&ruid, &euid, &suid);
   ::getresgid(&rgid, &egid, &sgid);
+#endif
   uid_t uid = ruid;
   gid_t gid = rgid;
   std::vector<gid_t> groups = users::process_groups();
@@ -90,6 +98,16 @@ DUCTILE_INLINE void resolve_credentials(const credential_request& request, const
   plan.new_session = request.new_session;
   plan.umask = request.umask ? static_cast<int>(*request.umask) : -1;
   plan.no_new_privs = request.no_new_privs;
+#if DUCTILE_POSIX_BACKEND
+  // Capabilities and no_new_privs are Linux's; users, groups, umask and sessions are POSIX.
+  const auto linux_only = [&](const char* step, const char* what) {
+    credential_error(command, step, ENOTSUP, fmt::format("cannot {}: not supported on this system", what));
+  };
+  if (request.keep) linux_only("keep caps", "keep capabilities");
+  if (request.bounding) linux_only("bounding caps", "change the bounding set");
+  if (request.no_new_privs) linux_only("no_new_privs", "set no_new_privs");
+  if (request.user || request.group || request.groups) resolve_ids(request, command, out);
+#else
   plan.last_capability = caps::last_supported();
   if (request.user || request.group || request.groups) resolve_ids(request, command, out);
 
@@ -116,6 +134,7 @@ DUCTILE_INLINE void resolve_credentials(const credential_request& request, const
       plan.bounding_drops = drops.mask();
     }
   }
+#endif
   plan.groups = out.groups.data();
   plan.group_count = out.groups.size();
 }

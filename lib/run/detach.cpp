@@ -11,8 +11,8 @@
 #include <stdexcept>
 
 #include "model/failure.hpp"
-#include "os/linux/clone.hpp"
-#include "os/linux/spawn.hpp"
+#include "os/spawn.hpp"
+#include "os/start_child.hpp"
 
 namespace ductile {
 namespace detail {
@@ -54,7 +54,7 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   daemon_settings settings;
   settings.pid_file = options.pid_file.empty() ? nullptr : options.pid_file.c_str();
   prepared.plan.daemon = &settings;
-  const cloned_child child = clone_child(prepared.plan, prepared.report, clone_mode::daemon);
+  const started_child child = start_child(prepared.plan, prepared.report, start_mode::daemon);
   prepared.throw_if_failed(child);
   if (child.process.pid == 0)
     throw_spawn_error(prepared.command_text(), "fork", "the daemon did not start",

@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -66,7 +65,7 @@ DUCTILE_INLINE background_driver& background_driver::instance_for(const expressi
 }
 
 DUCTILE_INLINE background_driver::background_driver() {
-  if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "eventfd");
+  if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "make an event");
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
@@ -76,7 +75,7 @@ DUCTILE_INLINE background_driver::background_driver() {
   std::thread([this] { loop(); }).detach();
 }
 
-DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_.get()); }
+DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_); }
 
 DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
   {
@@ -97,7 +96,7 @@ DUCTILE_INLINE void background_driver::loop() {
     }
     fds.clear();
     offsets.clear();
-    fds.push_back(pollfd{wake_.get(), POLLIN, 0});
+    fds.push_back(pollfd{wake_.readable.get(), POLLIN, 0});
     std::optional<steady_time> next;
     for (const auto& run : runs) {
       offsets.push_back(fds.size());
@@ -117,7 +116,7 @@ DUCTILE_INLINE void background_driver::loop() {
 
     int ready = 0;
     const auto poll_error = sys::poll_fds(fds.data(), fds.size(), time_until(next), ready);
-    if (fds[0].revents != 0) sys::drain_event(wake_.get());
+    if (fds[0].revents != 0) sys::drain_event(wake_);
 
     bool any_finished = false;
     for (std::size_t i = 0; i < runs.size(); ++i) {

@@ -29,7 +29,7 @@ class background_driver {
 
   std::mutex mutex_;
   std::vector<std::shared_ptr<execution>> runs_;
-  unique_fd wake_;
+  sys::event wake_;
 };
 
 }  // namespace ductile::detail

@@ -210,7 +210,7 @@ DUCTILE_INLINE void execution::update_finished() {
 
 DUCTILE_INLINE void execution::mark_finished() {
   state_ = run_state::finished;
-  if (completion_) sys::signal_event(completion_.get());
+  if (completion_) sys::signal_event(completion_);
   changed.notify_all();
 }
 
@@ -372,7 +372,7 @@ DUCTILE_INLINE int execution::completion_fd() {
           fmt::format("command {}: cannot make its completion descriptor: {}", command, error.message()), command);
     }
   }
-  return completion_.get();
+  return completion_.readable.get();
 }
 
 DUCTILE_INLINE void execution::set_on_finished(std::function<void()> callback) {

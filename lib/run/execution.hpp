@@ -22,7 +22,7 @@
 #include <variant>
 #include <vector>
 
-#include "os/linux/spawn.hpp"
+#include "os/spawn.hpp"
 #include "plan/plan.hpp"
 #include "run/job_tree.hpp"
 #include "run/process_table.hpp"
@@ -143,7 +143,7 @@ class execution {
   using observed_event = std::variant<spawn_event, exit_event>;
   std::vector<observed_event> pending_events_;  // for the observer, outside the lock
   bool delivering_events_ = false;
-  unique_fd completion_;
+  sys::event completion_;
   std::exception_ptr failure_;
   output output_;
   std::function<void()> on_finished_;  // emptied once called

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "os/linux/spawn.hpp"
+#include "os/spawn.hpp"
 #include "plan/plan.hpp"
 
 namespace ductile::detail {

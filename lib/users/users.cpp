@@ -98,7 +98,15 @@ DUCTILE_INLINE std::vector<gid_t> group_list(std::string_view user_name, gid_t p
     // getgrouplist returns -1 and sets `found` to the size it needs when the
     // buffer is short. Only the first `found` entries are ever meaningful:
     // reading past them is how a list comes back with a spurious group 0.
-    if (::getgrouplist(name.c_str(), primary, groups.data(), &found) >= 0) {
+#if defined(__APPLE__)
+    // macOS declares the list as int; gid_t has the same size there.
+    static_assert(sizeof(int) == sizeof(gid_t), "getgrouplist's int list holds gid_t values");
+    const int listed =
+        ::getgrouplist(name.c_str(), static_cast<int>(primary), reinterpret_cast<int*>(groups.data()), &found);
+#else
+    const int listed = ::getgrouplist(name.c_str(), primary, groups.data(), &found);
+#endif
+    if (listed >= 0) {
       groups.resize(static_cast<std::size_t>(found));
       return groups;
     }

@@ -248,11 +248,13 @@ struct state {
   friend constexpr bool operator!=(const state& a, const state& b) noexcept { return !(a == b); }
 };
 
+#if defined(__linux__)
 /// Parses libcap's text format ("cap_net_raw,cap_net_admin+ep", "=ep cap_kill-e", ...)
 /// exactly as libcap's cap_from_text does on this kernel.
 state parse_text(std::string_view text);
 /// Prints libcap's canonical form, exactly as libcap's cap_to_text does on this kernel.
 std::string to_text(const state& s);
+#endif
 
 namespace detail {
 // The text format for a kernel that knows `max_bits` capabilities (last + 1);
@@ -261,6 +263,8 @@ state parse_text_for(std::string_view text, int max_bits);
 std::string to_text_for(const state& s, int max_bits);
 }  // namespace detail
 
+// The process's own capabilities are Linux's: absent on other systems.
+#if defined(__linux__)
 /// The last capability the running kernel supports (40 on Linux 5.9 and later).
 int last_supported();
 /// Whether the kernel supports ambient capabilities (Linux 4.3 and later).
@@ -289,6 +293,7 @@ void set_securebits(unsigned bits);
 /// no_new_privs: once set, never cleared; exec can no longer grant privileges.
 bool no_new_privs();
 void set_no_new_privs();
+#endif  // __linux__
 
 }  // namespace ductile::caps
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_HPP
@@ -302,9 +307,11 @@ void set_no_new_privs();
 // cap_to_text byte for byte. Standard library and libc only.
 
 #include <fcntl.h>
+#include <unistd.h>
+#if defined(__linux__)
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <unistd.h>
+#endif
 
 #include <cctype>
 #include <cerrno>
@@ -320,6 +327,16 @@ void set_no_new_privs();
 // header defines DUCTILE_INLINE as `inline` so that it can be included anywhere.
 #ifndef DUCTILE_INLINE
 #define DUCTILE_INLINE
+#endif
+
+// Which backend makes and waits for children: Linux's own (clone, pidfds,
+// lib/os/linux/), or the POSIX one (posix_spawn or fork, waitpid,
+// lib/os/posix/) on every other system, and on Linux too where
+// DUCTILE_PORTABLE is defined (meson's -Dportable=true).
+#if defined(__linux__) && !defined(DUCTILE_PORTABLE)
+#define DUCTILE_POSIX_BACKEND 0
+#else
+#define DUCTILE_POSIX_BACKEND 1
 #endif
 
 // Functions that run in a child between clone and exec: never called through
@@ -530,12 +547,13 @@ inline constexpr std::uint32_t capability_version_3 = 0x20080522;
 
 [[noreturn]] DUCTILE_INLINE void fail(const std::string& operation, int code = errno) { throw error(code, operation); }
 
+#if defined(__linux__)
 DUCTILE_INLINE int checked_prctl(const std::string& operation, int option, unsigned long a = 0, unsigned long b = 0) {
   const int result = ::prctl(option, a, b, 0UL, 0UL);
   if (result < 0) fail(operation);
   return result;
 }
-
+#endif
 }  // namespace detail
 
 DUCTILE_INLINE std::optional<capability> from_string(std::string_view text) noexcept {
@@ -581,6 +599,7 @@ DUCTILE_INLINE set parse_set(std::string_view text) {
   return result;
 }
 
+#if defined(__linux__)
 DUCTILE_INLINE state parse_text(std::string_view text) { return detail::parse_text_for(text, last_supported() + 1); }
 DUCTILE_INLINE std::string to_text(const state& s) { return detail::to_text_for(s, last_supported() + 1); }
 
@@ -687,6 +706,7 @@ DUCTILE_INLINE unsigned securebits() {
 DUCTILE_INLINE void set_securebits(unsigned bits) { detail::checked_prctl("set securebits", PR_SET_SECUREBITS, bits); }
 DUCTILE_INLINE bool no_new_privs() { return detail::checked_prctl("read no_new_privs", PR_GET_NO_NEW_PRIVS) == 1; }
 DUCTILE_INLINE void set_no_new_privs() { detail::checked_prctl("set no_new_privs", PR_SET_NO_NEW_PRIVS, 1); }
+#endif  // __linux__
 
 }  // namespace ductile::caps
 #endif  // DUCTILE_INLINED_LIB_CAPS_CAPS_CPP

@@ -260,11 +260,13 @@ struct state {
   friend constexpr bool operator!=(const state& a, const state& b) noexcept { return !(a == b); }
 };
 
+#if defined(__linux__)
 /// Parses libcap's text format ("cap_net_raw,cap_net_admin+ep", "=ep cap_kill-e", ...)
 /// exactly as libcap's cap_from_text does on this kernel.
 state parse_text(std::string_view text);
 /// Prints libcap's canonical form, exactly as libcap's cap_to_text does on this kernel.
 std::string to_text(const state& s);
+#endif
 
 namespace detail {
 // The text format for a kernel that knows `max_bits` capabilities (last + 1);
@@ -273,6 +275,8 @@ state parse_text_for(std::string_view text, int max_bits);
 std::string to_text_for(const state& s, int max_bits);
 }  // namespace detail
 
+// The process's own capabilities are Linux's: absent on other systems.
+#if defined(__linux__)
 /// The last capability the running kernel supports (40 on Linux 5.9 and later).
 int last_supported();
 /// Whether the kernel supports ambient capabilities (Linux 4.3 and later).
@@ -301,6 +305,7 @@ void set_securebits(unsigned bits);
 /// no_new_privs: once set, never cleared; exec can no longer grant privileges.
 bool no_new_privs();
 void set_no_new_privs();
+#endif  // __linux__
 
 }  // namespace ductile::caps
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_HPP
@@ -1503,6 +1508,16 @@ std::optional<user> effective_user();
 #define DUCTILE_INLINE
 #endif
 
+// Which backend makes and waits for children: Linux's own (clone, pidfds,
+// lib/os/linux/), or the POSIX one (posix_spawn or fork, waitpid,
+// lib/os/posix/) on every other system, and on Linux too where
+// DUCTILE_PORTABLE is defined (meson's -Dportable=true).
+#if defined(__linux__) && !defined(DUCTILE_PORTABLE)
+#define DUCTILE_POSIX_BACKEND 0
+#else
+#define DUCTILE_POSIX_BACKEND 1
+#endif
+
 // Functions that run in a child between clone and exec: never called through
 // the PLT (see lib/os/linux/child.cpp).
 #ifndef DUCTILE_HIDDEN
@@ -1620,10 +1635,17 @@ std::error_code write_some(int fd, const char* data, std::size_t size, std::size
 // is looked at sooner than a millisecond); a negative timeout waits forever.
 // EINTR returns with no events.
 std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout, int& ready) noexcept;
-// An eventfd, close-on-exec and non-blocking; signal adds one, drain empties it.
-std::error_code make_event(unsigned int initial, unique_fd& out) noexcept;
-void signal_event(int fd) noexcept;
-void drain_event(int fd) noexcept;
+// A descriptor another thread can make readable: an eventfd on Linux, a pipe
+// elsewhere. Close-on-exec and non-blocking; signal makes it readable, drain
+// empties it.
+struct event {
+  unique_fd readable;  // polled, and drained
+  unique_fd writer;    // empty where `readable` takes the writes too (an eventfd)
+  explicit operator bool() const noexcept { return static_cast<bool>(readable); }
+};
+std::error_code make_event(unsigned int initial, event& out) noexcept;
+void signal_event(const event& target) noexcept;
+void drain_event(const event& target) noexcept;
 // waitid on the child: by pidfd where it has one, else by pid. With WNOHANG,
 // info.si_pid stays 0 while the child runs.
 std::error_code wait_process(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept;
@@ -1680,6 +1702,46 @@ DUCTILE_HIDDEN int injected_fault(call which) noexcept;
 }  // namespace ductile::detail::sys
 #endif  // DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
 
+// ---- lib/os/attempt.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_ATTEMPT_HPP
+#define DUCTILE_INLINED_LIB_OS_ATTEMPT_HPP
+// Helpers for the files of lib/os/ that make system calls: the fault seam
+// and the meaning of a poll's answer.
+
+#include <cerrno>
+
+
+namespace ductile::detail::sys {
+
+// Makes the call unless a fault is injected, in which case errno is set as the
+// failing call would have set it.
+template <class Call>
+inline long attempt(call which, Call&& make_call) noexcept {
+  if (const int fault = injected_fault(which)) {
+    errno = fault;
+    return -1;
+  }
+  return static_cast<long>(make_call());
+}
+
+// What a poll returned `n` means: EINTR is a wake-up with no events.
+inline std::error_code poll_outcome(long n, pollfd* fds, std::size_t count, int& ready) noexcept {
+  if (n < 0) {
+    ready = 0;
+    for (std::size_t i = 0; i < count; ++i) fds[i].revents = 0;
+    if (errno == EINTR) return {};
+    return last_error();
+  }
+  ready = static_cast<int>(n);
+  return {};
+}
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_ATTEMPT_HPP
+
+// The Linux backend: compiled away where the POSIX one is chosen.
+#if !DUCTILE_POSIX_BACKEND
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -1720,43 +1782,6 @@ DUCTILE_HIDDEN int injected_fault(call which) noexcept;
 
 namespace ductile::detail::sys {
 
-DUCTILE_INLINE DUCTILE_HIDDEN std::atomic<fault_injector>& active_injector() noexcept {
-  static std::atomic<fault_injector> injector{nullptr};
-  return injector;
-}
-
-DUCTILE_INLINE void set_fault_injector(fault_injector injector) noexcept {
-  active_injector().store(injector, std::memory_order_release);
-}
-
-DUCTILE_INLINE int injected_fault(call which) noexcept {
-  const fault_injector injector = active_injector().load(std::memory_order_acquire);
-  return injector != nullptr ? injector(which) : 0;
-}
-
-// Makes the call unless a fault is injected, in which case errno is set as the
-// failing call would have set it.
-template <class Call>
-long attempt(call which, Call&& make_call) noexcept {
-  if (const int fault = injected_fault(which)) {
-    errno = fault;
-    return -1;
-  }
-  return static_cast<long>(make_call());
-}
-
-DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
-
-DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
-  if (fd < 0 || fd > 2) return fd;
-  const int saved = errno;
-  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  errno = saved;
-  if (moved < 0) return fd;  // out of descriptors: still valid where it is
-  ::close(fd);
-  return moved;
-}
-
 DUCTILE_INLINE std::error_code make_pipe(pipe_ends& ends) noexcept {
   int fds[2];
   if (attempt(call::pipe, [&] { return ::pipe2(fds, O_CLOEXEC); }) != 0) return last_error();
@@ -1765,75 +1790,8 @@ DUCTILE_INLINE std::error_code make_pipe(pipe_ends& ends) noexcept {
   return {};
 }
 
-DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept {
-  for (;;) {
-    const long fd = attempt(call::open, [&] { return ::open(path, flags | O_CLOEXEC, 0666); });
-    if (fd >= 0) {
-      out.reset(keep_above_stdio(static_cast<int>(fd)));
-      return {};
-    }
-    if (errno != EINTR) return last_error();
-  }
-}
-
-DUCTILE_INLINE std::error_code duplicate(int fd, unique_fd& out) noexcept {
-  const long copy = attempt(call::duplicate, [&] { return ::fcntl(fd, F_DUPFD_CLOEXEC, 3); });
-  if (copy < 0) return last_error();
-  out.reset(static_cast<int>(copy));
-  return {};
-}
-
-DUCTILE_INLINE std::error_code set_nonblocking(int fd) noexcept {
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return last_error();
-  return {};
-}
-
-DUCTILE_INLINE bool is_regular_file(int fd) noexcept {
-  struct stat info {};
-  return ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
-}
-
 DUCTILE_INLINE void resize_pipe(int fd, std::size_t bytes) noexcept {
   ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
-}
-
-DUCTILE_INLINE std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept {
-  for (;;) {
-    const long n = attempt(call::read, [&] { return ::read(fd, buffer, size); });
-    if (n >= 0) {
-      done = static_cast<std::size_t>(n);
-      return {};
-    }
-    if (errno != EINTR) return last_error();
-  }
-}
-
-DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept {
-  // A pipe whose reader has gone raises SIGPIPE in the writing thread, and its
-  // default action kills the whole process. Block it around the write, and if
-  // this write raised it, consume it before unblocking so nothing is delivered.
-  sigset_t pipe_only, previous;
-  sigemptyset(&pipe_only);
-  sigaddset(&pipe_only, SIGPIPE);
-  sigset_t pending;
-  sigpending(&pending);
-  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
-  pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
-  long n;
-  do {
-    n = attempt(call::write, [&] { return ::write(fd, data, size); });
-  } while (n < 0 && errno == EINTR);
-  const int saved = errno;
-  if (n < 0 && saved == EPIPE && !was_pending) {
-    const timespec zero{0, 0};
-    while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  if (n < 0) return std::error_code(saved, std::generic_category());
-  done = static_cast<std::size_t>(n);
-  return {};
 }
 
 DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout,
@@ -1847,31 +1805,26 @@ DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, std::chr
     limit.tv_nsec = static_cast<long>(timeout.count() % 1000000000);
     n = attempt(call::poll, [&] { return ::ppoll(fds, count, &limit, nullptr); });
   }
-  if (n < 0) {
-    ready = 0;
-    for (std::size_t i = 0; i < count; ++i) fds[i].revents = 0;
-    if (errno == EINTR) return {};
-    return last_error();
-  }
-  ready = static_cast<int>(n);
-  return {};
+  return poll_outcome(n, fds, count, ready);
 }
 
-DUCTILE_INLINE std::error_code make_event(unsigned int initial, unique_fd& out) noexcept {
+DUCTILE_INLINE std::error_code make_event(unsigned int initial, event& out) noexcept {
   const long fd = attempt(call::event, [&] { return ::eventfd(initial, EFD_CLOEXEC | EFD_NONBLOCK); });
   if (fd < 0) return last_error();
-  out.reset(keep_above_stdio(static_cast<int>(fd)));
+  out.readable.reset(keep_above_stdio(static_cast<int>(fd)));
   return {};
 }
 
-DUCTILE_INLINE void signal_event(int fd) noexcept {
+DUCTILE_INLINE void signal_event(const event& target) noexcept {
+  const int fd = target.readable.get();
   const std::uint64_t one = 1;
   // EAGAIN means the counter is full: it is readable, which is all that matters.
   while (attempt(call::write, [&] { return ::write(fd, &one, sizeof one); }) < 0 && errno == EINTR) {
   }
 }
 
-DUCTILE_INLINE void drain_event(int fd) noexcept {
+DUCTILE_INLINE void drain_event(const event& target) noexcept {
+  const int fd = target.readable.get();
   std::uint64_t count = 0;
   while (attempt(call::read, [&] { return ::read(fd, &count, sizeof count); }) < 0 && errno == EINTR) {
   }
@@ -1906,8 +1859,6 @@ DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noex
   if (child.pid > 0) ::kill(child.pid, signal);
 }
 
-DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
-
 // MADV_POPULATE_WRITE (Linux 5.14), spelled out for older headers.
 inline constexpr int populate_write = 23;
 
@@ -1929,17 +1880,9 @@ DUCTILE_INLINE void prefault(void* data, std::size_t size) noexcept {
   if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, populate_write);
 }
 
-DUCTILE_INLINE thread_signals_blocked::thread_signals_blocked() noexcept {
-  sigset_t all;
-  sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &previous_);
-}
-
-DUCTILE_INLINE thread_signals_blocked::~thread_signals_blocked() {
-  ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-}
-
 }  // namespace ductile::detail::sys
+
+#endif  // !DUCTILE_POSIX_BACKEND
 #endif  // DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
 // ---- lib/model/expression.cpp
 #ifndef DUCTILE_INLINED_LIB_MODEL_EXPRESSION_CPP
@@ -2888,21 +2831,21 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
 // ---- lib/os/linux/clone.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
 #define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
-// ---- lib/os/linux/clone.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
-// The one way this library makes a child: clone with every signal blocked,
-// the child running child_main on a prepared plan, and its report collected
-// through one channel (shared memory or a pipe, see child_message).
-
-#include <sys/types.h>
+// ---- lib/os/start_child.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
+#define DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
+// The one way this library makes a child, whatever the backend: the child
+// runs a prepared plan and its report is collected through one channel
+// (shared memory or a pipe, see child_message). lib/os/linux/clone.cpp makes
+// it with clone; lib/os/posix/start_child.cpp with posix_spawn or fork.
 
 #include <system_error>
 
-// ---- lib/os/linux/child.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
-// The code that runs in a new child between clone and exec.
+// ---- lib/os/child_plan.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_CHILD_PLAN_HPP
+#define DUCTILE_INLINED_LIB_OS_CHILD_PLAN_HPP
+// What the parent prepares for a new child and what the child reports back:
+// plain data, the same for every backend (lib/os/linux/, lib/os/posix/).
 
 #include <sys/types.h>
 
@@ -2984,6 +2927,78 @@ struct child_plan {
   child_report* report = nullptr;
 };
 
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OS_CHILD_PLAN_HPP
+
+namespace ductile::detail {
+
+enum class start_mode {
+  // The child borrows the parent's memory and a stack of its own until exec
+  // (CLONE_VM | CLONE_VFORK): the cheap path, and the usual one on Linux.
+  shared_memory,
+  // The child gets a copy of the memory, the parent still waits for its exec
+  // (CLONE_VFORK): for ThreadSanitizer, which cannot follow a shared one, and
+  // what fork gives on other systems.
+  copied_memory,
+  // start_detached: the child forks the daemon and exits, so it cannot share
+  // memory, and the parent waits for its report instead of its exec.
+  daemon,
+};
+
+// How the build starts ordinary children.
+start_mode usual_start_mode() noexcept;
+
+// Whether this kernel gives usable pidfds, as the first spawn found out.
+// Always absent in the POSIX backend.
+enum class pidfd_support : int { unknown, present, absent };
+pidfd_support pidfds() noexcept;
+
+struct started_child {
+  process_handle process;      // a daemon: only its pid (0 if it never started), not our child
+  std::error_code error;       // the start failed:
+  const char* step = nullptr;  //   spawn_error's step
+  const char* what = nullptr;  //   and what could not be done ("make a pipe")
+};
+
+// Starts a child that runs `plan` and fills `report` with what it said. A
+// child that reported a failure has exited and is reaped here. Never throws;
+// touches neither errno nor the signal mask of the caller.
+started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept;
+
+// Reads a child's messages from `fd` until end of file (its exec or its exit)
+// into `report`: for children that report over a pipe.
+void read_child_reports(int fd, child_report& report) noexcept;
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
+
+// The Linux backend: compiled away where the POSIX one is chosen.
+#if !DUCTILE_POSIX_BACKEND
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
+// ---- lib/os/linux/clone.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
+// Linux's start_child (lib/os/start_child.hpp): clone with every signal
+// blocked, the child running child_main on the prepared plan.
+
+// ---- lib/os/linux/child.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
+// The code that runs in a new child between clone and exec.
+
+
+namespace ductile::detail {
+
 // The size of the kernel's signal set (64 signals), for the raw rt_sigprocmask.
 inline constexpr long kernel_sigset_size = 8;
 
@@ -2994,25 +3009,6 @@ DUCTILE_HIDDEN int child_main(void* plan) noexcept;
 #endif  // DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
 
 namespace ductile::detail {
-
-enum class clone_mode {
-  // The child borrows the parent's memory and a stack of its own until exec
-  // (CLONE_VM | CLONE_VFORK): the cheap path, and the usual one.
-  shared_memory,
-  // The child gets a copy of the memory, the parent still waits for its exec
-  // (CLONE_VFORK): for ThreadSanitizer, which cannot follow a shared one.
-  copied_memory,
-  // start_detached: the child forks the daemon and exits, so it cannot share
-  // memory, and the parent waits for its report instead of its exec.
-  daemon,
-};
-
-// How the build spawns ordinary children.
-clone_mode spawn_clone_mode() noexcept;
-
-// Whether this kernel gives usable pidfds, as the first spawn found out.
-enum class pidfd_support : int { unknown, present, absent };
-pidfd_support pidfds() noexcept;
 
 // Blocks every signal of the calling thread, the C library's own included
 // (pthread_sigmask would leave those), for as long as it lives: no handler
@@ -3028,32 +3024,8 @@ class all_signals_blocked {
   unsigned long previous_[2] = {0, 0};
 };
 
-struct cloned_child {
-  process_handle process;      // a daemon: only its pid (0 if it never started), not our child
-  std::error_code error;       // the clone failed:
-  const char* step = nullptr;  //   spawn_error's step
-  const char* what = nullptr;  //   and what could not be done ("make a pipe")
-};
-
-// Clones a child that runs child_main(plan) and fills `report` with what it
-// said. A child that reported a failure has exited and is reaped here. Never
-// throws; touches neither errno nor the signal mask of the caller.
-cloned_child clone_child(child_plan& plan, child_report& report, clone_mode mode) noexcept;
-
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
-
-#include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-
 
 #if defined(__SANITIZE_THREAD__)
 #define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
@@ -3068,8 +3040,8 @@ cloned_child clone_child(child_plan& plan, child_report& report, clone_mode mode
 
 namespace ductile::detail {
 
-DUCTILE_INLINE clone_mode spawn_clone_mode() noexcept {
-  return DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY ? clone_mode::copied_memory : clone_mode::shared_memory;
+DUCTILE_INLINE start_mode usual_start_mode() noexcept {
+  return DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY ? start_mode::copied_memory : start_mode::shared_memory;
 }
 
 #undef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
@@ -3156,18 +3128,8 @@ DUCTILE_INLINE pidfd_support probe_pidfd(const process_handle& child) noexcept {
   return rc == 0 ? pidfd_support::present : pidfd_support::absent;
 }
 
-// Reads the child's messages until end of file: its exec or its exit.
-DUCTILE_INLINE void read_reports(int fd, child_report& report) noexcept {
-  for (;;) {
-    child_message message;
-    std::size_t got = 0;
-    if (sys::read_some(fd, reinterpret_cast<char*>(&message), sizeof message, got) || got != sizeof message) return;
-    report.record(message);
-  }
-}
-
-DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, clone_mode mode) noexcept {
-  cloned_child result;
+DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
+  started_child result;
   const int saved_errno = errno;
   const auto failed = [&](std::error_code error, const char* step, const char* what) {
     result.error = error;
@@ -3178,10 +3140,10 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
   };
   void* stack_top = nullptr;
   pipe_ends channel;
-  if (mode == clone_mode::shared_memory) {
+  if (mode == start_mode::shared_memory) {
     stack_top = child_stack::top();
     if (stack_top == nullptr) return failed(sys::last_error(), "clone", "allocate a stack");
-  } else if (mode == clone_mode::daemon) {
+  } else if (mode == start_mode::daemon) {
     if (const auto error = sys::make_pipe(channel)) return failed(error, "pipe", "make a pipe");
   } else {
     // Made directly, not through the fault seam: this pipe stands in for the
@@ -3196,14 +3158,14 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
 
   const auto clone_with = [&](int pidfd_flag, int& pidfd) -> long {
     switch (mode) {
-      case clone_mode::shared_memory:
+      case start_mode::shared_memory:
         return ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | pidfd_flag | SIGCHLD, &plan, &pidfd);
-      case clone_mode::copied_memory: {
+      case start_mode::copied_memory: {
         const long pid = syscall(SYS_clone, CLONE_VFORK | pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
         if (pid == 0) child_main(&plan);
         return pid;
       }
-      case clone_mode::daemon: {
+      case start_mode::daemon: {
         const long pid = syscall(SYS_clone, pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
         if (pid == 0) child_main(&plan);
         return pid;
@@ -3237,8 +3199,8 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
   channel.write.reset();  // the child holds the only write end now
   if (pid < 0) {
     result.error = std::error_code(clone_errno, std::generic_category());
-    result.step = mode == clone_mode::daemon ? "fork" : "clone";
-    result.what = mode == clone_mode::daemon ? "fork" : "create a process";
+    result.step = mode == start_mode::daemon ? "fork" : "clone";
+    result.what = mode == start_mode::daemon ? "fork" : "create a process";
     return result;
   }
   result.process.pid = static_cast<pid_t>(pid);
@@ -3252,14 +3214,14 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
     if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
     if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
   }
-  if (mode == clone_mode::daemon) {
+  if (mode == start_mode::daemon) {
     // The intermediate child exits as soon as it has forked the daemon.
     siginfo_t info{};
     if (sys::wait_process(result.process, info, WEXITED, nullptr)) sys::reap_now(result.process);
     result.process = process_handle{};
   }
-  if (channel.read) read_reports(channel.read.get(), report);
-  if (mode == clone_mode::daemon) {
+  if (channel.read) read_child_reports(channel.read.get(), report);
+  if (mode == start_mode::daemon) {
     result.process.pid = report.daemon;
   } else if (report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
@@ -3269,15 +3231,17 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
 }
 
 }  // namespace ductile::detail
+
+#endif  // !DUCTILE_POSIX_BACKEND
 #endif  // DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
-// ---- lib/os/linux/spawn.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_CPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_CPP
-// ---- lib/os/linux/spawn.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_HPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_HPP
+// ---- lib/os/spawn.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_SPAWN_CPP
+#define DUCTILE_INLINED_LIB_OS_SPAWN_CPP
+// ---- lib/os/spawn.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_SPAWN_HPP
+#define DUCTILE_INLINED_LIB_OS_SPAWN_HPP
 // Spawning one process of a launch plan: hooks, program lookup and the
-// argument and environment arrays are prepared in the parent; then one clone.
+// argument and environment arrays are prepared in the parent; then one start_child.
 
 #include <sys/types.h>
 
@@ -3362,8 +3326,8 @@ struct prepared_spawn {
   std::string command_text() const;
   // Throws the spawn_error for what the child reported.
   [[noreturn]] void throw_failure() const;
-  // Throws the spawn_error for a clone that failed, or a child that reported a failure.
-  void throw_if_failed(const cloned_child& child) const;
+  // Throws the spawn_error for a start that failed, or a child that reported a failure.
+  void throw_if_failed(const started_child& child) const;
 };
 
 // Runs the hooks (user code: never with a lock held), resolves the program
@@ -3371,20 +3335,14 @@ struct prepared_spawn {
 // spawn_error for a name that cannot be resolved.
 void prepare_spawn(process_launch&& launch, prepared_spawn& out);
 
-// Clones and execs what prepare_spawn made; runs no user code. Throws
+// Starts and execs what prepare_spawn made; runs no user code. Throws
 // spawn_error (nothing of the process ran).
 spawned_process spawn_prepared(prepared_spawn& prepared);
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_HPP
+#endif  // DUCTILE_INLINED_LIB_OS_SPAWN_HPP
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -3576,13 +3534,22 @@ DUCTILE_INLINE void prepared_spawn::throw_failure() const {
                     std::error_code(report.error, std::generic_category()));
 }
 
-DUCTILE_INLINE void prepared_spawn::throw_if_failed(const cloned_child& child) const {
+DUCTILE_INLINE void prepared_spawn::throw_if_failed(const started_child& child) const {
   if (child.error) throw_spawn_error(command_text(), child.step, child.what, child.error);
   if (report.step != child_step::none) throw_failure();
 }
 
+DUCTILE_INLINE void read_child_reports(int fd, child_report& report) noexcept {
+  for (;;) {
+    child_message message;
+    std::size_t got = 0;
+    if (sys::read_some(fd, reinterpret_cast<char*>(&message), sizeof message, got) || got != sizeof message) return;
+    report.record(message);
+  }
+}
+
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
-  cloned_child child = clone_child(prepared.plan, prepared.report, spawn_clone_mode());
+  started_child child = start_child(prepared.plan, prepared.report, usual_start_mode());
   prepared.throw_if_failed(child);
   const pid_t pid = child.process.pid;
   spawned_process result{std::move(child.process), prepared.launch.argv.front(), 0};
@@ -3594,7 +3561,7 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 }
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_OS_LINUX_SPAWN_CPP
+#endif  // DUCTILE_INLINED_LIB_OS_SPAWN_CPP
 // ---- lib/os/linux/child.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
 #define DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
@@ -3614,6 +3581,8 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 // library is linked with -z now); tests/os/child_calls.py checks the machine code.
 
 
+// The Linux backend: compiled away where the POSIX one is chosen.
+#if !DUCTILE_POSIX_BACKEND
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -3973,7 +3942,103 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
 }  // namespace ductile::detail
 
 #undef DUCTILE_CHILD_CODE
+
+#endif  // !DUCTILE_POSIX_BACKEND
 #endif  // DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
+// ---- lib/os/posix/extensions.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_CPP
+#define DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_CPP
+// ---- lib/os/posix/extensions.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_HPP
+#define DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_HPP
+// The calls the POSIX backend needs beyond POSIX.1-2008. Every system it
+// targets (macOS, the BSDs, Linux with glibc or musl) has them, but their
+// headers show them only outside a strict POSIX compilation, so they are
+// wrapped in extensions.cpp, the one file of the backend compiled without
+// -D_POSIX_C_SOURCE=200809L.
+
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstddef>
+
+
+namespace ductile::detail::posix {
+
+// wait4: waitpid with the child's resource usage (waitid has none). Returns
+// the pid, 0 for a WNOHANG child still running, -1 with errno. ru_maxrss is
+// made KiB everywhere (macOS counts bytes).
+pid_t wait_for_child(pid_t pid, int& status, int options, rusage* usage) noexcept;
+// WCOREDUMP, an XSI extension.
+bool dumped_core(int status) noexcept;
+// setgroups, for a forked child about to change user: async-signal-safe there.
+DUCTILE_HIDDEN int set_groups(std::size_t count, const gid_t* groups) noexcept;
+// flock(LOCK_EX | LOCK_NB): the lock a pid file holds, which other programs
+// test with flock; a fcntl record lock would be invisible to them.
+DUCTILE_HIDDEN int lock_whole_file(int fd) noexcept;
+
+// posix_spawn_file_actions_addchdir_np (glibc 2.29, macOS 10.15, FreeBSD
+// 13.1): lets posix_spawn start a child in another directory, which
+// otherwise takes a fork. ENOSYS where the C library lacks it.
+int spawn_action_chdir(posix_spawn_file_actions_t* actions, const char* dir) noexcept;
+
+}  // namespace ductile::detail::posix
+#endif  // DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_HPP
+
+
+#if DUCTILE_POSIX_BACKEND
+
+#include <errno.h>
+#include <grp.h>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ductile::detail::posix {
+
+DUCTILE_INLINE pid_t wait_for_child(pid_t pid, int& status, int options, rusage* usage) noexcept {
+  const pid_t got = ::wait4(pid, &status, options, usage);
+#if defined(__APPLE__)
+  if (got > 0 && usage != nullptr) usage->ru_maxrss /= 1024;
+#endif
+  return got;
+}
+
+DUCTILE_INLINE bool dumped_core(int status) noexcept {
+#if defined(WCOREDUMP)
+  return WCOREDUMP(status);
+#else
+  (void)status;
+  return false;
+#endif
+}
+
+DUCTILE_INLINE int set_groups(std::size_t count, const gid_t* groups) noexcept {
+#if defined(__linux__)
+  return ::setgroups(count, groups);
+#else
+  return ::setgroups(static_cast<int>(count), groups);
+#endif
+}
+
+DUCTILE_INLINE int lock_whole_file(int fd) noexcept { return ::flock(fd, LOCK_EX | LOCK_NB); }
+
+DUCTILE_INLINE int spawn_action_chdir(posix_spawn_file_actions_t* actions, const char* dir) noexcept {
+#if (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))) || defined(__APPLE__)
+  return ::posix_spawn_file_actions_addchdir_np(actions, dir);
+#else
+  (void)actions;
+  (void)dir;
+  return ENOSYS;
+#endif
+}
+
+}  // namespace ductile::detail::posix
+
+#endif  // DUCTILE_POSIX_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_CPP
 // ---- lib/run/capture_buffer.cpp
 #ifndef DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_CPP
 #define DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_CPP
@@ -4977,7 +5042,7 @@ class execution {
   using observed_event = std::variant<spawn_event, exit_event>;
   std::vector<observed_event> pending_events_;  // for the observer, outside the lock
   bool delivering_events_ = false;
-  unique_fd completion_;
+  sys::event completion_;
   std::exception_ptr failure_;
   output output_;
   std::function<void()> on_finished_;  // emptied once called
@@ -5216,7 +5281,7 @@ DUCTILE_INLINE void execution::update_finished() {
 
 DUCTILE_INLINE void execution::mark_finished() {
   state_ = run_state::finished;
-  if (completion_) sys::signal_event(completion_.get());
+  if (completion_) sys::signal_event(completion_);
   changed.notify_all();
 }
 
@@ -5378,7 +5443,7 @@ DUCTILE_INLINE int execution::completion_fd() {
           fmt::format("command {}: cannot make its completion descriptor: {}", command, error.message()), command);
     }
   }
-  return completion_.get();
+  return completion_.readable.get();
 }
 
 DUCTILE_INLINE void execution::set_on_finished(std::function<void()> callback) {
@@ -5520,7 +5585,7 @@ class background_driver {
 
   std::mutex mutex_;
   std::vector<std::shared_ptr<execution>> runs_;
-  unique_fd wake_;
+  sys::event wake_;
 };
 
 }  // namespace ductile::detail
@@ -5549,7 +5614,6 @@ DUCTILE_INLINE void queued_run::launch() {
 
 #include <pthread.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -5610,7 +5674,7 @@ DUCTILE_INLINE background_driver& background_driver::instance_for(const expressi
 }
 
 DUCTILE_INLINE background_driver::background_driver() {
-  if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "eventfd");
+  if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "make an event");
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
@@ -5620,7 +5684,7 @@ DUCTILE_INLINE background_driver::background_driver() {
   std::thread([this] { loop(); }).detach();
 }
 
-DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_.get()); }
+DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_); }
 
 DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
   {
@@ -5641,7 +5705,7 @@ DUCTILE_INLINE void background_driver::loop() {
     }
     fds.clear();
     offsets.clear();
-    fds.push_back(pollfd{wake_.get(), POLLIN, 0});
+    fds.push_back(pollfd{wake_.readable.get(), POLLIN, 0});
     std::optional<steady_time> next;
     for (const auto& run : runs) {
       offsets.push_back(fds.size());
@@ -5661,7 +5725,7 @@ DUCTILE_INLINE void background_driver::loop() {
 
     int ready = 0;
     const auto poll_error = sys::poll_fds(fds.data(), fds.size(), time_until(next), ready);
-    if (fds[0].revents != 0) sys::drain_event(wake_.get());
+    if (fds[0].revents != 0) sys::drain_event(wake_);
 
     bool any_finished = false;
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -6640,9 +6704,11 @@ DUCTILE_INLINE expression parse_cmdline(std::string_view text, const std::vector
 // cap_to_text byte for byte. Standard library and libc only.
 
 #include <fcntl.h>
+#include <unistd.h>
+#if defined(__linux__)
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <unistd.h>
+#endif
 
 #include <cctype>
 #include <cerrno>
@@ -6851,12 +6917,13 @@ inline constexpr std::uint32_t capability_version_3 = 0x20080522;
 
 [[noreturn]] DUCTILE_INLINE void fail(const std::string& operation, int code = errno) { throw error(code, operation); }
 
+#if defined(__linux__)
 DUCTILE_INLINE int checked_prctl(const std::string& operation, int option, unsigned long a = 0, unsigned long b = 0) {
   const int result = ::prctl(option, a, b, 0UL, 0UL);
   if (result < 0) fail(operation);
   return result;
 }
-
+#endif
 }  // namespace detail
 
 DUCTILE_INLINE std::optional<capability> from_string(std::string_view text) noexcept {
@@ -6902,6 +6969,7 @@ DUCTILE_INLINE set parse_set(std::string_view text) {
   return result;
 }
 
+#if defined(__linux__)
 DUCTILE_INLINE state parse_text(std::string_view text) { return detail::parse_text_for(text, last_supported() + 1); }
 DUCTILE_INLINE std::string to_text(const state& s) { return detail::to_text_for(s, last_supported() + 1); }
 
@@ -7008,6 +7076,7 @@ DUCTILE_INLINE unsigned securebits() {
 DUCTILE_INLINE void set_securebits(unsigned bits) { detail::checked_prctl("set securebits", PR_SET_SECUREBITS, bits); }
 DUCTILE_INLINE bool no_new_privs() { return detail::checked_prctl("read no_new_privs", PR_GET_NO_NEW_PRIVS) == 1; }
 DUCTILE_INLINE void set_no_new_privs() { detail::checked_prctl("set no_new_privs", PR_SET_NO_NEW_PRIVS, 1); }
+#endif  // __linux__
 
 }  // namespace ductile::caps
 #endif  // DUCTILE_INLINED_LIB_CAPS_CAPS_CPP
@@ -7112,7 +7181,15 @@ DUCTILE_INLINE std::vector<gid_t> group_list(std::string_view user_name, gid_t p
     // getgrouplist returns -1 and sets `found` to the size it needs when the
     // buffer is short. Only the first `found` entries are ever meaningful:
     // reading past them is how a list comes back with a spurious group 0.
-    if (::getgrouplist(name.c_str(), primary, groups.data(), &found) >= 0) {
+#if defined(__APPLE__)
+    // macOS declares the list as int; gid_t has the same size there.
+    static_assert(sizeof(int) == sizeof(gid_t), "getgrouplist's int list holds gid_t values");
+    const int listed =
+        ::getgrouplist(name.c_str(), static_cast<int>(primary), reinterpret_cast<int*>(groups.data()), &found);
+#else
+    const int listed = ::getgrouplist(name.c_str(), primary, groups.data(), &found);
+#endif
+    if (listed >= 0) {
       groups.resize(static_cast<std::size_t>(found));
       return groups;
     }
@@ -7180,8 +7257,16 @@ DUCTILE_INLINE void resolve_ids(const credential_request& request, const std::st
                                 resolved_credentials& out) {
   uid_t ruid, euid, suid;
   gid_t rgid, egid, sgid;
+#if defined(__APPLE__)
+  // No saved ids to ask for: setuid as root sets all three anyway.
+  ruid = ::getuid();
+  euid = suid = ::geteuid();
+  rgid = ::getgid();
+  egid = sgid = ::getegid();
+#else
   ::getresuid(&ruid, &euid, &suid);
   ::getresgid(&rgid, &egid, &sgid);
+#endif
   uid_t uid = ruid;
   gid_t gid = rgid;
   std::vector<gid_t> groups = users::process_groups();
@@ -7234,6 +7319,16 @@ DUCTILE_INLINE void resolve_credentials(const credential_request& request, const
   plan.new_session = request.new_session;
   plan.umask = request.umask ? static_cast<int>(*request.umask) : -1;
   plan.no_new_privs = request.no_new_privs;
+#if DUCTILE_POSIX_BACKEND
+  // Capabilities and no_new_privs are Linux's; users, groups, umask and sessions are POSIX.
+  const auto linux_only = [&](const char* step, const char* what) {
+    credential_error(command, step, ENOTSUP, fmt::format("cannot {}: not supported on this system", what));
+  };
+  if (request.keep) linux_only("keep caps", "keep capabilities");
+  if (request.bounding) linux_only("bounding caps", "change the bounding set");
+  if (request.no_new_privs) linux_only("no_new_privs", "set no_new_privs");
+  if (request.user || request.group || request.groups) resolve_ids(request, command, out);
+#else
   plan.last_capability = caps::last_supported();
   if (request.user || request.group || request.groups) resolve_ids(request, command, out);
 
@@ -7260,6 +7355,7 @@ DUCTILE_INLINE void resolve_credentials(const credential_request& request, const
       plan.bounding_drops = drops.mask();
     }
   }
+#endif
   plan.groups = out.groups.data();
   plan.group_count = out.groups.size();
 }
@@ -7351,7 +7447,7 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   daemon_settings settings;
   settings.pid_file = options.pid_file.empty() ? nullptr : options.pid_file.c_str();
   prepared.plan.daemon = &settings;
-  const cloned_child child = clone_child(prepared.plan, prepared.report, clone_mode::daemon);
+  const started_child child = start_child(prepared.plan, prepared.report, start_mode::daemon);
   prepared.throw_if_failed(child);
   if (child.process.pid == 0)
     throw_spawn_error(prepared.command_text(), "fork", "the daemon did not start",
@@ -7361,5 +7457,940 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_LIB_RUN_DETACH_CPP
+// ---- lib/os/system_calls.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_CPP
+#define DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_CPP
+
+
+// The system calls both backends make alike: POSIX.1-2008 alone, compiled in
+// strict mode with the POSIX backend (meson.build).
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE DUCTILE_HIDDEN std::atomic<fault_injector>& active_injector() noexcept {
+  static std::atomic<fault_injector> injector{nullptr};
+  return injector;
+}
+
+DUCTILE_INLINE void set_fault_injector(fault_injector injector) noexcept {
+  active_injector().store(injector, std::memory_order_release);
+}
+
+DUCTILE_INLINE int injected_fault(call which) noexcept {
+  const fault_injector injector = active_injector().load(std::memory_order_acquire);
+  return injector != nullptr ? injector(which) : 0;
+}
+
+DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
+
+DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
+  if (fd < 0 || fd > 2) return fd;
+  const int saved = errno;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  errno = saved;
+  if (moved < 0) return fd;  // out of descriptors: still valid where it is
+  ::close(fd);
+  return moved;
+}
+
+DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept {
+  for (;;) {
+    const long fd = attempt(call::open, [&] { return ::open(path, flags | O_CLOEXEC, 0666); });
+    if (fd >= 0) {
+      out.reset(keep_above_stdio(static_cast<int>(fd)));
+      return {};
+    }
+    if (errno != EINTR) return last_error();
+  }
+}
+
+DUCTILE_INLINE std::error_code duplicate(int fd, unique_fd& out) noexcept {
+  const long copy = attempt(call::duplicate, [&] { return ::fcntl(fd, F_DUPFD_CLOEXEC, 3); });
+  if (copy < 0) return last_error();
+  out.reset(static_cast<int>(copy));
+  return {};
+}
+
+DUCTILE_INLINE std::error_code set_nonblocking(int fd) noexcept {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return last_error();
+  return {};
+}
+
+DUCTILE_INLINE bool is_regular_file(int fd) noexcept {
+  struct stat info {};
+  return ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
+}
+
+DUCTILE_INLINE std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept {
+  for (;;) {
+    const long n = attempt(call::read, [&] { return ::read(fd, buffer, size); });
+    if (n >= 0) {
+      done = static_cast<std::size_t>(n);
+      return {};
+    }
+    if (errno != EINTR) return last_error();
+  }
+}
+
+DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept {
+  // A pipe whose reader has gone raises SIGPIPE in the writing thread, and its
+  // default action kills the whole process. Block it around the write, and if
+  // this write raised it, consume it before unblocking so nothing is delivered
+  // (sigwait, not sigtimedwait, which macOS lacks).
+  sigset_t pipe_only, previous;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigset_t pending;
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+  long n;
+  do {
+    n = attempt(call::write, [&] { return ::write(fd, data, size); });
+  } while (n < 0 && errno == EINTR);
+  const int saved = errno;
+  if (n < 0 && saved == EPIPE && !was_pending) {
+    // sigwait blocks, so only where the signal is surely pending: a write
+    // that failed with EPIPE raised it in this thread, where it is blocked.
+    sigpending(&pending);
+    if (sigismember(&pending, SIGPIPE) == 1) {
+      int consumed = 0;
+      sigwait(&pipe_only, &consumed);
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (n < 0) return std::error_code(saved, std::generic_category());
+  done = static_cast<std::size_t>(n);
+  return {};
+}
+
+DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
+
+DUCTILE_INLINE thread_signals_blocked::thread_signals_blocked() noexcept {
+  sigset_t all;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous_);
+}
+
+DUCTILE_INLINE thread_signals_blocked::~thread_signals_blocked() {
+  ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+}
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_CPP
+// ---- lib/os/posix/system_calls.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_POSIX_SYSTEM_CALLS_CPP
+#define DUCTILE_INLINED_LIB_OS_POSIX_SYSTEM_CALLS_CPP
+
+
+// The POSIX backend's system calls: POSIX.1-2008 alone (this file compiles
+// with -D_POSIX_C_SOURCE=200809L and no Linux header), apart from the two
+// calls of os/posix/extensions.hpp.
+#if DUCTILE_POSIX_BACKEND
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <ctime>
+
+// ---- lib/os/posix/fork_lock.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_POSIX_FORK_LOCK_HPP
+#define DUCTILE_INLINED_LIB_OS_POSIX_FORK_LOCK_HPP
+// POSIX.1-2008 cannot make a pipe close-on-exec in one call: pipe(), then
+// fcntl(FD_CLOEXEC). A child started between the two would keep both ends,
+// and a reader would never see end of file. So each such pair of calls holds
+// this lock shared, and starting a child holds it alone, from the listing of
+// open descriptors to the fork (as Go's ForkLock
+// does). Descriptors made in one call (open with O_CLOEXEC,
+// F_DUPFD_CLOEXEC) need no lock.
+
+#include <pthread.h>
+
+
+namespace ductile::detail::posix {
+
+// A POSIX read-write lock rather than std::shared_mutex: the backend's files
+// build against the C library in strict POSIX mode, where libstdc++'s
+// <shared_mutex> does not compile.
+inline pthread_rwlock_t fork_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+// Held while a descriptor is made in two steps.
+class descriptors_being_made {
+ public:
+  descriptors_being_made() noexcept { ::pthread_rwlock_rdlock(&fork_lock); }
+  ~descriptors_being_made() { ::pthread_rwlock_unlock(&fork_lock); }
+  descriptors_being_made(const descriptors_being_made&) = delete;
+  descriptors_being_made& operator=(const descriptors_being_made&) = delete;
+};
+
+// Held while a child is started, until release().
+class no_descriptors_being_made {
+ public:
+  no_descriptors_being_made() noexcept { ::pthread_rwlock_wrlock(&fork_lock); }
+  ~no_descriptors_being_made() { release(); }
+  void release() noexcept {
+    if (held_) ::pthread_rwlock_unlock(&fork_lock);
+    held_ = false;
+  }
+  no_descriptors_being_made(const no_descriptors_being_made&) = delete;
+  no_descriptors_being_made& operator=(const no_descriptors_being_made&) = delete;
+
+ private:
+  bool held_ = true;
+};
+
+}  // namespace ductile::detail::posix
+#endif  // DUCTILE_INLINED_LIB_OS_POSIX_FORK_LOCK_HPP
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE std::error_code make_pipe(pipe_ends& ends) noexcept {
+  // POSIX.1-2008 has no pipe2: the ends are marked close-on-exec right after,
+  // while no child of this library can be started (fork_lock.hpp).
+  const posix::descriptors_being_made making;
+  int fds[2];
+  if (attempt(call::pipe, [&] { return ::pipe(fds); }) != 0) return last_error();
+  ::fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+  ::fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+  ends.read.reset(keep_above_stdio(fds[0]));
+  ends.write.reset(keep_above_stdio(fds[1]));
+  return {};
+}
+
+// Pipe sizes are the system's: POSIX has no way to ask for more.
+DUCTILE_INLINE void resize_pipe(int, std::size_t) noexcept {}
+
+// POSIX's waits with a finer timeout than poll's milliseconds: a child held
+// by pid is first looked at 250 us after it starts, and a millisecond there
+// is most of the cost of a short command. Nothing to watch: nanosleep.
+// Descriptors below FD_SETSIZE: pselect. Returns false where neither fits.
+DUCTILE_INLINE bool wait_finely(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout, long& n) noexcept {
+  timespec limit{};
+  limit.tv_sec = static_cast<time_t>(timeout.count() / 1000000000);
+  limit.tv_nsec = static_cast<long>(timeout.count() % 1000000000);
+  if (count == 0) {
+    n = attempt(call::poll, [&] { return ::nanosleep(&limit, nullptr); });
+    return true;
+  }
+  fd_set readable, writable;
+  FD_ZERO(&readable);
+  FD_ZERO(&writable);
+  int highest = -1;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (fds[i].fd < 0) continue;
+    if (fds[i].fd >= FD_SETSIZE) return false;
+    if ((fds[i].events & POLLIN) != 0) FD_SET(fds[i].fd, &readable);
+    if ((fds[i].events & POLLOUT) != 0) FD_SET(fds[i].fd, &writable);
+    if (fds[i].fd > highest) highest = fds[i].fd;
+  }
+  n = attempt(call::poll, [&] { return ::pselect(highest + 1, &readable, &writable, nullptr, &limit, nullptr); });
+  if (n < 0) return errno != EBADF;  // a closed descriptor: poll says which, with POLLNVAL
+  // pselect counts set bits; poll counts descriptors with events.
+  n = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    fds[i].revents = 0;
+    if (fds[i].fd < 0) continue;
+    if (FD_ISSET(fds[i].fd, &readable)) fds[i].revents |= POLLIN;
+    if (FD_ISSET(fds[i].fd, &writable)) fds[i].revents |= POLLOUT;
+    if (fds[i].revents != 0) ++n;
+  }
+  return true;
+}
+
+DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout,
+                                        int& ready) noexcept {
+  long n = 0;
+  const bool whole_milliseconds = timeout.count() < 0 || timeout.count() % 1000000 == 0;
+  if (whole_milliseconds || !wait_finely(fds, count, timeout, n)) {
+    int milliseconds = -1;
+    if (timeout.count() >= 0) {
+      const auto rounded = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
+      milliseconds = rounded > 1000 * 1000 * 1000 ? 1000 * 1000 * 1000 : static_cast<int>(rounded);
+    }
+    n = attempt(call::poll, [&] { return ::poll(fds, static_cast<nfds_t>(count), milliseconds); });
+  }
+  return poll_outcome(n, fds, count, ready);
+}
+
+DUCTILE_INLINE std::error_code make_event(unsigned int initial, event& out) noexcept {
+  if (const int fault = injected_fault(call::event)) return std::error_code(fault, std::generic_category());
+  pipe_ends ends;
+  if (const auto error = make_pipe(ends)) return error;
+  set_nonblocking(ends.read.get());
+  set_nonblocking(ends.write.get());
+  out.readable = std::move(ends.read);
+  out.writer = std::move(ends.write);
+  if (initial > 0) signal_event(out);
+  return {};
+}
+
+DUCTILE_INLINE void signal_event(const event& target) noexcept {
+  const char byte = 1;
+  // EAGAIN means the pipe is full: it is readable, which is all that matters.
+  while (attempt(call::write, [&] { return ::write(target.writer.get(), &byte, 1); }) < 0 && errno == EINTR) {
+  }
+}
+
+DUCTILE_INLINE void drain_event(const event& target) noexcept {
+  char bytes[64];
+  for (;;) {
+    const long n = attempt(call::read, [&] { return ::read(target.readable.get(), bytes, sizeof bytes); });
+    if (n > 0 || (n < 0 && errno == EINTR)) continue;
+    return;
+  }
+}
+
+DUCTILE_INLINE std::error_code wait_process(const process_handle& child, siginfo_t& info, int options,
+                                            rusage* usage) noexcept {
+  for (;;) {
+    int status = 0;
+    const long rc = attempt(call::waitid, [&] {
+      return posix::wait_for_child(child.pid, status, (options & WNOHANG) != 0 ? WNOHANG : 0, usage);
+    });
+    if (rc == 0) {
+      info.si_pid = 0;  // WNOHANG, still running
+      return {};
+    }
+    if (rc > 0) {
+      info.si_pid = child.pid;
+      if (WIFEXITED(status)) {
+        info.si_code = CLD_EXITED;
+        info.si_status = WEXITSTATUS(status);
+      } else {
+        info.si_code = posix::dumped_core(status) ? CLD_DUMPED : CLD_KILLED;
+        info.si_status = WTERMSIG(status);
+      }
+      return {};
+    }
+    if (errno != EINTR) return last_error();
+  }
+}
+
+DUCTILE_INLINE void reap_now(const process_handle& child) noexcept {
+  int status = 0;
+  while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// Safe while the child is unreaped: its pid cannot be reused before we reap it.
+DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noexcept {
+  if (child.pid > 0) ::kill(child.pid, signal);
+}
+
+// Memory advice is Linux's: here the pages are faulted as they are written.
+DUCTILE_INLINE void advise_huge_pages(void*, std::size_t) noexcept {}
+DUCTILE_INLINE void prefault(void*, std::size_t) noexcept {}
+
+}  // namespace ductile::detail::sys
+
+#endif  // DUCTILE_POSIX_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_POSIX_SYSTEM_CALLS_CPP
+// ---- lib/os/posix/start_child.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_POSIX_START_CHILD_CPP
+#define DUCTILE_INLINED_LIB_OS_POSIX_START_CHILD_CPP
+// start_child for the POSIX backend: posix_spawn where it can express the
+// launch, fork otherwise.
+//
+// posix_spawn covers the common case: streams moved onto 0, 1 and 2, a
+// process group, default signals. It cannot change directory, user or
+// session, or make a daemon, in POSIX.1-2008: those go through fork, whose
+// child runs os/posix/child.cpp. Either way the descriptors open in the
+// parent are listed first, and every one above 2 is kept from the program.
+
+
+
+#if DUCTILE_POSIX_BACKEND
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <new>
+#include <string>
+#include <system_error>
+#include <vector>
+
+// ---- lib/os/posix/child.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_POSIX_CHILD_HPP
+#define DUCTILE_INLINED_LIB_OS_POSIX_CHILD_HPP
+// The code a forked child runs before exec, in the POSIX backend.
+
+#include <cstddef>
+
+
+namespace ductile::detail::posix {
+
+// The descriptors above 2 that were open when the parent listed them: the
+// child marks each close-on-exec (see start_child.cpp for how they are found).
+struct open_descriptors {
+  const int* fds = nullptr;
+  std::size_t count = 0;
+};
+
+// Runs in the child of fork; never returns. Reports through plan.report_fd.
+[[noreturn]] void run_forked_child(const child_plan& plan, open_descriptors inherited) noexcept;
+
+// execvp's rules for a search of PATH: whether to try the next entry after
+// this error of execve (EACCES is remembered, and reported if nothing else runs).
+bool keeps_searching(int error) noexcept;
+
+// The highest signal number tried when dispositions are reset: above every
+// system's NSIG, which POSIX.1-2008 does not name; sigaction refuses the rest.
+inline constexpr int highest_signal_tried = 128;
+
+}  // namespace ductile::detail::posix
+#endif  // DUCTILE_INLINED_LIB_OS_POSIX_CHILD_HPP
+
+namespace ductile::detail {
+
+DUCTILE_INLINE start_mode usual_start_mode() noexcept { return start_mode::copied_memory; }
+
+DUCTILE_INLINE pidfd_support pidfds() noexcept { return pidfd_support::absent; }
+
+namespace posix {
+
+// Every slot up to the descriptor limit, asking poll() which are open 128
+// at a time (POLLNVAL marks a closed one). The hard limit, not the soft one:
+// a descriptor opened before the soft limit was lowered is still open.
+// Bounded at 2^20, the usual ceiling of systems' own limits.
+DUCTILE_INLINE void probe_open_descriptors(std::vector<int>& out) {
+  rlimit limit{};
+  rlim_t end = 1024;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0)
+    end = limit.rlim_max == RLIM_INFINITY || limit.rlim_max > limit.rlim_cur ? limit.rlim_max : limit.rlim_cur;
+  if (end > (rlim_t{1} << 20)) end = rlim_t{1} << 20;
+  constexpr int batch = 128;
+  pollfd slots[batch];
+  for (rlim_t first = 3; first < end; first += batch) {
+    const int count = end - first < batch ? static_cast<int>(end - first) : batch;
+    for (int i = 0; i < count; ++i) slots[i] = pollfd{static_cast<int>(first) + i, 0, 0};
+    if (::poll(slots, static_cast<nfds_t>(count), 0) < 0) {
+      for (int i = 0; i < count; ++i)
+        if (::fcntl(slots[i].fd, F_GETFD) >= 0) out.push_back(slots[i].fd);
+      continue;
+    }
+    for (int i = 0; i < count; ++i)
+      if ((slots[i].revents & POLLNVAL) == 0) out.push_back(slots[i].fd);
+  }
+}
+
+// Where the system lists a process's descriptors as the entries of /dev/fd
+// (Linux, through /proc; macOS), that list; elsewhere (FreeBSD shows only 0
+// to 2 there unless fdescfs is mounted), or if it cannot be read, the probe
+// above. The list follows what is open, not RLIMIT_NOFILE.
+DUCTILE_INLINE void list_open_descriptors(std::vector<int>& out) {
+  out.clear();
+#if defined(__linux__) || defined(__APPLE__)
+  if (DIR* listing = ::opendir("/dev/fd")) {
+    const int own = ::dirfd(listing);
+    bool complete = true;
+    for (;;) {
+      errno = 0;
+      const dirent* entry = ::readdir(listing);
+      if (entry == nullptr) {
+        complete = errno == 0;
+        break;
+      }
+      const char* digit = entry->d_name;
+      long fd = 0;
+      for (; *digit >= '0' && *digit <= '9'; ++digit) fd = fd * 10 + (*digit - '0');
+      if (*digit != '\0' || digit == entry->d_name || fd < 3 || fd == own) continue;
+      out.push_back(static_cast<int>(fd));
+    }
+    ::closedir(listing);
+    if (complete) return;
+    out.clear();
+  }
+#endif
+  probe_open_descriptors(out);
+}
+
+// What posix_spawn can do: no credentials or daemon (a directory where the
+// C library can add a chdir, see describe_launch).
+DUCTILE_INLINE bool spawnable(const child_plan& plan, start_mode mode) noexcept {
+  return mode != start_mode::daemon && plan.daemon == nullptr && plan.credentials == nullptr;
+}
+
+// The file actions and attributes of one posix_spawn, destroyed with it.
+class spawn_settings {
+ public:
+  spawn_settings() noexcept {
+    ready_ = ::posix_spawn_file_actions_init(&actions_) == 0;
+    if (ready_ && ::posix_spawnattr_init(&attributes_) != 0) {
+      ::posix_spawn_file_actions_destroy(&actions_);
+      ready_ = false;
+    }
+  }
+  ~spawn_settings() {
+    if (!ready_) return;
+    ::posix_spawn_file_actions_destroy(&actions_);
+    ::posix_spawnattr_destroy(&attributes_);
+  }
+  spawn_settings(const spawn_settings&) = delete;
+  spawn_settings& operator=(const spawn_settings&) = delete;
+
+  bool ready() const noexcept { return ready_; }
+  posix_spawn_file_actions_t* actions() noexcept { return &actions_; }
+  posix_spawnattr_t* attributes() noexcept { return &attributes_; }
+
+ private:
+  bool ready_ = false;
+  posix_spawn_file_actions_t actions_;
+  posix_spawnattr_t attributes_;
+};
+
+// What describe_launch answers when posix_spawn cannot do it: never an errno.
+inline constexpr int cannot_express = -1;
+
+// Fills `settings` for `plan`: streams, descriptors to close, signals, group.
+// Sources below 3 that move are copied above 2 first (`copies`), so that no
+// dup2 overwrites another's source.
+DUCTILE_INLINE int describe_launch(const child_plan& plan, const std::vector<int>& open, pid_t group,
+                                   spawn_settings& settings, unique_fd (&copies)[3]) noexcept {
+  int source[3] = {plan.stdio[0], plan.stdio[1], plan.stdio[2]};
+  for (int target = 0; target < 3; ++target) {
+    if (source[target] == target || source[target] >= 3) continue;
+    if (const auto error = sys::duplicate(source[target], copies[target])) return error.value();
+    source[target] = copies[target].get();
+  }
+  for (int target = 0; target < 3; ++target) {
+    if (source[target] == target) continue;
+    if (const int error = ::posix_spawn_file_actions_adddup2(settings.actions(), source[target], target)) return error;
+  }
+  // The program may keep nothing above 2: close-on-exec ones go by
+  // themselves, the others (a host's own) are closed.
+  for (const int fd : open) {
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags < 0 || (flags & FD_CLOEXEC) != 0) continue;
+    // Refused for a descriptor above the soft RLIMIT_NOFILE (lowered after
+    // it was opened): the forked child closes it instead.
+    if (::posix_spawn_file_actions_addclose(settings.actions(), fd) != 0) return cannot_express;
+  }
+  // Last, as the forked child does it: the streams were opened by the parent.
+  if (plan.dir != nullptr && spawn_action_chdir(settings.actions(), plan.dir) != 0) return cannot_express;
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  sigset_t none, every;
+  sigemptyset(&none);
+  sigfillset(&every);
+  sigdelset(&every, SIGKILL);
+  sigdelset(&every, SIGSTOP);
+#if defined(__GLIBC__)
+  // glibc's sigfillset leaves out the two signals it keeps for itself (32
+  // and 33), and its posix_spawn then leaves those *ignored* in the child,
+  // across exec. Their bits, set directly, ask for their defaults too.
+  constexpr int bits = 8 * sizeof every.__val[0];
+  for (const int own : {32, 33}) every.__val[(own - 1) / bits] |= 1UL << ((own - 1) % bits);
+#endif
+  ::posix_spawnattr_setsigmask(settings.attributes(), &none);
+  ::posix_spawnattr_setsigdefault(settings.attributes(), &every);
+  if (group >= 0) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    ::posix_spawnattr_setpgroup(settings.attributes(), group);
+  }
+  return ::posix_spawnattr_setflags(settings.attributes(), flags);
+}
+
+// posix_spawn, searching the child's own PATH (posix_spawnp would search the
+// parent's). Returns 0 or the error of the exec.
+DUCTILE_INLINE int spawn_searching(const child_plan& plan, spawn_settings& settings, pid_t& pid) {
+  char* const* argv = const_cast<char* const*>(plan.argv);
+  char* const* envp = const_cast<char* const*>(plan.envp);
+  if (plan.search_path == nullptr)
+    return ::posix_spawn(&pid, plan.program, settings.actions(), settings.attributes(), argv, envp);
+  int error = ENOENT;
+  bool saw_access_denied = false;
+  std::string candidate;
+  for (const char* entry = plan.search_path;;) {
+    const char* entry_end = entry;
+    while (*entry_end != '\0' && *entry_end != ':') ++entry_end;
+    candidate.assign(entry, entry_end);
+    if (candidate.empty()) candidate = ".";  // an empty entry means the current directory
+    candidate += '/';
+    candidate += plan.program;
+    // A name that is not there is skipped without a spawn: on glibc a failed
+    // posix_spawn costs a whole child, and PATH often has many entries.
+    // (A relative entry names a place in the child's directory: not checked here.)
+    struct stat found {};
+    const bool checkable = plan.dir == nullptr || candidate.front() == '/';
+    if (checkable && ::stat(candidate.c_str(), &found) != 0 && keeps_searching(errno) && errno != EACCES) {
+      error = errno;
+    } else {
+      error = ::posix_spawn(&pid, candidate.c_str(), settings.actions(), settings.attributes(), argv, envp);
+    }
+    if (error == 0) return 0;
+    if (error == EACCES) saw_access_denied = true;
+    if (!keeps_searching(error) || *entry_end == '\0') break;
+    entry = entry_end + 1;
+  }
+  return saw_access_denied && keeps_searching(error) ? EACCES : error;
+}
+
+}  // namespace posix
+
+DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
+  started_child result;
+  const int saved_errno = errno;
+  const auto failed = [&](int error, const char* step, const char* what) {
+    result.error = std::error_code(error, std::generic_category());
+    result.step = step;
+    result.what = what;
+    errno = saved_errno;
+    return std::move(result);
+  };
+  try {
+    posix::no_descriptors_being_made no_new_pipes;
+    // One list for the process, used under the fork lock; never destroyed, so
+    // a spawn from an atexit handler or a static destructor still has it.
+    static std::vector<int>& open = *new std::vector<int>();
+    posix::list_open_descriptors(open);
+
+    bool expressible = posix::spawnable(plan, mode);
+    if (expressible) {
+      pid_t group = plan.process_group;
+      for (bool first = true;; first = false) {
+        posix::spawn_settings settings;
+        if (!settings.ready()) return failed(ENOMEM, "clone", "create a process");
+        unique_fd copies[3];
+        const int described = posix::describe_launch(plan, open, group, settings, copies);
+        if (described == posix::cannot_express) {
+          expressible = false;
+          break;
+        }
+        if (described != 0) return failed(described, "stdio", "set up stdin/stdout/stderr");
+        if (first) {
+          // The fault seam's clone and exec, asked in the parent as the
+          // spawn makes no child code of ours.
+          if (const int fault = sys::injected_fault(sys::call::clone))
+            return failed(fault, "clone", "create a process");
+          if (const int fault = sys::injected_fault(sys::call::exec)) {
+            report.step = child_step::exec;
+            report.error = fault;
+            break;
+          }
+        }
+        pid_t pid = -1;
+        const int error = posix::spawn_searching(plan, settings, pid);
+        // Joining the group of a subtree whose members have all been reaped
+        // fails: lead a new one, as the forked child does.
+        if (error == EPERM && group > 0) {
+          group = 0;
+          continue;
+        }
+        if (error == EAGAIN) return failed(error, "clone", "create a process");
+        if (error != 0) {
+          // posix_spawn does not say which action failed: a directory that
+          // cannot be entered is named as such, as the forked child names it.
+          report.step = child_step::exec;
+          report.error = error;
+          if (plan.dir != nullptr) {
+            struct stat entered {};
+            const int unusable = ::stat(plan.dir, &entered) != 0 ? errno : S_ISDIR(entered.st_mode) ? 0 : ENOTDIR;
+            if (unusable != 0) {
+              report.step = child_step::chdir;
+              report.error = unusable;
+            }
+          }
+          break;
+        }
+        report.made_group = group == 0;
+        result.process.pid = pid;
+        break;
+      }
+      if (expressible) {
+        errno = saved_errno;
+        return result;
+      }
+    }
+
+    // fork: the report comes over a pipe, made here in one go because this
+    // thread holds the fork lock already.
+    int channel_fds[2];
+    // A daemon's pipe is a pipe like any (and fails like one under the fault
+    // seam); an ordinary child's stands in for Linux's shared memory.
+    const int fault = mode == start_mode::daemon ? sys::injected_fault(sys::call::pipe) : 0;
+    if (fault != 0) return failed(fault, "pipe", "make a pipe");
+    if (::pipe(channel_fds) != 0) return failed(errno, "pipe", "make a pipe");
+    ::fcntl(channel_fds[0], F_SETFD, FD_CLOEXEC);
+    ::fcntl(channel_fds[1], F_SETFD, FD_CLOEXEC);
+    pipe_ends channel;
+    channel.read.reset(sys::keep_above_stdio(channel_fds[0]));
+    channel.write.reset(sys::keep_above_stdio(channel_fds[1]));
+    plan.report = &report;
+    plan.report_fd = channel.write.get();
+
+    pid_t pid = -1;
+    int fork_errno = 0;
+    {
+      // No handler of the parent may run in the child before it resets them.
+      const sys::thread_signals_blocked blocked;
+      if (const int fault = sys::injected_fault(sys::call::clone)) {
+        fork_errno = fault;
+      } else {
+        pid = ::fork();
+        if (pid == 0) posix::run_forked_child(plan, posix::open_descriptors{open.data(), open.size()});
+        if (pid < 0) fork_errno = errno;
+      }
+    }
+    no_new_pipes.release();
+    channel.write.reset();  // the child holds the only write end now
+    if (pid < 0) {
+      return failed(fork_errno, mode == start_mode::daemon ? "fork" : "clone",
+                    mode == start_mode::daemon ? "fork" : "create a process");
+    }
+    result.process.pid = pid;
+    if (mode == start_mode::daemon) {
+      // The intermediate child exits as soon as it has forked the daemon.
+      siginfo_t info{};
+      if (sys::wait_process(result.process, info, WEXITED, nullptr)) sys::reap_now(result.process);
+      result.process = process_handle{};
+    }
+    read_child_reports(channel.read.get(), report);
+    if (mode == start_mode::daemon) {
+      result.process.pid = report.daemon;
+    } else if (report.step != child_step::none) {
+      sys::reap_now(result.process);  // it has exited after its report
+    }
+    errno = saved_errno;
+    return result;
+  } catch (const std::bad_alloc&) {
+    return failed(ENOMEM, "clone", "create a process");
+  } catch (const std::system_error& error) {
+    return failed(error.code().value(), "clone", "create a process");
+  }
+}
+
+}  // namespace ductile::detail
+
+#endif  // DUCTILE_POSIX_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_POSIX_START_CHILD_CPP
+// ---- lib/os/posix/child.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_POSIX_CHILD_CPP
+#define DUCTILE_INLINED_LIB_OS_POSIX_CHILD_CPP
+// The child between fork and exec, in the POSIX backend.
+//
+// Async-signal-safety: the parent may have other threads, whose locks this
+// copy of its memory holds forever. Only functions POSIX lists as
+// async-signal-safe are called, plus setgroups and flock (system calls on
+// every target, through extensions.hpp); nothing allocates. Everything needed
+// was prepared by the parent.
+
+
+
+#if DUCTILE_POSIX_BACKEND
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+
+namespace ductile::detail::posix {
+
+DUCTILE_INLINE void tell_parent(const child_plan& plan, const child_message& message) noexcept {
+  const char* at = reinterpret_cast<const char*>(&message);
+  std::size_t left = sizeof message;
+  while (left > 0) {
+    const ssize_t n = ::write(plan.report_fd, at, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    at += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+[[noreturn]] DUCTILE_INLINE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
+  tell_parent(plan, child_message{child_message::kind::failed, step, error, 0});
+  ::_exit(127);
+}
+
+// Default dispositions for every signal, even those the parent ignores or
+// handles: a handler of the parent must never run here.
+DUCTILE_INLINE void reset_signal_dispositions() noexcept {
+  struct sigaction standard {};
+  standard.sa_handler = SIG_DFL;
+  sigemptyset(&standard.sa_mask);
+  for (int sig = 1; sig <= highest_signal_tried; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    struct sigaction old {};
+    if (::sigaction(sig, nullptr, &old) != 0) continue;
+    if (old.sa_handler == SIG_DFL) continue;
+    ::sigaction(sig, &standard, nullptr);
+  }
+}
+
+DUCTILE_INLINE void install_stdio(const child_plan& plan) noexcept {
+  int source[3] = {plan.stdio[0], plan.stdio[1], plan.stdio[2]};
+  // A source below 3 that moves elsewhere could be overwritten by another
+  // target's dup (a swap of 1 and 2), so each is first copied above 2.
+  for (int target = 0; target < 3; ++target) {
+    if (source[target] == target || source[target] >= 3) continue;
+    const int copy = ::fcntl(source[target], F_DUPFD_CLOEXEC, 3);
+    if (copy < 0) child_fail(plan, child_step::stdio, errno);
+    source[target] = copy;
+  }
+  for (int target = 0; target < 3; ++target) {
+    if (source[target] == target) continue;
+    int rc;
+    do {
+      rc = ::dup2(source[target], target);  // the copy is not close-on-exec
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) child_fail(plan, child_step::stdio, errno);
+  }
+}
+
+DUCTILE_INLINE void close_other_descriptors(open_descriptors inherited) noexcept {
+  for (std::size_t i = 0; i < inherited.count; ++i)
+    if (inherited.fds[i] > 2) ::fcntl(inherited.fds[i], F_SETFD, FD_CLOEXEC);
+}
+
+DUCTILE_INLINE void enter_process_group(const child_plan& plan) noexcept {
+  if (plan.process_group < 0) return;
+  if (plan.process_group > 0 && ::setpgid(0, plan.process_group) == 0) return;
+  if (::setpgid(0, 0) != 0) child_fail(plan, child_step::process_group, errno);
+  tell_parent(plan, child_message{child_message::kind::made_group, child_step::none, 0, 0});
+}
+
+// Groups before gid before uid: each needs the privilege the next gives up.
+// As root, setgid and setuid set the real, effective and saved ids alike.
+DUCTILE_INLINE void apply_credentials(const child_plan& plan) noexcept {
+  const child_credentials& c = *plan.credentials;
+  if (c.umask >= 0) ::umask(static_cast<mode_t>(c.umask));
+  if (c.switch_ids) {
+    if (set_groups(c.group_count, c.groups) != 0) child_fail(plan, child_step::setgroups, errno);
+    if (::setgid(c.gid) != 0) child_fail(plan, child_step::setresgid, errno);
+    if (::setuid(c.uid) != 0) child_fail(plan, child_step::setresuid, errno);
+  }
+}
+
+DUCTILE_INLINE int lock_pid_file(const child_plan& plan) noexcept {
+  const int fd = ::open(plan.daemon->pid_file, O_WRONLY | O_CREAT | O_NOFOLLOW, 0644);
+  if (fd < 0) child_fail(plan, child_step::pid_file, errno);
+  if (lock_whole_file(fd) != 0) child_fail(plan, child_step::pid_file, errno);
+  return fd;
+}
+
+DUCTILE_INLINE void write_pid_file(const child_plan& plan, int fd) noexcept {
+  char digits[24];
+  int at = sizeof digits;
+  digits[--at] = '\n';
+  for (long pid = ::getpid(); pid > 0 || at == static_cast<int>(sizeof digits) - 1; pid /= 10)
+    digits[--at] = static_cast<char>('0' + pid % 10);
+  if (::ftruncate(fd, 0) != 0 || ::write(fd, digits + at, sizeof digits - static_cast<std::size_t>(at)) < 0)
+    child_fail(plan, child_step::pid_file, errno);
+}
+
+DUCTILE_INLINE void become_daemon(const child_plan& plan) noexcept {
+  if (::setsid() < 0) child_fail(plan, child_step::session, errno);
+  const pid_t pid = ::fork();
+  if (pid < 0) child_fail(plan, child_step::fork, errno);
+  if (pid > 0) {
+    tell_parent(plan, child_message{child_message::kind::daemon_started, child_step::none, 0, pid});
+    ::_exit(0);
+  }
+}
+
+// execvp's rules: keep searching after "not there" errors, remember EACCES.
+DUCTILE_INLINE bool keeps_searching(int error) noexcept {
+  return error == ENOENT || error == ENOTDIR || error == ELOOP || error == ENAMETOOLONG || error == ETIMEDOUT ||
+         error == EACCES;
+}
+
+[[noreturn]] DUCTILE_INLINE void exec_program(const child_plan& plan) noexcept {
+  char* const* argv = const_cast<char* const*>(plan.argv);
+  char* const* envp = const_cast<char* const*>(plan.envp);
+  if (plan.search_path == nullptr) {
+    ::execve(plan.program, argv, envp);
+    child_fail(plan, child_step::exec, errno);
+  }
+  std::size_t name_length = 0;
+  while (plan.program[name_length] != '\0') ++name_length;
+  char candidate[4096];
+  int error = ENOENT;
+  bool saw_access_denied = false;
+  for (const char* entry = plan.search_path;;) {
+    const char* entry_end = entry;
+    while (*entry_end != '\0' && *entry_end != ':') ++entry_end;
+    const std::size_t entry_length = entry_end == entry ? 1 : static_cast<std::size_t>(entry_end - entry);
+    if (entry_length + 1 + name_length < sizeof candidate) {
+      if (entry_end == entry) {
+        candidate[0] = '.';  // an empty entry means the current directory
+      } else {
+        for (std::size_t i = 0; i < entry_length; ++i) candidate[i] = entry[i];
+      }
+      candidate[entry_length] = '/';
+      for (std::size_t i = 0; i <= name_length; ++i) candidate[entry_length + 1 + i] = plan.program[i];
+      ::execve(candidate, argv, envp);
+      error = errno;
+      if (error == EACCES) saw_access_denied = true;
+      if (!keeps_searching(error)) break;
+    } else {
+      error = ENAMETOOLONG;
+    }
+    if (*entry_end == '\0') break;
+    entry = entry_end + 1;
+  }
+  if (saw_access_denied && keeps_searching(error)) error = EACCES;
+  child_fail(plan, child_step::exec, error);
+}
+
+DUCTILE_INLINE void run_forked_child(const child_plan& plan, open_descriptors inherited) noexcept {
+  reset_signal_dispositions();
+  if (plan.daemon != nullptr) {
+    become_daemon(plan);
+  } else if (plan.credentials != nullptr && plan.credentials->new_session) {
+    if (::setsid() < 0) child_fail(plan, child_step::session, errno);
+  } else {
+    enter_process_group(plan);
+  }
+  install_stdio(plan);
+  close_other_descriptors(inherited);
+  int pid_file = -1;
+  if (plan.daemon != nullptr) {
+    ::umask(027);  // a umask() modifier, applied with the credentials, overrides it
+    if (plan.daemon->pid_file != nullptr) pid_file = lock_pid_file(plan);
+  }
+  if (plan.credentials != nullptr) apply_credentials(plan);
+  if (pid_file >= 0) write_pid_file(plan, pid_file);
+  const char* dir = plan.dir != nullptr ? plan.dir : (plan.daemon != nullptr ? "/" : nullptr);
+  if (dir != nullptr && ::chdir(dir) != 0) child_fail(plan, child_step::chdir, errno);
+
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (const int fault = sys::injected_fault(sys::call::exec)) child_fail(plan, child_step::exec, fault);
+  exec_program(plan);
+}
+
+}  // namespace ductile::detail::posix
+
+#endif  // DUCTILE_POSIX_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_POSIX_CHILD_CPP
 
 #undef DUCTILE_INLINE

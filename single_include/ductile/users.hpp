@@ -85,6 +85,16 @@ std::optional<user> effective_user();
 #define DUCTILE_INLINE
 #endif
 
+// Which backend makes and waits for children: Linux's own (clone, pidfds,
+// lib/os/linux/), or the POSIX one (posix_spawn or fork, waitpid,
+// lib/os/posix/) on every other system, and on Linux too where
+// DUCTILE_PORTABLE is defined (meson's -Dportable=true).
+#if defined(__linux__) && !defined(DUCTILE_PORTABLE)
+#define DUCTILE_POSIX_BACKEND 0
+#else
+#define DUCTILE_POSIX_BACKEND 1
+#endif
+
 // Functions that run in a child between clone and exec: never called through
 // the PLT (see lib/os/linux/child.cpp).
 #ifndef DUCTILE_HIDDEN
@@ -178,7 +188,15 @@ DUCTILE_INLINE std::vector<gid_t> group_list(std::string_view user_name, gid_t p
     // getgrouplist returns -1 and sets `found` to the size it needs when the
     // buffer is short. Only the first `found` entries are ever meaningful:
     // reading past them is how a list comes back with a spurious group 0.
-    if (::getgrouplist(name.c_str(), primary, groups.data(), &found) >= 0) {
+#if defined(__APPLE__)
+    // macOS declares the list as int; gid_t has the same size there.
+    static_assert(sizeof(int) == sizeof(gid_t), "getgrouplist's int list holds gid_t values");
+    const int listed =
+        ::getgrouplist(name.c_str(), static_cast<int>(primary), reinterpret_cast<int*>(groups.data()), &found);
+#else
+    const int listed = ::getgrouplist(name.c_str(), primary, groups.data(), &found);
+#endif
+    if (listed >= 0) {
       groups.resize(static_cast<std::size_t>(found));
       return groups;
     }

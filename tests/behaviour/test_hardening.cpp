@@ -295,7 +295,7 @@ TEST_CASE("defect 11: start_detached reaps its intermediate child through the pi
 
 TEST_CASE("defect 12: a dead child held by a ptrace tracer is waited for without spinning") {
   test::leak_check check;
-  auto h = cmd("sleep", "0.3").start();
+  auto h = cmd("sleep", "1").start();
   auto tracer = helper("hold_traced", h.pids().at(0), 2).reader();
   std::string line;
   for (const auto& l : tracer.lines()) {

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#if __has_include("os/linux/clone.hpp")
-#include "os/linux/clone.hpp"  // else the single header has it inline
+#if __has_include("os/start_child.hpp")
+#include "os/start_child.hpp"  // else the single header has it inline
 #include "os/system_calls.hpp"
 #endif
 

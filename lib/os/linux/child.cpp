@@ -13,8 +13,13 @@
 // `__errno_location`, both bound by the parent before the first clone (and the
 // library is linked with -z now); tests/os/child_calls.py checks the machine code.
 
-#include "os/linux/child.hpp"
+#include "common.hpp"
+#include "os/child_plan.hpp"
+#include "os/system_calls.hpp"
+#include "plan/credentials.hpp"
 
+// The Linux backend: compiled away where the POSIX one is chosen.
+#if !DUCTILE_POSIX_BACKEND
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,9 +33,8 @@
 
 #include <cerrno>
 
+#include "os/linux/child.hpp"
 #include "os/linux/syscall_numbers.hpp"
-#include "os/system_calls.hpp"
-#include "plan/credentials.hpp"
 
 // The kernel structures and calls below are checked for these architectures
 // only: elsewhere `struct sigaction` may put the flags first (MIPS) or use
@@ -377,3 +381,5 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
 }  // namespace ductile::detail
 
 #undef DUCTILE_CHILD_CODE
+
+#endif  // !DUCTILE_POSIX_BACKEND

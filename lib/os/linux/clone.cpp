@@ -1,5 +1,9 @@
-#include "os/linux/clone.hpp"
+#include "common.hpp"
+#include "os/start_child.hpp"
+#include "os/system_calls.hpp"
 
+// The Linux backend: compiled away where the POSIX one is chosen.
+#if !DUCTILE_POSIX_BACKEND
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -11,8 +15,8 @@
 #include <atomic>
 #include <cerrno>
 
+#include "os/linux/clone.hpp"
 #include "os/linux/syscall_numbers.hpp"
-#include "os/system_calls.hpp"
 
 #if defined(__SANITIZE_THREAD__)
 #define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
@@ -27,8 +31,8 @@
 
 namespace ductile::detail {
 
-DUCTILE_INLINE clone_mode spawn_clone_mode() noexcept {
-  return DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY ? clone_mode::copied_memory : clone_mode::shared_memory;
+DUCTILE_INLINE start_mode usual_start_mode() noexcept {
+  return DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY ? start_mode::copied_memory : start_mode::shared_memory;
 }
 
 #undef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
@@ -115,18 +119,8 @@ DUCTILE_INLINE pidfd_support probe_pidfd(const process_handle& child) noexcept {
   return rc == 0 ? pidfd_support::present : pidfd_support::absent;
 }
 
-// Reads the child's messages until end of file: its exec or its exit.
-DUCTILE_INLINE void read_reports(int fd, child_report& report) noexcept {
-  for (;;) {
-    child_message message;
-    std::size_t got = 0;
-    if (sys::read_some(fd, reinterpret_cast<char*>(&message), sizeof message, got) || got != sizeof message) return;
-    report.record(message);
-  }
-}
-
-DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, clone_mode mode) noexcept {
-  cloned_child result;
+DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
+  started_child result;
   const int saved_errno = errno;
   const auto failed = [&](std::error_code error, const char* step, const char* what) {
     result.error = error;
@@ -137,10 +131,10 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
   };
   void* stack_top = nullptr;
   pipe_ends channel;
-  if (mode == clone_mode::shared_memory) {
+  if (mode == start_mode::shared_memory) {
     stack_top = child_stack::top();
     if (stack_top == nullptr) return failed(sys::last_error(), "clone", "allocate a stack");
-  } else if (mode == clone_mode::daemon) {
+  } else if (mode == start_mode::daemon) {
     if (const auto error = sys::make_pipe(channel)) return failed(error, "pipe", "make a pipe");
   } else {
     // Made directly, not through the fault seam: this pipe stands in for the
@@ -155,14 +149,14 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
 
   const auto clone_with = [&](int pidfd_flag, int& pidfd) -> long {
     switch (mode) {
-      case clone_mode::shared_memory:
+      case start_mode::shared_memory:
         return ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | pidfd_flag | SIGCHLD, &plan, &pidfd);
-      case clone_mode::copied_memory: {
+      case start_mode::copied_memory: {
         const long pid = syscall(SYS_clone, CLONE_VFORK | pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
         if (pid == 0) child_main(&plan);
         return pid;
       }
-      case clone_mode::daemon: {
+      case start_mode::daemon: {
         const long pid = syscall(SYS_clone, pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
         if (pid == 0) child_main(&plan);
         return pid;
@@ -196,8 +190,8 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
   channel.write.reset();  // the child holds the only write end now
   if (pid < 0) {
     result.error = std::error_code(clone_errno, std::generic_category());
-    result.step = mode == clone_mode::daemon ? "fork" : "clone";
-    result.what = mode == clone_mode::daemon ? "fork" : "create a process";
+    result.step = mode == start_mode::daemon ? "fork" : "clone";
+    result.what = mode == start_mode::daemon ? "fork" : "create a process";
     return result;
   }
   result.process.pid = static_cast<pid_t>(pid);
@@ -211,14 +205,14 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
     if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
     if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
   }
-  if (mode == clone_mode::daemon) {
+  if (mode == start_mode::daemon) {
     // The intermediate child exits as soon as it has forked the daemon.
     siginfo_t info{};
     if (sys::wait_process(result.process, info, WEXITED, nullptr)) sys::reap_now(result.process);
     result.process = process_handle{};
   }
-  if (channel.read) read_reports(channel.read.get(), report);
-  if (mode == clone_mode::daemon) {
+  if (channel.read) read_child_reports(channel.read.get(), report);
+  if (mode == start_mode::daemon) {
     result.process.pid = report.daemon;
   } else if (report.step != child_step::none) {
     // The child has exited already (the parent resumed only after that): reap it.
@@ -228,3 +222,5 @@ DUCTILE_INLINE cloned_child clone_child(child_plan& plan, child_report& report, 
 }
 
 }  // namespace ductile::detail
+
+#endif  // !DUCTILE_POSIX_BACKEND

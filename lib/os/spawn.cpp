@@ -1,12 +1,6 @@
-#include "os/linux/spawn.hpp"
+#include "os/spawn.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,7 +9,8 @@
 #include <stdexcept>
 
 #include "model/failure.hpp"
-#include "os/linux/child.hpp"
+#include "os/child_plan.hpp"
+#include "os/system_calls.hpp"
 #include "plan/credentials.hpp"
 
 extern char** environ;
@@ -202,13 +197,22 @@ DUCTILE_INLINE void prepared_spawn::throw_failure() const {
                     std::error_code(report.error, std::generic_category()));
 }
 
-DUCTILE_INLINE void prepared_spawn::throw_if_failed(const cloned_child& child) const {
+DUCTILE_INLINE void prepared_spawn::throw_if_failed(const started_child& child) const {
   if (child.error) throw_spawn_error(command_text(), child.step, child.what, child.error);
   if (report.step != child_step::none) throw_failure();
 }
 
+DUCTILE_INLINE void read_child_reports(int fd, child_report& report) noexcept {
+  for (;;) {
+    child_message message;
+    std::size_t got = 0;
+    if (sys::read_some(fd, reinterpret_cast<char*>(&message), sizeof message, got) || got != sizeof message) return;
+    report.record(message);
+  }
+}
+
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
-  cloned_child child = clone_child(prepared.plan, prepared.report, spawn_clone_mode());
+  started_child child = start_child(prepared.plan, prepared.report, usual_start_mode());
   prepared.throw_if_failed(child);
   const pid_t pid = child.process.pid;
   spawned_process result{std::move(child.process), prepared.launch.argv.front(), 0};

@@ -1,14 +1,14 @@
 #pragma once
 // Spawning one process of a launch plan: hooks, program lookup and the
-// argument and environment arrays are prepared in the parent; then one clone.
+// argument and environment arrays are prepared in the parent; then one start_child.
 
 #include <sys/types.h>
 
 #include <string>
 #include <vector>
 
-#include "os/linux/child.hpp"
-#include "os/linux/clone.hpp"
+#include "os/child_plan.hpp"
+#include "os/start_child.hpp"
 #include "plan/credentials.hpp"
 #include "plan/plan.hpp"
 
@@ -41,8 +41,8 @@ struct prepared_spawn {
   std::string command_text() const;
   // Throws the spawn_error for what the child reported.
   [[noreturn]] void throw_failure() const;
-  // Throws the spawn_error for a clone that failed, or a child that reported a failure.
-  void throw_if_failed(const cloned_child& child) const;
+  // Throws the spawn_error for a start that failed, or a child that reported a failure.
+  void throw_if_failed(const started_child& child) const;
 };
 
 // Runs the hooks (user code: never with a lock held), resolves the program
@@ -50,7 +50,7 @@ struct prepared_spawn {
 // spawn_error for a name that cannot be resolved.
 void prepare_spawn(process_launch&& launch, prepared_spawn& out);
 
-// Clones and execs what prepare_spawn made; runs no user code. Throws
+// Starts and execs what prepare_spawn made; runs no user code. Throws
 // spawn_error (nothing of the process ran).
 spawned_process spawn_prepared(prepared_spawn& prepared);
 

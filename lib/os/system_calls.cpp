@@ -1,0 +1,131 @@
+#include "os/system_calls.hpp"
+
+#include "common.hpp"
+
+// The system calls both backends make alike: POSIX.1-2008 alone, compiled in
+// strict mode with the POSIX backend (meson.build).
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
+#include "os/attempt.hpp"
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE DUCTILE_HIDDEN std::atomic<fault_injector>& active_injector() noexcept {
+  static std::atomic<fault_injector> injector{nullptr};
+  return injector;
+}
+
+DUCTILE_INLINE void set_fault_injector(fault_injector injector) noexcept {
+  active_injector().store(injector, std::memory_order_release);
+}
+
+DUCTILE_INLINE int injected_fault(call which) noexcept {
+  const fault_injector injector = active_injector().load(std::memory_order_acquire);
+  return injector != nullptr ? injector(which) : 0;
+}
+
+DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
+
+DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
+  if (fd < 0 || fd > 2) return fd;
+  const int saved = errno;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  errno = saved;
+  if (moved < 0) return fd;  // out of descriptors: still valid where it is
+  ::close(fd);
+  return moved;
+}
+
+DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept {
+  for (;;) {
+    const long fd = attempt(call::open, [&] { return ::open(path, flags | O_CLOEXEC, 0666); });
+    if (fd >= 0) {
+      out.reset(keep_above_stdio(static_cast<int>(fd)));
+      return {};
+    }
+    if (errno != EINTR) return last_error();
+  }
+}
+
+DUCTILE_INLINE std::error_code duplicate(int fd, unique_fd& out) noexcept {
+  const long copy = attempt(call::duplicate, [&] { return ::fcntl(fd, F_DUPFD_CLOEXEC, 3); });
+  if (copy < 0) return last_error();
+  out.reset(static_cast<int>(copy));
+  return {};
+}
+
+DUCTILE_INLINE std::error_code set_nonblocking(int fd) noexcept {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return last_error();
+  return {};
+}
+
+DUCTILE_INLINE bool is_regular_file(int fd) noexcept {
+  struct stat info {};
+  return ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
+}
+
+DUCTILE_INLINE std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept {
+  for (;;) {
+    const long n = attempt(call::read, [&] { return ::read(fd, buffer, size); });
+    if (n >= 0) {
+      done = static_cast<std::size_t>(n);
+      return {};
+    }
+    if (errno != EINTR) return last_error();
+  }
+}
+
+DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept {
+  // A pipe whose reader has gone raises SIGPIPE in the writing thread, and its
+  // default action kills the whole process. Block it around the write, and if
+  // this write raised it, consume it before unblocking so nothing is delivered
+  // (sigwait, not sigtimedwait, which macOS lacks).
+  sigset_t pipe_only, previous;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigset_t pending;
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+  long n;
+  do {
+    n = attempt(call::write, [&] { return ::write(fd, data, size); });
+  } while (n < 0 && errno == EINTR);
+  const int saved = errno;
+  if (n < 0 && saved == EPIPE && !was_pending) {
+    // sigwait blocks, so only where the signal is surely pending: a write
+    // that failed with EPIPE raised it in this thread, where it is blocked.
+    sigpending(&pending);
+    if (sigismember(&pending, SIGPIPE) == 1) {
+      int consumed = 0;
+      sigwait(&pipe_only, &consumed);
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (n < 0) return std::error_code(saved, std::generic_category());
+  done = static_cast<std::size_t>(n);
+  return {};
+}
+
+DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
+
+DUCTILE_INLINE thread_signals_blocked::thread_signals_blocked() noexcept {
+  sigset_t all;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous_);
+}
+
+DUCTILE_INLINE thread_signals_blocked::~thread_signals_blocked() {
+  ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+}
+
+}  // namespace ductile::detail::sys
