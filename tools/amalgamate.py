@@ -4,7 +4,7 @@ implementation from lib/, each project file inlined once, with every
 out-of-line definition made `inline` through DUCTILE_INLINE. System and
 third-party includes are kept as they are.
 
-Beside OUTPUT it also writes caps.hpp and users.hpp: those two modules alone,
+Beside OUTPUT it also writes caps.hpp, users.hpp and proc.hpp: those modules alone,
 usable without fmt and range-v3.
 
 usage: tools/amalgamate.py [OUTPUT]   (default: the committed single header)
@@ -67,7 +67,7 @@ def inline(path, seen, out):
 
 
 def generate_module(name):
-    """caps and users alone: their header and source, usable without fmt and range-v3."""
+    """caps, users or proc alone: its header and source, usable without fmt and range-v3."""
     version, _ = meson_facts()
     out = [
         f"// ductile {version}: <ductile/{name}.hpp> alone, standard library and libc only.",
@@ -114,8 +114,8 @@ def main(argv):
         return 0
     output = pathlib.Path(argv[1]) if len(argv) > 1 else DEFAULT_OUTPUT
     write_if_changed(output, generate())
-    # Beside it: caps.hpp and users.hpp, which need neither fmt nor range-v3.
-    for name in ("caps", "users"):
+    # Beside it: caps.hpp, users.hpp and proc.hpp, which need neither fmt nor range-v3.
+    for name in ("caps", "users", "proc"):
         write_if_changed(output.parent / f"{name}.hpp", generate_module(name))
     return 0
 

@@ -13,4 +13,5 @@
 #include "observe.hpp"
 #include "output.hpp"
 #include "pool.hpp"
+#include "proc.hpp"
 #include "users.hpp"

@@ -17,6 +17,12 @@
 
 namespace ductile {
 
+#if defined(__linux__)
+namespace proc {
+struct process_sample;  // <ductile/proc.hpp>
+}
+#endif
+
 namespace detail {
 class execution;
 class stdout_reader;
@@ -53,6 +59,13 @@ class handle {
   void send_signal(int signal);
   /// Pids of the processes started so far, left to right.
   std::vector<pid_t> pids() const;
+#if defined(__linux__)
+  /// A sample of each live process of the run, left to right, each followed by
+  /// its descendants (breadth first): name, state, memory, CPU time, and CPU %
+  /// since the previous call on this run (0 at the first). Include
+  /// <ductile/proc.hpp> to use the result.
+  std::vector<proc::process_sample> processes() const;
+#endif
   /// The destructor will not kill; the background thread still reaps.
   void detach();
   /// A descriptor that becomes readable (and stays so) when the expression has
@@ -80,6 +93,10 @@ class reader_handle {
   const output* try_wait();
   void kill();
   std::vector<pid_t> pids() const;
+#if defined(__linux__)
+  /// As handle::processes().
+  std::vector<proc::process_sample> processes() const;
+#endif
 
   explicit reader_handle(std::shared_ptr<detail::stdout_reader> reader) noexcept;
 

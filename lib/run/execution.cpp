@@ -445,4 +445,23 @@ DUCTILE_INLINE std::vector<pid_t> execution::pids() {
   return processes_.pids();
 }
 
+#if defined(__linux__)
+DUCTILE_INLINE std::vector<proc::process_sample> execution::processes() {
+  if (foreign()) return {};
+  std::lock_guard<std::mutex> lock(mutex);
+  std::vector<proc::process_sample> samples;
+  for (const pid_t pid : processes_.live_pids()) {
+    auto own = sampler_.sample(pid);
+    if (!own) continue;
+    samples.push_back(std::move(*own));
+    try {
+      for (const pid_t below : proc::process(pid).descendants())
+        if (auto sample = sampler_.sample(below)) samples.push_back(std::move(*sample));
+    } catch (const proc::no_such_process&) {
+    }
+  }
+  return samples;
+}
+#endif
+
 }  // namespace ductile::detail

@@ -14,6 +14,7 @@
 #include <ductile/expression.hpp>
 #include <ductile/observe.hpp>
 #include <ductile/output.hpp>
+#include <ductile/proc.hpp>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -113,6 +114,11 @@ class execution {
   void kill();
   void send_signal(int signal);
   std::vector<pid_t> pids();
+#if defined(__linux__)
+  // The live processes and their descendants, sampled under the lock, so
+  // that none of ours can be reaped (and its pid reused) meanwhile.
+  std::vector<proc::process_sample> processes();
+#endif
   // A descriptor that becomes readable when the run has finished; owned here.
   int completion_fd();
 
@@ -138,6 +144,9 @@ class execution {
   run_state state_ = run_state::queued;
   job_tree jobs_;
   process_table processes_;
+#if defined(__linux__)
+  proc::sampler sampler_;  // CPU % between two calls of processes()
+#endif
   stream_pump pump_;
   std::size_t polled_processes_ = 0;  // where the processes' descriptors start in collect()'s list
   using observed_event = std::variant<spawn_event, exit_event>;

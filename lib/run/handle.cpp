@@ -40,6 +40,10 @@ DUCTILE_INLINE const output* handle::wait_for(std::chrono::nanoseconds timeout) 
 DUCTILE_INLINE void handle::kill() { execution_->kill(); }
 DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
 DUCTILE_INLINE std::vector<pid_t> handle::pids() const { return execution_->pids(); }
+
+#if defined(__linux__)
+DUCTILE_INLINE std::vector<proc::process_sample> handle::processes() const { return execution_->processes(); }
+#endif
 DUCTILE_INLINE void handle::detach() { detached_ = true; }
 DUCTILE_INLINE int handle::completion_fd() const { return execution_->completion_fd(); }
 

@@ -158,6 +158,13 @@ DUCTILE_INLINE std::vector<pid_t> process_table::pids() const {
   return result;
 }
 
+DUCTILE_INLINE std::vector<pid_t> process_table::live_pids() const {
+  std::vector<pid_t> result;
+  for (const auto* p : in_tree_order())
+    if (!p->reaped()) result.push_back(p->record.pid);
+  return result;
+}
+
 DUCTILE_INLINE std::vector<process_record> process_table::records() const {
   std::vector<process_record> result;
   result.reserve(processes_.size());

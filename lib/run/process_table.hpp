@@ -73,6 +73,8 @@ class process_table {
 
   // Left to right in the tree, whatever order they started in.
   std::vector<pid_t> pids() const;
+  // The pids not reaped yet, left to right.
+  std::vector<pid_t> live_pids() const;
   std::vector<process_record> records() const;
 
  private:

@@ -122,6 +122,10 @@ DUCTILE_INLINE const output* reader_handle::try_wait() { return reader_->try_wai
 DUCTILE_INLINE void reader_handle::kill() { reader_->run().kill(); }
 DUCTILE_INLINE std::vector<pid_t> reader_handle::pids() const { return reader_->run().pids(); }
 
+#if defined(__linux__)
+DUCTILE_INLINE std::vector<proc::process_sample> reader_handle::processes() const { return reader_->run().processes(); }
+#endif
+
 DUCTILE_INLINE line_range::iterator line_range::begin() {
   if (!reader_) return iterator();
   reader_->begin_lines();

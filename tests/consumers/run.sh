@@ -43,8 +43,8 @@ echo "-- single header only"
 g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -DFMT_HEADER_ONLY -Isingle_include \
   tests/consumers/program/consumer.cpp -pthread -o "$work/single"
 "$work/single"
-echo "-- caps and users headers alone, without fmt or range-v3"
-printf '#include <ductile/caps.hpp>\n#include <ductile/users.hpp>\nint main() { return ductile::users::user_by_uid(0) && ductile::caps::last_supported() > 0 ? 0 : 1; }\n' \
+echo "-- caps, users and proc headers alone, without fmt or range-v3"
+printf '#include <ductile/caps.hpp>\n#include <ductile/users.hpp>\n#include <ductile/proc.hpp>\nint main() { return ductile::users::user_by_uid(0) && ductile::caps::last_supported() > 0 && ductile::proc::process::self().stat().ppid > 0 ? 0 : 1; }\n' \
   > "$work/modules.cpp"
 g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -Isingle_include "$work/modules.cpp" -o "$work/modules"
 "$work/modules"
