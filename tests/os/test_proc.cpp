@@ -216,6 +216,25 @@ TEST_CASE("handle::processes() covers a running pipeline and a grandchild, with 
   CHECK(h.processes().empty());
 }
 
+TEST_CASE("reader_handle::processes() samples the processes of a streamed run") {
+  test::leak_check check;
+  auto reader = (cmd("sh", "-c", "echo ready; exec sleep 30") | cmd("cat")).reader();
+  for (const auto& line : reader.lines()) {
+    CHECK(line == "ready");
+    break;
+  }
+  std::vector<proc::process_sample> samples;
+  CHECK(eventually([&] {
+    samples = reader.processes();
+    return samples.size() == 2 && samples[0].name == "sleep";
+  }));
+  REQUIRE(samples.size() == 2);
+  CHECK(samples[0].pid == reader.pids().at(0));
+  CHECK(samples[1].name == "cat");
+  reader.kill();
+  CHECK(reader.processes().empty());
+}
+
 TEST_CASE("a process that is gone is no_such_process, from the constructor and from every read") {
   test::leak_check check;
   auto h = cmd("sleep", "30").start();
