@@ -101,8 +101,8 @@ run_suite build-gcc-cpp17 kernel-5.10 --wrapper "$as_kernel 5.10 --" run pipe re
 echo "== consumers"
 if bash tests/consumers/run.sh; then passed=$((passed + 5)); else failed=$((failed + 1)); status=1; fi
 
-echo "== fuzzing the cmdline parser for 60 s"
-if tests/fuzz/run.sh 60; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+echo "== fuzzing the cmdline parser for 30 s"
+if tests/fuzz/run.sh 30; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
 echo "$passed passed, $failed failed"
 exit $status

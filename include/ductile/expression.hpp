@@ -6,8 +6,10 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -60,6 +62,7 @@ class shared_function<R(Args...)> {
 };
 
 using spawn_hook_function = shared_function<void(spawn_spec&)>;
+using line_function = shared_function<void(std::string_view)>;
 
 struct node;
 using argument_list = std::vector<std::string>;
@@ -191,6 +194,33 @@ class expression {
   expression stderr_to_stdout() const;
   expression stderr_tee() const;
   expression stdout_stderr_swap() const;
+  /// Captures stdout and stderr, each into its own field of `output`, and both
+  /// into `output::combined_bytes` in the order their bytes were read.
+  expression combined_capture() const;
+
+  /// A redirect target: each line of stdout (without `\n` or `\r\n`) is passed
+  /// to `fn(std::string_view)` as it arrives, a last line without newline at end
+  /// of file. `fn` runs on the thread that drives the run, with no lock held; an
+  /// exception from it kills the run and is rethrown from run() or wait().
+  template <class Function>
+  expression stdout_lines(Function fn) const {
+    static_assert(std::is_invocable_v<Function&, std::string_view>,
+                  "stdout_lines(): the callback must be callable as fn(std::string_view)");
+    return lines_target(1, detail::line_function(std::move(fn)));
+  }
+  /// The same for stderr.
+  template <class Function>
+  expression stderr_lines(Function fn) const {
+    static_assert(std::is_invocable_v<Function&, std::string_view>,
+                  "stderr_lines(): the callback must be callable as fn(std::string_view)");
+    return lines_target(2, detail::line_function(std::move(fn)));
+  }
+  /// stdin becomes a pipe the caller writes through handle::input() or
+  /// reader_handle::input(). run() and read() close it at once.
+  expression stdin_pipe() const;
+  /// The children get a duplicate of `parent_fd` as their descriptor `child_fd`
+  /// (3 or above). `parent_fd` is duplicated now: the caller keeps its own.
+  expression pass_fd(int child_fd, int parent_fd) const;
 
   /// Working directory of the children. Relative program paths containing `/`
   /// are resolved against the parent's directory first.
@@ -206,6 +236,10 @@ class expression {
   }
   /// A non-zero status produced inside stops being an error.
   expression unchecked() const;
+  /// Exit codes in the list are success for this subtree (`grep`'s and `diff`'s 1).
+  /// 0 is success only if listed or if the list is empty; signals stay errors.
+  expression ok_codes(std::initializer_list<int> codes) const;
+  expression ok_codes(const std::vector<int>& codes) const;
   /// If the subtree still runs after `duration`, its processes get SIGTERM, then
   /// SIGKILL after `grace`, and it ends with timeout_error (a status_error).
   /// The timer lives in the event loop: no thread, signal or helper process.
@@ -258,6 +292,8 @@ class expression {
   [[nodiscard]] handle start() const;
   /// Starts with stdout going into a pipe the caller reads.
   [[nodiscard]] reader_handle reader() const;
+  /// Starts with stderr going into a pipe the caller reads; stdout keeps its redirect.
+  [[nodiscard]] reader_handle stderr_reader() const;
   /// A lazy input range over stdout's lines, without their `\n` or `\r\n`.
   [[nodiscard]] line_range lines() const;
   /// Starts a daemon: double fork, new session, `/` as directory and umask 027
@@ -276,6 +312,7 @@ class expression {
   expression stdin_bytes_text(std::string bytes) const;
   expression full_env_map(std::map<std::string, std::string> variables) const;
   expression before_spawn_hook(detail::spawn_hook_function hook) const;
+  expression lines_target(int stream, detail::line_function fn) const;
   std::shared_ptr<const detail::node> node_;
 };
 
@@ -301,6 +338,13 @@ expression cmd(const Program& program, const Args&... args) {
   (detail::append_argument(argv, args), ...);
   return detail::make_command(std::move(argv), program_is_path);
 }
+
+/// The absolute path `cmd(name)` would execute, searched in this process's
+/// PATH as a child would search it; nothing if no executable file is found.
+std::optional<std::string> which(std::string_view name);
+/// The same, for `cmd(name)` inside `context`: its `env`, `full_env` and `dir`
+/// modifiers (the outermost chain) decide the PATH and where relative entries point.
+std::optional<std::string> which(std::string_view name, const expression& context);
 
 /// `/bin/sh -c script`. For trusted text only: the shell interprets everything in it.
 expression sh(std::string_view script);

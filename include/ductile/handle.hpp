@@ -7,9 +7,11 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 // <string> also declares the iterator tags (libstdc++ and libc++ alike);
 // all of <iterator> would cost more than the rest of this header.
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -26,9 +28,36 @@ struct process_sample;  // <ductile/proc.hpp>
 namespace detail {
 class execution;
 class stdout_reader;
+class input_channel;
+
+// From now until `deadline` on its own clock, and never negative.
+template <class Clock, class Duration>
+std::chrono::nanoseconds time_left(std::chrono::time_point<Clock, Duration> deadline) {
+  auto left = deadline - Clock::now();
+  if (left < decltype(left)::zero()) left = decltype(left)::zero();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(left);
+}
 }  // namespace detail
 
 class expression;
+
+/// The caller's end of a `stdin_pipe()`. Copies share the pipe.
+class input_stream {
+ public:
+  input_stream() = default;
+  /// Blocks until every byte is written; the run's outputs keep draining
+  /// meanwhile. False once the child has closed its end (never SIGPIPE), or
+  /// after close().
+  bool write(std::string_view bytes);
+  /// The child sees end of file once every process holding the pipe has it closed.
+  void close();
+
+  explicit input_stream(std::shared_ptr<detail::input_channel> channel) noexcept;
+  bool is_attached() const noexcept { return channel_ != nullptr; }
+
+ private:
+  std::shared_ptr<detail::input_channel> channel_;
+};
 
 /// A running expression, driven by the shared background thread.
 /// Not copyable; moving transfers the responsibility to reap.
@@ -42,17 +71,20 @@ class handle {
   ~handle();
 
   /// Blocks until everything finished. Repeatable; throws as run() would.
+  /// Closes the stdin_pipe(), if any, first.
   const output& wait();
   /// nullptr while anything still runs; never blocks on a process.
   const output* try_wait();
-  /// nullptr if still running after `timeout`; does not kill.
+  /// nullptr if still running after `timeout`; does not kill. Closes the
+  /// stdin_pipe(), if any, first.
   const output* wait_for(std::chrono::nanoseconds timeout);
   template <class Clock, class Duration>
   const output* wait_until(std::chrono::time_point<Clock, Duration> deadline) {
-    auto left = deadline - Clock::now();
-    if (left < decltype(left)::zero()) left = decltype(left)::zero();
-    return wait_for(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+    return wait_for(detail::time_left(deadline));
   }
+  /// The caller's end of the expression's stdin_pipe(); throws ductile::error
+  /// if it has none.
+  input_stream& input();
   /// SIGKILL to every live process, forbids pending `then` sides, and reaps.
   void kill();
   /// Sends `signal` to every live process.
@@ -76,27 +108,54 @@ class handle {
 
  private:
   std::shared_ptr<detail::execution> execution_;
+  input_stream input_;
   bool detached_ = false;
 };
 
 class line_range;
 
-/// A running expression whose stdout the caller reads incrementally.
-/// Copies of `lines()` share the stream; the last owner kills and reaps if still running.
+/// A running expression whose stdout (or, from stderr_reader(), stderr) the
+/// caller reads incrementally. Everything a handle does, plus reading.
+/// Copies of `lines()` share the stream; the last owner kills and reaps if
+/// still running, unless detached.
 class reader_handle {
  public:
   /// Reads up to `n` bytes, blocking; 0 at end of output. At the end a checked
   /// failure throws status_error, once.
   std::size_t read(char* buffer, std::size_t n);
+  /// As read(), but waits at most `timeout` for bytes: empty on timeout, and
+  /// nothing is lost.
+  std::optional<std::size_t> read_for(char* buffer, std::size_t n, std::chrono::nanoseconds timeout);
+  /// The next line (without `\n` or `\r\n`), waiting at most `timeout`: empty
+  /// on timeout (a partial line stays buffered), false at end of output (and a
+  /// checked failure throws, once), true with `line` filled.
+  std::optional<bool> read_line_for(std::string& line, std::chrono::nanoseconds timeout);
   /// The remaining output as lines.
   line_range lines();
+  /// Blocks until everything finished, keeping the unread output for read();
+  /// throws as run() would. Closes the stdin_pipe(), if any, first.
+  const output& wait();
   const output* try_wait();
+  /// nullptr if still running after `timeout`; does not kill.
+  const output* wait_for(std::chrono::nanoseconds timeout);
+  template <class Clock, class Duration>
+  const output* wait_until(std::chrono::time_point<Clock, Duration> deadline) {
+    return wait_for(detail::time_left(deadline));
+  }
+  /// The caller's end of the expression's stdin_pipe(). A write that waits for
+  /// room keeps reading the output into this handle meanwhile.
+  input_stream& input();
   void kill();
+  void send_signal(int signal);
   std::vector<pid_t> pids() const;
 #if defined(__linux__)
   /// As handle::processes().
   std::vector<proc::process_sample> processes() const;
 #endif
+  /// The last owner will not kill; the background thread still reaps.
+  void detach();
+  /// As handle::completion_fd().
+  int completion_fd() const;
 
   explicit reader_handle(std::shared_ptr<detail::stdout_reader> reader) noexcept;
 

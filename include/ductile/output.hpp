@@ -61,6 +61,7 @@ struct output {
   exit_status status;                     ///< the expression's status, chosen by the pipe/then rules
   std::string stdout_bytes;               ///< everything captured from stdout (empty if not captured)
   std::string stderr_bytes;               ///< everything captured from stderr (empty if not captured)
+  std::string combined_bytes;             ///< combined_capture(): both, in the order they were read
   std::vector<process_record> processes;  ///< one per process that ran, in pipeline order
 };
 

@@ -75,67 +75,67 @@ DUCTILE_INLINE expression expression::stdin_bytes_text(std::string bytes) const 
 }
 DUCTILE_INLINE expression expression::stdin_path(const path_arg& path) const {
   detail::reject_nul(path.str(), "stdin_path()");
-  return detail::wrap(node_, redirect{stdio::in, redirect_kind::read_path, path.str(), nullptr});
+  return detail::wrap(node_, redirect{stdio::in, redirect_kind::read_path, path.str(), nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdin_file(int fd) const {
-  return detail::wrap(node_,
-                      redirect{stdio::in, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdin_file")});
+  return detail::wrap(
+      node_, redirect{stdio::in, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdin_file"), {}});
 }
 DUCTILE_INLINE expression expression::stdin_null() const {
-  return detail::wrap(node_, redirect{stdio::in, redirect_kind::null, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::in, redirect_kind::null, {}, nullptr, {}});
 }
 
 DUCTILE_INLINE expression expression::stdout_path(const path_arg& path) const {
   detail::reject_nul(path.str(), "stdout_path()");
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::write_path, path.str(), nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::write_path, path.str(), nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_append(const path_arg& path) const {
   detail::reject_nul(path.str(), "stdout_append()");
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::append_path, path.str(), nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::append_path, path.str(), nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_file(int fd) const {
   return detail::wrap(
-      node_, redirect{stdio::out, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdout_file")});
+      node_, redirect{stdio::out, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdout_file"), {}});
 }
 DUCTILE_INLINE expression expression::stdout_null() const {
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::null, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::null, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_capture() const {
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::capture, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::capture, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_to_stderr() const {
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::other_stream, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::other_stream, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_tee() const {
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::tee, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::tee, {}, nullptr, {}});
 }
 
 DUCTILE_INLINE expression expression::stderr_path(const path_arg& path) const {
   detail::reject_nul(path.str(), "stderr_path()");
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::write_path, path.str(), nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::write_path, path.str(), nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stderr_append(const path_arg& path) const {
   detail::reject_nul(path.str(), "stderr_append()");
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::append_path, path.str(), nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::append_path, path.str(), nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stderr_file(int fd) const {
   return detail::wrap(
-      node_, redirect{stdio::err, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stderr_file")});
+      node_, redirect{stdio::err, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stderr_file"), {}});
 }
 DUCTILE_INLINE expression expression::stderr_null() const {
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::null, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::null, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stderr_capture() const {
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::capture, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::capture, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stderr_to_stdout() const {
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::other_stream, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::other_stream, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stderr_tee() const {
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::tee, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::tee, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_stderr_swap() const {
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::swap, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::swap, {}, nullptr, {}});
 }
 
 DUCTILE_INLINE expression expression::dir(const path_arg& path) const {
@@ -209,6 +209,35 @@ DUCTILE_INLINE expression expression::umask(mode_t mask) const {
 }
 DUCTILE_INLINE expression expression::new_session() const { return detail::wrap(node_, detail::own_session{}); }
 DUCTILE_INLINE expression expression::unchecked() const { return detail::wrap(node_, detail::mark_unchecked{}); }
+DUCTILE_INLINE expression expression::ok_codes(std::initializer_list<int> codes) const {
+  return ok_codes(std::vector<int>(codes));
+}
+DUCTILE_INLINE expression expression::ok_codes(const std::vector<int>& codes) const {
+  for (const int code : codes)
+    if (code < 0 || code > 255) throw std::invalid_argument(fmt::format("ok_codes(): {} is not an exit code", code));
+  return detail::wrap(node_, detail::accept_codes{codes});
+}
+DUCTILE_INLINE expression expression::combined_capture() const {
+  return detail::wrap(node_, detail::combine_outputs{});
+}
+DUCTILE_INLINE expression expression::lines_target(int stream, detail::line_function fn) const {
+  if (!fn) throw std::invalid_argument("stdout_lines()/stderr_lines(): the callback is empty");
+  return detail::wrap(node_, redirect{static_cast<stdio>(stream), redirect_kind::lines, {}, nullptr, std::move(fn)});
+}
+DUCTILE_INLINE expression expression::stdin_pipe() const {
+  return detail::wrap(node_, redirect{stdio::in, redirect_kind::caller_pipe, {}, nullptr, {}});
+}
+DUCTILE_INLINE expression expression::pass_fd(int child_fd, int parent_fd) const {
+  if (child_fd < 3)
+    throw std::invalid_argument(
+        fmt::format("pass_fd({}, {}): the child's descriptor must be 3 or above; 0, 1 and 2 have their own "
+                    "redirects",
+                    child_fd, parent_fd));
+  if (child_fd > detail::highest_passed_fd)
+    throw std::invalid_argument(fmt::format("pass_fd({}, {}): the child's descriptor must be at most {}", child_fd,
+                                            parent_fd, detail::highest_passed_fd));
+  return detail::wrap(node_, detail::pass_descriptor{child_fd, detail::duplicate_for_tree(parent_fd, "pass_fd")});
+}
 DUCTILE_INLINE expression expression::before_spawn_hook(detail::spawn_hook_function hook) const {
   if (!hook) throw std::invalid_argument("before_spawn(): the hook is empty");
   return detail::wrap(node_, detail::spawn_hook{std::move(hook)});

@@ -49,6 +49,8 @@ DUCTILE_INLINE std::string describe_redirect(const redirect& r) {
     case redirect_kind::capture: return fmt::format("[{}_capture]", stream_name(r.stream));
     case redirect_kind::tee: return fmt::format("[{}_tee]", stream_name(r.stream));
     case redirect_kind::swap: return "[stdout_stderr_swap]";
+    case redirect_kind::lines: return fmt::format("[{}_lines]", stream_name(r.stream));
+    case redirect_kind::caller_pipe: return "[stdin_pipe]";
   }
   return {};
 }
@@ -87,6 +89,14 @@ struct shell_printer {
                 return std::nullopt;
               },
               [](const feed_bytes& bytes) -> word { return fmt::format("[stdin_bytes {}]", bytes.bytes->size()); },
+              [](const combine_outputs&) -> word { return "[combined_capture]"; },
+              [](const pass_descriptor& passed) -> word { return fmt::format("[pass_fd {}]", passed.child_fd); },
+              [](const accept_codes& accepted) -> word {
+                std::string text = "[ok_codes ";
+                for (std::size_t i = 0; i < accepted.codes.size(); ++i)
+                  text += (i == 0 ? "" : ",") + std::to_string(accepted.codes[i]);
+                return text + "]";
+              },
               [](const set_dir& d) -> word { return "[dir " + shell_quote(d.path) + "]"; },
               [](const remove_env& removed) -> word { return "[env_remove " + removed.name + "]"; },
               [](const replace_env& full) -> word { return fmt::format("[full_env {}]", full.variables->size()); },

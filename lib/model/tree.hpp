@@ -12,6 +12,7 @@
 #include <string>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include "os/descriptor.hpp"
 
@@ -29,6 +30,8 @@ enum class redirect_kind {
   tee,           // capture and forward to the previous target
   other_stream,  // 1>&2 or 2>&1
   swap,          // exchange stdout and stderr
+  lines,         // each line to a callback, on the thread that drives the run
+  caller_pipe,   // stdin: a pipe the caller writes through input()
 };
 
 struct redirect {
@@ -36,9 +39,18 @@ struct redirect {
   redirect_kind kind;
   std::string path;
   std::shared_ptr<const unique_fd> fd;
+  line_function on_line;  // lines only
 };
 struct feed_bytes {
   std::shared_ptr<const std::string> bytes;
+};
+// Both outputs captured, and also interleaved in arrival order.
+struct combine_outputs {};
+// A descriptor above 2 the children receive as `child_fd`.
+inline constexpr int highest_passed_fd = 65535;
+struct pass_descriptor {
+  int child_fd;
+  std::shared_ptr<const unique_fd> fd;
 };
 struct set_dir {
   std::string path;
@@ -54,6 +66,10 @@ struct replace_env {
   std::shared_ptr<const std::map<std::string, std::string>> variables;
 };
 struct mark_unchecked {};
+// Exit codes that count as success for the subtree.
+struct accept_codes {
+  std::vector<int> codes;
+};
 struct time_limit {
   std::chrono::nanoseconds duration;
   std::chrono::nanoseconds grace;
@@ -90,13 +106,13 @@ struct spawn_hook {
 // Modifiers come in families; a family is a closed set, and so is the set of
 // families. visit_modifier() reaches the member, so a visitor without a case
 // for every member of every family does not compile.
-using stream_modifier = std::variant<redirect, feed_bytes>;
+using stream_modifier = std::variant<redirect, feed_bytes, combine_outputs, pass_descriptor>;
 using environment_modifier = std::variant<set_dir, set_env, remove_env, replace_env>;
 using credential_modifier = std::variant<run_as_user, run_as_group, supplementary_groups, keep_capabilities,
                                          bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
 using process_modifier = std::variant<spawn_hook, own_process_group>;
 // Not settings of a process: scopes of the job tree around the subtree.
-using scope_modifier = std::variant<mark_unchecked, time_limit>;
+using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes>;
 using modifier =
     std::variant<stream_modifier, environment_modifier, credential_modifier, process_modifier, scope_modifier>;
 

@@ -28,8 +28,17 @@ enum class child_step : int {
   fork,
   pid_file,
   chdir,
-  exec
+  exec,
+  pass_fds,
 };
+
+// A descriptor the child receives above 2: `source` in the parent becomes `target`.
+struct fd_move {
+  int source;
+  int target;
+};
+// Bounds the child's bookkeeping, which lives on its stack.
+inline constexpr std::size_t most_passed_fds = 64;
 
 struct daemon_settings {
   const char* pid_file = nullptr;  // nullptr: none
@@ -72,10 +81,12 @@ struct child_report {
 struct child_plan {
   const char* const* argv = nullptr;
   const char* const* envp = nullptr;
-  const char* program = nullptr;                   // a path, or a name looked up in search_path
-  const char* search_path = nullptr;               // PATH's value; nullptr: run `program` as a path
-  const char* dir = nullptr;                       // nullptr: stay in the parent's directory
-  int stdio[3] = {0, 1, 2};                        // source of each of 0, 1, 2; equal means untouched
+  const char* program = nullptr;      // a path, or a name looked up in search_path
+  const char* search_path = nullptr;  // PATH's value; nullptr: run `program` as a path
+  const char* dir = nullptr;          // nullptr: stay in the parent's directory
+  int stdio[3] = {0, 1, 2};           // source of each of 0, 1, 2; equal means untouched
+  const fd_move* passed = nullptr;    // pass_fd(): at most most_passed_fds
+  std::size_t passed_count = 0;
   pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
   const daemon_settings* daemon = nullptr;         // set by start_detached

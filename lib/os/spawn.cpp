@@ -83,8 +83,9 @@ inline constexpr step_name step_names[] = {
     {child_step::pid_file, "pid file"},
     {child_step::chdir, "chdir"},
     {child_step::exec, "exec"},
+    {child_step::pass_fds, "pass descriptors"},
 };
-static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::exec) + 1,
+static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::pass_fds) + 1,
               "every child_step needs a name in step_names");
 
 constexpr bool steps_in_order() {
@@ -114,6 +115,7 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
     case child_step::chdir:
       return fmt::format("cannot change directory to {:?}: {}", launch.settings.dir.value_or(""), code.message());
     case child_step::stdio: return fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
+    case child_step::pass_fds: return fmt::format("cannot pass descriptors with pass_fd(): {}", code.message());
     case child_step::fork: return fmt::format("cannot fork the daemon: {}", code.message());
     case child_step::pid_file:
       return report.error == EWOULDBLOCK
@@ -181,6 +183,15 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   plan.search_path = out.searched_path ? child_search_path(l) : nullptr;
   plan.dir = l.settings.dir ? l.settings.dir->c_str() : nullptr;
   for (int target = 0; target < 3; ++target) plan.stdio[target] = l.settings.streams[target].fd;
+  if (!l.settings.passed.empty()) {
+    if (l.settings.passed.size() > most_passed_fds)
+      throw_spawn_error(out.command_text(), name_of(child_step::pass_fds),
+                        fmt::format("more than {} descriptors passed with pass_fd()", most_passed_fds),
+                        std::make_error_code(std::errc::too_many_files_open));
+    for (const auto& passed : l.settings.passed) out.passed.push_back(fd_move{passed.source.fd, passed.child_fd});
+    plan.passed = out.passed.data();
+    plan.passed_count = out.passed.size();
+  }
   if (l.settings.group) plan.process_group = l.settings.group->pgid;
   if (l.settings.credentials.any()) {
     resolve_credentials(l.settings.credentials, out.command_text(), out.credentials);

@@ -31,6 +31,7 @@ struct prepared_spawn {
   std::vector<const char*> argv_heap;
   std::vector<std::string> env_entries;
   std::vector<const char*> envp;
+  std::vector<fd_move> passed;
   resolved_credentials credentials;
   child_report report;
   child_plan plan;
@@ -44,6 +45,9 @@ struct prepared_spawn {
   // Throws the spawn_error for a start that failed, or a child that reported a failure.
   void throw_if_failed(const started_child& child) const;
 };
+
+// The parent's working directory ("." if it cannot be named).
+std::string parent_directory();
 
 // Runs the hooks (user code: never with a lock held), resolves the program
 // and the credentials, and fills `out`. Throws whatever a hook throws, or

@@ -68,7 +68,21 @@ DUCTILE_INLINE void apply_redirect(const node& tree, const redirect& r, context&
     case redirect_kind::tee: target = sink.tee(r.stream, target); break;
     case redirect_kind::other_stream: target = ctx.streams[r.stream == stdio::out ? 2 : 1]; break;
     case redirect_kind::swap: std::swap(ctx.streams[1], ctx.streams[2]); break;
+    case redirect_kind::lines: target = sink.lines(r.stream, r.on_line); break;
+    case redirect_kind::caller_pipe: target = sink.caller_pipe(); break;
   }
+}
+
+// Outer modifiers are applied first, so an inner one for the same number replaces it.
+DUCTILE_INLINE void pass_descriptor_to(const pass_descriptor& passed, context& ctx) {
+  const stdio_target source{passed.fd->get(), passed.fd};
+  for (auto& existing : ctx.passed) {
+    if (existing.child_fd == passed.child_fd) {
+      existing.source = source;
+      return;
+    }
+  }
+  ctx.passed.push_back(passed_fd{passed.child_fd, source});
 }
 
 DUCTILE_INLINE environment& editable_environment(context& ctx) {
@@ -82,6 +96,12 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
   visit_modifier(overloaded{
                      [&](const redirect& r) { apply_redirect(tree, r, ctx, sink); },
                      [&](const feed_bytes& bytes) { ctx.streams[0] = sink.feed(bytes.bytes); },
+                     [&](const combine_outputs&) {
+                       ctx.streams[1] = sink.capture(stdio::out);
+                       ctx.streams[2] = sink.capture(stdio::err);
+                       sink.combine();
+                     },
+                     [&](const pass_descriptor& passed) { pass_descriptor_to(passed, ctx); },
                      [&](const set_dir& d) { ctx.dir = d.path; },
                      [&](const set_env& e) { editable_environment(ctx)[e.name] = e.value; },
                      [&](const remove_env& removed) { editable_environment(ctx).erase(removed.name); },
@@ -99,6 +119,7 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
                      // Scopes of the job tree, not context: lower() makes them.
                      [](const time_limit&) {},
                      [](const mark_unchecked&) {},
+                     [](const accept_codes&) {},
                  },
                  change);
 }
@@ -123,6 +144,11 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
     }
     if (modifier_as<mark_unchecked>(m->change) != nullptr)
       return lower_scope(job::kind::unchecked, *m->inner, std::move(ctx), sink);
+    if (const auto* accepted = modifier_as<accept_codes>(m->change)) {
+      auto scope = lower_scope(job::kind::accept, *m->inner, std::move(ctx), sink);
+      scope->ok_codes = accepted->codes;
+      return scope;
+    }
     apply_modifier(tree, m->change, ctx, sink);
     return lower(*m->inner, std::move(ctx), sink);
   }
@@ -130,6 +156,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   result->position = ctx.position;
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
+    result->command = &tree;
     // Built in place from the context, which is this call's own copy.
     result->launch.emplace(*command, std::move(ctx), tree);
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {

@@ -40,6 +40,13 @@ class stream_sink {
   virtual stdio_target tee(stdio stream, stdio_target forward) = 0;
   // The read end of a pipe the event loop fills with `bytes`.
   virtual stdio_target feed(std::shared_ptr<const std::string> bytes) = 0;
+  // The write end of a pipe whose lines the run passes to `fn`.
+  virtual stdio_target lines(stdio stream, line_function fn) = 0;
+  // The read end of the pipe the caller writes through input().
+  virtual stdio_target caller_pipe() = 0;
+  // From now on captured stdout and stderr also go, in arrival order, into
+  // output::combined_bytes.
+  virtual void combine() = 0;
 };
 
 // The process group a `new_process_group()` subtree shares: 0 until its first
@@ -61,8 +68,15 @@ struct credential_request {
   bool any() const { return user || group || groups || keep || bounding || no_new_privs || umask || new_session; }
 };
 
+// A descriptor above 2 a child receives: pass_fd().
+struct passed_fd {
+  int child_fd;
+  stdio_target source;
+};
+
 struct context {
   std::array<stdio_target, 3> streams{stdio_target{0, nullptr}, stdio_target{1, nullptr}, stdio_target{2, nullptr}};
+  std::vector<passed_fd> passed;  // by child_fd; inner modifiers replace outer ones
   std::optional<std::string> dir;
   std::shared_ptr<const environment> env;  // null: the parent's, untouched
   hook_list hooks;                         // outer first
@@ -84,11 +98,14 @@ struct process_launch {
   const node* command = nullptr;        // for error messages; the run keeps the tree alive
 };
 
+struct job;
+
 // How a finished part of the tree ended.
 struct job_result {
   exit_status status;
-  bool failed = false;     // non-zero and checked
-  bool timed_out = false;  // a timeout() around it fired
+  bool failed = false;              // non-zero and checked
+  bool timed_out = false;           // a timeout() around it fired
+  const job* decided_by = nullptr;  // the process whose status this is, if one
 };
 
 using steady_time = std::chrono::steady_clock::time_point;
@@ -109,7 +126,7 @@ struct time_limit_state {
 // `unchecked` scope clears the failure of the result that passes up through
 // it, so a failure inside still stops a `then` inside (duct's rule).
 struct job {
-  enum class kind { process, pipe, then, scope, unchecked };
+  enum class kind { process, pipe, then, scope, unchecked, accept };
   kind type = kind::process;
   job* parent = nullptr;
   std::unique_ptr<job> left;
@@ -119,6 +136,10 @@ struct job {
   // process: consumed when spawned
   std::optional<process_launch> launch;
   int process_index = -1;
+  const node* command = nullptr;  // for naming the stage that failed
+
+  // accept: ok_codes() around `left`
+  std::vector<int> ok_codes;
 
   // then: the right side and its context, until started or abandoned
   std::shared_ptr<const node> deferred;

@@ -25,6 +25,9 @@ struct daemon_sink final : stream_sink {
   stdio_target capture(stdio) override { refuse("capture its output"); }
   stdio_target tee(stdio, stdio_target) override { refuse("tee its output"); }
   stdio_target feed(std::shared_ptr<const std::string>) override { refuse("be fed stdin bytes"); }
+  stdio_target lines(stdio, line_function) override { refuse("pass its output lines to a callback"); }
+  stdio_target caller_pipe() override { refuse("read a stdin_pipe()"); }
+  void combine() override { refuse("capture its output"); }
 };
 
 }  // namespace detail

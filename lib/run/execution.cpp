@@ -7,6 +7,7 @@
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
 
+#include "model/status_message.hpp"
 #include "os/system_calls.hpp"
 #include "run/observe.hpp"
 
@@ -64,7 +65,8 @@ DUCTILE_INLINE void execution::launch_subtree(job& j, std::unique_lock<std::mute
       if (may_launch()) launch_subtree(*j.right, lock);
       break;
     case job::kind::then:
-    case job::kind::unchecked: launch_subtree(*j.left, lock); break;
+    case job::kind::unchecked:
+    case job::kind::accept: launch_subtree(*j.left, lock); break;
     case job::kind::scope:
       jobs_.enter_scope(j);
       launch_subtree(*j.left, lock);
@@ -194,7 +196,9 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
     if (!process.command.empty())
       pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
                                               std::chrono::steady_clock::now() - process.started});
-    jobs_.complete(*process.owner, job_result{process.record.status, !process.record.status.success()}, !may_launch());
+    jobs_.complete(*process.owner,
+                   job_result{process.record.status, !process.record.status.success(), false, process.owner},
+                   !may_launch());
   });
   update_finished();
 }
@@ -219,6 +223,7 @@ DUCTILE_INLINE void execution::build_output() {
   output_.status = jobs_.result().status;
   output_.stdout_bytes = pump_.take(stdio::out);
   output_.stderr_bytes = pump_.take(stdio::err);
+  output_.combined_bytes = pump_.take_combined();
   output_.processes = processes_.records();
 }
 
@@ -245,14 +250,15 @@ DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
   if (failure_) std::rethrow_exception(failure_);
   if (!jobs_.planted()) return output_;
-  if (jobs_.result().failed && jobs_.result().timed_out) {
-    const std::string command = to_string(tree_);
-    throw timeout_error(fmt::format("command {} timed out: {}", command, to_string(output_.status)), command, output_);
-  }
-  if (jobs_.result().failed) {
-    const std::string command = to_string(tree_);
-    throw status_error(fmt::format("command {} failed: {}", command, to_string(output_.status)), command, output_);
-  }
+  const job_result& ended = jobs_.result();
+  if (!ended.failed) return output_;
+  const std::string command = to_string(tree_);
+  if (ended.timed_out) throw timeout_error(timeout_message(command, output_), command, output_);
+  // In a tree of several processes, the message first names the one whose status decided.
+  std::string stage;
+  if (output_.processes.size() > 1 && ended.decided_by != nullptr && ended.decided_by->command != nullptr)
+    stage = subtree_text(*ended.decided_by->command);
+  throw status_error(failure_message(command, stage, output_), command, output_);
   return output_;
 }
 
@@ -331,13 +337,19 @@ DUCTILE_INLINE void execution::drive_to_completion() {
 
 DUCTILE_INLINE void execution::deliver_events(bool rethrow) {
   std::vector<observed_event> events;
+  std::vector<line_batch> lines;
+  std::exception_ptr failure;
   {
     std::lock_guard<std::mutex> lock(mutex);
-    if (pending_events_.empty()) return;
+    if (!has_events()) return;
     events.swap(pending_events_);
+    try {
+      pump_.take_lines(lines);
+    } catch (...) {
+      failure = std::current_exception();
+    }
     delivering_events_ = true;
   }
-  std::exception_ptr failure;
   try {
     if (auto o = current_observer()) {
       for (const auto& event : events) {
@@ -347,13 +359,15 @@ DUCTILE_INLINE void execution::deliver_events(bool rethrow) {
           o->exited(std::get<exit_event>(event));
       }
     }
+    if (!failure)
+      for (const auto& batch : lines) deliver_lines(batch);
   } catch (...) {
     failure = std::current_exception();
   }
   std::lock_guard<std::mutex> lock(mutex);
   delivering_events_ = false;
   if (failure) {
-    // A failing observer ends the run it was told about.
+    // A failing observer or line callback ends the run it was told about.
     end_with(failure);
     if (rethrow) std::rethrow_exception(failure);
     return;
@@ -373,6 +387,38 @@ DUCTILE_INLINE int execution::completion_fd() {
     }
   }
   return completion_.readable.get();
+}
+
+// Whether the tree asks for stdin_pipe() anywhere.
+DUCTILE_INLINE bool has_caller_pipe(const node& n) {
+  if (const auto* m = std::get_if<modifier_node>(&n.value)) {
+    if (const auto* r = modifier_as<redirect>(m->change); r != nullptr && r->kind == redirect_kind::caller_pipe)
+      return true;
+    return has_caller_pipe(*m->inner);
+  }
+  if (const auto* p = std::get_if<pipe_node>(&n.value)) return has_caller_pipe(*p->left) || has_caller_pipe(*p->right);
+  if (const auto* t = std::get_if<then_node>(&n.value)) return has_caller_pipe(*t->left) || has_caller_pipe(*t->right);
+  return false;
+}
+
+DUCTILE_INLINE std::shared_ptr<input_channel> execution::input() {
+  if (!has_caller_pipe(*tree_.tree())) {
+    const std::string command = to_string(tree_);
+    throw ductile::error(fmt::format("command {} has no stdin_pipe(): there is no input to write", command), command);
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  return pump_.input();
+}
+
+DUCTILE_INLINE void execution::close_input() {
+  std::shared_ptr<input_channel> channel;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    channel = pump_.existing_input();
+    if (!channel) pump_.close_input_when_made();
+  }
+  // Outside the run's lock: a write in progress holds the channel's lock.
+  if (channel) channel->close();
 }
 
 DUCTILE_INLINE void execution::set_on_finished(std::function<void()> callback) {

@@ -60,12 +60,12 @@ class execution {
   // Starts the right sides of `then` the last step found due; called with
   // `lock` held after dispatch(), and releases it while hooks run.
   void start_right_sides(std::unique_lock<std::mutex>& lock);
-  // Tells the observer what happened, with no lock held: called by whoever
+  // Tells the observer what happened and passes lines to their callbacks, with no lock held: called by whoever
   // drives the run after each step. An observer that throws ends the run with
   // that exception (rethrown here if `rethrow`).
   void deliver_events(bool rethrow);
   // Whether deliver_events() has anything to do; called with `mutex` held.
-  bool has_events() const noexcept { return !pending_events_.empty(); }
+  bool has_events() const noexcept { return !pending_events_.empty() || pump_.has_lines(); }
 
   // --- event loop steps, called with `mutex` held
   void collect(std::vector<pollfd>& fds);
@@ -121,6 +121,10 @@ class execution {
 #endif
   // A descriptor that becomes readable when the run has finished; owned here.
   int completion_fd();
+  // The stdin_pipe() channel; throws ductile::error if the tree has none.
+  std::shared_ptr<input_channel> input();
+  // Closes the stdin_pipe(), if any: waiting for a run closes its input.
+  void close_input();
 
   std::mutex mutex;
   std::condition_variable changed;  // notified when the run finishes

@@ -3,6 +3,7 @@
 #include <ductile/handle.hpp>
 
 #include "run/execution.hpp"
+#include "run/input_channel.hpp"
 
 namespace ductile {
 
@@ -13,6 +14,7 @@ DUCTILE_INLINE handle& handle::operator=(handle&& other) noexcept {
   if (this != &other) {
     if (execution_ && !detached_) execution_->kill();
     execution_ = std::move(other.execution_);
+    input_ = std::move(other.input_);
     detached_ = other.detached_;
   }
   return *this;
@@ -23,6 +25,7 @@ DUCTILE_INLINE handle::~handle() {
 }
 
 DUCTILE_INLINE const output& handle::wait() {
+  execution_->close_input();
   execution_->await_finish(std::nullopt);
   return execution_->result();
 }
@@ -33,8 +36,14 @@ DUCTILE_INLINE const output* handle::try_wait() {
 }
 
 DUCTILE_INLINE const output* handle::wait_for(std::chrono::nanoseconds timeout) {
+  execution_->close_input();
   if (!execution_->await_finish(std::chrono::steady_clock::now() + timeout)) return nullptr;
   return &execution_->result();
+}
+
+DUCTILE_INLINE input_stream& handle::input() {
+  if (!input_.is_attached()) input_ = input_stream(execution_->input());
+  return input_;
 }
 
 DUCTILE_INLINE void handle::kill() { execution_->kill(); }

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 namespace ductile::detail {
 
 DUCTILE_INLINE void job_tree::enter_scope(job& scope) {
@@ -17,6 +19,19 @@ DUCTILE_INLINE job_result pipe_result(job_result left, const job_result& right) 
   if (left.failed) return left;
   if (!right.status.success()) return right;
   return left;
+}
+
+// ok_codes(): a listed exit code is success; 0 unlisted (in a non-empty
+// list) is a failure; anything else stays as it came out of the subtree.
+DUCTILE_INLINE job_result accept_result(job_result result, const std::vector<int>& codes) {
+  if (codes.empty() || result.timed_out) return result;
+  const auto code = result.status.code();
+  if (!code) return result;
+  if (std::find(codes.begin(), codes.end(), *code) != codes.end())
+    result.failed = false;
+  else if (*code == 0)
+    result.failed = true;
+  return result;
 }
 
 DUCTILE_INLINE void job_tree::complete(job& j, job_result result, bool stopping) {
@@ -36,6 +51,7 @@ DUCTILE_INLINE void job_tree::complete(job& j, job_result result, bool stopping)
       result.failed = false;
       complete(*parent, result, stopping);
       break;
+    case job::kind::accept: complete(*parent, accept_result(result, parent->ok_codes), stopping); break;
     case job::kind::pipe:
       if (parent->left->finished && parent->right->finished)
         complete(*parent, pipe_result(parent->left->result, parent->right->result), stopping);
@@ -58,7 +74,7 @@ DUCTILE_INLINE void job_tree::complete(job& j, job_result result, bool stopping)
 DUCTILE_INLINE void job_tree::finish_unstarted(job& j, exit_status never_started) {
   if (j.finished) return;
   if (j.type == job::kind::process) {
-    if (j.process_index < 0) complete(j, job_result{never_started, true}, true);
+    if (j.process_index < 0) complete(j, job_result{never_started, true, false, &j}, true);
     return;
   }
   if (j.left) finish_unstarted(*j.left, never_started);

@@ -1,9 +1,13 @@
-// Reading a started run's stdout on the caller's thread: reader_handle and lines().
+// Reading a started run's output on the caller's thread: reader_handle and lines().
 
 #include "run/reader.hpp"
 
+#include <poll.h>
+
 #include <cstring>
 #include <ductile/handle.hpp>
+
+#include "os/system_calls.hpp"
 
 namespace ductile {
 
@@ -13,7 +17,10 @@ DUCTILE_INLINE stdout_reader::stdout_reader(std::shared_ptr<execution> run, uniq
     : run_(std::move(run)), pipe_(std::move(pipe)) {}
 
 DUCTILE_INLINE stdout_reader::~stdout_reader() {
-  run_->kill();
+  if (channel_) channel_->set_drain(nullptr);
+  // Detached: the background thread still reaps, and the pipe closing lets
+  // a writer see EPIPE instead of blocking.
+  if (!detached_) run_->kill();
   pipe_.reset();
 }
 
@@ -26,14 +33,58 @@ DUCTILE_INLINE void stdout_reader::reach_end() {
   run_->result();  // throws a checked failure, this once
 }
 
-DUCTILE_INLINE const output* stdout_reader::try_wait() {
-  if (!run_->await_finish(std::chrono::steady_clock::now())) return nullptr;
+DUCTILE_INLINE const output& stdout_reader::result() {
   try {
-    return &run_->result();
+    return run_->result();
   } catch (...) {
     // The failure has now reached the caller: the end of the stream must not throw it again.
     end_reported_ = true;
     throw;
+  }
+}
+
+DUCTILE_INLINE const output* stdout_reader::try_wait() {
+  if (!run_->await_finish(std::chrono::steady_clock::now())) return nullptr;
+  return &result();
+}
+
+DUCTILE_INLINE void stdout_reader::fill_buffer() {
+  if (end_of_pipe_) return;
+  // Compact before reading more, so the buffer holds what is unread.
+  buffer_.erase(0, consumed_);
+  consumed_ = 0;
+  const std::size_t old_size = buffer_.size();
+  constexpr std::size_t chunk = 64 * 1024;
+  buffer_.resize(old_size + chunk);
+  std::size_t got = 0;
+  const bool failed = static_cast<bool>(sys::read_some(pipe_.get(), buffer_.data() + old_size, chunk, got));
+  buffer_.resize(old_size + got);
+  if (failed || got == 0) {
+    end_of_pipe_ = true;
+    pipe_.reset();
+  }
+}
+
+DUCTILE_INLINE bool stdout_reader::wait_readable(const std::optional<steady_time>& deadline) {
+  if (end_of_pipe_) return true;
+  pollfd fd{pipe_.get(), POLLIN, 0};
+  for (;;) {
+    int ready = 0;
+    if (sys::poll_fds(&fd, 1, time_until(deadline), ready)) return true;  // let the read report it
+    if (ready > 0) return true;
+    if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
+  }
+}
+
+DUCTILE_INLINE bool stdout_reader::await_finish(const std::optional<steady_time>& deadline) {
+  pollfd fds[2] = {{run_->completion_fd(), POLLIN, 0}, {-1, POLLIN, 0}};
+  for (;;) {
+    if (run_->is_finished()) return true;
+    fds[1].fd = end_of_pipe_ ? -1 : pipe_.get();
+    int ready = 0;
+    if (const auto error = sys::poll_fds(fds, 2, time_until(deadline), ready)) return run_->await_finish(deadline);
+    if (fds[1].revents != 0) fill_buffer();
+    if (ready == 0 && deadline && std::chrono::steady_clock::now() >= *deadline) return run_->is_finished();
   }
 }
 
@@ -45,7 +96,10 @@ DUCTILE_INLINE std::size_t stdout_reader::read(char* buffer, std::size_t n) {
     consumed_ += take;
     return take;
   }
-  if (end_of_pipe_) return 0;
+  if (end_of_pipe_) {
+    if (!end_reported_) reach_end();
+    return 0;
+  }
   std::size_t got = 0;
   if (sys::read_some(pipe_.get(), buffer, n, got) || got == 0) {
     reach_end();
@@ -54,42 +108,56 @@ DUCTILE_INLINE std::size_t stdout_reader::read(char* buffer, std::size_t n) {
   return got;
 }
 
+DUCTILE_INLINE std::optional<std::size_t> stdout_reader::read_until(char* buffer, std::size_t n, steady_time deadline) {
+  if (n != 0 && consumed_ == buffer_.size() && !wait_readable(deadline)) return std::nullopt;
+  return read(buffer, n);
+}
+
+DUCTILE_INLINE bool stdout_reader::take_line() {
+  const std::size_t newline = buffer_.find('\n', consumed_);
+  if (newline != std::string::npos) {
+    std::size_t end = newline;
+    if (end > consumed_ && buffer_[end - 1] == '\r') --end;
+    line_.assign(buffer_, consumed_, end - consumed_);
+    consumed_ = newline + 1;
+    return true;
+  }
+  if (end_of_pipe_ && consumed_ < buffer_.size()) {
+    line_.assign(buffer_, consumed_, std::string::npos);
+    consumed_ = buffer_.size();
+    return true;
+  }
+  return false;
+}
+
+DUCTILE_INLINE std::optional<bool> stdout_reader::read_line_until(std::string& line, steady_time deadline) {
+  for (;;) {
+    if (take_line()) {
+      line = line_;
+      return true;
+    }
+    if (end_of_pipe_) {
+      if (!end_reported_) reach_end();
+      return false;
+    }
+    if (!wait_readable(deadline)) return std::nullopt;
+    fill_buffer();
+  }
+}
+
 DUCTILE_INLINE bool stdout_reader::next_line() {
   for (;;) {
-    const std::size_t newline = buffer_.find('\n', consumed_);
-    if (newline != std::string::npos) {
-      std::size_t end = newline;
-      if (end > consumed_ && buffer_[end - 1] == '\r') --end;
-      line_.assign(buffer_, consumed_, end - consumed_);
-      consumed_ = newline + 1;
+    if (take_line()) {
       line_handed_out_ = false;
       return has_line_ = true;
     }
     if (end_of_pipe_) {
-      if (consumed_ < buffer_.size()) {
-        line_.assign(buffer_, consumed_, std::string::npos);
-        consumed_ = buffer_.size();
-        line_handed_out_ = false;
-        return has_line_ = true;
-      }
       has_line_ = false;
       line_.clear();
       if (!end_reported_) reach_end();
       return false;
     }
-    // Compact before reading more, so the buffer holds about one line.
-    buffer_.erase(0, consumed_);
-    consumed_ = 0;
-    const std::size_t old_size = buffer_.size();
-    constexpr std::size_t chunk = 64 * 1024;
-    buffer_.resize(old_size + chunk);
-    std::size_t got = 0;
-    const bool failed = static_cast<bool>(sys::read_some(pipe_.get(), buffer_.data() + old_size, chunk, got));
-    buffer_.resize(old_size + got);
-    if (failed || got == 0) {
-      end_of_pipe_ = true;
-      pipe_.reset();
-    }
+    fill_buffer();
   }
 }
 
@@ -109,18 +177,53 @@ DUCTILE_INLINE const std::string& stdout_reader::line() noexcept {
   return line_;
 }
 
+DUCTILE_INLINE input_stream& stdout_reader::input() {
+  if (!input_.is_attached()) {
+    channel_ = run_->input();
+    channel_->set_drain(this);
+    input_ = input_stream(channel_);
+  }
+  return input_;
+}
+
 }  // namespace detail
 
 DUCTILE_INLINE reader_handle::reader_handle(std::shared_ptr<detail::stdout_reader> reader) noexcept
     : reader_(std::move(reader)) {}
 
 DUCTILE_INLINE std::size_t reader_handle::read(char* buffer, std::size_t n) { return reader_->read(buffer, n); }
+
+DUCTILE_INLINE std::optional<std::size_t> reader_handle::read_for(char* buffer, std::size_t n,
+                                                                  std::chrono::nanoseconds timeout) {
+  return reader_->read_until(buffer, n, std::chrono::steady_clock::now() + timeout);
+}
+
+DUCTILE_INLINE std::optional<bool> reader_handle::read_line_for(std::string& line, std::chrono::nanoseconds timeout) {
+  return reader_->read_line_until(line, std::chrono::steady_clock::now() + timeout);
+}
+
 DUCTILE_INLINE line_range reader_handle::lines() { return line_range(reader_); }
+
+DUCTILE_INLINE const output& reader_handle::wait() {
+  reader_->run().close_input();
+  reader_->await_finish(std::nullopt);
+  return reader_->result();
+}
 
 DUCTILE_INLINE const output* reader_handle::try_wait() { return reader_->try_wait(); }
 
+DUCTILE_INLINE const output* reader_handle::wait_for(std::chrono::nanoseconds timeout) {
+  reader_->run().close_input();
+  if (!reader_->await_finish(std::chrono::steady_clock::now() + timeout)) return nullptr;
+  return &reader_->result();
+}
+
+DUCTILE_INLINE input_stream& reader_handle::input() { return reader_->input(); }
 DUCTILE_INLINE void reader_handle::kill() { reader_->run().kill(); }
+DUCTILE_INLINE void reader_handle::send_signal(int signal) { reader_->run().send_signal(signal); }
 DUCTILE_INLINE std::vector<pid_t> reader_handle::pids() const { return reader_->run().pids(); }
+DUCTILE_INLINE void reader_handle::detach() { reader_->detach(); }
+DUCTILE_INLINE int reader_handle::completion_fd() const { return reader_->run().completion_fd(); }
 
 #if defined(__linux__)
 DUCTILE_INLINE std::vector<proc::process_sample> reader_handle::processes() const { return reader_->run().processes(); }

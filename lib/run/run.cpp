@@ -17,6 +17,7 @@ namespace ductile {
 // nobody, so it lives on the stack.
 DUCTILE_INLINE output expression::run() const {
   detail::execution run(*this);
+  run.close_input();  // nobody can write to it: the children see end of file
   run.start(detail::context{});
   run.drive_to_completion();
   return run.take_result();
@@ -26,6 +27,7 @@ DUCTILE_INLINE std::string expression::read() const {
   detail::execution run(*this);
   detail::context ctx;
   ctx.streams[1] = run.streams().capture(detail::stdio::out);
+  run.close_input();
   run.start(std::move(ctx));
   run.drive_to_completion();
   std::string text = run.take_result().stdout_bytes;
@@ -42,20 +44,31 @@ DUCTILE_INLINE handle expression::start() const {
   return handle(std::move(run));
 }
 
-DUCTILE_INLINE reader_handle expression::reader() const {
-  auto& driver = detail::background_driver::instance_for(*this);
-  auto run = std::make_shared<detail::execution>(*this);
-  detail::pipe_ends ends;
-  if (const auto error = detail::sys::make_pipe(ends)) {
-    const std::string command = to_string(*this);
-    detail::throw_spawn_error(command, "pipe", "make a pipe", error);
+namespace detail {
+
+// Starts `command` with its stdout or stderr going into a pipe the caller reads.
+DUCTILE_INLINE reader_handle start_reader(const expression& command, stdio stream) {
+  auto& driver = background_driver::instance_for(command);
+  auto run = std::make_shared<execution>(command);
+  pipe_ends ends;
+  if (const auto error = sys::make_pipe(ends)) {
+    const std::string text = to_string(command);
+    throw_spawn_error(text, "pipe", "make a pipe", error);
   }
-  detail::context ctx;
-  auto write_end = std::make_shared<const detail::unique_fd>(std::move(ends.write));
-  ctx.streams[1] = detail::stdio_target{write_end->get(), std::move(write_end)};
+  context ctx;
+  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
+  ctx.streams[static_cast<int>(stream)] = stdio_target{write_end->get(), std::move(write_end)};
   run->start(std::move(ctx));
   driver.adopt(run);
-  return reader_handle(std::make_shared<detail::stdout_reader>(std::move(run), std::move(ends.read)));
+  return reader_handle(std::make_shared<stdout_reader>(std::move(run), std::move(ends.read)));
+}
+
+}  // namespace detail
+
+DUCTILE_INLINE reader_handle expression::reader() const { return detail::start_reader(*this, detail::stdio::out); }
+
+DUCTILE_INLINE reader_handle expression::stderr_reader() const {
+  return detail::start_reader(*this, detail::stdio::err);
 }
 
 DUCTILE_INLINE line_range expression::lines() const { return reader().lines(); }

@@ -62,6 +62,79 @@ DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string>
   return stdio_target{read_end->get(), read_end};
 }
 
+DUCTILE_INLINE stdio_target stream_pump::lines(stdio stream, line_function fn) {
+  (void)stream;  // both streams are served alike; the callback knows which it is
+  pipe_ends ends = make_pipe("make a line pipe");
+  sys::set_nonblocking(ends.read.get());
+  line_sources_.push_back(line_source{std::move(ends.read), std::move(fn), {}, false});
+  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
+  return stdio_target{write_end->get(), write_end};
+}
+
+DUCTILE_INLINE const std::shared_ptr<input_channel>& stream_pump::input() {
+  if (!input_) {
+    input_ = std::make_shared<input_channel>();
+    if (input_closed_) input_->close();
+  }
+  return input_;
+}
+
+// One pipe per run: a `then` whose sides both read the caller's pipe shares
+// it. A new one is made only once no child can still get the old read end.
+DUCTILE_INLINE stdio_target stream_pump::caller_pipe() {
+  if (auto existing = caller_read_.lock()) return stdio_target{existing->get(), existing};
+  pipe_ends ends = make_pipe("make a stdin pipe");
+  sys::set_nonblocking(ends.write.get());
+  input()->attach(std::move(ends.write));
+  auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
+  caller_read_ = read_end;
+  return stdio_target{read_end->get(), read_end};
+}
+
+DUCTILE_INLINE void stream_pump::read_lines(line_source& source) {
+  constexpr std::size_t chunk = 64 * 1024;
+  const std::size_t old_size = source.buffer.size();
+  source.buffer.resize(old_size + chunk);
+  std::size_t got = 0;
+  const auto error = sys::read_some(source.read.get(), source.buffer.data() + old_size, chunk, got);
+  source.buffer.resize(old_size + got);
+  if (source.buffer.find('\n', old_size) != std::string::npos) source.whole_line = true;
+  if (error == std::errc::resource_unavailable_try_again) return;
+  if (error || got == 0) {
+    source.read.reset();
+    source.ended = true;
+  }
+}
+
+DUCTILE_INLINE bool stream_pump::has_lines() const noexcept {
+  for (const auto& source : line_sources_) {
+    if (source.buffer.empty()) continue;
+    if (source.ended || source.whole_line) return true;
+  }
+  return false;
+}
+
+DUCTILE_INLINE void stream_pump::take_lines(std::vector<line_batch>& out) {
+  for (auto& source : line_sources_) {
+    if (source.buffer.empty()) continue;
+    if (source.ended) {
+      out.push_back(line_batch{source.on_line, std::move(source.buffer)});
+      source.buffer.clear();
+      source.whole_line = false;
+      continue;
+    }
+    if (!source.whole_line) continue;
+    source.whole_line = false;
+    // The whole buffer moves to the batch; only the partial line after the
+    // last newline (usually short) is copied back.
+    const std::size_t last = source.buffer.rfind('\n');
+    std::string rest = source.buffer.substr(last + 1);
+    source.buffer.resize(last + 1);
+    out.push_back(line_batch{source.on_line, std::move(source.buffer)});
+    source.buffer = std::move(rest);
+  }
+}
+
 DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
   capture_buffer& buffer = captured_[source.stream];
   // A bounded number of reads per wake-up keeps one busy stream from starving the others.
@@ -75,6 +148,7 @@ DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
       return;
     }
     buffer.commit(got);
+    if (combined_) combined_bytes_.append(space.data, got);
     if (source.forward) source.pending.append(space.data, got);
     if (got < space.size) return;
     if (!source.pipe_grown) {
@@ -143,6 +217,14 @@ DUCTILE_INLINE void stream_pump::collect(std::vector<pollfd>& fds) {
     fds.push_back(pollfd{feeders_[i].write.get(), POLLOUT, 0});
     targets_.push_back({target_kind::feeder, i});
   }
+  // A source whose whole lines still wait for their callback is not read
+  // further: memory stays at about one read, whatever flows through it.
+  for (std::size_t i = 0; i < line_sources_.size(); ++i) {
+    const auto& source = line_sources_[i];
+    if (!source.read || source.whole_line) continue;
+    fds.push_back(pollfd{source.read.get(), POLLIN, 0});
+    targets_.push_back({target_kind::lines, i});
+  }
 }
 
 DUCTILE_INLINE void stream_pump::dispatch(const pollfd* fds, std::size_t count) {
@@ -162,6 +244,9 @@ DUCTILE_INLINE void stream_pump::dispatch(const pollfd* fds, std::size_t count) 
       case target_kind::feeder:
         if (feeders_[target.index].write) write_feeder(feeders_[target.index]);
         break;
+      case target_kind::lines:
+        if (line_sources_[target.index].read) read_lines(line_sources_[target.index]);
+        break;
     }
   }
   targets_.clear();
@@ -179,6 +264,15 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
     if (c.read || (c.forward && !c.pending.empty())) flowing = true;
     if (!c.read && c.pending.empty()) c.forward.reset();
   }
+  for (auto& source : line_sources_) {
+    if (source.read && stop_at_exit_) {
+      // Pass on what is already there and stop.
+      read_lines(source);
+      source.read.reset();
+      source.ended = true;
+    }
+    if (source.read || !source.buffer.empty()) flowing = true;
+  }
   return flowing;
 }
 
@@ -195,6 +289,10 @@ DUCTILE_INLINE void stream_pump::close_all() noexcept {
     c.forward.reset();
   }
   for (auto& f : feeders_) f.write.reset();
+  for (auto& source : line_sources_) {
+    source.read.reset();
+    source.buffer.clear();
+  }
 }
 
 }  // namespace ductile::detail

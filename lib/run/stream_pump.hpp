@@ -15,6 +15,8 @@
 
 #include "plan/plan.hpp"
 #include "run/capture_buffer.hpp"
+#include "run/input_channel.hpp"
+#include "run/line_batch.hpp"
 
 namespace ductile::detail {
 
@@ -26,12 +28,28 @@ class stream_pump final : public stream_sink {
   stdio_target capture(stdio stream) override;
   stdio_target tee(stdio stream, stdio_target forward) override;
   stdio_target feed(std::shared_ptr<const std::string> bytes) override;
+  stdio_target lines(stdio stream, line_function fn) override;
+  stdio_target caller_pipe() override;
+  void combine() override { combined_ = true; }
+
+  // The stdin_pipe() of the run; made on first use, attached to a pipe when lowered.
+  const std::shared_ptr<input_channel>& input();
+  const std::shared_ptr<input_channel>& existing_input() const noexcept { return input_; }
+  // The input is closed before it exists: a pipe made later is closed at once.
+  void close_input_when_made() noexcept { input_closed_ = true; }
+
+  // --- line callbacks: lines are taken out under the run's lock and passed
+  // to their callbacks with no lock held (deliver_lines()).
+  bool has_lines() const noexcept;
+  void take_lines(std::vector<line_batch>& out);
 
   // --- the event loop: what to wait for, and what happened
   void collect(std::vector<pollfd>& fds);
   void dispatch(const pollfd* fds, std::size_t count);
   // The most descriptors collect() can add.
-  std::size_t most_descriptors() const noexcept { return captures_.size() * 2 + feeders_.size(); }
+  std::size_t most_descriptors() const noexcept {
+    return captures_.size() * 2 + feeders_.size() + line_sources_.size();
+  }
 
   // Once the processes are gone, do not wait for end of file: a grandchild
   // may hold a pipe open for as long as it likes (a kill, a timeout).
@@ -45,6 +63,7 @@ class stream_pump final : public stream_sink {
   void close_all() noexcept;
   // The captured bytes of stdout or stderr, moved out.
   std::string take(stdio stream) { return captured_[static_cast<int>(stream)].take(); }
+  std::string take_combined() { return std::move(combined_bytes_); }
 
  private:
   struct capture_source {
@@ -61,7 +80,14 @@ class stream_pump final : public stream_sink {
     std::shared_ptr<const std::string> bytes;
     std::size_t offset = 0;
   };
-  enum class target_kind { capture, forward, feeder };
+  struct line_source {
+    unique_fd read;
+    line_function on_line;
+    std::string buffer;       // read, not yet passed on; polled only while it holds no whole line
+    bool ended = false;       // end of file: a last line without newline is passed too
+    bool whole_line = false;  // `buffer` holds a newline
+  };
+  enum class target_kind { capture, forward, feeder, lines };
   struct poll_target {
     target_kind kind;
     std::size_t index;
@@ -72,10 +98,17 @@ class stream_pump final : public stream_sink {
   void forward_tee(capture_source& source);
   void release_drained_forward(capture_source& source);
   void write_feeder(feeder& f);
+  void read_lines(line_source& source);
 
   const expression& command_;
   std::vector<capture_source> captures_;
   std::vector<feeder> feeders_;
+  std::vector<line_source> line_sources_;
+  std::shared_ptr<input_channel> input_;
+  std::weak_ptr<const unique_fd> caller_read_;  // the stdin_pipe() read end while a child may still get it
+  bool input_closed_ = false;
+  bool combined_ = false;
+  std::string combined_bytes_;
   std::vector<poll_target> targets_;
   std::weak_ptr<const unique_fd> capture_write_[3];
   capture_buffer captured_[3];

@@ -534,8 +534,10 @@ constexpr std::size_t next_word(std::string_view text, std::size_t i) noexcept {
 #include <sys/types.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -587,6 +589,7 @@ class shared_function<R(Args...)> {
 };
 
 using spawn_hook_function = shared_function<void(spawn_spec&)>;
+using line_function = shared_function<void(std::string_view)>;
 
 struct node;
 using argument_list = std::vector<std::string>;
@@ -718,6 +721,33 @@ class expression {
   expression stderr_to_stdout() const;
   expression stderr_tee() const;
   expression stdout_stderr_swap() const;
+  /// Captures stdout and stderr, each into its own field of `output`, and both
+  /// into `output::combined_bytes` in the order their bytes were read.
+  expression combined_capture() const;
+
+  /// A redirect target: each line of stdout (without `\n` or `\r\n`) is passed
+  /// to `fn(std::string_view)` as it arrives, a last line without newline at end
+  /// of file. `fn` runs on the thread that drives the run, with no lock held; an
+  /// exception from it kills the run and is rethrown from run() or wait().
+  template <class Function>
+  expression stdout_lines(Function fn) const {
+    static_assert(std::is_invocable_v<Function&, std::string_view>,
+                  "stdout_lines(): the callback must be callable as fn(std::string_view)");
+    return lines_target(1, detail::line_function(std::move(fn)));
+  }
+  /// The same for stderr.
+  template <class Function>
+  expression stderr_lines(Function fn) const {
+    static_assert(std::is_invocable_v<Function&, std::string_view>,
+                  "stderr_lines(): the callback must be callable as fn(std::string_view)");
+    return lines_target(2, detail::line_function(std::move(fn)));
+  }
+  /// stdin becomes a pipe the caller writes through handle::input() or
+  /// reader_handle::input(). run() and read() close it at once.
+  expression stdin_pipe() const;
+  /// The children get a duplicate of `parent_fd` as their descriptor `child_fd`
+  /// (3 or above). `parent_fd` is duplicated now: the caller keeps its own.
+  expression pass_fd(int child_fd, int parent_fd) const;
 
   /// Working directory of the children. Relative program paths containing `/`
   /// are resolved against the parent's directory first.
@@ -733,6 +763,10 @@ class expression {
   }
   /// A non-zero status produced inside stops being an error.
   expression unchecked() const;
+  /// Exit codes in the list are success for this subtree (`grep`'s and `diff`'s 1).
+  /// 0 is success only if listed or if the list is empty; signals stay errors.
+  expression ok_codes(std::initializer_list<int> codes) const;
+  expression ok_codes(const std::vector<int>& codes) const;
   /// If the subtree still runs after `duration`, its processes get SIGTERM, then
   /// SIGKILL after `grace`, and it ends with timeout_error (a status_error).
   /// The timer lives in the event loop: no thread, signal or helper process.
@@ -785,6 +819,8 @@ class expression {
   [[nodiscard]] handle start() const;
   /// Starts with stdout going into a pipe the caller reads.
   [[nodiscard]] reader_handle reader() const;
+  /// Starts with stderr going into a pipe the caller reads; stdout keeps its redirect.
+  [[nodiscard]] reader_handle stderr_reader() const;
   /// A lazy input range over stdout's lines, without their `\n` or `\r\n`.
   [[nodiscard]] line_range lines() const;
   /// Starts a daemon: double fork, new session, `/` as directory and umask 027
@@ -803,6 +839,7 @@ class expression {
   expression stdin_bytes_text(std::string bytes) const;
   expression full_env_map(std::map<std::string, std::string> variables) const;
   expression before_spawn_hook(detail::spawn_hook_function hook) const;
+  expression lines_target(int stream, detail::line_function fn) const;
   std::shared_ptr<const detail::node> node_;
 };
 
@@ -828,6 +865,13 @@ expression cmd(const Program& program, const Args&... args) {
   (detail::append_argument(argv, args), ...);
   return detail::make_command(std::move(argv), program_is_path);
 }
+
+/// The absolute path `cmd(name)` would execute, searched in this process's
+/// PATH as a child would search it; nothing if no executable file is found.
+std::optional<std::string> which(std::string_view name);
+/// The same, for `cmd(name)` inside `context`: its `env`, `full_env` and `dir`
+/// modifiers (the outermost chain) decide the PATH and where relative entries point.
+std::optional<std::string> which(std::string_view name, const expression& context);
 
 /// `/bin/sh -c script`. For trusted text only: the shell interprets everything in it.
 expression sh(std::string_view script);
@@ -1073,6 +1117,7 @@ struct output {
   exit_status status;                     ///< the expression's status, chosen by the pipe/then rules
   std::string stdout_bytes;               ///< everything captured from stdout (empty if not captured)
   std::string stderr_bytes;               ///< everything captured from stderr (empty if not captured)
+  std::string combined_bytes;             ///< combined_capture(): both, in the order they were read
   std::vector<process_record> processes;  ///< one per process that ran, in pipeline order
 };
 
@@ -1195,9 +1240,11 @@ struct fmt::formatter<ductile::output> : ductile::detail::to_string_formatter<du
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 // <string> also declares the iterator tags (libstdc++ and libc++ alike);
 // all of <iterator> would cost more than the rest of this header.
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -1213,9 +1260,36 @@ struct process_sample;  // <ductile/proc.hpp>
 namespace detail {
 class execution;
 class stdout_reader;
+class input_channel;
+
+// From now until `deadline` on its own clock, and never negative.
+template <class Clock, class Duration>
+std::chrono::nanoseconds time_left(std::chrono::time_point<Clock, Duration> deadline) {
+  auto left = deadline - Clock::now();
+  if (left < decltype(left)::zero()) left = decltype(left)::zero();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(left);
+}
 }  // namespace detail
 
 class expression;
+
+/// The caller's end of a `stdin_pipe()`. Copies share the pipe.
+class input_stream {
+ public:
+  input_stream() = default;
+  /// Blocks until every byte is written; the run's outputs keep draining
+  /// meanwhile. False once the child has closed its end (never SIGPIPE), or
+  /// after close().
+  bool write(std::string_view bytes);
+  /// The child sees end of file once every process holding the pipe has it closed.
+  void close();
+
+  explicit input_stream(std::shared_ptr<detail::input_channel> channel) noexcept;
+  bool is_attached() const noexcept { return channel_ != nullptr; }
+
+ private:
+  std::shared_ptr<detail::input_channel> channel_;
+};
 
 /// A running expression, driven by the shared background thread.
 /// Not copyable; moving transfers the responsibility to reap.
@@ -1229,17 +1303,20 @@ class handle {
   ~handle();
 
   /// Blocks until everything finished. Repeatable; throws as run() would.
+  /// Closes the stdin_pipe(), if any, first.
   const output& wait();
   /// nullptr while anything still runs; never blocks on a process.
   const output* try_wait();
-  /// nullptr if still running after `timeout`; does not kill.
+  /// nullptr if still running after `timeout`; does not kill. Closes the
+  /// stdin_pipe(), if any, first.
   const output* wait_for(std::chrono::nanoseconds timeout);
   template <class Clock, class Duration>
   const output* wait_until(std::chrono::time_point<Clock, Duration> deadline) {
-    auto left = deadline - Clock::now();
-    if (left < decltype(left)::zero()) left = decltype(left)::zero();
-    return wait_for(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+    return wait_for(detail::time_left(deadline));
   }
+  /// The caller's end of the expression's stdin_pipe(); throws ductile::error
+  /// if it has none.
+  input_stream& input();
   /// SIGKILL to every live process, forbids pending `then` sides, and reaps.
   void kill();
   /// Sends `signal` to every live process.
@@ -1263,27 +1340,54 @@ class handle {
 
  private:
   std::shared_ptr<detail::execution> execution_;
+  input_stream input_;
   bool detached_ = false;
 };
 
 class line_range;
 
-/// A running expression whose stdout the caller reads incrementally.
-/// Copies of `lines()` share the stream; the last owner kills and reaps if still running.
+/// A running expression whose stdout (or, from stderr_reader(), stderr) the
+/// caller reads incrementally. Everything a handle does, plus reading.
+/// Copies of `lines()` share the stream; the last owner kills and reaps if
+/// still running, unless detached.
 class reader_handle {
  public:
   /// Reads up to `n` bytes, blocking; 0 at end of output. At the end a checked
   /// failure throws status_error, once.
   std::size_t read(char* buffer, std::size_t n);
+  /// As read(), but waits at most `timeout` for bytes: empty on timeout, and
+  /// nothing is lost.
+  std::optional<std::size_t> read_for(char* buffer, std::size_t n, std::chrono::nanoseconds timeout);
+  /// The next line (without `\n` or `\r\n`), waiting at most `timeout`: empty
+  /// on timeout (a partial line stays buffered), false at end of output (and a
+  /// checked failure throws, once), true with `line` filled.
+  std::optional<bool> read_line_for(std::string& line, std::chrono::nanoseconds timeout);
   /// The remaining output as lines.
   line_range lines();
+  /// Blocks until everything finished, keeping the unread output for read();
+  /// throws as run() would. Closes the stdin_pipe(), if any, first.
+  const output& wait();
   const output* try_wait();
+  /// nullptr if still running after `timeout`; does not kill.
+  const output* wait_for(std::chrono::nanoseconds timeout);
+  template <class Clock, class Duration>
+  const output* wait_until(std::chrono::time_point<Clock, Duration> deadline) {
+    return wait_for(detail::time_left(deadline));
+  }
+  /// The caller's end of the expression's stdin_pipe(). A write that waits for
+  /// room keeps reading the output into this handle meanwhile.
+  input_stream& input();
   void kill();
+  void send_signal(int signal);
   std::vector<pid_t> pids() const;
 #if defined(__linux__)
   /// As handle::processes().
   std::vector<proc::process_sample> processes() const;
 #endif
+  /// The last owner will not kill; the background thread still reaps.
+  void detach();
+  /// As handle::completion_fd().
+  int completion_fd() const;
 
   explicit reader_handle(std::shared_ptr<detail::stdout_reader> reader) noexcept;
 
@@ -2101,6 +2205,7 @@ DUCTILE_INLINE void prefault(void* data, std::size_t size) noexcept {
 #include <string>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 
 namespace ductile::detail {
@@ -2117,6 +2222,8 @@ enum class redirect_kind {
   tee,           // capture and forward to the previous target
   other_stream,  // 1>&2 or 2>&1
   swap,          // exchange stdout and stderr
+  lines,         // each line to a callback, on the thread that drives the run
+  caller_pipe,   // stdin: a pipe the caller writes through input()
 };
 
 struct redirect {
@@ -2124,9 +2231,18 @@ struct redirect {
   redirect_kind kind;
   std::string path;
   std::shared_ptr<const unique_fd> fd;
+  line_function on_line;  // lines only
 };
 struct feed_bytes {
   std::shared_ptr<const std::string> bytes;
+};
+// Both outputs captured, and also interleaved in arrival order.
+struct combine_outputs {};
+// A descriptor above 2 the children receive as `child_fd`.
+inline constexpr int highest_passed_fd = 65535;
+struct pass_descriptor {
+  int child_fd;
+  std::shared_ptr<const unique_fd> fd;
 };
 struct set_dir {
   std::string path;
@@ -2142,6 +2258,10 @@ struct replace_env {
   std::shared_ptr<const std::map<std::string, std::string>> variables;
 };
 struct mark_unchecked {};
+// Exit codes that count as success for the subtree.
+struct accept_codes {
+  std::vector<int> codes;
+};
 struct time_limit {
   std::chrono::nanoseconds duration;
   std::chrono::nanoseconds grace;
@@ -2178,13 +2298,13 @@ struct spawn_hook {
 // Modifiers come in families; a family is a closed set, and so is the set of
 // families. visit_modifier() reaches the member, so a visitor without a case
 // for every member of every family does not compile.
-using stream_modifier = std::variant<redirect, feed_bytes>;
+using stream_modifier = std::variant<redirect, feed_bytes, combine_outputs, pass_descriptor>;
 using environment_modifier = std::variant<set_dir, set_env, remove_env, replace_env>;
 using credential_modifier = std::variant<run_as_user, run_as_group, supplementary_groups, keep_capabilities,
                                          bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
 using process_modifier = std::variant<spawn_hook, own_process_group>;
 // Not settings of a process: scopes of the job tree around the subtree.
-using scope_modifier = std::variant<mark_unchecked, time_limit>;
+using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes>;
 using modifier =
     std::variant<stream_modifier, environment_modifier, credential_modifier, process_modifier, scope_modifier>;
 
@@ -2305,67 +2425,67 @@ DUCTILE_INLINE expression expression::stdin_bytes_text(std::string bytes) const 
 }
 DUCTILE_INLINE expression expression::stdin_path(const path_arg& path) const {
   detail::reject_nul(path.str(), "stdin_path()");
-  return detail::wrap(node_, redirect{stdio::in, redirect_kind::read_path, path.str(), nullptr});
+  return detail::wrap(node_, redirect{stdio::in, redirect_kind::read_path, path.str(), nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdin_file(int fd) const {
-  return detail::wrap(node_,
-                      redirect{stdio::in, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdin_file")});
+  return detail::wrap(
+      node_, redirect{stdio::in, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdin_file"), {}});
 }
 DUCTILE_INLINE expression expression::stdin_null() const {
-  return detail::wrap(node_, redirect{stdio::in, redirect_kind::null, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::in, redirect_kind::null, {}, nullptr, {}});
 }
 
 DUCTILE_INLINE expression expression::stdout_path(const path_arg& path) const {
   detail::reject_nul(path.str(), "stdout_path()");
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::write_path, path.str(), nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::write_path, path.str(), nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_append(const path_arg& path) const {
   detail::reject_nul(path.str(), "stdout_append()");
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::append_path, path.str(), nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::append_path, path.str(), nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_file(int fd) const {
   return detail::wrap(
-      node_, redirect{stdio::out, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdout_file")});
+      node_, redirect{stdio::out, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdout_file"), {}});
 }
 DUCTILE_INLINE expression expression::stdout_null() const {
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::null, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::null, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_capture() const {
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::capture, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::capture, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_to_stderr() const {
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::other_stream, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::other_stream, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_tee() const {
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::tee, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::tee, {}, nullptr, {}});
 }
 
 DUCTILE_INLINE expression expression::stderr_path(const path_arg& path) const {
   detail::reject_nul(path.str(), "stderr_path()");
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::write_path, path.str(), nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::write_path, path.str(), nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stderr_append(const path_arg& path) const {
   detail::reject_nul(path.str(), "stderr_append()");
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::append_path, path.str(), nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::append_path, path.str(), nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stderr_file(int fd) const {
   return detail::wrap(
-      node_, redirect{stdio::err, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stderr_file")});
+      node_, redirect{stdio::err, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stderr_file"), {}});
 }
 DUCTILE_INLINE expression expression::stderr_null() const {
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::null, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::null, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stderr_capture() const {
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::capture, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::capture, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stderr_to_stdout() const {
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::other_stream, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::other_stream, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stderr_tee() const {
-  return detail::wrap(node_, redirect{stdio::err, redirect_kind::tee, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::err, redirect_kind::tee, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::stdout_stderr_swap() const {
-  return detail::wrap(node_, redirect{stdio::out, redirect_kind::swap, {}, nullptr});
+  return detail::wrap(node_, redirect{stdio::out, redirect_kind::swap, {}, nullptr, {}});
 }
 
 DUCTILE_INLINE expression expression::dir(const path_arg& path) const {
@@ -2439,6 +2559,35 @@ DUCTILE_INLINE expression expression::umask(mode_t mask) const {
 }
 DUCTILE_INLINE expression expression::new_session() const { return detail::wrap(node_, detail::own_session{}); }
 DUCTILE_INLINE expression expression::unchecked() const { return detail::wrap(node_, detail::mark_unchecked{}); }
+DUCTILE_INLINE expression expression::ok_codes(std::initializer_list<int> codes) const {
+  return ok_codes(std::vector<int>(codes));
+}
+DUCTILE_INLINE expression expression::ok_codes(const std::vector<int>& codes) const {
+  for (const int code : codes)
+    if (code < 0 || code > 255) throw std::invalid_argument(fmt::format("ok_codes(): {} is not an exit code", code));
+  return detail::wrap(node_, detail::accept_codes{codes});
+}
+DUCTILE_INLINE expression expression::combined_capture() const {
+  return detail::wrap(node_, detail::combine_outputs{});
+}
+DUCTILE_INLINE expression expression::lines_target(int stream, detail::line_function fn) const {
+  if (!fn) throw std::invalid_argument("stdout_lines()/stderr_lines(): the callback is empty");
+  return detail::wrap(node_, redirect{static_cast<stdio>(stream), redirect_kind::lines, {}, nullptr, std::move(fn)});
+}
+DUCTILE_INLINE expression expression::stdin_pipe() const {
+  return detail::wrap(node_, redirect{stdio::in, redirect_kind::caller_pipe, {}, nullptr, {}});
+}
+DUCTILE_INLINE expression expression::pass_fd(int child_fd, int parent_fd) const {
+  if (child_fd < 3)
+    throw std::invalid_argument(
+        fmt::format("pass_fd({}, {}): the child's descriptor must be 3 or above; 0, 1 and 2 have their own "
+                    "redirects",
+                    child_fd, parent_fd));
+  if (child_fd > detail::highest_passed_fd)
+    throw std::invalid_argument(fmt::format("pass_fd({}, {}): the child's descriptor must be at most {}", child_fd,
+                                            parent_fd, detail::highest_passed_fd));
+  return detail::wrap(node_, detail::pass_descriptor{child_fd, detail::duplicate_for_tree(parent_fd, "pass_fd")});
+}
 DUCTILE_INLINE expression expression::before_spawn_hook(detail::spawn_hook_function hook) const {
   if (!hook) throw std::invalid_argument("before_spawn(): the hook is empty");
   return detail::wrap(node_, detail::spawn_hook{std::move(hook)});
@@ -2498,6 +2647,8 @@ DUCTILE_INLINE std::string describe_redirect(const redirect& r) {
     case redirect_kind::capture: return fmt::format("[{}_capture]", stream_name(r.stream));
     case redirect_kind::tee: return fmt::format("[{}_tee]", stream_name(r.stream));
     case redirect_kind::swap: return "[stdout_stderr_swap]";
+    case redirect_kind::lines: return fmt::format("[{}_lines]", stream_name(r.stream));
+    case redirect_kind::caller_pipe: return "[stdin_pipe]";
   }
   return {};
 }
@@ -2536,6 +2687,14 @@ struct shell_printer {
                 return std::nullopt;
               },
               [](const feed_bytes& bytes) -> word { return fmt::format("[stdin_bytes {}]", bytes.bytes->size()); },
+              [](const combine_outputs&) -> word { return "[combined_capture]"; },
+              [](const pass_descriptor& passed) -> word { return fmt::format("[pass_fd {}]", passed.child_fd); },
+              [](const accept_codes& accepted) -> word {
+                std::string text = "[ok_codes ";
+                for (std::size_t i = 0; i < accepted.codes.size(); ++i)
+                  text += (i == 0 ? "" : ",") + std::to_string(accepted.codes[i]);
+                return text + "]";
+              },
               [](const set_dir& d) -> word { return "[dir " + shell_quote(d.path) + "]"; },
               [](const remove_env& removed) -> word { return "[env_remove " + removed.name + "]"; },
               [](const replace_env& full) -> word { return fmt::format("[full_env {}]", full.variables->size()); },
@@ -2708,6 +2867,94 @@ DUCTILE_INLINE void throw_spawn_error(const std::string& command, std::string st
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_LIB_MODEL_ERROR_CPP
+// ---- lib/model/status_message.cpp
+#ifndef DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_CPP
+#define DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_CPP
+// ---- lib/model/status_message.hpp
+#ifndef DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_HPP
+#define DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_HPP
+// The words of a status_error: which stage decided the status, the whole
+// command, and the last lines the run captured on stderr, so that the one
+// line a CI log shows says why a step failed. Pure functions of their input.
+
+#include <string>
+#include <string_view>
+
+
+namespace ductile::detail {
+
+// At most this much of stderr ends a status_error's message.
+inline constexpr std::size_t tail_lines = 10;
+inline constexpr std::size_t tail_bytes = 2048;
+
+// "\nstderr:\n  line\n  line", or "\nstderr (truncated):\n..." when lines or
+// bytes were left out; empty when `captured` holds nothing but newlines.
+std::string stderr_tail(std::string_view captured);
+
+// "command <command> failed: <status>", or, when `stage` is not empty (a
+// tree of more than one process), "<stage> exited with code 1: command
+// <command> failed"; then the stderr tail.
+std::string failure_message(const std::string& command, const std::string& stage, const output& result);
+
+// "command <command> timed out: <status>", then the stderr tail.
+std::string timeout_message(const std::string& command, const output& result);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_HPP
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace ductile::detail {
+
+DUCTILE_INLINE std::string stderr_tail(std::string_view captured) {
+  while (!captured.empty() && (captured.back() == '\n' || captured.back() == '\r')) captured.remove_suffix(1);
+  if (captured.empty()) return {};
+  std::vector<std::string_view> kept;  // last line first
+  std::size_t bytes = 0;
+  bool truncated = false;
+  std::string_view rest = captured;
+  for (;;) {
+    const std::size_t newline = rest.rfind('\n');
+    std::string_view line = newline == std::string_view::npos ? rest : rest.substr(newline + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (kept.size() == tail_lines || bytes + line.size() > tail_bytes) {
+      if (kept.empty()) kept.push_back(line.substr(line.size() - tail_bytes));  // one huge line: its end
+      truncated = true;
+      break;
+    }
+    kept.push_back(line);
+    bytes += line.size();
+    if (newline == std::string_view::npos) break;
+    rest = rest.substr(0, newline);
+  }
+  std::string text = truncated ? "\nstderr (truncated):" : "\nstderr:";
+  for (auto line = kept.rbegin(); line != kept.rend(); ++line) {
+    text += "\n  ";
+    text += *line;
+  }
+  return text;
+}
+
+DUCTILE_INLINE std::string failure_message(const std::string& command, const std::string& stage, const output& result) {
+  std::string text;
+  if (stage.empty()) {
+    text = fmt::format("command {} failed: {}", command, to_string(result.status));
+  } else if (const auto code = result.status.code()) {
+    text = fmt::format("{} exited with code {}: command {} failed", stage, *code, command);
+  } else {
+    text = fmt::format("{} was killed by {}: command {} failed", stage, to_string(result.status), command);
+  }
+  return text + stderr_tail(result.stderr_bytes);
+}
+
+DUCTILE_INLINE std::string timeout_message(const std::string& command, const output& result) {
+  return fmt::format("command {} timed out: {}", command, to_string(result.status)) + stderr_tail(result.stderr_bytes);
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_CPP
 // ---- lib/plan/lower.cpp
 #ifndef DUCTILE_INLINED_LIB_PLAN_LOWER_CPP
 #define DUCTILE_INLINED_LIB_PLAN_LOWER_CPP
@@ -2757,6 +3004,13 @@ class stream_sink {
   virtual stdio_target tee(stdio stream, stdio_target forward) = 0;
   // The read end of a pipe the event loop fills with `bytes`.
   virtual stdio_target feed(std::shared_ptr<const std::string> bytes) = 0;
+  // The write end of a pipe whose lines the run passes to `fn`.
+  virtual stdio_target lines(stdio stream, line_function fn) = 0;
+  // The read end of the pipe the caller writes through input().
+  virtual stdio_target caller_pipe() = 0;
+  // From now on captured stdout and stderr also go, in arrival order, into
+  // output::combined_bytes.
+  virtual void combine() = 0;
 };
 
 // The process group a `new_process_group()` subtree shares: 0 until its first
@@ -2778,8 +3032,15 @@ struct credential_request {
   bool any() const { return user || group || groups || keep || bounding || no_new_privs || umask || new_session; }
 };
 
+// A descriptor above 2 a child receives: pass_fd().
+struct passed_fd {
+  int child_fd;
+  stdio_target source;
+};
+
 struct context {
   std::array<stdio_target, 3> streams{stdio_target{0, nullptr}, stdio_target{1, nullptr}, stdio_target{2, nullptr}};
+  std::vector<passed_fd> passed;  // by child_fd; inner modifiers replace outer ones
   std::optional<std::string> dir;
   std::shared_ptr<const environment> env;  // null: the parent's, untouched
   hook_list hooks;                         // outer first
@@ -2801,11 +3062,14 @@ struct process_launch {
   const node* command = nullptr;        // for error messages; the run keeps the tree alive
 };
 
+struct job;
+
 // How a finished part of the tree ended.
 struct job_result {
   exit_status status;
-  bool failed = false;     // non-zero and checked
-  bool timed_out = false;  // a timeout() around it fired
+  bool failed = false;              // non-zero and checked
+  bool timed_out = false;           // a timeout() around it fired
+  const job* decided_by = nullptr;  // the process whose status this is, if one
 };
 
 using steady_time = std::chrono::steady_clock::time_point;
@@ -2826,7 +3090,7 @@ struct time_limit_state {
 // `unchecked` scope clears the failure of the result that passes up through
 // it, so a failure inside still stops a `then` inside (duct's rule).
 struct job {
-  enum class kind { process, pipe, then, scope, unchecked };
+  enum class kind { process, pipe, then, scope, unchecked, accept };
   kind type = kind::process;
   job* parent = nullptr;
   std::unique_ptr<job> left;
@@ -2836,6 +3100,10 @@ struct job {
   // process: consumed when spawned
   std::optional<process_launch> launch;
   int process_index = -1;
+  const node* command = nullptr;  // for naming the stage that failed
+
+  // accept: ok_codes() around `left`
+  std::vector<int> ok_codes;
 
   // then: the right side and its context, until started or abandoned
   std::shared_ptr<const node> deferred;
@@ -2920,7 +3188,21 @@ DUCTILE_INLINE void apply_redirect(const node& tree, const redirect& r, context&
     case redirect_kind::tee: target = sink.tee(r.stream, target); break;
     case redirect_kind::other_stream: target = ctx.streams[r.stream == stdio::out ? 2 : 1]; break;
     case redirect_kind::swap: std::swap(ctx.streams[1], ctx.streams[2]); break;
+    case redirect_kind::lines: target = sink.lines(r.stream, r.on_line); break;
+    case redirect_kind::caller_pipe: target = sink.caller_pipe(); break;
   }
+}
+
+// Outer modifiers are applied first, so an inner one for the same number replaces it.
+DUCTILE_INLINE void pass_descriptor_to(const pass_descriptor& passed, context& ctx) {
+  const stdio_target source{passed.fd->get(), passed.fd};
+  for (auto& existing : ctx.passed) {
+    if (existing.child_fd == passed.child_fd) {
+      existing.source = source;
+      return;
+    }
+  }
+  ctx.passed.push_back(passed_fd{passed.child_fd, source});
 }
 
 DUCTILE_INLINE environment& editable_environment(context& ctx) {
@@ -2934,6 +3216,12 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
   visit_modifier(overloaded{
                      [&](const redirect& r) { apply_redirect(tree, r, ctx, sink); },
                      [&](const feed_bytes& bytes) { ctx.streams[0] = sink.feed(bytes.bytes); },
+                     [&](const combine_outputs&) {
+                       ctx.streams[1] = sink.capture(stdio::out);
+                       ctx.streams[2] = sink.capture(stdio::err);
+                       sink.combine();
+                     },
+                     [&](const pass_descriptor& passed) { pass_descriptor_to(passed, ctx); },
                      [&](const set_dir& d) { ctx.dir = d.path; },
                      [&](const set_env& e) { editable_environment(ctx)[e.name] = e.value; },
                      [&](const remove_env& removed) { editable_environment(ctx).erase(removed.name); },
@@ -2951,6 +3239,7 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
                      // Scopes of the job tree, not context: lower() makes them.
                      [](const time_limit&) {},
                      [](const mark_unchecked&) {},
+                     [](const accept_codes&) {},
                  },
                  change);
 }
@@ -2975,6 +3264,11 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
     }
     if (modifier_as<mark_unchecked>(m->change) != nullptr)
       return lower_scope(job::kind::unchecked, *m->inner, std::move(ctx), sink);
+    if (const auto* accepted = modifier_as<accept_codes>(m->change)) {
+      auto scope = lower_scope(job::kind::accept, *m->inner, std::move(ctx), sink);
+      scope->ok_codes = accepted->codes;
+      return scope;
+    }
     apply_modifier(tree, m->change, ctx, sink);
     return lower(*m->inner, std::move(ctx), sink);
   }
@@ -2982,6 +3276,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   result->position = ctx.position;
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
+    result->command = &tree;
     // Built in place from the context, which is this call's own copy.
     result->launch.emplace(*command, std::move(ctx), tree);
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
@@ -3020,18 +3315,30 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_PLAN_LOWER_CPP
-// ---- lib/os/linux/clone.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
-// ---- lib/os/start_child.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
-#define DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
-// The one way this library makes a child, whatever the backend: the child
-// runs a prepared plan and its report is collected through one channel
-// (shared memory or a pipe, see child_message). lib/os/linux/clone.cpp makes
-// it with clone; lib/os/posix/start_child.cpp with posix_spawn or fork.
+// ---- lib/plan/which.cpp
+#ifndef DUCTILE_INLINED_LIB_PLAN_WHICH_CPP
+#define DUCTILE_INLINED_LIB_PLAN_WHICH_CPP
+// which(): the program cmd(name) would execute, found the way the child finds
+// it: the environment and directory the context's modifiers give it, and
+// execvp's search through PATH.
 
-#include <system_error>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+// ---- lib/os/spawn.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_SPAWN_HPP
+#define DUCTILE_INLINED_LIB_OS_SPAWN_HPP
+// Spawning one process of a launch plan: hooks, program lookup and the
+// argument and environment arrays are prepared in the parent; then one start_child.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
 
 // ---- lib/os/child_plan.hpp
 #ifndef DUCTILE_INLINED_LIB_OS_CHILD_PLAN_HPP
@@ -3064,8 +3371,17 @@ enum class child_step : int {
   fork,
   pid_file,
   chdir,
-  exec
+  exec,
+  pass_fds,
 };
+
+// A descriptor the child receives above 2: `source` in the parent becomes `target`.
+struct fd_move {
+  int source;
+  int target;
+};
+// Bounds the child's bookkeeping, which lives on its stack.
+inline constexpr std::size_t most_passed_fds = 64;
 
 struct daemon_settings {
   const char* pid_file = nullptr;  // nullptr: none
@@ -3108,10 +3424,12 @@ struct child_report {
 struct child_plan {
   const char* const* argv = nullptr;
   const char* const* envp = nullptr;
-  const char* program = nullptr;                   // a path, or a name looked up in search_path
-  const char* search_path = nullptr;               // PATH's value; nullptr: run `program` as a path
-  const char* dir = nullptr;                       // nullptr: stay in the parent's directory
-  int stdio[3] = {0, 1, 2};                        // source of each of 0, 1, 2; equal means untouched
+  const char* program = nullptr;      // a path, or a name looked up in search_path
+  const char* search_path = nullptr;  // PATH's value; nullptr: run `program` as a path
+  const char* dir = nullptr;          // nullptr: stay in the parent's directory
+  int stdio[3] = {0, 1, 2};           // source of each of 0, 1, 2; equal means untouched
+  const fd_move* passed = nullptr;    // pass_fd(): at most most_passed_fds
+  std::size_t passed_count = 0;
   pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
   const daemon_settings* daemon = nullptr;         // set by start_detached
@@ -3121,6 +3439,16 @@ struct child_plan {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_CHILD_PLAN_HPP
+// ---- lib/os/start_child.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
+#define DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
+// The one way this library makes a child, whatever the backend: the child
+// runs a prepared plan and its report is collected through one channel
+// (shared memory or a pipe, see child_message). lib/os/linux/clone.cpp makes
+// it with clone; lib/os/posix/start_child.cpp with posix_spawn or fork.
+
+#include <system_error>
+
 
 namespace ductile::detail {
 
@@ -3163,6 +3491,189 @@ void read_child_reports(int fd, child_report& report) noexcept;
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
+// ---- lib/plan/credentials.hpp
+#ifndef DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
+#define DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
+// Credentials: what the modifiers asked for, resolved in the parent into plain
+// data the child applies with raw system calls. Every name is looked up and
+// every precondition checked here, before anything is spawned.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+
+namespace ductile::detail {
+
+// Read by the child; everything is already decided.
+struct child_credentials {
+  bool new_session = false;
+  int umask = -1;     // -1: unchanged
+  bool keep = false;  // keep_caps() was given
+  std::uint64_t kept = 0;
+  bool change_bounding = false;
+  std::uint64_t bounding_drops = 0;
+  int last_capability = 40;
+  bool switch_ids = false;
+  const gid_t* groups = nullptr;
+  std::size_t group_count = 0;
+  gid_t gid = 0;
+  uid_t uid = 0;
+  bool no_new_privs = false;
+};
+
+struct resolved_credentials {
+  child_credentials plan;
+  std::vector<gid_t> groups;  // what plan.groups points into
+  std::string user_name;      // for messages
+};
+
+// Throws spawn_error naming `command` when a name is unknown or the parent
+// lacks what the request needs.
+void resolve_credentials(const credential_request& request, const std::string& command, resolved_credentials& out);
+
+// Words for a failure the child reported at a credential step.
+std::string describe_credential_failure(int step, int error, const resolved_credentials& credentials);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
+
+namespace ductile::detail {
+
+struct spawned_process {
+  process_handle process;
+  std::string program;      // argv[0] as executed
+  pid_t process_group = 0;  // the group it was put in, or 0 for the parent's
+};
+
+// Everything the child will read, kept alive and unmoved while it runs.
+struct prepared_spawn {
+  process_launch launch;
+  std::string program;
+  bool searched_path = false;
+  std::string exec_path;  // a relative path made absolute (when `dir` is set), else empty
+  // argv as the child sees it: in place for short command lines, else on the heap.
+  const char* argv_inline[16] = {};
+  std::vector<const char*> argv_heap;
+  std::vector<std::string> env_entries;
+  std::vector<const char*> envp;
+  std::vector<fd_move> passed;
+  resolved_credentials credentials;
+  child_report report;
+  child_plan plan;
+
+  prepared_spawn() = default;
+  prepared_spawn(const prepared_spawn&) = delete;
+  prepared_spawn& operator=(const prepared_spawn&) = delete;
+  std::string command_text() const;
+  // Throws the spawn_error for what the child reported.
+  [[noreturn]] void throw_failure() const;
+  // Throws the spawn_error for a start that failed, or a child that reported a failure.
+  void throw_if_failed(const started_child& child) const;
+};
+
+// The parent's working directory ("." if it cannot be named).
+std::string parent_directory();
+
+// Runs the hooks (user code: never with a lock held), resolves the program
+// and the credentials, and fills `out`. Throws whatever a hook throws, or
+// spawn_error for a name that cannot be resolved.
+void prepare_spawn(process_launch&& launch, prepared_spawn& out);
+
+// Starts and execs what prepare_spawn made; runs no user code. Throws
+// spawn_error (nothing of the process ran).
+spawned_process spawn_prepared(prepared_spawn& prepared);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OS_SPAWN_HPP
+
+namespace ductile {
+namespace detail {
+
+// `path` made absolute against `base`, without `./` steps.
+DUCTILE_INLINE std::string absolute_from(const std::string& base, std::string path) {
+  while (path.size() > 2 && path.compare(0, 2, "./") == 0) path.erase(0, 2);
+  if (!path.empty() && path.front() == '/') return path;
+  if (path == ".") return base;
+  return base == "/" ? "/" + path : base + "/" + path;
+}
+
+// What execve would accept: a regular file this process may execute.
+DUCTILE_INLINE bool is_executable_file(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return false;
+  return ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0;
+}
+
+// The environment and directory the outermost modifiers of `tree` give a
+// command inside it, outer first as lowering applies them.
+DUCTILE_INLINE void apply_context(const node& tree, context& ctx) {
+  const node* current = &tree;
+  while (const auto* m = std::get_if<modifier_node>(&current->value)) {
+    if (const auto* d = modifier_as<set_dir>(m->change)) {
+      ctx.dir = ctx.dir && d->path.front() != '/' ? *ctx.dir + "/" + d->path : d->path;
+    } else if (const auto* e = modifier_as<set_env>(m->change)) {
+      auto env = std::make_shared<environment>(snapshot_environment(ctx));
+      (*env)[e->name] = e->value;
+      ctx.env = std::move(env);
+    } else if (const auto* removed = modifier_as<remove_env>(m->change)) {
+      auto env = std::make_shared<environment>(snapshot_environment(ctx));
+      env->erase(removed->name);
+      ctx.env = std::move(env);
+    } else if (const auto* full = modifier_as<replace_env>(m->change)) {
+      ctx.env = full->variables;
+    }
+    current = m->inner.get();
+  }
+}
+
+DUCTILE_INLINE std::optional<std::string> find_program(std::string_view name, const context& ctx) {
+  if (name.empty()) throw std::invalid_argument("which(): the name is empty");
+  if (name.find('\0') != std::string_view::npos) throw std::invalid_argument("which(): the name contains a NUL byte");
+  const std::string parent = parent_directory();
+  // A name with a slash is a path, relative to the parent (as cmd() resolves it).
+  if (name.find('/') != std::string_view::npos) {
+    std::string path = absolute_from(parent, std::string(name));
+    if (is_executable_file(path)) return path;
+    return std::nullopt;
+  }
+  const std::string child_dir = ctx.dir ? absolute_from(parent, *ctx.dir) : parent;
+  std::string search = "/bin:/usr/bin";  // what the child searches without PATH
+  if (ctx.env) {
+    if (const auto found = ctx.env->find("PATH"); found != ctx.env->end()) search = found->second;
+  } else if (const char* inherited = std::getenv("PATH")) {
+    search = inherited;
+  }
+  for (std::size_t start = 0;;) {
+    const std::size_t colon = search.find(':', start);
+    std::string entry = search.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (entry.empty()) entry = ".";  // an empty entry means the current directory
+    std::string candidate = absolute_from(child_dir, entry + "/" + std::string(name));
+    if (is_executable_file(candidate)) return candidate;
+    if (colon == std::string::npos) return std::nullopt;
+    start = colon + 1;
+  }
+}
+
+}  // namespace detail
+
+DUCTILE_INLINE std::optional<std::string> which(std::string_view name) {
+  return detail::find_program(name, detail::context{});
+}
+
+DUCTILE_INLINE std::optional<std::string> which(std::string_view name, const expression& context) {
+  detail::context ctx;
+  if (context.tree()) detail::apply_context(*context.tree(), ctx);
+  return detail::find_program(name, ctx);
+}
+
+}  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_PLAN_WHICH_CPP
+// ---- lib/os/linux/clone.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
 
 // The Linux backend: compiled away where the POSIX one is chosen.
 #if !DUCTILE_POSIX_BACKEND
@@ -3429,110 +3940,6 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 // ---- lib/os/spawn.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_SPAWN_CPP
 #define DUCTILE_INLINED_LIB_OS_SPAWN_CPP
-// ---- lib/os/spawn.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_SPAWN_HPP
-#define DUCTILE_INLINED_LIB_OS_SPAWN_HPP
-// Spawning one process of a launch plan: hooks, program lookup and the
-// argument and environment arrays are prepared in the parent; then one start_child.
-
-#include <sys/types.h>
-
-#include <string>
-#include <vector>
-
-// ---- lib/plan/credentials.hpp
-#ifndef DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
-#define DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
-// Credentials: what the modifiers asked for, resolved in the parent into plain
-// data the child applies with raw system calls. Every name is looked up and
-// every precondition checked here, before anything is spawned.
-
-#include <sys/types.h>
-
-#include <cstdint>
-#include <string>
-#include <vector>
-
-
-namespace ductile::detail {
-
-// Read by the child; everything is already decided.
-struct child_credentials {
-  bool new_session = false;
-  int umask = -1;     // -1: unchanged
-  bool keep = false;  // keep_caps() was given
-  std::uint64_t kept = 0;
-  bool change_bounding = false;
-  std::uint64_t bounding_drops = 0;
-  int last_capability = 40;
-  bool switch_ids = false;
-  const gid_t* groups = nullptr;
-  std::size_t group_count = 0;
-  gid_t gid = 0;
-  uid_t uid = 0;
-  bool no_new_privs = false;
-};
-
-struct resolved_credentials {
-  child_credentials plan;
-  std::vector<gid_t> groups;  // what plan.groups points into
-  std::string user_name;      // for messages
-};
-
-// Throws spawn_error naming `command` when a name is unknown or the parent
-// lacks what the request needs.
-void resolve_credentials(const credential_request& request, const std::string& command, resolved_credentials& out);
-
-// Words for a failure the child reported at a credential step.
-std::string describe_credential_failure(int step, int error, const resolved_credentials& credentials);
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
-
-namespace ductile::detail {
-
-struct spawned_process {
-  process_handle process;
-  std::string program;      // argv[0] as executed
-  pid_t process_group = 0;  // the group it was put in, or 0 for the parent's
-};
-
-// Everything the child will read, kept alive and unmoved while it runs.
-struct prepared_spawn {
-  process_launch launch;
-  std::string program;
-  bool searched_path = false;
-  std::string exec_path;  // a relative path made absolute (when `dir` is set), else empty
-  // argv as the child sees it: in place for short command lines, else on the heap.
-  const char* argv_inline[16] = {};
-  std::vector<const char*> argv_heap;
-  std::vector<std::string> env_entries;
-  std::vector<const char*> envp;
-  resolved_credentials credentials;
-  child_report report;
-  child_plan plan;
-
-  prepared_spawn() = default;
-  prepared_spawn(const prepared_spawn&) = delete;
-  prepared_spawn& operator=(const prepared_spawn&) = delete;
-  std::string command_text() const;
-  // Throws the spawn_error for what the child reported.
-  [[noreturn]] void throw_failure() const;
-  // Throws the spawn_error for a start that failed, or a child that reported a failure.
-  void throw_if_failed(const started_child& child) const;
-};
-
-// Runs the hooks (user code: never with a lock held), resolves the program
-// and the credentials, and fills `out`. Throws whatever a hook throws, or
-// spawn_error for a name that cannot be resolved.
-void prepare_spawn(process_launch&& launch, prepared_spawn& out);
-
-// Starts and execs what prepare_spawn made; runs no user code. Throws
-// spawn_error (nothing of the process ran).
-spawned_process spawn_prepared(prepared_spawn& prepared);
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_OS_SPAWN_HPP
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -3612,8 +4019,9 @@ inline constexpr step_name step_names[] = {
     {child_step::pid_file, "pid file"},
     {child_step::chdir, "chdir"},
     {child_step::exec, "exec"},
+    {child_step::pass_fds, "pass descriptors"},
 };
-static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::exec) + 1,
+static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::pass_fds) + 1,
               "every child_step needs a name in step_names");
 
 constexpr bool steps_in_order() {
@@ -3643,6 +4051,7 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
     case child_step::chdir:
       return fmt::format("cannot change directory to {:?}: {}", launch.settings.dir.value_or(""), code.message());
     case child_step::stdio: return fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
+    case child_step::pass_fds: return fmt::format("cannot pass descriptors with pass_fd(): {}", code.message());
     case child_step::fork: return fmt::format("cannot fork the daemon: {}", code.message());
     case child_step::pid_file:
       return report.error == EWOULDBLOCK
@@ -3710,6 +4119,15 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   plan.search_path = out.searched_path ? child_search_path(l) : nullptr;
   plan.dir = l.settings.dir ? l.settings.dir->c_str() : nullptr;
   for (int target = 0; target < 3; ++target) plan.stdio[target] = l.settings.streams[target].fd;
+  if (!l.settings.passed.empty()) {
+    if (l.settings.passed.size() > most_passed_fds)
+      throw_spawn_error(out.command_text(), name_of(child_step::pass_fds),
+                        fmt::format("more than {} descriptors passed with pass_fd()", most_passed_fds),
+                        std::make_error_code(std::errc::too_many_files_open));
+    for (const auto& passed : l.settings.passed) out.passed.push_back(fd_move{passed.source.fd, passed.child_fd});
+    plan.passed = out.passed.data();
+    plan.passed_count = out.passed.size();
+  }
   if (l.settings.group) plan.process_group = l.settings.group->pgid;
   if (l.settings.credentials.any()) {
     resolve_credentials(l.settings.credentials, out.command_text(), out.credentials);
@@ -3855,11 +4273,27 @@ DUCTILE_CHILD_CODE void reset_signal_dispositions() noexcept {
   }
 }
 
-DUCTILE_CHILD_CODE void install_stdio(const child_plan& plan) noexcept {
+// Where each passed descriptor is while the child sets up: a copy above every
+// target when the original sits where another descriptor is going.
+struct passed_sources {
+  int fd[most_passed_fds];
+};
+
+DUCTILE_CHILD_CODE void install_stdio(const child_plan& plan, passed_sources& passed) noexcept {
+  int limit = 3;  // above every target
+  for (std::size_t i = 0; i < plan.passed_count; ++i)
+    if (plan.passed[i].target >= limit) limit = plan.passed[i].target + 1;
+  // A source below the targets that moves elsewhere could be overwritten by
+  // another target's dup (a swap of 1 and 2, say), so every such source is
+  // first copied above them. The copies are close-on-exec and vanish at exec.
+  for (std::size_t i = 0; i < plan.passed_count; ++i) {
+    passed.fd[i] = plan.passed[i].source;
+    if (passed.fd[i] == plan.passed[i].target || passed.fd[i] >= limit) continue;
+    const long copy = syscall(SYS_fcntl, passed.fd[i], F_DUPFD_CLOEXEC, limit);
+    if (copy < 0) child_fail(plan, child_step::pass_fds, errno);
+    passed.fd[i] = static_cast<int>(copy);
+  }
   int source[3] = {plan.stdio[0], plan.stdio[1], plan.stdio[2]};
-  // A source below 3 that moves elsewhere could be overwritten by another
-  // target's dup (a swap of 1 and 2, say), so every such source is first
-  // copied above 2. The copies are close-on-exec and vanish at exec.
   for (int target = 0; target < 3; ++target) {
     if (source[target] == target || source[target] >= 3) continue;
     const long copy = syscall(SYS_fcntl, source[target], F_DUPFD_CLOEXEC, 3);
@@ -3870,6 +4304,17 @@ DUCTILE_CHILD_CODE void install_stdio(const child_plan& plan) noexcept {
     if (source[target] == target) continue;
     // dup3 leaves the new descriptor without close-on-exec.
     if (syscall(SYS_dup3, source[target], target, 0) < 0) child_fail(plan, child_step::stdio, errno);
+  }
+}
+
+// After every other descriptor was marked close-on-exec: the passed ones
+// arrive without the mark.
+DUCTILE_CHILD_CODE void install_passed(const child_plan& plan, const passed_sources& passed) noexcept {
+  for (std::size_t i = 0; i < plan.passed_count; ++i) {
+    const int target = plan.passed[i].target;
+    const long done =
+        passed.fd[i] == target ? syscall(SYS_fcntl, target, F_SETFD, 0) : syscall(SYS_dup3, passed.fd[i], target, 0);
+    if (done < 0) child_fail(plan, child_step::pass_fds, errno);
   }
 }
 
@@ -4081,8 +4526,10 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   } else {
     enter_process_group(plan);
   }
-  install_stdio(plan);
+  passed_sources passed;
+  install_stdio(plan, passed);
   close_other_descriptors();
+  install_passed(plan, passed);
   int pid_file = -1;
   if (plan.daemon != nullptr) {
     syscall(SYS_umask, 027);  // a umask() modifier, applied with the credentials, overrides it
@@ -4450,6 +4897,8 @@ class job_tree {
 
 #include <signal.h>
 
+#include <algorithm>
+
 namespace ductile::detail {
 
 DUCTILE_INLINE void job_tree::enter_scope(job& scope) {
@@ -4465,6 +4914,19 @@ DUCTILE_INLINE job_result pipe_result(job_result left, const job_result& right) 
   if (left.failed) return left;
   if (!right.status.success()) return right;
   return left;
+}
+
+// ok_codes(): a listed exit code is success; 0 unlisted (in a non-empty
+// list) is a failure; anything else stays as it came out of the subtree.
+DUCTILE_INLINE job_result accept_result(job_result result, const std::vector<int>& codes) {
+  if (codes.empty() || result.timed_out) return result;
+  const auto code = result.status.code();
+  if (!code) return result;
+  if (std::find(codes.begin(), codes.end(), *code) != codes.end())
+    result.failed = false;
+  else if (*code == 0)
+    result.failed = true;
+  return result;
 }
 
 DUCTILE_INLINE void job_tree::complete(job& j, job_result result, bool stopping) {
@@ -4484,6 +4946,7 @@ DUCTILE_INLINE void job_tree::complete(job& j, job_result result, bool stopping)
       result.failed = false;
       complete(*parent, result, stopping);
       break;
+    case job::kind::accept: complete(*parent, accept_result(result, parent->ok_codes), stopping); break;
     case job::kind::pipe:
       if (parent->left->finished && parent->right->finished)
         complete(*parent, pipe_result(parent->left->result, parent->right->result), stopping);
@@ -4506,7 +4969,7 @@ DUCTILE_INLINE void job_tree::complete(job& j, job_result result, bool stopping)
 DUCTILE_INLINE void job_tree::finish_unstarted(job& j, exit_status never_started) {
   if (j.finished) return;
   if (j.type == job::kind::process) {
-    if (j.process_index < 0) complete(j, job_result{never_started, true}, true);
+    if (j.process_index < 0) complete(j, job_result{never_started, true, false, &j}, true);
     return;
   }
   if (j.left) finish_unstarted(*j.left, never_started);
@@ -4817,6 +5280,161 @@ DUCTILE_INLINE std::vector<process_record> process_table::records() const {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_PROCESS_TABLE_CPP
+// ---- lib/run/line_batch.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_LINE_BATCH_CPP
+#define DUCTILE_INLINED_LIB_RUN_LINE_BATCH_CPP
+// ---- lib/run/line_batch.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_LINE_BATCH_HPP
+#define DUCTILE_INLINED_LIB_RUN_LINE_BATCH_HPP
+// Lines on their way to a stdout_lines()/stderr_lines() callback: taken from
+// the stream pump under the run's lock, passed on with no lock held.
+
+#include <string>
+
+
+namespace ductile::detail {
+
+struct line_batch {
+  line_function on_line;
+  std::string bytes;  // whole lines; the last may lack its newline at end of file
+};
+
+// Calls `on_line` once per line of `bytes`, without `\n` or `\r\n`.
+void deliver_lines(const line_batch& batch);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_LINE_BATCH_HPP
+
+#include <string_view>
+
+namespace ductile::detail {
+
+DUCTILE_INLINE void deliver_lines(const line_batch& batch) {
+  std::string_view rest = batch.bytes;
+  while (!rest.empty()) {
+    const std::size_t newline = rest.find('\n');
+    std::string_view line = rest.substr(0, newline);
+    rest = newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
+    if (newline != std::string_view::npos && !line.empty() && line.back() == '\r') line.remove_suffix(1);
+    batch.on_line(line);
+  }
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_LINE_BATCH_CPP
+// ---- lib/run/input_channel.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_INPUT_CHANNEL_CPP
+#define DUCTILE_INLINED_LIB_RUN_INPUT_CHANNEL_CPP
+// ---- lib/run/input_channel.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_INPUT_CHANNEL_HPP
+#define DUCTILE_INLINED_LIB_RUN_INPUT_CHANNEL_HPP
+// The write end of a stdin_pipe(): the caller writes into it on its own thread
+// while the run's outputs keep draining elsewhere (the background thread, or,
+// for a reader_handle, the wait inside write() itself).
+
+#include <mutex>
+#include <string_view>
+
+
+namespace ductile::detail {
+
+// What a reader_handle drains while a write waits for room: the caller's own
+// thread is the one that reads its output.
+class drain_while_writing {
+ public:
+  virtual ~drain_while_writing() = default;
+  // The descriptor to watch, or -1.
+  virtual int drain_fd() noexcept = 0;
+  // It is readable: read what is there.
+  virtual void drain() = 0;
+};
+
+class input_channel {
+ public:
+  // A new pipe's write end; a previous one is closed. After close(), the new
+  // one is closed at once: the caller said it has nothing more to write.
+  void attach(unique_fd write_end);
+  // Blocks until every byte is written; false once the child has closed its
+  // end (never SIGPIPE) or after close().
+  bool write(std::string_view bytes);
+  void close() noexcept;
+  void set_drain(drain_while_writing* drain) noexcept;
+
+ private:
+  std::mutex mutex_;
+  unique_fd write_end_;
+  drain_while_writing* drain_ = nullptr;
+  bool closed_ = false;
+};
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_INPUT_CHANNEL_HPP
+
+#include <poll.h>
+
+#include <chrono>
+
+
+namespace ductile {
+
+namespace detail {
+
+DUCTILE_INLINE void input_channel::attach(unique_fd write_end) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  write_end_ = closed_ ? unique_fd() : std::move(write_end);
+}
+
+DUCTILE_INLINE void input_channel::close() noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  closed_ = true;
+  write_end_.reset();
+}
+
+DUCTILE_INLINE void input_channel::set_drain(drain_while_writing* drain) noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  drain_ = drain;
+}
+
+DUCTILE_INLINE bool input_channel::write(std::string_view bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  while (write_end_) {
+    if (bytes.empty()) return true;
+    std::size_t done = 0;
+    const auto error = sys::write_some(write_end_.get(), bytes.data(), bytes.size(), done);
+    if (!error) {
+      bytes.remove_prefix(done);
+      continue;
+    }
+    if (error != std::errc::resource_unavailable_try_again) {
+      write_end_.reset();  // EPIPE: the child closed its end, for good
+      return false;
+    }
+    // Full: wait for room, and meanwhile keep the output flowing that the
+    // caller would otherwise read only after this returns.
+    pollfd fds[2] = {{write_end_.get(), POLLOUT, 0}, {drain_ != nullptr ? drain_->drain_fd() : -1, POLLIN, 0}};
+    int ready = 0;
+    if (sys::poll_fds(fds, fds[1].fd >= 0 ? 2 : 1, std::chrono::nanoseconds(-1), ready)) {
+      write_end_.reset();
+      return false;
+    }
+    if (fds[1].fd >= 0 && fds[1].revents != 0) drain_->drain();
+  }
+  return false;
+}
+
+}  // namespace detail
+
+DUCTILE_INLINE input_stream::input_stream(std::shared_ptr<detail::input_channel> channel) noexcept
+    : channel_(std::move(channel)) {}
+
+DUCTILE_INLINE bool input_stream::write(std::string_view bytes) { return channel_ && channel_->write(bytes); }
+
+DUCTILE_INLINE void input_stream::close() {
+  if (channel_) channel_->close();
+}
+
+}  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_RUN_INPUT_CHANNEL_CPP
 // ---- lib/run/stream_pump.cpp
 #ifndef DUCTILE_INLINED_LIB_RUN_STREAM_PUMP_CPP
 #define DUCTILE_INLINED_LIB_RUN_STREAM_PUMP_CPP
@@ -4847,12 +5465,28 @@ class stream_pump final : public stream_sink {
   stdio_target capture(stdio stream) override;
   stdio_target tee(stdio stream, stdio_target forward) override;
   stdio_target feed(std::shared_ptr<const std::string> bytes) override;
+  stdio_target lines(stdio stream, line_function fn) override;
+  stdio_target caller_pipe() override;
+  void combine() override { combined_ = true; }
+
+  // The stdin_pipe() of the run; made on first use, attached to a pipe when lowered.
+  const std::shared_ptr<input_channel>& input();
+  const std::shared_ptr<input_channel>& existing_input() const noexcept { return input_; }
+  // The input is closed before it exists: a pipe made later is closed at once.
+  void close_input_when_made() noexcept { input_closed_ = true; }
+
+  // --- line callbacks: lines are taken out under the run's lock and passed
+  // to their callbacks with no lock held (deliver_lines()).
+  bool has_lines() const noexcept;
+  void take_lines(std::vector<line_batch>& out);
 
   // --- the event loop: what to wait for, and what happened
   void collect(std::vector<pollfd>& fds);
   void dispatch(const pollfd* fds, std::size_t count);
   // The most descriptors collect() can add.
-  std::size_t most_descriptors() const noexcept { return captures_.size() * 2 + feeders_.size(); }
+  std::size_t most_descriptors() const noexcept {
+    return captures_.size() * 2 + feeders_.size() + line_sources_.size();
+  }
 
   // Once the processes are gone, do not wait for end of file: a grandchild
   // may hold a pipe open for as long as it likes (a kill, a timeout).
@@ -4866,6 +5500,7 @@ class stream_pump final : public stream_sink {
   void close_all() noexcept;
   // The captured bytes of stdout or stderr, moved out.
   std::string take(stdio stream) { return captured_[static_cast<int>(stream)].take(); }
+  std::string take_combined() { return std::move(combined_bytes_); }
 
  private:
   struct capture_source {
@@ -4882,7 +5517,14 @@ class stream_pump final : public stream_sink {
     std::shared_ptr<const std::string> bytes;
     std::size_t offset = 0;
   };
-  enum class target_kind { capture, forward, feeder };
+  struct line_source {
+    unique_fd read;
+    line_function on_line;
+    std::string buffer;       // read, not yet passed on; polled only while it holds no whole line
+    bool ended = false;       // end of file: a last line without newline is passed too
+    bool whole_line = false;  // `buffer` holds a newline
+  };
+  enum class target_kind { capture, forward, feeder, lines };
   struct poll_target {
     target_kind kind;
     std::size_t index;
@@ -4893,10 +5535,17 @@ class stream_pump final : public stream_sink {
   void forward_tee(capture_source& source);
   void release_drained_forward(capture_source& source);
   void write_feeder(feeder& f);
+  void read_lines(line_source& source);
 
   const expression& command_;
   std::vector<capture_source> captures_;
   std::vector<feeder> feeders_;
+  std::vector<line_source> line_sources_;
+  std::shared_ptr<input_channel> input_;
+  std::weak_ptr<const unique_fd> caller_read_;  // the stdin_pipe() read end while a child may still get it
+  bool input_closed_ = false;
+  bool combined_ = false;
+  std::string combined_bytes_;
   std::vector<poll_target> targets_;
   std::weak_ptr<const unique_fd> capture_write_[3];
   capture_buffer captured_[3];
@@ -4964,6 +5613,79 @@ DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string>
   return stdio_target{read_end->get(), read_end};
 }
 
+DUCTILE_INLINE stdio_target stream_pump::lines(stdio stream, line_function fn) {
+  (void)stream;  // both streams are served alike; the callback knows which it is
+  pipe_ends ends = make_pipe("make a line pipe");
+  sys::set_nonblocking(ends.read.get());
+  line_sources_.push_back(line_source{std::move(ends.read), std::move(fn), {}, false});
+  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
+  return stdio_target{write_end->get(), write_end};
+}
+
+DUCTILE_INLINE const std::shared_ptr<input_channel>& stream_pump::input() {
+  if (!input_) {
+    input_ = std::make_shared<input_channel>();
+    if (input_closed_) input_->close();
+  }
+  return input_;
+}
+
+// One pipe per run: a `then` whose sides both read the caller's pipe shares
+// it. A new one is made only once no child can still get the old read end.
+DUCTILE_INLINE stdio_target stream_pump::caller_pipe() {
+  if (auto existing = caller_read_.lock()) return stdio_target{existing->get(), existing};
+  pipe_ends ends = make_pipe("make a stdin pipe");
+  sys::set_nonblocking(ends.write.get());
+  input()->attach(std::move(ends.write));
+  auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
+  caller_read_ = read_end;
+  return stdio_target{read_end->get(), read_end};
+}
+
+DUCTILE_INLINE void stream_pump::read_lines(line_source& source) {
+  constexpr std::size_t chunk = 64 * 1024;
+  const std::size_t old_size = source.buffer.size();
+  source.buffer.resize(old_size + chunk);
+  std::size_t got = 0;
+  const auto error = sys::read_some(source.read.get(), source.buffer.data() + old_size, chunk, got);
+  source.buffer.resize(old_size + got);
+  if (source.buffer.find('\n', old_size) != std::string::npos) source.whole_line = true;
+  if (error == std::errc::resource_unavailable_try_again) return;
+  if (error || got == 0) {
+    source.read.reset();
+    source.ended = true;
+  }
+}
+
+DUCTILE_INLINE bool stream_pump::has_lines() const noexcept {
+  for (const auto& source : line_sources_) {
+    if (source.buffer.empty()) continue;
+    if (source.ended || source.whole_line) return true;
+  }
+  return false;
+}
+
+DUCTILE_INLINE void stream_pump::take_lines(std::vector<line_batch>& out) {
+  for (auto& source : line_sources_) {
+    if (source.buffer.empty()) continue;
+    if (source.ended) {
+      out.push_back(line_batch{source.on_line, std::move(source.buffer)});
+      source.buffer.clear();
+      source.whole_line = false;
+      continue;
+    }
+    if (!source.whole_line) continue;
+    source.whole_line = false;
+    // The whole buffer moves to the batch; only the partial line after the
+    // last newline (usually short) is copied back.
+    const std::size_t last = source.buffer.rfind('\n');
+    std::string rest = source.buffer.substr(last + 1);
+    source.buffer.resize(last + 1);
+    out.push_back(line_batch{source.on_line, std::move(source.buffer)});
+    source.buffer = std::move(rest);
+  }
+}
+
 DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
   capture_buffer& buffer = captured_[source.stream];
   // A bounded number of reads per wake-up keeps one busy stream from starving the others.
@@ -4977,6 +5699,7 @@ DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
       return;
     }
     buffer.commit(got);
+    if (combined_) combined_bytes_.append(space.data, got);
     if (source.forward) source.pending.append(space.data, got);
     if (got < space.size) return;
     if (!source.pipe_grown) {
@@ -5045,6 +5768,14 @@ DUCTILE_INLINE void stream_pump::collect(std::vector<pollfd>& fds) {
     fds.push_back(pollfd{feeders_[i].write.get(), POLLOUT, 0});
     targets_.push_back({target_kind::feeder, i});
   }
+  // A source whose whole lines still wait for their callback is not read
+  // further: memory stays at about one read, whatever flows through it.
+  for (std::size_t i = 0; i < line_sources_.size(); ++i) {
+    const auto& source = line_sources_[i];
+    if (!source.read || source.whole_line) continue;
+    fds.push_back(pollfd{source.read.get(), POLLIN, 0});
+    targets_.push_back({target_kind::lines, i});
+  }
 }
 
 DUCTILE_INLINE void stream_pump::dispatch(const pollfd* fds, std::size_t count) {
@@ -5064,6 +5795,9 @@ DUCTILE_INLINE void stream_pump::dispatch(const pollfd* fds, std::size_t count) 
       case target_kind::feeder:
         if (feeders_[target.index].write) write_feeder(feeders_[target.index]);
         break;
+      case target_kind::lines:
+        if (line_sources_[target.index].read) read_lines(line_sources_[target.index]);
+        break;
     }
   }
   targets_.clear();
@@ -5081,6 +5815,15 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
     if (c.read || (c.forward && !c.pending.empty())) flowing = true;
     if (!c.read && c.pending.empty()) c.forward.reset();
   }
+  for (auto& source : line_sources_) {
+    if (source.read && stop_at_exit_) {
+      // Pass on what is already there and stop.
+      read_lines(source);
+      source.read.reset();
+      source.ended = true;
+    }
+    if (source.read || !source.buffer.empty()) flowing = true;
+  }
   return flowing;
 }
 
@@ -5097,6 +5840,10 @@ DUCTILE_INLINE void stream_pump::close_all() noexcept {
     c.forward.reset();
   }
   for (auto& f : feeders_) f.write.reset();
+  for (auto& source : line_sources_) {
+    source.read.reset();
+    source.buffer.clear();
+  }
 }
 
 }  // namespace ductile::detail
@@ -5159,12 +5906,12 @@ class execution {
   // Starts the right sides of `then` the last step found due; called with
   // `lock` held after dispatch(), and releases it while hooks run.
   void start_right_sides(std::unique_lock<std::mutex>& lock);
-  // Tells the observer what happened, with no lock held: called by whoever
+  // Tells the observer what happened and passes lines to their callbacks, with no lock held: called by whoever
   // drives the run after each step. An observer that throws ends the run with
   // that exception (rethrown here if `rethrow`).
   void deliver_events(bool rethrow);
   // Whether deliver_events() has anything to do; called with `mutex` held.
-  bool has_events() const noexcept { return !pending_events_.empty(); }
+  bool has_events() const noexcept { return !pending_events_.empty() || pump_.has_lines(); }
 
   // --- event loop steps, called with `mutex` held
   void collect(std::vector<pollfd>& fds);
@@ -5220,6 +5967,10 @@ class execution {
 #endif
   // A descriptor that becomes readable when the run has finished; owned here.
   int completion_fd();
+  // The stdin_pipe() channel; throws ductile::error if the tree has none.
+  std::shared_ptr<input_channel> input();
+  // Closes the stdin_pipe(), if any: waiting for a run closes its input.
+  void close_input();
 
   std::mutex mutex;
   std::condition_variable changed;  // notified when the run finishes
@@ -5344,7 +6095,8 @@ DUCTILE_INLINE void execution::launch_subtree(job& j, std::unique_lock<std::mute
       if (may_launch()) launch_subtree(*j.right, lock);
       break;
     case job::kind::then:
-    case job::kind::unchecked: launch_subtree(*j.left, lock); break;
+    case job::kind::unchecked:
+    case job::kind::accept: launch_subtree(*j.left, lock); break;
     case job::kind::scope:
       jobs_.enter_scope(j);
       launch_subtree(*j.left, lock);
@@ -5474,7 +6226,9 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
     if (!process.command.empty())
       pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
                                               std::chrono::steady_clock::now() - process.started});
-    jobs_.complete(*process.owner, job_result{process.record.status, !process.record.status.success()}, !may_launch());
+    jobs_.complete(*process.owner,
+                   job_result{process.record.status, !process.record.status.success(), false, process.owner},
+                   !may_launch());
   });
   update_finished();
 }
@@ -5499,6 +6253,7 @@ DUCTILE_INLINE void execution::build_output() {
   output_.status = jobs_.result().status;
   output_.stdout_bytes = pump_.take(stdio::out);
   output_.stderr_bytes = pump_.take(stdio::err);
+  output_.combined_bytes = pump_.take_combined();
   output_.processes = processes_.records();
 }
 
@@ -5525,14 +6280,15 @@ DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
   if (failure_) std::rethrow_exception(failure_);
   if (!jobs_.planted()) return output_;
-  if (jobs_.result().failed && jobs_.result().timed_out) {
-    const std::string command = to_string(tree_);
-    throw timeout_error(fmt::format("command {} timed out: {}", command, to_string(output_.status)), command, output_);
-  }
-  if (jobs_.result().failed) {
-    const std::string command = to_string(tree_);
-    throw status_error(fmt::format("command {} failed: {}", command, to_string(output_.status)), command, output_);
-  }
+  const job_result& ended = jobs_.result();
+  if (!ended.failed) return output_;
+  const std::string command = to_string(tree_);
+  if (ended.timed_out) throw timeout_error(timeout_message(command, output_), command, output_);
+  // In a tree of several processes, the message first names the one whose status decided.
+  std::string stage;
+  if (output_.processes.size() > 1 && ended.decided_by != nullptr && ended.decided_by->command != nullptr)
+    stage = subtree_text(*ended.decided_by->command);
+  throw status_error(failure_message(command, stage, output_), command, output_);
   return output_;
 }
 
@@ -5611,13 +6367,19 @@ DUCTILE_INLINE void execution::drive_to_completion() {
 
 DUCTILE_INLINE void execution::deliver_events(bool rethrow) {
   std::vector<observed_event> events;
+  std::vector<line_batch> lines;
+  std::exception_ptr failure;
   {
     std::lock_guard<std::mutex> lock(mutex);
-    if (pending_events_.empty()) return;
+    if (!has_events()) return;
     events.swap(pending_events_);
+    try {
+      pump_.take_lines(lines);
+    } catch (...) {
+      failure = std::current_exception();
+    }
     delivering_events_ = true;
   }
-  std::exception_ptr failure;
   try {
     if (auto o = current_observer()) {
       for (const auto& event : events) {
@@ -5627,13 +6389,15 @@ DUCTILE_INLINE void execution::deliver_events(bool rethrow) {
           o->exited(std::get<exit_event>(event));
       }
     }
+    if (!failure)
+      for (const auto& batch : lines) deliver_lines(batch);
   } catch (...) {
     failure = std::current_exception();
   }
   std::lock_guard<std::mutex> lock(mutex);
   delivering_events_ = false;
   if (failure) {
-    // A failing observer ends the run it was told about.
+    // A failing observer or line callback ends the run it was told about.
     end_with(failure);
     if (rethrow) std::rethrow_exception(failure);
     return;
@@ -5653,6 +6417,38 @@ DUCTILE_INLINE int execution::completion_fd() {
     }
   }
   return completion_.readable.get();
+}
+
+// Whether the tree asks for stdin_pipe() anywhere.
+DUCTILE_INLINE bool has_caller_pipe(const node& n) {
+  if (const auto* m = std::get_if<modifier_node>(&n.value)) {
+    if (const auto* r = modifier_as<redirect>(m->change); r != nullptr && r->kind == redirect_kind::caller_pipe)
+      return true;
+    return has_caller_pipe(*m->inner);
+  }
+  if (const auto* p = std::get_if<pipe_node>(&n.value)) return has_caller_pipe(*p->left) || has_caller_pipe(*p->right);
+  if (const auto* t = std::get_if<then_node>(&n.value)) return has_caller_pipe(*t->left) || has_caller_pipe(*t->right);
+  return false;
+}
+
+DUCTILE_INLINE std::shared_ptr<input_channel> execution::input() {
+  if (!has_caller_pipe(*tree_.tree())) {
+    const std::string command = to_string(tree_);
+    throw ductile::error(fmt::format("command {} has no stdin_pipe(): there is no input to write", command), command);
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  return pump_.input();
+}
+
+DUCTILE_INLINE void execution::close_input() {
+  std::shared_ptr<input_channel> channel;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    channel = pump_.existing_input();
+    if (!channel) pump_.close_input_when_made();
+  }
+  // Outside the run's lock: a write in progress holds the channel's lock.
+  if (channel) channel->close();
 }
 
 DUCTILE_INLINE void execution::set_on_finished(std::function<void()> callback) {
@@ -6017,6 +6813,7 @@ DUCTILE_INLINE handle& handle::operator=(handle&& other) noexcept {
   if (this != &other) {
     if (execution_ && !detached_) execution_->kill();
     execution_ = std::move(other.execution_);
+    input_ = std::move(other.input_);
     detached_ = other.detached_;
   }
   return *this;
@@ -6027,6 +6824,7 @@ DUCTILE_INLINE handle::~handle() {
 }
 
 DUCTILE_INLINE const output& handle::wait() {
+  execution_->close_input();
   execution_->await_finish(std::nullopt);
   return execution_->result();
 }
@@ -6037,8 +6835,14 @@ DUCTILE_INLINE const output* handle::try_wait() {
 }
 
 DUCTILE_INLINE const output* handle::wait_for(std::chrono::nanoseconds timeout) {
+  execution_->close_input();
   if (!execution_->await_finish(std::chrono::steady_clock::now() + timeout)) return nullptr;
   return &execution_->result();
+}
+
+DUCTILE_INLINE input_stream& handle::input() {
+  if (!input_.is_attached()) input_ = input_stream(execution_->input());
+  return input_;
 }
 
 DUCTILE_INLINE void handle::kill() { execution_->kill(); }
@@ -6056,28 +6860,34 @@ DUCTILE_INLINE int handle::completion_fd() const { return execution_->completion
 // ---- lib/run/reader.cpp
 #ifndef DUCTILE_INLINED_LIB_RUN_READER_CPP
 #define DUCTILE_INLINED_LIB_RUN_READER_CPP
-// Reading a started run's stdout on the caller's thread: reader_handle and lines().
+// Reading a started run's output on the caller's thread: reader_handle and lines().
 
 // ---- lib/run/reader.hpp
 #ifndef DUCTILE_INLINED_LIB_RUN_READER_HPP
 #define DUCTILE_INLINED_LIB_RUN_READER_HPP
-// Reading a started run's stdout on the caller's thread, as bytes or lines.
+// Reading a started run's stdout (or stderr) on the caller's thread, as bytes
+// or lines, with or without a deadline.
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 
 namespace ductile::detail {
 
-class stdout_reader {
+class stdout_reader final : public drain_while_writing {
  public:
   stdout_reader(std::shared_ptr<execution> run, unique_fd pipe) noexcept;
-  // Kills and reaps the run if it is still going.
-  ~stdout_reader();
+  // Kills and reaps the run if it is still going, unless detached.
+  ~stdout_reader() override;
   stdout_reader(const stdout_reader&) = delete;
   stdout_reader& operator=(const stdout_reader&) = delete;
 
   std::size_t read(char* buffer, std::size_t n);
+  // Empty if nothing came before `deadline`.
+  std::optional<std::size_t> read_until(char* buffer, std::size_t n, steady_time deadline);
+  std::optional<bool> read_line_until(std::string& line, steady_time deadline);
   // Moves to the next line; false at the end (after throwing a checked failure once).
   bool next_line();
   // Reads the first line unless a line was already asked for.
@@ -6085,12 +6895,29 @@ class stdout_reader {
   bool has_line() const noexcept { return has_line_; }
   // The current line, which counts as handed out from now on.
   const std::string& line() noexcept;
-  // The handle's try_wait(): a failure it throws is not thrown again at the end of the stream.
+  // Waits for the run to finish, or for `deadline`, reading the output into
+  // the buffer meanwhile so that a full pipe cannot stall the run; whether it finished.
+  bool await_finish(const std::optional<steady_time>& deadline);
+  // The run's result; a failure it throws is not thrown again at the end of the stream.
+  const output& result();
+  // The handle's try_wait().
   const output* try_wait();
+  input_stream& input();
+  void detach() noexcept { detached_ = true; }
   execution& run() noexcept { return *run_; }
+
+  // drain_while_writing: a write to stdin_pipe() that waits reads the output meanwhile.
+  int drain_fd() noexcept override { return end_of_pipe_ ? -1 : pipe_.get(); }
+  void drain() override { fill_buffer(); }
 
  private:
   void reach_end();
+  // One read from the pipe appended to the buffer; notes the end of the pipe.
+  void fill_buffer();
+  // Waits until the pipe is readable or `deadline`; false on timeout.
+  bool wait_readable(const std::optional<steady_time>& deadline);
+  // Moves the next whole line (or, at the end, the rest) into `line_`.
+  bool take_line();
 
   std::shared_ptr<execution> run_;
   unique_fd pipe_;
@@ -6101,13 +6928,19 @@ class stdout_reader {
   bool lines_started_ = false;
   bool has_line_ = false;
   bool line_handed_out_ = false;
+  bool detached_ = false;
   std::string line_;
+  std::shared_ptr<input_channel> channel_;  // stdin_pipe(), once input() was asked for
+  input_stream input_;
 };
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_READER_HPP
 
+#include <poll.h>
+
 #include <cstring>
+
 
 namespace ductile {
 
@@ -6117,7 +6950,10 @@ DUCTILE_INLINE stdout_reader::stdout_reader(std::shared_ptr<execution> run, uniq
     : run_(std::move(run)), pipe_(std::move(pipe)) {}
 
 DUCTILE_INLINE stdout_reader::~stdout_reader() {
-  run_->kill();
+  if (channel_) channel_->set_drain(nullptr);
+  // Detached: the background thread still reaps, and the pipe closing lets
+  // a writer see EPIPE instead of blocking.
+  if (!detached_) run_->kill();
   pipe_.reset();
 }
 
@@ -6130,14 +6966,58 @@ DUCTILE_INLINE void stdout_reader::reach_end() {
   run_->result();  // throws a checked failure, this once
 }
 
-DUCTILE_INLINE const output* stdout_reader::try_wait() {
-  if (!run_->await_finish(std::chrono::steady_clock::now())) return nullptr;
+DUCTILE_INLINE const output& stdout_reader::result() {
   try {
-    return &run_->result();
+    return run_->result();
   } catch (...) {
     // The failure has now reached the caller: the end of the stream must not throw it again.
     end_reported_ = true;
     throw;
+  }
+}
+
+DUCTILE_INLINE const output* stdout_reader::try_wait() {
+  if (!run_->await_finish(std::chrono::steady_clock::now())) return nullptr;
+  return &result();
+}
+
+DUCTILE_INLINE void stdout_reader::fill_buffer() {
+  if (end_of_pipe_) return;
+  // Compact before reading more, so the buffer holds what is unread.
+  buffer_.erase(0, consumed_);
+  consumed_ = 0;
+  const std::size_t old_size = buffer_.size();
+  constexpr std::size_t chunk = 64 * 1024;
+  buffer_.resize(old_size + chunk);
+  std::size_t got = 0;
+  const bool failed = static_cast<bool>(sys::read_some(pipe_.get(), buffer_.data() + old_size, chunk, got));
+  buffer_.resize(old_size + got);
+  if (failed || got == 0) {
+    end_of_pipe_ = true;
+    pipe_.reset();
+  }
+}
+
+DUCTILE_INLINE bool stdout_reader::wait_readable(const std::optional<steady_time>& deadline) {
+  if (end_of_pipe_) return true;
+  pollfd fd{pipe_.get(), POLLIN, 0};
+  for (;;) {
+    int ready = 0;
+    if (sys::poll_fds(&fd, 1, time_until(deadline), ready)) return true;  // let the read report it
+    if (ready > 0) return true;
+    if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
+  }
+}
+
+DUCTILE_INLINE bool stdout_reader::await_finish(const std::optional<steady_time>& deadline) {
+  pollfd fds[2] = {{run_->completion_fd(), POLLIN, 0}, {-1, POLLIN, 0}};
+  for (;;) {
+    if (run_->is_finished()) return true;
+    fds[1].fd = end_of_pipe_ ? -1 : pipe_.get();
+    int ready = 0;
+    if (const auto error = sys::poll_fds(fds, 2, time_until(deadline), ready)) return run_->await_finish(deadline);
+    if (fds[1].revents != 0) fill_buffer();
+    if (ready == 0 && deadline && std::chrono::steady_clock::now() >= *deadline) return run_->is_finished();
   }
 }
 
@@ -6149,7 +7029,10 @@ DUCTILE_INLINE std::size_t stdout_reader::read(char* buffer, std::size_t n) {
     consumed_ += take;
     return take;
   }
-  if (end_of_pipe_) return 0;
+  if (end_of_pipe_) {
+    if (!end_reported_) reach_end();
+    return 0;
+  }
   std::size_t got = 0;
   if (sys::read_some(pipe_.get(), buffer, n, got) || got == 0) {
     reach_end();
@@ -6158,42 +7041,56 @@ DUCTILE_INLINE std::size_t stdout_reader::read(char* buffer, std::size_t n) {
   return got;
 }
 
+DUCTILE_INLINE std::optional<std::size_t> stdout_reader::read_until(char* buffer, std::size_t n, steady_time deadline) {
+  if (n != 0 && consumed_ == buffer_.size() && !wait_readable(deadline)) return std::nullopt;
+  return read(buffer, n);
+}
+
+DUCTILE_INLINE bool stdout_reader::take_line() {
+  const std::size_t newline = buffer_.find('\n', consumed_);
+  if (newline != std::string::npos) {
+    std::size_t end = newline;
+    if (end > consumed_ && buffer_[end - 1] == '\r') --end;
+    line_.assign(buffer_, consumed_, end - consumed_);
+    consumed_ = newline + 1;
+    return true;
+  }
+  if (end_of_pipe_ && consumed_ < buffer_.size()) {
+    line_.assign(buffer_, consumed_, std::string::npos);
+    consumed_ = buffer_.size();
+    return true;
+  }
+  return false;
+}
+
+DUCTILE_INLINE std::optional<bool> stdout_reader::read_line_until(std::string& line, steady_time deadline) {
+  for (;;) {
+    if (take_line()) {
+      line = line_;
+      return true;
+    }
+    if (end_of_pipe_) {
+      if (!end_reported_) reach_end();
+      return false;
+    }
+    if (!wait_readable(deadline)) return std::nullopt;
+    fill_buffer();
+  }
+}
+
 DUCTILE_INLINE bool stdout_reader::next_line() {
   for (;;) {
-    const std::size_t newline = buffer_.find('\n', consumed_);
-    if (newline != std::string::npos) {
-      std::size_t end = newline;
-      if (end > consumed_ && buffer_[end - 1] == '\r') --end;
-      line_.assign(buffer_, consumed_, end - consumed_);
-      consumed_ = newline + 1;
+    if (take_line()) {
       line_handed_out_ = false;
       return has_line_ = true;
     }
     if (end_of_pipe_) {
-      if (consumed_ < buffer_.size()) {
-        line_.assign(buffer_, consumed_, std::string::npos);
-        consumed_ = buffer_.size();
-        line_handed_out_ = false;
-        return has_line_ = true;
-      }
       has_line_ = false;
       line_.clear();
       if (!end_reported_) reach_end();
       return false;
     }
-    // Compact before reading more, so the buffer holds about one line.
-    buffer_.erase(0, consumed_);
-    consumed_ = 0;
-    const std::size_t old_size = buffer_.size();
-    constexpr std::size_t chunk = 64 * 1024;
-    buffer_.resize(old_size + chunk);
-    std::size_t got = 0;
-    const bool failed = static_cast<bool>(sys::read_some(pipe_.get(), buffer_.data() + old_size, chunk, got));
-    buffer_.resize(old_size + got);
-    if (failed || got == 0) {
-      end_of_pipe_ = true;
-      pipe_.reset();
-    }
+    fill_buffer();
   }
 }
 
@@ -6213,18 +7110,53 @@ DUCTILE_INLINE const std::string& stdout_reader::line() noexcept {
   return line_;
 }
 
+DUCTILE_INLINE input_stream& stdout_reader::input() {
+  if (!input_.is_attached()) {
+    channel_ = run_->input();
+    channel_->set_drain(this);
+    input_ = input_stream(channel_);
+  }
+  return input_;
+}
+
 }  // namespace detail
 
 DUCTILE_INLINE reader_handle::reader_handle(std::shared_ptr<detail::stdout_reader> reader) noexcept
     : reader_(std::move(reader)) {}
 
 DUCTILE_INLINE std::size_t reader_handle::read(char* buffer, std::size_t n) { return reader_->read(buffer, n); }
+
+DUCTILE_INLINE std::optional<std::size_t> reader_handle::read_for(char* buffer, std::size_t n,
+                                                                  std::chrono::nanoseconds timeout) {
+  return reader_->read_until(buffer, n, std::chrono::steady_clock::now() + timeout);
+}
+
+DUCTILE_INLINE std::optional<bool> reader_handle::read_line_for(std::string& line, std::chrono::nanoseconds timeout) {
+  return reader_->read_line_until(line, std::chrono::steady_clock::now() + timeout);
+}
+
 DUCTILE_INLINE line_range reader_handle::lines() { return line_range(reader_); }
+
+DUCTILE_INLINE const output& reader_handle::wait() {
+  reader_->run().close_input();
+  reader_->await_finish(std::nullopt);
+  return reader_->result();
+}
 
 DUCTILE_INLINE const output* reader_handle::try_wait() { return reader_->try_wait(); }
 
+DUCTILE_INLINE const output* reader_handle::wait_for(std::chrono::nanoseconds timeout) {
+  reader_->run().close_input();
+  if (!reader_->await_finish(std::chrono::steady_clock::now() + timeout)) return nullptr;
+  return &reader_->result();
+}
+
+DUCTILE_INLINE input_stream& reader_handle::input() { return reader_->input(); }
 DUCTILE_INLINE void reader_handle::kill() { reader_->run().kill(); }
+DUCTILE_INLINE void reader_handle::send_signal(int signal) { reader_->run().send_signal(signal); }
 DUCTILE_INLINE std::vector<pid_t> reader_handle::pids() const { return reader_->run().pids(); }
+DUCTILE_INLINE void reader_handle::detach() { reader_->detach(); }
+DUCTILE_INLINE int reader_handle::completion_fd() const { return reader_->run().completion_fd(); }
 
 #if defined(__linux__)
 DUCTILE_INLINE std::vector<proc::process_sample> reader_handle::processes() const { return reader_->run().processes(); }
@@ -6262,6 +7194,7 @@ namespace ductile {
 // nobody, so it lives on the stack.
 DUCTILE_INLINE output expression::run() const {
   detail::execution run(*this);
+  run.close_input();  // nobody can write to it: the children see end of file
   run.start(detail::context{});
   run.drive_to_completion();
   return run.take_result();
@@ -6271,6 +7204,7 @@ DUCTILE_INLINE std::string expression::read() const {
   detail::execution run(*this);
   detail::context ctx;
   ctx.streams[1] = run.streams().capture(detail::stdio::out);
+  run.close_input();
   run.start(std::move(ctx));
   run.drive_to_completion();
   std::string text = run.take_result().stdout_bytes;
@@ -6287,20 +7221,31 @@ DUCTILE_INLINE handle expression::start() const {
   return handle(std::move(run));
 }
 
-DUCTILE_INLINE reader_handle expression::reader() const {
-  auto& driver = detail::background_driver::instance_for(*this);
-  auto run = std::make_shared<detail::execution>(*this);
-  detail::pipe_ends ends;
-  if (const auto error = detail::sys::make_pipe(ends)) {
-    const std::string command = to_string(*this);
-    detail::throw_spawn_error(command, "pipe", "make a pipe", error);
+namespace detail {
+
+// Starts `command` with its stdout or stderr going into a pipe the caller reads.
+DUCTILE_INLINE reader_handle start_reader(const expression& command, stdio stream) {
+  auto& driver = background_driver::instance_for(command);
+  auto run = std::make_shared<execution>(command);
+  pipe_ends ends;
+  if (const auto error = sys::make_pipe(ends)) {
+    const std::string text = to_string(command);
+    throw_spawn_error(text, "pipe", "make a pipe", error);
   }
-  detail::context ctx;
-  auto write_end = std::make_shared<const detail::unique_fd>(std::move(ends.write));
-  ctx.streams[1] = detail::stdio_target{write_end->get(), std::move(write_end)};
+  context ctx;
+  auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
+  ctx.streams[static_cast<int>(stream)] = stdio_target{write_end->get(), std::move(write_end)};
   run->start(std::move(ctx));
   driver.adopt(run);
-  return reader_handle(std::make_shared<detail::stdout_reader>(std::move(run), std::move(ends.read)));
+  return reader_handle(std::make_shared<stdout_reader>(std::move(run), std::move(ends.read)));
+}
+
+}  // namespace detail
+
+DUCTILE_INLINE reader_handle expression::reader() const { return detail::start_reader(*this, detail::stdio::out); }
+
+DUCTILE_INLINE reader_handle expression::stderr_reader() const {
+  return detail::start_reader(*this, detail::stdio::err);
 }
 
 DUCTILE_INLINE line_range expression::lines() const { return reader().lines(); }
@@ -8289,6 +9234,9 @@ struct daemon_sink final : stream_sink {
   stdio_target capture(stdio) override { refuse("capture its output"); }
   stdio_target tee(stdio, stdio_target) override { refuse("tee its output"); }
   stdio_target feed(std::shared_ptr<const std::string>) override { refuse("be fed stdin bytes"); }
+  stdio_target lines(stdio, line_function) override { refuse("pass its output lines to a callback"); }
+  stdio_target caller_pipe() override { refuse("read a stdin_pipe()"); }
+  void combine() override { refuse("capture its output"); }
 };
 
 }  // namespace detail
@@ -8803,8 +9751,10 @@ DUCTILE_INLINE void list_open_descriptors(std::vector<int>& out) {
 
 // What posix_spawn can do: no credentials or daemon (a directory where the
 // C library can add a chdir, see describe_launch).
+// Passed descriptors go through the forked child: posix_spawn's dup2 of a
+// descriptor onto itself keeps close-on-exec on some systems.
 DUCTILE_INLINE bool spawnable(const child_plan& plan, start_mode mode) noexcept {
-  return mode != start_mode::daemon && plan.daemon == nullptr && plan.credentials == nullptr;
+  return mode != start_mode::daemon && plan.daemon == nullptr && plan.credentials == nullptr && plan.passed_count == 0;
 }
 
 // The file actions and attributes of one posix_spawn, destroyed with it.
@@ -9116,23 +10066,59 @@ DUCTILE_INLINE void reset_signal_dispositions() noexcept {
   }
 }
 
-DUCTILE_INLINE void install_stdio(const child_plan& plan) noexcept {
+// Where each passed descriptor is while the child sets up: a copy above every
+// target when the original sits where another descriptor is going.
+struct passed_sources {
+  int fd[most_passed_fds];
+};
+
+DUCTILE_INLINE int duplicate_at_least(int fd, int lowest) noexcept {
+  int copy;
+  do {
+    copy = ::fcntl(fd, F_DUPFD_CLOEXEC, lowest);
+  } while (copy < 0 && errno == EINTR);
+  return copy;
+}
+
+DUCTILE_INLINE int duplicate_onto(int fd, int target) noexcept {
+  int rc;
+  do {
+    rc = ::dup2(fd, target);  // the copy is not close-on-exec
+  } while (rc < 0 && errno == EINTR);
+  return rc;
+}
+
+DUCTILE_INLINE void install_stdio(const child_plan& plan, passed_sources& passed) noexcept {
+  int limit = 3;  // above every target
+  for (std::size_t i = 0; i < plan.passed_count; ++i)
+    if (plan.passed[i].target >= limit) limit = plan.passed[i].target + 1;
+  // A source below the targets that moves elsewhere could be overwritten by
+  // another target's dup (a swap of 1 and 2), so each is first copied above them.
+  for (std::size_t i = 0; i < plan.passed_count; ++i) {
+    passed.fd[i] = plan.passed[i].source;
+    if (passed.fd[i] == plan.passed[i].target || passed.fd[i] >= limit) continue;
+    passed.fd[i] = duplicate_at_least(passed.fd[i], limit);
+    if (passed.fd[i] < 0) child_fail(plan, child_step::pass_fds, errno);
+  }
   int source[3] = {plan.stdio[0], plan.stdio[1], plan.stdio[2]};
-  // A source below 3 that moves elsewhere could be overwritten by another
-  // target's dup (a swap of 1 and 2), so each is first copied above 2.
   for (int target = 0; target < 3; ++target) {
     if (source[target] == target || source[target] >= 3) continue;
-    const int copy = ::fcntl(source[target], F_DUPFD_CLOEXEC, 3);
-    if (copy < 0) child_fail(plan, child_step::stdio, errno);
-    source[target] = copy;
+    source[target] = duplicate_at_least(source[target], 3);
+    if (source[target] < 0) child_fail(plan, child_step::stdio, errno);
   }
   for (int target = 0; target < 3; ++target) {
     if (source[target] == target) continue;
-    int rc;
-    do {
-      rc = ::dup2(source[target], target);  // the copy is not close-on-exec
-    } while (rc < 0 && errno == EINTR);
-    if (rc < 0) child_fail(plan, child_step::stdio, errno);
+    if (duplicate_onto(source[target], target) < 0) child_fail(plan, child_step::stdio, errno);
+  }
+}
+
+// After every other descriptor was marked close-on-exec: the passed ones
+// arrive without the mark.
+DUCTILE_INLINE void install_passed(const child_plan& plan, const passed_sources& passed) noexcept {
+  for (std::size_t i = 0; i < plan.passed_count; ++i) {
+    const int target = plan.passed[i].target;
+    const int done = passed.fd[i] == target ? ::fcntl(target, F_SETFD, 0) : duplicate_onto(passed.fd[i], target);
+    if (done < 0) child_fail(plan, child_step::pass_fds, errno);
   }
 }
 
@@ -9240,8 +10226,10 @@ DUCTILE_INLINE void run_forked_child(const child_plan& plan, open_descriptors in
   } else {
     enter_process_group(plan);
   }
-  install_stdio(plan);
+  passed_sources passed;
+  install_stdio(plan, passed);
   close_other_descriptors(inherited);
+  install_passed(plan, passed);
   int pid_file = -1;
   if (plan.daemon != nullptr) {
     ::umask(027);  // a umask() modifier, applied with the credentials, overrides it

@@ -2,6 +2,8 @@
 #if __has_include("plan/plan.hpp")
 #include "plan/plan.hpp"
 #endif  // else the single header has it inline
+#include <sys/stat.h>
+
 #include "support.hpp"
 
 using namespace ductile;
@@ -21,6 +23,10 @@ struct recording_sink : stream_sink {
   stdio_target capture(stdio) override { return make(); }
   stdio_target tee(stdio, stdio_target) override { return make(); }
   stdio_target feed(std::shared_ptr<const std::string>) override { return make(); }
+  stdio_target lines(stdio, line_function) override { return make(); }
+  stdio_target caller_pipe() override { return make(); }
+  void combine() override { ++combined; }
+  int combined = 0;
 };
 
 const process_launch& leaf(const job& j) {
@@ -109,4 +115,30 @@ TEST_CASE("a redirect that cannot be opened is a spawn_error naming the command"
     CHECK(std::string(error.what()).find("cat") != std::string::npos);
     CHECK(std::string(error.what()).find("/no/such/file") != std::string::npos);
   }
+}
+
+TEST_CASE("pass_fd: the inner modifier for a number wins, and other numbers add up") {
+  recording_sink sink;
+  const auto e = cmd("a").pass_fd(5, 0).pass_fd(5, 1).pass_fd(7, 2);
+  const auto plan = lower(*e.tree(), context{}, sink);
+  const auto& passed = leaf(*plan).settings.passed;
+  REQUIRE(passed.size() == 2);
+  CHECK(passed[0].child_fd == 7);  // outer first
+  CHECK(passed[1].child_fd == 5);
+  // Each pass_fd holds its own duplicate: the inner one (of 0) is what 5 gets.
+  struct stat inner_fd {
+  }, zero{};
+  REQUIRE(fstat(passed[1].source.fd, &inner_fd) == 0);
+  REQUIRE(fstat(0, &zero) == 0);
+  CHECK(inner_fd.st_ino == zero.st_ino);
+  CHECK(inner_fd.st_dev == zero.st_dev);
+}
+
+TEST_CASE("combined_capture captures both streams and asks the run to interleave them") {
+  recording_sink sink;
+  const auto plan = lower(*cmd("a").stdout_null().combined_capture().tree(), context{}, sink);
+  CHECK(sink.combined == 1);
+  CHECK(sink.made.size() == 2);  // stdout's and stderr's captures
+  CHECK(leaf(*plan).settings.streams[2].fd == sink.made[1]->get());
+  CHECK(leaf(*plan).settings.streams[1].fd != sink.made[0]->get());  // the inner stdout_null() won
 }

@@ -102,11 +102,27 @@ DUCTILE_CHILD_CODE void reset_signal_dispositions() noexcept {
   }
 }
 
-DUCTILE_CHILD_CODE void install_stdio(const child_plan& plan) noexcept {
+// Where each passed descriptor is while the child sets up: a copy above every
+// target when the original sits where another descriptor is going.
+struct passed_sources {
+  int fd[most_passed_fds];
+};
+
+DUCTILE_CHILD_CODE void install_stdio(const child_plan& plan, passed_sources& passed) noexcept {
+  int limit = 3;  // above every target
+  for (std::size_t i = 0; i < plan.passed_count; ++i)
+    if (plan.passed[i].target >= limit) limit = plan.passed[i].target + 1;
+  // A source below the targets that moves elsewhere could be overwritten by
+  // another target's dup (a swap of 1 and 2, say), so every such source is
+  // first copied above them. The copies are close-on-exec and vanish at exec.
+  for (std::size_t i = 0; i < plan.passed_count; ++i) {
+    passed.fd[i] = plan.passed[i].source;
+    if (passed.fd[i] == plan.passed[i].target || passed.fd[i] >= limit) continue;
+    const long copy = syscall(SYS_fcntl, passed.fd[i], F_DUPFD_CLOEXEC, limit);
+    if (copy < 0) child_fail(plan, child_step::pass_fds, errno);
+    passed.fd[i] = static_cast<int>(copy);
+  }
   int source[3] = {plan.stdio[0], plan.stdio[1], plan.stdio[2]};
-  // A source below 3 that moves elsewhere could be overwritten by another
-  // target's dup (a swap of 1 and 2, say), so every such source is first
-  // copied above 2. The copies are close-on-exec and vanish at exec.
   for (int target = 0; target < 3; ++target) {
     if (source[target] == target || source[target] >= 3) continue;
     const long copy = syscall(SYS_fcntl, source[target], F_DUPFD_CLOEXEC, 3);
@@ -117,6 +133,17 @@ DUCTILE_CHILD_CODE void install_stdio(const child_plan& plan) noexcept {
     if (source[target] == target) continue;
     // dup3 leaves the new descriptor without close-on-exec.
     if (syscall(SYS_dup3, source[target], target, 0) < 0) child_fail(plan, child_step::stdio, errno);
+  }
+}
+
+// After every other descriptor was marked close-on-exec: the passed ones
+// arrive without the mark.
+DUCTILE_CHILD_CODE void install_passed(const child_plan& plan, const passed_sources& passed) noexcept {
+  for (std::size_t i = 0; i < plan.passed_count; ++i) {
+    const int target = plan.passed[i].target;
+    const long done =
+        passed.fd[i] == target ? syscall(SYS_fcntl, target, F_SETFD, 0) : syscall(SYS_dup3, passed.fd[i], target, 0);
+    if (done < 0) child_fail(plan, child_step::pass_fds, errno);
   }
 }
 
@@ -328,8 +355,10 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   } else {
     enter_process_group(plan);
   }
-  install_stdio(plan);
+  passed_sources passed;
+  install_stdio(plan, passed);
   close_other_descriptors();
+  install_passed(plan, passed);
   int pid_file = -1;
   if (plan.daemon != nullptr) {
     syscall(SYS_umask, 027);  // a umask() modifier, applied with the credentials, overrides it

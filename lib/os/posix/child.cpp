@@ -57,23 +57,59 @@ DUCTILE_INLINE void reset_signal_dispositions() noexcept {
   }
 }
 
-DUCTILE_INLINE void install_stdio(const child_plan& plan) noexcept {
+// Where each passed descriptor is while the child sets up: a copy above every
+// target when the original sits where another descriptor is going.
+struct passed_sources {
+  int fd[most_passed_fds];
+};
+
+DUCTILE_INLINE int duplicate_at_least(int fd, int lowest) noexcept {
+  int copy;
+  do {
+    copy = ::fcntl(fd, F_DUPFD_CLOEXEC, lowest);
+  } while (copy < 0 && errno == EINTR);
+  return copy;
+}
+
+DUCTILE_INLINE int duplicate_onto(int fd, int target) noexcept {
+  int rc;
+  do {
+    rc = ::dup2(fd, target);  // the copy is not close-on-exec
+  } while (rc < 0 && errno == EINTR);
+  return rc;
+}
+
+DUCTILE_INLINE void install_stdio(const child_plan& plan, passed_sources& passed) noexcept {
+  int limit = 3;  // above every target
+  for (std::size_t i = 0; i < plan.passed_count; ++i)
+    if (plan.passed[i].target >= limit) limit = plan.passed[i].target + 1;
+  // A source below the targets that moves elsewhere could be overwritten by
+  // another target's dup (a swap of 1 and 2), so each is first copied above them.
+  for (std::size_t i = 0; i < plan.passed_count; ++i) {
+    passed.fd[i] = plan.passed[i].source;
+    if (passed.fd[i] == plan.passed[i].target || passed.fd[i] >= limit) continue;
+    passed.fd[i] = duplicate_at_least(passed.fd[i], limit);
+    if (passed.fd[i] < 0) child_fail(plan, child_step::pass_fds, errno);
+  }
   int source[3] = {plan.stdio[0], plan.stdio[1], plan.stdio[2]};
-  // A source below 3 that moves elsewhere could be overwritten by another
-  // target's dup (a swap of 1 and 2), so each is first copied above 2.
   for (int target = 0; target < 3; ++target) {
     if (source[target] == target || source[target] >= 3) continue;
-    const int copy = ::fcntl(source[target], F_DUPFD_CLOEXEC, 3);
-    if (copy < 0) child_fail(plan, child_step::stdio, errno);
-    source[target] = copy;
+    source[target] = duplicate_at_least(source[target], 3);
+    if (source[target] < 0) child_fail(plan, child_step::stdio, errno);
   }
   for (int target = 0; target < 3; ++target) {
     if (source[target] == target) continue;
-    int rc;
-    do {
-      rc = ::dup2(source[target], target);  // the copy is not close-on-exec
-    } while (rc < 0 && errno == EINTR);
-    if (rc < 0) child_fail(plan, child_step::stdio, errno);
+    if (duplicate_onto(source[target], target) < 0) child_fail(plan, child_step::stdio, errno);
+  }
+}
+
+// After every other descriptor was marked close-on-exec: the passed ones
+// arrive without the mark.
+DUCTILE_INLINE void install_passed(const child_plan& plan, const passed_sources& passed) noexcept {
+  for (std::size_t i = 0; i < plan.passed_count; ++i) {
+    const int target = plan.passed[i].target;
+    const int done = passed.fd[i] == target ? ::fcntl(target, F_SETFD, 0) : duplicate_onto(passed.fd[i], target);
+    if (done < 0) child_fail(plan, child_step::pass_fds, errno);
   }
 }
 
@@ -181,8 +217,10 @@ DUCTILE_INLINE void run_forked_child(const child_plan& plan, open_descriptors in
   } else {
     enter_process_group(plan);
   }
-  install_stdio(plan);
+  passed_sources passed;
+  install_stdio(plan, passed);
   close_other_descriptors(inherited);
+  install_passed(plan, passed);
   int pid_file = -1;
   if (plan.daemon != nullptr) {
     ::umask(027);  // a umask() modifier, applied with the credentials, overrides it

@@ -101,8 +101,10 @@ DUCTILE_INLINE void list_open_descriptors(std::vector<int>& out) {
 
 // What posix_spawn can do: no credentials or daemon (a directory where the
 // C library can add a chdir, see describe_launch).
+// Passed descriptors go through the forked child: posix_spawn's dup2 of a
+// descriptor onto itself keeps close-on-exec on some systems.
 DUCTILE_INLINE bool spawnable(const child_plan& plan, start_mode mode) noexcept {
-  return mode != start_mode::daemon && plan.daemon == nullptr && plan.credentials == nullptr;
+  return mode != start_mode::daemon && plan.daemon == nullptr && plan.credentials == nullptr && plan.passed_count == 0;
 }
 
 // The file actions and attributes of one posix_spawn, destroyed with it.
