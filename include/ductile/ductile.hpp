@@ -14,4 +14,5 @@
 #include "output.hpp"
 #include "pool.hpp"
 #include "proc.hpp"
+#include "script.hpp"
 #include "users.hpp"

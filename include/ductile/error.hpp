@@ -51,6 +51,18 @@ class timeout_error : public status_error {
   using status_error::status_error;
 };
 
+/// An interrupt_guard's signal reached the process while the run was going:
+/// its children got the signal too and were reaped. `128 + signal()` is the
+/// exit status a shell would give.
+class interrupted_error : public error {
+ public:
+  interrupted_error(const std::string& message, std::string command, int signal);
+  int signal() const noexcept { return signal_; }
+
+ private:
+  int signal_;
+};
+
 /// A `cmdline()` text could not be parsed; `position()` is the byte offset of the problem.
 class parse_error : public error {
  public:

@@ -143,6 +143,12 @@ class path_arg {
   std::string value_;
 };
 
+/// The window of a pseudo-terminal made by pty().
+struct pty_size {
+  unsigned short rows = 24;
+  unsigned short cols = 80;
+};
+
 /// How start_detached() runs a daemon.
 struct detach_options {
   /// If not empty: created by the daemon, locked (flock) for its whole life and
@@ -215,6 +221,14 @@ class expression {
                   "stderr_lines(): the callback must be callable as fn(std::string_view)");
     return lines_target(2, detail::line_function(std::move(fn)));
   }
+  /// The subtree's stdin, stdout and stderr that are not redirected inside it
+  /// become one new pseudo-terminal, of the parent's terminal's size (else
+  /// 24x80); its first process leads a new session with it as controlling
+  /// terminal. What the terminal prints goes where stdout would have gone, byte
+  /// for byte (`\r\n` line ends); what stdin would have read (a pipe, a file,
+  /// stdin_bytes(), stdin_pipe()) is typed into it, then end of file (^D).
+  expression pty() const;
+  expression pty(pty_size size) const;
   /// stdin becomes a pipe the caller writes through handle::input() or
   /// reader_handle::input(). run() and read() close it at once.
   expression stdin_pipe() const;
@@ -248,6 +262,11 @@ class expression {
   /// and timeouts also reach grandchildren that stay in it. A terminal's Ctrl-C
   /// no longer reaches that group.
   expression new_process_group() const;
+  /// The children get SIGKILL when the process that runs them dies
+  /// (PR_SET_PDEATHSIG, Linux only). The kernel ties it to the thread that
+  /// spawned: the caller for run() and read(), the background thread (which
+  /// lives as long as the process) for started expressions.
+  expression kill_on_parent_exit() const;
   /// Runs the children as this user: its uid, its primary group and its
   /// supplementary groups (never the parent's). Names are resolved in the parent
   /// before anything is spawned. A uid without a passwd entry needs group().

@@ -40,6 +40,7 @@ std::chrono::nanoseconds time_left(std::chrono::time_point<Clock, Duration> dead
 }  // namespace detail
 
 class expression;
+struct pty_size;
 
 /// The caller's end of a `stdin_pipe()`. Copies share the pipe.
 class input_stream {
@@ -85,6 +86,9 @@ class handle {
   /// The caller's end of the expression's stdin_pipe(); throws ductile::error
   /// if it has none.
   input_stream& input();
+  /// Sets the window size of the run's pty() terminals (SIGWINCH to their
+  /// foreground groups); nothing without one.
+  void resize(pty_size size);
   /// SIGKILL to every live process, forbids pending `then` sides, and reaps.
   void kill();
   /// Sends `signal` to every live process.
@@ -145,6 +149,8 @@ class reader_handle {
   /// The caller's end of the expression's stdin_pipe(). A write that waits for
   /// room keeps reading the output into this handle meanwhile.
   input_stream& input();
+  /// As handle::resize().
+  void resize(pty_size size);
   void kill();
   void send_signal(int signal);
   std::vector<pid_t> pids() const;

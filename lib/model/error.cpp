@@ -15,6 +15,9 @@ DUCTILE_INLINE spawn_error::spawn_error(const std::string& message, std::string 
 DUCTILE_INLINE status_error::status_error(const std::string& message, std::string command, ductile::output result)
     : error(message, std::move(command)), output_(std::make_shared<const ductile::output>(std::move(result))) {}
 
+DUCTILE_INLINE interrupted_error::interrupted_error(const std::string& message, std::string command, int signal)
+    : error(message, std::move(command)), signal_(signal) {}
+
 DUCTILE_INLINE parse_error::parse_error(const std::string& message, std::string text, std::size_t position)
     : error(message, std::move(text)), position_(position) {}
 

@@ -164,6 +164,9 @@ DUCTILE_INLINE expression expression::timeout(std::chrono::nanoseconds duration,
     throw std::invalid_argument("timeout(): durations must not be negative");
   return detail::wrap(node_, detail::time_limit{duration, grace});
 }
+DUCTILE_INLINE expression expression::kill_on_parent_exit() const {
+  return detail::wrap(node_, detail::die_with_parent{});
+}
 DUCTILE_INLINE expression expression::new_process_group() const {
   return detail::wrap(node_, detail::own_process_group{});
 }
@@ -223,6 +226,11 @@ DUCTILE_INLINE expression expression::combined_capture() const {
 DUCTILE_INLINE expression expression::lines_target(int stream, detail::line_function fn) const {
   if (!fn) throw std::invalid_argument("stdout_lines()/stderr_lines(): the callback is empty");
   return detail::wrap(node_, redirect{static_cast<stdio>(stream), redirect_kind::lines, {}, nullptr, std::move(fn)});
+}
+DUCTILE_INLINE expression expression::pty() const { return detail::wrap(node_, detail::use_terminal{std::nullopt}); }
+DUCTILE_INLINE expression expression::pty(pty_size size) const {
+  if (size.rows == 0 || size.cols == 0) throw std::invalid_argument("pty(): rows and columns must not be 0");
+  return detail::wrap(node_, detail::use_terminal{size});
 }
 DUCTILE_INLINE expression expression::stdin_pipe() const {
   return detail::wrap(node_, redirect{stdio::in, redirect_kind::caller_pipe, {}, nullptr, {}});

@@ -90,6 +90,10 @@ struct shell_printer {
               },
               [](const feed_bytes& bytes) -> word { return fmt::format("[stdin_bytes {}]", bytes.bytes->size()); },
               [](const combine_outputs&) -> word { return "[combined_capture]"; },
+              [](const use_terminal& t) -> word {
+                if (!t.size) return "[pty]";
+                return fmt::format("[pty {}x{}]", t.size->rows, t.size->cols);
+              },
               [](const pass_descriptor& passed) -> word { return fmt::format("[pass_fd {}]", passed.child_fd); },
               [](const accept_codes& accepted) -> word {
                 std::string text = "[ok_codes ";
@@ -107,6 +111,7 @@ struct shell_printer {
               [](const spawn_hook&) -> word { return "[before_spawn]"; },
               [](const time_limit& limit) -> word { return "[timeout " + format_duration(limit.duration) + "]"; },
               [](const own_process_group&) -> word { return "[new_process_group]"; },
+              [](const die_with_parent&) -> word { return "[kill_on_parent_exit]"; },
               [](const run_as_user& u) -> word { return "[user " + describe_id(u.who) + "]"; },
               [](const run_as_group& g) -> word { return "[group " + describe_id(g.which) + "]"; },
               [](const supplementary_groups& list) -> word {

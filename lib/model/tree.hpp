@@ -9,6 +9,7 @@
 #include <ductile/expression.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -44,6 +45,10 @@ struct redirect {
 struct feed_bytes {
   std::shared_ptr<const std::string> bytes;
 };
+// stdin, stdout and stderr on a new pseudo-terminal; no size: the parent's.
+struct use_terminal {
+  std::optional<pty_size> size;
+};
 // Both outputs captured, and also interleaved in arrival order.
 struct combine_outputs {};
 // A descriptor above 2 the children receive as `child_fd`.
@@ -75,6 +80,8 @@ struct time_limit {
   std::chrono::nanoseconds grace;
 };
 struct own_process_group {};
+// PR_SET_PDEATHSIG: the children die with the process that runs them.
+struct die_with_parent {};
 
 // Credentials: each a field of the children's credential request; inner wins.
 using user_ref = std::variant<std::string, uid_t>;
@@ -106,11 +113,11 @@ struct spawn_hook {
 // Modifiers come in families; a family is a closed set, and so is the set of
 // families. visit_modifier() reaches the member, so a visitor without a case
 // for every member of every family does not compile.
-using stream_modifier = std::variant<redirect, feed_bytes, combine_outputs, pass_descriptor>;
+using stream_modifier = std::variant<redirect, feed_bytes, combine_outputs, pass_descriptor, use_terminal>;
 using environment_modifier = std::variant<set_dir, set_env, remove_env, replace_env>;
 using credential_modifier = std::variant<run_as_user, run_as_group, supplementary_groups, keep_capabilities,
                                          bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
-using process_modifier = std::variant<spawn_hook, own_process_group>;
+using process_modifier = std::variant<spawn_hook, own_process_group, die_with_parent>;
 // Not settings of a process: scopes of the job tree around the subtree.
 using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes>;
 using modifier =

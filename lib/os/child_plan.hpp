@@ -30,6 +30,8 @@ enum class child_step : int {
   chdir,
   exec,
   pass_fds,
+  parent_death,
+  terminal,
 };
 
 // A descriptor the child receives above 2: `source` in the parent becomes `target`.
@@ -88,6 +90,8 @@ struct child_plan {
   const fd_move* passed = nullptr;    // pass_fd(): at most most_passed_fds
   std::size_t passed_count = 0;
   pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
+  pid_t die_with = 0;                              // kill_on_parent_exit(): the parent's pid, else 0
+  int controlling_terminal = -1;                   // pty(): lead a new session with this terminal
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
   const daemon_settings* daemon = nullptr;         // set by start_detached
   int report_fd = -1;                              // -1: report into `report`, in shared memory

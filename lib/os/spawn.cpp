@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <ductile/error.hpp>
 #include <stdexcept>
@@ -84,8 +85,10 @@ inline constexpr step_name step_names[] = {
     {child_step::chdir, "chdir"},
     {child_step::exec, "exec"},
     {child_step::pass_fds, "pass descriptors"},
+    {child_step::parent_death, "kill on parent exit"},
+    {child_step::terminal, "controlling terminal"},
 };
-static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::pass_fds) + 1,
+static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::terminal) + 1,
               "every child_step needs a name in step_names");
 
 constexpr bool steps_in_order() {
@@ -116,6 +119,11 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
       return fmt::format("cannot change directory to {:?}: {}", launch.settings.dir.value_or(""), code.message());
     case child_step::stdio: return fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
     case child_step::pass_fds: return fmt::format("cannot pass descriptors with pass_fd(): {}", code.message());
+    case child_step::terminal:
+      return fmt::format("cannot make the pseudo-terminal its controlling terminal: {}", code.message());
+    case child_step::parent_death:
+      return report.error == ENOSYS ? std::string("kill_on_parent_exit() is not supported on this system")
+                                    : fmt::format("cannot ask to die with the parent: {}", code.message());
     case child_step::fork: return fmt::format("cannot fork the daemon: {}", code.message());
     case child_step::pid_file:
       return report.error == EWOULDBLOCK
@@ -193,6 +201,12 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
     plan.passed_count = out.passed.size();
   }
   if (l.settings.group) plan.process_group = l.settings.group->pgid;
+  if (l.settings.kill_on_parent_exit) plan.die_with = ::getpid();
+  // The first process of a pty() subtree leads its session; the others share the terminal.
+  if (l.settings.terminal && !l.settings.terminal->adopted) {
+    l.settings.terminal->adopted = true;
+    plan.controlling_terminal = l.settings.terminal->slave->get();
+  }
   if (l.settings.credentials.any()) {
     resolve_credentials(l.settings.credentials, out.command_text(), out.credentials);
     plan.credentials = &out.credentials.plan;
@@ -222,7 +236,15 @@ DUCTILE_INLINE void read_child_reports(int fd, child_report& report) noexcept {
   }
 }
 
+// Output the host wrote to its stdio buffers must come before the child's
+// on the same stdout or stderr. With nothing buffered this is a walk over the
+// open FILE streams and no system call.
+DUCTILE_INLINE void flush_shared_output(const child_plan& plan) {
+  if (plan.stdio[1] == 1 || plan.stdio[2] == 2) std::fflush(nullptr);
+}
+
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
+  flush_shared_output(prepared.plan);
   started_child child = start_child(prepared.plan, prepared.report, usual_start_mode());
   prepared.throw_if_failed(child);
   const pid_t pid = child.process.pid;

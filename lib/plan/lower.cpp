@@ -102,12 +102,17 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
                        sink.combine();
                      },
                      [&](const pass_descriptor& passed) { pass_descriptor_to(passed, ctx); },
+                     [&](const use_terminal& t) {
+                       const stdio_target slave = sink.terminal(t.size, ctx.streams[0], ctx.streams[1], ctx.terminal);
+                       ctx.streams = {slave, slave, slave};
+                     },
                      [&](const set_dir& d) { ctx.dir = d.path; },
                      [&](const set_env& e) { editable_environment(ctx)[e.name] = e.value; },
                      [&](const remove_env& removed) { editable_environment(ctx).erase(removed.name); },
                      [&](const replace_env& full) { ctx.env = full.variables; },
                      [&](const spawn_hook& hook) { ctx.hooks.push_back(hook.hook); },
                      [&](const own_process_group&) { ctx.group = std::make_shared<group_slot>(); },
+                     [&](const die_with_parent&) { ctx.kill_on_parent_exit = true; },
                      [&](const run_as_user& u) { ctx.credentials.user = u.who; },
                      [&](const run_as_group& g) { ctx.credentials.group = g.which; },
                      [&](const supplementary_groups& list) { ctx.credentials.groups = list.list; },

@@ -30,6 +30,13 @@ struct stdio_target {
 using environment = std::map<std::string, std::string>;
 using hook_list = std::vector<spawn_hook_function>;
 
+// The pseudo-terminal of a pty() subtree: its first process makes it its
+// controlling terminal.
+struct terminal_slot {
+  std::shared_ptr<const unique_fd> slave;
+  bool adopted = false;
+};
+
 // What lowering needs from the run it belongs to: the pipes the event loop serves.
 class stream_sink {
  public:
@@ -44,6 +51,11 @@ class stream_sink {
   virtual stdio_target lines(stdio stream, line_function fn) = 0;
   // The read end of the pipe the caller writes through input().
   virtual stdio_target caller_pipe() = 0;
+  // A new pseudo-terminal whose output goes to `output` and which is typed
+  // what `input` carries (unless that is the parent's own stdin). Returns the
+  // slave, which also stays in `terminal` for the first process to adopt.
+  virtual stdio_target terminal(const std::optional<pty_size>& size, stdio_target input, stdio_target output,
+                                std::shared_ptr<terminal_slot>& terminal) = 0;
   // From now on captured stdout and stderr also go, in arrival order, into
   // output::combined_bytes.
   virtual void combine() = 0;
@@ -81,6 +93,8 @@ struct context {
   std::shared_ptr<const environment> env;  // null: the parent's, untouched
   hook_list hooks;                         // outer first
   std::shared_ptr<group_slot> group;       // null: the parent's group
+  bool kill_on_parent_exit = false;
+  std::shared_ptr<terminal_slot> terminal;  // pty(): null outside one
   credential_request credentials;
   std::string position;  // the path from the root: orders processes left to right
 };

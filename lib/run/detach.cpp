@@ -28,6 +28,10 @@ struct daemon_sink final : stream_sink {
   stdio_target lines(stdio, line_function) override { refuse("pass its output lines to a callback"); }
   stdio_target caller_pipe() override { refuse("read a stdin_pipe()"); }
   void combine() override { refuse("capture its output"); }
+  stdio_target terminal(const std::optional<pty_size>&, stdio_target, stdio_target,
+                        std::shared_ptr<terminal_slot>&) override {
+    refuse("have a pseudo-terminal");
+  }
 };
 
 }  // namespace detail
@@ -50,6 +54,8 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
     throw std::invalid_argument("start_detached(): a daemon is one command, not a pipe or a sequence");
 
   process_launch launch = std::move(*plan->launch);
+  if (launch.settings.kill_on_parent_exit)
+    throw std::invalid_argument("start_detached(): a daemon outlives its parent; kill_on_parent_exit() cannot apply");
   if (!options.pid_file.empty()) launch.pid_file = options.pid_file;
   prepared_spawn prepared;
   prepare_spawn(std::move(launch), prepared);

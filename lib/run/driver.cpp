@@ -77,6 +77,10 @@ DUCTILE_INLINE background_driver::background_driver() {
 
 DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_); }
 
+DUCTILE_INLINE void background_driver::nudge() noexcept {
+  if (background_driver* existing = registry().current.load(std::memory_order_acquire)) existing->wake();
+}
+
 DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -97,6 +101,7 @@ DUCTILE_INLINE void background_driver::loop() {
     fds.clear();
     offsets.clear();
     fds.push_back(pollfd{wake_.readable.get(), POLLIN, 0});
+    fds.push_back(pollfd{interrupt_fd(), POLLIN, 0});  // -1 (ignored by poll) before any interrupt_guard
     std::optional<steady_time> next;
     for (const auto& run : runs) {
       offsets.push_back(fds.size());
@@ -117,6 +122,7 @@ DUCTILE_INLINE void background_driver::loop() {
     int ready = 0;
     const auto poll_error = sys::poll_fds(fds.data(), fds.size(), time_until(next), ready);
     if (fds[0].revents != 0) sys::drain_event(wake_);
+    if (!poll_error && fds[1].revents != 0) forward_interrupt();
 
     bool any_finished = false;
     for (std::size_t i = 0; i < runs.size(); ++i) {

@@ -21,6 +21,8 @@ class background_driver {
   static background_driver& instance_for(const expression& command);
   // Drives `run` until it has finished, whether or not anybody waits for it.
   void adopt(std::shared_ptr<execution> run);
+  // Wakes the thread, if there is one, to rebuild what it waits for.
+  static void nudge() noexcept;
 
  private:
   background_driver();

@@ -21,9 +21,12 @@ DUCTILE_INLINE std::chrono::nanoseconds time_until(const std::optional<steady_ti
 }
 
 DUCTILE_INLINE execution::execution(expression tree)
-    : tree_(std::move(tree)), pump_(tree_), generation_(fork_generation()) {}
+    : tree_(std::move(tree)), pump_(tree_), generation_(fork_generation()) {
+  join_interruptible(*this);
+}
 
 DUCTILE_INLINE execution::~execution() {
+  leave_interruptible(*this);
   if (foreign()) return;  // the parent process's children: not ours to kill
   // Handles kill and wait before letting go; this is the last line of defence
   // against zombies when a run is dropped half-way (a failed start, say).
@@ -248,6 +251,11 @@ DUCTILE_INLINE bool execution::await_finish(const std::optional<steady_time>& de
 
 DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
+  if (interrupted_ != 0) {
+    const std::string command = to_string(tree_);
+    throw interrupted_error(fmt::format("command {} was interrupted by {}", command, signal_name(interrupted_)),
+                            command, interrupted_);
+  }
   if (failure_) std::rethrow_exception(failure_);
   if (!jobs_.planted()) return output_;
   const job_result& ended = jobs_.result();
@@ -313,9 +321,14 @@ DUCTILE_INLINE void execution::drive_to_completion() {
     fds.clear();
     collect(fds);
     const auto wait = time_until(next_deadline());
+    const std::size_t own = fds.size();
+    if (const int interrupts = interrupt_fd(); interrupts >= 0) fds.push_back(pollfd{interrupts, POLLIN, 0});
     lock.unlock();
     int ready = 0;
     const auto error = sys::poll_fds(fds.data(), fds.size(), wait, ready);
+    // With no lock held: forwarding takes the lock of every live run.
+    if (!error && fds.size() > own && fds[own].revents != 0) forward_interrupt();
+    fds.resize(own);
     lock.lock();
     if (error) {
       abandon_supervision(error);
@@ -477,6 +490,27 @@ DUCTILE_INLINE void execution::kill() {
   request_kill();
   std::unique_lock<std::mutex> lock(mutex);
   changed.wait(lock, [this] { return finished(); });
+}
+
+DUCTILE_INLINE void execution::resize(pty_size size) {
+  std::lock_guard<std::mutex> lock(mutex);
+  pump_.resize_terminals(size);
+}
+
+DUCTILE_INLINE void execution::interrupt(int signal) {
+  if (foreign()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (finished()) return;
+    interrupted_ = signal;
+    if (state_ == run_state::queued) {
+      cancel_unstarted();
+    } else {
+      processes_.signal(nullptr, signal);
+      return;
+    }
+  }
+  notify_if_finished();
 }
 
 DUCTILE_INLINE void execution::send_signal(int signal) {

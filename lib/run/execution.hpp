@@ -25,6 +25,7 @@
 
 #include "os/spawn.hpp"
 #include "plan/plan.hpp"
+#include "run/interrupt.hpp"
 #include "run/job_tree.hpp"
 #include "run/process_table.hpp"
 #include "run/stream_pump.hpp"
@@ -119,6 +120,17 @@ class execution {
   // that none of ours can be reaped (and its pid reused) meanwhile.
   std::vector<proc::process_sample> processes();
 #endif
+  // An interrupt_guard's signal: forwarded to every live process, and the
+  // run ends with interrupted_error. Takes `mutex`.
+  void interrupt(int signal);
+  // Sets the window of the run's pseudo-terminals. Takes `mutex`.
+  void resize(pty_size size);
+  // The process-wide list of live runs (run/interrupt.hpp); guarded by its mutex.
+  struct links {
+    execution* prev = nullptr;
+    execution* next = nullptr;
+  } interrupt_links;
+
   // A descriptor that becomes readable when the run has finished; owned here.
   int completion_fd();
   // The stdin_pipe() channel; throws ductile::error if the tree has none.
@@ -158,6 +170,7 @@ class execution {
   bool delivering_events_ = false;
   sys::event completion_;
   std::exception_ptr failure_;
+  int interrupted_ = 0;  // the signal an interrupt_guard forwarded
   output output_;
   std::function<void()> on_finished_;  // emptied once called
   unsigned generation_;                // the fork generation of the process that made this run

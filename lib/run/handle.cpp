@@ -46,6 +46,8 @@ DUCTILE_INLINE input_stream& handle::input() {
   return input_;
 }
 
+DUCTILE_INLINE void handle::resize(pty_size size) { execution_->resize(size); }
+
 DUCTILE_INLINE void handle::kill() { execution_->kill(); }
 DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
 DUCTILE_INLINE std::vector<pid_t> handle::pids() const { return execution_->pids(); }

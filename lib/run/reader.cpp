@@ -219,6 +219,7 @@ DUCTILE_INLINE const output* reader_handle::wait_for(std::chrono::nanoseconds ti
 }
 
 DUCTILE_INLINE input_stream& reader_handle::input() { return reader_->input(); }
+DUCTILE_INLINE void reader_handle::resize(pty_size size) { reader_->run().resize(size); }
 DUCTILE_INLINE void reader_handle::kill() { reader_->run().kill(); }
 DUCTILE_INLINE void reader_handle::send_signal(int signal) { reader_->run().send_signal(signal); }
 DUCTILE_INLINE std::vector<pid_t> reader_handle::pids() const { return reader_->run().pids(); }

@@ -8,6 +8,7 @@
 
 #include "model/failure.hpp"
 #include "os/system_calls.hpp"
+#include "os/terminal.hpp"
 
 namespace ductile::detail {
 
@@ -16,6 +17,9 @@ namespace ductile::detail {
 // spend the user's pipe-buffer quota (fs.pipe-user-pages-soft) on pipes that
 // carry a few bytes, and past that quota every new pipe of the user shrinks.
 inline constexpr std::size_t large_pipe = 1024 * 1024;
+// A forward-only source (a terminal's output or input) stops reading while
+// this much waits for a slow target.
+inline constexpr std::size_t forward_backlog = 256 * 1024;
 // POLLOUT on a pipe promises room for at least this much without blocking.
 inline constexpr std::size_t atomic_pipe_write = 4096;
 
@@ -91,6 +95,60 @@ DUCTILE_INLINE stdio_target stream_pump::caller_pipe() {
   return stdio_target{read_end->get(), read_end};
 }
 
+// The master is read like a capture (or forwarded to where stdout would have
+// gone) and written like a tee's target. A Linux master answers EIO once the
+// last slave is closed, after everything written was read: end of file.
+DUCTILE_INLINE stdio_target stream_pump::terminal(const std::optional<pty_size>& size, stdio_target input,
+                                                  stdio_target output, std::shared_ptr<terminal_slot>& slot) {
+  const sys::window_size window = size ? sys::window_size{size->rows, size->cols} : sys::parent_window_size();
+  unique_fd master, slave;
+  if (const auto error = sys::open_terminal(window, master, slave)) {
+    const std::string command = to_string(command_);
+    throw_spawn_error(command, "pty", "open a pseudo-terminal", error);
+  }
+  // Typing into it: a duplicate of the master, so the output side keeps its own.
+  if (input.owner != nullptr) {
+    unique_fd typing, from;
+    if (const auto error = sys::duplicate(master.get(), typing)) {
+      const std::string command = to_string(command_);
+      throw_spawn_error(command, "pty", "duplicate a pseudo-terminal", error);
+    }
+    if (const auto error = sys::duplicate(input.fd, from)) {
+      const std::string command = to_string(command_);
+      throw_spawn_error(command, "pty", "duplicate the terminal's input", error);
+    }
+    sys::set_nonblocking(from.get());
+    auto typing_end = std::make_shared<const unique_fd>(std::move(typing));
+    capture_source typed{std::move(from), 0, stdio_target{typing_end->get(), typing_end}, {}};
+    typed.keep = false;
+    typed.is_input = true;
+    captures_.push_back(std::move(typed));
+  }
+  terminals_.push_back(master.get());
+  const bool into_capture = [&] {
+    const auto existing = capture_write_[1].lock();
+    return existing != nullptr && existing == output.owner;
+  }();
+  if (into_capture) {
+    capture_source shown{std::move(master), 1, std::nullopt, {}};
+    shown.is_terminal = true;
+    captures_.push_back(std::move(shown));
+  } else {
+    capture_source shown{std::move(master), 1, output, {}};
+    shown.keep = false;
+    shown.is_terminal = true;
+    shown.forward_to_file = sys::is_regular_file(output.fd);
+    captures_.push_back(std::move(shown));
+  }
+  slot = std::make_shared<terminal_slot>();
+  slot->slave = std::make_shared<const unique_fd>(std::move(slave));
+  return stdio_target{slot->slave->get(), slot->slave};
+}
+
+DUCTILE_INLINE void stream_pump::resize_terminals(pty_size size) noexcept {
+  for (const int master : terminals_) sys::set_window_size(master, sys::window_size{size.rows, size.cols});
+}
+
 DUCTILE_INLINE void stream_pump::read_lines(line_source& source) {
   constexpr std::size_t chunk = 64 * 1024;
   const std::size_t old_size = source.buffer.size();
@@ -136,6 +194,10 @@ DUCTILE_INLINE void stream_pump::take_lines(std::vector<line_batch>& out) {
 }
 
 DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
+  if (!source.keep) {
+    read_forwarded(source);
+    return;
+  }
   capture_buffer& buffer = captured_[source.stream];
   // A bounded number of reads per wake-up keeps one busy stream from starving the others.
   for (int round = 0; round < 16; ++round) {
@@ -144,7 +206,7 @@ DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
     const auto error = sys::read_some(source.read.get(), space.data, space.size, got);
     if (error == std::errc::resource_unavailable_try_again) return;
     if (error || got == 0) {
-      source.read.reset();
+      end_source(source);
       return;
     }
     buffer.commit(got);
@@ -155,6 +217,38 @@ DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
       source.pipe_grown = true;
       sys::resize_pipe(source.read.get(), large_pipe);
     }
+  }
+}
+
+// A master stays open until the run has finished: closing it hangs the
+// terminal up, and SIGHUP would reach a session leader that has closed its
+// descriptors (as GNU tools do at exit) but not yet exited.
+DUCTILE_INLINE void stream_pump::end_source(capture_source& source) {
+  if (source.is_terminal)
+    held_masters_.push_back(std::move(source.read));
+  else
+    source.read.reset();
+}
+
+DUCTILE_INLINE void stream_pump::release_terminals() noexcept {
+  terminals_.clear();
+  held_masters_.clear();
+}
+
+// Bytes that only pass through: into the pending forward, a bounded amount per wake-up.
+DUCTILE_INLINE void stream_pump::read_forwarded(capture_source& source) {
+  constexpr std::size_t chunk = 64 * 1024;
+  if (source.pending.size() - source.pending_offset >= forward_backlog) return;  // the target is slow: wait for it
+  const std::size_t old_size = source.pending.size();
+  source.pending.resize(old_size + chunk);
+  std::size_t got = 0;
+  const auto error = sys::read_some(source.read.get(), source.pending.data() + old_size, chunk, got);
+  source.pending.resize(old_size + got);
+  if (error == std::errc::resource_unavailable_try_again) return;
+  if (error || got == 0) {
+    end_source(source);  // end of file, or EIO from a master whose slaves are all closed
+    // Typed input has ended: the terminal's end-of-file character tells the program.
+    if (source.is_input) source.pending += '\x04';
   }
 }
 
@@ -203,7 +297,9 @@ DUCTILE_INLINE void stream_pump::collect(std::vector<pollfd>& fds) {
   targets_.reserve(most_descriptors());
   for (std::size_t i = 0; i < captures_.size(); ++i) {
     auto& c = captures_[i];
-    if (c.read) {
+    // A forward-only source whose target is behind waits for it.
+    const bool backed_up = !c.keep && c.pending.size() - c.pending_offset >= forward_backlog;
+    if (c.read && !backed_up) {
       fds.push_back(pollfd{c.read.get(), POLLIN, 0});
       targets_.push_back({target_kind::capture, i});
     }
@@ -256,6 +352,14 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
   for (auto& f : feeders_) f.write.reset();  // nobody is left to read them
   bool flowing = false;
   for (auto& c : captures_) {
+    if (c.is_input) {
+      // What was typed for processes that are gone.
+      c.read.reset();
+      c.forward.reset();
+      c.pending.clear();
+      c.pending_offset = 0;
+      continue;
+    }
     if (c.read && stop_at_exit_) {
       // Keep what is already there and stop.
       read_capture(c);
@@ -273,6 +377,7 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
     }
     if (source.read || !source.buffer.empty()) flowing = true;
   }
+  if (!flowing) release_terminals();  // every process of the run has been reaped
   return flowing;
 }
 
@@ -293,6 +398,7 @@ DUCTILE_INLINE void stream_pump::close_all() noexcept {
     source.read.reset();
     source.buffer.clear();
   }
+  release_terminals();
 }
 
 }  // namespace ductile::detail

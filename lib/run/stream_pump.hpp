@@ -31,6 +31,10 @@ class stream_pump final : public stream_sink {
   stdio_target lines(stdio stream, line_function fn) override;
   stdio_target caller_pipe() override;
   void combine() override { combined_ = true; }
+  stdio_target terminal(const std::optional<pty_size>& size, stdio_target input, stdio_target output,
+                        std::shared_ptr<terminal_slot>& slot) override;
+  // Sets the window of every pseudo-terminal of the run.
+  void resize_terminals(pty_size size) noexcept;
 
   // The stdin_pipe() of the run; made on first use, attached to a pipe when lowered.
   const std::shared_ptr<input_channel>& input();
@@ -74,6 +78,9 @@ class stream_pump final : public stream_sink {
     std::size_t pending_offset = 0;       //   empty once everything is forwarded
     bool forward_to_file = false;         // tee: the target is a regular file, writes never wait
     bool pipe_grown = false;              // enlarged once a full read showed volume
+    bool keep = true;                     // false: forwarded only (a terminal's output or input)
+    bool is_input = false;                // typed into a terminal: nobody needs it once the processes end
+    bool is_terminal = false;             // a master: held open after its end, until the run ends
   };
   struct feeder {
     unique_fd write;
@@ -95,6 +102,9 @@ class stream_pump final : public stream_sink {
 
   pipe_ends make_pipe(const char* what);
   void read_capture(capture_source& source);
+  void read_forwarded(capture_source& source);
+  void end_source(capture_source& source);
+  void release_terminals() noexcept;
   void forward_tee(capture_source& source);
   void release_drained_forward(capture_source& source);
   void write_feeder(feeder& f);
@@ -106,6 +116,8 @@ class stream_pump final : public stream_sink {
   std::vector<line_source> line_sources_;
   std::shared_ptr<input_channel> input_;
   std::weak_ptr<const unique_fd> caller_read_;  // the stdin_pipe() read end while a child may still get it
+  std::vector<int> terminals_;                  // masters, for resize; owned by their sources or held_masters_
+  std::vector<unique_fd> held_masters_;         // masters at their end of file, closed when the run ends
   bool input_closed_ = false;
   bool combined_ = false;
   std::string combined_bytes_;

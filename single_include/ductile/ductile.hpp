@@ -670,6 +670,12 @@ class path_arg {
   std::string value_;
 };
 
+/// The window of a pseudo-terminal made by pty().
+struct pty_size {
+  unsigned short rows = 24;
+  unsigned short cols = 80;
+};
+
 /// How start_detached() runs a daemon.
 struct detach_options {
   /// If not empty: created by the daemon, locked (flock) for its whole life and
@@ -742,6 +748,14 @@ class expression {
                   "stderr_lines(): the callback must be callable as fn(std::string_view)");
     return lines_target(2, detail::line_function(std::move(fn)));
   }
+  /// The subtree's stdin, stdout and stderr that are not redirected inside it
+  /// become one new pseudo-terminal, of the parent's terminal's size (else
+  /// 24x80); its first process leads a new session with it as controlling
+  /// terminal. What the terminal prints goes where stdout would have gone, byte
+  /// for byte (`\r\n` line ends); what stdin would have read (a pipe, a file,
+  /// stdin_bytes(), stdin_pipe()) is typed into it, then end of file (^D).
+  expression pty() const;
+  expression pty(pty_size size) const;
   /// stdin becomes a pipe the caller writes through handle::input() or
   /// reader_handle::input(). run() and read() close it at once.
   expression stdin_pipe() const;
@@ -775,6 +789,11 @@ class expression {
   /// and timeouts also reach grandchildren that stay in it. A terminal's Ctrl-C
   /// no longer reaches that group.
   expression new_process_group() const;
+  /// The children get SIGKILL when the process that runs them dies
+  /// (PR_SET_PDEATHSIG, Linux only). The kernel ties it to the thread that
+  /// spawned: the caller for run() and read(), the background thread (which
+  /// lives as long as the process) for started expressions.
+  expression kill_on_parent_exit() const;
   /// Runs the children as this user: its uid, its primary group and its
   /// supplementary groups (never the parent's). Names are resolved in the parent
   /// before anything is spawned. A uid without a passwd entry needs group().
@@ -1168,6 +1187,18 @@ class timeout_error : public status_error {
   using status_error::status_error;
 };
 
+/// An interrupt_guard's signal reached the process while the run was going:
+/// its children got the signal too and were reaped. `128 + signal()` is the
+/// exit status a shell would give.
+class interrupted_error : public error {
+ public:
+  interrupted_error(const std::string& message, std::string command, int signal);
+  int signal() const noexcept { return signal_; }
+
+ private:
+  int signal_;
+};
+
 /// A `cmdline()` text could not be parsed; `position()` is the byte offset of the problem.
 class parse_error : public error {
  public:
@@ -1272,6 +1303,7 @@ std::chrono::nanoseconds time_left(std::chrono::time_point<Clock, Duration> dead
 }  // namespace detail
 
 class expression;
+struct pty_size;
 
 /// The caller's end of a `stdin_pipe()`. Copies share the pipe.
 class input_stream {
@@ -1317,6 +1349,9 @@ class handle {
   /// The caller's end of the expression's stdin_pipe(); throws ductile::error
   /// if it has none.
   input_stream& input();
+  /// Sets the window size of the run's pty() terminals (SIGWINCH to their
+  /// foreground groups); nothing without one.
+  void resize(pty_size size);
   /// SIGKILL to every live process, forbids pending `then` sides, and reaps.
   void kill();
   /// Sends `signal` to every live process.
@@ -1377,6 +1412,8 @@ class reader_handle {
   /// The caller's end of the expression's stdin_pipe(). A write that waits for
   /// room keeps reading the output into this handle meanwhile.
   input_stream& input();
+  /// As handle::resize().
+  void resize(pty_size size);
   void kill();
   void send_signal(int signal);
   std::vector<pid_t> pids() const;
@@ -1720,6 +1757,66 @@ unsigned cpu_count();
 
 #endif  // __linux__
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_PROC_HPP
+// ---- include/ductile/script.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_SCRIPT_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_SCRIPT_HPP
+/// \file
+/// Scripts: Ctrl-C that unwinds instead of killing, and an entry point that
+/// ends with the exit status a shell would give.
+
+#include <csignal>
+#include <exception>
+#include <initializer_list>
+#include <type_traits>
+
+
+namespace ductile {
+
+/// While alive, SIGINT, SIGTERM and SIGHUP (or the given signals) reaching
+/// this process are forwarded to every running child of ductile (and to their
+/// process groups when they have their own), and the blocking calls waiting
+/// for those runs throw interrupted_error once the children are reaped, so
+/// the program unwinds through its destructors. At most one alive at a time;
+/// the destructor restores the previous dispositions.
+class interrupt_guard {
+ public:
+  explicit interrupt_guard(std::initializer_list<int> signals = {SIGINT, SIGTERM, SIGHUP});
+  ~interrupt_guard();
+  interrupt_guard(const interrupt_guard&) = delete;
+  interrupt_guard& operator=(const interrupt_guard&) = delete;
+
+ private:
+  int signals_[8] = {};
+  int count_ = 0;
+};
+
+namespace detail {
+// Prints what `failure` says to stderr and returns the status a shell would.
+int script_failure(std::exception_ptr failure) noexcept;
+}  // namespace detail
+
+/// `int main() { return ductile::script_main([] { ... }); }`: runs `body`
+/// under an interrupt_guard and returns its result (if it returns an int; else
+/// 0), or, after printing a failure to stderr, what a shell would return: the
+/// failing child's exit code, 128 + signal for a signal or an interruption,
+/// 127 / 126 for a program not found / not executable, 1 for anything else.
+template <class F>
+int script_main(F body) {
+  try {
+    interrupt_guard guard;
+    if constexpr (std::is_convertible_v<std::invoke_result_t<F&>, int>) {
+      return static_cast<int>(body());
+    } else {
+      body();
+      return 0;
+    }
+  } catch (...) {
+    return detail::script_failure(std::current_exception());
+  }
+}
+
+}  // namespace ductile
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_SCRIPT_HPP
 // ---- include/ductile/users.hpp
 #ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
 #define DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
@@ -2202,6 +2299,7 @@ DUCTILE_INLINE void prefault(void* data, std::size_t size) noexcept {
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -2236,6 +2334,10 @@ struct redirect {
 struct feed_bytes {
   std::shared_ptr<const std::string> bytes;
 };
+// stdin, stdout and stderr on a new pseudo-terminal; no size: the parent's.
+struct use_terminal {
+  std::optional<pty_size> size;
+};
 // Both outputs captured, and also interleaved in arrival order.
 struct combine_outputs {};
 // A descriptor above 2 the children receive as `child_fd`.
@@ -2267,6 +2369,8 @@ struct time_limit {
   std::chrono::nanoseconds grace;
 };
 struct own_process_group {};
+// PR_SET_PDEATHSIG: the children die with the process that runs them.
+struct die_with_parent {};
 
 // Credentials: each a field of the children's credential request; inner wins.
 using user_ref = std::variant<std::string, uid_t>;
@@ -2298,11 +2402,11 @@ struct spawn_hook {
 // Modifiers come in families; a family is a closed set, and so is the set of
 // families. visit_modifier() reaches the member, so a visitor without a case
 // for every member of every family does not compile.
-using stream_modifier = std::variant<redirect, feed_bytes, combine_outputs, pass_descriptor>;
+using stream_modifier = std::variant<redirect, feed_bytes, combine_outputs, pass_descriptor, use_terminal>;
 using environment_modifier = std::variant<set_dir, set_env, remove_env, replace_env>;
 using credential_modifier = std::variant<run_as_user, run_as_group, supplementary_groups, keep_capabilities,
                                          bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
-using process_modifier = std::variant<spawn_hook, own_process_group>;
+using process_modifier = std::variant<spawn_hook, own_process_group, die_with_parent>;
 // Not settings of a process: scopes of the job tree around the subtree.
 using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes>;
 using modifier =
@@ -2514,6 +2618,9 @@ DUCTILE_INLINE expression expression::timeout(std::chrono::nanoseconds duration,
     throw std::invalid_argument("timeout(): durations must not be negative");
   return detail::wrap(node_, detail::time_limit{duration, grace});
 }
+DUCTILE_INLINE expression expression::kill_on_parent_exit() const {
+  return detail::wrap(node_, detail::die_with_parent{});
+}
 DUCTILE_INLINE expression expression::new_process_group() const {
   return detail::wrap(node_, detail::own_process_group{});
 }
@@ -2573,6 +2680,11 @@ DUCTILE_INLINE expression expression::combined_capture() const {
 DUCTILE_INLINE expression expression::lines_target(int stream, detail::line_function fn) const {
   if (!fn) throw std::invalid_argument("stdout_lines()/stderr_lines(): the callback is empty");
   return detail::wrap(node_, redirect{static_cast<stdio>(stream), redirect_kind::lines, {}, nullptr, std::move(fn)});
+}
+DUCTILE_INLINE expression expression::pty() const { return detail::wrap(node_, detail::use_terminal{std::nullopt}); }
+DUCTILE_INLINE expression expression::pty(pty_size size) const {
+  if (size.rows == 0 || size.cols == 0) throw std::invalid_argument("pty(): rows and columns must not be 0");
+  return detail::wrap(node_, detail::use_terminal{size});
 }
 DUCTILE_INLINE expression expression::stdin_pipe() const {
   return detail::wrap(node_, redirect{stdio::in, redirect_kind::caller_pipe, {}, nullptr, {}});
@@ -2688,6 +2800,10 @@ struct shell_printer {
               },
               [](const feed_bytes& bytes) -> word { return fmt::format("[stdin_bytes {}]", bytes.bytes->size()); },
               [](const combine_outputs&) -> word { return "[combined_capture]"; },
+              [](const use_terminal& t) -> word {
+                if (!t.size) return "[pty]";
+                return fmt::format("[pty {}x{}]", t.size->rows, t.size->cols);
+              },
               [](const pass_descriptor& passed) -> word { return fmt::format("[pass_fd {}]", passed.child_fd); },
               [](const accept_codes& accepted) -> word {
                 std::string text = "[ok_codes ";
@@ -2705,6 +2821,7 @@ struct shell_printer {
               [](const spawn_hook&) -> word { return "[before_spawn]"; },
               [](const time_limit& limit) -> word { return "[timeout " + format_duration(limit.duration) + "]"; },
               [](const own_process_group&) -> word { return "[new_process_group]"; },
+              [](const die_with_parent&) -> word { return "[kill_on_parent_exit]"; },
               [](const run_as_user& u) -> word { return "[user " + describe_id(u.who) + "]"; },
               [](const run_as_group& g) -> word { return "[group " + describe_id(g.which) + "]"; },
               [](const supplementary_groups& list) -> word {
@@ -2847,6 +2964,9 @@ DUCTILE_INLINE spawn_error::spawn_error(const std::string& message, std::string 
 
 DUCTILE_INLINE status_error::status_error(const std::string& message, std::string command, ductile::output result)
     : error(message, std::move(command)), output_(std::make_shared<const ductile::output>(std::move(result))) {}
+
+DUCTILE_INLINE interrupted_error::interrupted_error(const std::string& message, std::string command, int signal)
+    : error(message, std::move(command)), signal_(signal) {}
 
 DUCTILE_INLINE parse_error::parse_error(const std::string& message, std::string text, std::size_t position)
     : error(message, std::move(text)), position_(position) {}
@@ -2994,6 +3114,13 @@ struct stdio_target {
 using environment = std::map<std::string, std::string>;
 using hook_list = std::vector<spawn_hook_function>;
 
+// The pseudo-terminal of a pty() subtree: its first process makes it its
+// controlling terminal.
+struct terminal_slot {
+  std::shared_ptr<const unique_fd> slave;
+  bool adopted = false;
+};
+
 // What lowering needs from the run it belongs to: the pipes the event loop serves.
 class stream_sink {
  public:
@@ -3008,6 +3135,11 @@ class stream_sink {
   virtual stdio_target lines(stdio stream, line_function fn) = 0;
   // The read end of the pipe the caller writes through input().
   virtual stdio_target caller_pipe() = 0;
+  // A new pseudo-terminal whose output goes to `output` and which is typed
+  // what `input` carries (unless that is the parent's own stdin). Returns the
+  // slave, which also stays in `terminal` for the first process to adopt.
+  virtual stdio_target terminal(const std::optional<pty_size>& size, stdio_target input, stdio_target output,
+                                std::shared_ptr<terminal_slot>& terminal) = 0;
   // From now on captured stdout and stderr also go, in arrival order, into
   // output::combined_bytes.
   virtual void combine() = 0;
@@ -3045,6 +3177,8 @@ struct context {
   std::shared_ptr<const environment> env;  // null: the parent's, untouched
   hook_list hooks;                         // outer first
   std::shared_ptr<group_slot> group;       // null: the parent's group
+  bool kill_on_parent_exit = false;
+  std::shared_ptr<terminal_slot> terminal;  // pty(): null outside one
   credential_request credentials;
   std::string position;  // the path from the root: orders processes left to right
 };
@@ -3222,12 +3356,17 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
                        sink.combine();
                      },
                      [&](const pass_descriptor& passed) { pass_descriptor_to(passed, ctx); },
+                     [&](const use_terminal& t) {
+                       const stdio_target slave = sink.terminal(t.size, ctx.streams[0], ctx.streams[1], ctx.terminal);
+                       ctx.streams = {slave, slave, slave};
+                     },
                      [&](const set_dir& d) { ctx.dir = d.path; },
                      [&](const set_env& e) { editable_environment(ctx)[e.name] = e.value; },
                      [&](const remove_env& removed) { editable_environment(ctx).erase(removed.name); },
                      [&](const replace_env& full) { ctx.env = full.variables; },
                      [&](const spawn_hook& hook) { ctx.hooks.push_back(hook.hook); },
                      [&](const own_process_group&) { ctx.group = std::make_shared<group_slot>(); },
+                     [&](const die_with_parent&) { ctx.kill_on_parent_exit = true; },
                      [&](const run_as_user& u) { ctx.credentials.user = u.who; },
                      [&](const run_as_group& g) { ctx.credentials.group = g.which; },
                      [&](const supplementary_groups& list) { ctx.credentials.groups = list.list; },
@@ -3373,6 +3512,8 @@ enum class child_step : int {
   chdir,
   exec,
   pass_fds,
+  parent_death,
+  terminal,
 };
 
 // A descriptor the child receives above 2: `source` in the parent becomes `target`.
@@ -3431,6 +3572,8 @@ struct child_plan {
   const fd_move* passed = nullptr;    // pass_fd(): at most most_passed_fds
   std::size_t passed_count = 0;
   pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
+  pid_t die_with = 0;                              // kill_on_parent_exit(): the parent's pid, else 0
+  int controlling_terminal = -1;                   // pty(): lead a new session with this terminal
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
   const daemon_settings* daemon = nullptr;         // set by start_detached
   int report_fd = -1;                              // -1: report into `report`, in shared memory
@@ -3945,6 +4088,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -4020,8 +4164,10 @@ inline constexpr step_name step_names[] = {
     {child_step::chdir, "chdir"},
     {child_step::exec, "exec"},
     {child_step::pass_fds, "pass descriptors"},
+    {child_step::parent_death, "kill on parent exit"},
+    {child_step::terminal, "controlling terminal"},
 };
-static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::pass_fds) + 1,
+static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::terminal) + 1,
               "every child_step needs a name in step_names");
 
 constexpr bool steps_in_order() {
@@ -4052,6 +4198,11 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
       return fmt::format("cannot change directory to {:?}: {}", launch.settings.dir.value_or(""), code.message());
     case child_step::stdio: return fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
     case child_step::pass_fds: return fmt::format("cannot pass descriptors with pass_fd(): {}", code.message());
+    case child_step::terminal:
+      return fmt::format("cannot make the pseudo-terminal its controlling terminal: {}", code.message());
+    case child_step::parent_death:
+      return report.error == ENOSYS ? std::string("kill_on_parent_exit() is not supported on this system")
+                                    : fmt::format("cannot ask to die with the parent: {}", code.message());
     case child_step::fork: return fmt::format("cannot fork the daemon: {}", code.message());
     case child_step::pid_file:
       return report.error == EWOULDBLOCK
@@ -4129,6 +4280,12 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
     plan.passed_count = out.passed.size();
   }
   if (l.settings.group) plan.process_group = l.settings.group->pgid;
+  if (l.settings.kill_on_parent_exit) plan.die_with = ::getpid();
+  // The first process of a pty() subtree leads its session; the others share the terminal.
+  if (l.settings.terminal && !l.settings.terminal->adopted) {
+    l.settings.terminal->adopted = true;
+    plan.controlling_terminal = l.settings.terminal->slave->get();
+  }
   if (l.settings.credentials.any()) {
     resolve_credentials(l.settings.credentials, out.command_text(), out.credentials);
     plan.credentials = &out.credentials.plan;
@@ -4158,7 +4315,15 @@ DUCTILE_INLINE void read_child_reports(int fd, child_report& report) noexcept {
   }
 }
 
+// Output the host wrote to its stdio buffers must come before the child's
+// on the same stdout or stderr. With nothing buffered this is a walk over the
+// open FILE streams and no system call.
+DUCTILE_INLINE void flush_shared_output(const child_plan& plan) {
+  if (plan.stdio[1] == 1 || plan.stdio[2] == 2) std::fflush(nullptr);
+}
+
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
+  flush_shared_output(prepared.plan);
   started_child child = start_child(prepared.plan, prepared.report, usual_start_mode());
   prepared.throw_if_failed(child);
   const pid_t pid = child.process.pid;
@@ -4172,6 +4337,106 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_SPAWN_CPP
+// ---- lib/os/terminal.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
+#define DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
+// ---- lib/os/terminal.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_TERMINAL_HPP
+#define DUCTILE_INLINED_LIB_OS_TERMINAL_HPP
+// Pseudo-terminals for pty(): a master the event loop serves and a slave the
+// children get as stdin, stdout and stderr.
+
+#include <system_error>
+
+
+namespace ductile::detail::sys {
+
+struct window_size {
+  unsigned short rows;
+  unsigned short cols;
+};
+
+// A new pseudo-terminal: both ends close-on-exec, neither our controlling
+// terminal; the master non-blocking. Its window is `size`.
+std::error_code open_terminal(window_size size, unique_fd& master, unique_fd& slave) noexcept;
+// Sets the window size; the kernel sends SIGWINCH to the foreground group.
+std::error_code set_window_size(int master, window_size size) noexcept;
+// The size of the terminal on the parent's stdin, stdout or stderr, else 24x80.
+window_size parent_window_size() noexcept;
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_TERMINAL_HPP
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <mutex>
+
+
+namespace ductile::detail::sys {
+
+// The slave's name: ptsname_r where there is one, else ptsname, whose static
+// buffer a lock protects from our own other threads.
+DUCTILE_INLINE int slave_name(int master, char* buffer, std::size_t size) noexcept {
+#if defined(__linux__)
+  return ::ptsname_r(master, buffer, size);
+#else
+  static std::mutex lock;
+  std::lock_guard<std::mutex> guard(lock);
+  const char* name = ::ptsname(master);
+  if (name == nullptr) return errno;
+  std::size_t n = 0;
+  for (; name[n] != '\0' && n + 1 < size; ++n) buffer[n] = name[n];
+  buffer[n] = '\0';
+  return name[n] == '\0' ? 0 : ERANGE;
+#endif
+}
+
+DUCTILE_INLINE std::error_code open_terminal(window_size size, unique_fd& master, unique_fd& slave) noexcept {
+  const auto failed = [] { return std::error_code(errno, std::generic_category()); };
+  const int opened = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (opened < 0) return failed();
+  unique_fd made(keep_above_stdio(opened));
+  if (!made) return failed();
+  // Where posix_openpt ignores O_CLOEXEC, the window before this is only
+  // reachable by a fork that ductile does not make.
+  ::fcntl(made.get(), F_SETFD, FD_CLOEXEC);
+  if (::grantpt(made.get()) != 0 || ::unlockpt(made.get()) != 0) return failed();
+  char name[128];
+  if (const int error = slave_name(made.get(), name, sizeof name))
+    return std::error_code(error, std::generic_category());
+  unique_fd end;
+  if (const auto error = open_file(name, O_RDWR | O_NOCTTY, end)) return error;
+  if (const auto error = set_window_size(made.get(), size)) return error;
+  if (const auto error = set_nonblocking(made.get())) return error;
+  master = std::move(made);
+  slave = std::move(end);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code set_window_size(int master, window_size size) noexcept {
+  winsize window{};
+  window.ws_row = size.rows;
+  window.ws_col = size.cols;
+  if (::ioctl(master, TIOCSWINSZ, &window) != 0) return std::error_code(errno, std::generic_category());
+  return {};
+}
+
+DUCTILE_INLINE window_size parent_window_size() noexcept {
+  for (const int fd : {0, 1, 2}) {
+    winsize window{};
+    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, &window) == 0 && window.ws_row > 0 && window.ws_col > 0)
+      return window_size{window.ws_row, window.ws_col};
+  }
+  return window_size{24, 80};
+}
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
 // ---- lib/os/linux/child.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
 #define DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
@@ -4197,6 +4462,7 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -4520,7 +4786,7 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   reset_signal_dispositions();
   if (plan.daemon != nullptr) {
     become_daemon(plan);
-  } else if (plan.credentials != nullptr && plan.credentials->new_session) {
+  } else if ((plan.credentials != nullptr && plan.credentials->new_session) || plan.controlling_terminal >= 0) {
     // A new session also makes a new process group; setsid fails for a group leader.
     if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
   } else {
@@ -4528,6 +4794,8 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   }
   passed_sources passed;
   install_stdio(plan, passed);
+  if (plan.controlling_terminal >= 0 && syscall(SYS_ioctl, plan.controlling_terminal, TIOCSCTTY, 0) != 0)
+    child_fail(plan, child_step::terminal, errno);
   close_other_descriptors();
   install_passed(plan, passed);
   int pid_file = -1;
@@ -4537,6 +4805,12 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   }
   if (plan.credentials != nullptr) apply_credentials(plan);
   if (pid_file >= 0) write_pid_file(plan, pid_file);
+  if (plan.die_with != 0) {
+    // After the user switch, which clears the request.
+    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(plan, child_step::parent_death, errno);
+    // A parent that died before the request was made never sends it.
+    if (syscall(SYS_getppid) != plan.die_with) syscall(SYS_kill, syscall(SYS_getpid), SIGKILL);
+  }
   const char* dir = plan.dir != nullptr ? plan.dir : (plan.daemon != nullptr ? "/" : nullptr);
   if (dir != nullptr && syscall(SYS_chdir, dir) != 0) child_fail(plan, child_step::chdir, errno);
 
@@ -4617,6 +4891,15 @@ DUCTILE_HIDDEN int set_groups(std::size_t count, const gid_t* groups) noexcept;
 // test with flock; a fcntl record lock would be invisible to them.
 DUCTILE_HIDDEN int lock_whole_file(int fd) noexcept;
 
+// A forked child asks for SIGKILL when its parent dies (Linux's
+// PR_SET_PDEATHSIG); -1 with errno ENOSYS where there is no such thing.
+// Async-signal-safe.
+DUCTILE_HIDDEN int kill_me_with_parent() noexcept;
+
+// ioctl(TIOCSCTTY) for a session leader: the terminal becomes its controlling
+// terminal. Async-signal-safe.
+DUCTILE_HIDDEN int take_controlling_terminal(int fd) noexcept;
+
 // posix_spawn_file_actions_addchdir_np (glibc 2.29, macOS 10.15, FreeBSD
 // 13.1): lets posix_spawn start a child in another directory, which
 // otherwise takes a fork. ENOSYS where the C library lacks it.
@@ -4632,8 +4915,14 @@ int spawn_action_chdir(posix_spawn_file_actions_t* actions, const char* dir) noe
 #include <grp.h>
 #include <spawn.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#if defined(__linux__)
+#include <signal.h>
+#include <sys/prctl.h>
+#endif
 
 namespace ductile::detail::posix {
 
@@ -4663,6 +4952,17 @@ DUCTILE_INLINE int set_groups(std::size_t count, const gid_t* groups) noexcept {
 }
 
 DUCTILE_INLINE int lock_whole_file(int fd) noexcept { return ::flock(fd, LOCK_EX | LOCK_NB); }
+
+DUCTILE_INLINE int kill_me_with_parent() noexcept {
+#if defined(__linux__)
+  return ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+DUCTILE_INLINE int take_controlling_terminal(int fd) noexcept { return ::ioctl(fd, TIOCSCTTY, 0); }
 
 DUCTILE_INLINE int spawn_action_chdir(posix_spawn_file_actions_t* actions, const char* dir) noexcept {
 #if (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))) || defined(__APPLE__)
@@ -5468,6 +5768,10 @@ class stream_pump final : public stream_sink {
   stdio_target lines(stdio stream, line_function fn) override;
   stdio_target caller_pipe() override;
   void combine() override { combined_ = true; }
+  stdio_target terminal(const std::optional<pty_size>& size, stdio_target input, stdio_target output,
+                        std::shared_ptr<terminal_slot>& slot) override;
+  // Sets the window of every pseudo-terminal of the run.
+  void resize_terminals(pty_size size) noexcept;
 
   // The stdin_pipe() of the run; made on first use, attached to a pipe when lowered.
   const std::shared_ptr<input_channel>& input();
@@ -5511,6 +5815,9 @@ class stream_pump final : public stream_sink {
     std::size_t pending_offset = 0;       //   empty once everything is forwarded
     bool forward_to_file = false;         // tee: the target is a regular file, writes never wait
     bool pipe_grown = false;              // enlarged once a full read showed volume
+    bool keep = true;                     // false: forwarded only (a terminal's output or input)
+    bool is_input = false;                // typed into a terminal: nobody needs it once the processes end
+    bool is_terminal = false;             // a master: held open after its end, until the run ends
   };
   struct feeder {
     unique_fd write;
@@ -5532,6 +5839,9 @@ class stream_pump final : public stream_sink {
 
   pipe_ends make_pipe(const char* what);
   void read_capture(capture_source& source);
+  void read_forwarded(capture_source& source);
+  void end_source(capture_source& source);
+  void release_terminals() noexcept;
   void forward_tee(capture_source& source);
   void release_drained_forward(capture_source& source);
   void write_feeder(feeder& f);
@@ -5543,6 +5853,8 @@ class stream_pump final : public stream_sink {
   std::vector<line_source> line_sources_;
   std::shared_ptr<input_channel> input_;
   std::weak_ptr<const unique_fd> caller_read_;  // the stdin_pipe() read end while a child may still get it
+  std::vector<int> terminals_;                  // masters, for resize; owned by their sources or held_masters_
+  std::vector<unique_fd> held_masters_;         // masters at their end of file, closed when the run ends
   bool input_closed_ = false;
   bool combined_ = false;
   std::string combined_bytes_;
@@ -5567,6 +5879,9 @@ namespace ductile::detail {
 // spend the user's pipe-buffer quota (fs.pipe-user-pages-soft) on pipes that
 // carry a few bytes, and past that quota every new pipe of the user shrinks.
 inline constexpr std::size_t large_pipe = 1024 * 1024;
+// A forward-only source (a terminal's output or input) stops reading while
+// this much waits for a slow target.
+inline constexpr std::size_t forward_backlog = 256 * 1024;
 // POLLOUT on a pipe promises room for at least this much without blocking.
 inline constexpr std::size_t atomic_pipe_write = 4096;
 
@@ -5642,6 +5957,60 @@ DUCTILE_INLINE stdio_target stream_pump::caller_pipe() {
   return stdio_target{read_end->get(), read_end};
 }
 
+// The master is read like a capture (or forwarded to where stdout would have
+// gone) and written like a tee's target. A Linux master answers EIO once the
+// last slave is closed, after everything written was read: end of file.
+DUCTILE_INLINE stdio_target stream_pump::terminal(const std::optional<pty_size>& size, stdio_target input,
+                                                  stdio_target output, std::shared_ptr<terminal_slot>& slot) {
+  const sys::window_size window = size ? sys::window_size{size->rows, size->cols} : sys::parent_window_size();
+  unique_fd master, slave;
+  if (const auto error = sys::open_terminal(window, master, slave)) {
+    const std::string command = to_string(command_);
+    throw_spawn_error(command, "pty", "open a pseudo-terminal", error);
+  }
+  // Typing into it: a duplicate of the master, so the output side keeps its own.
+  if (input.owner != nullptr) {
+    unique_fd typing, from;
+    if (const auto error = sys::duplicate(master.get(), typing)) {
+      const std::string command = to_string(command_);
+      throw_spawn_error(command, "pty", "duplicate a pseudo-terminal", error);
+    }
+    if (const auto error = sys::duplicate(input.fd, from)) {
+      const std::string command = to_string(command_);
+      throw_spawn_error(command, "pty", "duplicate the terminal's input", error);
+    }
+    sys::set_nonblocking(from.get());
+    auto typing_end = std::make_shared<const unique_fd>(std::move(typing));
+    capture_source typed{std::move(from), 0, stdio_target{typing_end->get(), typing_end}, {}};
+    typed.keep = false;
+    typed.is_input = true;
+    captures_.push_back(std::move(typed));
+  }
+  terminals_.push_back(master.get());
+  const bool into_capture = [&] {
+    const auto existing = capture_write_[1].lock();
+    return existing != nullptr && existing == output.owner;
+  }();
+  if (into_capture) {
+    capture_source shown{std::move(master), 1, std::nullopt, {}};
+    shown.is_terminal = true;
+    captures_.push_back(std::move(shown));
+  } else {
+    capture_source shown{std::move(master), 1, output, {}};
+    shown.keep = false;
+    shown.is_terminal = true;
+    shown.forward_to_file = sys::is_regular_file(output.fd);
+    captures_.push_back(std::move(shown));
+  }
+  slot = std::make_shared<terminal_slot>();
+  slot->slave = std::make_shared<const unique_fd>(std::move(slave));
+  return stdio_target{slot->slave->get(), slot->slave};
+}
+
+DUCTILE_INLINE void stream_pump::resize_terminals(pty_size size) noexcept {
+  for (const int master : terminals_) sys::set_window_size(master, sys::window_size{size.rows, size.cols});
+}
+
 DUCTILE_INLINE void stream_pump::read_lines(line_source& source) {
   constexpr std::size_t chunk = 64 * 1024;
   const std::size_t old_size = source.buffer.size();
@@ -5687,6 +6056,10 @@ DUCTILE_INLINE void stream_pump::take_lines(std::vector<line_batch>& out) {
 }
 
 DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
+  if (!source.keep) {
+    read_forwarded(source);
+    return;
+  }
   capture_buffer& buffer = captured_[source.stream];
   // A bounded number of reads per wake-up keeps one busy stream from starving the others.
   for (int round = 0; round < 16; ++round) {
@@ -5695,7 +6068,7 @@ DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
     const auto error = sys::read_some(source.read.get(), space.data, space.size, got);
     if (error == std::errc::resource_unavailable_try_again) return;
     if (error || got == 0) {
-      source.read.reset();
+      end_source(source);
       return;
     }
     buffer.commit(got);
@@ -5706,6 +6079,38 @@ DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
       source.pipe_grown = true;
       sys::resize_pipe(source.read.get(), large_pipe);
     }
+  }
+}
+
+// A master stays open until the run has finished: closing it hangs the
+// terminal up, and SIGHUP would reach a session leader that has closed its
+// descriptors (as GNU tools do at exit) but not yet exited.
+DUCTILE_INLINE void stream_pump::end_source(capture_source& source) {
+  if (source.is_terminal)
+    held_masters_.push_back(std::move(source.read));
+  else
+    source.read.reset();
+}
+
+DUCTILE_INLINE void stream_pump::release_terminals() noexcept {
+  terminals_.clear();
+  held_masters_.clear();
+}
+
+// Bytes that only pass through: into the pending forward, a bounded amount per wake-up.
+DUCTILE_INLINE void stream_pump::read_forwarded(capture_source& source) {
+  constexpr std::size_t chunk = 64 * 1024;
+  if (source.pending.size() - source.pending_offset >= forward_backlog) return;  // the target is slow: wait for it
+  const std::size_t old_size = source.pending.size();
+  source.pending.resize(old_size + chunk);
+  std::size_t got = 0;
+  const auto error = sys::read_some(source.read.get(), source.pending.data() + old_size, chunk, got);
+  source.pending.resize(old_size + got);
+  if (error == std::errc::resource_unavailable_try_again) return;
+  if (error || got == 0) {
+    end_source(source);  // end of file, or EIO from a master whose slaves are all closed
+    // Typed input has ended: the terminal's end-of-file character tells the program.
+    if (source.is_input) source.pending += '\x04';
   }
 }
 
@@ -5754,7 +6159,9 @@ DUCTILE_INLINE void stream_pump::collect(std::vector<pollfd>& fds) {
   targets_.reserve(most_descriptors());
   for (std::size_t i = 0; i < captures_.size(); ++i) {
     auto& c = captures_[i];
-    if (c.read) {
+    // A forward-only source whose target is behind waits for it.
+    const bool backed_up = !c.keep && c.pending.size() - c.pending_offset >= forward_backlog;
+    if (c.read && !backed_up) {
       fds.push_back(pollfd{c.read.get(), POLLIN, 0});
       targets_.push_back({target_kind::capture, i});
     }
@@ -5807,6 +6214,14 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
   for (auto& f : feeders_) f.write.reset();  // nobody is left to read them
   bool flowing = false;
   for (auto& c : captures_) {
+    if (c.is_input) {
+      // What was typed for processes that are gone.
+      c.read.reset();
+      c.forward.reset();
+      c.pending.clear();
+      c.pending_offset = 0;
+      continue;
+    }
     if (c.read && stop_at_exit_) {
       // Keep what is already there and stop.
       read_capture(c);
@@ -5824,6 +6239,7 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
     }
     if (source.read || !source.buffer.empty()) flowing = true;
   }
+  if (!flowing) release_terminals();  // every process of the run has been reaped
   return flowing;
 }
 
@@ -5844,6 +6260,7 @@ DUCTILE_INLINE void stream_pump::close_all() noexcept {
     source.read.reset();
     source.buffer.clear();
   }
+  release_terminals();
 }
 
 }  // namespace ductile::detail
@@ -5874,6 +6291,37 @@ DUCTILE_INLINE void stream_pump::close_all() noexcept {
 #include <variant>
 #include <vector>
 
+// ---- lib/run/interrupt.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_INTERRUPT_HPP
+#define DUCTILE_INLINED_LIB_RUN_INTERRUPT_HPP
+// Interrupts while an interrupt_guard is alive: a handler that only records
+// the signal and makes one descriptor readable; the event loops watch that
+// descriptor, and the one that wakes forwards the signal to every live run.
+// The runs are found in a process-wide list that each execution joins when
+// made and leaves when destroyed, with no run's lock held either time.
+
+#include <atomic>
+#include <mutex>
+
+
+namespace ductile::detail {
+
+class execution;
+
+// A readable descriptor while an interrupt is pending, for poll; -1 before
+// the first guard. Made once, kept for the life of the process.
+int interrupt_fd() noexcept;
+// The interrupt descriptor was readable: takes the pending signal, if any,
+// and forwards it to every live run. Call with no run's lock held.
+void forward_interrupt();
+
+// The list of live runs; an execution joins in its constructor and leaves in
+// its destructor.
+void join_interruptible(execution& run);
+void leave_interruptible(execution& run) noexcept;
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_INTERRUPT_HPP
 
 namespace ductile::detail {
 
@@ -5965,6 +6413,17 @@ class execution {
   // that none of ours can be reaped (and its pid reused) meanwhile.
   std::vector<proc::process_sample> processes();
 #endif
+  // An interrupt_guard's signal: forwarded to every live process, and the
+  // run ends with interrupted_error. Takes `mutex`.
+  void interrupt(int signal);
+  // Sets the window of the run's pseudo-terminals. Takes `mutex`.
+  void resize(pty_size size);
+  // The process-wide list of live runs (run/interrupt.hpp); guarded by its mutex.
+  struct links {
+    execution* prev = nullptr;
+    execution* next = nullptr;
+  } interrupt_links;
+
   // A descriptor that becomes readable when the run has finished; owned here.
   int completion_fd();
   // The stdin_pipe() channel; throws ductile::error if the tree has none.
@@ -6004,6 +6463,7 @@ class execution {
   bool delivering_events_ = false;
   sys::event completion_;
   std::exception_ptr failure_;
+  int interrupted_ = 0;  // the signal an interrupt_guard forwarded
   output output_;
   std::function<void()> on_finished_;  // emptied once called
   unsigned generation_;                // the fork generation of the process that made this run
@@ -6051,9 +6511,12 @@ DUCTILE_INLINE std::chrono::nanoseconds time_until(const std::optional<steady_ti
 }
 
 DUCTILE_INLINE execution::execution(expression tree)
-    : tree_(std::move(tree)), pump_(tree_), generation_(fork_generation()) {}
+    : tree_(std::move(tree)), pump_(tree_), generation_(fork_generation()) {
+  join_interruptible(*this);
+}
 
 DUCTILE_INLINE execution::~execution() {
+  leave_interruptible(*this);
   if (foreign()) return;  // the parent process's children: not ours to kill
   // Handles kill and wait before letting go; this is the last line of defence
   // against zombies when a run is dropped half-way (a failed start, say).
@@ -6278,6 +6741,11 @@ DUCTILE_INLINE bool execution::await_finish(const std::optional<steady_time>& de
 
 DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
+  if (interrupted_ != 0) {
+    const std::string command = to_string(tree_);
+    throw interrupted_error(fmt::format("command {} was interrupted by {}", command, signal_name(interrupted_)),
+                            command, interrupted_);
+  }
   if (failure_) std::rethrow_exception(failure_);
   if (!jobs_.planted()) return output_;
   const job_result& ended = jobs_.result();
@@ -6343,9 +6811,14 @@ DUCTILE_INLINE void execution::drive_to_completion() {
     fds.clear();
     collect(fds);
     const auto wait = time_until(next_deadline());
+    const std::size_t own = fds.size();
+    if (const int interrupts = interrupt_fd(); interrupts >= 0) fds.push_back(pollfd{interrupts, POLLIN, 0});
     lock.unlock();
     int ready = 0;
     const auto error = sys::poll_fds(fds.data(), fds.size(), wait, ready);
+    // With no lock held: forwarding takes the lock of every live run.
+    if (!error && fds.size() > own && fds[own].revents != 0) forward_interrupt();
+    fds.resize(own);
     lock.lock();
     if (error) {
       abandon_supervision(error);
@@ -6509,6 +6982,27 @@ DUCTILE_INLINE void execution::kill() {
   changed.wait(lock, [this] { return finished(); });
 }
 
+DUCTILE_INLINE void execution::resize(pty_size size) {
+  std::lock_guard<std::mutex> lock(mutex);
+  pump_.resize_terminals(size);
+}
+
+DUCTILE_INLINE void execution::interrupt(int signal) {
+  if (foreign()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (finished()) return;
+    interrupted_ = signal;
+    if (state_ == run_state::queued) {
+      cancel_unstarted();
+    } else {
+      processes_.signal(nullptr, signal);
+      return;
+    }
+  }
+  notify_if_finished();
+}
+
 DUCTILE_INLINE void execution::send_signal(int signal) {
   if (foreign()) return;
   std::lock_guard<std::mutex> lock(mutex);
@@ -6601,6 +7095,8 @@ class background_driver {
   static background_driver& instance_for(const expression& command);
   // Drives `run` until it has finished, whether or not anybody waits for it.
   void adopt(std::shared_ptr<execution> run);
+  // Wakes the thread, if there is one, to rebuild what it waits for.
+  static void nudge() noexcept;
 
  private:
   background_driver();
@@ -6710,6 +7206,10 @@ DUCTILE_INLINE background_driver::background_driver() {
 
 DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_); }
 
+DUCTILE_INLINE void background_driver::nudge() noexcept {
+  if (background_driver* existing = registry().current.load(std::memory_order_acquire)) existing->wake();
+}
+
 DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -6730,6 +7230,7 @@ DUCTILE_INLINE void background_driver::loop() {
     fds.clear();
     offsets.clear();
     fds.push_back(pollfd{wake_.readable.get(), POLLIN, 0});
+    fds.push_back(pollfd{interrupt_fd(), POLLIN, 0});  // -1 (ignored by poll) before any interrupt_guard
     std::optional<steady_time> next;
     for (const auto& run : runs) {
       offsets.push_back(fds.size());
@@ -6750,6 +7251,7 @@ DUCTILE_INLINE void background_driver::loop() {
     int ready = 0;
     const auto poll_error = sys::poll_fds(fds.data(), fds.size(), time_until(next), ready);
     if (fds[0].revents != 0) sys::drain_event(wake_);
+    if (!poll_error && fds[1].revents != 0) forward_interrupt();
 
     bool any_finished = false;
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -6797,6 +7299,185 @@ DUCTILE_INLINE void background_driver::loop() {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
+// ---- lib/run/interrupt.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_INTERRUPT_CPP
+#define DUCTILE_INLINED_LIB_RUN_INTERRUPT_CPP
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <stdexcept>
+#include <system_error>
+
+
+namespace ductile::detail {
+
+// Process-wide and immortal, like the background driver: a signal may come
+// while static destructors run.
+struct interrupt_state {
+  std::mutex runs_mutex;  // held across fork(), so a child never inherits it locked
+  execution* first_run = nullptr;
+  std::mutex making;  // the event, once
+  sys::event pending_event;
+  std::atomic<int> readable{-1};
+  std::atomic<int> writable{-1};
+  std::atomic<int> pending_signal{0};
+  std::atomic<bool> guarded{false};
+  struct sigaction previous[NSIG] = {};
+};
+
+DUCTILE_INLINE void lock_runs_for_fork() noexcept;
+DUCTILE_INLINE void unlock_runs_after_fork() noexcept;
+
+DUCTILE_INLINE interrupt_state& interrupts() noexcept {
+  static interrupt_state* const state = [] {
+    auto* made = new interrupt_state();
+    ::pthread_atfork(lock_runs_for_fork, unlock_runs_after_fork, unlock_runs_after_fork);
+    return made;
+  }();
+  return *state;
+}
+
+DUCTILE_INLINE void lock_runs_for_fork() noexcept { interrupts().runs_mutex.lock(); }
+DUCTILE_INLINE void unlock_runs_after_fork() noexcept { interrupts().runs_mutex.unlock(); }
+
+DUCTILE_INLINE int interrupt_fd() noexcept { return interrupts().readable.load(std::memory_order_acquire); }
+
+DUCTILE_INLINE void join_interruptible(execution& run) {
+  interrupt_state& s = interrupts();
+  std::lock_guard<std::mutex> lock(s.runs_mutex);
+  run.interrupt_links.next = s.first_run;
+  if (s.first_run != nullptr) s.first_run->interrupt_links.prev = &run;
+  s.first_run = &run;
+}
+
+DUCTILE_INLINE void leave_interruptible(execution& run) noexcept {
+  interrupt_state& s = interrupts();
+  std::lock_guard<std::mutex> lock(s.runs_mutex);
+  if (run.interrupt_links.prev != nullptr)
+    run.interrupt_links.prev->interrupt_links.next = run.interrupt_links.next;
+  else if (s.first_run == &run)
+    s.first_run = run.interrupt_links.next;
+  if (run.interrupt_links.next != nullptr) run.interrupt_links.next->interrupt_links.prev = run.interrupt_links.prev;
+  run.interrupt_links = {};
+}
+
+DUCTILE_INLINE void forward_interrupt() {
+  interrupt_state& s = interrupts();
+  if (s.pending_event) sys::drain_event(s.pending_event);
+  const int signal = s.pending_signal.exchange(0, std::memory_order_acq_rel);
+  if (signal == 0) return;
+  std::lock_guard<std::mutex> lock(s.runs_mutex);
+  for (execution* run = s.first_run; run != nullptr; run = run->interrupt_links.next) run->interrupt(signal);
+}
+
+// Async-signal-safe: two atomic stores and a write.
+DUCTILE_INLINE void record_interrupt(int signal) {
+  const int saved = errno;
+  interrupt_state& s = interrupts();
+  s.pending_signal.store(signal, std::memory_order_release);
+  const std::uint64_t one = 1;
+  const ssize_t ignored = ::write(s.writable.load(std::memory_order_acquire), &one, sizeof one);
+  (void)ignored;
+  errno = saved;
+}
+
+}  // namespace ductile::detail
+
+namespace ductile {
+
+DUCTILE_INLINE interrupt_guard::interrupt_guard(std::initializer_list<int> signals) {
+  using namespace detail;
+  interrupt_state& s = interrupts();
+  if (signals.size() > sizeof signals_ / sizeof signals_[0])
+    throw std::invalid_argument("interrupt_guard: at most 8 signals");
+  for (const int signal : signals)
+    if (signal <= 0 || signal >= NSIG || signal == SIGKILL || signal == SIGSTOP)
+      throw std::invalid_argument("interrupt_guard: " + signal_name(signal) + " cannot be caught");
+  bool expected = false;
+  if (!s.guarded.compare_exchange_strong(expected, true))
+    throw std::logic_error("interrupt_guard: another guard is alive; there can be one per process");
+  {
+    std::lock_guard<std::mutex> lock(s.making);
+    if (!s.pending_event) {
+      if (const auto error = sys::make_event(0, s.pending_event)) {
+        s.guarded.store(false);
+        throw std::system_error(error, "interrupt_guard: make its event");
+      }
+      const int writer = s.pending_event.writer ? s.pending_event.writer.get() : s.pending_event.readable.get();
+      s.writable.store(writer, std::memory_order_release);
+      s.readable.store(s.pending_event.readable.get(), std::memory_order_release);
+      background_driver::nudge();  // it waits on a list made before the descriptor existed
+    }
+  }
+  struct sigaction record {};
+  record.sa_handler = record_interrupt;
+  record.sa_flags = SA_RESTART;
+  sigemptyset(&record.sa_mask);
+  for (const int signal : signals) {
+    ::sigaction(signal, &record, &s.previous[signal]);
+    signals_[count_++] = signal;
+  }
+}
+
+DUCTILE_INLINE interrupt_guard::~interrupt_guard() {
+  detail::interrupt_state& s = detail::interrupts();
+  for (int i = 0; i < count_; ++i) ::sigaction(signals_[i], &s.previous[signals_[i]], nullptr);
+  s.pending_signal.store(0);
+  if (s.pending_event) detail::sys::drain_event(s.pending_event);
+  s.guarded.store(false);
+}
+
+}  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_RUN_INTERRUPT_CPP
+// ---- lib/run/script_main.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_SCRIPT_MAIN_CPP
+#define DUCTILE_INLINED_LIB_RUN_SCRIPT_MAIN_CPP
+// What script_main() returns when its body throws: the status a shell gives.
+
+#include <cerrno>
+#include <cstdio>
+#include <exception>
+
+
+namespace ductile::detail {
+
+DUCTILE_INLINE int shell_status(const std::exception& failure) noexcept {
+  if (const auto* interrupted = dynamic_cast<const interrupted_error*>(&failure)) return 128 + interrupted->signal();
+  if (const auto* status = dynamic_cast<const status_error*>(&failure)) {
+    const exit_status ended = status->output().status;
+    if (const auto signal = ended.signal()) return 128 + *signal;
+    const int code = ended.code().value_or(1);
+    return code != 0 ? code : 1;  // an ok_codes() list that left out 0 still failed
+  }
+  if (const auto* spawn = dynamic_cast<const spawn_error*>(&failure)) {
+    if (spawn->step() == "exec" && spawn->code() == std::errc::no_such_file_or_directory) return 127;
+    if (spawn->step() == "exec" && spawn->code() == std::errc::permission_denied) return 126;
+  }
+  return 1;
+}
+
+DUCTILE_INLINE int script_failure(std::exception_ptr failure) noexcept {
+  std::fflush(stdout);  // what the script printed comes before the message
+  try {
+    std::rethrow_exception(failure);
+  } catch (const ductile::error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return shell_status(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "error: an exception that is not a std::exception\n");
+    return 1;
+  }
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_SCRIPT_MAIN_CPP
 // ---- lib/run/handle.cpp
 #ifndef DUCTILE_INLINED_LIB_RUN_HANDLE_CPP
 #define DUCTILE_INLINED_LIB_RUN_HANDLE_CPP
@@ -6844,6 +7525,8 @@ DUCTILE_INLINE input_stream& handle::input() {
   if (!input_.is_attached()) input_ = input_stream(execution_->input());
   return input_;
 }
+
+DUCTILE_INLINE void handle::resize(pty_size size) { execution_->resize(size); }
 
 DUCTILE_INLINE void handle::kill() { execution_->kill(); }
 DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
@@ -7152,6 +7835,7 @@ DUCTILE_INLINE const output* reader_handle::wait_for(std::chrono::nanoseconds ti
 }
 
 DUCTILE_INLINE input_stream& reader_handle::input() { return reader_->input(); }
+DUCTILE_INLINE void reader_handle::resize(pty_size size) { reader_->run().resize(size); }
 DUCTILE_INLINE void reader_handle::kill() { reader_->run().kill(); }
 DUCTILE_INLINE void reader_handle::send_signal(int signal) { reader_->run().send_signal(signal); }
 DUCTILE_INLINE std::vector<pid_t> reader_handle::pids() const { return reader_->run().pids(); }
@@ -9237,6 +9921,10 @@ struct daemon_sink final : stream_sink {
   stdio_target lines(stdio, line_function) override { refuse("pass its output lines to a callback"); }
   stdio_target caller_pipe() override { refuse("read a stdin_pipe()"); }
   void combine() override { refuse("capture its output"); }
+  stdio_target terminal(const std::optional<pty_size>&, stdio_target, stdio_target,
+                        std::shared_ptr<terminal_slot>&) override {
+    refuse("have a pseudo-terminal");
+  }
 };
 
 }  // namespace detail
@@ -9259,6 +9947,8 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
     throw std::invalid_argument("start_detached(): a daemon is one command, not a pipe or a sequence");
 
   process_launch launch = std::move(*plan->launch);
+  if (launch.settings.kill_on_parent_exit)
+    throw std::invalid_argument("start_detached(): a daemon outlives its parent; kill_on_parent_exit() cannot apply");
   if (!options.pid_file.empty()) launch.pid_file = options.pid_file;
   prepared_spawn prepared;
   prepare_spawn(std::move(launch), prepared);
@@ -9754,7 +10444,8 @@ DUCTILE_INLINE void list_open_descriptors(std::vector<int>& out) {
 // Passed descriptors go through the forked child: posix_spawn's dup2 of a
 // descriptor onto itself keeps close-on-exec on some systems.
 DUCTILE_INLINE bool spawnable(const child_plan& plan, start_mode mode) noexcept {
-  return mode != start_mode::daemon && plan.daemon == nullptr && plan.credentials == nullptr && plan.passed_count == 0;
+  return mode != start_mode::daemon && plan.daemon == nullptr && plan.credentials == nullptr &&
+         plan.passed_count == 0 && plan.die_with == 0 && plan.controlling_terminal < 0;
 }
 
 // The file actions and attributes of one posix_spawn, destroyed with it.
@@ -10221,13 +10912,15 @@ DUCTILE_INLINE void run_forked_child(const child_plan& plan, open_descriptors in
   reset_signal_dispositions();
   if (plan.daemon != nullptr) {
     become_daemon(plan);
-  } else if (plan.credentials != nullptr && plan.credentials->new_session) {
+  } else if ((plan.credentials != nullptr && plan.credentials->new_session) || plan.controlling_terminal >= 0) {
     if (::setsid() < 0) child_fail(plan, child_step::session, errno);
   } else {
     enter_process_group(plan);
   }
   passed_sources passed;
   install_stdio(plan, passed);
+  if (plan.controlling_terminal >= 0 && take_controlling_terminal(plan.controlling_terminal) != 0)
+    child_fail(plan, child_step::terminal, errno);
   close_other_descriptors(inherited);
   install_passed(plan, passed);
   int pid_file = -1;
@@ -10237,6 +10930,12 @@ DUCTILE_INLINE void run_forked_child(const child_plan& plan, open_descriptors in
   }
   if (plan.credentials != nullptr) apply_credentials(plan);
   if (pid_file >= 0) write_pid_file(plan, pid_file);
+  if (plan.die_with != 0) {
+    // After the user switch, which clears the request.
+    if (kill_me_with_parent() != 0) child_fail(plan, child_step::parent_death, errno);
+    // A parent that died before the request was made never sends it.
+    if (::getppid() != plan.die_with) ::kill(::getpid(), SIGKILL);
+  }
   const char* dir = plan.dir != nullptr ? plan.dir : (plan.daemon != nullptr ? "/" : nullptr);
   if (dir != nullptr && ::chdir(dir) != 0) child_fail(plan, child_step::chdir, errno);
 

@@ -171,7 +171,7 @@ TEST_CASE("the sampler reports about 100% for a busy process and about 0% for a 
 
 TEST_CASE("descendants of a shell that started grandchildren, breadth first") {
   test::leak_check check;
-  auto h = cmd("sh", "-c", "sh -c 'sleep 30; :' & sleep 30 & wait").start();
+  auto h = cmd("sh", "-c", "sh -c 'sleep 30; :' & sleep 30 & wait").new_process_group().start();  // kill() reaches all
   const pid_t shell = h.pids().at(0);
   std::vector<pid_t> below;
   // Until the forks have become what they exec.

@@ -57,6 +57,9 @@ TEST_CASE("stream and status modifiers print in brackets") {
   CHECK(print(cmd("cc").combined_capture()) == "cc [combined_capture]");
   CHECK(print(cmd("bc").stdin_pipe()) == "bc [stdin_pipe]");
   CHECK(print(cmd("Xvfb", "-displayfd", 3).pass_fd(3, 1)) == "Xvfb -displayfd 3 [pass_fd 3]");
+  CHECK(print(cmd("ls").pty()) == "ls [pty]");
+  CHECK(print(cmd("ls").pty(pty_size{30, 100})) == "ls [pty 30x100]");
+  CHECK(print(cmd("server").kill_on_parent_exit()) == "server [kill_on_parent_exit]");
 }
 
 TEST_CASE("the stderr tail shows the last lines, indented, and says when it was cut") {

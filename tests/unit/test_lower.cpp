@@ -26,6 +26,10 @@ struct recording_sink : stream_sink {
   stdio_target lines(stdio, line_function) override { return make(); }
   stdio_target caller_pipe() override { return make(); }
   void combine() override { ++combined; }
+  stdio_target terminal(const std::optional<pty_size>&, stdio_target, stdio_target,
+                        std::shared_ptr<terminal_slot>&) override {
+    return make();
+  }
   int combined = 0;
 };
 

@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -349,7 +350,7 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   reset_signal_dispositions();
   if (plan.daemon != nullptr) {
     become_daemon(plan);
-  } else if (plan.credentials != nullptr && plan.credentials->new_session) {
+  } else if ((plan.credentials != nullptr && plan.credentials->new_session) || plan.controlling_terminal >= 0) {
     // A new session also makes a new process group; setsid fails for a group leader.
     if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
   } else {
@@ -357,6 +358,8 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   }
   passed_sources passed;
   install_stdio(plan, passed);
+  if (plan.controlling_terminal >= 0 && syscall(SYS_ioctl, plan.controlling_terminal, TIOCSCTTY, 0) != 0)
+    child_fail(plan, child_step::terminal, errno);
   close_other_descriptors();
   install_passed(plan, passed);
   int pid_file = -1;
@@ -366,6 +369,12 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   }
   if (plan.credentials != nullptr) apply_credentials(plan);
   if (pid_file >= 0) write_pid_file(plan, pid_file);
+  if (plan.die_with != 0) {
+    // After the user switch, which clears the request.
+    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(plan, child_step::parent_death, errno);
+    // A parent that died before the request was made never sends it.
+    if (syscall(SYS_getppid) != plan.die_with) syscall(SYS_kill, syscall(SYS_getpid), SIGKILL);
+  }
   const char* dir = plan.dir != nullptr ? plan.dir : (plan.daemon != nullptr ? "/" : nullptr);
   if (dir != nullptr && syscall(SYS_chdir, dir) != 0) child_fail(plan, child_step::chdir, errno);
 

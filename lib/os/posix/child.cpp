@@ -212,13 +212,15 @@ DUCTILE_INLINE void run_forked_child(const child_plan& plan, open_descriptors in
   reset_signal_dispositions();
   if (plan.daemon != nullptr) {
     become_daemon(plan);
-  } else if (plan.credentials != nullptr && plan.credentials->new_session) {
+  } else if ((plan.credentials != nullptr && plan.credentials->new_session) || plan.controlling_terminal >= 0) {
     if (::setsid() < 0) child_fail(plan, child_step::session, errno);
   } else {
     enter_process_group(plan);
   }
   passed_sources passed;
   install_stdio(plan, passed);
+  if (plan.controlling_terminal >= 0 && take_controlling_terminal(plan.controlling_terminal) != 0)
+    child_fail(plan, child_step::terminal, errno);
   close_other_descriptors(inherited);
   install_passed(plan, passed);
   int pid_file = -1;
@@ -228,6 +230,12 @@ DUCTILE_INLINE void run_forked_child(const child_plan& plan, open_descriptors in
   }
   if (plan.credentials != nullptr) apply_credentials(plan);
   if (pid_file >= 0) write_pid_file(plan, pid_file);
+  if (plan.die_with != 0) {
+    // After the user switch, which clears the request.
+    if (kill_me_with_parent() != 0) child_fail(plan, child_step::parent_death, errno);
+    // A parent that died before the request was made never sends it.
+    if (::getppid() != plan.die_with) ::kill(::getpid(), SIGKILL);
+  }
   const char* dir = plan.dir != nullptr ? plan.dir : (plan.daemon != nullptr ? "/" : nullptr);
   if (dir != nullptr && ::chdir(dir) != 0) child_fail(plan, child_step::chdir, errno);
 

@@ -8,8 +8,14 @@
 #include <grp.h>
 #include <spawn.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#if defined(__linux__)
+#include <signal.h>
+#include <sys/prctl.h>
+#endif
 
 namespace ductile::detail::posix {
 
@@ -39,6 +45,17 @@ DUCTILE_INLINE int set_groups(std::size_t count, const gid_t* groups) noexcept {
 }
 
 DUCTILE_INLINE int lock_whole_file(int fd) noexcept { return ::flock(fd, LOCK_EX | LOCK_NB); }
+
+DUCTILE_INLINE int kill_me_with_parent() noexcept {
+#if defined(__linux__)
+  return ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+DUCTILE_INLINE int take_controlling_terminal(int fd) noexcept { return ::ioctl(fd, TIOCSCTTY, 0); }
 
 DUCTILE_INLINE int spawn_action_chdir(posix_spawn_file_actions_t* actions, const char* dir) noexcept {
 #if (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))) || defined(__APPLE__)

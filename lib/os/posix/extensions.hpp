@@ -27,6 +27,15 @@ DUCTILE_HIDDEN int set_groups(std::size_t count, const gid_t* groups) noexcept;
 // test with flock; a fcntl record lock would be invisible to them.
 DUCTILE_HIDDEN int lock_whole_file(int fd) noexcept;
 
+// A forked child asks for SIGKILL when its parent dies (Linux's
+// PR_SET_PDEATHSIG); -1 with errno ENOSYS where there is no such thing.
+// Async-signal-safe.
+DUCTILE_HIDDEN int kill_me_with_parent() noexcept;
+
+// ioctl(TIOCSCTTY) for a session leader: the terminal becomes its controlling
+// terminal. Async-signal-safe.
+DUCTILE_HIDDEN int take_controlling_terminal(int fd) noexcept;
+
 // posix_spawn_file_actions_addchdir_np (glibc 2.29, macOS 10.15, FreeBSD
 // 13.1): lets posix_spawn start a child in another directory, which
 // otherwise takes a fork. ENOSYS where the C library lacks it.

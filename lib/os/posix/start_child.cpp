@@ -104,7 +104,8 @@ DUCTILE_INLINE void list_open_descriptors(std::vector<int>& out) {
 // Passed descriptors go through the forked child: posix_spawn's dup2 of a
 // descriptor onto itself keeps close-on-exec on some systems.
 DUCTILE_INLINE bool spawnable(const child_plan& plan, start_mode mode) noexcept {
-  return mode != start_mode::daemon && plan.daemon == nullptr && plan.credentials == nullptr && plan.passed_count == 0;
+  return mode != start_mode::daemon && plan.daemon == nullptr && plan.credentials == nullptr &&
+         plan.passed_count == 0 && plan.die_with == 0 && plan.controlling_terminal < 0;
 }
 
 // The file actions and attributes of one posix_spawn, destroyed with it.

@@ -1,0 +1,135 @@
+#include "run/interrupt.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <ductile/script.hpp>
+#include <stdexcept>
+#include <system_error>
+
+#include "os/system_calls.hpp"
+#include "run/driver.hpp"
+#include "run/execution.hpp"
+
+namespace ductile::detail {
+
+// Process-wide and immortal, like the background driver: a signal may come
+// while static destructors run.
+struct interrupt_state {
+  std::mutex runs_mutex;  // held across fork(), so a child never inherits it locked
+  execution* first_run = nullptr;
+  std::mutex making;  // the event, once
+  sys::event pending_event;
+  std::atomic<int> readable{-1};
+  std::atomic<int> writable{-1};
+  std::atomic<int> pending_signal{0};
+  std::atomic<bool> guarded{false};
+  struct sigaction previous[NSIG] = {};
+};
+
+DUCTILE_INLINE void lock_runs_for_fork() noexcept;
+DUCTILE_INLINE void unlock_runs_after_fork() noexcept;
+
+DUCTILE_INLINE interrupt_state& interrupts() noexcept {
+  static interrupt_state* const state = [] {
+    auto* made = new interrupt_state();
+    ::pthread_atfork(lock_runs_for_fork, unlock_runs_after_fork, unlock_runs_after_fork);
+    return made;
+  }();
+  return *state;
+}
+
+DUCTILE_INLINE void lock_runs_for_fork() noexcept { interrupts().runs_mutex.lock(); }
+DUCTILE_INLINE void unlock_runs_after_fork() noexcept { interrupts().runs_mutex.unlock(); }
+
+DUCTILE_INLINE int interrupt_fd() noexcept { return interrupts().readable.load(std::memory_order_acquire); }
+
+DUCTILE_INLINE void join_interruptible(execution& run) {
+  interrupt_state& s = interrupts();
+  std::lock_guard<std::mutex> lock(s.runs_mutex);
+  run.interrupt_links.next = s.first_run;
+  if (s.first_run != nullptr) s.first_run->interrupt_links.prev = &run;
+  s.first_run = &run;
+}
+
+DUCTILE_INLINE void leave_interruptible(execution& run) noexcept {
+  interrupt_state& s = interrupts();
+  std::lock_guard<std::mutex> lock(s.runs_mutex);
+  if (run.interrupt_links.prev != nullptr)
+    run.interrupt_links.prev->interrupt_links.next = run.interrupt_links.next;
+  else if (s.first_run == &run)
+    s.first_run = run.interrupt_links.next;
+  if (run.interrupt_links.next != nullptr) run.interrupt_links.next->interrupt_links.prev = run.interrupt_links.prev;
+  run.interrupt_links = {};
+}
+
+DUCTILE_INLINE void forward_interrupt() {
+  interrupt_state& s = interrupts();
+  if (s.pending_event) sys::drain_event(s.pending_event);
+  const int signal = s.pending_signal.exchange(0, std::memory_order_acq_rel);
+  if (signal == 0) return;
+  std::lock_guard<std::mutex> lock(s.runs_mutex);
+  for (execution* run = s.first_run; run != nullptr; run = run->interrupt_links.next) run->interrupt(signal);
+}
+
+// Async-signal-safe: two atomic stores and a write.
+DUCTILE_INLINE void record_interrupt(int signal) {
+  const int saved = errno;
+  interrupt_state& s = interrupts();
+  s.pending_signal.store(signal, std::memory_order_release);
+  const std::uint64_t one = 1;
+  const ssize_t ignored = ::write(s.writable.load(std::memory_order_acquire), &one, sizeof one);
+  (void)ignored;
+  errno = saved;
+}
+
+}  // namespace ductile::detail
+
+namespace ductile {
+
+DUCTILE_INLINE interrupt_guard::interrupt_guard(std::initializer_list<int> signals) {
+  using namespace detail;
+  interrupt_state& s = interrupts();
+  if (signals.size() > sizeof signals_ / sizeof signals_[0])
+    throw std::invalid_argument("interrupt_guard: at most 8 signals");
+  for (const int signal : signals)
+    if (signal <= 0 || signal >= NSIG || signal == SIGKILL || signal == SIGSTOP)
+      throw std::invalid_argument("interrupt_guard: " + signal_name(signal) + " cannot be caught");
+  bool expected = false;
+  if (!s.guarded.compare_exchange_strong(expected, true))
+    throw std::logic_error("interrupt_guard: another guard is alive; there can be one per process");
+  {
+    std::lock_guard<std::mutex> lock(s.making);
+    if (!s.pending_event) {
+      if (const auto error = sys::make_event(0, s.pending_event)) {
+        s.guarded.store(false);
+        throw std::system_error(error, "interrupt_guard: make its event");
+      }
+      const int writer = s.pending_event.writer ? s.pending_event.writer.get() : s.pending_event.readable.get();
+      s.writable.store(writer, std::memory_order_release);
+      s.readable.store(s.pending_event.readable.get(), std::memory_order_release);
+      background_driver::nudge();  // it waits on a list made before the descriptor existed
+    }
+  }
+  struct sigaction record {};
+  record.sa_handler = record_interrupt;
+  record.sa_flags = SA_RESTART;
+  sigemptyset(&record.sa_mask);
+  for (const int signal : signals) {
+    ::sigaction(signal, &record, &s.previous[signal]);
+    signals_[count_++] = signal;
+  }
+}
+
+DUCTILE_INLINE interrupt_guard::~interrupt_guard() {
+  detail::interrupt_state& s = detail::interrupts();
+  for (int i = 0; i < count_; ++i) ::sigaction(signals_[i], &s.previous[signals_[i]], nullptr);
+  s.pending_signal.store(0);
+  if (s.pending_event) detail::sys::drain_event(s.pending_event);
+  s.guarded.store(false);
+}
+
+}  // namespace ductile

@@ -1,0 +1,29 @@
+#pragma once
+// Interrupts while an interrupt_guard is alive: a handler that only records
+// the signal and makes one descriptor readable; the event loops watch that
+// descriptor, and the one that wakes forwards the signal to every live run.
+// The runs are found in a process-wide list that each execution joins when
+// made and leaves when destroyed, with no run's lock held either time.
+
+#include <atomic>
+#include <mutex>
+
+#include "common.hpp"
+
+namespace ductile::detail {
+
+class execution;
+
+// A readable descriptor while an interrupt is pending, for poll; -1 before
+// the first guard. Made once, kept for the life of the process.
+int interrupt_fd() noexcept;
+// The interrupt descriptor was readable: takes the pending signal, if any,
+// and forwards it to every live run. Call with no run's lock held.
+void forward_interrupt();
+
+// The list of live runs; an execution joins in its constructor and leaves in
+// its destructor.
+void join_interruptible(execution& run);
+void leave_interruptible(execution& run) noexcept;
+
+}  // namespace ductile::detail

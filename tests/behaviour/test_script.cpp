@@ -1,0 +1,132 @@
+// Scripts as whole processes: script_main's exit statuses, an interrupt that
+// unwinds, children that die with their parent, and output order.
+#include <sys/wait.h>
+
+#include "support.hpp"
+
+using namespace ductile;
+using namespace std::chrono_literals;
+
+namespace {
+
+int host_status(const std::vector<std::string>& args) {
+  return *test::helper("script_host", args).stderr_null().unchecked().run().status.code();
+}
+
+// Every process below `pid`, from /proc/*/task/*/children.
+std::vector<pid_t> descendants(pid_t pid) {
+  std::vector<pid_t> found, queue{pid};
+  while (!queue.empty()) {
+    const pid_t at = queue.back();
+    queue.pop_back();
+    std::error_code ignored;
+    for (const auto& task : test::fs::directory_iterator("/proc/" + std::to_string(at) + "/task", ignored)) {
+      std::ifstream children(task.path() / "children");
+      for (pid_t child; children >> child;) {
+        found.push_back(child);
+        queue.push_back(child);
+      }
+    }
+  }
+  return found;
+}
+
+// Gone, or a zombie nobody has reaped yet: either way it no longer runs.
+bool stopped_running(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto close_paren = line.rfind(')');
+  return close_paren != std::string::npos && line.size() > close_paren + 2 && line[close_paren + 2] == 'Z';
+}
+
+}  // namespace
+
+TEST_CASE("script_main returns the status a shell would") {
+  test::leak_check check;
+  test::temp_dir dir;
+  test::write_file(dir / "plain", "not a program");
+  CHECK(host_status({"exit", "3"}) == 3);
+  CHECK(host_status({"killed"}) == 128 + SIGKILL);
+  CHECK(host_status({"missing"}) == 127);
+  CHECK(host_status({"noexec", (dir / "plain").string()}) == 126);
+  CHECK(host_status({"other"}) == 1);
+  CHECK(host_status({"value"}) == 5);
+  // The message is one line naming the command, on stderr.
+  const output o = test::helper("script_host", "exit", "4").stderr_capture().unchecked().run();
+  CHECK(o.stderr_bytes == "command sh -c 'exit 4' failed: exit code 4\n");
+}
+
+TEST_CASE("an interrupt reaches every child, unwinds the script and restores the dispositions") {
+  test::leak_check check;
+  for (const char* how : {"run", "start"}) {
+    CAPTURE(how);
+    test::temp_dir dir;
+    handle host = test::helper("script_host", "interrupt", dir.path.string(), how).stderr_capture().unchecked().start();
+    REQUIRE(test::eventually([&] { return test::fs::exists(dir / "ready"); }));
+    const pid_t host_pid = host.pids().at(0);
+    std::vector<pid_t> below;
+    // The sleepers, the pipeline's shell and its two children, and (run) the caller-thread sleep.
+    REQUIRE(test::eventually([&] {
+      below = descendants(host_pid);
+      return below.size() >= (std::string(how) == "run" ? 6u : 5u);
+    }));
+    REQUIRE(kill(host_pid, SIGINT) == 0);
+    const output& ended = host.wait();
+    CHECK(ended.status.code() == 128 + SIGINT);
+    CHECK(ended.stderr_bytes.find("interrupted by SIGINT") != std::string::npos);
+    CHECK(test::fs::exists(dir / "unwound"));
+    CHECK(test::fs::exists(dir / "restored"));
+    for (const pid_t pid : below) CHECK(test::eventually([&] { return stopped_running(pid); }, 5s));
+  }
+}
+
+TEST_CASE("without a guard an interrupt kills the script as before") {
+  test::leak_check check;
+  test::temp_dir dir;
+  handle host = test::helper("script_host", "noguard", dir.path.string()).unchecked().start();
+  REQUIRE(test::eventually([&] { return test::fs::exists(dir / "ready"); }));
+  const pid_t host_pid = host.pids().at(0);
+  std::vector<pid_t> below;
+  REQUIRE(test::eventually([&] {
+    below = descendants(host_pid);
+    return below.size() >= 5u;
+  }));
+  REQUIRE(kill(host_pid, SIGINT) == 0);
+  CHECK(host.wait().status.signal() == SIGINT);
+  CHECK_FALSE(test::fs::exists(dir / "unwound"));
+  // The children in their own groups heard nothing: they outlive the script.
+  for (const pid_t pid : below) {
+    CHECK_FALSE(stopped_running(pid));
+    kill(pid, SIGKILL);
+  }
+}
+
+TEST_CASE("kill_on_parent_exit: a host killed with SIGKILL leaves no child behind") {
+  test::leak_check check;
+  for (const char* how : {"run", "start"}) {
+    CAPTURE(how);
+    test::temp_dir dir;
+    handle host = test::helper("script_host", "orphan", dir.path.string(), how).unchecked().start();
+    REQUIRE(test::eventually([&] { return !test::slurp(dir / "child").empty(); }));
+    const pid_t child = std::stoi(test::slurp(dir / "child"));
+    CHECK_FALSE(stopped_running(child));
+    host.kill();
+    CHECK(test::eventually([&] { return stopped_running(child); }, 5s));
+  }
+  CHECK_THROWS_AS(cmd("sleep", "1").kill_on_parent_exit().start_detached(), std::invalid_argument);
+}
+
+TEST_CASE("output the parent buffered comes before its children's on the same stdout") {
+  test::leak_check check;
+  CHECK(test::helper("script_host", "order").read() == "tagged 0\nchild 0\ntagged 1\nchild 1\ntagged 2\nchild 2");
+}
+
+TEST_CASE("interrupt_guard: one at a time, and catchable signals only") {
+  {
+    interrupt_guard guard;
+    CHECK_THROWS_AS(interrupt_guard(), std::logic_error);
+  }
+  { interrupt_guard again({SIGUSR1}); }
+  CHECK_THROWS_AS(interrupt_guard({SIGKILL}), std::invalid_argument);
+}
