@@ -6531,6 +6531,12 @@ DUCTILE_INLINE void execution::start(context initial) {
   {
     std::unique_lock<std::mutex> lock(mutex);
     if (state_ != run_state::queued) return;  // a queued run cancelled before its turn
+    if (interrupted_ != 0) {
+      cancel_unstarted();
+      lock.unlock();
+      notify_if_finished();
+      return;
+    }
     state_ = run_state::running;
     try {
       jobs_.plant(lower(*tree_.tree(), std::move(initial), pump_));
@@ -6987,20 +6993,15 @@ DUCTILE_INLINE void execution::resize(pty_size size) {
   pump_.resize_terminals(size);
 }
 
+// Called with the process-wide list of runs locked, so it only marks and
+// signals: ending a queued run here would call its pool back under that lock.
+// A queued run ends when its turn comes (start()).
 DUCTILE_INLINE void execution::interrupt(int signal) {
   if (foreign()) return;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (finished()) return;
-    interrupted_ = signal;
-    if (state_ == run_state::queued) {
-      cancel_unstarted();
-    } else {
-      processes_.signal(nullptr, signal);
-      return;
-    }
-  }
-  notify_if_finished();
+  std::lock_guard<std::mutex> lock(mutex);
+  if (finished()) return;
+  interrupted_ = signal;
+  if (state_ != run_state::queued) processes_.signal(nullptr, signal);
 }
 
 DUCTILE_INLINE void execution::send_signal(int signal) {

@@ -130,3 +130,20 @@ TEST_CASE("interrupt_guard: one at a time, and catchable signals only") {
   { interrupt_guard again({SIGUSR1}); }
   CHECK_THROWS_AS(interrupt_guard({SIGKILL}), std::invalid_argument);
 }
+
+TEST_CASE("an interrupt ends a pool's running and queued jobs, and the pool goes on") {
+  interrupt_guard guard;  // first: its event lives on with the process
+  test::leak_check check;
+  pool jobs(1);
+  handle running = jobs.submit(cmd("sleep", "30"));
+  handle queued = jobs.submit(cmd("sleep", "30"));
+  REQUIRE(test::eventually([&] { return !running.pids().empty(); }));
+  // The pool's completion callback takes the pool's lock and may start the next
+  // job; were it called under the list of runs, this would deadlock or race.
+  REQUIRE(::kill(::getpid(), SIGINT) == 0);
+  CHECK_THROWS_AS(running.wait(), interrupted_error);
+  CHECK_THROWS_AS(queued.wait(), interrupted_error);
+  jobs.wait_all();
+  // A job submitted after the interrupt runs normally.
+  CHECK(jobs.submit(cmd("true")).wait().status.success());
+}
