@@ -7,7 +7,7 @@
 # and a short run of the cmdline fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh clang clang-format libclang-rt-14-dev python3 g++-multilib procps
+tools/install-deps.sh clang clang-format libclang-rt-14-dev python3 g++-multilib procps make mount
 
 echo "== clang-format"
 git ls-files '*.cpp' '*.hpp' | grep -v '^single_include/' | xargs clang-format --dry-run --Werror

@@ -51,6 +51,13 @@ class timeout_error : public status_error {
   using status_error::status_error;
 };
 
+/// A job its pool ended or cancelled (a stop after another job failed, a queued
+/// job killed before its turn): never a job that died of a signal on its own.
+class cancelled_error : public status_error {
+ public:
+  using status_error::status_error;
+};
+
 /// An interrupt_guard's signal reached the process while the run was going:
 /// its children got the signal too and were reaped. `128 + signal()` is the
 /// exit status a shell would give.

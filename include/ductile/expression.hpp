@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -149,6 +150,15 @@ struct pty_size {
   unsigned short cols = 80;
 };
 
+/// Where an own_cgroup() subtree's cgroup is made, and its limits. A limit needs
+/// its controller enabled for the new cgroup (in the parent's cgroup.subtree_control).
+struct cgroup_options {
+  std::string parent;                       ///< a cgroup v2 directory; empty: below the host's own cgroup
+  std::optional<std::uint64_t> memory_max;  ///< bytes (memory.max)
+  std::optional<std::uint64_t> pids_max;    ///< pids.max
+  std::optional<double> cpu_max;            ///< CPUs, e.g. 1.5 (cpu.max)
+};
+
 /// How start_detached() runs a daemon.
 struct detach_options {
   /// If not empty: created by the daemon, locked (flock) for its whole life and
@@ -267,6 +277,15 @@ class expression {
   /// spawned: the caller for run() and read(), the background thread (which
   /// lives as long as the process) for started expressions.
   expression kill_on_parent_exit() const;
+  /// The subtree runs in a new cgroup v2 (Linux), below the host's own cgroup, the
+  /// enclosing own_cgroup()'s, or `options.parent`, entered at clone where the kernel
+  /// allows (CLONE_INTO_CGROUP) and otherwise before exec. kill(), timeouts and the
+  /// end of the subtree kill every process in it, daemons that left the process
+  /// group included (cgroup.kill); the cgroup is removed when the run ends and
+  /// output::cgroup says what it used. A limit whose controller is not enabled, or
+  /// no writable cgroup v2 hierarchy, is a spawn_error naming what is missing.
+  expression own_cgroup() const;
+  expression own_cgroup(cgroup_options options) const;
   /// Runs the children as this user: its uid, its primary group and its
   /// supplementary groups (never the parent's). Names are resolved in the parent
   /// before anything is spawned. A uid without a passwd entry needs group().

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +57,12 @@ struct process_record {
   std::size_t max_rss_kib = 0;  ///< peak resident set size
 };
 
+/// What an own_cgroup() subtree used, read from its cgroup when it ended.
+struct cgroup_usage {
+  std::chrono::microseconds cpu_time{0};           ///< cpu.stat usage_usec of the whole tree
+  std::optional<std::uint64_t> memory_peak_bytes;  ///< memory.peak, where the memory controller is enabled
+};
+
 /// The result of running an expression.
 struct output {
   exit_status status;                     ///< the expression's status, chosen by the pipe/then rules
@@ -63,6 +70,7 @@ struct output {
   std::string stderr_bytes;               ///< everything captured from stderr (empty if not captured)
   std::string combined_bytes;             ///< combined_capture(): both, in the order they were read
   std::vector<process_record> processes;  ///< one per process that ran, in pipeline order
+  std::optional<cgroup_usage> cgroup;     ///< set when own_cgroup() was used (summed over its cgroups)
 };
 
 /// A readable name for a signal number, such as "SIGKILL"; "signal N" if unknown.

@@ -1,10 +1,14 @@
 #pragma once
 /// \file
-/// `pool`: runs many expressions with at most N at a time, for build tools.
+/// `pool`: runs many expressions with at most N at a time, for build tools;
+/// a good citizen of `make -j` (the jobserver, both ways).
 
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "expression.hpp"
 #include "handle.hpp"
@@ -15,34 +19,73 @@ namespace detail {
 struct pool_state;
 }
 
-/// What a pool does when a job fails: go on like `make -k`, or stop like `make`.
-enum class failure_policy { keep_going, stop };
+/// What a pool does when a job fails: go on like `make -k`; stop at once,
+/// terminating what runs; or, like `make`, start nothing new and let the
+/// running jobs finish.
+enum class failure_policy { keep_going, stop, finish_running };
+
+/// A pool's counts, as `on_progress` reports them. `done` counts failed jobs too.
+struct progress {
+  std::size_t queued = 0;
+  std::size_t running = 0;
+  std::size_t done = 0;
+  std::size_t failed = 0;
+  std::size_t total = 0;
+};
 
 /// Runs submitted expressions with at most `max_parallel` running at once. All
 /// pools and handles together use the one shared background thread.
 class pool {
  public:
-  /// Throws std::invalid_argument if `max_parallel` is 0.
-  explicit pool(std::size_t max_parallel, failure_policy policy = failure_policy::keep_going);
+  /// Throws std::invalid_argument if `max_parallel` is 0. With failure_policy::stop
+  /// a failure sends SIGTERM to each running job (to its process group if it leads
+  /// one) and SIGKILL `grace` later.
+  explicit pool(std::size_t max_parallel, failure_policy policy = failure_policy::keep_going,
+                std::chrono::nanoseconds grace = std::chrono::seconds(5));
+  /// A client of the jobserver MAKEFLAGS names (`--jobserver-auth=fifo:PATH` or
+  /// `R,W`): each job beyond the first runs on a token, given back when it ends
+  /// however it ends. Without a jobserver, `pool(fallback_parallel)`; with one that
+  /// cannot be used (descriptors make closed because the rule lacks `+`), the same
+  /// after a warning on stderr.
+  static pool from_jobserver(std::size_t fallback_parallel);
   /// Cancels queued jobs and kills running ones, then reaps them.
   ~pool();
+  pool(pool&&) noexcept;
+  pool& operator=(pool&&) noexcept;
   pool(const pool&) = delete;
   pool& operator=(const pool&) = delete;
 
+  /// Jobs submitted from now on find in MAKEFLAGS a jobserver holding this pool's
+  /// slots (made here with `max_parallel - 1` tokens, or the one this pool is a
+  /// client of), and its descriptors: a `make`, `ninja` or `cargo` among them
+  /// shares the slots, and the pool's own jobs beyond the first take tokens too.
+  /// Throws std::system_error if the jobserver cannot be made.
+  pool& serve_jobserver();
+  /// Calls `fn(const progress&)` after every queue, start and finish, on the thread
+  /// that caused it, never two at once and never under a lock. If `fn` throws, it is
+  /// not called again and wait_all() and wait_any() rethrow the exception.
+  template <class F>
+  pool& on_progress(F fn) {
+    set_progress(std::function<void(const progress&)>(std::move(fn)));
+    return *this;
+  }
+
   /// Queues `job` until a slot frees. `kill()` on the handle of a queued job cancels it:
-  /// it never starts and `wait()` throws status_error. Once the pool has stopped on a
+  /// it never starts and `wait()` throws cancelled_error. Once the pool has stopped on a
   /// failure, new jobs are cancelled at once.
   [[nodiscard]] handle submit(const expression& job);
-  /// Blocks until every submitted job has finished or was cancelled. Does not throw:
-  /// each job's result is on its handle.
+  /// Blocks until every submitted job has finished or was cancelled. Each job's
+  /// result is on its handle; throws only what an on_progress callback threw.
   void wait_all();
   /// Blocks until the next job finishes and returns its submission index (from 0), in
   /// completion order; nothing once every submitted job has been returned.
   std::optional<std::size_t> wait_any();
-  /// Whether a failure stopped the pool (failure_policy::stop only).
+  /// Whether a failure stopped the pool (failure_policy::stop and finish_running).
   bool stopped() const;
 
  private:
+  explicit pool(std::shared_ptr<detail::pool_state> state) noexcept;
+  void set_progress(std::function<void(const progress&)> fn);
   std::shared_ptr<detail::pool_state> state_;
 };
 

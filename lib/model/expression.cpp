@@ -164,6 +164,12 @@ DUCTILE_INLINE expression expression::timeout(std::chrono::nanoseconds duration,
     throw std::invalid_argument("timeout(): durations must not be negative");
   return detail::wrap(node_, detail::time_limit{duration, grace});
 }
+DUCTILE_INLINE expression expression::own_cgroup() const { return own_cgroup(cgroup_options{}); }
+
+DUCTILE_INLINE expression expression::own_cgroup(cgroup_options options) const {
+  return detail::wrap(node_, detail::contain_in_cgroup{std::move(options)});
+}
+
 DUCTILE_INLINE expression expression::kill_on_parent_exit() const {
   return detail::wrap(node_, detail::die_with_parent{});
 }

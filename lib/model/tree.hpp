@@ -80,6 +80,10 @@ struct time_limit {
   std::chrono::nanoseconds grace;
 };
 struct own_process_group {};
+// own_cgroup(): a scope of the job tree whose processes share a new cgroup.
+struct contain_in_cgroup {
+  cgroup_options options;
+};
 // PR_SET_PDEATHSIG: the children die with the process that runs them.
 struct die_with_parent {};
 
@@ -119,7 +123,7 @@ using credential_modifier = std::variant<run_as_user, run_as_group, supplementar
                                          bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
 using process_modifier = std::variant<spawn_hook, own_process_group, die_with_parent>;
 // Not settings of a process: scopes of the job tree around the subtree.
-using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes>;
+using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes, contain_in_cgroup>;
 using modifier =
     std::variant<stream_modifier, environment_modifier, credential_modifier, process_modifier, scope_modifier>;
 

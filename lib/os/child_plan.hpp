@@ -32,6 +32,7 @@ enum class child_step : int {
   pass_fds,
   parent_death,
   terminal,
+  cgroup,
 };
 
 // A descriptor the child receives above 2: `source` in the parent becomes `target`.
@@ -89,9 +90,12 @@ struct child_plan {
   int stdio[3] = {0, 1, 2};           // source of each of 0, 1, 2; equal means untouched
   const fd_move* passed = nullptr;    // pass_fd(): at most most_passed_fds
   std::size_t passed_count = 0;
-  pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
-  pid_t die_with = 0;                              // kill_on_parent_exit(): the parent's pid, else 0
-  int controlling_terminal = -1;                   // pty(): lead a new session with this terminal
+  pid_t process_group = -1;       // -1: the parent's; 0: a new one; else join it
+  pid_t die_with = 0;             // kill_on_parent_exit(): the parent's pid, else 0
+  int controlling_terminal = -1;  // pty(): lead a new session with this terminal
+  int cgroup_directory = -1;      // own_cgroup(): entered at clone where the kernel can
+  int cgroup_procs = -1;          // ...else the child writes its pid here
+  bool cgroup_entered_at_clone = false;
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
   const daemon_settings* daemon = nullptr;         // set by start_detached
   int report_fd = -1;                              // -1: report into `report`, in shared memory

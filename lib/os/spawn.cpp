@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "model/failure.hpp"
+#include "os/cgroup.hpp"
 #include "os/child_plan.hpp"
 #include "os/system_calls.hpp"
 #include "plan/credentials.hpp"
@@ -87,8 +88,9 @@ inline constexpr step_name step_names[] = {
     {child_step::pass_fds, "pass descriptors"},
     {child_step::parent_death, "kill on parent exit"},
     {child_step::terminal, "controlling terminal"},
+    {child_step::cgroup, "cgroup"},
 };
-static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::terminal) + 1,
+static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::cgroup) + 1,
               "every child_step needs a name in step_names");
 
 constexpr bool steps_in_order() {
@@ -119,6 +121,7 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
       return fmt::format("cannot change directory to {:?}: {}", launch.settings.dir.value_or(""), code.message());
     case child_step::stdio: return fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
     case child_step::pass_fds: return fmt::format("cannot pass descriptors with pass_fd(): {}", code.message());
+    case child_step::cgroup: return fmt::format("cannot enter its cgroup: {}", code.message());
     case child_step::terminal:
       return fmt::format("cannot make the pseudo-terminal its controlling terminal: {}", code.message());
     case child_step::parent_death:
@@ -202,6 +205,10 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   }
   if (l.settings.group) plan.process_group = l.settings.group->pgid;
   if (l.settings.kill_on_parent_exit) plan.die_with = ::getpid();
+  if (l.settings.cgroup) {
+    plan.cgroup_directory = l.settings.cgroup->directory_fd();
+    plan.cgroup_procs = l.settings.cgroup->procs_fd();
+  }
   // The first process of a pty() subtree leads its session; the others share the terminal.
   if (l.settings.terminal && !l.settings.terminal->adopted) {
     l.settings.terminal->adopted = true;

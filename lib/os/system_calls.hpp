@@ -82,6 +82,8 @@ class thread_signals_blocked {
 // --- the fault seam, for tests
 // `pidfd_flag`: a non-zero answer makes the clone behave as on a kernel that
 // ignores CLONE_PIDFD (before 5.2): it succeeds and leaves no pidfd.
+// `cgroup_kill`: one makes a cgroup be killed as on a kernel without
+// cgroup.kill (before 5.14).
 enum class call : unsigned char {
   pipe,
   open,
@@ -94,7 +96,8 @@ enum class call : unsigned char {
   clone,
   exec,
   thread,
-  pidfd_flag
+  pidfd_flag,
+  cgroup_kill
 };
 // Asked before each call is made; a non-zero result is the errno the call then
 // fails with, without being made. Runs on any thread, and for `exec` in the

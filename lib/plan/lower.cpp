@@ -6,6 +6,7 @@
 #include <ductile/format.hpp>
 
 #include "model/failure.hpp"
+#include "os/cgroup.hpp"
 #include "plan/plan.hpp"
 
 extern char** environ;
@@ -125,6 +126,7 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
                      [](const time_limit&) {},
                      [](const mark_unchecked&) {},
                      [](const accept_codes&) {},
+                     [](const contain_in_cgroup&) {},
                  },
                  change);
 }
@@ -152,6 +154,13 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
     if (const auto* accepted = modifier_as<accept_codes>(m->change)) {
       auto scope = lower_scope(job::kind::accept, *m->inner, std::move(ctx), sink);
       scope->ok_codes = accepted->codes;
+      return scope;
+    }
+    if (const auto* contained = modifier_as<contain_in_cgroup>(m->change)) {
+      auto made = cgroup_scope::create(contained->options, ctx.cgroup.get(), subtree_text(tree));
+      ctx.cgroup = made;
+      auto scope = lower_scope(job::kind::contained, *m->inner, std::move(ctx), sink);
+      scope->cgroup = std::move(made);
       return scope;
     }
     apply_modifier(tree, m->change, ctx, sink);

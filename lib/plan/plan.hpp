@@ -80,6 +80,8 @@ struct credential_request {
   bool any() const { return user || group || groups || keep || bounding || no_new_privs || umask || new_session; }
 };
 
+class cgroup_scope;  // os/cgroup.hpp
+
 // A descriptor above 2 a child receives: pass_fd().
 struct passed_fd {
   int child_fd;
@@ -95,6 +97,7 @@ struct context {
   std::shared_ptr<group_slot> group;       // null: the parent's group
   bool kill_on_parent_exit = false;
   std::shared_ptr<terminal_slot> terminal;  // pty(): null outside one
+  std::shared_ptr<cgroup_scope> cgroup;     // own_cgroup(): null outside one
   credential_request credentials;
   std::string position;  // the path from the root: orders processes left to right
 };
@@ -140,7 +143,7 @@ struct time_limit_state {
 // `unchecked` scope clears the failure of the result that passes up through
 // it, so a failure inside still stops a `then` inside (duct's rule).
 struct job {
-  enum class kind { process, pipe, then, scope, unchecked, accept };
+  enum class kind { process, pipe, then, scope, unchecked, accept, contained };
   kind type = kind::process;
   job* parent = nullptr;
   std::unique_ptr<job> left;
@@ -161,6 +164,9 @@ struct job {
 
   // scope: a timeout() around `left`
   std::optional<time_limit_state> limit;
+
+  // contained: an own_cgroup() around `left`
+  std::shared_ptr<cgroup_scope> cgroup;
 
   bool finished = false;
   job_result result;

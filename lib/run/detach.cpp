@@ -50,6 +50,8 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   for (auto& stream : ctx.streams) stream = stdio_target{shared_null->get(), shared_null};
   daemon_sink sink;
   auto plan = lower(*tree(), std::move(ctx), sink);
+  if (plan->type == job::kind::contained)
+    throw std::invalid_argument("start_detached(): a daemon outlives its parent; own_cgroup() cannot apply");
   if (plan->type != job::kind::process)
     throw std::invalid_argument("start_detached(): a daemon is one command, not a pipe or a sequence");
 

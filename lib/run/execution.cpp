@@ -8,7 +8,9 @@
 #include <ductile/format.hpp>
 
 #include "model/status_message.hpp"
+#include "os/cgroup.hpp"
 #include "os/system_calls.hpp"
+#include "run/driver.hpp"
 #include "run/observe.hpp"
 
 namespace ductile::detail {
@@ -32,6 +34,7 @@ DUCTILE_INLINE execution::~execution() {
   // against zombies when a run is dropped half-way (a failed start, say).
   processes_.signal(nullptr, SIGKILL);
   processes_.reap_all_blocking();
+  end_cgroups();
 }
 
 DUCTILE_INLINE bool execution::foreign() const noexcept { return generation_ != fork_generation(); }
@@ -75,7 +78,8 @@ DUCTILE_INLINE void execution::launch_subtree(job& j, std::unique_lock<std::mute
       break;
     case job::kind::then:
     case job::kind::unchecked:
-    case job::kind::accept: launch_subtree(*j.left, lock); break;
+    case job::kind::accept:
+    case job::kind::contained: launch_subtree(*j.left, lock); break;
     case job::kind::scope:
       jobs_.enter_scope(j);
       launch_subtree(*j.left, lock);
@@ -168,20 +172,57 @@ DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) noexcept {
   if (!failure_) failure_ = std::move(failure);
   if (state_ != run_state::finished) state_ = run_state::stopping;
   pump_.stop_at_exit();
-  processes_.signal(nullptr, SIGKILL);
+  signal_everything(nullptr, SIGKILL);
+}
+
+namespace {
+
+void signal_cgroups(job& j, const job* scope, int signal, bool inside) noexcept {
+  inside = inside || &j == scope;
+  if (inside && j.cgroup) j.cgroup->signal_all(signal);
+  if (j.left) signal_cgroups(*j.left, scope, signal, inside);
+  if (j.right) signal_cgroups(*j.right, scope, signal, inside);
+}
+
+// Ends every own_cgroup() of the tree and adds up what they used; inner
+// ones first, since a cgroup with children cannot be removed.
+void finish_cgroups(job& j, std::optional<cgroup_usage>& total) noexcept {
+  if (j.left) finish_cgroups(*j.left, total);
+  if (j.right) finish_cgroups(*j.right, total);
+  if (j.cgroup) {
+    const cgroup_usage& used = j.cgroup->finish();
+    if (!total) total.emplace();
+    total->cpu_time += used.cpu_time;
+    if (used.memory_peak_bytes)
+      total->memory_peak_bytes = std::max(total->memory_peak_bytes.value_or(0), *used.memory_peak_bytes);
+  }
+}
+
+}  // namespace
+
+DUCTILE_INLINE void execution::end_cgroups() noexcept {
+  if (!jobs_.planted()) return;
+  std::optional<cgroup_usage> ignored;
+  finish_cgroups(*jobs_.root(), ignored);
+}
+
+DUCTILE_INLINE void execution::signal_everything(const job* scope, int signal) noexcept {
+  processes_.signal(scope, signal);
+  if (jobs_.planted()) signal_cgroups(*jobs_.root(), scope, signal, scope == nullptr);
 }
 
 DUCTILE_INLINE void execution::carry_out_signals() noexcept {
   for (const auto& due : jobs_.signals_due) {
     // A timeout does not wait for a grandchild that may hold the pipes.
     pump_.stop_at_exit();
-    processes_.signal(due.scope, due.signal);
+    signal_everything(due.scope, due.signal);
   }
   jobs_.signals_due.clear();
 }
 
 DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
   auto next = jobs_.next_deadline();
+  if (kill_at_ && (!next || *kill_at_ < *next)) next = kill_at_;
   if (const auto retry = processes_.next_retry(); retry && (!next || *retry < *next)) next = retry;
   return next;
 }
@@ -195,6 +236,10 @@ DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
 }
 
 DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
+  if (kill_at_ && std::chrono::steady_clock::now() >= *kill_at_) {
+    kill_at_.reset();
+    signal_everything(nullptr, SIGKILL);
+  }
   if (jobs_.has_timers()) {
     jobs_.run_timers(std::chrono::steady_clock::now());
     carry_out_signals();
@@ -213,6 +258,10 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
 }
 
 DUCTILE_INLINE void execution::update_finished() {
+  // An own_cgroup() subtree has ended: what it left behind (a daemon that
+  // escaped its process group, say) dies now, and lets go of the pipes.
+  for (job* ended : jobs_.cgroups_ended) ended->cgroup->signal_all(SIGKILL);
+  jobs_.cgroups_ended.clear();
   // Finished only once observers have heard of every process: whoever waits
   // for the run may rely on that.
   if (finished() || !jobs_.finished() || !pending_events_.empty() || delivering_events_) return;
@@ -230,6 +279,7 @@ DUCTILE_INLINE void execution::mark_finished() {
 DUCTILE_INLINE void execution::build_output() {
   if (!jobs_.planted()) return;
   output_.status = jobs_.result().status;
+  finish_cgroups(*jobs_.root(), output_.cgroup);
   output_.stdout_bytes = pump_.take(stdio::out);
   output_.stderr_bytes = pump_.take(stdio::err);
   output_.combined_bytes = pump_.take_combined();
@@ -263,6 +313,10 @@ DUCTILE_INLINE const output& execution::result() {
                             command, interrupted_);
   }
   if (failure_) std::rethrow_exception(failure_);
+  if (cancelled_) {
+    const std::string command = to_string(tree_);
+    throw cancelled_error(fmt::format("command {} was stopped by its pool", command), command, output_);
+  }
   if (!jobs_.planted()) return output_;
   const job_result& ended = jobs_.result();
   if (!ended.failed) return output_;
@@ -461,7 +515,7 @@ DUCTILE_INLINE void execution::cancel_unstarted() {
   try {
     const std::string command = to_string(tree_);
     failure_ = std::make_exception_ptr(
-        status_error(fmt::format("command {} was cancelled before it started", command), command, output_));
+        cancelled_error(fmt::format("command {} was cancelled before it started", command), command, output_));
   } catch (...) {
     failure_ = std::current_exception();
   }
@@ -491,6 +545,28 @@ DUCTILE_INLINE void execution::request_kill() {
   notify_if_finished();
 }
 
+DUCTILE_INLINE void execution::request_stop(std::chrono::nanoseconds grace) {
+  if (foreign()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    switch (state_) {
+      case run_state::queued: cancel_unstarted(); break;
+      case run_state::running:
+        cancelled_ = true;
+        state_ = run_state::stopping;
+        pump_.stop_at_exit();
+        signal_everything(nullptr, SIGTERM);
+        kill_at_ = std::chrono::steady_clock::now() + grace;
+        break;
+      case run_state::stopping:
+      case run_state::finished: return;
+    }
+  }
+  // The driver's wait was set before this deadline existed.
+  background_driver::nudge();
+  notify_if_finished();
+}
+
 DUCTILE_INLINE void execution::kill() {
   if (foreign()) return;
   request_kill();
@@ -511,7 +587,7 @@ DUCTILE_INLINE void execution::interrupt(int signal) {
   std::lock_guard<std::mutex> lock(mutex);
   if (finished()) return;
   interrupted_ = signal;
-  if (state_ != run_state::queued) processes_.signal(nullptr, signal);
+  if (state_ != run_state::queued) signal_everything(nullptr, signal);
 }
 
 DUCTILE_INLINE void execution::send_signal(int signal) {

@@ -111,6 +111,10 @@ class execution {
   bool failed();
   // A queued run is cancelled; a running one gets SIGKILL. Returns at once.
   void request_kill();
+  // The pool stops it: a queued run is cancelled; a running one gets SIGTERM
+  // (its process groups too) now and SIGKILL `grace` later, starts nothing
+  // new, and fails with cancelled_error. Returns at once.
+  void request_stop(std::chrono::nanoseconds grace);
   // request_kill(), then waits until the run has finished.
   void kill();
   void send_signal(int signal);
@@ -149,6 +153,11 @@ class execution {
   void start_due_right_sides(std::unique_lock<std::mutex>& lock);
   void finish_unstarted(job& j);
   void carry_out_signals() noexcept;
+  // `signal` to the processes in `scope` (null: all), their groups, and every
+  // own_cgroup() inside it.
+  void signal_everything(const job* scope, int signal) noexcept;
+  // Kills, empties and removes the run's cgroups, inner ones first.
+  void end_cgroups() noexcept;
   // Stops the run: SIGKILL to all, nothing new starts. A null `failure` is a kill.
   void abandon(std::exception_ptr failure) noexcept;
   void cancel_unstarted();
@@ -170,7 +179,9 @@ class execution {
   bool delivering_events_ = false;
   sys::event completion_;
   std::exception_ptr failure_;
-  int interrupted_ = 0;  // the signal an interrupt_guard forwarded
+  int interrupted_ = 0;                 // the signal an interrupt_guard forwarded
+  bool cancelled_ = false;              // its pool stopped it
+  std::optional<steady_time> kill_at_;  // request_stop(): when SIGKILL follows SIGTERM
   output output_;
   std::function<void()> on_finished_;  // emptied once called
   unsigned generation_;                // the fork generation of the process that made this run

@@ -52,6 +52,10 @@ DUCTILE_INLINE void job_tree::complete(job& j, job_result result, bool stopping)
       complete(*parent, result, stopping);
       break;
     case job::kind::accept: complete(*parent, accept_result(result, parent->ok_codes), stopping); break;
+    case job::kind::contained:
+      cgroups_ended.push_back(parent);
+      complete(*parent, result, stopping);
+      break;
     case job::kind::pipe:
       if (parent->left->finished && parent->right->finished)
         complete(*parent, pipe_result(parent->left->result, parent->right->result), stopping);

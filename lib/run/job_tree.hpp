@@ -46,6 +46,7 @@ class job_tree {
   // --- what is due, oldest first; the execution takes it
   std::vector<job*> right_sides_due;
   std::vector<scope_signal> signals_due;
+  std::vector<job*> cgroups_ended;  // own_cgroup() scopes whose processes have all exited
 
  private:
   bool inside_fired_scope(const job& j) const noexcept;

@@ -1,14 +1,24 @@
-// A pool queues runs and starts them as slots free. It has no thread: runs
-// finish on the shared background thread, whose callback starts the next ones.
+// A pool queues runs and starts them as slots free. It has no thread of its
+// own: runs finish on the shared background thread, whose callback starts
+// the next ones. Only a jobserver's client has one more thread, which waits
+// for tokens while jobs are queued for them.
+
+#include <poll.h>
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <ductile/pool.hpp>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+#include <thread>
 #include <vector>
 
+#include "jobserver/tokens.hpp"
 #include "run/queued_run.hpp"
 
 namespace ductile {
@@ -19,18 +29,59 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::condition_variable changed;
   std::size_t max_parallel = 1;
   failure_policy policy = failure_policy::keep_going;
+  std::chrono::nanoseconds grace{0};
   std::vector<queued_run> runs;  // every run submitted, by index
   std::vector<bool> launched;
   std::deque<std::size_t> queue;
   std::deque<std::size_t> completed;  // not yet returned by wait_any
   std::size_t running = 0;
   std::size_t finished = 0;
+  std::size_t failed = 0;
   bool stopping = false;
+
+  // The jobserver: a job beyond the first runs on a token from it.
+  std::unique_ptr<jobserver_tokens> tokens;
+  std::vector<char> held;   // one per running job beyond the first
+  bool serving = false;     // children get the jobserver in MAKEFLAGS
+  jobserver_auth upstream;  // the jobserver this pool is a client of, if any
+  std::thread token_taker;
+  std::condition_variable token_wanted;
+  bool quitting = false;
+
+  std::function<void(const progress&)> on_progress;
+  bool progress_changed = false;
+  bool reporting = false;
+  std::exception_ptr progress_failure;
 
   void launch_ready();
   void on_finished(std::size_t index);
   void stop(std::unique_lock<std::mutex>& lock);
+  bool may_start() const noexcept;
+  bool wants_token() const noexcept;
+  void give_back_spare_tokens() noexcept;
+  void take_tokens();
+  void report_progress();
+  expression shared_with_children(const expression& job) const;
 };
+
+DUCTILE_INLINE bool pool_state::may_start() const noexcept {
+  if (stopping || queue.empty() || running >= max_parallel) return false;
+  return !tokens || running < 1 + held.size();
+}
+
+DUCTILE_INLINE bool pool_state::wants_token() const noexcept {
+  return tokens && !stopping && !queue.empty() && running < max_parallel && running >= 1 + held.size();
+}
+
+// Called with `mutex` held: tokens nobody runs on go back at once, so that
+// the rest of the build can use them.
+DUCTILE_INLINE void pool_state::give_back_spare_tokens() noexcept {
+  const std::size_t needed = running > 0 ? running - 1 : 0;
+  while (held.size() > needed) {
+    tokens->give_back(held.back());
+    held.pop_back();
+  }
+}
 
 // Starts queued runs while there are free slots. A run that fails to start
 // finishes at once and its callback comes back here: that nested call returns
@@ -46,26 +97,102 @@ DUCTILE_INLINE void pool_state::launch_ready() {
     std::shared_ptr<execution> next;
     {
       std::lock_guard<std::mutex> lock(mutex);
-      if (stopping || running >= max_parallel || queue.empty()) return;
+      if (!may_start()) {
+        if (tokens) {
+          give_back_spare_tokens();
+          if (wants_token()) token_wanted.notify_one();
+        }
+        return;
+      }
       const std::size_t index = queue.front();
       queue.pop_front();
       launched[index] = true;
       ++running;
+      progress_changed = true;
       next = runs[index].run();
     }
     queued_run(std::move(next)).launch();
+    report_progress();
   }
 }
 
-// Cancels what is queued and kills what runs; called with `lock` held, returns with it held.
+// The token taker's loop. It polls with a short timeout as well as for the
+// descriptor, because another reader may win the token it saw, and demand may
+// vanish while it waits.
+DUCTILE_INLINE void pool_state::take_tokens() {
+  std::unique_lock<std::mutex> lock(mutex);
+  for (;;) {
+    token_wanted.wait(lock, [this] { return quitting || wants_token(); });
+    if (quitting) return;
+    lock.unlock();
+    pollfd readable{tokens->readable(), POLLIN, 0};
+    (void)::poll(&readable, 1, 100);
+    const auto token = tokens->try_take();
+    lock.lock();
+    if (!token) continue;
+    if (!wants_token()) {
+      tokens->give_back(*token);
+      continue;
+    }
+    held.push_back(*token);
+    lock.unlock();
+    launch_ready();
+    lock.lock();
+  }
+}
+
+// Calls the callback with the latest counts, one call at a time and with no
+// lock held: whoever is reporting when another change comes reports it too.
+DUCTILE_INLINE void pool_state::report_progress() {
+  std::function<void(const progress&)> callback;
+  progress now;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!on_progress || reporting || !progress_changed) return;
+    reporting = true;
+  }
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!progress_changed || !on_progress) {
+        reporting = false;
+        changed.notify_all();  // wait_all() waits for the last report
+        return;
+      }
+      progress_changed = false;
+      now = progress{queue.size(), running, finished, failed, runs.size()};
+      callback = on_progress;
+    }
+    try {
+      callback(now);
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!progress_failure) progress_failure = std::current_exception();
+        on_progress = nullptr;
+        reporting = false;
+      }
+      changed.notify_all();
+      return;
+    }
+  }
+}
+
+// Called with `lock` held, returns with it held. `stop` ends what runs and
+// cancels what waits; `finish_running` and a destroyed pool's stop differ in
+// what happens to the running jobs.
 DUCTILE_INLINE void pool_state::stop(std::unique_lock<std::mutex>& lock) {
   stopping = true;
-  std::vector<queued_run> unfinished;
-  for (std::size_t index : queue) unfinished.push_back(runs[index]);
+  std::vector<queued_run> waiting, started;
+  for (std::size_t index : queue) waiting.push_back(runs[index]);
   for (std::size_t i = 0; i < runs.size(); ++i)
-    if (launched[i]) unfinished.push_back(runs[i]);
+    if (launched[i]) started.push_back(runs[i]);
+  const failure_policy how = policy;
+  const auto patience = grace;
   lock.unlock();
-  for (auto& run : unfinished) run.stop();
+  for (auto& run : waiting) run.run()->request_stop(patience);
+  if (how == failure_policy::stop)
+    for (auto& run : started) run.run()->request_stop(patience);
   lock.lock();
 }
 
@@ -76,7 +203,7 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
     std::lock_guard<std::mutex> lock(mutex);
     run = runs[index].run();
   }
-  const bool failed = run->failed();
+  const bool job_failed = run->failed();
   {
     std::unique_lock<std::mutex> lock(mutex);
     if (launched[index]) {
@@ -85,32 +212,116 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
       queue.erase(std::remove(queue.begin(), queue.end(), index), queue.end());
     }
     ++finished;
+    if (job_failed) ++failed;
+    progress_changed = true;
     completed.push_back(index);
-    if (failed && policy == failure_policy::stop && !stopping) stop(lock);
+    if (job_failed && policy != failure_policy::keep_going && !stopping) stop(lock);
   }
   changed.notify_all();
+  report_progress();
   launch_ready();
+}
+
+// The jobserver goes to the job's processes as MAKEFLAGS and the descriptors
+// it names, outermost, so that a job's own env("MAKEFLAGS", ...) wins.
+DUCTILE_INLINE expression pool_state::shared_with_children(const expression& job) const {
+  if (!serving) return job;
+  if (upstream.kind == jobserver_auth::style::descriptors)
+    return job.env("MAKEFLAGS", " -j " + upstream.text)
+        .pass_fd(upstream.read_fd, upstream.read_fd)
+        .pass_fd(upstream.write_fd, upstream.write_fd);
+  if (upstream.kind == jobserver_auth::style::fifo) return job.env("MAKEFLAGS", " -j " + upstream.text);
+  const int read_fd = tokens->children_read_fd();
+  const int write_fd = tokens->children_write_fd();
+  return job.env("MAKEFLAGS", tokens->children_makeflags()).pass_fd(read_fd, read_fd).pass_fd(write_fd, write_fd);
 }
 
 }  // namespace detail
 
-DUCTILE_INLINE pool::pool(std::size_t max_parallel, failure_policy policy)
+DUCTILE_INLINE pool::pool(std::size_t max_parallel, failure_policy policy, std::chrono::nanoseconds grace)
     : state_(std::make_shared<detail::pool_state>()) {
   if (max_parallel == 0) throw std::invalid_argument("pool: max_parallel must be at least 1");
   state_->max_parallel = max_parallel;
   state_->policy = policy;
+  state_->grace = std::max(grace, std::chrono::nanoseconds(0));
+}
+
+DUCTILE_INLINE pool::pool(std::shared_ptr<detail::pool_state> state) noexcept : state_(std::move(state)) {}
+
+DUCTILE_INLINE pool pool::from_jobserver(std::size_t fallback_parallel) {
+  pool made(fallback_parallel);
+  const char* makeflags = std::getenv("MAKEFLAGS");
+  if (makeflags == nullptr) return made;
+  const detail::jobserver_auth auth = detail::parse_jobserver_auth(makeflags);
+  if (auth.kind == detail::jobserver_auth::style::none && auth.text.empty()) return made;
+  std::string problem;
+  auto tokens = detail::jobserver_tokens::join(auth, problem);
+  if (!tokens) {
+    std::fprintf(stderr,
+                 "ductile: the jobserver in MAKEFLAGS (%s) cannot be used: %s; running at most %zu jobs at once\n",
+                 auth.text.c_str(), problem.c_str(), fallback_parallel);
+    return made;
+  }
+  detail::pool_state& s = *made.state_;
+  s.max_parallel = std::numeric_limits<std::size_t>::max();
+  s.tokens = std::move(tokens);
+  s.upstream = auth;
+  s.token_taker = std::thread([&s] { s.take_tokens(); });
+  return made;
+}
+
+DUCTILE_INLINE pool& pool::serve_jobserver() {
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  if (state_->serving) return *this;
+  if (!state_->tokens) {
+    state_->tokens = detail::jobserver_tokens::serve(state_->max_parallel - 1);
+    detail::pool_state& s = *state_;
+    s.token_taker = std::thread([&s] { s.take_tokens(); });
+  }
+  state_->serving = true;
+  return *this;
+}
+
+DUCTILE_INLINE void pool::set_progress(std::function<void(const progress&)> fn) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->on_progress = std::move(fn);
+}
+
+DUCTILE_INLINE pool::pool(pool&&) noexcept = default;
+
+DUCTILE_INLINE pool& pool::operator=(pool&& other) noexcept {
+  if (this != &other) {
+    pool dropped(std::move(*this));
+    state_ = std::move(other.state_);
+  }
+  return *this;
 }
 
 DUCTILE_INLINE pool::~pool() {
+  if (!state_) return;  // moved from
+  {
+    // Destroyed: what waits is cancelled and what runs is killed, at once.
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    state_->policy = failure_policy::stop;
+    state_->grace = std::chrono::nanoseconds(0);
+    state_->stop(lock);
+  }
   {
     std::unique_lock<std::mutex> lock(state_->mutex);
-    if (!state_->stopping) state_->stop(lock);
+    state_->changed.wait(lock, [this] { return state_->finished == state_->runs.size() && !state_->reporting; });
+    state_->quitting = true;
   }
-  wait_all();
+  state_->token_wanted.notify_all();
+  if (state_->token_taker.joinable()) state_->token_taker.join();
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  if (state_->tokens) state_->give_back_spare_tokens();
 }
 
 DUCTILE_INLINE handle pool::submit(const expression& job) {
-  auto run = std::make_shared<detail::execution>(job);
+  std::unique_lock<std::mutex> sharing(state_->mutex);
+  const expression shared = state_->shared_with_children(job);
+  sharing.unlock();
+  auto run = std::make_shared<detail::execution>(shared);
   bool cancel = false;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
@@ -122,23 +333,32 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     state_->runs.emplace_back(run);
     state_->launched.push_back(false);
     state_->queue.push_back(index);
+    state_->progress_changed = true;
     cancel = state_->stopping;
   }
-  if (cancel)
-    run->request_kill();
-  else
+  if (cancel) {
+    run->request_stop(std::chrono::nanoseconds(0));
+  } else {
+    state_->report_progress();
     state_->launch_ready();
+  }
   return handle(std::move(run));
 }
 
 DUCTILE_INLINE void pool::wait_all() {
   std::unique_lock<std::mutex> lock(state_->mutex);
-  state_->changed.wait(lock, [this] { return state_->finished == state_->runs.size(); });
+  // The last report too: its callback may use what the caller frees next.
+  state_->changed.wait(lock, [this] {
+    return state_->finished == state_->runs.size() && !state_->reporting &&
+           (!state_->progress_changed || !state_->on_progress);
+  });
+  if (state_->progress_failure) std::rethrow_exception(std::exchange(state_->progress_failure, nullptr));
 }
 
 DUCTILE_INLINE std::optional<std::size_t> pool::wait_any() {
   std::unique_lock<std::mutex> lock(state_->mutex);
   state_->changed.wait(lock, [this] { return !state_->completed.empty() || state_->finished == state_->runs.size(); });
+  if (state_->progress_failure) std::rethrow_exception(std::exchange(state_->progress_failure, nullptr));
   if (state_->completed.empty()) return std::nullopt;
   const std::size_t index = state_->completed.front();
   state_->completed.pop_front();

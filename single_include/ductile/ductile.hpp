@@ -534,6 +534,7 @@ constexpr std::size_t next_word(std::string_view text, std::size_t i) noexcept {
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -676,6 +677,15 @@ struct pty_size {
   unsigned short cols = 80;
 };
 
+/// Where an own_cgroup() subtree's cgroup is made, and its limits. A limit needs
+/// its controller enabled for the new cgroup (in the parent's cgroup.subtree_control).
+struct cgroup_options {
+  std::string parent;                       ///< a cgroup v2 directory; empty: below the host's own cgroup
+  std::optional<std::uint64_t> memory_max;  ///< bytes (memory.max)
+  std::optional<std::uint64_t> pids_max;    ///< pids.max
+  std::optional<double> cpu_max;            ///< CPUs, e.g. 1.5 (cpu.max)
+};
+
 /// How start_detached() runs a daemon.
 struct detach_options {
   /// If not empty: created by the daemon, locked (flock) for its whole life and
@@ -794,6 +804,15 @@ class expression {
   /// spawned: the caller for run() and read(), the background thread (which
   /// lives as long as the process) for started expressions.
   expression kill_on_parent_exit() const;
+  /// The subtree runs in a new cgroup v2 (Linux), below the host's own cgroup, the
+  /// enclosing own_cgroup()'s, or `options.parent`, entered at clone where the kernel
+  /// allows (CLONE_INTO_CGROUP) and otherwise before exec. kill(), timeouts and the
+  /// end of the subtree kill every process in it, daemons that left the process
+  /// group included (cgroup.kill); the cgroup is removed when the run ends and
+  /// output::cgroup says what it used. A limit whose controller is not enabled, or
+  /// no writable cgroup v2 hierarchy, is a spawn_error naming what is missing.
+  expression own_cgroup() const;
+  expression own_cgroup(cgroup_options options) const;
   /// Runs the children as this user: its uid, its primary group and its
   /// supplementary groups (never the parent's). Names are resolved in the parent
   /// before anything is spawned. A uid without a passwd entry needs group().
@@ -1081,6 +1100,7 @@ expression cmdline(runtime_cmdline format, const Args&... args) {
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -1131,6 +1151,12 @@ struct process_record {
   std::size_t max_rss_kib = 0;  ///< peak resident set size
 };
 
+/// What an own_cgroup() subtree used, read from its cgroup when it ended.
+struct cgroup_usage {
+  std::chrono::microseconds cpu_time{0};           ///< cpu.stat usage_usec of the whole tree
+  std::optional<std::uint64_t> memory_peak_bytes;  ///< memory.peak, where the memory controller is enabled
+};
+
 /// The result of running an expression.
 struct output {
   exit_status status;                     ///< the expression's status, chosen by the pipe/then rules
@@ -1138,6 +1164,7 @@ struct output {
   std::string stderr_bytes;               ///< everything captured from stderr (empty if not captured)
   std::string combined_bytes;             ///< combined_capture(): both, in the order they were read
   std::vector<process_record> processes;  ///< one per process that ran, in pipeline order
+  std::optional<cgroup_usage> cgroup;     ///< set when own_cgroup() was used (summed over its cgroups)
 };
 
 /// A readable name for a signal number, such as "SIGKILL"; "signal N" if unknown.
@@ -1183,6 +1210,13 @@ class status_error : public error {
 
 /// A `timeout()` fired and the subtree was terminated.
 class timeout_error : public status_error {
+ public:
+  using status_error::status_error;
+};
+
+/// A job its pool ended or cancelled (a stop after another job failed, a queued
+/// job killed before its turn): never a job that died of a signal on its own.
+class cancelled_error : public status_error {
  public:
   using status_error::status_error;
 };
@@ -1536,11 +1570,15 @@ void set_observer(std::shared_ptr<observer> o);
 #ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_POOL_HPP
 #define DUCTILE_INLINED_INCLUDE_DUCTILE_POOL_HPP
 /// \file
-/// `pool`: runs many expressions with at most N at a time, for build tools.
+/// `pool`: runs many expressions with at most N at a time, for build tools;
+/// a good citizen of `make -j` (the jobserver, both ways).
 
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 
 
 namespace ductile {
@@ -1549,34 +1587,73 @@ namespace detail {
 struct pool_state;
 }
 
-/// What a pool does when a job fails: go on like `make -k`, or stop like `make`.
-enum class failure_policy { keep_going, stop };
+/// What a pool does when a job fails: go on like `make -k`; stop at once,
+/// terminating what runs; or, like `make`, start nothing new and let the
+/// running jobs finish.
+enum class failure_policy { keep_going, stop, finish_running };
+
+/// A pool's counts, as `on_progress` reports them. `done` counts failed jobs too.
+struct progress {
+  std::size_t queued = 0;
+  std::size_t running = 0;
+  std::size_t done = 0;
+  std::size_t failed = 0;
+  std::size_t total = 0;
+};
 
 /// Runs submitted expressions with at most `max_parallel` running at once. All
 /// pools and handles together use the one shared background thread.
 class pool {
  public:
-  /// Throws std::invalid_argument if `max_parallel` is 0.
-  explicit pool(std::size_t max_parallel, failure_policy policy = failure_policy::keep_going);
+  /// Throws std::invalid_argument if `max_parallel` is 0. With failure_policy::stop
+  /// a failure sends SIGTERM to each running job (to its process group if it leads
+  /// one) and SIGKILL `grace` later.
+  explicit pool(std::size_t max_parallel, failure_policy policy = failure_policy::keep_going,
+                std::chrono::nanoseconds grace = std::chrono::seconds(5));
+  /// A client of the jobserver MAKEFLAGS names (`--jobserver-auth=fifo:PATH` or
+  /// `R,W`): each job beyond the first runs on a token, given back when it ends
+  /// however it ends. Without a jobserver, `pool(fallback_parallel)`; with one that
+  /// cannot be used (descriptors make closed because the rule lacks `+`), the same
+  /// after a warning on stderr.
+  static pool from_jobserver(std::size_t fallback_parallel);
   /// Cancels queued jobs and kills running ones, then reaps them.
   ~pool();
+  pool(pool&&) noexcept;
+  pool& operator=(pool&&) noexcept;
   pool(const pool&) = delete;
   pool& operator=(const pool&) = delete;
 
+  /// Jobs submitted from now on find in MAKEFLAGS a jobserver holding this pool's
+  /// slots (made here with `max_parallel - 1` tokens, or the one this pool is a
+  /// client of), and its descriptors: a `make`, `ninja` or `cargo` among them
+  /// shares the slots, and the pool's own jobs beyond the first take tokens too.
+  /// Throws std::system_error if the jobserver cannot be made.
+  pool& serve_jobserver();
+  /// Calls `fn(const progress&)` after every queue, start and finish, on the thread
+  /// that caused it, never two at once and never under a lock. If `fn` throws, it is
+  /// not called again and wait_all() and wait_any() rethrow the exception.
+  template <class F>
+  pool& on_progress(F fn) {
+    set_progress(std::function<void(const progress&)>(std::move(fn)));
+    return *this;
+  }
+
   /// Queues `job` until a slot frees. `kill()` on the handle of a queued job cancels it:
-  /// it never starts and `wait()` throws status_error. Once the pool has stopped on a
+  /// it never starts and `wait()` throws cancelled_error. Once the pool has stopped on a
   /// failure, new jobs are cancelled at once.
   [[nodiscard]] handle submit(const expression& job);
-  /// Blocks until every submitted job has finished or was cancelled. Does not throw:
-  /// each job's result is on its handle.
+  /// Blocks until every submitted job has finished or was cancelled. Each job's
+  /// result is on its handle; throws only what an on_progress callback threw.
   void wait_all();
   /// Blocks until the next job finishes and returns its submission index (from 0), in
   /// completion order; nothing once every submitted job has been returned.
   std::optional<std::size_t> wait_any();
-  /// Whether a failure stopped the pool (failure_policy::stop only).
+  /// Whether a failure stopped the pool (failure_policy::stop and finish_running).
   bool stopped() const;
 
  private:
+  explicit pool(std::shared_ptr<detail::pool_state> state) noexcept;
+  void set_progress(std::function<void(const progress&)> fn);
   std::shared_ptr<detail::pool_state> state_;
 };
 
@@ -2071,6 +2148,8 @@ class thread_signals_blocked {
 // --- the fault seam, for tests
 // `pidfd_flag`: a non-zero answer makes the clone behave as on a kernel that
 // ignores CLONE_PIDFD (before 5.2): it succeeds and leaves no pidfd.
+// `cgroup_kill`: one makes a cgroup be killed as on a kernel without
+// cgroup.kill (before 5.14).
 enum class call : unsigned char {
   pipe,
   open,
@@ -2083,7 +2162,8 @@ enum class call : unsigned char {
   clone,
   exec,
   thread,
-  pidfd_flag
+  pidfd_flag,
+  cgroup_kill
 };
 // Asked before each call is made; a non-zero result is the errno the call then
 // fails with, without being made. Runs on any thread, and for `exec` in the
@@ -2369,6 +2449,10 @@ struct time_limit {
   std::chrono::nanoseconds grace;
 };
 struct own_process_group {};
+// own_cgroup(): a scope of the job tree whose processes share a new cgroup.
+struct contain_in_cgroup {
+  cgroup_options options;
+};
 // PR_SET_PDEATHSIG: the children die with the process that runs them.
 struct die_with_parent {};
 
@@ -2408,7 +2492,7 @@ using credential_modifier = std::variant<run_as_user, run_as_group, supplementar
                                          bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
 using process_modifier = std::variant<spawn_hook, own_process_group, die_with_parent>;
 // Not settings of a process: scopes of the job tree around the subtree.
-using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes>;
+using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes, contain_in_cgroup>;
 using modifier =
     std::variant<stream_modifier, environment_modifier, credential_modifier, process_modifier, scope_modifier>;
 
@@ -2618,6 +2702,12 @@ DUCTILE_INLINE expression expression::timeout(std::chrono::nanoseconds duration,
     throw std::invalid_argument("timeout(): durations must not be negative");
   return detail::wrap(node_, detail::time_limit{duration, grace});
 }
+DUCTILE_INLINE expression expression::own_cgroup() const { return own_cgroup(cgroup_options{}); }
+
+DUCTILE_INLINE expression expression::own_cgroup(cgroup_options options) const {
+  return detail::wrap(node_, detail::contain_in_cgroup{std::move(options)});
+}
+
 DUCTILE_INLINE expression expression::kill_on_parent_exit() const {
   return detail::wrap(node_, detail::die_with_parent{});
 }
@@ -2822,6 +2912,7 @@ struct shell_printer {
               [](const time_limit& limit) -> word { return "[timeout " + format_duration(limit.duration) + "]"; },
               [](const own_process_group&) -> word { return "[new_process_group]"; },
               [](const die_with_parent&) -> word { return "[kill_on_parent_exit]"; },
+              [](const contain_in_cgroup&) -> word { return "[own_cgroup]"; },
               [](const run_as_user& u) -> word { return "[user " + describe_id(u.who) + "]"; },
               [](const run_as_group& g) -> word { return "[group " + describe_id(g.which) + "]"; },
               [](const supplementary_groups& list) -> word {
@@ -3083,6 +3174,68 @@ DUCTILE_INLINE std::string timeout_message(const std::string& command, const out
 #include <unistd.h>
 
 
+// ---- lib/os/cgroup.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_CGROUP_HPP
+#define DUCTILE_INLINED_LIB_OS_CGROUP_HPP
+// The cgroup v2 of an own_cgroup() subtree: made when the subtree is lowered,
+// entered by its children at clone (or just before exec), killed as a whole,
+// read and removed when it ends. Linux only; elsewhere create() throws.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+
+namespace ductile::detail {
+
+// Where the cgroup v2 hierarchy is mounted, from /proc/self/mountinfo's text:
+// the mount point and the cgroup path it shows (its root).
+struct cgroup2_mount {
+  std::string mount_point;
+  std::string root;
+};
+std::optional<cgroup2_mount> find_cgroup2_mount(std::string_view mountinfo);
+// The process's own cgroup v2 path ("0::/path" in /proc/self/cgroup).
+std::optional<std::string> unified_cgroup_path(std::string_view proc_self_cgroup);
+// cpu.max for `cpus` CPUs over a 100 ms period: "150000 100000" for 1.5.
+std::string cpu_max_text(double cpus);
+
+class cgroup_scope {
+ public:
+  // A new cgroup below options.parent, the enclosing scope's, or the host's
+  // own, with the limits asked for. Throws spawn_error naming `command`.
+  static std::shared_ptr<cgroup_scope> create(const cgroup_options& options, const cgroup_scope* enclosing,
+                                              const std::string& command);
+  ~cgroup_scope();
+  cgroup_scope(const cgroup_scope&) = delete;
+  cgroup_scope& operator=(const cgroup_scope&) = delete;
+
+  const std::string& path() const noexcept { return path_; }
+  int directory_fd() const noexcept { return directory_.get(); }  // CLONE_INTO_CGROUP
+  int procs_fd() const noexcept { return procs_.get(); }          // a child writes its pid here otherwise
+  // Every process in it gets `signal`; SIGKILL goes through cgroup.kill, or on
+  // kernels before 5.14 through a freeze, so that nothing forks meanwhile.
+  void signal_all(int signal) noexcept;
+  // Kills what is left, waits (at most two seconds) until it is empty, reads
+  // its usage and removes it. Once; later calls return the same usage.
+  const cgroup_usage& finish() noexcept;
+
+ private:
+  cgroup_scope() = default;
+  bool populated() const noexcept;
+  void kill_one_by_one(int signal) noexcept;
+
+  std::string path_;
+  unique_fd directory_;
+  unique_fd procs_;
+  bool finished_ = false;
+  cgroup_usage usage_;
+};
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OS_CGROUP_HPP
 // ---- lib/plan/plan.hpp
 #ifndef DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
 #define DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
@@ -3164,6 +3317,8 @@ struct credential_request {
   bool any() const { return user || group || groups || keep || bounding || no_new_privs || umask || new_session; }
 };
 
+class cgroup_scope;  // os/cgroup.hpp
+
 // A descriptor above 2 a child receives: pass_fd().
 struct passed_fd {
   int child_fd;
@@ -3179,6 +3334,7 @@ struct context {
   std::shared_ptr<group_slot> group;       // null: the parent's group
   bool kill_on_parent_exit = false;
   std::shared_ptr<terminal_slot> terminal;  // pty(): null outside one
+  std::shared_ptr<cgroup_scope> cgroup;     // own_cgroup(): null outside one
   credential_request credentials;
   std::string position;  // the path from the root: orders processes left to right
 };
@@ -3224,7 +3380,7 @@ struct time_limit_state {
 // `unchecked` scope clears the failure of the result that passes up through
 // it, so a failure inside still stops a `then` inside (duct's rule).
 struct job {
-  enum class kind { process, pipe, then, scope, unchecked, accept };
+  enum class kind { process, pipe, then, scope, unchecked, accept, contained };
   kind type = kind::process;
   job* parent = nullptr;
   std::unique_ptr<job> left;
@@ -3245,6 +3401,9 @@ struct job {
 
   // scope: a timeout() around `left`
   std::optional<time_limit_state> limit;
+
+  // contained: an own_cgroup() around `left`
+  std::shared_ptr<cgroup_scope> cgroup;
 
   bool finished = false;
   job_result result;
@@ -3379,6 +3538,7 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
                      [](const time_limit&) {},
                      [](const mark_unchecked&) {},
                      [](const accept_codes&) {},
+                     [](const contain_in_cgroup&) {},
                  },
                  change);
 }
@@ -3406,6 +3566,13 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
     if (const auto* accepted = modifier_as<accept_codes>(m->change)) {
       auto scope = lower_scope(job::kind::accept, *m->inner, std::move(ctx), sink);
       scope->ok_codes = accepted->codes;
+      return scope;
+    }
+    if (const auto* contained = modifier_as<contain_in_cgroup>(m->change)) {
+      auto made = cgroup_scope::create(contained->options, ctx.cgroup.get(), subtree_text(tree));
+      ctx.cgroup = made;
+      auto scope = lower_scope(job::kind::contained, *m->inner, std::move(ctx), sink);
+      scope->cgroup = std::move(made);
       return scope;
     }
     apply_modifier(tree, m->change, ctx, sink);
@@ -3514,6 +3681,7 @@ enum class child_step : int {
   pass_fds,
   parent_death,
   terminal,
+  cgroup,
 };
 
 // A descriptor the child receives above 2: `source` in the parent becomes `target`.
@@ -3571,9 +3739,12 @@ struct child_plan {
   int stdio[3] = {0, 1, 2};           // source of each of 0, 1, 2; equal means untouched
   const fd_move* passed = nullptr;    // pass_fd(): at most most_passed_fds
   std::size_t passed_count = 0;
-  pid_t process_group = -1;                        // -1: the parent's; 0: a new one; else join it
-  pid_t die_with = 0;                              // kill_on_parent_exit(): the parent's pid, else 0
-  int controlling_terminal = -1;                   // pty(): lead a new session with this terminal
+  pid_t process_group = -1;       // -1: the parent's; 0: a new one; else join it
+  pid_t die_with = 0;             // kill_on_parent_exit(): the parent's pid, else 0
+  int controlling_terminal = -1;  // pty(): lead a new session with this terminal
+  int cgroup_directory = -1;      // own_cgroup(): entered at clone where the kernel can
+  int cgroup_procs = -1;          // ...else the child writes its pid here
+  bool cgroup_entered_at_clone = false;
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
   const daemon_settings* daemon = nullptr;         // set by start_detached
   int report_fd = -1;                              // -1: report into `report`, in shared memory
@@ -3830,6 +4001,7 @@ DUCTILE_INLINE std::optional<std::string> which(std::string_view name, const exp
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 
 // ---- lib/os/linux/clone.hpp
 #ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
@@ -3974,6 +4146,28 @@ DUCTILE_INLINE pidfd_support probe_pidfd(const process_handle& child) noexcept {
   return rc == 0 ? pidfd_support::present : pidfd_support::absent;
 }
 
+// clone3 with CLONE_INTO_CGROUP (5.7): the child starts in the cgroup. The
+// structure is clone_args up to its `cgroup` field (CLONE_ARGS_SIZE_VER2).
+struct clone3_arguments {
+  std::uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+inline constexpr std::uint64_t clone_into_cgroup = 0x200000000ULL;
+
+DUCTILE_INLINE std::atomic<bool>& clone3_refused() noexcept {
+  static std::atomic<bool> refused{false};
+  return refused;
+}
+
+// Like fork (no shared memory, CLONE_VFORK): returns 0 in the child.
+DUCTILE_INLINE long clone_into_cgroup_vfork(int cgroup, int pidfd_flag, int& pidfd) noexcept {
+  clone3_arguments args{};
+  args.flags = CLONE_VFORK | clone_into_cgroup | static_cast<std::uint64_t>(pidfd_flag);
+  args.pidfd = reinterpret_cast<std::uintptr_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<std::uint64_t>(cgroup);
+  return syscall(SYS_clone3, &args, sizeof args);
+}
+
 DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
   started_child result;
   const int saved_errno = errno;
@@ -3984,6 +4178,9 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     errno = saved_errno;
     return std::move(result);
   };
+  // clone3 cannot share memory without a stack switch in assembly; a child
+  // entering a cgroup is made like fork, and reports through the pipe.
+  if (plan.cgroup_directory >= 0 && mode == start_mode::shared_memory) mode = start_mode::copied_memory;
   void* stack_top = nullptr;
   pipe_ends channel;
   if (mode == start_mode::shared_memory) {
@@ -4007,7 +4204,21 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       case start_mode::shared_memory:
         return ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | pidfd_flag | SIGCHLD, &plan, &pidfd);
       case start_mode::copied_memory: {
-        const long pid = syscall(SYS_clone, CLONE_VFORK | pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
+        long pid = -1;
+        plan.cgroup_entered_at_clone = false;
+        if (plan.cgroup_directory >= 0 && !clone3_refused().load(std::memory_order_relaxed)) {
+          plan.cgroup_entered_at_clone = true;
+          pid = clone_into_cgroup_vfork(plan.cgroup_directory, pidfd_flag, pidfd);
+          if (pid == 0) child_main(&plan);
+          if (pid < 0) {
+            // Before 5.7, or a profile that refuses clone3: the child enters
+            // by writing its pid, before it runs anything of the user's.
+            if (errno == ENOSYS || errno == E2BIG || errno == EPERM)
+              clone3_refused().store(true, std::memory_order_relaxed);
+            plan.cgroup_entered_at_clone = false;
+          }
+        }
+        if (pid < 0) pid = syscall(SYS_clone, CLONE_VFORK | pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
         if (pid == 0) child_main(&plan);
         return pid;
       }
@@ -4166,8 +4377,9 @@ inline constexpr step_name step_names[] = {
     {child_step::pass_fds, "pass descriptors"},
     {child_step::parent_death, "kill on parent exit"},
     {child_step::terminal, "controlling terminal"},
+    {child_step::cgroup, "cgroup"},
 };
-static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::terminal) + 1,
+static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::cgroup) + 1,
               "every child_step needs a name in step_names");
 
 constexpr bool steps_in_order() {
@@ -4198,6 +4410,7 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
       return fmt::format("cannot change directory to {:?}: {}", launch.settings.dir.value_or(""), code.message());
     case child_step::stdio: return fmt::format("cannot set up stdin/stdout/stderr: {}", code.message());
     case child_step::pass_fds: return fmt::format("cannot pass descriptors with pass_fd(): {}", code.message());
+    case child_step::cgroup: return fmt::format("cannot enter its cgroup: {}", code.message());
     case child_step::terminal:
       return fmt::format("cannot make the pseudo-terminal its controlling terminal: {}", code.message());
     case child_step::parent_death:
@@ -4281,6 +4494,10 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   }
   if (l.settings.group) plan.process_group = l.settings.group->pgid;
   if (l.settings.kill_on_parent_exit) plan.die_with = ::getpid();
+  if (l.settings.cgroup) {
+    plan.cgroup_directory = l.settings.cgroup->directory_fd();
+    plan.cgroup_procs = l.settings.cgroup->procs_fd();
+  }
   // The first process of a pty() subtree leads its session; the others share the terminal.
   if (l.settings.terminal && !l.settings.terminal->adopted) {
     l.settings.terminal->adopted = true;
@@ -4437,6 +4654,299 @@ DUCTILE_INLINE window_size parent_window_size() noexcept {
 
 }  // namespace ductile::detail::sys
 #endif  // DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
+// ---- lib/os/linux/cgroup.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CGROUP_CPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CGROUP_CPP
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <system_error>
+#include <vector>
+
+
+namespace ductile::detail {
+
+namespace {
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape_mount_field(std::string_view field) {
+  const auto octal = [&](std::size_t k) { return field[k] >= '0' && field[k] <= '7'; };
+  std::string out;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && octal(i + 1) && octal(i + 2) && octal(i + 3)) {
+      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 + (field[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(field[i]);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string_view> split_spaces(std::string_view line) {
+  std::vector<std::string_view> fields;
+  std::size_t at = 0;
+  while (at < line.size()) {
+    const std::size_t end = std::min(line.find(' ', at), line.size());
+    if (end > at) fields.push_back(line.substr(at, end - at));
+    at = end + 1;
+  }
+  return fields;
+}
+
+}  // namespace
+
+DUCTILE_INLINE std::optional<cgroup2_mount> find_cgroup2_mount(std::string_view mountinfo) {
+  std::size_t at = 0;
+  while (at < mountinfo.size()) {
+    const std::size_t end = std::min(mountinfo.find('\n', at), mountinfo.size());
+    const auto fields = split_spaces(mountinfo.substr(at, end - at));
+    at = end + 1;
+    // id parent major:minor root mount-point options [optional...] - type source super-options
+    std::size_t dash = 6;
+    while (dash < fields.size() && fields[dash] != "-") ++dash;
+    if (fields.size() < 5 || dash + 1 >= fields.size() || fields[dash + 1] != "cgroup2") continue;
+    return cgroup2_mount{unescape_mount_field(fields[4]), unescape_mount_field(fields[3])};
+  }
+  return std::nullopt;
+}
+
+DUCTILE_INLINE std::optional<std::string> unified_cgroup_path(std::string_view proc_self_cgroup) {
+  std::size_t at = 0;
+  while (at < proc_self_cgroup.size()) {
+    const std::size_t end = std::min(proc_self_cgroup.find('\n', at), proc_self_cgroup.size());
+    const std::string_view line = proc_self_cgroup.substr(at, end - at);
+    at = end + 1;
+    if (line.substr(0, 3) == "0::") return std::string(line.substr(3));
+  }
+  return std::nullopt;
+}
+
+DUCTILE_INLINE std::string cpu_max_text(double cpus) {
+  const long period = 100000;
+  const long quota = std::max(1000L, static_cast<long>(std::llround(cpus * period)));
+  return std::to_string(quota) + " " + std::to_string(period);
+}
+
+}  // namespace ductile::detail
+
+#if !DUCTILE_POSIX_BACKEND
+
+namespace ductile::detail {
+
+namespace {
+
+std::string read_small_file(const std::string& path) {
+  std::string text;
+  unique_fd fd;
+  if (sys::open_file(path.c_str(), O_RDONLY, fd)) return text;
+  char buffer[4096];
+  for (;;) {
+    std::size_t got = 0;
+    if (sys::read_some(fd.get(), buffer, sizeof buffer, got) || got == 0) break;
+    text.append(buffer, got);
+  }
+  return text;
+}
+
+bool write_small_file(const std::string& path, const std::string& text, std::error_code& error) {
+  unique_fd fd;
+  if ((error = sys::open_file(path.c_str(), O_WRONLY, fd))) return false;
+  std::size_t written = 0;
+  if ((error = sys::write_some(fd.get(), text.data(), text.size(), written))) return false;
+  return true;
+}
+
+// The value after `key ` on its own line of a flat-keyed file (cpu.stat, cgroup.events).
+std::optional<std::uint64_t> keyed_value(const std::string& text, std::string_view key) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view line = std::string_view(text).substr(at, end - at);
+    at = end + 1;
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ')
+      return std::strtoull(std::string(line.substr(key.size() + 1)).c_str(), nullptr, 10);
+  }
+  return std::nullopt;
+}
+
+bool lists_word(const std::string& text, std::string_view word) {
+  for (const auto field : split_spaces(text)) {
+    std::string_view trimmed = field;
+    while (!trimmed.empty() && trimmed.back() == '\n') trimmed.remove_suffix(1);
+    if (trimmed == word) return true;
+  }
+  return false;
+}
+
+std::string host_cgroup_directory(const std::string& command) {
+  const auto mount = find_cgroup2_mount(read_small_file("/proc/self/mountinfo"));
+  if (!mount)
+    throw_spawn_error(command, "cgroup",
+                      std::string("own_cgroup() needs a cgroup v2 hierarchy, and /proc/self/mountinfo shows none"),
+                      std::make_error_code(std::errc::no_such_file_or_directory));
+  std::string own = unified_cgroup_path(read_small_file("/proc/self/cgroup")).value_or("/");
+  // A mount of a subtree (a container's namespace shows "/" for its own root).
+  if (mount->root != "/" && own.compare(0, mount->root.size(), mount->root) == 0) own.erase(0, mount->root.size());
+  std::string directory = mount->mount_point + own;
+  while (directory.size() > 1 && directory.back() == '/') directory.pop_back();
+  return directory;
+}
+
+std::atomic<unsigned>& cgroup_counter() noexcept {
+  static std::atomic<unsigned> counter{0};
+  return counter;
+}
+
+}  // namespace
+
+DUCTILE_INLINE std::shared_ptr<cgroup_scope> cgroup_scope::create(const cgroup_options& options,
+                                                                  const cgroup_scope* enclosing,
+                                                                  const std::string& command) {
+  std::string parent = !options.parent.empty() ? options.parent
+                       : enclosing != nullptr  ? enclosing->path()
+                                               : host_cgroup_directory(command);
+  while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
+  const std::string path =
+      parent + "/ductile-" + std::to_string(::getpid()) + "-" + std::to_string(cgroup_counter().fetch_add(1) + 1);
+  if (::mkdir(path.c_str(), 0755) != 0) {
+    const std::error_code error = sys::last_error();
+    throw_spawn_error(command, "cgroup", "cannot make a cgroup at " + path + ": " + error.message(), error);
+  }
+  std::shared_ptr<cgroup_scope> made(new cgroup_scope());
+  made->path_ = path;  // from here on the destructor removes it
+  const auto fail = [&](const std::string& cause, std::error_code error) {
+    throw_spawn_error(command, "cgroup", cause, error);
+  };
+  if (const auto error = sys::open_file(path.c_str(), O_RDONLY | O_DIRECTORY, made->directory_))
+    fail("cannot open the cgroup " + path + ": " + error.message(), error);
+  if (const auto error = sys::open_file((path + "/cgroup.procs").c_str(), O_WRONLY, made->procs_))
+    fail("cannot open " + path + "/cgroup.procs: " + error.message(), error);
+
+  const std::string controllers = read_small_file(path + "/cgroup.controllers");
+  const auto limit = [&](const char* controller, const char* file, const char* name, const std::string& value) {
+    if (!lists_word(controllers, controller))
+      fail(std::string(name) + " needs the " + controller + " controller, which is not enabled for cgroups in " +
+               parent + " (its cgroup.subtree_control)",
+           std::make_error_code(std::errc::not_supported));
+    std::error_code error;
+    if (!write_small_file(path + "/" + file, value, error))
+      fail("cannot write " + value + " to " + path + "/" + file + ": " + error.message(), error);
+  };
+  if (options.memory_max) limit("memory", "memory.max", "memory_max", std::to_string(*options.memory_max));
+  if (options.pids_max) limit("pids", "pids.max", "pids_max", std::to_string(*options.pids_max));
+  if (options.cpu_max) limit("cpu", "cpu.max", "cpu_max", cpu_max_text(*options.cpu_max));
+  return made;
+}
+
+DUCTILE_INLINE cgroup_scope::~cgroup_scope() {
+  if (!path_.empty()) finish();
+}
+
+DUCTILE_INLINE bool cgroup_scope::populated() const noexcept {
+  try {
+    return keyed_value(read_small_file(path_ + "/cgroup.events"), "populated").value_or(0) != 0;
+  } catch (...) {
+    return false;
+  }
+}
+
+// Before cgroup.kill (5.14): freeze (5.2) so that nothing forks between the
+// reading of cgroup.procs and the kill, signal each, thaw so that they die.
+DUCTILE_INLINE void cgroup_scope::kill_one_by_one(int signal) noexcept {
+  try {
+    std::error_code ignored;
+    const bool frozen = signal == SIGKILL && write_small_file(path_ + "/cgroup.freeze", "1", ignored);
+    for (int round = 0; round < 16; ++round) {
+      const std::string pids = read_small_file(path_ + "/cgroup.procs");
+      if (pids.empty()) break;
+      for (const auto field : split_spaces(pids)) {
+        std::size_t at = 0;
+        while (at < field.size()) {
+          const std::size_t end = std::min(field.find('\n', at), field.size());
+          const long pid = std::strtol(std::string(field.substr(at, end - at)).c_str(), nullptr, 10);
+          if (pid > 0) ::kill(static_cast<pid_t>(pid), signal);
+          at = end + 1;
+        }
+      }
+      if (signal != SIGKILL || frozen) break;  // a frozen tree cannot have grown
+    }
+    if (frozen) write_small_file(path_ + "/cgroup.freeze", "0", ignored);
+  } catch (...) {
+    // Out of memory while reading: the processes are killed with the run anyway.
+  }
+}
+
+DUCTILE_INLINE void cgroup_scope::signal_all(int signal) noexcept {
+  if (finished_) return;
+  if (signal == SIGKILL && sys::injected_fault(sys::call::cgroup_kill) == 0) {
+    try {
+      std::error_code error;
+      if (write_small_file(path_ + "/cgroup.kill", "1", error)) return;
+    } catch (...) {
+    }
+  }
+  kill_one_by_one(signal);
+}
+
+DUCTILE_INLINE const cgroup_usage& cgroup_scope::finish() noexcept {
+  if (finished_) return usage_;
+  signal_all(SIGKILL);
+  finished_ = true;
+  // Killed processes leave the cgroup as they exit; cgroup.events says when
+  // the last has gone (and wakes a poll for POLLPRI when it changes).
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  unique_fd events;
+  (void)sys::open_file((path_ + "/cgroup.events").c_str(), O_RDONLY, events);
+  while (populated() && std::chrono::steady_clock::now() < give_up) {
+    pollfd changed{events.get(), POLLPRI, 0};
+    int ready = 0;
+    (void)sys::poll_fds(&changed, events ? 1 : 0, std::chrono::milliseconds(10), ready);
+  }
+  try {
+    const std::string stat = read_small_file(path_ + "/cpu.stat");
+    usage_.cpu_time = std::chrono::microseconds(keyed_value(stat, "usage_usec").value_or(0));
+    const std::string peak = read_small_file(path_ + "/memory.peak");
+    if (!peak.empty()) usage_.memory_peak_bytes = std::strtoull(peak.c_str(), nullptr, 10);
+  } catch (...) {
+  }
+  directory_.reset();
+  procs_.reset();
+  for (int attempt = 0; attempt < 100 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++attempt) ::usleep(10000);
+  return usage_;
+}
+
+}  // namespace ductile::detail
+
+#else
+
+namespace ductile::detail {
+
+DUCTILE_INLINE std::shared_ptr<cgroup_scope> cgroup_scope::create(const cgroup_options&, const cgroup_scope*,
+                                                                  const std::string& command) {
+  throw_spawn_error(command, "cgroup", std::string("own_cgroup() is not supported on this system"),
+                    std::make_error_code(std::errc::not_supported));
+}
+DUCTILE_INLINE cgroup_scope::~cgroup_scope() = default;
+DUCTILE_INLINE void cgroup_scope::signal_all(int) noexcept {}
+DUCTILE_INLINE const cgroup_usage& cgroup_scope::finish() noexcept { return usage_; }
+
+}  // namespace ductile::detail
+
+#endif
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CGROUP_CPP
 // ---- lib/os/linux/child.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
 #define DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
@@ -4781,8 +5291,20 @@ DUCTILE_CHILD_CODE void become_daemon(const child_plan& plan) noexcept {
   }
 }
 
+// own_cgroup() where clone could not enter the cgroup: before anything of the
+// user's runs, so nothing can leave before it is contained.
+DUCTILE_CHILD_CODE void join_cgroup(const child_plan& plan) noexcept {
+  char digits[24];
+  std::size_t length = 0;
+  for (unsigned long pid = static_cast<unsigned long>(syscall(SYS_getpid)); pid != 0 || length == 0; pid /= 10)
+    digits[sizeof digits - ++length] = static_cast<char>('0' + pid % 10);
+  if (syscall(SYS_write, plan.cgroup_procs, digits + sizeof digits - length, length) != static_cast<long>(length))
+    child_fail(plan, child_step::cgroup, errno);
+}
+
 DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   const child_plan& plan = *static_cast<const child_plan*>(argument);
+  if (plan.cgroup_procs >= 0 && !plan.cgroup_entered_at_clone) join_cgroup(plan);
   reset_signal_dispositions();
   if (plan.daemon != nullptr) {
     become_daemon(plan);
@@ -5184,6 +5706,7 @@ class job_tree {
   // --- what is due, oldest first; the execution takes it
   std::vector<job*> right_sides_due;
   std::vector<scope_signal> signals_due;
+  std::vector<job*> cgroups_ended;  // own_cgroup() scopes whose processes have all exited
 
  private:
   bool inside_fired_scope(const job& j) const noexcept;
@@ -5247,6 +5770,10 @@ DUCTILE_INLINE void job_tree::complete(job& j, job_result result, bool stopping)
       complete(*parent, result, stopping);
       break;
     case job::kind::accept: complete(*parent, accept_result(result, parent->ok_codes), stopping); break;
+    case job::kind::contained:
+      cgroups_ended.push_back(parent);
+      complete(*parent, result, stopping);
+      break;
     case job::kind::pipe:
       if (parent->left->finished && parent->right->finished)
         complete(*parent, pipe_result(parent->left->result, parent->right->result), stopping);
@@ -6404,6 +6931,10 @@ class execution {
   bool failed();
   // A queued run is cancelled; a running one gets SIGKILL. Returns at once.
   void request_kill();
+  // The pool stops it: a queued run is cancelled; a running one gets SIGTERM
+  // (its process groups too) now and SIGKILL `grace` later, starts nothing
+  // new, and fails with cancelled_error. Returns at once.
+  void request_stop(std::chrono::nanoseconds grace);
   // request_kill(), then waits until the run has finished.
   void kill();
   void send_signal(int signal);
@@ -6442,6 +6973,11 @@ class execution {
   void start_due_right_sides(std::unique_lock<std::mutex>& lock);
   void finish_unstarted(job& j);
   void carry_out_signals() noexcept;
+  // `signal` to the processes in `scope` (null: all), their groups, and every
+  // own_cgroup() inside it.
+  void signal_everything(const job* scope, int signal) noexcept;
+  // Kills, empties and removes the run's cgroups, inner ones first.
+  void end_cgroups() noexcept;
   // Stops the run: SIGKILL to all, nothing new starts. A null `failure` is a kill.
   void abandon(std::exception_ptr failure) noexcept;
   void cancel_unstarted();
@@ -6463,7 +6999,9 @@ class execution {
   bool delivering_events_ = false;
   sys::event completion_;
   std::exception_ptr failure_;
-  int interrupted_ = 0;  // the signal an interrupt_guard forwarded
+  int interrupted_ = 0;                 // the signal an interrupt_guard forwarded
+  bool cancelled_ = false;              // its pool stopped it
+  std::optional<steady_time> kill_at_;  // request_stop(): when SIGKILL follows SIGTERM
   output output_;
   std::function<void()> on_finished_;  // emptied once called
   unsigned generation_;                // the fork generation of the process that made this run
@@ -6482,6 +7020,45 @@ unsigned fork_generation() noexcept;
 
 #include <algorithm>
 
+// ---- lib/run/driver.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
+#define DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
+// The one background thread that drives every started run of the process:
+// handles, readers and line ranges never get a thread of their own.
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+
+namespace ductile::detail {
+
+class background_driver {
+ public:
+  // Created, with its thread, on first use, and never destroyed: the thread
+  // may still be driving runs while static destructors run at exit, so
+  // everything it touches is immortal too. A child forked from this process
+  // starts without one and makes its own on first use.
+  static background_driver& instance();
+  // instance(), or a spawn_error naming `command` if the thread cannot be made.
+  static background_driver& instance_for(const expression& command);
+  // Drives `run` until it has finished, whether or not anybody waits for it.
+  void adopt(std::shared_ptr<execution> run);
+  // Wakes the thread, if there is one, to rebuild what it waits for.
+  static void nudge() noexcept;
+
+ private:
+  background_driver();
+  void loop();
+  void wake() noexcept;
+
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<execution>> runs_;
+  sys::event wake_;
+};
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
 // ---- lib/run/observe.hpp
 #ifndef DUCTILE_INLINED_LIB_RUN_OBSERVE_HPP
 #define DUCTILE_INLINED_LIB_RUN_OBSERVE_HPP
@@ -6522,6 +7099,7 @@ DUCTILE_INLINE execution::~execution() {
   // against zombies when a run is dropped half-way (a failed start, say).
   processes_.signal(nullptr, SIGKILL);
   processes_.reap_all_blocking();
+  end_cgroups();
 }
 
 DUCTILE_INLINE bool execution::foreign() const noexcept { return generation_ != fork_generation(); }
@@ -6565,7 +7143,8 @@ DUCTILE_INLINE void execution::launch_subtree(job& j, std::unique_lock<std::mute
       break;
     case job::kind::then:
     case job::kind::unchecked:
-    case job::kind::accept: launch_subtree(*j.left, lock); break;
+    case job::kind::accept:
+    case job::kind::contained: launch_subtree(*j.left, lock); break;
     case job::kind::scope:
       jobs_.enter_scope(j);
       launch_subtree(*j.left, lock);
@@ -6658,20 +7237,57 @@ DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) noexcept {
   if (!failure_) failure_ = std::move(failure);
   if (state_ != run_state::finished) state_ = run_state::stopping;
   pump_.stop_at_exit();
-  processes_.signal(nullptr, SIGKILL);
+  signal_everything(nullptr, SIGKILL);
+}
+
+namespace {
+
+void signal_cgroups(job& j, const job* scope, int signal, bool inside) noexcept {
+  inside = inside || &j == scope;
+  if (inside && j.cgroup) j.cgroup->signal_all(signal);
+  if (j.left) signal_cgroups(*j.left, scope, signal, inside);
+  if (j.right) signal_cgroups(*j.right, scope, signal, inside);
+}
+
+// Ends every own_cgroup() of the tree and adds up what they used; inner
+// ones first, since a cgroup with children cannot be removed.
+void finish_cgroups(job& j, std::optional<cgroup_usage>& total) noexcept {
+  if (j.left) finish_cgroups(*j.left, total);
+  if (j.right) finish_cgroups(*j.right, total);
+  if (j.cgroup) {
+    const cgroup_usage& used = j.cgroup->finish();
+    if (!total) total.emplace();
+    total->cpu_time += used.cpu_time;
+    if (used.memory_peak_bytes)
+      total->memory_peak_bytes = std::max(total->memory_peak_bytes.value_or(0), *used.memory_peak_bytes);
+  }
+}
+
+}  // namespace
+
+DUCTILE_INLINE void execution::end_cgroups() noexcept {
+  if (!jobs_.planted()) return;
+  std::optional<cgroup_usage> ignored;
+  finish_cgroups(*jobs_.root(), ignored);
+}
+
+DUCTILE_INLINE void execution::signal_everything(const job* scope, int signal) noexcept {
+  processes_.signal(scope, signal);
+  if (jobs_.planted()) signal_cgroups(*jobs_.root(), scope, signal, scope == nullptr);
 }
 
 DUCTILE_INLINE void execution::carry_out_signals() noexcept {
   for (const auto& due : jobs_.signals_due) {
     // A timeout does not wait for a grandchild that may hold the pipes.
     pump_.stop_at_exit();
-    processes_.signal(due.scope, due.signal);
+    signal_everything(due.scope, due.signal);
   }
   jobs_.signals_due.clear();
 }
 
 DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
   auto next = jobs_.next_deadline();
+  if (kill_at_ && (!next || *kill_at_ < *next)) next = kill_at_;
   if (const auto retry = processes_.next_retry(); retry && (!next || *retry < *next)) next = retry;
   return next;
 }
@@ -6685,6 +7301,10 @@ DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
 }
 
 DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
+  if (kill_at_ && std::chrono::steady_clock::now() >= *kill_at_) {
+    kill_at_.reset();
+    signal_everything(nullptr, SIGKILL);
+  }
   if (jobs_.has_timers()) {
     jobs_.run_timers(std::chrono::steady_clock::now());
     carry_out_signals();
@@ -6703,6 +7323,10 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
 }
 
 DUCTILE_INLINE void execution::update_finished() {
+  // An own_cgroup() subtree has ended: what it left behind (a daemon that
+  // escaped its process group, say) dies now, and lets go of the pipes.
+  for (job* ended : jobs_.cgroups_ended) ended->cgroup->signal_all(SIGKILL);
+  jobs_.cgroups_ended.clear();
   // Finished only once observers have heard of every process: whoever waits
   // for the run may rely on that.
   if (finished() || !jobs_.finished() || !pending_events_.empty() || delivering_events_) return;
@@ -6720,6 +7344,7 @@ DUCTILE_INLINE void execution::mark_finished() {
 DUCTILE_INLINE void execution::build_output() {
   if (!jobs_.planted()) return;
   output_.status = jobs_.result().status;
+  finish_cgroups(*jobs_.root(), output_.cgroup);
   output_.stdout_bytes = pump_.take(stdio::out);
   output_.stderr_bytes = pump_.take(stdio::err);
   output_.combined_bytes = pump_.take_combined();
@@ -6753,6 +7378,10 @@ DUCTILE_INLINE const output& execution::result() {
                             command, interrupted_);
   }
   if (failure_) std::rethrow_exception(failure_);
+  if (cancelled_) {
+    const std::string command = to_string(tree_);
+    throw cancelled_error(fmt::format("command {} was stopped by its pool", command), command, output_);
+  }
   if (!jobs_.planted()) return output_;
   const job_result& ended = jobs_.result();
   if (!ended.failed) return output_;
@@ -6951,7 +7580,7 @@ DUCTILE_INLINE void execution::cancel_unstarted() {
   try {
     const std::string command = to_string(tree_);
     failure_ = std::make_exception_ptr(
-        status_error(fmt::format("command {} was cancelled before it started", command), command, output_));
+        cancelled_error(fmt::format("command {} was cancelled before it started", command), command, output_));
   } catch (...) {
     failure_ = std::current_exception();
   }
@@ -6981,6 +7610,28 @@ DUCTILE_INLINE void execution::request_kill() {
   notify_if_finished();
 }
 
+DUCTILE_INLINE void execution::request_stop(std::chrono::nanoseconds grace) {
+  if (foreign()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    switch (state_) {
+      case run_state::queued: cancel_unstarted(); break;
+      case run_state::running:
+        cancelled_ = true;
+        state_ = run_state::stopping;
+        pump_.stop_at_exit();
+        signal_everything(nullptr, SIGTERM);
+        kill_at_ = std::chrono::steady_clock::now() + grace;
+        break;
+      case run_state::stopping:
+      case run_state::finished: return;
+    }
+  }
+  // The driver's wait was set before this deadline existed.
+  background_driver::nudge();
+  notify_if_finished();
+}
+
 DUCTILE_INLINE void execution::kill() {
   if (foreign()) return;
   request_kill();
@@ -7001,7 +7652,7 @@ DUCTILE_INLINE void execution::interrupt(int signal) {
   std::lock_guard<std::mutex> lock(mutex);
   if (finished()) return;
   interrupted_ = signal;
-  if (state_ != run_state::queued) processes_.signal(nullptr, signal);
+  if (state_ != run_state::queued) signal_everything(nullptr, signal);
 }
 
 DUCTILE_INLINE void execution::send_signal(int signal) {
@@ -7072,45 +7723,6 @@ class queued_run {
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_QUEUED_RUN_HPP
 
-// ---- lib/run/driver.hpp
-#ifndef DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
-#define DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
-// The one background thread that drives every started run of the process:
-// handles, readers and line ranges never get a thread of their own.
-
-#include <memory>
-#include <mutex>
-#include <vector>
-
-
-namespace ductile::detail {
-
-class background_driver {
- public:
-  // Created, with its thread, on first use, and never destroyed: the thread
-  // may still be driving runs while static destructors run at exit, so
-  // everything it touches is immortal too. A child forked from this process
-  // starts without one and makes its own on first use.
-  static background_driver& instance();
-  // instance(), or a spawn_error naming `command` if the thread cannot be made.
-  static background_driver& instance_for(const expression& command);
-  // Drives `run` until it has finished, whether or not anybody waits for it.
-  void adopt(std::shared_ptr<execution> run);
-  // Wakes the thread, if there is one, to rebuild what it waits for.
-  static void nudge() noexcept;
-
- private:
-  background_driver();
-  void loop();
-  void wake() noexcept;
-
-  std::mutex mutex_;
-  std::vector<std::shared_ptr<execution>> runs_;
-  sys::event wake_;
-};
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
 
 namespace ductile::detail {
 
@@ -7937,17 +8549,308 @@ DUCTILE_INLINE line_range expression::lines() const { return reader().lines(); }
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_LIB_RUN_RUN_CPP
+// ---- lib/jobserver/auth.cpp
+#ifndef DUCTILE_INLINED_LIB_JOBSERVER_AUTH_CPP
+#define DUCTILE_INLINED_LIB_JOBSERVER_AUTH_CPP
+// ---- lib/jobserver/auth.hpp
+#ifndef DUCTILE_INLINED_LIB_JOBSERVER_AUTH_HPP
+#define DUCTILE_INLINED_LIB_JOBSERVER_AUTH_HPP
+// What MAKEFLAGS says about a jobserver: pure text handling, unit-tested.
+
+#include <string>
+#include <string_view>
+
+namespace ductile::detail {
+
+struct jobserver_auth {
+  enum class style { none, fifo, descriptors };
+  style kind = style::none;
+  std::string fifo_path;  // style::fifo
+  int read_fd = -1;       // style::descriptors
+  int write_fd = -1;
+  std::string text;  // the option as MAKEFLAGS spelled it, for messages
+};
+
+// The last --jobserver-auth= (or make 4.1's --jobserver-fds=) wins, as it does
+// for make itself; a value that is neither `fifo:PATH` nor `R,W` is none.
+jobserver_auth parse_jobserver_auth(std::string_view makeflags);
+
+// What a pool serving a jobserver puts in its children's MAKEFLAGS. Every
+// reader takes the last option, so the descriptors, which make 4.3 needs and
+// 4.4 understands too, come last.
+std::string served_makeflags(const std::string& fifo_path, int read_fd, int write_fd);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_JOBSERVER_AUTH_HPP
+
+#include <algorithm>
+#include <charconv>
+
+
+namespace ductile::detail {
+
+namespace {
+
+bool parse_descriptor(std::string_view text, int& fd) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), fd);
+  return error == std::errc() && end == text.data() + text.size() && fd >= 0;
+}
+
+// The value of the last `--name=` option, and that option's whole text.
+bool last_option(std::string_view flags, std::string_view name, std::string_view& value, std::size_t& at) {
+  bool found = false;
+  for (std::size_t from = 0;;) {
+    const std::size_t start = flags.find(name, from);
+    if (start == std::string_view::npos) break;
+    if (start == 0 || flags[start - 1] == ' ') {
+      const std::size_t begin = start + name.size();
+      const std::size_t end = std::min(flags.find(' ', begin), flags.size());
+      value = flags.substr(begin, end - begin);
+      at = start;
+      found = true;
+    }
+    from = start + name.size();
+  }
+  return found;
+}
+
+}  // namespace
+
+DUCTILE_INLINE jobserver_auth parse_jobserver_auth(std::string_view makeflags) {
+  // Options come before a " -- " that starts command-line variable assignments.
+  if (const std::size_t variables = makeflags.find(" -- "); variables != std::string_view::npos)
+    makeflags = makeflags.substr(0, variables);
+  jobserver_auth auth;
+  std::string_view value;
+  std::size_t at_auth = 0, at_fds = 0;
+  std::string_view auth_value, fds_value;
+  const bool has_auth = last_option(makeflags, "--jobserver-auth=", auth_value, at_auth);
+  const bool has_fds = last_option(makeflags, "--jobserver-fds=", fds_value, at_fds);
+  if (!has_auth && !has_fds) return auth;
+  const bool use_auth = has_auth && (!has_fds || at_auth > at_fds);
+  value = use_auth ? auth_value : fds_value;
+  auth.text = std::string(use_auth ? "--jobserver-auth=" : "--jobserver-fds=") + std::string(value);
+  if (value.substr(0, 5) == "fifo:") {
+    if (value.size() == 5) return auth;
+    auth.kind = jobserver_auth::style::fifo;
+    auth.fifo_path = std::string(value.substr(5));
+    return auth;
+  }
+  const std::size_t comma = value.find(',');
+  if (comma == std::string_view::npos) return auth;
+  if (!parse_descriptor(value.substr(0, comma), auth.read_fd) ||
+      !parse_descriptor(value.substr(comma + 1), auth.write_fd))
+    return auth;
+  auth.kind = jobserver_auth::style::descriptors;
+  return auth;
+}
+
+DUCTILE_INLINE std::string served_makeflags(const std::string& fifo_path, int read_fd, int write_fd) {
+  return " -j --jobserver-auth=fifo:" + fifo_path + " --jobserver-auth=" + std::to_string(read_fd) + "," +
+         std::to_string(write_fd);
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_JOBSERVER_AUTH_CPP
+// ---- lib/jobserver/tokens.cpp
+#ifndef DUCTILE_INLINED_LIB_JOBSERVER_TOKENS_CPP
+#define DUCTILE_INLINED_LIB_JOBSERVER_TOKENS_CPP
+// ---- lib/jobserver/tokens.hpp
+#ifndef DUCTILE_INLINED_LIB_JOBSERVER_TOKENS_HPP
+#define DUCTILE_INLINED_LIB_JOBSERVER_TOKENS_HPP
+// A jobserver's tokens as one pool sees them: bytes in a pipe or fifo, taken
+// without ever blocking and given back on every path.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+
+namespace ductile::detail {
+
+class jobserver_tokens {
+ public:
+  // The jobserver `auth` names, or nothing with `problem` saying why it cannot be used.
+  static std::unique_ptr<jobserver_tokens> join(const jobserver_auth& auth, std::string& problem);
+  // A new jobserver holding `count` tokens: a fifo in a private directory
+  // under TMPDIR. Throws std::system_error.
+  static std::unique_ptr<jobserver_tokens> serve(std::size_t count);
+  ~jobserver_tokens();
+  jobserver_tokens(const jobserver_tokens&) = delete;
+  jobserver_tokens& operator=(const jobserver_tokens&) = delete;
+
+  // A token if one is free right now.
+  std::optional<char> try_take() noexcept;
+  void give_back(char token) noexcept;
+  // Readable when a token may be free; another reader may still win it.
+  int readable() const noexcept { return reader_.get(); }
+
+  // What children get to share these tokens: MAKEFLAGS and the descriptors
+  // it names (-1 for a jobserver reached only through its fifo).
+  const std::string& children_makeflags() const noexcept { return makeflags_; }
+  int children_read_fd() const noexcept { return shared_read_.get(); }
+  int children_write_fd() const noexcept { return shared_write_.get(); }
+
+ private:
+  jobserver_tokens() = default;
+
+  unique_fd reader_;  // a description of our own, non-blocking
+  unique_fd writer_;
+  unique_fd shared_read_;  // served: the descriptors children inherit
+  unique_fd shared_write_;
+  std::string makeflags_;
+  std::string fifo_path_;  // served: removed with its directory at the end
+  std::string directory_;
+};
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_JOBSERVER_TOKENS_HPP
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <system_error>
+
+
+namespace ductile::detail {
+
+namespace {
+
+bool is_pipe(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+int open_cloexec(const char* path, int flags) {
+  int fd;
+  do {
+    fd = ::open(path, flags | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  return fd < 0 ? fd : sys::keep_above_stdio(fd);
+}
+
+// A read end of our own, so that making it non-blocking leaves make's alone.
+// Linux reopens the pipe through /proc; elsewhere the shared description is
+// made non-blocking, which make tolerates (it reads after select and
+// handles EAGAIN, since its children race it for tokens).
+unique_fd own_reader(int fd) {
+  const std::string proc_path = "/proc/self/fd/" + std::to_string(fd);
+  unique_fd reopened(open_cloexec(proc_path.c_str(), O_RDONLY | O_NONBLOCK));
+  if (reopened) return reopened;
+  unique_fd copy;
+  if (sys::duplicate(fd, copy) || sys::set_nonblocking(copy.get())) return unique_fd();
+  return copy;
+}
+
+}  // namespace
+
+DUCTILE_INLINE std::unique_ptr<jobserver_tokens> jobserver_tokens::join(const jobserver_auth& auth,
+                                                                        std::string& problem) {
+  std::unique_ptr<jobserver_tokens> tokens(new jobserver_tokens());
+  if (auth.kind == jobserver_auth::style::fifo) {
+    tokens->reader_.reset(open_cloexec(auth.fifo_path.c_str(), O_RDONLY | O_NONBLOCK));
+    if (tokens->reader_) tokens->writer_.reset(open_cloexec(auth.fifo_path.c_str(), O_WRONLY | O_NONBLOCK));
+    if (!tokens->writer_) {
+      problem = "cannot open " + auth.fifo_path + ": " + std::generic_category().message(errno);
+      return nullptr;
+    }
+    if (!is_pipe(tokens->reader_.get())) {
+      problem = auth.fifo_path + " is not a fifo";
+      return nullptr;
+    }
+    return tokens;
+  }
+  if (auth.kind != jobserver_auth::style::descriptors) {
+    problem = "the option is neither fifo:PATH nor R,W";
+    return nullptr;
+  }
+  for (const int fd : {auth.read_fd, auth.write_fd}) {
+    if (::fcntl(fd, F_GETFD) < 0) {
+      problem = "descriptor " + std::to_string(fd) + " is not open (make passes it only to rules marked with '+')";
+      return nullptr;
+    }
+    if (!is_pipe(fd)) {
+      problem = "descriptor " + std::to_string(fd) + " is not a pipe";
+      return nullptr;
+    }
+  }
+  tokens->reader_ = own_reader(auth.read_fd);
+  if (!tokens->reader_ || sys::duplicate(auth.write_fd, tokens->writer_)) {
+    problem = "cannot duplicate its descriptors: " + std::generic_category().message(errno);
+    return nullptr;
+  }
+  return tokens;
+}
+
+DUCTILE_INLINE std::unique_ptr<jobserver_tokens> jobserver_tokens::serve(std::size_t count) {
+  const auto fail = [](const char* what) {
+    throw std::system_error(errno, std::generic_category(), std::string("serve_jobserver: ") + what);
+  };
+  std::unique_ptr<jobserver_tokens> tokens(new jobserver_tokens());
+  const char* tmp = ::getenv("TMPDIR");
+  std::string directory = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/ductile-jobserver-XXXXXX";
+  if (::mkdtemp(directory.data()) == nullptr) fail("make a directory");
+  tokens->directory_ = directory;
+  const std::string path = directory + "/fifo";
+  if (::mkfifo(path.c_str(), 0600) != 0) fail("make a fifo");
+  tokens->fifo_path_ = path;
+  // Open for reading and writing first, so that no open below blocks.
+  tokens->shared_read_.reset(open_cloexec(path.c_str(), O_RDWR));
+  if (!tokens->shared_read_) fail("open its fifo");
+  tokens->shared_write_.reset(open_cloexec(path.c_str(), O_WRONLY));
+  tokens->reader_.reset(open_cloexec(path.c_str(), O_RDONLY | O_NONBLOCK));
+  tokens->writer_.reset(open_cloexec(path.c_str(), O_WRONLY | O_NONBLOCK));
+  if (!tokens->shared_write_ || !tokens->reader_ || !tokens->writer_) fail("open its fifo");
+  for (std::size_t i = 0; i < count; ++i) tokens->give_back('+');
+  tokens->makeflags_ = served_makeflags(path, tokens->shared_read_.get(), tokens->shared_write_.get());
+  return tokens;
+}
+
+DUCTILE_INLINE jobserver_tokens::~jobserver_tokens() {
+  if (!fifo_path_.empty()) ::unlink(fifo_path_.c_str());
+  if (!directory_.empty()) ::rmdir(directory_.c_str());
+}
+
+DUCTILE_INLINE std::optional<char> jobserver_tokens::try_take() noexcept {
+  char token;
+  std::size_t got = 0;
+  if (sys::read_some(reader_.get(), &token, 1, got) || got != 1) return std::nullopt;
+  return token;
+}
+
+DUCTILE_INLINE void jobserver_tokens::give_back(char token) noexcept {
+  std::size_t written = 0;
+  // A pipe with room for 4096 tokens or more never refuses one we took.
+  (void)sys::write_some(writer_.get(), &token, 1, written);
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_JOBSERVER_TOKENS_CPP
 // ---- lib/run/pool.cpp
 #ifndef DUCTILE_INLINED_LIB_RUN_POOL_CPP
 #define DUCTILE_INLINED_LIB_RUN_POOL_CPP
-// A pool queues runs and starts them as slots free. It has no thread: runs
-// finish on the shared background thread, whose callback starts the next ones.
+// A pool queues runs and starts them as slots free. It has no thread of its
+// own: runs finish on the shared background thread, whose callback starts
+// the next ones. Only a jobserver's client has one more thread, which waits
+// for tokens while jobs are queued for them.
+
+#include <poll.h>
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+#include <thread>
 #include <vector>
 
 
@@ -7959,18 +8862,59 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::condition_variable changed;
   std::size_t max_parallel = 1;
   failure_policy policy = failure_policy::keep_going;
+  std::chrono::nanoseconds grace{0};
   std::vector<queued_run> runs;  // every run submitted, by index
   std::vector<bool> launched;
   std::deque<std::size_t> queue;
   std::deque<std::size_t> completed;  // not yet returned by wait_any
   std::size_t running = 0;
   std::size_t finished = 0;
+  std::size_t failed = 0;
   bool stopping = false;
+
+  // The jobserver: a job beyond the first runs on a token from it.
+  std::unique_ptr<jobserver_tokens> tokens;
+  std::vector<char> held;   // one per running job beyond the first
+  bool serving = false;     // children get the jobserver in MAKEFLAGS
+  jobserver_auth upstream;  // the jobserver this pool is a client of, if any
+  std::thread token_taker;
+  std::condition_variable token_wanted;
+  bool quitting = false;
+
+  std::function<void(const progress&)> on_progress;
+  bool progress_changed = false;
+  bool reporting = false;
+  std::exception_ptr progress_failure;
 
   void launch_ready();
   void on_finished(std::size_t index);
   void stop(std::unique_lock<std::mutex>& lock);
+  bool may_start() const noexcept;
+  bool wants_token() const noexcept;
+  void give_back_spare_tokens() noexcept;
+  void take_tokens();
+  void report_progress();
+  expression shared_with_children(const expression& job) const;
 };
+
+DUCTILE_INLINE bool pool_state::may_start() const noexcept {
+  if (stopping || queue.empty() || running >= max_parallel) return false;
+  return !tokens || running < 1 + held.size();
+}
+
+DUCTILE_INLINE bool pool_state::wants_token() const noexcept {
+  return tokens && !stopping && !queue.empty() && running < max_parallel && running >= 1 + held.size();
+}
+
+// Called with `mutex` held: tokens nobody runs on go back at once, so that
+// the rest of the build can use them.
+DUCTILE_INLINE void pool_state::give_back_spare_tokens() noexcept {
+  const std::size_t needed = running > 0 ? running - 1 : 0;
+  while (held.size() > needed) {
+    tokens->give_back(held.back());
+    held.pop_back();
+  }
+}
 
 // Starts queued runs while there are free slots. A run that fails to start
 // finishes at once and its callback comes back here: that nested call returns
@@ -7986,26 +8930,102 @@ DUCTILE_INLINE void pool_state::launch_ready() {
     std::shared_ptr<execution> next;
     {
       std::lock_guard<std::mutex> lock(mutex);
-      if (stopping || running >= max_parallel || queue.empty()) return;
+      if (!may_start()) {
+        if (tokens) {
+          give_back_spare_tokens();
+          if (wants_token()) token_wanted.notify_one();
+        }
+        return;
+      }
       const std::size_t index = queue.front();
       queue.pop_front();
       launched[index] = true;
       ++running;
+      progress_changed = true;
       next = runs[index].run();
     }
     queued_run(std::move(next)).launch();
+    report_progress();
   }
 }
 
-// Cancels what is queued and kills what runs; called with `lock` held, returns with it held.
+// The token taker's loop. It polls with a short timeout as well as for the
+// descriptor, because another reader may win the token it saw, and demand may
+// vanish while it waits.
+DUCTILE_INLINE void pool_state::take_tokens() {
+  std::unique_lock<std::mutex> lock(mutex);
+  for (;;) {
+    token_wanted.wait(lock, [this] { return quitting || wants_token(); });
+    if (quitting) return;
+    lock.unlock();
+    pollfd readable{tokens->readable(), POLLIN, 0};
+    (void)::poll(&readable, 1, 100);
+    const auto token = tokens->try_take();
+    lock.lock();
+    if (!token) continue;
+    if (!wants_token()) {
+      tokens->give_back(*token);
+      continue;
+    }
+    held.push_back(*token);
+    lock.unlock();
+    launch_ready();
+    lock.lock();
+  }
+}
+
+// Calls the callback with the latest counts, one call at a time and with no
+// lock held: whoever is reporting when another change comes reports it too.
+DUCTILE_INLINE void pool_state::report_progress() {
+  std::function<void(const progress&)> callback;
+  progress now;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!on_progress || reporting || !progress_changed) return;
+    reporting = true;
+  }
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!progress_changed || !on_progress) {
+        reporting = false;
+        changed.notify_all();  // wait_all() waits for the last report
+        return;
+      }
+      progress_changed = false;
+      now = progress{queue.size(), running, finished, failed, runs.size()};
+      callback = on_progress;
+    }
+    try {
+      callback(now);
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!progress_failure) progress_failure = std::current_exception();
+        on_progress = nullptr;
+        reporting = false;
+      }
+      changed.notify_all();
+      return;
+    }
+  }
+}
+
+// Called with `lock` held, returns with it held. `stop` ends what runs and
+// cancels what waits; `finish_running` and a destroyed pool's stop differ in
+// what happens to the running jobs.
 DUCTILE_INLINE void pool_state::stop(std::unique_lock<std::mutex>& lock) {
   stopping = true;
-  std::vector<queued_run> unfinished;
-  for (std::size_t index : queue) unfinished.push_back(runs[index]);
+  std::vector<queued_run> waiting, started;
+  for (std::size_t index : queue) waiting.push_back(runs[index]);
   for (std::size_t i = 0; i < runs.size(); ++i)
-    if (launched[i]) unfinished.push_back(runs[i]);
+    if (launched[i]) started.push_back(runs[i]);
+  const failure_policy how = policy;
+  const auto patience = grace;
   lock.unlock();
-  for (auto& run : unfinished) run.stop();
+  for (auto& run : waiting) run.run()->request_stop(patience);
+  if (how == failure_policy::stop)
+    for (auto& run : started) run.run()->request_stop(patience);
   lock.lock();
 }
 
@@ -8016,7 +9036,7 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
     std::lock_guard<std::mutex> lock(mutex);
     run = runs[index].run();
   }
-  const bool failed = run->failed();
+  const bool job_failed = run->failed();
   {
     std::unique_lock<std::mutex> lock(mutex);
     if (launched[index]) {
@@ -8025,32 +9045,116 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
       queue.erase(std::remove(queue.begin(), queue.end(), index), queue.end());
     }
     ++finished;
+    if (job_failed) ++failed;
+    progress_changed = true;
     completed.push_back(index);
-    if (failed && policy == failure_policy::stop && !stopping) stop(lock);
+    if (job_failed && policy != failure_policy::keep_going && !stopping) stop(lock);
   }
   changed.notify_all();
+  report_progress();
   launch_ready();
+}
+
+// The jobserver goes to the job's processes as MAKEFLAGS and the descriptors
+// it names, outermost, so that a job's own env("MAKEFLAGS", ...) wins.
+DUCTILE_INLINE expression pool_state::shared_with_children(const expression& job) const {
+  if (!serving) return job;
+  if (upstream.kind == jobserver_auth::style::descriptors)
+    return job.env("MAKEFLAGS", " -j " + upstream.text)
+        .pass_fd(upstream.read_fd, upstream.read_fd)
+        .pass_fd(upstream.write_fd, upstream.write_fd);
+  if (upstream.kind == jobserver_auth::style::fifo) return job.env("MAKEFLAGS", " -j " + upstream.text);
+  const int read_fd = tokens->children_read_fd();
+  const int write_fd = tokens->children_write_fd();
+  return job.env("MAKEFLAGS", tokens->children_makeflags()).pass_fd(read_fd, read_fd).pass_fd(write_fd, write_fd);
 }
 
 }  // namespace detail
 
-DUCTILE_INLINE pool::pool(std::size_t max_parallel, failure_policy policy)
+DUCTILE_INLINE pool::pool(std::size_t max_parallel, failure_policy policy, std::chrono::nanoseconds grace)
     : state_(std::make_shared<detail::pool_state>()) {
   if (max_parallel == 0) throw std::invalid_argument("pool: max_parallel must be at least 1");
   state_->max_parallel = max_parallel;
   state_->policy = policy;
+  state_->grace = std::max(grace, std::chrono::nanoseconds(0));
+}
+
+DUCTILE_INLINE pool::pool(std::shared_ptr<detail::pool_state> state) noexcept : state_(std::move(state)) {}
+
+DUCTILE_INLINE pool pool::from_jobserver(std::size_t fallback_parallel) {
+  pool made(fallback_parallel);
+  const char* makeflags = std::getenv("MAKEFLAGS");
+  if (makeflags == nullptr) return made;
+  const detail::jobserver_auth auth = detail::parse_jobserver_auth(makeflags);
+  if (auth.kind == detail::jobserver_auth::style::none && auth.text.empty()) return made;
+  std::string problem;
+  auto tokens = detail::jobserver_tokens::join(auth, problem);
+  if (!tokens) {
+    std::fprintf(stderr,
+                 "ductile: the jobserver in MAKEFLAGS (%s) cannot be used: %s; running at most %zu jobs at once\n",
+                 auth.text.c_str(), problem.c_str(), fallback_parallel);
+    return made;
+  }
+  detail::pool_state& s = *made.state_;
+  s.max_parallel = std::numeric_limits<std::size_t>::max();
+  s.tokens = std::move(tokens);
+  s.upstream = auth;
+  s.token_taker = std::thread([&s] { s.take_tokens(); });
+  return made;
+}
+
+DUCTILE_INLINE pool& pool::serve_jobserver() {
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  if (state_->serving) return *this;
+  if (!state_->tokens) {
+    state_->tokens = detail::jobserver_tokens::serve(state_->max_parallel - 1);
+    detail::pool_state& s = *state_;
+    s.token_taker = std::thread([&s] { s.take_tokens(); });
+  }
+  state_->serving = true;
+  return *this;
+}
+
+DUCTILE_INLINE void pool::set_progress(std::function<void(const progress&)> fn) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->on_progress = std::move(fn);
+}
+
+DUCTILE_INLINE pool::pool(pool&&) noexcept = default;
+
+DUCTILE_INLINE pool& pool::operator=(pool&& other) noexcept {
+  if (this != &other) {
+    pool dropped(std::move(*this));
+    state_ = std::move(other.state_);
+  }
+  return *this;
 }
 
 DUCTILE_INLINE pool::~pool() {
+  if (!state_) return;  // moved from
+  {
+    // Destroyed: what waits is cancelled and what runs is killed, at once.
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    state_->policy = failure_policy::stop;
+    state_->grace = std::chrono::nanoseconds(0);
+    state_->stop(lock);
+  }
   {
     std::unique_lock<std::mutex> lock(state_->mutex);
-    if (!state_->stopping) state_->stop(lock);
+    state_->changed.wait(lock, [this] { return state_->finished == state_->runs.size() && !state_->reporting; });
+    state_->quitting = true;
   }
-  wait_all();
+  state_->token_wanted.notify_all();
+  if (state_->token_taker.joinable()) state_->token_taker.join();
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  if (state_->tokens) state_->give_back_spare_tokens();
 }
 
 DUCTILE_INLINE handle pool::submit(const expression& job) {
-  auto run = std::make_shared<detail::execution>(job);
+  std::unique_lock<std::mutex> sharing(state_->mutex);
+  const expression shared = state_->shared_with_children(job);
+  sharing.unlock();
+  auto run = std::make_shared<detail::execution>(shared);
   bool cancel = false;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
@@ -8062,23 +9166,32 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     state_->runs.emplace_back(run);
     state_->launched.push_back(false);
     state_->queue.push_back(index);
+    state_->progress_changed = true;
     cancel = state_->stopping;
   }
-  if (cancel)
-    run->request_kill();
-  else
+  if (cancel) {
+    run->request_stop(std::chrono::nanoseconds(0));
+  } else {
+    state_->report_progress();
     state_->launch_ready();
+  }
   return handle(std::move(run));
 }
 
 DUCTILE_INLINE void pool::wait_all() {
   std::unique_lock<std::mutex> lock(state_->mutex);
-  state_->changed.wait(lock, [this] { return state_->finished == state_->runs.size(); });
+  // The last report too: its callback may use what the caller frees next.
+  state_->changed.wait(lock, [this] {
+    return state_->finished == state_->runs.size() && !state_->reporting &&
+           (!state_->progress_changed || !state_->on_progress);
+  });
+  if (state_->progress_failure) std::rethrow_exception(std::exchange(state_->progress_failure, nullptr));
 }
 
 DUCTILE_INLINE std::optional<std::size_t> pool::wait_any() {
   std::unique_lock<std::mutex> lock(state_->mutex);
   state_->changed.wait(lock, [this] { return !state_->completed.empty() || state_->finished == state_->runs.size(); });
+  if (state_->progress_failure) std::rethrow_exception(std::exchange(state_->progress_failure, nullptr));
   if (state_->completed.empty()) return std::nullopt;
   const std::size_t index = state_->completed.front();
   state_->completed.pop_front();
@@ -9944,6 +11057,8 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
   for (auto& stream : ctx.streams) stream = stdio_target{shared_null->get(), shared_null};
   daemon_sink sink;
   auto plan = lower(*tree(), std::move(ctx), sink);
+  if (plan->type == job::kind::contained)
+    throw std::invalid_argument("start_detached(): a daemon outlives its parent; own_cgroup() cannot apply");
   if (plan->type != job::kind::process)
     throw std::invalid_argument("start_detached(): a daemon is one command, not a pipe or a sequence");
 

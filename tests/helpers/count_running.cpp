@@ -1,11 +1,12 @@
-// count_running DIR: records how many instances run at once. Each instance
-// creates DIR/running.PID, counts the running.* files, appends the count to
-// DIR/peaks, waits a little, and removes its file.
+// count_running DIR [MICROSECONDS]: records how many instances run at once.
+// Each instance creates DIR/running.PID, counts the running.* files, appends
+// the count to DIR/peaks, waits (20 ms unless told), and removes its file.
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -23,7 +24,7 @@ int main(int argc, char** argv) {
   const int peaks = open((dir + "/peaks").c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
   if (write(peaks, line.data(), line.size()) < 0) return 3;
   close(peaks);
-  usleep(20000);
+  usleep(argc > 2 ? static_cast<useconds_t>(std::atoi(argv[2])) : 20000);
   unlink(mine.c_str());
   return 0;
 }

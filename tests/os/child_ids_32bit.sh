@@ -40,7 +40,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "not run: switching ids needs root"
   exit 0
 fi
-g++ "${flags[@]}" "$root/tests/os/child_ids_32bit.cpp" "$root/lib/os/linux/child.cpp" "$root/lib/os/linux/system_calls.cpp" \
+g++ "${flags[@]}" "$root/tests/os/child_ids_32bit.cpp" "$root/lib/os/linux/child.cpp" "$root/lib/os/linux/system_calls.cpp" "$root/lib/os/system_calls.cpp" \
   "$root/lib/os/descriptor.cpp" -o "$work/child_ids_32bit"
 status=$("$work/child_ids_32bit")
 echo "$status" | grep -E '^(Uid|Gid|Groups):'

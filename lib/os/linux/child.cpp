@@ -345,8 +345,20 @@ DUCTILE_CHILD_CODE void become_daemon(const child_plan& plan) noexcept {
   }
 }
 
+// own_cgroup() where clone could not enter the cgroup: before anything of the
+// user's runs, so nothing can leave before it is contained.
+DUCTILE_CHILD_CODE void join_cgroup(const child_plan& plan) noexcept {
+  char digits[24];
+  std::size_t length = 0;
+  for (unsigned long pid = static_cast<unsigned long>(syscall(SYS_getpid)); pid != 0 || length == 0; pid /= 10)
+    digits[sizeof digits - ++length] = static_cast<char>('0' + pid % 10);
+  if (syscall(SYS_write, plan.cgroup_procs, digits + sizeof digits - length, length) != static_cast<long>(length))
+    child_fail(plan, child_step::cgroup, errno);
+}
+
 DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   const child_plan& plan = *static_cast<const child_plan*>(argument);
+  if (plan.cgroup_procs >= 0 && !plan.cgroup_entered_at_clone) join_cgroup(plan);
   reset_signal_dispositions();
   if (plan.daemon != nullptr) {
     become_daemon(plan);

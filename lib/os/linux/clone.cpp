@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 
 #include "os/linux/clone.hpp"
 #include "os/linux/syscall_numbers.hpp"
@@ -119,6 +120,28 @@ DUCTILE_INLINE pidfd_support probe_pidfd(const process_handle& child) noexcept {
   return rc == 0 ? pidfd_support::present : pidfd_support::absent;
 }
 
+// clone3 with CLONE_INTO_CGROUP (5.7): the child starts in the cgroup. The
+// structure is clone_args up to its `cgroup` field (CLONE_ARGS_SIZE_VER2).
+struct clone3_arguments {
+  std::uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+inline constexpr std::uint64_t clone_into_cgroup = 0x200000000ULL;
+
+DUCTILE_INLINE std::atomic<bool>& clone3_refused() noexcept {
+  static std::atomic<bool> refused{false};
+  return refused;
+}
+
+// Like fork (no shared memory, CLONE_VFORK): returns 0 in the child.
+DUCTILE_INLINE long clone_into_cgroup_vfork(int cgroup, int pidfd_flag, int& pidfd) noexcept {
+  clone3_arguments args{};
+  args.flags = CLONE_VFORK | clone_into_cgroup | static_cast<std::uint64_t>(pidfd_flag);
+  args.pidfd = reinterpret_cast<std::uintptr_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<std::uint64_t>(cgroup);
+  return syscall(SYS_clone3, &args, sizeof args);
+}
+
 DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
   started_child result;
   const int saved_errno = errno;
@@ -129,6 +152,9 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     errno = saved_errno;
     return std::move(result);
   };
+  // clone3 cannot share memory without a stack switch in assembly; a child
+  // entering a cgroup is made like fork, and reports through the pipe.
+  if (plan.cgroup_directory >= 0 && mode == start_mode::shared_memory) mode = start_mode::copied_memory;
   void* stack_top = nullptr;
   pipe_ends channel;
   if (mode == start_mode::shared_memory) {
@@ -152,7 +178,21 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       case start_mode::shared_memory:
         return ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | pidfd_flag | SIGCHLD, &plan, &pidfd);
       case start_mode::copied_memory: {
-        const long pid = syscall(SYS_clone, CLONE_VFORK | pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
+        long pid = -1;
+        plan.cgroup_entered_at_clone = false;
+        if (plan.cgroup_directory >= 0 && !clone3_refused().load(std::memory_order_relaxed)) {
+          plan.cgroup_entered_at_clone = true;
+          pid = clone_into_cgroup_vfork(plan.cgroup_directory, pidfd_flag, pidfd);
+          if (pid == 0) child_main(&plan);
+          if (pid < 0) {
+            // Before 5.7, or a profile that refuses clone3: the child enters
+            // by writing its pid, before it runs anything of the user's.
+            if (errno == ENOSYS || errno == E2BIG || errno == EPERM)
+              clone3_refused().store(true, std::memory_order_relaxed);
+            plan.cgroup_entered_at_clone = false;
+          }
+        }
+        if (pid < 0) pid = syscall(SYS_clone, CLONE_VFORK | pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
         if (pid == 0) child_main(&plan);
         return pid;
       }

@@ -1,0 +1,58 @@
+// A build tool that is a good citizen of make -j.
+//   jobserver_tool run COUNTER DIR JOBS FALLBACK: runs JOBS `COUNTER DIR 100000`
+//     in pool::from_jobserver(FALLBACK); exits 0 if all succeeded.
+//   jobserver_tool tokens: prints how many tokens the jobserver in MAKEFLAGS
+//     holds right now (taken without blocking, then given back).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ductile/ductile.hpp>
+#include <string>
+#include <vector>
+
+using namespace ductile;
+
+namespace {
+
+// Reads the last --jobserver-auth= the way make does, independently of the library.
+int count_tokens() {
+  const char* flags = std::getenv("MAKEFLAGS");
+  if (flags == nullptr) return 2;
+  const std::string text = flags;
+  const std::string option = "--jobserver-auth=";
+  const std::size_t at = text.rfind(option);
+  if (at == std::string::npos) return 2;
+  const std::string value = text.substr(at + option.size(), text.find(' ', at) - at - option.size());
+  const bool fifo = value.rfind("fifo:", 0) == 0;
+  const std::string path = fifo ? value.substr(5) : "/proc/self/fd/" + value.substr(0, value.find(','));
+  const int reader = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  const int writer = fifo ? open(path.c_str(), O_WRONLY | O_CLOEXEC) : std::atoi(value.c_str() + value.find(',') + 1);
+  if (reader < 0 || writer < 0) return 3;
+  std::string taken;
+  char token;
+  while (read(reader, &token, 1) == 1) taken.push_back(token);
+  if (!taken.empty() && write(writer, taken.data(), taken.size()) != static_cast<ssize_t>(taken.size())) return 4;
+  std::printf("%zu\n", taken.size());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 1 && args[0] == "tokens") return count_tokens();
+  if (args.size() != 5 || args[0] != "run") return 2;
+  pool jobs = pool::from_jobserver(std::stoul(args[4]));
+  std::vector<handle> handles;
+  for (int i = 0; i < std::stoi(args[3]); ++i) handles.push_back(jobs.submit(cmd(args[1], args[2], "100000")));
+  jobs.wait_all();
+  try {
+    for (auto& h : handles) h.wait();
+  } catch (const std::exception& failure) {
+    std::fprintf(stderr, "%s\n", failure.what());
+    return 1;
+  }
+  return 0;
+}
