@@ -154,6 +154,15 @@ inline bool no_children_soon() {
   return false;
 }
 
+// Gone, or a zombie nobody has reaped yet: either way it no longer runs.
+inline bool stopped_running(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto close_paren = line.rfind(')');
+  return close_paren != std::string::npos && line.size() > close_paren + 2 && line[close_paren + 2] == 'Z';
+}
+
 inline bool eventually(const std::function<bool()>& condition,
                        std::chrono::milliseconds limit = std::chrono::seconds(10)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;

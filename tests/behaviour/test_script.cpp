@@ -31,15 +31,6 @@ std::vector<pid_t> descendants(pid_t pid) {
   return found;
 }
 
-// Gone, or a zombie nobody has reaped yet: either way it no longer runs.
-bool stopped_running(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;
-  const auto close_paren = line.rfind(')');
-  return close_paren != std::string::npos && line.size() > close_paren + 2 && line[close_paren + 2] == 'Z';
-}
-
 }  // namespace
 
 TEST_CASE("script_main returns the status a shell would") {
@@ -77,7 +68,7 @@ TEST_CASE("an interrupt reaches every child, unwinds the script and restores the
     CHECK(ended.stderr_bytes.find("interrupted by SIGINT") != std::string::npos);
     CHECK(test::fs::exists(dir / "unwound"));
     CHECK(test::fs::exists(dir / "restored"));
-    for (const pid_t pid : below) CHECK(test::eventually([&] { return stopped_running(pid); }, 5s));
+    for (const pid_t pid : below) CHECK(test::eventually([&] { return test::stopped_running(pid); }, 5s));
   }
 }
 
@@ -97,7 +88,7 @@ TEST_CASE("without a guard an interrupt kills the script as before") {
   CHECK_FALSE(test::fs::exists(dir / "unwound"));
   // The children in their own groups heard nothing: they outlive the script.
   for (const pid_t pid : below) {
-    CHECK_FALSE(stopped_running(pid));
+    CHECK_FALSE(test::stopped_running(pid));
     kill(pid, SIGKILL);
   }
 }
@@ -110,9 +101,9 @@ TEST_CASE("kill_on_parent_exit: a host killed with SIGKILL leaves no child behin
     handle host = test::helper("script_host", "orphan", dir.path.string(), how).unchecked().start();
     REQUIRE(test::eventually([&] { return !test::slurp(dir / "child").empty(); }));
     const pid_t child = std::stoi(test::slurp(dir / "child"));
-    CHECK_FALSE(stopped_running(child));
+    CHECK_FALSE(test::stopped_running(child));
     host.kill();
-    CHECK(test::eventually([&] { return stopped_running(child); }, 5s));
+    CHECK(test::eventually([&] { return test::stopped_running(child); }, 5s));
   }
   CHECK_THROWS_AS(cmd("sleep", "1").kill_on_parent_exit().start_detached(), std::invalid_argument);
 }

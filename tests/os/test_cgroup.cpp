@@ -74,15 +74,6 @@ std::vector<std::string> our_cgroups() {
   return found;
 }
 
-// Gone, or a zombie nobody has reaped yet: either way it no longer runs.
-bool stopped_running(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;
-  const auto close_paren = line.rfind(')');
-  return close_paren != std::string::npos && line.size() > close_paren + 2 && line[close_paren + 2] == 'Z';
-}
-
 pid_t pid_in(const test::fs::path& file) {
   pid_t pid = 0;
   REQUIRE(test::eventually([&] {
@@ -104,7 +95,7 @@ TEST_CASE("own_cgroup: a daemon that left its process group dies when the subtre
   test::temp_dir tmp;
   const output o = cmd("sh", "-c", leave_daemon, (tmp / "daemon").string()).own_cgroup().run();
   const pid_t daemon = pid_in(tmp / "daemon");
-  CHECK(test::eventually([&] { return stopped_running(daemon); }, 5s));
+  CHECK(test::eventually([&] { return test::stopped_running(daemon); }, 5s));
   CHECK(our_cgroups().empty());
   REQUIRE(o.cgroup.has_value());
 }
@@ -116,10 +107,10 @@ TEST_CASE("own_cgroup: kill() of the handle leaves nothing alive, and the cgroup
   handle h =
       cmd("sh", "-c", std::string(leave_daemon) + "; sleep 1000", (tmp / "daemon").string()).own_cgroup().start();
   const pid_t daemon = pid_in(tmp / "daemon");
-  CHECK_FALSE(stopped_running(daemon));
+  CHECK_FALSE(test::stopped_running(daemon));
   CHECK(our_cgroups().size() == 1);
   h.kill();
-  CHECK(test::eventually([&] { return stopped_running(daemon); }, 5s));
+  CHECK(test::eventually([&] { return test::stopped_running(daemon); }, 5s));
   CHECK(our_cgroups().empty());
 }
 
@@ -138,7 +129,7 @@ TEST_CASE("own_cgroup: before cgroup.kill (5.14), a frozen cgroup's processes ar
       cmd("sh", "-c", std::string(leave_daemon) + "; sleep 1000", (tmp / "daemon").string()).own_cgroup().start();
   const pid_t daemon = pid_in(tmp / "daemon");
   h.kill();
-  CHECK(test::eventually([&] { return stopped_running(daemon); }, 5s));
+  CHECK(test::eventually([&] { return test::stopped_running(daemon); }, 5s));
   CHECK(our_cgroups().empty());
 #else
   MESSAGE("skipped: the fault seam is internal, out of the single header's reach");
@@ -154,7 +145,7 @@ TEST_CASE("own_cgroup: a timeout ends the daemon too") {
                         .own_cgroup();
   CHECK_THROWS_AS(tree.run(), timeout_error);
   const pid_t daemon = pid_in(tmp / "daemon");
-  CHECK(test::eventually([&] { return stopped_running(daemon); }, 5s));
+  CHECK(test::eventually([&] { return test::stopped_running(daemon); }, 5s));
   CHECK(our_cgroups().empty());
 }
 
@@ -249,16 +240,33 @@ TEST_CASE("own_cgroup: no cgroup v2 mount is a spawn_error that says so") {
   }
   test::leak_check check;
   // In a mount namespace of its own, with every cgroup2 mount taken away.
-  const output o = cmd("unshare", "--mount", "sh", "-c", "umount -a -t cgroup2 && exec \"$0\" own_cgroup",
+  // The mount holding each one is made private there first (recursively), so
+  // that no unmount propagates back to this machine's mounts. unshare's own
+  // --propagation private is not used: it needs "/" to be a mount point, which
+  // in a chroot it is not.
+  const char* const without_cgroup2 =
+      "for m in $(grep ' - cgroup2 ' /proc/self/mountinfo | cut -d ' ' -f 5); do\n"
+      "  holder=$(findmnt -n -o TARGET --target \"${m%/*}\") &&\n"
+      "    mount --make-rprivate \"$holder\" && umount \"$m\" || exit 3\n"
+      "done\n"
+      "exec \"$0\" own_cgroup";
+  const output o = cmd("unshare", "--mount", "--propagation", "unchanged", "sh", "-c", without_cgroup2,
                        test::helper_path("cgroup_probe").string())
                        .stdout_capture()
                        .stderr_capture()
                        .unchecked()
                        .run();
+  if (o.status.code() == 3) {
+    MESSAGE("skipped: cannot take the cgroup2 mounts away in a mount namespace here: " << o.stderr_bytes);
+    return;
+  }
   CHECK(o.stderr_bytes == "");
   CHECK(
       o.stdout_bytes ==
       "cannot run true [own_cgroup]: own_cgroup() needs a cgroup v2 hierarchy, and /proc/self/mountinfo shows none\n");
+  // This machine's own mount is still there.
+  std::string missing;
+  CHECK_FALSE(host_cgroup(missing).empty());
 }
 
 TEST_CASE("own_cgroup on the POSIX backend is a spawn_error saying so") {
