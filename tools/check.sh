@@ -99,7 +99,7 @@ run_suite build-gcc-cpp17 container-eperm --wrapper "$as_kernel eperm --"
 run_suite build-gcc-cpp17 kernel-5.10 --wrapper "$as_kernel 5.10 --" run pipe redirect hygiene faults errors platforms
 
 echo "== consumers"
-if bash tests/consumers/run.sh; then passed=$((passed + 5)); else failed=$((failed + 1)); status=1; fi
+if bash tests/consumers/run.sh; then passed=$((passed + 6)); else failed=$((failed + 1)); status=1; fi
 
 echo "== fuzzing the cmdline parser for 30 s"
 if tests/fuzz/run.sh 30; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi

@@ -8996,18 +8996,23 @@ DUCTILE_INLINE void pool_state::report_progress() {
       now = progress{queue.size(), running, finished, failed, runs.size()};
       callback = on_progress;
     }
+    std::exception_ptr failure;
     try {
       callback(now);
     } catch (...) {
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!progress_failure) progress_failure = std::current_exception();
-        on_progress = nullptr;
-        reporting = false;
-      }
-      changed.notify_all();
-      return;
+      failure = std::current_exception();
     }
+    if (!failure) continue;
+    // Handed over outside the handler, and moved: this thread keeps no
+    // reference, so the waiter that rethrows it owns the exception alone.
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!progress_failure) progress_failure = std::move(failure);
+      on_progress = nullptr;
+      reporting = false;
+    }
+    changed.notify_all();
+    return;
   }
 }
 

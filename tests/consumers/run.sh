@@ -1,30 +1,30 @@
 #!/usr/bin/env bash
 # Builds and runs one small program four ways: through pkg-config and through
-# CMake find_package after `meson install --destdir`, as a meson subproject,
-# and with nothing but the single header. Run from the repository root.
+# CMake find_package after `meson install` into a prefix, as a meson
+# subproject, and with nothing but the single header; and runs a script
+# through the installed ductile-script. Run from the repository root.
 set -euo pipefail
 root=$(pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-prefix=/usr/local
-stage=$work/stage
+prefix=$work/prefix
 
-echo "-- install into a staging directory"
+echo "-- install into a prefix"
 # libdir=lib: meson picks lib64 where dpkg-dev is missing, which Debian's CMake never searches.
 meson setup "$work/build" --wrap-mode=nodownload --prefix=$prefix --libdir=lib -Dtests=false -Dexamples=false >/dev/null
 meson compile -C "$work/build" >/dev/null
-meson install -C "$work/build" --destdir "$stage" >/dev/null
-libdir=$(dirname "$(find "$stage" -name 'libductile.so' | head -n 1)")
+meson install -C "$work/build" >/dev/null
+libdir=$prefix/lib
 
 echo "-- pkg-config"
-export PKG_CONFIG_PATH=$libdir/pkgconfig PKG_CONFIG_SYSROOT_DIR=$stage
+export PKG_CONFIG_PATH=$libdir/pkgconfig
 g++ -std=c++17 tests/consumers/program/consumer.cpp $(pkg-config --cflags --libs ductile) -o "$work/with-pkg-config"
 LD_LIBRARY_PATH=$libdir "$work/with-pkg-config"
-unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+unset PKG_CONFIG_PATH
 
 echo "-- CMake find_package"
 # Ninja, which the build already needs: a fresh machine may have no make.
-cmake -G Ninja -S tests/consumers/cmake -B "$work/cmake" -DCMAKE_PREFIX_PATH="$stage$prefix" >/dev/null
+cmake -G Ninja -S tests/consumers/cmake -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/cmake" >/dev/null
 LD_LIBRARY_PATH=$libdir "$work/cmake/consumer"
 
@@ -48,4 +48,9 @@ printf '#include <ductile/caps.hpp>\n#include <ductile/users.hpp>\n#include <duc
   > "$work/modules.cpp"
 g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -Isingle_include "$work/modules.cpp" -o "$work/modules"
 "$work/modules"
-echo "consumers: 5 passed, 0 failed"
+echo "-- a script run by the installed ductile-script"
+printf '#!/usr/bin/env ductile-script\n#include <ductile/ductile.hpp>\nint main(int, char** argv) { return ductile::cmd("echo", argv[1]).read() == "installed" ? 0 : 1; }\n' \
+  > "$work/installed.cpp"
+chmod +x "$work/installed.cpp"
+PATH=$prefix/bin:$PATH LD_LIBRARY_PATH=$libdir XDG_CACHE_HOME=$work/cache "$work/installed.cpp" installed
+echo "consumers: 6 passed, 0 failed"
