@@ -150,3 +150,65 @@ TEST_CASE("ductile-script: compile errors name the script's own lines; //! lines
   CHECK(command.find("-DANSWER=42") != std::string::npos);
   CHECK(command.find("-lductile -lfmt -lm") != std::string::npos);
 }
+
+TEST_CASE("ductile-script: the example scripts run as files") {
+  if (!have_tool()) return;
+  test::leak_check check;
+  test::temp_dir home;
+  const test::fs::path examples = DUCTILE_EXAMPLES;
+  const std::string summary = in_env(cmd(examples / "log_summary.cpp", examples / "access.log"), home.path).read();
+  CHECK(summary.find("clients with the most server errors in ") == 0);
+  CHECK(summary.find("server errors in all (pipeline: grep ") != std::string::npos);
+  test::write_file(home / "quiet.log", "10.0.0.1 - - [26/Nov/2026:10:00:01] \"GET / HTTP/1.1\" 200 512\n");
+  CHECK(in_env(cmd(examples / "log_summary.cpp", home / "quiet.log"), home.path).read() ==
+        "no server errors in " + (home / "quiet.log").string());
+  // A missing log: grep's 2 is an error, with grep's status.
+  CHECK(in_env(cmd(examples / "log_summary.cpp", home / "none.log"), home.path)
+            .stderr_null()
+            .unchecked()
+            .run()
+            .status.code() == 2);
+
+  const std::string streamed = in_env(cmd(examples / "stream_lines.cpp"), home.path).read();
+  CHECK(streamed.find("] fetch...\n") != std::string::npos);
+  CHECK(streamed.find("] test...") != std::string::npos);
+  const output failed =
+      in_env(cmd(examples / "stream_lines.cpp", "sh", "-c", "echo going; echo broke >&2; exit 4"), home.path)
+          .stdout_capture()
+          .stderr_capture()
+          .unchecked()
+          .run();
+  CHECK(failed.status.code() == 4);
+  CHECK(failed.stdout_bytes.find("] going\n") != std::string::npos);
+  CHECK(failed.stderr_bytes.find("broke") != std::string::npos);
+
+  if (!which("git")) {
+    MESSAGE("skipped release_tag: no git on PATH");
+    return;
+  }
+  const auto repository = home / "repository";
+  test::fs::create_directory(repository);
+  const auto git = [&](auto... args) {
+    return cmd("git", "-C", repository, args...)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.org")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .stdout_null();
+  };
+  git("init", "-q").run();
+  test::write_file(repository / "a", "a\n");
+  git("add", "a").then(git("commit", "-q", "-m", "first")).run();
+  const auto release = [&](auto... args) {
+    return in_env(cmd(examples / "release_tag.cpp", args..., repository), home.path)
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org");
+  };
+  CHECK(release().read().find("latest tag: (none)\nnext tag:   v0.0.1 at ") == 0);
+  CHECK(release("--apply").read().find("tagged v0.0.1") != std::string::npos);
+  CHECK(release().read().find("latest tag: v0.0.1\nnext tag:   v0.0.2") == 0);
+  test::write_file(repository / "a", "changed\n");
+  const output dirty = release().stderr_capture().unchecked().run();
+  CHECK(dirty.status.code() == 1);
+  CHECK(dirty.stderr_bytes.find("uncommitted changes") != std::string::npos);
+}
