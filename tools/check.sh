@@ -7,7 +7,7 @@
 # and a short run of the cmdline fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh clang clang-format libclang-rt-14-dev python3 g++-multilib procps make mount
+tools/install-deps.sh clang clang-format libclang-rt-14-dev python3 g++-multilib procps make mount libasio-dev libboost-dev
 
 echo "== clang-format"
 # A C++ file that runs as a script starts with a shebang, which is not C++:
@@ -24,7 +24,7 @@ echo "== single header is fresh"
 fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
 python3 tools/amalgamate.py "$fresh/ductile.hpp"
-for header in ductile.hpp caps.hpp users.hpp proc.hpp; do
+for header in ductile.hpp caps.hpp users.hpp proc.hpp asio.hpp boost_asio.hpp; do
   if ! cmp -s "$fresh/$header" "single_include/ductile/$header"; then
     echo "single_include/ductile/$header is stale: run tools/amalgamate.py and commit it"
     exit 1

@@ -118,6 +118,14 @@ class handle {
 
 class line_range;
 
+class reader_handle;
+namespace detail {
+// For event loops (<ductile/asio.hpp>): the pipe the reader reads, readable
+// when output or its end arrives; -1 once the end was read (the run's
+// completion_fd() then tells when the status is there). Not to be read or closed.
+int reader_output_fd(const reader_handle& reader) noexcept;
+}  // namespace detail
+
 /// A running expression whose stdout (or, from stderr_reader(), stderr) the
 /// caller reads incrementally. Everything a handle does, plus reading.
 /// Copies of `lines()` share the stream; the last owner kills and reaps if
@@ -166,6 +174,7 @@ class reader_handle {
   explicit reader_handle(std::shared_ptr<detail::stdout_reader> reader) noexcept;
 
  private:
+  friend int detail::reader_output_fd(const reader_handle&) noexcept;
   std::shared_ptr<detail::stdout_reader> reader_;
 };
 

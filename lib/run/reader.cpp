@@ -137,6 +137,8 @@ DUCTILE_INLINE std::optional<bool> stdout_reader::read_line_until(std::string& l
       return true;
     }
     if (end_of_pipe_) {
+      // The output can end before the run does: the deadline holds for both.
+      if (!end_reported_ && !run_->await_finish(deadline)) return std::nullopt;
       if (!end_reported_) reach_end();
       return false;
     }
@@ -225,6 +227,8 @@ DUCTILE_INLINE void reader_handle::send_signal(int signal) { reader_->run().send
 DUCTILE_INLINE std::vector<pid_t> reader_handle::pids() const { return reader_->run().pids(); }
 DUCTILE_INLINE void reader_handle::detach() { reader_->detach(); }
 DUCTILE_INLINE int reader_handle::completion_fd() const { return reader_->run().completion_fd(); }
+
+DUCTILE_INLINE int detail::reader_output_fd(const reader_handle& reader) noexcept { return reader.reader_->drain_fd(); }
 
 #if defined(__linux__)
 DUCTILE_INLINE std::vector<proc::process_sample> reader_handle::processes() const { return reader_->run().processes(); }

@@ -1415,6 +1415,14 @@ class handle {
 
 class line_range;
 
+class reader_handle;
+namespace detail {
+// For event loops (<ductile/asio.hpp>): the pipe the reader reads, readable
+// when output or its end arrives; -1 once the end was read (the run's
+// completion_fd() then tells when the status is there). Not to be read or closed.
+int reader_output_fd(const reader_handle& reader) noexcept;
+}  // namespace detail
+
 /// A running expression whose stdout (or, from stderr_reader(), stderr) the
 /// caller reads incrementally. Everything a handle does, plus reading.
 /// Copies of `lines()` share the stream; the last owner kills and reaps if
@@ -1463,6 +1471,7 @@ class reader_handle {
   explicit reader_handle(std::shared_ptr<detail::stdout_reader> reader) noexcept;
 
  private:
+  friend int detail::reader_output_fd(const reader_handle&) noexcept;
   std::shared_ptr<detail::stdout_reader> reader_;
 };
 
@@ -8366,6 +8375,8 @@ DUCTILE_INLINE std::optional<bool> stdout_reader::read_line_until(std::string& l
       return true;
     }
     if (end_of_pipe_) {
+      // The output can end before the run does: the deadline holds for both.
+      if (!end_reported_ && !run_->await_finish(deadline)) return std::nullopt;
       if (!end_reported_) reach_end();
       return false;
     }
@@ -8454,6 +8465,8 @@ DUCTILE_INLINE void reader_handle::send_signal(int signal) { reader_->run().send
 DUCTILE_INLINE std::vector<pid_t> reader_handle::pids() const { return reader_->run().pids(); }
 DUCTILE_INLINE void reader_handle::detach() { reader_->detach(); }
 DUCTILE_INLINE int reader_handle::completion_fd() const { return reader_->run().completion_fd(); }
+
+DUCTILE_INLINE int detail::reader_output_fd(const reader_handle& reader) noexcept { return reader.reader_->drain_fd(); }
 
 #if defined(__linux__)
 DUCTILE_INLINE std::vector<proc::process_sample> reader_handle::processes() const { return reader_->run().processes(); }

@@ -191,6 +191,21 @@ TEST_CASE("stdin_pipe drives an interactive program: write, read the answer, wri
   CHECK(r.wait().status.success());
 }
 
+TEST_CASE("read_line_for keeps its deadline when the output ends before the run does") {
+  test::leak_check check;
+  // The last line, then stdout closed while the process goes on.
+  reader_handle r = sh("echo last; exec >&-; sleep 0.5; exit 3").reader();
+  std::string line;
+  CHECK(r.read_line_for(line, 10s) == std::optional<bool>(true));
+  CHECK(line == "last");
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(r.read_line_for(line, 50ms) == std::nullopt);
+  CHECK(std::chrono::steady_clock::now() - start < 400ms);
+  // Then the end, with the run's checked failure, once.
+  CHECK_THROWS_AS(r.read_line_for(line, 10s), status_error);
+  CHECK(r.read_line_for(line, 10s) == std::optional<bool>(false));
+}
+
 TEST_CASE("stdin_pipe: write() is false once the child has closed its end, without SIGPIPE") {
   test::leak_check check;
   handle h = cmd("head", "-c", "1").stdin_pipe().stdout_null().start();

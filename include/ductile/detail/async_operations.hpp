@@ -1,0 +1,203 @@
+#pragma once
+// The asynchronous operations, written once for both Asio flavours: the
+// flavour header (<ductile/asio.hpp> or <ductile/boost_asio.hpp>) defines
+// detail::async_io::net and its error types before including this file.
+//
+// Every operation waits on a descriptor through the executor's reactor (the
+// handle's completion_fd(), or the pipe a reader reads) and then calls the
+// blocking function that no longer blocks. The processes are driven by
+// ductile's background thread as always; no thread is made per operation.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace ductile {
+namespace detail::async_io {
+
+// Completions of an operation that was cancelled.
+inline std::exception_ptr operation_aborted() {
+  return std::make_exception_ptr(system_error(net::error::operation_aborted));
+}
+
+// The executor whose reactor watches the descriptors: the one the caller
+// gave, else the completion handler's if it can do I/O (an io_context's, a
+// coroutine's), else the system executor's threads (a future's).
+template <class Self>
+net::any_io_executor reactor_of(const std::optional<net::any_io_executor>& given, Self& self) {
+  if (given) return *given;
+  if constexpr (std::is_constructible_v<net::posix::stream_descriptor, decltype(self.get_executor()), int>)
+    return self.get_executor();
+  else
+    return net::system_executor();
+}
+
+// A duplicate of `fd` registered with the reactor: the original stays with
+// its owner, who may close it.
+inline std::unique_ptr<net::posix::stream_descriptor> watch(const net::any_io_executor& executor, int fd) {
+  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) throw system_error(error_code(errno, net::error::get_system_category()), "ductile: dup");
+  return std::make_unique<net::posix::stream_descriptor>(executor, copy);
+}
+
+// read()'s text: stdout without its trailing newlines.
+inline std::string without_trailing_newlines(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+// Every operation's first step: it lets a cancellation of any kind reach the
+// wait on the descriptor, and it is posted, so that an operation never
+// completes inside the call that started it. False once started.
+template <class Self>
+bool start_posted(bool& started, Self& self) {
+  if (started) return false;
+  started = true;
+#if DUCTILE_ASYNC_CANCELLATION
+  self.reset_cancellation_state(net::enable_total_cancellation());
+#endif
+  net::post(self.get_executor(), std::move(self));
+  return true;
+}
+
+// Waits for a handle's completion_fd(), then takes its output. `Result` turns
+// the output into what the operation completes with.
+template <class Result>
+struct wait_operation {
+  handle* target;
+  std::optional<net::any_io_executor> executor;
+  std::unique_ptr<handle> owned;  // async_run/async_read start their own
+  std::exception_ptr start_failure;
+  std::unique_ptr<net::posix::stream_descriptor> finished;
+  bool started = false;
+
+  template <class Self>
+  void operator()(Self& self, error_code error = {}) {
+    if (start_posted(started, self)) return;
+    if (start_failure) return self.complete(start_failure, typename Result::type{});
+    if (error == net::error::operation_aborted) {
+      target->kill();  // then reaped: nothing is left running
+      finished.reset();
+      owned.reset();
+      return self.complete(operation_aborted(), typename Result::type{});
+    }
+    if (finished == nullptr) {
+      try {
+        if (target->try_wait() == nullptr) {
+          finished = watch(reactor_of(executor, self), target->completion_fd());
+          return finished->async_wait(net::posix::descriptor_base::wait_read, std::move(self));
+        }
+      } catch (...) {
+        return self.complete(std::current_exception(), typename Result::type{});
+      }
+    }
+    finished.reset();
+    std::exception_ptr failure;
+    typename Result::type result{};
+    try {
+      result = Result::of(target->wait());
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    // The run's descriptors go before the caller hears of it, not when Asio
+    // frees the operation later.
+    owned.reset();
+    self.complete(failure, std::move(result));
+  }
+};
+
+struct whole_output {
+  using type = output;
+  static output of(const output& o) { return o; }
+};
+struct stdout_text {
+  using type = std::string;
+  static std::string of(const output& o) { return without_trailing_newlines(o.stdout_bytes); }
+};
+
+template <class Result>
+wait_operation<Result> starting(const net::any_io_executor& executor, const expression& e) {
+  wait_operation<Result> operation{nullptr, executor, nullptr, nullptr, nullptr};
+  try {
+    operation.owned = std::make_unique<handle>(e.start());
+    operation.target = operation.owned.get();
+  } catch (...) {
+    operation.start_failure = std::current_exception();
+  }
+  return operation;
+}
+
+// Reads a line as soon as one is there, waiting on the reader's pipe (and,
+// after its end, on the run's completion) in between.
+struct line_operation {
+  reader_handle* reader;
+  std::unique_ptr<net::posix::stream_descriptor> ready;
+  bool started = false;
+
+  template <class Self>
+  void operator()(Self& self, error_code error = {}) {
+    if (start_posted(started, self)) return;
+    if (error == net::error::operation_aborted) {
+      reader->kill();
+      return self.complete(operation_aborted(), std::nullopt);
+    }
+    ready.reset();
+    try {
+      std::string line;
+      const std::optional<bool> got = reader->read_line_for(line, std::chrono::nanoseconds(0));
+      if (got) return self.complete(nullptr, *got ? std::optional<std::string>(std::move(line)) : std::nullopt);
+      const int output_fd = reader_output_fd(*reader);
+      ready = watch(reactor_of(std::nullopt, self), output_fd >= 0 ? output_fd : reader->completion_fd());
+    } catch (...) {
+      return self.complete(std::current_exception(), std::nullopt);
+    }
+    ready->async_wait(net::posix::descriptor_base::wait_read, std::move(self));
+  }
+};
+
+}  // namespace detail::async_io
+
+/// Runs `e` as run() does and completes with (exception, output): the
+/// exception is empty on success, else what run() would have thrown.
+template <class Executor, class Token>
+auto async_run(Executor executor, const expression& e, Token&& token) {
+  using namespace detail::async_io;
+  return net::async_compose<Token, void(std::exception_ptr, output)>(starting<whole_output>(executor, e), token,
+                                                                     executor);
+}
+
+/// Runs `e` as read() does and completes with (exception, stdout without its
+/// trailing newlines).
+template <class Executor, class Token>
+auto async_read(Executor executor, const expression& e, Token&& token) {
+  using namespace detail::async_io;
+  return net::async_compose<Token, void(std::exception_ptr, std::string)>(
+      starting<stdout_text>(executor, e.stdout_capture()), token, executor);
+}
+
+/// Completes with (exception, output) when `h` has finished. `h` must outlive
+/// the operation. Runs on the completion handler's associated executor.
+template <class Token>
+auto async_wait(handle& h, Token&& token) {
+  using namespace detail::async_io;
+  return net::async_compose<Token, void(std::exception_ptr, output)>(
+      wait_operation<whole_output>{&h, std::nullopt, nullptr, nullptr, nullptr}, token);
+}
+
+/// Completes with (exception, the next stdout line without its newline), or
+/// an empty line at the end of the output; a checked failure arrives as the
+/// exception, once, at the end. `r` must outlive the operation.
+template <class Token>
+auto async_read_line(reader_handle& r, Token&& token) {
+  using namespace detail::async_io;
+  return net::async_compose<Token, void(std::exception_ptr, std::optional<std::string>)>(line_operation{&r, nullptr},
+                                                                                         token);
+}
+
+}  // namespace ductile

@@ -1,0 +1,373 @@
+// Asio completion tokens over real processes: callbacks, futures, deferred
+// and coroutines; 100 runs on one io_context thread; lines as they come;
+// cancellation that leaves nothing running. Built twice: with standalone Asio
+// and (DUCTILE_TEST_BOOST_ASIO) with Boost.Asio.
+#if defined(DUCTILE_TEST_BOOST_ASIO)
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/version.hpp>
+#include <ductile/boost_asio.hpp>
+namespace net = boost::asio;
+#define DUCTILE_TEST_CANCELLATION (BOOST_ASIO_VERSION >= 101900)
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#define DUCTILE_TEST_COROUTINES 1
+#endif
+#else
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/bind_executor.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/experimental/deferred.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_future.hpp>
+#include <ductile/asio.hpp>
+namespace net = asio;
+#define DUCTILE_TEST_CANCELLATION 1
+#if defined(ASIO_HAS_CO_AWAIT)
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/use_awaitable.hpp>
+#define DUCTILE_TEST_COROUTINES 1
+#endif
+#endif
+
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <thread>
+
+#include "support.hpp"
+
+using namespace ductile;
+using namespace std::chrono_literals;
+
+namespace {
+
+// What the blocking call throws, as text, to compare with an asynchronous failure.
+template <class F>
+std::string blocking_failure(F&& call) {
+  try {
+    call();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string what_of(const std::exception_ptr& failure) {
+  try {
+    if (failure) std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+template <class Error>
+bool holds(const std::exception_ptr& failure) {
+  try {
+    if (failure) std::rethrow_exception(failure);
+  } catch (const Error&) {
+    return true;
+  } catch (...) {
+  }
+  return false;
+}
+
+[[maybe_unused]] bool aborted(const std::exception_ptr& failure) {
+  try {
+    if (failure) std::rethrow_exception(failure);
+  } catch (const detail::async_io::system_error& e) {
+    return e.code() == net::error::operation_aborted;
+  } catch (...) {
+  }
+  return false;
+}
+
+[[maybe_unused]] pid_t pid_in(const test::fs::path& file) {
+  pid_t pid = 0;
+  test::eventually([&] {
+    std::ifstream in(file);
+    return static_cast<bool>(in >> pid);
+  });
+  return pid;
+}
+
+}  // namespace
+
+TEST_CASE("async_run with a callback: output, status and errors as run() gives them") {
+  test::leak_check check;
+  net::io_context context;
+  std::optional<output> got;
+  std::exception_ptr failure;
+  async_run(context.get_executor(), sh("echo out; echo err >&2; exit 3").stdout_capture().stderr_capture().unchecked(),
+            [&](std::exception_ptr e, output o) {
+              failure = e;
+              got = std::move(o);
+            });
+  CHECK_FALSE(got);  // never completed inside the call
+  context.run();
+  REQUIRE(got);
+  CHECK_FALSE(failure);
+  CHECK(got->status.code() == 3);
+  CHECK(got->stdout_bytes == "out\n");
+  CHECK(got->stderr_bytes == "err\n");
+
+  // A checked failure and a program that cannot start: the blocking call's types and messages.
+  const expression failing = sh("echo partial; exit 4").stdout_capture();
+  std::exception_ptr status_failure, spawn_failure;
+  async_run(context.get_executor(), failing, [&](std::exception_ptr e, output) { status_failure = e; });
+  async_run(context.get_executor(), cmd("ductile-no-such-program"),
+            [&](std::exception_ptr e, output) { spawn_failure = e; });
+  context.restart();
+  context.run();
+  CHECK(holds<status_error>(status_failure));
+  CHECK(what_of(status_failure) == blocking_failure([&] { failing.run(); }));
+  try {
+    std::rethrow_exception(status_failure);
+  } catch (const status_error& e) {
+    CHECK(e.output().stdout_bytes == "partial\n");  // nothing lost
+  }
+  CHECK(holds<spawn_error>(spawn_failure));
+  CHECK(what_of(spawn_failure) == blocking_failure([] { cmd("ductile-no-such-program").run(); }));
+  CHECK(test::no_children_soon());
+}
+
+TEST_CASE("async_read and async_wait with futures; the io_context thread only waits on descriptors") {
+  // The system executor's reactor (an epoll and an event descriptor) lives as
+  // long as the process: made before the count starts.
+  {
+    handle warm = cmd("sleep", 0.2).start();  // still running: the wait goes through the reactor
+    async_wait(warm, net::use_future).get();
+  }
+  test::leak_check check;
+  net::io_context context;
+  auto guard = net::make_work_guard(context);
+  std::thread io([&] { context.run(); });
+  std::future<std::string> text = async_read(context.get_executor(), cmd("printf", "a\\nb\\n\\n"), net::use_future);
+  CHECK(text.get() == "a\nb");
+  handle started = cmd("sh", "-c", "sleep 0.2; echo late").stdout_capture().start();
+  // A future's handler has no I/O executor: the system executor's threads watch the descriptor.
+  std::future<output> waited = async_wait(started, net::use_future);
+  CHECK(waited.get().stdout_bytes == "late\n");
+  std::future<std::string> failed = async_read(context.get_executor(), cmd("false"), net::use_future);
+  CHECK_THROWS_AS(failed.get(), status_error);
+  guard.reset();
+  io.join();
+  CHECK(test::no_children_soon());
+}
+
+TEST_CASE("async_wait and async_read_line with plain callbacks") {
+  test::leak_check check;
+  net::io_context context;
+  handle h = sh("exit 5").start();
+  std::optional<int> code;
+  async_wait(h, net::bind_executor(context, [&](std::exception_ptr e, output) {
+               try {
+                 std::rethrow_exception(e);
+               } catch (const status_error& failure) {
+                 code = failure.output().status.code();
+               }
+             }));
+  context.run();
+  CHECK(code == 5);
+
+  // Lines as they come, then the end; a failure at the end arrives once.
+  reader_handle lines = sh("echo one; echo two; printf three; exit 2").reader();
+  std::vector<std::string> seen;
+  std::exception_ptr end_failure;
+  std::function<void(std::exception_ptr, std::optional<std::string>)> next;
+  next = [&](std::exception_ptr e, std::optional<std::string> line) {
+    if (e) {
+      end_failure = e;
+      return;
+    }
+    if (!line) return;
+    seen.push_back(*line);
+    async_read_line(lines, net::bind_executor(context, next));
+  };
+  async_read_line(lines, net::bind_executor(context, next));
+  context.restart();
+  context.run();
+  CHECK(seen == std::vector<std::string>{"one", "two", "three"});
+  CHECK(holds<status_error>(end_failure));
+  CHECK(test::no_children_soon());
+}
+
+TEST_CASE("100 async_waits on one io_context thread, 4 at a time through a pool, in any order") {
+  test::leak_check check;
+  net::io_context context;
+  pool four(4);
+  std::vector<handle> jobs;
+  std::vector<std::string> results(100);
+  std::atomic<int> completed{0};
+  for (int i = 0; i < 100; ++i) jobs.push_back(four.submit(cmd("echo", "task-" + std::to_string(i)).stdout_capture()));
+  for (int i = 0; i < 100; ++i)
+    async_wait(jobs[static_cast<std::size_t>(i)], net::bind_executor(context, [&, i](std::exception_ptr e, output o) {
+                 CHECK_FALSE(e);
+                 results[static_cast<std::size_t>(i)] = o.stdout_bytes;
+                 ++completed;
+               }));
+  context.run();
+  CHECK(completed == 100);
+  for (int i = 0; i < 100; ++i) CHECK(results[static_cast<std::size_t>(i)] == "task-" + std::to_string(i) + "\n");
+  CHECK(test::no_children_soon());
+}
+
+#if DUCTILE_TEST_CANCELLATION && !defined(DUCTILE_TEST_BOOST_ASIO)
+TEST_CASE("cancelling an operation kills its processes, reaps them and completes with operation_aborted") {
+  test::leak_check check;
+  test::temp_dir dir;
+  net::io_context context;
+  net::cancellation_signal cancel;
+  std::exception_ptr failure;
+  bool done = false;
+  async_run(context.get_executor(),
+            sh("sleep 100 & echo $! > " + (dir / "grandchild").string() + "; wait").new_process_group(),
+            net::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, output) {
+              failure = e;
+              done = true;
+            }));
+  const pid_t grandchild = pid_in(dir / "grandchild");
+  net::steady_timer soon(context, 50ms);
+  soon.async_wait([&](auto) { cancel.emit(net::cancellation_type::terminal); });
+  context.run();
+  CHECK(done);
+  CHECK(aborted(failure));
+  CHECK(test::eventually([&] { return test::stopped_running(grandchild); }, 2s));
+  CHECK(test::no_children_soon());
+
+  // A job still queued in a pool: cancelled before it ever starts.
+  pool one(1);
+  handle busy = one.submit(cmd("sleep", 100));
+  handle queued = one.submit(cmd("touch", dir / "never"));
+  net::cancellation_signal cancel_queued;
+  std::exception_ptr queued_failure;
+  async_wait(queued, net::bind_cancellation_slot(
+                         cancel_queued.slot(),
+                         net::bind_executor(context, [&](std::exception_ptr e, output) { queued_failure = e; })));
+  net::steady_timer later(context, 50ms);
+  later.async_wait([&](auto) { cancel_queued.emit(net::cancellation_type::terminal); });
+  context.restart();
+  context.run();
+  CHECK(aborted(queued_failure));
+  busy.kill();
+  one.wait_all();
+  CHECK_FALSE(test::fs::exists(dir / "never"));
+  CHECK(test::no_children_soon());
+}
+
+TEST_CASE("deferred: the operation starts when the deferred value is called") {
+  test::leak_check check;
+  net::io_context context;
+  auto later = async_read(context.get_executor(), cmd("echo", "deferred"), net::experimental::deferred);
+  std::string got;
+  std::move(later)([&](std::exception_ptr, std::string text) { got = text; });
+  context.run();
+  CHECK(got == "deferred");
+}
+#endif
+
+#if defined(DUCTILE_TEST_COROUTINES)
+namespace {
+template <class F>
+void run_coroutine(net::io_context& context, F body) {
+  std::exception_ptr failure;
+  net::co_spawn(context, body, [&](std::exception_ptr e) { failure = e; });
+  context.run();
+  if (failure) std::rethrow_exception(failure);
+}
+}  // namespace
+
+TEST_CASE("coroutines: co_await an output, a string, a handle and lines; failures are rethrown at co_await") {
+  test::leak_check check;
+  net::io_context context;
+  run_coroutine(context, [&]() -> net::awaitable<void> {
+    const auto executor = co_await net::this_coro::executor;
+    const output o = co_await async_run(executor, cmd("echo", "hi").stdout_capture(), net::use_awaitable);
+    CHECK(o.stdout_bytes == "hi\n");
+    CHECK(co_await async_read(executor, cmd("echo", "text"), net::use_awaitable) == "text");
+    bool threw = false;
+    try {
+      co_await async_read(executor, sh("echo kept; exit 6"), net::use_awaitable);
+    } catch (const status_error& e) {
+      threw = true;
+      CHECK(e.output().status.code() == 6);
+      CHECK(e.output().stdout_bytes == "kept\n");
+    }
+    CHECK(threw);
+    handle h = cmd("true").start();
+    CHECK((co_await async_wait(h, net::use_awaitable)).status.success());
+
+    // A slow producer: each line arrives while it is still running.
+    reader_handle slow = sh("for i in 1 2 3; do echo line$i; sleep 0.1; done").reader();
+    std::vector<std::string> lines;
+    int while_running = 0;
+    while (auto line = co_await async_read_line(slow, net::use_awaitable)) {
+      lines.push_back(*line);
+      if (slow.try_wait() == nullptr) ++while_running;
+    }
+    CHECK(lines == std::vector<std::string>{"line1", "line2", "line3"});
+    CHECK(while_running >= 2);
+  });
+  CHECK(test::no_children_soon());
+}
+
+TEST_CASE("coroutines: 100 async_runs, 4 at a time through a pool, complete in any order, each right") {
+  test::leak_check check;
+  net::io_context context;
+  pool four(4);
+  std::vector<std::string> results(100);
+  std::vector<int> order;
+  for (int i = 0; i < 100; ++i)
+    net::co_spawn(
+        context,
+        [&, i]() -> net::awaitable<void> {
+          // Later tasks are quicker, so completion order differs from submission order.
+          handle job = four.submit(
+              sh("sleep 0.0" + std::to_string((100 - i) % 3) + "; echo task-" + std::to_string(i)).stdout_capture());
+          const output o = co_await async_wait(job, net::use_awaitable);
+          results[static_cast<std::size_t>(i)] = o.stdout_bytes;
+          order.push_back(i);
+        },
+        net::detached);
+  context.run();
+  REQUIRE(order.size() == 100);
+  for (int i = 0; i < 100; ++i) CHECK(results[static_cast<std::size_t>(i)] == "task-" + std::to_string(i) + "\n");
+  CHECK_FALSE(std::is_sorted(order.begin(), order.end()));
+  CHECK(test::no_children_soon());
+}
+
+#if !defined(DUCTILE_TEST_BOOST_ASIO)
+TEST_CASE("coroutines: a timeout through || kills the command and its grandchild") {
+  using namespace net::experimental::awaitable_operators;
+  test::leak_check check;
+  test::temp_dir dir;
+  net::io_context context;
+  bool timed_out = false;
+  run_coroutine(context, [&]() -> net::awaitable<void> {
+    const auto executor = co_await net::this_coro::executor;
+    net::steady_timer timer(executor, 300ms);
+    const auto first = co_await (
+        async_read(executor,
+                   sh("sleep 100 & echo $! > " + (dir / "grandchild").string() + "; wait").new_process_group(),
+                   net::use_awaitable) ||
+        timer.async_wait(net::use_awaitable));
+    timed_out = first.index() == 1;
+  });
+  CHECK(timed_out);
+  const pid_t grandchild = pid_in(dir / "grandchild");
+  CHECK(test::eventually([&] { return test::stopped_running(grandchild); }, 2s));
+  CHECK(test::no_children_soon());
+}
+#endif
+#endif
