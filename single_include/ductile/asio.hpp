@@ -88,16 +88,21 @@ inline std::string without_trailing_newlines(std::string text) {
   return text;
 }
 
-// Every operation's first step: it lets a cancellation of any kind reach the
-// wait on the descriptor, and it is posted, so that an operation never
-// completes inside the call that started it. False once started.
+// Lets a cancellation of any kind reach the wait on the descriptor.
+template <class Self>
+void accept_cancellation([[maybe_unused]] Self& self) {
+#if DUCTILE_ASYNC_CANCELLATION
+  self.reset_cancellation_state(net::enable_total_cancellation());
+#endif
+}
+
+// An operation's first step, when it has its result at once: posted, so that
+// an operation never completes inside the call that started it. False once started.
 template <class Self>
 bool start_posted(bool& started, Self& self) {
   if (started) return false;
   started = true;
-#if DUCTILE_ASYNC_CANCELLATION
-  self.reset_cancellation_state(net::enable_total_cancellation());
-#endif
+  accept_cancellation(self);
   net::post(self.get_executor(), std::move(self));
   return true;
 }
@@ -115,24 +120,36 @@ struct wait_operation {
 
   template <class Self>
   void operator()(Self& self, error_code error = {}) {
-    if (start_posted(started, self)) return;
-    if (start_failure) return self.complete(start_failure, typename Result::type{});
+    const bool first = !started;
+    if (first) {
+      started = true;
+      accept_cancellation(self);
+    }
     if (error == net::error::operation_aborted) {
       target->kill();  // then reaped: nothing is left running
       finished.reset();
       owned.reset();
       return self.complete(operation_aborted(), typename Result::type{});
     }
-    if (finished == nullptr) {
+    if (finished == nullptr && !start_failure) {
       try {
-        if (target->try_wait() == nullptr) {
+        // A failure of a finished run is taken below, from wait().
+        bool running = false;
+        try {
+          running = target->try_wait() == nullptr;
+        } catch (...) {
+        }
+        if (running) {
           finished = watch(reactor_of(executor, self), target->completion_fd());
           return finished->async_wait(net::posix::descriptor_base::wait_read, std::move(self));
         }
       } catch (...) {
-        return self.complete(std::current_exception(), typename Result::type{});
+        start_failure = std::current_exception();
       }
     }
+    // Never complete inside the call that started the operation.
+    if (first) return net::post(self.get_executor(), std::move(self));
+    if (start_failure) return self.complete(std::move(start_failure), typename Result::type{});
     finished.reset();
     std::exception_ptr failure;
     typename Result::type result{};
@@ -144,7 +161,7 @@ struct wait_operation {
     // The run's descriptors go before the caller hears of it, not when Asio
     // frees the operation later.
     owned.reset();
-    self.complete(failure, std::move(result));
+    self.complete(std::move(failure), std::move(result));
   }
 };
 
