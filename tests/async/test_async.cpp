@@ -142,23 +142,17 @@ TEST_CASE("async_run with a callback: output, status and errors as run() gives t
   CHECK(test::no_children_soon());
 }
 
-TEST_CASE("async_read and async_wait with futures; the io_context thread only waits on descriptors") {
-  // The system executor's reactor (an epoll and an event descriptor) lives as
-  // long as the process: made before the count starts.
-  {
-    handle warm = cmd("sleep", 0.2).start();  // still running: the wait goes through the reactor
-    async_wait(warm, net::use_future).get();
-  }
+TEST_CASE("async_read and async_run with futures, the io_context on its own thread") {
   test::leak_check check;
   net::io_context context;
   auto guard = net::make_work_guard(context);
   std::thread io([&] { context.run(); });
   std::future<std::string> text = async_read(context.get_executor(), cmd("printf", "a\\nb\\n\\n"), net::use_future);
   CHECK(text.get() == "a\nb");
-  handle started = cmd("sh", "-c", "sleep 0.2; echo late").stdout_capture().start();
-  // A future's handler has no I/O executor: the system executor's threads watch the descriptor.
-  std::future<output> waited = async_wait(started, net::use_future);
-  CHECK(waited.get().stdout_bytes == "late\n");
+  std::future<output> ran = async_run(context.get_executor(), sh("exit 2").unchecked(), net::use_future);
+  CHECK(ran.get().status.code() == 2);
+  guard.reset();
+  io.join();
   // A failure through a future, completed on this thread: an exception that
   // crosses threads inside std::future is reference-counted in libstdc++,
   // which ThreadSanitizer does not see, so it would report the last release.
@@ -166,14 +160,18 @@ TEST_CASE("async_read and async_wait with futures; the io_context thread only wa
   std::future<std::string> failed = async_read(here.get_executor(), cmd("false"), net::use_future);
   here.run();
   CHECK_THROWS_AS(failed.get(), status_error);
-  std::future<output> ran = async_run(context.get_executor(), sh("exit 2").unchecked(), net::use_future);
-  CHECK(ran.get().status.code() == 2);
+}
+
+// No descriptor count here: the system executor's threads and reactor are
+// made on first use and live as long as the process.
+TEST_CASE("async_wait and async_read_line with futures: the system executor's threads watch the descriptors") {
+  handle started = cmd("sh", "-c", "sleep 0.2; echo late").stdout_capture().start();
+  std::future<output> waited = async_wait(started, net::use_future);
+  CHECK(waited.get().stdout_bytes == "late\n");
   reader_handle two = sh("echo first; sleep 0.1; echo second").reader();
   CHECK(async_read_line(two, net::use_future).get() == "first");
   CHECK(async_read_line(two, net::use_future).get() == "second");
   CHECK(async_read_line(two, net::use_future).get() == std::nullopt);
-  guard.reset();
-  io.join();
   CHECK(test::no_children_soon());
 }
 
