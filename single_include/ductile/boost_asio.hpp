@@ -47,6 +47,7 @@ using system_error = ::boost::system::system_error;
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -57,7 +58,7 @@ using system_error = ::boost::system::system_error;
 namespace ductile {
 namespace detail::async_io {
 
-// Completions of an operation that was cancelled.
+// What a cancelled operation completes with.
 inline std::exception_ptr operation_aborted() {
   return std::make_exception_ptr(system_error(net::error::operation_aborted));
 }
@@ -79,7 +80,12 @@ net::any_io_executor reactor_of(const std::optional<net::any_io_executor>& given
 inline std::unique_ptr<net::posix::stream_descriptor> watch(const net::any_io_executor& executor, int fd) {
   const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (copy < 0) throw system_error(error_code(errno, net::error::get_system_category()), "ductile: dup");
-  return std::make_unique<net::posix::stream_descriptor>(executor, copy);
+  try {
+    return std::make_unique<net::posix::stream_descriptor>(executor, copy);
+  } catch (...) {
+    ::close(copy);
+    throw;
+  }
 }
 
 // read()'s text: stdout without its trailing newlines.
