@@ -14,5 +14,6 @@
 #include "output.hpp"
 #include "pool.hpp"
 #include "proc.hpp"
+#include "remote.hpp"
 #include "script.hpp"
 #include "users.hpp"

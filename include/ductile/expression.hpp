@@ -25,6 +25,9 @@ class handle;
 class reader_handle;
 class line_range;
 struct output;
+namespace remote {
+class host;
+}
 
 /// What a `before_spawn` hook may edit, just before one process is spawned.
 struct spawn_spec {
@@ -320,6 +323,13 @@ class expression {
                   "before_spawn(): the hook must be callable as hook(spawn_spec&)");
     return before_spawn_hook(detail::spawn_hook_function(std::move(hook)));
   }
+
+  /// Runs this subtree on another machine through the system's `ssh` (see
+  /// <ductile/remote.hpp> and docs/remote.md): one local process whose
+  /// stdin, stdout and stderr are the subtree's. Throws std::invalid_argument
+  /// for a modifier inside that cannot cross (credentials, before_spawn,
+  /// pass_fd, pty, own_cgroup, ...).
+  expression on(const remote::host& where) const;
 
   /// Runs to completion on the calling thread. Uncaptured streams are inherited.
   /// Throws status_error on a checked failure and spawn_error if anything cannot start.

@@ -9,9 +9,11 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "expression.hpp"
 #include "handle.hpp"
+#include "remote.hpp"
 
 namespace ductile {
 
@@ -42,6 +44,14 @@ class pool {
   /// one) and SIGKILL `grace` later.
   explicit pool(std::size_t max_parallel, failure_policy policy = failure_policy::keep_going,
                 std::chrono::nanoseconds grace = std::chrono::seconds(5));
+  /// Slots spread over machines: each job runs on the host with the most
+  /// free slots (`job.on(host)`; remote::host::local() runs it here), so at
+  /// most the sum of the slots run at once. A host that cannot be reached
+  /// fails the jobs sent to it with spawn_error, and the policy decides what
+  /// happens next. Throws std::invalid_argument for no slots or a host with 0.
+  /// submit() throws std::invalid_argument for a job that cannot cross (see on()).
+  explicit pool(std::vector<std::pair<remote::host, std::size_t>> slots,
+                failure_policy policy = failure_policy::keep_going);
   /// A client of the jobserver MAKEFLAGS names (`--jobserver-auth=fifo:PATH` or
   /// `R,W`): each job beyond the first runs on a token, given back when it ends
   /// however it ends. Without a jobserver, `pool(fallback_parallel)`; with one that

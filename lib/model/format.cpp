@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/tree.hpp"
+#include "remote/plan.hpp"
 
 namespace ductile {
 namespace detail {
@@ -113,6 +114,7 @@ struct shell_printer {
               [](const own_process_group&) -> word { return "[new_process_group]"; },
               [](const die_with_parent&) -> word { return "[kill_on_parent_exit]"; },
               [](const contain_in_cgroup&) -> word { return "[own_cgroup]"; },
+              [](const run_remotely& remote) -> word { return "[on " + remote_label(*remote.plan) + "]"; },
               [](const run_as_user& u) -> word { return "[user " + describe_id(u.who) + "]"; },
               [](const run_as_group& g) -> word { return "[group " + describe_id(g.which) + "]"; },
               [](const supplementary_groups& list) -> word {

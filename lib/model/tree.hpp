@@ -84,6 +84,12 @@ struct own_process_group {};
 struct contain_in_cgroup {
   cgroup_options options;
 };
+// on(host): the subtree runs on another machine as one local `ssh` process.
+// Everything about it is worked out when on() is called (remote/plan.hpp).
+struct remote_plan;
+struct run_remotely {
+  std::shared_ptr<const remote_plan> plan;
+};
 // PR_SET_PDEATHSIG: the children die with the process that runs them.
 struct die_with_parent {};
 
@@ -123,7 +129,7 @@ using credential_modifier = std::variant<run_as_user, run_as_group, supplementar
                                          bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
 using process_modifier = std::variant<spawn_hook, own_process_group, die_with_parent>;
 // Not settings of a process: scopes of the job tree around the subtree.
-using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes, contain_in_cgroup>;
+using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes, contain_in_cgroup, run_remotely>;
 using modifier =
     std::variant<stream_modifier, environment_modifier, credential_modifier, process_modifier, scope_modifier>;
 

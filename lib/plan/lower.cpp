@@ -8,6 +8,7 @@
 #include "model/failure.hpp"
 #include "os/cgroup.hpp"
 #include "plan/plan.hpp"
+#include "remote/session.hpp"
 
 extern char** environ;
 
@@ -127,6 +128,7 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
                      [](const mark_unchecked&) {},
                      [](const accept_codes&) {},
                      [](const contain_in_cgroup&) {},
+                     [](const run_remotely&) {},
                  },
                  change);
 }
@@ -140,6 +142,19 @@ DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inne
   scope->left = lower(inner, std::move(ctx), sink);
   scope->left->parent = scope.get();
   return scope;
+}
+
+// An on() subtree: one local process, ssh, whose streams are the subtree's.
+DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_remotely& remote, context ctx) {
+  auto leaf = std::make_unique<job>();
+  leaf->type = job::kind::process;
+  leaf->position = ctx.position;
+  leaf->command = &tree;
+  command_node ssh;
+  auto session = open_session(*remote.plan, ssh.argv);
+  leaf->launch.emplace(ssh, std::move(ctx), tree);
+  leaf->launch->remote = std::move(session);
+  return leaf;
 }
 
 DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink) {
@@ -163,6 +178,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
       scope->cgroup = std::move(made);
       return scope;
     }
+    if (const auto* remote = modifier_as<run_remotely>(m->change)) return lower_remote(tree, *remote, std::move(ctx));
     apply_modifier(tree, m->change, ctx, sink);
     return lower(*m->inner, std::move(ctx), sink);
   }

@@ -80,7 +80,8 @@ struct credential_request {
   bool any() const { return user || group || groups || keep || bounding || no_new_privs || umask || new_session; }
 };
 
-class cgroup_scope;  // os/cgroup.hpp
+class cgroup_scope;     // os/cgroup.hpp
+struct remote_session;  // remote/session.hpp
 
 // A descriptor above 2 a child receives: pass_fd().
 struct passed_fd {
@@ -110,9 +111,10 @@ struct process_launch {
 
   argument_list argv;
   bool program_is_path = false;
-  context settings;                     // what the modifiers around it said
-  std::optional<std::string> pid_file;  // start_detached only, for messages
-  const node* command = nullptr;        // for error messages; the run keeps the tree alive
+  context settings;                              // what the modifiers around it said
+  std::optional<std::string> pid_file;           // start_detached only, for messages
+  const node* command = nullptr;                 // for error messages; the run keeps the tree alive
+  std::shared_ptr<const remote_session> remote;  // an on() subtree's ssh process
 };
 
 struct job;

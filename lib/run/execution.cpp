@@ -7,9 +7,11 @@
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
 
+#include "model/failure.hpp"
 #include "model/status_message.hpp"
 #include "os/cgroup.hpp"
 #include "os/system_calls.hpp"
+#include "remote/session.hpp"
 #include "run/driver.hpp"
 #include "run/observe.hpp"
 
@@ -121,6 +123,7 @@ DUCTILE_INLINE void execution::launch_one(job& leaf, prepared_spawn& prepared) {
   processes_.reserve_one();
   if (observed) pending_events_.reserve(pending_events_.size() + 1);
   tracked_process& entry = processes_.add(spawn_prepared(prepared), leaf);
+  entry.remote = std::move(prepared.launch.remote);
   if (observed) {
     entry.started = std::chrono::steady_clock::now();
     entry.command = std::move(command);
@@ -247,6 +250,7 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
   const std::size_t streams = std::min(count, polled_processes_);
   pump_.dispatch(fds, streams);
   processes_.dispatch(fds + streams, count - streams, [this](tracked_process& process) {
+    if (process.remote) notice_ssh_failure(process);
     if (!process.command.empty())
       pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
                                               std::chrono::steady_clock::now() - process.started});
@@ -255,6 +259,20 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
                    !may_launch());
   });
   update_finished();
+}
+
+// ssh exits 255 for its own failures and when the remote command does: only
+// the first leaves a message in its log (LogLevel=ERROR, -E).
+DUCTILE_INLINE void execution::notice_ssh_failure(const tracked_process& process) {
+  const std::string message = process.remote->take_log();
+  if (message.empty() || process.record.status.code() != 255 || ssh_failure_) return;
+  try {
+    const std::string command = to_string(tree_);
+    throw_spawn_error(command, "ssh", fmt::format("ssh to {} failed: {}", process.remote->label, message),
+                      std::error_code());
+  } catch (...) {
+    ssh_failure_ = std::current_exception();
+  }
 }
 
 DUCTILE_INLINE void execution::update_finished() {
@@ -313,6 +331,7 @@ DUCTILE_INLINE const output& execution::result() {
                             command, interrupted_);
   }
   if (failure_) std::rethrow_exception(failure_);
+  if (ssh_failure_) std::rethrow_exception(ssh_failure_);
   if (cancelled_) {
     const std::string command = to_string(tree_);
     throw cancelled_error(fmt::format("command {} was stopped by its pool", command), command, output_);
@@ -520,6 +539,11 @@ DUCTILE_INLINE void execution::cancel_unstarted() {
     failure_ = std::current_exception();
   }
   mark_finished();
+}
+
+DUCTILE_INLINE void execution::retarget(expression tree) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (state_ == run_state::queued) tree_ = std::move(tree);
 }
 
 DUCTILE_INLINE bool execution::failed() {

@@ -96,6 +96,8 @@ class execution {
   void set_on_finished(std::function<void()> callback);
   void notify_if_finished();
   const expression& command() const noexcept { return tree_; }
+  // A pool over hosts: the form of the job for the host it got; only while queued.
+  void retarget(expression tree);
 
   // --- the handle's view, each takes `mutex` itself
   // end_with(failure) under the lock, then notify_if_finished().
@@ -162,6 +164,7 @@ class execution {
   void abandon(std::exception_ptr failure) noexcept;
   void cancel_unstarted();
   void update_finished();
+  void notice_ssh_failure(const tracked_process& process);
   void build_output();
   void mark_finished();
 
@@ -179,6 +182,7 @@ class execution {
   bool delivering_events_ = false;
   sys::event completion_;
   std::exception_ptr failure_;
+  std::exception_ptr ssh_failure_;      // an on() subtree's ssh could not run it
   int interrupted_ = 0;                 // the signal an interrupt_guard forwarded
   bool cancelled_ = false;              // its pool stopped it
   std::optional<steady_time> kill_at_;  // request_stop(): when SIGKILL follows SIGTERM

@@ -36,6 +36,13 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::deque<std::size_t> completed;  // not yet returned by wait_any
   std::size_t running = 0;
   std::size_t finished = 0;
+
+  // A pool over hosts: each job's form for each host, made at submit, and
+  // the host each launched job runs on.
+  std::vector<std::pair<remote::host, std::size_t>> hosts;
+  std::vector<std::size_t> host_running;
+  std::vector<std::vector<expression>> placed;
+  std::vector<std::size_t> host_of;
   std::size_t failed = 0;
   bool stopping = false;
 
@@ -54,6 +61,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::exception_ptr progress_failure;
 
   void launch_ready();
+  std::size_t take_host_slot(std::size_t index);
   void on_finished(std::size_t index);
   void stop(std::unique_lock<std::mutex>& lock);
   bool may_start() const noexcept;
@@ -95,6 +103,7 @@ DUCTILE_INLINE void pool_state::launch_ready() {
   } reset;
   for (;;) {
     std::shared_ptr<execution> next;
+    std::optional<expression> placed_job;
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (!may_start()) {
@@ -110,10 +119,30 @@ DUCTILE_INLINE void pool_state::launch_ready() {
       ++running;
       progress_changed = true;
       next = runs[index].run();
+      if (!hosts.empty()) placed_job = placed[index][take_host_slot(index)];
     }
+    if (placed_job) next->retarget(std::move(*placed_job));
     queued_run(std::move(next)).launch();
     report_progress();
   }
+}
+
+// Called with `mutex` held: the host with the most free slots for its size.
+// running < max_parallel (the sum of the slots) guarantees there is one.
+DUCTILE_INLINE std::size_t pool_state::take_host_slot(std::size_t index) {
+  std::size_t best = 0;
+  double best_load = 2;
+  for (std::size_t h = 0; h < hosts.size(); ++h) {
+    if (host_running[h] >= hosts[h].second) continue;
+    const double load = static_cast<double>(host_running[h]) / static_cast<double>(hosts[h].second);
+    if (load < best_load) {
+      best = h;
+      best_load = load;
+    }
+  }
+  ++host_running[best];
+  host_of[index] = best;
+  return best;
 }
 
 // The token taker's loop. It polls with a short timeout as well as for the
@@ -213,6 +242,7 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
     std::unique_lock<std::mutex> lock(mutex);
     if (launched[index]) {
       --running;
+      if (!hosts.empty()) --host_running[host_of[index]];
     } else {
       queue.erase(std::remove(queue.begin(), queue.end(), index), queue.end());
     }
@@ -249,6 +279,21 @@ DUCTILE_INLINE pool::pool(std::size_t max_parallel, failure_policy policy, std::
   state_->max_parallel = max_parallel;
   state_->policy = policy;
   state_->grace = std::max(grace, std::chrono::nanoseconds(0));
+}
+
+DUCTILE_INLINE pool::pool(std::vector<std::pair<remote::host, std::size_t>> slots, failure_policy policy)
+    : state_(std::make_shared<detail::pool_state>()) {
+  if (slots.empty()) throw std::invalid_argument("pool: no host slots");
+  std::size_t total = 0;
+  for (const auto& [where, count] : slots) {
+    if (count == 0) throw std::invalid_argument("pool: host " + where.label() + " has 0 slots");
+    total += count;
+  }
+  state_->max_parallel = total;
+  state_->policy = policy;
+  state_->grace = std::chrono::seconds(5);
+  state_->host_running.assign(slots.size(), 0);
+  state_->hosts = std::move(slots);
 }
 
 DUCTILE_INLINE pool::pool(std::shared_ptr<detail::pool_state> state) noexcept : state_(std::move(state)) {}
@@ -325,7 +370,11 @@ DUCTILE_INLINE pool::~pool() {
 DUCTILE_INLINE handle pool::submit(const expression& job) {
   std::unique_lock<std::mutex> sharing(state_->mutex);
   const expression shared = state_->shared_with_children(job);
+  const auto hosts = state_->hosts;
   sharing.unlock();
+  // Each host's form now, so that a job that cannot cross fails here.
+  std::vector<expression> placed;
+  for (const auto& slot : hosts) placed.push_back(shared.on(slot.first));
   auto run = std::make_shared<detail::execution>(shared);
   bool cancel = false;
   {
@@ -337,6 +386,10 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     });
     state_->runs.emplace_back(run);
     state_->launched.push_back(false);
+    if (!hosts.empty()) {
+      state_->placed.push_back(std::move(placed));
+      state_->host_of.push_back(0);
+    }
     state_->queue.push_back(index);
     state_->progress_changed = true;
     cancel = state_->stopping;

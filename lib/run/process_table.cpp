@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "os/system_calls.hpp"
+#include "remote/session.hpp"
 
 namespace ductile::detail {
 
@@ -54,6 +55,7 @@ DUCTILE_INLINE void process_table::signal(const job* scope, int signal) noexcept
   for (auto& p : processes_) {
     if (p.reaped() || !in_scope(p, scope)) continue;
     sys::signal_process(p.process, signal);
+    if (p.remote) p.remote->signal(signal);
     if (p.group <= 0) continue;
     bool group_signalled = false;
     for (const auto& earlier : processes_) {

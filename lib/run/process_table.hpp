@@ -27,6 +27,7 @@ struct tracked_process {
   std::string command;  // set only while observed: for the observer's events
   steady_time started;
   process_record record;
+  std::shared_ptr<const remote_session> remote;  // an on() subtree's ssh: its far side
   // When to try waitid(WNOHANG) next, backing off: for a child held by pid
   // (nothing to poll), and for one whose pidfd said "exited" but that a
   // ptrace tracer still holds (the pidfd would stay readable).
@@ -47,7 +48,8 @@ class process_table {
   std::size_t size() const noexcept { return processes_.size(); }
 
   // Signals every unreaped process inside `scope` (every process if null).
-  // Nothing here allocates, so a kill cannot fail half-way.
+  // Nothing here allocates, so a kill cannot fail half-way; only the far
+  // side of an on() subtree is signalled through a new ssh command, at best.
   void signal(const job* scope, int signal) noexcept;
 
   // --- the event loop: what to wait for, and what happened

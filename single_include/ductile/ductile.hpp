@@ -552,6 +552,9 @@ class handle;
 class reader_handle;
 class line_range;
 struct output;
+namespace remote {
+class host;
+}
 
 /// What a `before_spawn` hook may edit, just before one process is spawned.
 struct spawn_spec {
@@ -847,6 +850,13 @@ class expression {
                   "before_spawn(): the hook must be callable as hook(spawn_spec&)");
     return before_spawn_hook(detail::spawn_hook_function(std::move(hook)));
   }
+
+  /// Runs this subtree on another machine through the system's `ssh` (see
+  /// <ductile/remote.hpp> and docs/remote.md): one local process whose
+  /// stdin, stdout and stderr are the subtree's. Throws std::invalid_argument
+  /// for a modifier inside that cannot cross (credentials, before_spawn,
+  /// pass_fd, pty, own_cgroup, ...).
+  expression on(const remote::host& where) const;
 
   /// Runs to completion on the calling thread. Uncaptured streams are inherited.
   /// Throws status_error on a checked failure and spawn_error if anything cannot start.
@@ -1588,7 +1598,53 @@ void set_observer(std::shared_ptr<observer> o);
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
+// ---- include/ductile/remote.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_REMOTE_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_REMOTE_HPP
+/// \file
+/// Other machines, reached through the system's OpenSSH client: `e.on(h)`
+/// runs the subtree `e` on `h` as one local `ssh` process (see docs/remote.md).
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ductile::remote {
+
+/// How to reach a machine with `ssh`. Empty fields leave ssh's own
+/// configuration (~/.ssh/config, ssh_config) in charge.
+struct ssh_options {
+  std::string host;                          ///< a name ssh resolves, or an address
+  std::string user;                          ///< `-l`; empty: ssh's choice
+  int port = 22;                             ///< `-p`
+  std::string identity_file;                 ///< `-i`; empty: ssh's choice
+  std::vector<std::string> options;          ///< extra `-o` settings, such as "StrictHostKeyChecking=no"
+  std::chrono::seconds connect_timeout{10};  ///< `-o ConnectTimeout`
+  bool multiplex = true;                     ///< share one master connection per host in this process
+};
+
+/// A machine expressions can run on. Copies share nothing mutable.
+class host {
+ public:
+  /// Throws std::invalid_argument for an empty host, a host or user that
+  /// ssh would read as an option (a leading '-'), or a port outside 1..65535.
+  explicit host(ssh_options options);
+  /// This machine, without ssh: `e.on(host::local())` is `e`.
+  static host local();
+  const ssh_options& options() const noexcept { return *options_; }
+  /// The host as messages name it: "user@name:port", parts left out when unset.
+  std::string label() const;
+
+ private:
+  host() = default;
+  std::shared_ptr<const ssh_options> options_;
+};
+
+}  // namespace ductile::remote
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_REMOTE_HPP
 
 namespace ductile {
 
@@ -1619,6 +1675,14 @@ class pool {
   /// one) and SIGKILL `grace` later.
   explicit pool(std::size_t max_parallel, failure_policy policy = failure_policy::keep_going,
                 std::chrono::nanoseconds grace = std::chrono::seconds(5));
+  /// Slots spread over machines: each job runs on the host with the most
+  /// free slots (`job.on(host)`; remote::host::local() runs it here), so at
+  /// most the sum of the slots run at once. A host that cannot be reached
+  /// fails the jobs sent to it with spawn_error, and the policy decides what
+  /// happens next. Throws std::invalid_argument for no slots or a host with 0.
+  /// submit() throws std::invalid_argument for a job that cannot cross (see on()).
+  explicit pool(std::vector<std::pair<remote::host, std::size_t>> slots,
+                failure_policy policy = failure_policy::keep_going);
   /// A client of the jobserver MAKEFLAGS names (`--jobserver-auth=fifo:PATH` or
   /// `R,W`): each job beyond the first runs on a token, given back when it ends
   /// however it ends. Without a jobserver, `pool(fallback_parallel)`; with one that
@@ -2462,6 +2526,12 @@ struct own_process_group {};
 struct contain_in_cgroup {
   cgroup_options options;
 };
+// on(host): the subtree runs on another machine as one local `ssh` process.
+// Everything about it is worked out when on() is called (remote/plan.hpp).
+struct remote_plan;
+struct run_remotely {
+  std::shared_ptr<const remote_plan> plan;
+};
 // PR_SET_PDEATHSIG: the children die with the process that runs them.
 struct die_with_parent {};
 
@@ -2501,7 +2571,7 @@ using credential_modifier = std::variant<run_as_user, run_as_group, supplementar
                                          bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
 using process_modifier = std::variant<spawn_hook, own_process_group, die_with_parent>;
 // Not settings of a process: scopes of the job tree around the subtree.
-using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes, contain_in_cgroup>;
+using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes, contain_in_cgroup, run_remotely>;
 using modifier =
     std::variant<stream_modifier, environment_modifier, credential_modifier, process_modifier, scope_modifier>;
 
@@ -2815,6 +2885,40 @@ DUCTILE_INLINE expression expression::before_spawn_hook(detail::spawn_hook_funct
 #include <optional>
 #include <vector>
 
+// ---- lib/remote/plan.hpp
+#ifndef DUCTILE_INLINED_LIB_REMOTE_PLAN_HPP
+#define DUCTILE_INLINED_LIB_REMOTE_PLAN_HPP
+// on(host): everything about a remote subtree is decided when on() is called,
+// so a subtree that cannot cross is refused where it was written. Lowering
+// turns the plan into one local `ssh` process (remote/session.hpp).
+
+#include <string>
+
+
+namespace ductile::detail {
+
+struct remote_plan {
+  remote::host where;
+  std::string script;  // the subtree as the POSIX sh script the far side runs
+};
+
+std::string remote_label(const remote_plan& plan);
+
+// The subtree as a script for `sh -c SCRIPT ductile TOKEN`. It keeps the
+// library's rules for pipes, `then`, unchecked, ok_codes and timeouts (not
+// sh's), runs every command through `env` so that no shell builtin, function
+// or keyword stands in for a program, and exits 0 when the subtree
+// succeeded, else with the code of the process that decided. Throws
+// std::invalid_argument for a modifier that has no remote form.
+std::string remote_script(const node& subtree);
+
+// e.on(h): the plan, with captures and other local stream targets at the top
+// of `e` moved outside the ssh process, and unchecked/ok_codes there kept
+// local so that the status the remote side reports keeps its meaning.
+expression place_on(const expression& e, const remote::host& where);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_REMOTE_PLAN_HPP
 
 namespace ductile {
 namespace detail {
@@ -2922,6 +3026,7 @@ struct shell_printer {
               [](const own_process_group&) -> word { return "[new_process_group]"; },
               [](const die_with_parent&) -> word { return "[kill_on_parent_exit]"; },
               [](const contain_in_cgroup&) -> word { return "[own_cgroup]"; },
+              [](const run_remotely& remote) -> word { return "[on " + remote_label(*remote.plan) + "]"; },
               [](const run_as_user& u) -> word { return "[user " + describe_id(u.who) + "]"; },
               [](const run_as_group& g) -> word { return "[group " + describe_id(g.which) + "]"; },
               [](const supplementary_groups& list) -> word {
@@ -3326,7 +3431,8 @@ struct credential_request {
   bool any() const { return user || group || groups || keep || bounding || no_new_privs || umask || new_session; }
 };
 
-class cgroup_scope;  // os/cgroup.hpp
+class cgroup_scope;     // os/cgroup.hpp
+struct remote_session;  // remote/session.hpp
 
 // A descriptor above 2 a child receives: pass_fd().
 struct passed_fd {
@@ -3356,9 +3462,10 @@ struct process_launch {
 
   argument_list argv;
   bool program_is_path = false;
-  context settings;                     // what the modifiers around it said
-  std::optional<std::string> pid_file;  // start_detached only, for messages
-  const node* command = nullptr;        // for error messages; the run keeps the tree alive
+  context settings;                              // what the modifiers around it said
+  std::optional<std::string> pid_file;           // start_detached only, for messages
+  const node* command = nullptr;                 // for error messages; the run keeps the tree alive
+  std::shared_ptr<const remote_session> remote;  // an on() subtree's ssh process
 };
 
 struct job;
@@ -3429,6 +3536,41 @@ std::string subtree_text(const node& tree);
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
+// ---- lib/remote/session.hpp
+#ifndef DUCTILE_INLINED_LIB_REMOTE_SESSION_HPP
+#define DUCTILE_INLINED_LIB_REMOTE_SESSION_HPP
+// One remote subtree at run time: the local `ssh` process's command line and
+// what the run needs from it later: a way to signal the far side, and ssh's
+// own messages, which tell its failures from the remote command's status.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+
+namespace ductile::detail {
+
+struct remote_session {
+  std::vector<std::string> ssh_prefix;  // ssh, its options, "--" and the host
+  std::string token;                    // names the run's directory on the far side
+  std::string log_path;                 // ssh -E: its messages, not the command's
+  std::string label;                    // the host, for messages
+
+  // Sends `signal` to every process of the run on the far side, through a
+  // new ssh command started and not waited for. A kill that comes before
+  // the run has started there stops it from starting. Best effort: a lost
+  // connection loses the signal too.
+  void signal(int signal) const noexcept;
+  // What ssh itself printed (empty if nothing); the log is removed.
+  std::string take_log() const noexcept;
+};
+
+// The argv of the ssh process that runs `plan`, and its session. Makes the
+// process's private ssh directory on first use; throws spawn_error if that fails.
+std::shared_ptr<const remote_session> open_session(const remote_plan& plan, argument_list& argv);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_REMOTE_SESSION_HPP
 
 extern char** environ;
 
@@ -3548,6 +3690,7 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
                      [](const mark_unchecked&) {},
                      [](const accept_codes&) {},
                      [](const contain_in_cgroup&) {},
+                     [](const run_remotely&) {},
                  },
                  change);
 }
@@ -3561,6 +3704,19 @@ DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inne
   scope->left = lower(inner, std::move(ctx), sink);
   scope->left->parent = scope.get();
   return scope;
+}
+
+// An on() subtree: one local process, ssh, whose streams are the subtree's.
+DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_remotely& remote, context ctx) {
+  auto leaf = std::make_unique<job>();
+  leaf->type = job::kind::process;
+  leaf->position = ctx.position;
+  leaf->command = &tree;
+  command_node ssh;
+  auto session = open_session(*remote.plan, ssh.argv);
+  leaf->launch.emplace(ssh, std::move(ctx), tree);
+  leaf->launch->remote = std::move(session);
+  return leaf;
 }
 
 DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink) {
@@ -3584,6 +3740,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
       scope->cgroup = std::move(made);
       return scope;
     }
+    if (const auto* remote = modifier_as<run_remotely>(m->change)) return lower_remote(tree, *remote, std::move(ctx));
     apply_modifier(tree, m->change, ctx, sink);
     return lower(*m->inner, std::move(ctx), sink);
   }
@@ -5877,6 +6034,7 @@ struct tracked_process {
   std::string command;  // set only while observed: for the observer's events
   steady_time started;
   process_record record;
+  std::shared_ptr<const remote_session> remote;  // an on() subtree's ssh: its far side
   // When to try waitid(WNOHANG) next, backing off: for a child held by pid
   // (nothing to poll), and for one whose pidfd said "exited" but that a
   // ptrace tracer still holds (the pidfd would stay readable).
@@ -5897,7 +6055,8 @@ class process_table {
   std::size_t size() const noexcept { return processes_.size(); }
 
   // Signals every unreaped process inside `scope` (every process if null).
-  // Nothing here allocates, so a kill cannot fail half-way.
+  // Nothing here allocates, so a kill cannot fail half-way; only the far
+  // side of an on() subtree is signalled through a new ssh command, at best.
   void signal(const job* scope, int signal) noexcept;
 
   // --- the event loop: what to wait for, and what happened
@@ -5991,6 +6150,7 @@ DUCTILE_INLINE void process_table::signal(const job* scope, int signal) noexcept
   for (auto& p : processes_) {
     if (p.reaped() || !in_scope(p, scope)) continue;
     sys::signal_process(p.process, signal);
+    if (p.remote) p.remote->signal(signal);
     if (p.group <= 0) continue;
     bool group_signalled = false;
     for (const auto& earlier : processes_) {
@@ -6925,6 +7085,8 @@ class execution {
   void set_on_finished(std::function<void()> callback);
   void notify_if_finished();
   const expression& command() const noexcept { return tree_; }
+  // A pool over hosts: the form of the job for the host it got; only while queued.
+  void retarget(expression tree);
 
   // --- the handle's view, each takes `mutex` itself
   // end_with(failure) under the lock, then notify_if_finished().
@@ -6991,6 +7153,7 @@ class execution {
   void abandon(std::exception_ptr failure) noexcept;
   void cancel_unstarted();
   void update_finished();
+  void notice_ssh_failure(const tracked_process& process);
   void build_output();
   void mark_finished();
 
@@ -7008,6 +7171,7 @@ class execution {
   bool delivering_events_ = false;
   sys::event completion_;
   std::exception_ptr failure_;
+  std::exception_ptr ssh_failure_;      // an on() subtree's ssh could not run it
   int interrupted_ = 0;                 // the signal an interrupt_guard forwarded
   bool cancelled_ = false;              // its pool stopped it
   std::optional<steady_time> kill_at_;  // request_stop(): when SIGKILL follows SIGTERM
@@ -7195,6 +7359,7 @@ DUCTILE_INLINE void execution::launch_one(job& leaf, prepared_spawn& prepared) {
   processes_.reserve_one();
   if (observed) pending_events_.reserve(pending_events_.size() + 1);
   tracked_process& entry = processes_.add(spawn_prepared(prepared), leaf);
+  entry.remote = std::move(prepared.launch.remote);
   if (observed) {
     entry.started = std::chrono::steady_clock::now();
     entry.command = std::move(command);
@@ -7321,6 +7486,7 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
   const std::size_t streams = std::min(count, polled_processes_);
   pump_.dispatch(fds, streams);
   processes_.dispatch(fds + streams, count - streams, [this](tracked_process& process) {
+    if (process.remote) notice_ssh_failure(process);
     if (!process.command.empty())
       pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
                                               std::chrono::steady_clock::now() - process.started});
@@ -7329,6 +7495,20 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
                    !may_launch());
   });
   update_finished();
+}
+
+// ssh exits 255 for its own failures and when the remote command does: only
+// the first leaves a message in its log (LogLevel=ERROR, -E).
+DUCTILE_INLINE void execution::notice_ssh_failure(const tracked_process& process) {
+  const std::string message = process.remote->take_log();
+  if (message.empty() || process.record.status.code() != 255 || ssh_failure_) return;
+  try {
+    const std::string command = to_string(tree_);
+    throw_spawn_error(command, "ssh", fmt::format("ssh to {} failed: {}", process.remote->label, message),
+                      std::error_code());
+  } catch (...) {
+    ssh_failure_ = std::current_exception();
+  }
 }
 
 DUCTILE_INLINE void execution::update_finished() {
@@ -7387,6 +7567,7 @@ DUCTILE_INLINE const output& execution::result() {
                             command, interrupted_);
   }
   if (failure_) std::rethrow_exception(failure_);
+  if (ssh_failure_) std::rethrow_exception(ssh_failure_);
   if (cancelled_) {
     const std::string command = to_string(tree_);
     throw cancelled_error(fmt::format("command {} was stopped by its pool", command), command, output_);
@@ -7594,6 +7775,11 @@ DUCTILE_INLINE void execution::cancel_unstarted() {
     failure_ = std::current_exception();
   }
   mark_finished();
+}
+
+DUCTILE_INLINE void execution::retarget(expression tree) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (state_ == run_state::queued) tree_ = std::move(tree);
 }
 
 DUCTILE_INLINE bool execution::failed() {
@@ -8882,6 +9068,13 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::deque<std::size_t> completed;  // not yet returned by wait_any
   std::size_t running = 0;
   std::size_t finished = 0;
+
+  // A pool over hosts: each job's form for each host, made at submit, and
+  // the host each launched job runs on.
+  std::vector<std::pair<remote::host, std::size_t>> hosts;
+  std::vector<std::size_t> host_running;
+  std::vector<std::vector<expression>> placed;
+  std::vector<std::size_t> host_of;
   std::size_t failed = 0;
   bool stopping = false;
 
@@ -8900,6 +9093,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::exception_ptr progress_failure;
 
   void launch_ready();
+  std::size_t take_host_slot(std::size_t index);
   void on_finished(std::size_t index);
   void stop(std::unique_lock<std::mutex>& lock);
   bool may_start() const noexcept;
@@ -8941,6 +9135,7 @@ DUCTILE_INLINE void pool_state::launch_ready() {
   } reset;
   for (;;) {
     std::shared_ptr<execution> next;
+    std::optional<expression> placed_job;
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (!may_start()) {
@@ -8956,10 +9151,30 @@ DUCTILE_INLINE void pool_state::launch_ready() {
       ++running;
       progress_changed = true;
       next = runs[index].run();
+      if (!hosts.empty()) placed_job = placed[index][take_host_slot(index)];
     }
+    if (placed_job) next->retarget(std::move(*placed_job));
     queued_run(std::move(next)).launch();
     report_progress();
   }
+}
+
+// Called with `mutex` held: the host with the most free slots for its size.
+// running < max_parallel (the sum of the slots) guarantees there is one.
+DUCTILE_INLINE std::size_t pool_state::take_host_slot(std::size_t index) {
+  std::size_t best = 0;
+  double best_load = 2;
+  for (std::size_t h = 0; h < hosts.size(); ++h) {
+    if (host_running[h] >= hosts[h].second) continue;
+    const double load = static_cast<double>(host_running[h]) / static_cast<double>(hosts[h].second);
+    if (load < best_load) {
+      best = h;
+      best_load = load;
+    }
+  }
+  ++host_running[best];
+  host_of[index] = best;
+  return best;
 }
 
 // The token taker's loop. It polls with a short timeout as well as for the
@@ -9059,6 +9274,7 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
     std::unique_lock<std::mutex> lock(mutex);
     if (launched[index]) {
       --running;
+      if (!hosts.empty()) --host_running[host_of[index]];
     } else {
       queue.erase(std::remove(queue.begin(), queue.end(), index), queue.end());
     }
@@ -9095,6 +9311,21 @@ DUCTILE_INLINE pool::pool(std::size_t max_parallel, failure_policy policy, std::
   state_->max_parallel = max_parallel;
   state_->policy = policy;
   state_->grace = std::max(grace, std::chrono::nanoseconds(0));
+}
+
+DUCTILE_INLINE pool::pool(std::vector<std::pair<remote::host, std::size_t>> slots, failure_policy policy)
+    : state_(std::make_shared<detail::pool_state>()) {
+  if (slots.empty()) throw std::invalid_argument("pool: no host slots");
+  std::size_t total = 0;
+  for (const auto& [where, count] : slots) {
+    if (count == 0) throw std::invalid_argument("pool: host " + where.label() + " has 0 slots");
+    total += count;
+  }
+  state_->max_parallel = total;
+  state_->policy = policy;
+  state_->grace = std::chrono::seconds(5);
+  state_->host_running.assign(slots.size(), 0);
+  state_->hosts = std::move(slots);
 }
 
 DUCTILE_INLINE pool::pool(std::shared_ptr<detail::pool_state> state) noexcept : state_(std::move(state)) {}
@@ -9171,7 +9402,11 @@ DUCTILE_INLINE pool::~pool() {
 DUCTILE_INLINE handle pool::submit(const expression& job) {
   std::unique_lock<std::mutex> sharing(state_->mutex);
   const expression shared = state_->shared_with_children(job);
+  const auto hosts = state_->hosts;
   sharing.unlock();
+  // Each host's form now, so that a job that cannot cross fails here.
+  std::vector<expression> placed;
+  for (const auto& slot : hosts) placed.push_back(shared.on(slot.first));
   auto run = std::make_shared<detail::execution>(shared);
   bool cancel = false;
   {
@@ -9183,6 +9418,10 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     });
     state_->runs.emplace_back(run);
     state_->launched.push_back(false);
+    if (!hosts.empty()) {
+      state_->placed.push_back(std::move(placed));
+      state_->host_of.push_back(0);
+    }
     state_->queue.push_back(index);
     state_->progress_changed = true;
     cancel = state_->stopping;
@@ -11100,6 +11339,648 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_LIB_RUN_DETACH_CPP
+// ---- lib/os/helper_process.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_CPP
+#define DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_CPP
+// ---- lib/os/helper_process.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_HPP
+#define DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_HPP
+// Short helper programs the library runs for itself, outside any run: the
+// command that signals a remote run's processes, and the one that closes a
+// shared ssh connection at exit. They get /dev/null for 0, 1 and 2 and no
+// other descriptor, and are waited for here.
+
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace ductile::detail::sys {
+
+// Runs argv[0] (searched in PATH) and waits for it; the error is the
+// spawn's, not the helper's status. Allocates nothing itself.
+std::error_code run_helper(const std::vector<const char*>& argv) noexcept;
+
+// Removes the files directly in `path`, then `path`.
+void remove_flat_directory(const std::string& path) noexcept;
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_HPP
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+
+extern char** environ;
+
+namespace ductile::detail::sys {
+
+namespace helper {
+
+// The file actions and attributes of one posix_spawn, released with it.
+struct spawn_setup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  int failed = 0;
+  spawn_setup() noexcept {
+    failed = ::posix_spawn_file_actions_init(&actions);
+    if (failed == 0) failed = ::posix_spawnattr_init(&attributes);
+  }
+  ~spawn_setup() {
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::posix_spawnattr_destroy(&attributes);
+  }
+  spawn_setup(const spawn_setup&) = delete;
+  spawn_setup& operator=(const spawn_setup&) = delete;
+};
+
+}  // namespace helper
+
+DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>& argv) noexcept {
+  if (argv.empty() || argv.back() != nullptr) return std::make_error_code(std::errc::invalid_argument);
+  helper::spawn_setup setup;
+  int rc = setup.failed;
+  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
+  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2);
+    // Nothing else crosses: descriptors the program left inheritable stay here.
+#if defined(__APPLE__)
+  if (rc == 0) rc = ::posix_spawnattr_setflags(&setup.attributes, POSIX_SPAWN_CLOEXEC_DEFAULT);
+#elif defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+#elif defined(__FreeBSD__)
+  if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+#endif
+  if (rc != 0) return std::error_code(rc, std::generic_category());
+  pid_t pid = -1;
+  rc = ::posix_spawnp(&pid, argv[0], &setup.actions, &setup.attributes, const_cast<char* const*>(argv.data()), environ);
+  if (rc != 0) return std::error_code(rc, std::generic_category());
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return {};
+}
+
+DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
+  if (DIR* dir = ::opendir(path.c_str())) {
+    const int fd = ::dirfd(dir);
+    while (const dirent* entry = ::readdir(dir)) {
+      const char* name = entry->d_name;
+      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+      ::unlinkat(fd, name, 0);
+    }
+    ::closedir(dir);
+  }
+  ::rmdir(path.c_str());
+}
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_CPP
+// ---- lib/remote/host.cpp
+#ifndef DUCTILE_INLINED_LIB_REMOTE_HOST_CPP
+#define DUCTILE_INLINED_LIB_REMOTE_HOST_CPP
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+
+namespace ductile::remote {
+
+DUCTILE_INLINE host::host(ssh_options options) {
+  if (options.host.empty()) throw std::invalid_argument("remote::host: the host name is empty");
+  // ssh would take these as options, whatever comes before them.
+  if (options.host.front() == '-')
+    throw std::invalid_argument(fmt::format("remote::host: host {:?} starts with '-'", options.host));
+  if (!options.user.empty() && options.user.front() == '-')
+    throw std::invalid_argument(fmt::format("remote::host: user {:?} starts with '-'", options.user));
+  if (options.port < 1 || options.port > 65535)
+    throw std::invalid_argument(fmt::format("remote::host: port {} is not in 1..65535", options.port));
+  options_ = std::make_shared<const ssh_options>(std::move(options));
+}
+
+DUCTILE_INLINE host host::local() {
+  host here;
+  here.options_ = std::make_shared<const ssh_options>();
+  return here;
+}
+
+DUCTILE_INLINE std::string host::label() const {
+  const ssh_options& o = *options_;
+  if (o.host.empty()) return "this machine";
+  std::string text = o.user.empty() ? o.host : o.user + "@" + o.host;
+  if (o.port != 22) text += ":" + std::to_string(o.port);
+  return text;
+}
+
+}  // namespace ductile::remote
+#endif  // DUCTILE_INLINED_LIB_REMOTE_HOST_CPP
+// ---- lib/remote/script.cpp
+#ifndef DUCTILE_INLINED_LIB_REMOTE_SCRIPT_CPP
+#define DUCTILE_INLINED_LIB_REMOTE_SCRIPT_CPP
+// The remote form of a subtree: a POSIX sh script that runs it on the far
+// side with the library's rules. Each part leaves its result in three shell
+// variables, c (the code), f (1: failed) and t (1: timed out), the way a job
+// passes its result up the job tree (run/job_tree.cpp). The two sides of a
+// pipe run in subshells, so they hand their results over in files in the
+// run's directory, "$d".
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <stdexcept>
+
+
+namespace ductile::detail {
+
+// Environment changes since the remote login's own environment; the
+// innermost setting of each name wins, as in lowering.
+struct remote_context {
+  std::optional<std::string> dir;
+  bool cleared = false;                                   // full_env(): start from nothing
+  std::map<std::string, std::optional<std::string>> env;  // nullopt: removed
+};
+
+// The helper every script defines: the result of a pipe from its sides'
+// files, with pipe_result()'s rules (a writer killed by SIGPIPE, 141 in sh's
+// words, is not at fault). A side that left no file was killed.
+inline constexpr const char* remote_pipe_function =
+    "ductile_pipe() { read lc lf lt <\"$d/r$1\" || { lc=143 lf=1 lt=0; }\n"
+    "read c f t <\"$d/r$2\" || { c=143 f=1 t=0; }\n"
+    "[ \"$lc\" = 141 ] && { lc=0 lf=0 lt=0; }\n"
+    "[ \"$f\" = 1 ] && return 0\n"
+    "[ \"$lf\" = 1 ] && { c=$lc f=$lf t=$lt; return 0; }\n"
+    "[ \"$c\" != 0 ] && return 0\n"
+    "c=$lc f=$lf t=$lt; }\n";
+
+// GNU timeout's durations: seconds with up to nine decimals.
+DUCTILE_INLINE std::string remote_seconds(std::chrono::nanoseconds d) {
+  const auto count = d.count() < 1000000 ? 1000000 : d.count();  // at least 1 ms: 0 would mean "never"
+  return fmt::format("{}.{:09d}", count / 1000000000, count % 1000000000);
+}
+
+DUCTILE_INLINE const char* remote_modifier_name(const modifier& change) {
+  return visit_modifier(overloaded{
+                            [](const redirect& r) -> const char* {
+                              switch (r.kind) {
+                                case redirect_kind::descriptor:
+                                  return "a descriptor redirection (stdin_file/stdout_file/stderr_file)";
+                                case redirect_kind::capture: return "a capture";
+                                case redirect_kind::tee: return "a tee";
+                                case redirect_kind::lines: return "a line callback";
+                                case redirect_kind::caller_pipe: return "stdin_pipe()";
+                                default: return "a redirection";
+                              }
+                            },
+                            [](const feed_bytes&) { return "stdin_bytes()"; },
+                            [](const combine_outputs&) { return "combined_capture()"; },
+                            [](const pass_descriptor&) { return "pass_fd()"; },
+                            [](const use_terminal&) { return "pty()"; },
+                            [](const set_dir&) { return "dir()"; },
+                            [](const set_env&) { return "env()"; },
+                            [](const remove_env&) { return "env_remove()"; },
+                            [](const replace_env&) { return "full_env()"; },
+                            [](const run_as_user&) { return "user()"; },
+                            [](const run_as_group&) { return "group()"; },
+                            [](const supplementary_groups&) { return "groups()"; },
+                            [](const keep_capabilities&) { return "keep_caps()"; },
+                            [](const bounding_capabilities&) { return "bounding_caps()"; },
+                            [](const forbid_new_privileges&) { return "no_new_privs()"; },
+                            [](const file_mode_mask&) { return "umask()"; },
+                            [](const own_session&) { return "new_session()"; },
+                            [](const spawn_hook&) { return "before_spawn()"; },
+                            [](const own_process_group&) { return "new_process_group()"; },
+                            [](const die_with_parent&) { return "kill_on_parent_exit()"; },
+                            [](const mark_unchecked&) { return "unchecked()"; },
+                            [](const time_limit&) { return "timeout()"; },
+                            [](const accept_codes&) { return "ok_codes()"; },
+                            [](const contain_in_cgroup&) { return "own_cgroup()"; },
+                            [](const run_remotely&) { return "on()"; },
+                        },
+                        change);
+}
+
+[[noreturn]] DUCTILE_INLINE void refuse_remote(const node& subtree, const modifier& change, const char* why) {
+  throw std::invalid_argument(
+      fmt::format("on(): {} cannot run on another machine ({}), in {}", remote_modifier_name(change), why,
+                  to_string(expression(std::shared_ptr<const node>(std::shared_ptr<const node>(), &subtree)))));
+}
+
+// The shell redirection for a redirect that has one, else nothing.
+DUCTILE_INLINE std::optional<std::string> shell_redirection(const redirect& r) {
+  const bool err = r.stream == stdio::err;
+  switch (r.kind) {
+    case redirect_kind::read_path: return "<" + shell_quote(r.path);
+    case redirect_kind::write_path: return (err ? "2>" : ">") + shell_quote(r.path);
+    case redirect_kind::append_path: return (err ? "2>>" : ">>") + shell_quote(r.path);
+    case redirect_kind::null: return std::string(r.stream == stdio::in ? "<" : err ? "2>" : ">") + "/dev/null";
+    case redirect_kind::other_stream: return std::string(err ? "2>&1" : ">&2");
+    case redirect_kind::swap: return std::string("3>&1 1>&2 2>&3 3>&-");
+    default: return std::nullopt;
+  }
+}
+
+class script_writer {
+ public:
+  std::string write(const node& n, const remote_context& ctx) {
+    if (const auto* m = std::get_if<modifier_node>(&n.value)) return write_modifier(n, *m, ctx);
+    if (const auto* command = std::get_if<command_node>(&n.value)) return write_command(*command, ctx);
+    if (const auto* p = std::get_if<pipe_node>(&n.value)) {
+      const int left = next_result_++;
+      const int right = next_result_++;
+      return fmt::format(
+          "{{ {}\necho \"$c $f $t\" >\"$d/r{}\"; }} | {{ {}\necho \"$c $f $t\" >\"$d/r{}\"; }}\n"
+          "ductile_pipe {} {}",
+          write(*p->left, ctx), left, write(*p->right, ctx), right, left, right);
+    }
+    const auto& t = std::get<then_node>(n.value);
+    // `k` is set once a TERM, INT or HUP came: nothing new starts then.
+    return fmt::format("{}\nif [ \"$f\" = 0 ] && [ -z \"$k\" ]; then {}\nfi", write(*t.left, ctx),
+                       write(*t.right, ctx));
+  }
+
+ private:
+  std::string write_modifier(const node& n, const modifier_node& m, const remote_context& outer) {
+    remote_context ctx = outer;
+    return visit_modifier(
+        overloaded{
+            [&](const redirect& r) -> std::string {
+              const auto shown = shell_redirection(r);
+              if (!shown) refuse_remote(n, m.change, "it needs this process; apply it outside on()");
+              return fmt::format("{{ {}\n}} {}", write(*m.inner, ctx), *shown);
+            },
+            [&](const set_dir& d) -> std::string {
+              ctx.dir = d.path;
+              return write(*m.inner, ctx);
+            },
+            [&](const set_env& e) -> std::string {
+              ctx.env[e.name] = e.value;
+              return write(*m.inner, ctx);
+            },
+            [&](const remove_env& e) -> std::string {
+              ctx.env[e.name] = std::nullopt;
+              return write(*m.inner, ctx);
+            },
+            [&](const replace_env& full) -> std::string {
+              ctx.cleared = true;
+              ctx.env.clear();
+              for (const auto& [name, value] : *full.variables) ctx.env[name] = value;
+              return write(*m.inner, ctx);
+            },
+            [&](const mark_unchecked&) -> std::string { return write(*m.inner, ctx) + "\nf=0"; },
+            [&](const accept_codes& accepted) -> std::string {
+              if (accepted.codes.empty()) return write(*m.inner, ctx);
+              std::string pattern;
+              for (int code : accepted.codes) pattern += (pattern.empty() ? "" : "|") + std::to_string(code);
+              return fmt::format("{}\nif [ \"$t\" = 0 ]; then case $c in {}) f=0 ;; 0) f=1 ;; esac; fi",
+                                 write(*m.inner, ctx), pattern);
+            },
+            [&](const time_limit& limit) -> std::string { return write_timeout(*m.inner, limit, ctx); },
+            [&](const auto&) -> std::string {
+              refuse_remote(n, m.change, "it has no remote form; apply it outside on() or on the far side");
+            },
+        },
+        m.change);
+  }
+
+  std::string write_command(const command_node& command, const remote_context& ctx) const {
+    // `env` runs the program as execvp would: no builtin, function or
+    // keyword of the remote shell can take its place.
+    std::string line = "env";
+    if (ctx.cleared) line += " -i";
+    for (const auto& [name, value] : ctx.env)
+      if (!value && !ctx.cleared) line += " -u " + shell_quote(name);
+    line += " --";
+    for (const auto& [name, value] : ctx.env)
+      if (value) line += " " + shell_quote(name + "=" + *value);
+    for (const auto& arg : command.argv) line += " " + shell_quote(arg);
+    if (ctx.dir) line = fmt::format("(cd -- {} && exec {})", shell_quote(*ctx.dir), line);
+    return line + "\nc=$? t=0; if [ \"$c\" = 0 ]; then f=0; else f=1; fi";
+  }
+
+  // GNU timeout runs the subtree as a script of its own in a new process
+  // group; that group joins the run's list so that a kill reaches it.
+  std::string write_timeout(const node& inner, const time_limit& limit, const remote_context& ctx) {
+    const int result = next_result_++;
+    const std::string body = fmt::format(
+        "d=$1; k=; trap 'k=1' TERM INT HUP; echo \"$PPID\" >>\"$d/groups\"\n{}{}\n"
+        "echo \"$c $f $t\" >\"$d/r{}\"",
+        remote_pipe_function, write(inner, ctx), result);
+    return fmt::format(
+        "timeout -k {} {} sh -c {} sh \"$d\"\n"
+        "w=$?; read c f t <\"$d/r{}\" || {{ c=$w f=1 t=0; }}\n"
+        "case $w in 124|137) f=1 t=1 ;; esac",
+        remote_seconds(limit.grace), remote_seconds(limit.duration), shell_quote(body), result);
+  }
+
+  int next_result_ = 0;
+};
+
+DUCTILE_INLINE std::string remote_script(const node& subtree) {
+  const std::string body = script_writer{}.write(subtree, remote_context{});
+  // The run's directory holds the pids a kill reaches and the pipes'
+  // results. If it exists already, a kill came before the run started: the
+  // killer left it as a sign, and the run ends at once.
+  return fmt::format(
+      "d=\"${{TMPDIR:-/tmp}}/ductile-$1\"\n"
+      "mkdir -m 700 \"$d\" 2>/dev/null || {{ rmdir \"$d\" 2>/dev/null; exit 143; }}\n"
+      "echo \"$$\" >\"$d/pid\"\n"
+      "k=; trap 'k=1' TERM INT HUP\n"
+      "{}{}\n"
+      "rm -rf \"$d\"\n"
+      "[ \"$f\" = 0 ] && exit 0\n"
+      "[ \"$c\" = 0 ] && exit 1\n"
+      "exit \"$c\"\n",
+      remote_pipe_function, body);
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_REMOTE_SCRIPT_CPP
+// ---- lib/remote/place.cpp
+#ifndef DUCTILE_INLINED_LIB_REMOTE_PLACE_CPP
+#define DUCTILE_INLINED_LIB_REMOTE_PLACE_CPP
+// on(): where the line between this machine and the far side goes.
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <vector>
+
+
+namespace ductile {
+namespace detail {
+
+DUCTILE_INLINE std::string remote_label(const remote_plan& plan) { return plan.where.label(); }
+
+// A stream target only this process can serve: the event loop's pipes and
+// the caller's descriptors.
+DUCTILE_INLINE bool local_stream(const modifier& change) {
+  if (const auto* r = modifier_as<redirect>(change)) {
+    switch (r->kind) {
+      case redirect_kind::descriptor:
+      case redirect_kind::capture:
+      case redirect_kind::tee:
+      case redirect_kind::lines:
+      case redirect_kind::caller_pipe: return true;
+      default: return false;
+    }
+  }
+  return modifier_as<feed_bytes>(change) != nullptr || modifier_as<combine_outputs>(change) != nullptr;
+}
+
+DUCTILE_INLINE expression place_on(const expression& e, const remote::host& where) {
+  if (!e.tree()) throw std::invalid_argument("on(): the expression is empty");
+  if (where.options().host.empty()) return e;  // host::local()
+  // The modifiers around the whole subtree, outer first. Local stream targets
+  // among them apply to the ssh process, which carries the subtree's
+  // streams; unchecked and ok_codes outside any timeout stay local too, so
+  // that the ssh process's code is judged as the subtree's would be.
+  std::vector<const modifier*> kept_local;
+  std::vector<const modifier*> remote_chain;
+  bool remote_stream_outside = false;
+  bool timeout_outside = false;
+  const node* base = e.tree().get();
+  while (const auto* m = std::get_if<modifier_node>(&base->value)) {
+    const modifier& change = m->change;
+    if (local_stream(change)) {
+      // Moved outside, it would lose to the remote redirection it now encloses.
+      if (remote_stream_outside)
+        throw std::invalid_argument(fmt::format(
+            "on(): in {}, a capture or other local stream target is inside a redirection the far side makes; "
+            "apply it outside on()",
+            to_string(e)));
+      kept_local.push_back(&change);
+    } else if (!timeout_outside &&
+               (modifier_as<mark_unchecked>(change) != nullptr || modifier_as<accept_codes>(change) != nullptr)) {
+      kept_local.push_back(&change);
+    } else {
+      if (modifier_as<redirect>(change) != nullptr) remote_stream_outside = true;
+      if (modifier_as<time_limit>(change) != nullptr) timeout_outside = true;
+      remote_chain.push_back(&change);
+    }
+    base = m->inner.get();
+  }
+  std::shared_ptr<const node> remote_part(e.tree(), base);
+  // The aliasing pointer above keeps the whole tree alive; rebuilding the
+  // chain inside out gives the part that crosses.
+  for (auto it = remote_chain.rbegin(); it != remote_chain.rend(); ++it)
+    remote_part = std::make_shared<const node>(node{modifier_node{**it, remote_part}});
+  auto plan = std::make_shared<remote_plan>(remote_plan{where, remote_script(*remote_part)});
+  auto placed = std::make_shared<const node>(node{modifier_node{run_remotely{std::move(plan)}, remote_part}});
+  for (auto it = kept_local.rbegin(); it != kept_local.rend(); ++it)
+    placed = std::make_shared<const node>(node{modifier_node{**it, placed}});
+  return expression(std::move(placed));
+}
+
+}  // namespace detail
+
+DUCTILE_INLINE expression expression::on(const remote::host& where) const { return detail::place_on(*this, where); }
+
+}  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_REMOTE_PLACE_CPP
+// ---- lib/remote/session.cpp
+#ifndef DUCTILE_INLINED_LIB_REMOTE_SESSION_CPP
+#define DUCTILE_INLINED_LIB_REMOTE_SESSION_CPP
+// The ssh side of a remote run: the command line, the shared connections in
+// a private directory, and the helper commands that signal the far side.
+
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <random>
+#include <set>
+
+
+namespace ductile::detail {
+
+// The killer: waits briefly for the run to have written its pid, then
+// signals its process groups (the run's and each timeout's). If the run's
+// directory is not there, it makes it, so that a run starting late ends at
+// once, and removes it again a little later.
+inline constexpr const char* remote_killer_script =
+    "d=\"${TMPDIR:-/tmp}/ductile-$1\"\n"
+    "if mkdir \"$d\" 2>/dev/null; then sleep 5; rmdir \"$d\" 2>/dev/null; exit 0; fi\n"
+    "i=0; while [ ! -s \"$d/pid\" ] && [ $i -lt 50 ]; do sleep 0.02 2>/dev/null || sleep 1; i=$((i+1)); done\n"
+    "for g in $(cat \"$d/pid\" \"$d/groups\" 2>/dev/null); do\n"
+    "  kill -s \"$2\" -- \"-$g\" 2>/dev/null || kill -s \"$2\" \"$g\" 2>/dev/null\n"
+    "done\n"
+    "[ \"$2\" = KILL ] && rm -rf \"$d\"\n"
+    "exit 0\n";
+
+// The process's directory for ssh: control sockets and logs, 0700, removed
+// at exit after the shared connections are closed. Never destroyed, so that
+// the exit handler can use it whatever else is gone by then.
+class ssh_directory {
+ public:
+  static ssh_directory& instance() {
+    static ssh_directory* made = new ssh_directory();
+    return *made;
+  }
+
+  // Throws spawn_error naming `command` if the directory cannot be made.
+  std::string path(const std::string& command) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!path_.empty() && owner_ == ::getpid()) return path_;
+    const char* tmp = std::getenv("TMPDIR");
+    // A control socket's path must fit in sockaddr_un (about 100 bytes).
+    std::string base = tmp != nullptr && *tmp != '\0' && std::string(tmp).size() < 40 ? tmp : "/tmp";
+    std::string pattern = base + "/ductile-ssh-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw_spawn_error(command, "ssh", fmt::format("cannot make a directory for ssh in {}", base).c_str(),
+                        sys::last_error());
+    path_ = pattern;
+    owner_ = ::getpid();
+    if (!exit_handler_registered_) {
+      exit_handler_registered_ = true;
+      std::atexit([] { instance().close_all(); });
+    }
+    return path_;
+  }
+
+  // A shared connection to close at exit: ssh's argv up to the host.
+  void remember_master(const std::vector<std::string>& prefix) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    masters_.insert(prefix);
+  }
+
+ private:
+  // Only the process that made the directory cleans up: a forked child
+  // that exits must not close its parent's connections.
+  void close_all() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (path_.empty() || owner_ != ::getpid()) return;
+    for (const auto& prefix : masters_) {
+      std::vector<const char*> argv;
+      for (std::size_t i = 0; i + 2 < prefix.size(); ++i) argv.push_back(prefix[i].c_str());
+      for (const char* word : {"-O", "exit", "--"}) argv.push_back(word);
+      argv.push_back(prefix.back().c_str());
+      argv.push_back(nullptr);
+      (void)sys::run_helper(argv);
+    }
+    sys::remove_flat_directory(path_);
+    path_.clear();
+  }
+
+  std::mutex mutex_;
+  std::string path_;
+  pid_t owner_ = 0;
+  bool exit_handler_registered_ = false;
+  std::set<std::vector<std::string>> masters_;
+};
+
+DUCTILE_INLINE std::string new_remote_token() {
+  static std::mutex mutex;
+  static std::random_device source;
+  std::lock_guard<std::mutex> lock(mutex);
+  return fmt::format("{:08x}{:08x}{:08x}{:08x}", source(), source(), source(), source());
+}
+
+// kill -s takes names without the SIG prefix; signals without a name are not sent.
+DUCTILE_INLINE std::string remote_signal_name(int signal) {
+  const std::string name = signal_name(signal);
+  if (name.rfind("SIG", 0) != 0 || name.find('+') != std::string::npos) return {};
+  return name.substr(3);
+}
+
+DUCTILE_INLINE void remote_session::signal(int signal) const noexcept {
+  try {
+    const std::string name = remote_signal_name(signal);
+    if (name.empty()) return;
+    const std::string command = "exec sh -c " + shell_quote(remote_killer_script) + " ductile " + token + " " + name;
+    // sh starts ssh in the background and returns: nobody waits for the far side.
+    std::vector<const char*> argv{"sh", "-c", "\"$@\" &", "sh"};
+    for (const auto& word : ssh_prefix) argv.push_back(word.c_str());
+    argv.push_back(command.c_str());
+    argv.push_back(nullptr);
+    (void)sys::run_helper(argv);
+  } catch (...) {
+  }
+}
+
+DUCTILE_INLINE std::string remote_session::take_log() const noexcept {
+  std::string text;
+  try {
+    unique_fd fd;
+    if (!sys::open_file(log_path.c_str(), O_RDONLY, fd)) {
+      char buffer[4096];
+      std::size_t got = 0;
+      while (!sys::read_some(fd.get(), buffer, sizeof buffer, got) && got > 0 && text.size() < 65536)
+        text.append(buffer, got);
+    }
+    ::unlink(log_path.c_str());
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  } catch (...) {
+  }
+  return text;
+}
+
+DUCTILE_INLINE std::shared_ptr<const remote_session> open_session(const remote_plan& plan, argument_list& argv) {
+  const remote::ssh_options& o = plan.where.options();
+  auto session = std::make_shared<remote_session>();
+  session->label = plan.where.label();
+  session->token = new_remote_token();
+  const std::string directory = ssh_directory::instance().path("ssh " + session->label);
+  session->log_path = directory + "/log-" + session->token;
+
+  auto& prefix = session->ssh_prefix;
+  prefix.push_back("ssh");
+  // ssh keeps the first value it is given, so the caller's options come first.
+  for (const auto& option : o.options) {
+    prefix.push_back("-o");
+    prefix.push_back(option);
+  }
+  for (const std::string& option : {std::string("BatchMode=yes"),
+                                    fmt::format("ConnectTimeout={}", std::max<long long>(1, o.connect_timeout.count())),
+                                    std::string("LogLevel=ERROR")}) {
+    prefix.push_back("-o");
+    prefix.push_back(option);
+  }
+  if (o.port != 22) {
+    prefix.push_back("-p");
+    prefix.push_back(std::to_string(o.port));
+  }
+  if (!o.user.empty()) {
+    prefix.push_back("-l");
+    prefix.push_back(o.user);
+  }
+  if (!o.identity_file.empty()) {
+    prefix.push_back("-i");
+    prefix.push_back(o.identity_file);
+  }
+  if (o.multiplex) {
+    for (const std::string& option :
+         {std::string("ControlMaster=auto"), "ControlPath=" + directory + "/%C", std::string("ControlPersist=60")}) {
+      prefix.push_back("-o");
+      prefix.push_back(option);
+    }
+  }
+  prefix.push_back("-T");
+  prefix.push_back("--");
+  prefix.push_back(o.host);
+  if (o.multiplex) ssh_directory::instance().remember_master(prefix);
+
+  argv.assign(prefix.begin(), prefix.end() - 2);
+  argv.push_back("-E");
+  argv.push_back(session->log_path);
+  argv.push_back("--");
+  argv.push_back(o.host);
+  argv.push_back("exec sh -c " + shell_quote(plan.script) + " ductile " + session->token);
+  return session;
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_REMOTE_SESSION_CPP
 // ---- lib/os/system_calls.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_CPP
 #define DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_CPP

@@ -1,0 +1,76 @@
+#include "os/helper_process.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common.hpp"
+
+extern char** environ;
+
+namespace ductile::detail::sys {
+
+namespace helper {
+
+// The file actions and attributes of one posix_spawn, released with it.
+struct spawn_setup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  int failed = 0;
+  spawn_setup() noexcept {
+    failed = ::posix_spawn_file_actions_init(&actions);
+    if (failed == 0) failed = ::posix_spawnattr_init(&attributes);
+  }
+  ~spawn_setup() {
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::posix_spawnattr_destroy(&attributes);
+  }
+  spawn_setup(const spawn_setup&) = delete;
+  spawn_setup& operator=(const spawn_setup&) = delete;
+};
+
+}  // namespace helper
+
+DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>& argv) noexcept {
+  if (argv.empty() || argv.back() != nullptr) return std::make_error_code(std::errc::invalid_argument);
+  helper::spawn_setup setup;
+  int rc = setup.failed;
+  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
+  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2);
+    // Nothing else crosses: descriptors the program left inheritable stay here.
+#if defined(__APPLE__)
+  if (rc == 0) rc = ::posix_spawnattr_setflags(&setup.attributes, POSIX_SPAWN_CLOEXEC_DEFAULT);
+#elif defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+#elif defined(__FreeBSD__)
+  if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+#endif
+  if (rc != 0) return std::error_code(rc, std::generic_category());
+  pid_t pid = -1;
+  rc = ::posix_spawnp(&pid, argv[0], &setup.actions, &setup.attributes, const_cast<char* const*>(argv.data()), environ);
+  if (rc != 0) return std::error_code(rc, std::generic_category());
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return {};
+}
+
+DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
+  if (DIR* dir = ::opendir(path.c_str())) {
+    const int fd = ::dirfd(dir);
+    while (const dirent* entry = ::readdir(dir)) {
+      const char* name = entry->d_name;
+      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+      ::unlinkat(fd, name, 0);
+    }
+    ::closedir(dir);
+  }
+  ::rmdir(path.c_str());
+}
+
+}  // namespace ductile::detail::sys

@@ -1,0 +1,20 @@
+#pragma once
+// Short helper programs the library runs for itself, outside any run: the
+// command that signals a remote run's processes, and the one that closes a
+// shared ssh connection at exit. They get /dev/null for 0, 1 and 2 and no
+// other descriptor, and are waited for here.
+
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace ductile::detail::sys {
+
+// Runs argv[0] (searched in PATH) and waits for it; the error is the
+// spawn's, not the helper's status. Allocates nothing itself.
+std::error_code run_helper(const std::vector<const char*>& argv) noexcept;
+
+// Removes the files directly in `path`, then `path`.
+void remove_flat_directory(const std::string& path) noexcept;
+
+}  // namespace ductile::detail::sys
