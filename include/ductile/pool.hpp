@@ -50,8 +50,7 @@ class pool {
   /// fails the jobs sent to it with spawn_error, and the policy decides what
   /// happens next. Throws std::invalid_argument for no slots or a host with 0.
   /// submit() throws std::invalid_argument for a job that cannot cross (see on()).
-  explicit pool(std::vector<std::pair<remote::host, std::size_t>> slots,
-                failure_policy policy = failure_policy::keep_going);
+  pool(std::vector<std::pair<remote::host, std::size_t>> slots, failure_policy policy = failure_policy::keep_going);
   /// A client of the jobserver MAKEFLAGS names (`--jobserver-auth=fifo:PATH` or
   /// `R,W`): each job beyond the first runs on a token, given back when it ends
   /// however it ends. Without a jobserver, `pool(fallback_parallel)`; with one that

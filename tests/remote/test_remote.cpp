@@ -306,4 +306,20 @@ TEST_CASE("a pool over host slots spreads jobs, and a host that cannot be reache
   CHECK(failed >= 1);
   CHECK(succeeded >= 1);
   CHECK(failed + succeeded == 6);
+  // With failure_policy::stop the first unreachable host stops the pool.
+  pool stopping({{remote::host(refused), 1}, {s->host(), 1}}, failure_policy::stop);
+  std::vector<handle> stopped_jobs;
+  for (int i = 0; i < 6; ++i) stopped_jobs.push_back(stopping.submit(cmd("sleep", "0.2")));
+  stopping.wait_all();
+  CHECK(stopping.stopped());
+  int cancelled = 0;
+  for (auto& job : stopped_jobs) {
+    try {
+      job.wait();
+    } catch (const cancelled_error&) {
+      ++cancelled;
+    } catch (const error&) {
+    }
+  }
+  CHECK(cancelled >= 1);
 }
