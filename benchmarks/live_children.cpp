@@ -1,9 +1,12 @@
-// 1,000 live children waited with a timeout: how many threads the process
-// has, and how much CPU the parent burns while it waits (busy polling would
-// show here). The baseline is one poll() over 1,000 pidfds.
+// N live children waited with a timeout: how many threads the process has,
+// the parent's CPU per start and per exit (busy polling, or work that grows
+// with the number of children, shows here), and the whole start+wait. Two
+// baselines: one poll() over all pidfds (rebuilt and scanned on every
+// wake-up) and an epoll set (work per event only).
 //
 // usage: live_children [children=1000] [seconds=10]
 
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 
@@ -20,6 +23,16 @@ double cpu_seconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+void report(const char* who, int children, double started, double start_cpu, int threads, double waited,
+            double wait_cpu, int finished) {
+  std::printf(
+      "%-8s %d children started in %.3f s (%.3f ms CPU each); %d threads while they ran; waiting %.3f s cost "
+      "%.4f s of CPU (%.3f ms per exit); start+wait %.3f s; %d finished\n",
+      who, children, started, start_cpu * 1e3 / children, threads, waited, wait_cpu, wait_cpu * 1e3 / children,
+      started + waited, finished);
+  std::fflush(stdout);
 }
 
 void raise_descriptor_limit() {
@@ -41,9 +54,11 @@ int main(int argc, char** argv) {
   {
     std::vector<ductile::handle> handles;
     handles.reserve(static_cast<std::size_t>(children));
+    const double start_cpu_before = cpu_seconds();
     const auto start = bench::clock_type::now();
     for (int i = 0; i < children; ++i) handles.push_back(ductile::cmd("sleep", sleep_for).start());
     const double started = bench::seconds_since(start);
+    const double start_cpu = cpu_seconds() - start_cpu_before;
     const int threads = bench::threads_now();
     const double cpu_before = cpu_seconds();
     const auto wait_start = bench::clock_type::now();
@@ -52,19 +67,18 @@ int main(int argc, char** argv) {
     for (auto& h : handles)
       if (h.wait_until(deadline) != nullptr) ++finished;
     const double waited = bench::seconds_since(wait_start);
-    std::printf(
-        "ductile:  %d children started in %.3f s; %d threads while they ran; waiting %.3f s cost %.4f s of CPU; %d "
-        "finished\n",
-        children, started, threads, waited, cpu_seconds() - cpu_before, finished);
+    report("ductile:", children, started, start_cpu, threads, waited, cpu_seconds() - cpu_before, finished);
   }
 
   // Baseline: raw spawns, one poll over all pidfds.
   {
     const bench::raw::program program("sleep", {sleep_for});
     std::vector<pollfd> fds;
+    const double start_cpu_before = cpu_seconds();
     const auto start = bench::clock_type::now();
     for (int i = 0; i < children; ++i) fds.push_back(pollfd{program.spawn(), POLLIN, 0});
     const double started = bench::seconds_since(start);
+    const double start_cpu = cpu_seconds() - start_cpu_before;
     const int threads = bench::threads_now();
     const double cpu_before = cpu_seconds();
     const auto wait_start = bench::clock_type::now();
@@ -80,9 +94,39 @@ int main(int argc, char** argv) {
       }
     }
     const double waited = bench::seconds_since(wait_start);
-    std::printf(
-        "baseline: %d children started in %.3f s; %d threads while they ran; waiting %.3f s cost %.4f s of CPU; %d "
-        "finished\n",
-        children, started, threads, waited, cpu_seconds() - cpu_before, finished);
+    report("poll:", children, started, start_cpu, threads, waited, cpu_seconds() - cpu_before, finished);
+  }
+
+  // Baseline: raw spawns, each pidfd added to an epoll set as it starts.
+  {
+    const bench::raw::program program("sleep", {sleep_for});
+    const int set = epoll_create1(EPOLL_CLOEXEC);
+    const double start_cpu_before = cpu_seconds();
+    const auto start = bench::clock_type::now();
+    for (int i = 0; i < children; ++i) {
+      epoll_event event{};
+      event.events = EPOLLIN;
+      event.data.fd = program.spawn();
+      epoll_ctl(set, EPOLL_CTL_ADD, event.data.fd, &event);
+    }
+    const double started = bench::seconds_since(start);
+    const double start_cpu = cpu_seconds() - start_cpu_before;
+    const int threads = bench::threads_now();
+    const double cpu_before = cpu_seconds();
+    const auto wait_start = bench::clock_type::now();
+    int finished = 0;
+    std::vector<epoll_event> events(256);
+    while (finished < children) {
+      const int ready = epoll_wait(set, events.data(), static_cast<int>(events.size()), (seconds + 30) * 1000);
+      if (ready <= 0) break;
+      for (int i = 0; i < ready; ++i) {
+        epoll_ctl(set, EPOLL_CTL_DEL, events[i].data.fd, nullptr);
+        bench::raw::wait_pidfd(events[i].data.fd);
+        ++finished;
+      }
+    }
+    const double waited = bench::seconds_since(wait_start);
+    close(set);
+    report("epoll:", children, started, start_cpu, threads, waited, cpu_seconds() - cpu_before, finished);
   }
 }

@@ -35,7 +35,7 @@ CONFIG
   ports+=("$port")
 done
 sleep 0.5
-"$build/benchmarks/remote_commands" "${ports[0]}" "${ports[1]}" "$dir/user_key" "$dir/known_hosts" "$n"
+"$build/benchmarks/remote_commands" "${ports[0]}" "${ports[1]}" "$dir/user_key" "$dir/known_hosts" "$n" 10
 ssh_args=(-o "UserKnownHostsFile=$dir/known_hosts" -o BatchMode=yes -p "${ports[0]}" -i "$dir/user_key")
 start=$(date +%s.%N)
 for ((i = 0; i < n; i++)); do ssh "${ssh_args[@]}" 127.0.0.1 true; done
