@@ -35,9 +35,14 @@ void report(const char* who, int children, double started, double start_cpu, int
   std::fflush(stdout);
 }
 
+// Each live child holds a few descriptors (its pidfd, the run's completion
+// event): 10,000 children need more than most hard limits. Root may raise
+// the hard limit too; anyone else gets up to theirs.
 void raise_descriptor_limit() {
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);
+  const rlimit wanted{65536, 65536};
+  if (limit.rlim_max < wanted.rlim_max && setrlimit(RLIMIT_NOFILE, &wanted) == 0) return;
   limit.rlim_cur = limit.rlim_max;
   setrlimit(RLIMIT_NOFILE, &limit);
 }
