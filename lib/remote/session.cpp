@@ -125,6 +125,10 @@ DUCTILE_INLINE void remote_session::signal(int signal) const noexcept {
   }
 }
 
+DUCTILE_INLINE remote_session::~remote_session() {
+  if (!log_path.empty()) ::unlink(log_path.c_str());
+}
+
 DUCTILE_INLINE std::string remote_session::take_log() const noexcept {
   std::string text;
   try {

@@ -12,6 +12,13 @@
 namespace ductile::detail {
 
 struct remote_session {
+  remote_session() = default;
+  remote_session(const remote_session&) = delete;
+  remote_session& operator=(const remote_session&) = delete;
+  // ssh writes its log only when it fails; a run killed meanwhile is reaped
+  // without reading it, so the log goes here.
+  ~remote_session();
+
   std::vector<std::string> ssh_prefix;  // ssh, its options, "--" and the host
   std::string token;                    // names the run's directory on the far side
   std::string log_path;                 // ssh -E: its messages, not the command's

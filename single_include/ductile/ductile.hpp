@@ -3550,6 +3550,13 @@ std::string subtree_text(const node& tree);
 namespace ductile::detail {
 
 struct remote_session {
+  remote_session() = default;
+  remote_session(const remote_session&) = delete;
+  remote_session& operator=(const remote_session&) = delete;
+  // ssh writes its log only when it fails; a run killed meanwhile is reaped
+  // without reading it, so the log goes here.
+  ~remote_session();
+
   std::vector<std::string> ssh_prefix;  // ssh, its options, "--" and the host
   std::string token;                    // names the run's directory on the far side
   std::string log_path;                 // ssh -E: its messages, not the command's
@@ -11905,6 +11912,10 @@ DUCTILE_INLINE void remote_session::signal(int signal) const noexcept {
     (void)sys::run_helper(argv);
   } catch (...) {
   }
+}
+
+DUCTILE_INLINE remote_session::~remote_session() {
+  if (!log_path.empty()) ::unlink(log_path.c_str());
 }
 
 DUCTILE_INLINE std::string remote_session::take_log() const noexcept {
