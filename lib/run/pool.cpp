@@ -36,15 +36,15 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::deque<std::size_t> completed;  // not yet returned by wait_any
   std::size_t running = 0;
   std::size_t finished = 0;
+  std::size_t failed = 0;
+  bool stopping = false;
 
-  // A pool over hosts: each job's form for each host, made at submit, and
-  // the host each launched job runs on.
+  // A pool over hosts: each queued job's form for each host, made at submit
+  // and let go at launch, and the host each launched job runs on.
   std::vector<std::pair<remote::host, std::size_t>> hosts;
   std::vector<std::size_t> host_running;
   std::vector<std::vector<expression>> placed;
   std::vector<std::size_t> host_of;
-  std::size_t failed = 0;
-  bool stopping = false;
 
   // The jobserver: a job beyond the first runs on a token from it.
   std::unique_ptr<jobserver_tokens> tokens;
@@ -119,7 +119,10 @@ DUCTILE_INLINE void pool_state::launch_ready() {
       ++running;
       progress_changed = true;
       next = runs[index].run();
-      if (!hosts.empty()) placed_job = placed[index][take_host_slot(index)];
+      if (!hosts.empty()) {
+        placed_job = std::move(placed[index][take_host_slot(index)]);
+        std::vector<expression>().swap(placed[index]);
+      }
     }
     if (placed_job) next->retarget(std::move(*placed_job));
     queued_run(std::move(next)).launch();
