@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "model/failure.hpp"
+#include "run/interrupt.hpp"
 
 namespace ductile::detail {
 
@@ -64,8 +65,17 @@ DUCTILE_INLINE background_driver& background_driver::instance_for(const expressi
   }
 }
 
+DUCTILE_INLINE bool& driving_here() noexcept {
+  static thread_local bool driving = false;
+  return driving;
+}
+
+DUCTILE_INLINE bool background_driver::on_driver_thread() noexcept { return driving_here(); }
+
 DUCTILE_INLINE background_driver::background_driver() {
   if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "make an event");
+  if (const auto error = watched_.open()) throw std::system_error(error, "make a readiness set");
+  watched_.watch(wake_.readable.get(), POLLIN, 0);
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
@@ -77,94 +87,249 @@ DUCTILE_INLINE background_driver::background_driver() {
 
 DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_); }
 
-DUCTILE_INLINE void background_driver::nudge() noexcept {
-  if (background_driver* existing = registry().current.load(std::memory_order_acquire)) existing->wake();
+DUCTILE_INLINE void background_driver::nudge(const execution* run) noexcept {
+  background_driver* existing = registry().current.load(std::memory_order_acquire);
+  if (existing == nullptr) return;
+  if (run != nullptr) {
+    std::lock_guard<std::mutex> lock(existing->mutex_);
+    try {
+      existing->nudged_.push_back(run);
+    } catch (...) {
+      // Out of memory: the run is looked at when its next event comes.
+    }
+  }
+  existing->wake();
 }
 
 DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
+  run->set_adopted();
+  if (on_driver_thread()) {
+    // A pool starting its next job from a callback of this thread: no lock,
+    // no wake-up, it is looked at before the thread waits again.
+    adopted_here_.push_back(std::move(run));
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    runs_.push_back(std::move(run));
+    adopted_.push_back(std::move(run));
   }
   wake();
 }
 
 DUCTILE_INLINE void background_driver::loop() {
-  std::vector<std::shared_ptr<execution>> runs;
-  std::vector<pollfd> fds;
-  std::vector<std::size_t> offsets;
+  driving_here() = true;
+  std::vector<sys::readiness> ready;
   for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      runs = runs_;
+    take_news();
+    step_due();
+    if (!adopted_here_.empty()) continue;
+    if (const int interrupts = interrupt_fd(); interrupts != watched_interrupts_) {
+      // Made by the first interrupt_guard, after this thread began waiting.
+      if (watched_interrupts_ >= 0) watched_.forget(watched_interrupts_, 0);
+      watched_interrupts_ = interrupts;
+      if (interrupts >= 0) watched_.watch(interrupts, POLLIN, 0);
     }
-    fds.clear();
-    offsets.clear();
-    fds.push_back(pollfd{wake_.readable.get(), POLLIN, 0});
-    fds.push_back(pollfd{interrupt_fd(), POLLIN, 0});  // -1 (ignored by poll) before any interrupt_guard
-    std::optional<steady_time> next;
-    for (const auto& run : runs) {
-      offsets.push_back(fds.size());
-      std::lock_guard<std::mutex> lock(run->mutex);
-      if (run->finished()) continue;
+    const auto timeout = deadlines_.empty() ? std::chrono::nanoseconds(-1) : time_until(deadlines_.begin()->first);
+    ready.clear();
+    if (const auto error = watched_.wait(timeout, ready)) {
+      // Every run started so far ends with the error, including those
+      // adopted while the thread was on its way to the failed wait.
+      take_news();
+      abandon_all(error);
+      continue;
+    }
+    for (const auto& r : ready) notice(r);
+    if (!deadlines_.empty()) {
+      const auto now = std::chrono::steady_clock::now();
+      for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it) {
+        if (auto found = runs_.find(it->second); found != runs_.end()) mark_due(found->first, found->second);
+      }
+    }
+    step_due();
+  }
+}
+
+DUCTILE_INLINE void background_driver::take_news() {
+  std::vector<std::shared_ptr<execution>> adopted;
+  std::vector<const execution*> nudged;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    adopted.swap(adopted_);
+    nudged.swap(nudged_);
+  }
+  for (auto& run : adopted_here_) adopted.push_back(std::move(run));
+  adopted_here_.clear();
+  for (auto& run : adopted) welcome(std::move(run));
+  for (const execution* run : nudged) {
+    const auto serial = serial_of_.find(run);
+    if (serial == serial_of_.end()) continue;
+    if (auto found = runs_.find(serial->second); found != runs_.end()) mark_due(found->first, found->second);
+  }
+}
+
+DUCTILE_INLINE void background_driver::welcome(std::shared_ptr<execution> run) {
+  // Serial numbers wrap after four billion runs; one still alive is skipped.
+  do {
+    ++last_serial_;
+  } while (last_serial_ == 0 || runs_.count(last_serial_) != 0);
+  const std::uint32_t serial = last_serial_;
+  const execution* key = run.get();
+  watched_run& entry = runs_[serial];
+  entry.run = std::move(run);
+  serial_of_[key] = serial;
+  if (!refresh(entry, serial)) {
+    entry.run->notify_if_finished();
+    let_go(serial);
+  }
+}
+
+DUCTILE_INLINE void background_driver::mark_due(std::uint32_t serial, watched_run& entry) {
+  if (entry.due) return;
+  entry.due = true;
+  due_.push_back(serial);
+}
+
+DUCTILE_INLINE void background_driver::notice(const sys::readiness& ready) {
+  if (ready.owner == 0) {
+    if (ready.fd == wake_.readable.get()) {
+      sys::drain_event(wake_);
+      watched_.watch(ready.fd, POLLIN, 0);
+    } else if (ready.fd == watched_interrupts_) {
+      forward_interrupt();
+      watched_.watch(ready.fd, POLLIN, 0);
+    }
+    return;
+  }
+  const auto found = runs_.find(ready.owner);
+  if (found == runs_.end()) return;  // a run already let go
+  watched_run& entry = found->second;
+  bool known = false;
+  for (auto& fd : entry.fds) {
+    if (fd.fd != ready.fd) continue;
+    fd.revents = static_cast<short>(fd.revents | (ready.events & (fd.events | POLLERR | POLLHUP | POLLNVAL)));
+    known = true;
+  }
+  if (known) mark_due(found->first, entry);
+}
+
+DUCTILE_INLINE void background_driver::step_due() {
+  // Nothing makes a run due while runs are stepped: nudges and adoptions
+  // wait for the next turn.
+  for (std::size_t i = 0; i < due_.size(); ++i) step(due_[i]);
+  due_.clear();
+}
+
+DUCTILE_INLINE void background_driver::step(std::uint32_t serial) {
+  const auto found = runs_.find(serial);
+  if (found == runs_.end()) return;
+  watched_run& entry = found->second;
+  entry.due = false;
+  // Kept alive here: a callback below may drop every other reference.
+  const std::shared_ptr<execution> run = entry.run;
+  bool observed;
+  {
+    std::unique_lock<std::mutex> lock(run->mutex);
+    if (!run->finished()) {
+      // An exception here (bad_alloc in a capture, a hook) ends that run
+      // alone; the caller gets it from wait().
       try {
-        run->collect(fds);
+        run->dispatch(entry.fds.data(), entry.fds.size());
+        run->start_right_sides(lock);
       } catch (...) {
-        fds.resize(offsets.back());
         run->end_with(std::current_exception());
-        continue;
       }
-      const auto deadline = run->next_deadline();
-      if (deadline && (!next || *deadline < *next)) next = deadline;
     }
-    offsets.push_back(fds.size());
+    observed = run->has_events();
+  }
+  // No lock held: observers may call back into the run or start others.
+  if (observed) run->deliver_events(false);
+  // `entry` is still in place: runs are added and removed only between steps.
+  if (refresh(entry, serial)) return;
+  // Outside the run's lock: a pool's callback starts other runs.
+  run->notify_if_finished();
+  let_go(serial);
+}
 
-    int ready = 0;
-    const auto poll_error = sys::poll_fds(fds.data(), fds.size(), time_until(next), ready);
-    if (fds[0].revents != 0) sys::drain_event(wake_);
-    if (!poll_error && fds[1].revents != 0) forward_interrupt();
+DUCTILE_INLINE bool background_driver::refresh(watched_run& entry, std::uint32_t serial) {
+  execution& run = *entry.run;
+  std::optional<steady_time> deadline;
+  {
+    // Held while the descriptors are watched too: only under it are they
+    // sure to be the run's, not closed and their numbers reused.
+    std::lock_guard<std::mutex> lock(run.mutex);
+    entry.fds.clear();
+    if (!run.finished()) {
+      try {
+        run.collect(entry.fds);
+      } catch (...) {
+        entry.fds.clear();
+        run.end_with(std::current_exception());
+      }
+    }
+    if (run.finished()) return false;
+    deadline = run.next_deadline();
+    update_watches(entry, serial);
+  }
+  if (entry.has_deadline && (!deadline || entry.deadline->first != *deadline)) {
+    deadlines_.erase(entry.deadline);
+    entry.has_deadline = false;
+  }
+  if (deadline && !entry.has_deadline) {
+    entry.deadline = deadlines_.emplace(*deadline, serial);
+    entry.has_deadline = true;
+  }
+  return true;
+}
 
-    bool any_finished = false;
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-      bool observed;
-      {
-        std::unique_lock<std::mutex> lock(runs[i]->mutex);
-        if (poll_error) {
-          runs[i]->abandon_supervision(poll_error);
-        } else if (!runs[i]->finished()) {
-          // An exception here (bad_alloc in a capture, a hook) ends that run
-          // alone; the caller gets it from wait().
-          try {
-            runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
-            runs[i]->start_right_sides(lock);
-          } catch (...) {
-            runs[i]->end_with(std::current_exception());
-          }
-        }
-        observed = runs[i]->has_events();
-      }
-      // No lock held: observers may call back into the run or start others.
-      if (observed) runs[i]->deliver_events(false);
-      bool finished;
-      {
-        std::lock_guard<std::mutex> lock(runs[i]->mutex);
-        finished = runs[i]->finished();
-      }
-      // Outside the run's lock: a pool's callback starts other runs.
-      if (finished) runs[i]->notify_if_finished();
-      any_finished = any_finished || finished;
+DUCTILE_INLINE void background_driver::update_watches(watched_run& entry, std::uint32_t serial) {
+  scratch_.clear();
+  for (const auto& fd : entry.fds)
+    if (fd.fd >= 0) scratch_.emplace_back(fd.fd, fd.events);
+  std::sort(scratch_.begin(), scratch_.end());
+  // One watch per descriptor, with every event asked of it.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < scratch_.size(); ++i) {
+    if (kept > 0 && scratch_[kept - 1].first == scratch_[i].first)
+      scratch_[kept - 1].second = static_cast<short>(scratch_[kept - 1].second | scratch_[i].second);
+    else
+      scratch_[kept++] = scratch_[i];
+  }
+  scratch_.resize(kept);
+  // What it no longer waits for goes; the rest is (re-)armed.
+  auto next = scratch_.begin();
+  for (const auto& old : entry.watched) {
+    while (next != scratch_.end() && next->first < old.first) ++next;
+    if (next == scratch_.end() || next->first != old.first) watched_.forget(old.first, serial);
+  }
+  for (const auto& fd : scratch_) watched_.watch(fd.first, fd.second, serial);
+  entry.watched.swap(scratch_);
+}
+
+DUCTILE_INLINE void background_driver::let_go(std::uint32_t serial) {
+  const auto found = runs_.find(serial);
+  if (found == runs_.end()) return;
+  watched_run& entry = found->second;
+  for (const auto& fd : entry.watched) watched_.forget(fd.first, serial);
+  if (entry.has_deadline) deadlines_.erase(entry.deadline);
+  const auto key = serial_of_.find(entry.run.get());
+  if (key != serial_of_.end() && key->second == serial) serial_of_.erase(key);
+  // Dropped with no lock held: the last reference may destroy the run.
+  const std::shared_ptr<execution> run = std::move(entry.run);
+  runs_.erase(found);
+}
+
+DUCTILE_INLINE void background_driver::abandon_all(const std::error_code& error) {
+  std::vector<std::uint32_t> serials;
+  serials.reserve(runs_.size());
+  for (const auto& entry : runs_) serials.push_back(entry.first);
+  for (const std::uint32_t serial : serials) {
+    const std::shared_ptr<execution> run = runs_[serial].run;
+    {
+      std::lock_guard<std::mutex> lock(run->mutex);
+      if (!run->finished()) run->abandon_supervision(error);
     }
-    if (any_finished) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      runs_.erase(std::remove_if(runs_.begin(), runs_.end(),
-                                 [](const std::shared_ptr<execution>& run) {
-                                   std::lock_guard<std::mutex> run_lock(run->mutex);
-                                   return run->finished();
-                                 }),
-                  runs_.end());
-    }
-    // Drop our references outside any lock: the last one may destroy a run.
-    runs.clear();
+    run->notify_if_finished();
+    let_go(serial);
   }
 }
 

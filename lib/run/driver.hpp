@@ -1,11 +1,20 @@
 #pragma once
 // The one background thread that drives every started run of the process:
 // handles, readers and line ranges never get a thread of their own.
+//
+// Its cost is per event, not per live run: the runs' descriptors sit in one
+// readiness set (epoll on Linux) and their deadlines in one ordered map, and
+// a wake-up steps only the runs it concerns, so the ten-thousandth live child
+// costs what the first did.
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
+#include "os/readiness.hpp"
 #include "run/execution.hpp"
 
 namespace ductile::detail {
@@ -21,17 +30,57 @@ class background_driver {
   static background_driver& instance_for(const expression& command);
   // Drives `run` until it has finished, whether or not anybody waits for it.
   void adopt(std::shared_ptr<execution> run);
-  // Wakes the thread, if there is one, to rebuild what it waits for.
-  static void nudge() noexcept;
+  // Wakes the thread, if there is one, to step `run` again: another thread
+  // changed what it waits for (a deadline, a kill) or finished it. With no
+  // run, it only looks again at the interrupt descriptor.
+  static void nudge(const execution* run = nullptr) noexcept;
+  // Whether the caller is the background thread itself.
+  static bool on_driver_thread() noexcept;
 
  private:
+  using deadline_map = std::multimap<steady_time, std::uint32_t>;
+  // A run as the thread sees it, under a serial number that is never reused
+  // while it lives (the owner of its descriptors in the readiness set).
+  struct watched_run {
+    std::shared_ptr<execution> run;
+    std::vector<pollfd> fds;                     // what its last collect() asked for, in that order
+    std::vector<std::pair<int, short>> watched;  // the same by descriptor, sorted, events merged
+    deadline_map::iterator deadline;
+    bool has_deadline = false;
+    bool due = false;  // to be stepped this turn
+  };
+
   background_driver();
   void loop();
   void wake() noexcept;
+  void take_news();
+  void welcome(std::shared_ptr<execution> run);
+  void mark_due(std::uint32_t serial, watched_run& entry);
+  void step_due();
+  void step(std::uint32_t serial);
+  // Collects what the run waits for now; false once it has finished.
+  bool refresh(watched_run& entry, std::uint32_t serial);
+  void update_watches(watched_run& entry, std::uint32_t serial);
+  void let_go(std::uint32_t serial);
+  void notice(const sys::readiness& ready);
+  void abandon_all(const std::error_code& error);
 
+  // Shared with other threads, under mutex_.
   std::mutex mutex_;
-  std::vector<std::shared_ptr<execution>> runs_;
+  std::vector<std::shared_ptr<execution>> adopted_;
+  std::vector<const execution*> nudged_;
   sys::event wake_;
+
+  // The thread's own.
+  std::vector<std::shared_ptr<execution>> adopted_here_;  // by the thread itself (a pool's next job)
+  sys::readiness_set watched_;
+  std::unordered_map<std::uint32_t, watched_run> runs_;
+  std::unordered_map<const execution*, std::uint32_t> serial_of_;
+  deadline_map deadlines_;
+  std::vector<std::uint32_t> due_;
+  std::vector<std::pair<int, short>> scratch_;
+  std::uint32_t last_serial_ = 0;  // 0 owns the thread's own descriptors
+  int watched_interrupts_ = -1;
 };
 
 }  // namespace ductile::detail

@@ -292,6 +292,13 @@ DUCTILE_INLINE void execution::mark_finished() {
   state_ = run_state::finished;
   if (completion_) sys::signal_event(completion_);
   changed.notify_all();
+  // Finished by another thread (a kill, a failed observer): the background
+  // thread gets no event for it any more, and must let go of it.
+  if (!background_driver::on_driver_thread()) nudge_driver();
+}
+
+DUCTILE_INLINE void execution::nudge_driver() const noexcept {
+  if (adopted_.load(std::memory_order_acquire)) background_driver::nudge(this);
 }
 
 DUCTILE_INLINE void execution::build_output() {
@@ -561,7 +568,12 @@ DUCTILE_INLINE void execution::request_kill() {
     std::lock_guard<std::mutex> lock(mutex);
     switch (state_) {
       case run_state::queued: cancel_unstarted(); break;
-      case run_state::running: abandon(nullptr); return;  // killed, not failed
+      case run_state::running:
+        abandon(nullptr);  // killed, not failed
+        // A run whose processes are all gone but whose pipes are still held
+        // open ends now, without waiting for an event.
+        nudge_driver();
+        return;
       case run_state::stopping:
       case run_state::finished: return;
     }
@@ -587,7 +599,7 @@ DUCTILE_INLINE void execution::request_stop(std::chrono::nanoseconds grace) {
     }
   }
   // The driver's wait was set before this deadline existed.
-  background_driver::nudge();
+  nudge_driver();
   notify_if_finished();
 }
 
@@ -612,6 +624,7 @@ DUCTILE_INLINE void execution::interrupt(int signal) {
   if (finished()) return;
   interrupted_ = signal;
   if (state_ != run_state::queued) signal_everything(nullptr, signal);
+  nudge_driver();
 }
 
 DUCTILE_INLINE void execution::send_signal(int signal) {

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <ductile/expression.hpp>
 #include <ductile/observe.hpp>
@@ -90,6 +91,12 @@ class execution {
 
   // Drives the loop on the calling thread until the run has finished.
   void drive_to_completion();
+
+  // The background thread drives it: another thread that changes what it
+  // waits for must wake that thread.
+  void set_adopted() noexcept { adopted_.store(true, std::memory_order_release); }
+  // Wakes the background thread to step this run, if it drives it.
+  void nudge_driver() const noexcept;
 
   // --- whoever must hear when the run finishes (a pool)
   // Called once, with no lock held, on the thread that saw the run finish.
@@ -189,6 +196,7 @@ class execution {
   output output_;
   std::function<void()> on_finished_;  // emptied once called
   unsigned generation_;                // the fork generation of the process that made this run
+  std::atomic<bool> adopted_{false};
 };
 
 // Increases in every child forked from this process; a run made in an older

@@ -6984,6 +6984,7 @@ DUCTILE_INLINE void stream_pump::close_all() noexcept {
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -7086,6 +7087,12 @@ class execution {
   // Drives the loop on the calling thread until the run has finished.
   void drive_to_completion();
 
+  // The background thread drives it: another thread that changes what it
+  // waits for must wake that thread.
+  void set_adopted() noexcept { adopted_.store(true, std::memory_order_release); }
+  // Wakes the background thread to step this run, if it drives it.
+  void nudge_driver() const noexcept;
+
   // --- whoever must hear when the run finishes (a pool)
   // Called once, with no lock held, on the thread that saw the run finish.
   void set_on_finished(std::function<void()> callback);
@@ -7184,6 +7191,7 @@ class execution {
   output output_;
   std::function<void()> on_finished_;  // emptied once called
   unsigned generation_;                // the fork generation of the process that made this run
+  std::atomic<bool> adopted_{false};
 };
 
 // Increases in every child forked from this process; a run made in an older
@@ -7204,11 +7212,93 @@ unsigned fork_generation() noexcept;
 #define DUCTILE_INLINED_LIB_RUN_DRIVER_HPP
 // The one background thread that drives every started run of the process:
 // handles, readers and line ranges never get a thread of their own.
+//
+// Its cost is per event, not per live run: the runs' descriptors sit in one
+// readiness set (epoll on Linux) and their deadlines in one ordered map, and
+// a wake-up steps only the runs it concerns, so the ten-thousandth live child
+// costs what the first did.
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
+// ---- lib/os/readiness.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_READINESS_HPP
+#define DUCTILE_INLINED_LIB_OS_READINESS_HPP
+// A set of watched descriptors that reports only those that became ready, so
+// that a wait costs the events it returns and not the descriptors it holds:
+// an epoll set on Linux, poll() over the whole set in the POSIX backend.
+//
+// Every watch is one-shot: once reported it stays quiet until watched again.
+// That keeps a registration the kernel cannot take back from firing forever:
+// epoll keys a registration by descriptor *and* open file, so one whose
+// number was closed while another process still held the file (a child
+// between clone and exec) outlives its number. Such a ghost reports at most
+// once, and its owner takes a spurious wake-up (EAGAIN, a child not yet
+// waitable) in its stride.
+
+#include <poll.h>
+
+#include <chrono>
+#include <cstdint>
+#include <system_error>
+#include <vector>
+
+
+namespace ductile::detail::sys {
+
+// A descriptor that became ready, and who watched it.
+struct readiness {
+  std::uint32_t owner;
+  int fd;
+  short events;  // POLLIN, POLLOUT, POLLHUP, POLLERR, as poll() reports them
+};
+
+class readiness_set {
+ public:
+  std::error_code open() noexcept;
+  // Watches `fd` for `events` (POLLIN and/or POLLOUT) for `owner` until it is
+  // reported once. Watching it again for the same owner re-arms it with the
+  // new events. The caller must hold `fd` open meanwhile (the owner's lock). A descriptor the kernel will not watch (a regular
+  // file) or one another owner holds (the same stdout teed twice) is polled
+  // instead: always correct, only slower.
+  void watch(int fd, short events, std::uint32_t owner);
+  // Stops watching `fd` for `owner`; makes no system call, so `fd` may have
+  // been closed meanwhile and its number reused. A report may still come
+  // for it, once: owners ignore what they no longer watch.
+  void forget(int fd, std::uint32_t owner) noexcept;
+  // Waits at most `timeout` (negative: forever) and appends what became
+  // ready; EINTR returns with nothing.
+  std::error_code wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready);
+
+ private:
+  struct kernel_watch {
+    std::uint32_t owner = 0;
+    short events = 0;
+    bool armed = false;
+    bool used = false;
+  };
+  struct polled_watch {
+    int fd;
+    short events;
+    std::uint32_t owner;
+  };
+  kernel_watch* kernel_watch_of(int fd) noexcept;
+  std::error_code wait_kernel(int milliseconds, std::vector<readiness>& ready);
+  void watch_polled(int fd, short events, std::uint32_t owner);
+  void forget_polled(int fd, std::uint32_t owner) noexcept;
+
+  unique_fd set_;
+  std::vector<kernel_watch> by_fd_;  // the epoll registrations, indexed by descriptor
+  std::vector<polled_watch> polled_;
+  std::vector<pollfd> poll_list_;
+};
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_READINESS_HPP
 
 namespace ductile::detail {
 
@@ -7223,17 +7313,57 @@ class background_driver {
   static background_driver& instance_for(const expression& command);
   // Drives `run` until it has finished, whether or not anybody waits for it.
   void adopt(std::shared_ptr<execution> run);
-  // Wakes the thread, if there is one, to rebuild what it waits for.
-  static void nudge() noexcept;
+  // Wakes the thread, if there is one, to step `run` again: another thread
+  // changed what it waits for (a deadline, a kill) or finished it. With no
+  // run, it only looks again at the interrupt descriptor.
+  static void nudge(const execution* run = nullptr) noexcept;
+  // Whether the caller is the background thread itself.
+  static bool on_driver_thread() noexcept;
 
  private:
+  using deadline_map = std::multimap<steady_time, std::uint32_t>;
+  // A run as the thread sees it, under a serial number that is never reused
+  // while it lives (the owner of its descriptors in the readiness set).
+  struct watched_run {
+    std::shared_ptr<execution> run;
+    std::vector<pollfd> fds;                     // what its last collect() asked for, in that order
+    std::vector<std::pair<int, short>> watched;  // the same by descriptor, sorted, events merged
+    deadline_map::iterator deadline;
+    bool has_deadline = false;
+    bool due = false;  // to be stepped this turn
+  };
+
   background_driver();
   void loop();
   void wake() noexcept;
+  void take_news();
+  void welcome(std::shared_ptr<execution> run);
+  void mark_due(std::uint32_t serial, watched_run& entry);
+  void step_due();
+  void step(std::uint32_t serial);
+  // Collects what the run waits for now; false once it has finished.
+  bool refresh(watched_run& entry, std::uint32_t serial);
+  void update_watches(watched_run& entry, std::uint32_t serial);
+  void let_go(std::uint32_t serial);
+  void notice(const sys::readiness& ready);
+  void abandon_all(const std::error_code& error);
 
+  // Shared with other threads, under mutex_.
   std::mutex mutex_;
-  std::vector<std::shared_ptr<execution>> runs_;
+  std::vector<std::shared_ptr<execution>> adopted_;
+  std::vector<const execution*> nudged_;
   sys::event wake_;
+
+  // The thread's own.
+  std::vector<std::shared_ptr<execution>> adopted_here_;  // by the thread itself (a pool's next job)
+  sys::readiness_set watched_;
+  std::unordered_map<std::uint32_t, watched_run> runs_;
+  std::unordered_map<const execution*, std::uint32_t> serial_of_;
+  deadline_map deadlines_;
+  std::vector<std::uint32_t> due_;
+  std::vector<std::pair<int, short>> scratch_;
+  std::uint32_t last_serial_ = 0;  // 0 owns the thread's own descriptors
+  int watched_interrupts_ = -1;
 };
 
 }  // namespace ductile::detail
@@ -7534,6 +7664,13 @@ DUCTILE_INLINE void execution::mark_finished() {
   state_ = run_state::finished;
   if (completion_) sys::signal_event(completion_);
   changed.notify_all();
+  // Finished by another thread (a kill, a failed observer): the background
+  // thread gets no event for it any more, and must let go of it.
+  if (!background_driver::on_driver_thread()) nudge_driver();
+}
+
+DUCTILE_INLINE void execution::nudge_driver() const noexcept {
+  if (adopted_.load(std::memory_order_acquire)) background_driver::nudge(this);
 }
 
 DUCTILE_INLINE void execution::build_output() {
@@ -7803,7 +7940,12 @@ DUCTILE_INLINE void execution::request_kill() {
     std::lock_guard<std::mutex> lock(mutex);
     switch (state_) {
       case run_state::queued: cancel_unstarted(); break;
-      case run_state::running: abandon(nullptr); return;  // killed, not failed
+      case run_state::running:
+        abandon(nullptr);  // killed, not failed
+        // A run whose processes are all gone but whose pipes are still held
+        // open ends now, without waiting for an event.
+        nudge_driver();
+        return;
       case run_state::stopping:
       case run_state::finished: return;
     }
@@ -7829,7 +7971,7 @@ DUCTILE_INLINE void execution::request_stop(std::chrono::nanoseconds grace) {
     }
   }
   // The driver's wait was set before this deadline existed.
-  background_driver::nudge();
+  nudge_driver();
   notify_if_finished();
 }
 
@@ -7854,6 +7996,7 @@ DUCTILE_INLINE void execution::interrupt(int signal) {
   if (finished()) return;
   interrupted_ = signal;
   if (state_ != run_state::queued) signal_everything(nullptr, signal);
+  nudge_driver();
 }
 
 DUCTILE_INLINE void execution::send_signal(int signal) {
@@ -7942,6 +8085,150 @@ DUCTILE_INLINE void queued_run::launch() {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_QUEUED_RUN_CPP
+// ---- lib/os/readiness.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_READINESS_CPP
+#define DUCTILE_INLINED_LIB_OS_READINESS_CPP
+
+#include <algorithm>
+#include <cerrno>
+
+
+#if !DUCTILE_POSIX_BACKEND
+#include <sys/epoll.h>
+#include <time.h>
+
+static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT && EPOLLERR == POLLERR && EPOLLHUP == POLLHUP,
+              "epoll reports readiness in poll()'s bits");
+#endif
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE std::error_code readiness_set::open() noexcept {
+#if !DUCTILE_POSIX_BACKEND
+  const long fd = attempt(call::event, [] { return ::epoll_create1(EPOLL_CLOEXEC); });
+  if (fd < 0) return last_error();
+  set_.reset(keep_above_stdio(static_cast<int>(fd)));
+#endif
+  return {};
+}
+
+DUCTILE_INLINE readiness_set::kernel_watch* readiness_set::kernel_watch_of(int fd) noexcept {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size() || !by_fd_[fd].used) return nullptr;
+  return &by_fd_[fd];
+}
+
+DUCTILE_INLINE void readiness_set::watch(int fd, short events, std::uint32_t owner) {
+#if !DUCTILE_POSIX_BACKEND
+  epoll_event wanted{};
+  wanted.events = static_cast<std::uint32_t>(events) | EPOLLONESHOT;
+  wanted.data.u64 = (std::uint64_t{owner} << 32) | static_cast<std::uint32_t>(fd);
+  kernel_watch* held = kernel_watch_of(fd);
+  if (held != nullptr && held->owner == owner) {
+    if (held->armed && held->events == events) return;
+    if (::epoll_ctl(set_.get(), EPOLL_CTL_MOD, fd, &wanted) == 0) {
+      held->events = events;
+      held->armed = true;
+      return;
+    }
+    // ENOENT: the number was closed and reopened, so it is a new file.
+  }
+  int added = ::epoll_ctl(set_.get(), EPOLL_CTL_ADD, fd, &wanted);
+  // EEXIST with no live watch on the number: a watch that was let go of
+  // without a system call (see forget()) on this very file. Take it over.
+  if (added != 0 && errno == EEXIST && (held == nullptr || held->owner == owner))
+    added = ::epoll_ctl(set_.get(), EPOLL_CTL_MOD, fd, &wanted);
+  if (added == 0) {
+    if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(static_cast<std::size_t>(fd) + 1);
+    by_fd_[fd] = kernel_watch{owner, events, true, true};
+    forget_polled(fd, owner);
+    return;
+  }
+  // EEXIST: another owner watches this very file (one stdout teed by two
+  // runs); EPERM: a regular file; ENOSPC: the user's limit on watches.
+  if (held != nullptr && held->owner == owner) held->used = false;
+#endif
+  watch_polled(fd, events, owner);
+}
+
+DUCTILE_INLINE void readiness_set::watch_polled(int fd, short events, std::uint32_t owner) {
+  for (auto& p : polled_) {
+    if (p.fd == fd && p.owner == owner) {
+      p.events = events;
+      return;
+    }
+  }
+  polled_.push_back(polled_watch{fd, events, owner});
+}
+
+DUCTILE_INLINE void readiness_set::forget_polled(int fd, std::uint32_t owner) noexcept {
+  polled_.erase(std::remove_if(polled_.begin(), polled_.end(),
+                               [&](const polled_watch& p) { return p.fd == fd && p.owner == owner; }),
+                polled_.end());
+}
+
+DUCTILE_INLINE void readiness_set::forget(int fd, std::uint32_t owner) noexcept {
+  // No EPOLL_CTL_DEL: the descriptor may be closed by now and its number
+  // reused by another thread. A closed file leaves the kernel's set by
+  // itself; one still open fires at most once more (one-shot), to nobody.
+  if (kernel_watch* held = kernel_watch_of(fd); held != nullptr && held->owner == owner) held->used = false;
+  forget_polled(fd, owner);
+}
+
+#if !DUCTILE_POSIX_BACKEND
+DUCTILE_INLINE std::error_code readiness_set::wait_kernel(int milliseconds, std::vector<readiness>& ready) {
+  epoll_event events[256];
+  const long n = attempt(call::poll, [&] { return ::epoll_wait(set_.get(), events, 256, milliseconds); });
+  if (n < 0) return errno == EINTR ? std::error_code() : last_error();
+  for (long i = 0; i < n; ++i) {
+    const auto owner = static_cast<std::uint32_t>(events[i].data.u64 >> 32);
+    const auto fd = static_cast<int>(static_cast<std::uint32_t>(events[i].data.u64));
+    if (kernel_watch* held = kernel_watch_of(fd); held != nullptr && held->owner == owner) held->armed = false;
+    ready.push_back(readiness{owner, fd, static_cast<short>(events[i].events)});
+  }
+  return {};
+}
+#endif
+
+DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready) {
+  poll_list_.clear();
+#if !DUCTILE_POSIX_BACKEND
+  // epoll_wait counts in milliseconds: a shorter wait (a child held by pid
+  // is looked at after microseconds), and descriptors that must be polled,
+  // go through ppoll() with the set itself as one of its descriptors.
+  const bool short_wait = timeout.count() > 0 && timeout < std::chrono::milliseconds(10);
+  if (polled_.empty() && !short_wait) {
+    const auto milliseconds = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
+    return wait_kernel(timeout.count() < 0 ? -1 : static_cast<int>(std::min<long long>(milliseconds, 1 << 30)), ready);
+  }
+  poll_list_.push_back(pollfd{set_.get(), POLLIN, 0});
+#endif
+  for (const auto& p : polled_) poll_list_.push_back(pollfd{p.fd, p.events, 0});
+  int count = 0;
+  if (const auto error = poll_fds(poll_list_.data(), poll_list_.size(), timeout, count)) return error;
+  std::size_t first_polled = 0;
+#if !DUCTILE_POSIX_BACKEND
+  first_polled = 1;
+  if (poll_list_[0].revents != 0) {
+    if (const auto error = wait_kernel(0, ready)) return error;
+  }
+#endif
+  // One-shot here too: what was reported leaves the list until watched again
+  // (POLLNVAL included: the owner learns its descriptor is gone).
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < polled_.size(); ++i) {
+    const short happened = poll_list_[first_polled + i].revents;
+    if (happened != 0) {
+      ready.push_back(readiness{polled_[i].owner, polled_[i].fd, happened});
+      continue;
+    }
+    polled_[kept++] = polled_[i];
+  }
+  polled_.resize(kept);
+  return {};
+}
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_READINESS_CPP
 // ---- lib/run/driver.cpp
 #ifndef DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
 #define DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
@@ -8007,8 +8294,17 @@ DUCTILE_INLINE background_driver& background_driver::instance_for(const expressi
   }
 }
 
+DUCTILE_INLINE bool& driving_here() noexcept {
+  static thread_local bool driving = false;
+  return driving;
+}
+
+DUCTILE_INLINE bool background_driver::on_driver_thread() noexcept { return driving_here(); }
+
 DUCTILE_INLINE background_driver::background_driver() {
   if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "make an event");
+  if (const auto error = watched_.open()) throw std::system_error(error, "make a readiness set");
+  watched_.watch(wake_.readable.get(), POLLIN, 0);
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
@@ -8020,94 +8316,249 @@ DUCTILE_INLINE background_driver::background_driver() {
 
 DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_); }
 
-DUCTILE_INLINE void background_driver::nudge() noexcept {
-  if (background_driver* existing = registry().current.load(std::memory_order_acquire)) existing->wake();
+DUCTILE_INLINE void background_driver::nudge(const execution* run) noexcept {
+  background_driver* existing = registry().current.load(std::memory_order_acquire);
+  if (existing == nullptr) return;
+  if (run != nullptr) {
+    std::lock_guard<std::mutex> lock(existing->mutex_);
+    try {
+      existing->nudged_.push_back(run);
+    } catch (...) {
+      // Out of memory: the run is looked at when its next event comes.
+    }
+  }
+  existing->wake();
 }
 
 DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
+  run->set_adopted();
+  if (on_driver_thread()) {
+    // A pool starting its next job from a callback of this thread: no lock,
+    // no wake-up, it is looked at before the thread waits again.
+    adopted_here_.push_back(std::move(run));
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    runs_.push_back(std::move(run));
+    adopted_.push_back(std::move(run));
   }
   wake();
 }
 
 DUCTILE_INLINE void background_driver::loop() {
-  std::vector<std::shared_ptr<execution>> runs;
-  std::vector<pollfd> fds;
-  std::vector<std::size_t> offsets;
+  driving_here() = true;
+  std::vector<sys::readiness> ready;
   for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      runs = runs_;
+    take_news();
+    step_due();
+    if (!adopted_here_.empty()) continue;
+    if (const int interrupts = interrupt_fd(); interrupts != watched_interrupts_) {
+      // Made by the first interrupt_guard, after this thread began waiting.
+      if (watched_interrupts_ >= 0) watched_.forget(watched_interrupts_, 0);
+      watched_interrupts_ = interrupts;
+      if (interrupts >= 0) watched_.watch(interrupts, POLLIN, 0);
     }
-    fds.clear();
-    offsets.clear();
-    fds.push_back(pollfd{wake_.readable.get(), POLLIN, 0});
-    fds.push_back(pollfd{interrupt_fd(), POLLIN, 0});  // -1 (ignored by poll) before any interrupt_guard
-    std::optional<steady_time> next;
-    for (const auto& run : runs) {
-      offsets.push_back(fds.size());
-      std::lock_guard<std::mutex> lock(run->mutex);
-      if (run->finished()) continue;
+    const auto timeout = deadlines_.empty() ? std::chrono::nanoseconds(-1) : time_until(deadlines_.begin()->first);
+    ready.clear();
+    if (const auto error = watched_.wait(timeout, ready)) {
+      // Every run started so far ends with the error, including those
+      // adopted while the thread was on its way to the failed wait.
+      take_news();
+      abandon_all(error);
+      continue;
+    }
+    for (const auto& r : ready) notice(r);
+    if (!deadlines_.empty()) {
+      const auto now = std::chrono::steady_clock::now();
+      for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it) {
+        if (auto found = runs_.find(it->second); found != runs_.end()) mark_due(found->first, found->second);
+      }
+    }
+    step_due();
+  }
+}
+
+DUCTILE_INLINE void background_driver::take_news() {
+  std::vector<std::shared_ptr<execution>> adopted;
+  std::vector<const execution*> nudged;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    adopted.swap(adopted_);
+    nudged.swap(nudged_);
+  }
+  for (auto& run : adopted_here_) adopted.push_back(std::move(run));
+  adopted_here_.clear();
+  for (auto& run : adopted) welcome(std::move(run));
+  for (const execution* run : nudged) {
+    const auto serial = serial_of_.find(run);
+    if (serial == serial_of_.end()) continue;
+    if (auto found = runs_.find(serial->second); found != runs_.end()) mark_due(found->first, found->second);
+  }
+}
+
+DUCTILE_INLINE void background_driver::welcome(std::shared_ptr<execution> run) {
+  // Serial numbers wrap after four billion runs; one still alive is skipped.
+  do {
+    ++last_serial_;
+  } while (last_serial_ == 0 || runs_.count(last_serial_) != 0);
+  const std::uint32_t serial = last_serial_;
+  const execution* key = run.get();
+  watched_run& entry = runs_[serial];
+  entry.run = std::move(run);
+  serial_of_[key] = serial;
+  if (!refresh(entry, serial)) {
+    entry.run->notify_if_finished();
+    let_go(serial);
+  }
+}
+
+DUCTILE_INLINE void background_driver::mark_due(std::uint32_t serial, watched_run& entry) {
+  if (entry.due) return;
+  entry.due = true;
+  due_.push_back(serial);
+}
+
+DUCTILE_INLINE void background_driver::notice(const sys::readiness& ready) {
+  if (ready.owner == 0) {
+    if (ready.fd == wake_.readable.get()) {
+      sys::drain_event(wake_);
+      watched_.watch(ready.fd, POLLIN, 0);
+    } else if (ready.fd == watched_interrupts_) {
+      forward_interrupt();
+      watched_.watch(ready.fd, POLLIN, 0);
+    }
+    return;
+  }
+  const auto found = runs_.find(ready.owner);
+  if (found == runs_.end()) return;  // a run already let go
+  watched_run& entry = found->second;
+  bool known = false;
+  for (auto& fd : entry.fds) {
+    if (fd.fd != ready.fd) continue;
+    fd.revents = static_cast<short>(fd.revents | (ready.events & (fd.events | POLLERR | POLLHUP | POLLNVAL)));
+    known = true;
+  }
+  if (known) mark_due(found->first, entry);
+}
+
+DUCTILE_INLINE void background_driver::step_due() {
+  // Nothing makes a run due while runs are stepped: nudges and adoptions
+  // wait for the next turn.
+  for (std::size_t i = 0; i < due_.size(); ++i) step(due_[i]);
+  due_.clear();
+}
+
+DUCTILE_INLINE void background_driver::step(std::uint32_t serial) {
+  const auto found = runs_.find(serial);
+  if (found == runs_.end()) return;
+  watched_run& entry = found->second;
+  entry.due = false;
+  // Kept alive here: a callback below may drop every other reference.
+  const std::shared_ptr<execution> run = entry.run;
+  bool observed;
+  {
+    std::unique_lock<std::mutex> lock(run->mutex);
+    if (!run->finished()) {
+      // An exception here (bad_alloc in a capture, a hook) ends that run
+      // alone; the caller gets it from wait().
       try {
-        run->collect(fds);
+        run->dispatch(entry.fds.data(), entry.fds.size());
+        run->start_right_sides(lock);
       } catch (...) {
-        fds.resize(offsets.back());
         run->end_with(std::current_exception());
-        continue;
       }
-      const auto deadline = run->next_deadline();
-      if (deadline && (!next || *deadline < *next)) next = deadline;
     }
-    offsets.push_back(fds.size());
+    observed = run->has_events();
+  }
+  // No lock held: observers may call back into the run or start others.
+  if (observed) run->deliver_events(false);
+  // `entry` is still in place: runs are added and removed only between steps.
+  if (refresh(entry, serial)) return;
+  // Outside the run's lock: a pool's callback starts other runs.
+  run->notify_if_finished();
+  let_go(serial);
+}
 
-    int ready = 0;
-    const auto poll_error = sys::poll_fds(fds.data(), fds.size(), time_until(next), ready);
-    if (fds[0].revents != 0) sys::drain_event(wake_);
-    if (!poll_error && fds[1].revents != 0) forward_interrupt();
+DUCTILE_INLINE bool background_driver::refresh(watched_run& entry, std::uint32_t serial) {
+  execution& run = *entry.run;
+  std::optional<steady_time> deadline;
+  {
+    // Held while the descriptors are watched too: only under it are they
+    // sure to be the run's, not closed and their numbers reused.
+    std::lock_guard<std::mutex> lock(run.mutex);
+    entry.fds.clear();
+    if (!run.finished()) {
+      try {
+        run.collect(entry.fds);
+      } catch (...) {
+        entry.fds.clear();
+        run.end_with(std::current_exception());
+      }
+    }
+    if (run.finished()) return false;
+    deadline = run.next_deadline();
+    update_watches(entry, serial);
+  }
+  if (entry.has_deadline && (!deadline || entry.deadline->first != *deadline)) {
+    deadlines_.erase(entry.deadline);
+    entry.has_deadline = false;
+  }
+  if (deadline && !entry.has_deadline) {
+    entry.deadline = deadlines_.emplace(*deadline, serial);
+    entry.has_deadline = true;
+  }
+  return true;
+}
 
-    bool any_finished = false;
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-      bool observed;
-      {
-        std::unique_lock<std::mutex> lock(runs[i]->mutex);
-        if (poll_error) {
-          runs[i]->abandon_supervision(poll_error);
-        } else if (!runs[i]->finished()) {
-          // An exception here (bad_alloc in a capture, a hook) ends that run
-          // alone; the caller gets it from wait().
-          try {
-            runs[i]->dispatch(fds.data() + offsets[i], offsets[i + 1] - offsets[i]);
-            runs[i]->start_right_sides(lock);
-          } catch (...) {
-            runs[i]->end_with(std::current_exception());
-          }
-        }
-        observed = runs[i]->has_events();
-      }
-      // No lock held: observers may call back into the run or start others.
-      if (observed) runs[i]->deliver_events(false);
-      bool finished;
-      {
-        std::lock_guard<std::mutex> lock(runs[i]->mutex);
-        finished = runs[i]->finished();
-      }
-      // Outside the run's lock: a pool's callback starts other runs.
-      if (finished) runs[i]->notify_if_finished();
-      any_finished = any_finished || finished;
+DUCTILE_INLINE void background_driver::update_watches(watched_run& entry, std::uint32_t serial) {
+  scratch_.clear();
+  for (const auto& fd : entry.fds)
+    if (fd.fd >= 0) scratch_.emplace_back(fd.fd, fd.events);
+  std::sort(scratch_.begin(), scratch_.end());
+  // One watch per descriptor, with every event asked of it.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < scratch_.size(); ++i) {
+    if (kept > 0 && scratch_[kept - 1].first == scratch_[i].first)
+      scratch_[kept - 1].second = static_cast<short>(scratch_[kept - 1].second | scratch_[i].second);
+    else
+      scratch_[kept++] = scratch_[i];
+  }
+  scratch_.resize(kept);
+  // What it no longer waits for goes; the rest is (re-)armed.
+  auto next = scratch_.begin();
+  for (const auto& old : entry.watched) {
+    while (next != scratch_.end() && next->first < old.first) ++next;
+    if (next == scratch_.end() || next->first != old.first) watched_.forget(old.first, serial);
+  }
+  for (const auto& fd : scratch_) watched_.watch(fd.first, fd.second, serial);
+  entry.watched.swap(scratch_);
+}
+
+DUCTILE_INLINE void background_driver::let_go(std::uint32_t serial) {
+  const auto found = runs_.find(serial);
+  if (found == runs_.end()) return;
+  watched_run& entry = found->second;
+  for (const auto& fd : entry.watched) watched_.forget(fd.first, serial);
+  if (entry.has_deadline) deadlines_.erase(entry.deadline);
+  const auto key = serial_of_.find(entry.run.get());
+  if (key != serial_of_.end() && key->second == serial) serial_of_.erase(key);
+  // Dropped with no lock held: the last reference may destroy the run.
+  const std::shared_ptr<execution> run = std::move(entry.run);
+  runs_.erase(found);
+}
+
+DUCTILE_INLINE void background_driver::abandon_all(const std::error_code& error) {
+  std::vector<std::uint32_t> serials;
+  serials.reserve(runs_.size());
+  for (const auto& entry : runs_) serials.push_back(entry.first);
+  for (const std::uint32_t serial : serials) {
+    const std::shared_ptr<execution> run = runs_[serial].run;
+    {
+      std::lock_guard<std::mutex> lock(run->mutex);
+      if (!run->finished()) run->abandon_supervision(error);
     }
-    if (any_finished) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      runs_.erase(std::remove_if(runs_.begin(), runs_.end(),
-                                 [](const std::shared_ptr<execution>& run) {
-                                   std::lock_guard<std::mutex> run_lock(run->mutex);
-                                   return run->finished();
-                                 }),
-                  runs_.end());
-    }
-    // Drop our references outside any lock: the last one may destroy a run.
-    runs.clear();
+    run->notify_if_finished();
+    let_go(serial);
   }
 }
 

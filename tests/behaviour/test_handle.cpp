@@ -1,4 +1,9 @@
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <future>
+#include <thread>
 
 #include "support.hpp"
 
@@ -124,4 +129,79 @@ TEST_CASE("many started handles share one background thread") {
   for (int i = 0; i < 50; ++i) handles.push_back(cmd("sleep", "100").start());
   CHECK(test::thread_count() == before);
   for (auto& h : handles) h.kill();
+}
+
+// The background thread steps only the runs an event concerns: each event
+// must reach its own run, however many are alive.
+TEST_CASE("300 started children ending in the reverse order of their start are each reaped with their own status") {
+  test::leak_check check;
+  constexpr int children = test::sanitized ? 100 : 300;
+  std::vector<handle> handles;
+  handles.reserve(children);
+  for (int i = 0; i < children; ++i) {
+    // The last started ends first; each exits with its own code.
+    const std::string script =
+        "sleep " + std::to_string(0.5 + 0.004 * (children - i)) + "; exit " + std::to_string(i % 100);
+    handles.push_back(cmd("sh", "-c", script).unchecked().start());
+  }
+  int right = 0;
+  for (int i = 0; i < children; ++i) {
+    const output& result = handles[static_cast<std::size_t>(i)].wait();
+    if (result.status.code() == i % 100) ++right;
+  }
+  CHECK(right == children);
+}
+
+TEST_CASE("a kill ends a run whose child is gone but whose capture a grandchild still holds") {
+  test::leak_check check;
+  // sh exits at once; the orphaned sleep keeps the pipe open, so only the
+  // kill can end the run, and no process event will come to say so.
+  auto running = cmd("sh", "-c", "sleep 37.5 & echo early").stdout_capture().unchecked().start();
+  REQUIRE(running.pids().size() == 1);
+  const pid_t shell = running.pids()[0];
+  // Reaped: the run now waits for its pipe alone.
+  REQUIRE(test::eventually([&] { return ::kill(shell, 0) != 0; }));
+  std::this_thread::sleep_for(200ms);
+  CHECK(running.try_wait() == nullptr);
+  auto killed = std::async(std::launch::async, [&] { running.kill(); });
+  // A guard against a hang, not a measure: the sleep alone would take 37 s.
+  CHECK(killed.wait_for(20s) == std::future_status::ready);
+  killed.wait();
+  CHECK(running.wait().stdout_bytes == "early\n");
+  cmd("pkill", "-f", "^sleep 37.5$").unchecked().run();
+}
+
+TEST_CASE("runs forwarding into one shared descriptor, and into a regular file, lose no byte") {
+  test::leak_check check;
+  test::temp_dir dir;
+  constexpr std::size_t each = 300000;
+  const auto file = dir / "tee.out";
+  auto to_file = helper("write_bytes", each).stdout_tee().stdout_path(file.string()).start();
+
+  int ends[2];
+  REQUIRE(pipe2(ends, O_CLOEXEC) == 0);
+  std::string forwarded;
+  std::thread drain([&] {
+    char buffer[65536];
+    for (ssize_t n; (n = read(ends[0], buffer, sizeof buffer)) > 0;)
+      forwarded.append(buffer, static_cast<std::size_t>(n));
+  });
+  {
+    // One expression started twice forwards into the very same descriptor
+    // (its own duplicate of the pipe), which one epoll set cannot hold twice.
+    const auto shared = helper("write_bytes", each).stdout_tee().stdout_file(ends[1]);
+    close(ends[1]);
+    auto first = shared.start();
+    auto second = shared.start();
+    CHECK(first.wait().stdout_bytes.size() == each);
+    CHECK(second.wait().stdout_bytes.size() == each);
+  }
+  // The expression and its runs held the last write end: the drain ends with them.
+  drain.join();
+  close(ends[0]);
+  CHECK(forwarded.size() == 2 * each);
+
+  const std::string written = to_file.wait().stdout_bytes;
+  CHECK(written.size() == each);
+  CHECK(test::slurp(file) == written);
 }
