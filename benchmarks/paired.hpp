@@ -41,8 +41,11 @@ struct comparison {
 
 // Runs `ours` and `baseline` `rounds` times each, alternating which goes
 // first, and prints one line: medians per operation and the paired ratio.
+// `label` names what is measured against the baseline (ductile, or another
+// way of doing it).
 template <class Ours, class Baseline>
-comparison compare(const char* name, int rounds, double operations, Ours&& ours, Baseline&& baseline) {
+comparison compare(const char* name, int rounds, double operations, Ours&& ours, Baseline&& baseline,
+                   const char* label = "ductile") {
   comparison result;
   ours();  // warm-up: caches, the background thread, the page cache
   baseline();
@@ -62,7 +65,7 @@ comparison compare(const char* name, int rounds, double operations, Ours&& ours,
   const double ours_median = median(result.ours), base_median = median(result.baseline);
   const char* unit = ours_median < 1e-3 ? "us" : "ms";
   const double scale = ours_median < 1e-3 ? 1e6 : 1e3;
-  std::printf("%-34s ductile %9.2f %s  baseline %9.2f %s  ratio %.3f  (min %.3f, max %.3f, %d rounds)\n", name,
+  std::printf("%-34s %s %9.2f %s  baseline %9.2f %s  ratio %.3f  (min %.3f, max %.3f, %d rounds)\n", name, label,
               ours_median * scale, unit, base_median * scale, unit, median(result.ratios),
               *std::min_element(result.ratios.begin(), result.ratios.end()),
               *std::max_element(result.ratios.begin(), result.ratios.end()), rounds);

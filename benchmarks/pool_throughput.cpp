@@ -2,7 +2,10 @@
 // a baseline written directly with posix_spawn + pidfd_open + poll, in
 // alternating rounds in one process. Prints medians and the median of the
 // per-round ratios (ductile time / baseline time; below 1 is faster), and the
-// threads the process had while ductile's jobs ran.
+// threads the process had while ductile's jobs ran. Then the handoff at
+// max_parallel 1: from the moment a job is reaped to the moment the next one
+// has been spawned, for the pool (an observer's timestamps) and for the
+// baseline's loop (after waitid, after posix_spawn).
 //
 // usage: pool_throughput [jobs] [rounds]
 
@@ -86,6 +89,60 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
+double percentile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  return values[static_cast<std::size_t>(p * static_cast<double>(values.size() - 1))];
+}
+
+// Reap-to-spawn gaps of the baseline loop at max_parallel 1, in microseconds.
+std::vector<double> baseline_handoffs(int jobs) {
+  std::vector<double> gaps;
+  char* argv[] = {const_cast<char*>("true"), nullptr};
+  clock_type::time_point reaped{};
+  for (int i = 0; i < jobs; ++i) {
+    pid_t pid;
+    if (posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ) != 0) std::abort();
+    if (i > 0) gaps.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - reaped).count());
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    pollfd waiting{pidfd, POLLIN, 0};
+    poll(&waiting, 1, -1);
+    siginfo_t info;
+    syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED, nullptr);
+    reaped = clock_type::now();
+    close(pidfd);
+  }
+  return gaps;
+}
+
+// The pool's: an observer hears each reap and each spawn on the thread that
+// makes them (the background thread, for queued jobs).
+class handoff_clock : public ductile::observer {
+ public:
+  void spawned(const ductile::spawn_event&) override {
+    const auto now = clock_type::now();
+    if (reaped_ != clock_type::time_point{})
+      gaps.push_back(std::chrono::duration<double, std::micro>(now - reaped_).count());
+  }
+  void exited(const ductile::exit_event&) override { reaped_ = clock_type::now(); }
+  std::vector<double> gaps;
+
+ private:
+  clock_type::time_point reaped_{};
+};
+
+std::vector<double> pool_handoffs(int jobs) {
+  auto clock = std::make_shared<handoff_clock>();
+  ductile::set_observer(clock);
+  {
+    ductile::pool p(1);
+    const auto job = ductile::cmd("/bin/true");
+    for (int i = 0; i < jobs; ++i) p.submit(job);
+    p.wait_all();
+  }
+  ductile::set_observer(nullptr);
+  return clock->gaps;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -106,5 +163,11 @@ int main(int argc, char** argv) {
     std::printf("%12d %16.0f %16.0f %8.3f %8d\n", parallel, jobs / median(raw), jobs / median(lib), median(ratios),
                 threads);
   }
+  const auto raw_gaps = baseline_handoffs(jobs);
+  const auto pool_gaps = pool_handoffs(jobs);
+  std::printf(
+      "handoff at max_parallel 1, reap to next spawn (us): baseline median %.1f p90 %.1f; "
+      "pool median %.1f p90 %.1f\n",
+      median(raw_gaps), percentile(raw_gaps, 0.9), median(pool_gaps), percentile(pool_gaps, 0.9));
   return 0;
 }
