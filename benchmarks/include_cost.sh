@@ -28,7 +28,17 @@ printf '#include <ductile/expression.hpp>\n' > "$work/expression.cpp"
 # The core without formatting: building, running, waiting, errors, pools.
 printf '#include <ductile/%s.hpp>\n' expression handle error output pool > "$work/core.cpp"
 
+# The floors: the standard headers (and fmt) that the public declarations
+# themselves need (std::map, std::chrono, std::shared_ptr in signatures;
+# formatting through the umbrella), with none of ductile's own text.
+printf '#include <%s>\n' sys/types.h chrono cstdint initializer_list map memory optional string string_view \
+  type_traits utility vector > "$work/expression_floor.cpp"
+{ cat "$work/expression_floor.cpp"; printf '#include <%s>\n' fmt/core.h functional unordered_map system_error \
+  stdexcept csignal array; } > "$work/umbrella_floor.cpp"
+
 base=$(median_ms "$work/baseline.cpp")
+expression_floor=$(median_ms "$work/expression_floor.cpp")
+umbrella_floor=$(median_ms "$work/umbrella_floor.cpp")
 expression=$(median_ms "$work/expression.cpp" -Iinclude)
 core=$(median_ms "$work/core.cpp" -Iinclude)
 full=$(median_ms "$work/ductile.cpp" -Iinclude)
@@ -36,8 +46,10 @@ single=$(median_ms "$work/ductile.cpp" -Isingle_include -DFMT_HEADER_ONLY)
 echo "compiler: $($cxx --version | head -n 1); median of $runs runs"
 printf '%-40s %6s ms  %5s\n' "<string> + <vector>" "$base" "1.00x"
 ratio() { awk -v a="$1" -v b="$base" 'BEGIN { printf "%.2fx", a / b }'; }
+printf '%-40s %6s ms  %5s\n' "floor: the std headers expression.hpp needs" "$expression_floor" "$(ratio "$expression_floor")"
 printf '%-40s %6s ms  %5s\n' "<ductile/expression.hpp>" "$expression" "$(ratio "$expression")"
 printf '%-40s %6s ms  %5s\n' "core: expression handle error output pool" "$core" "$(ratio "$core")"
+printf '%-40s %6s ms  %5s\n' "floor: the std headers and fmt it needs" "$umbrella_floor" "$(ratio "$umbrella_floor")"
 printf '%-40s %6s ms  %5s\n' "<ductile/ductile.hpp> (compiled library)" "$full" "$(ratio "$full")"
 printf '%-40s %6s ms  %5s\n' "single header (whole implementation)" "$single" "$(ratio "$single")"
 if [ -f /usr/include/boost/process.hpp ]; then

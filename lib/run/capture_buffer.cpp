@@ -47,12 +47,16 @@ DUCTILE_INLINE capture_buffer::space capture_buffer::room() {
     void* memory = std::aligned_alloc(sys::huge_page, block_size);
     if (memory == nullptr) throw std::bad_alloc();
     sys::advise_huge_pages(memory, block_size);
-    sys::prefault(memory, block_size);
-    blocks_.push_back(block{static_cast<char*>(memory), 0});
+    blocks_.push_back(block{static_cast<char*>(memory), 0, 0});
   }
   block& last = blocks_.back();
   const std::size_t left = block_size - last.used;
-  return {last.data + last.used, left < large_read ? left : large_read};
+  const std::size_t size = left < large_read ? left : large_read;
+  while (last.faulted < last.used + size) {
+    sys::prefault(last.data + last.faulted, large_read);
+    last.faulted += large_read;
+  }
+  return {last.data + last.used, size};
 }
 
 DUCTILE_INLINE void capture_buffer::commit(std::size_t bytes) noexcept {

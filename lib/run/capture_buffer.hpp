@@ -3,7 +3,9 @@
 // Large ones are read straight into big blocks advised for transparent huge
 // pages and assembled into the final string once, at the end: nothing is
 // copied while the capture grows, and each page is faulted once per copy
-// (capturing is bound by page faults, not by copying).
+// (capturing is bound by page faults, not by copying). A block is faulted in
+// a read's worth at a time, just ahead of the reads, so a capture that ends
+// early (the read that finds end of file) pays for no more than that.
 
 #include <cstddef>
 #include <string>
@@ -44,6 +46,7 @@ class capture_buffer {
   struct block {
     char* data;
     std::size_t used;
+    std::size_t faulted;  // the bytes from data faulted in ahead of the reads
   };
   void release_blocks() noexcept;
 

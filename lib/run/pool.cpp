@@ -58,6 +58,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::function<void(const progress&)> on_progress;
   bool progress_changed = false;
   bool reporting = false;
+  std::size_t any_waiters = 0;  // callers in wait_any(), woken by every finished job
   std::exception_ptr progress_failure;
 
   void launch_ready();
@@ -241,6 +242,7 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
     run = runs[index].run();
   }
   const bool job_failed = run->failed();
+  bool wake;
   {
     std::unique_lock<std::mutex> lock(mutex);
     if (launched[index]) {
@@ -254,10 +256,14 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
     progress_changed = true;
     completed.push_back(index);
     if (job_failed && policy != failure_policy::keep_going && !stopping) stop(lock);
+    // wait_all() and the destructor wait for the last job: waking them for
+    // every other one costs each job a context switch.
+    wake = any_waiters > 0 || finished == runs.size();
   }
-  changed.notify_all();
-  report_progress();
+  // The next job first: its spawn should not wait while waiters wake.
   launch_ready();
+  if (wake) changed.notify_all();
+  report_progress();
 }
 
 // The jobserver goes to the job's processes as MAKEFLAGS and the descriptors
@@ -418,7 +424,9 @@ DUCTILE_INLINE void pool::wait_all() {
 
 DUCTILE_INLINE std::optional<std::size_t> pool::wait_any() {
   std::unique_lock<std::mutex> lock(state_->mutex);
+  ++state_->any_waiters;
   state_->changed.wait(lock, [this] { return !state_->completed.empty() || state_->finished == state_->runs.size(); });
+  --state_->any_waiters;
   if (state_->progress_failure) std::rethrow_exception(std::exchange(state_->progress_failure, nullptr));
   if (state_->completed.empty()) return std::nullopt;
   const std::size_t index = state_->completed.front();

@@ -5682,7 +5682,9 @@ DUCTILE_INLINE int spawn_action_chdir(posix_spawn_file_actions_t* actions, const
 // Large ones are read straight into big blocks advised for transparent huge
 // pages and assembled into the final string once, at the end: nothing is
 // copied while the capture grows, and each page is faulted once per copy
-// (capturing is bound by page faults, not by copying).
+// (capturing is bound by page faults, not by copying). A block is faulted in
+// a read's worth at a time, just ahead of the reads, so a capture that ends
+// early (the read that finds end of file) pays for no more than that.
 
 #include <cstddef>
 #include <string>
@@ -5722,6 +5724,7 @@ class capture_buffer {
   struct block {
     char* data;
     std::size_t used;
+    std::size_t faulted;  // the bytes from data faulted in ahead of the reads
   };
   void release_blocks() noexcept;
 
@@ -5784,12 +5787,16 @@ DUCTILE_INLINE capture_buffer::space capture_buffer::room() {
     void* memory = std::aligned_alloc(sys::huge_page, block_size);
     if (memory == nullptr) throw std::bad_alloc();
     sys::advise_huge_pages(memory, block_size);
-    sys::prefault(memory, block_size);
-    blocks_.push_back(block{static_cast<char*>(memory), 0});
+    blocks_.push_back(block{static_cast<char*>(memory), 0, 0});
   }
   block& last = blocks_.back();
   const std::size_t left = block_size - last.used;
-  return {last.data + last.used, left < large_read ? left : large_read};
+  const std::size_t size = left < large_read ? left : large_read;
+  while (last.faulted < last.used + size) {
+    sys::prefault(last.data + last.faulted, large_read);
+    last.faulted += large_read;
+  }
+  return {last.data + last.used, size};
 }
 
 DUCTILE_INLINE void capture_buffer::commit(std::size_t bytes) noexcept {
@@ -9547,6 +9554,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::function<void(const progress&)> on_progress;
   bool progress_changed = false;
   bool reporting = false;
+  std::size_t any_waiters = 0;  // callers in wait_any(), woken by every finished job
   std::exception_ptr progress_failure;
 
   void launch_ready();
@@ -9730,6 +9738,7 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
     run = runs[index].run();
   }
   const bool job_failed = run->failed();
+  bool wake;
   {
     std::unique_lock<std::mutex> lock(mutex);
     if (launched[index]) {
@@ -9743,10 +9752,14 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
     progress_changed = true;
     completed.push_back(index);
     if (job_failed && policy != failure_policy::keep_going && !stopping) stop(lock);
+    // wait_all() and the destructor wait for the last job: waking them for
+    // every other one costs each job a context switch.
+    wake = any_waiters > 0 || finished == runs.size();
   }
-  changed.notify_all();
-  report_progress();
+  // The next job first: its spawn should not wait while waiters wake.
   launch_ready();
+  if (wake) changed.notify_all();
+  report_progress();
 }
 
 // The jobserver goes to the job's processes as MAKEFLAGS and the descriptors
@@ -9907,7 +9920,9 @@ DUCTILE_INLINE void pool::wait_all() {
 
 DUCTILE_INLINE std::optional<std::size_t> pool::wait_any() {
   std::unique_lock<std::mutex> lock(state_->mutex);
+  ++state_->any_waiters;
   state_->changed.wait(lock, [this] { return !state_->completed.empty() || state_->finished == state_->runs.size(); });
+  --state_->any_waiters;
   if (state_->progress_failure) std::rethrow_exception(std::exchange(state_->progress_failure, nullptr));
   if (state_->completed.empty()) return std::nullopt;
   const std::size_t index = state_->completed.front();
