@@ -7269,9 +7269,10 @@ class readiness_set {
   std::error_code open() noexcept;
   // Watches `fd` for `events` (POLLIN and/or POLLOUT) for `owner` until it is
   // reported once. Watching it again for the same owner re-arms it with the
-  // new events. The caller must hold `fd` open meanwhile (the owner's lock). A descriptor the kernel will not watch (a regular
-  // file) or one another owner holds (the same stdout teed twice) is polled
-  // instead: always correct, only slower.
+  // new events. The caller must hold `fd` open meanwhile (the owner's lock).
+  // A descriptor the kernel will not watch (a regular file) or one another
+  // owner holds (the same stdout teed twice) is polled instead: always
+  // correct, only slower.
   void watch(int fd, short events, std::uint32_t owner);
   // Stops watching `fd` for `owner`; makes no system call, so `fd` may have
   // been closed meanwhile and its number reused. A report may still come
