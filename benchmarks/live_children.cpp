@@ -25,8 +25,22 @@ double cpu_seconds() {
   return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
-void report(const char* who, int children, double started, double start_cpu, int threads, double waited,
-            double wait_cpu, int finished) {
+// Times `start_all` (starts every child) and `wait_all` (waits for them,
+// returns how many finished), wall clock and this process's CPU, and prints
+// one line for `who`.
+template <class StartAll, class WaitAll>
+void measure(const char* who, int children, StartAll&& start_all, WaitAll&& wait_all) {
+  const double start_cpu_before = cpu_seconds();
+  const auto start = bench::clock_type::now();
+  start_all();
+  const double started = bench::seconds_since(start);
+  const double start_cpu = cpu_seconds() - start_cpu_before;
+  const int threads = bench::threads_now();
+  const double wait_cpu_before = cpu_seconds();
+  const auto wait_start = bench::clock_type::now();
+  const int finished = wait_all();
+  const double waited = bench::seconds_since(wait_start);
+  const double wait_cpu = cpu_seconds() - wait_cpu_before;
   std::printf(
       "%-8s %d children started in %.3f s (%.3f ms CPU each); %d threads while they ran; waiting %.3f s cost "
       "%.4f s of CPU (%.3f ms per exit); start+wait %.3f s; %d finished\n",
@@ -59,79 +73,73 @@ int main(int argc, char** argv) {
   {
     std::vector<ductile::handle> handles;
     handles.reserve(static_cast<std::size_t>(children));
-    const double start_cpu_before = cpu_seconds();
-    const auto start = bench::clock_type::now();
-    for (int i = 0; i < children; ++i) handles.push_back(ductile::cmd("sleep", sleep_for).start());
-    const double started = bench::seconds_since(start);
-    const double start_cpu = cpu_seconds() - start_cpu_before;
-    const int threads = bench::threads_now();
-    const double cpu_before = cpu_seconds();
-    const auto wait_start = bench::clock_type::now();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds + 30);
-    int finished = 0;
-    for (auto& h : handles)
-      if (h.wait_until(deadline) != nullptr) ++finished;
-    const double waited = bench::seconds_since(wait_start);
-    report("ductile:", children, started, start_cpu, threads, waited, cpu_seconds() - cpu_before, finished);
+    measure(
+        "ductile:", children,
+        [&] {
+          for (int i = 0; i < children; ++i) handles.push_back(ductile::cmd("sleep", sleep_for).start());
+        },
+        [&] {
+          const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds + 30);
+          int finished = 0;
+          for (auto& h : handles)
+            if (h.wait_until(deadline) != nullptr) ++finished;
+          return finished;
+        });
   }
 
   // Baseline: raw spawns, one poll over all pidfds.
   {
     const bench::raw::program program("sleep", {sleep_for});
     std::vector<pollfd> fds;
-    const double start_cpu_before = cpu_seconds();
-    const auto start = bench::clock_type::now();
-    for (int i = 0; i < children; ++i) fds.push_back(pollfd{program.spawn(), POLLIN, 0});
-    const double started = bench::seconds_since(start);
-    const double start_cpu = cpu_seconds() - start_cpu_before;
-    const int threads = bench::threads_now();
-    const double cpu_before = cpu_seconds();
-    const auto wait_start = bench::clock_type::now();
-    int finished = 0;
-    while (finished < children) {
-      if (poll(fds.data(), fds.size(), (seconds + 30) * 1000) <= 0) break;
-      for (auto& f : fds) {
-        if (f.fd >= 0 && f.revents != 0) {
-          bench::raw::wait_pidfd(f.fd);
-          f.fd = -1;
-          ++finished;
-        }
-      }
-    }
-    const double waited = bench::seconds_since(wait_start);
-    report("poll:", children, started, start_cpu, threads, waited, cpu_seconds() - cpu_before, finished);
+    measure(
+        "poll:", children,
+        [&] {
+          for (int i = 0; i < children; ++i) fds.push_back(pollfd{program.spawn(), POLLIN, 0});
+        },
+        [&] {
+          int finished = 0;
+          while (finished < children) {
+            if (poll(fds.data(), fds.size(), (seconds + 30) * 1000) <= 0) break;
+            for (auto& f : fds) {
+              if (f.fd >= 0 && f.revents != 0) {
+                bench::raw::wait_pidfd(f.fd);
+                f.fd = -1;
+                ++finished;
+              }
+            }
+          }
+          return finished;
+        });
   }
 
   // Baseline: raw spawns, each pidfd added to an epoll set as it starts.
   {
     const bench::raw::program program("sleep", {sleep_for});
     const int set = epoll_create1(EPOLL_CLOEXEC);
-    const double start_cpu_before = cpu_seconds();
-    const auto start = bench::clock_type::now();
-    for (int i = 0; i < children; ++i) {
-      epoll_event event{};
-      event.events = EPOLLIN;
-      event.data.fd = program.spawn();
-      epoll_ctl(set, EPOLL_CTL_ADD, event.data.fd, &event);
-    }
-    const double started = bench::seconds_since(start);
-    const double start_cpu = cpu_seconds() - start_cpu_before;
-    const int threads = bench::threads_now();
-    const double cpu_before = cpu_seconds();
-    const auto wait_start = bench::clock_type::now();
-    int finished = 0;
-    std::vector<epoll_event> events(256);
-    while (finished < children) {
-      const int ready = epoll_wait(set, events.data(), static_cast<int>(events.size()), (seconds + 30) * 1000);
-      if (ready <= 0) break;
-      for (int i = 0; i < ready; ++i) {
-        epoll_ctl(set, EPOLL_CTL_DEL, events[i].data.fd, nullptr);
-        bench::raw::wait_pidfd(events[i].data.fd);
-        ++finished;
-      }
-    }
-    const double waited = bench::seconds_since(wait_start);
+    measure(
+        "epoll:", children,
+        [&] {
+          for (int i = 0; i < children; ++i) {
+            epoll_event event{};
+            event.events = EPOLLIN;
+            event.data.fd = program.spawn();
+            epoll_ctl(set, EPOLL_CTL_ADD, event.data.fd, &event);
+          }
+        },
+        [&] {
+          int finished = 0;
+          std::vector<epoll_event> events(256);
+          while (finished < children) {
+            const int ready = epoll_wait(set, events.data(), static_cast<int>(events.size()), (seconds + 30) * 1000);
+            if (ready <= 0) break;
+            for (int i = 0; i < ready; ++i) {
+              epoll_ctl(set, EPOLL_CTL_DEL, events[i].data.fd, nullptr);
+              bench::raw::wait_pidfd(events[i].data.fd);
+              ++finished;
+            }
+          }
+          return finished;
+        });
     close(set);
-    report("epoll:", children, started, start_cpu, threads, waited, cpu_seconds() - cpu_before, finished);
   }
 }
