@@ -118,6 +118,13 @@ DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t 
 
 DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
 
+DUCTILE_INLINE void accept_child_signals() noexcept {
+  sigset_t child;
+  sigemptyset(&child);
+  sigaddset(&child, SIGCHLD);
+  ::pthread_sigmask(SIG_UNBLOCK, &child, nullptr);
+}
+
 DUCTILE_INLINE thread_signals_blocked::thread_signals_blocked() noexcept {
   sigset_t all;
   sigfillset(&all);

@@ -66,6 +66,11 @@ inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
 void advise_huge_pages(void* data, std::size_t size) noexcept;
 void prefault(void* data, std::size_t size) noexcept;
 
+// Unblocks SIGCHLD on the calling thread. The kernel drops a SIGCHLD nobody
+// handles only if the thread that started the child does not block it;
+// blocked there, it wakes another thread of the process for every exit.
+void accept_child_signals() noexcept;
+
 // Blocks every signal the C library lets a thread block, for as long as it
 // lives: a thread made meanwhile inherits the mask.
 class thread_signals_blocked {

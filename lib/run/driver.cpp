@@ -101,6 +101,20 @@ DUCTILE_INLINE void background_driver::nudge(const execution* run) noexcept {
   existing->wake();
 }
 
+DUCTILE_INLINE bool background_driver::post(std::function<void()> task) noexcept {
+  try {
+    background_driver& driver = instance();
+    {
+      std::lock_guard<std::mutex> lock(driver.mutex_);
+      driver.posted_.push_back(std::move(task));
+    }
+    driver.wake();
+    return true;
+  } catch (...) {
+    return false;  // no thread, or no memory: the caller does it itself
+  }
+}
+
 DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
   run->set_adopted();
   if (on_driver_thread()) {
@@ -118,6 +132,11 @@ DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
 
 DUCTILE_INLINE void background_driver::loop() {
   driving_here() = true;
+  // The children this thread starts report their exit to it. With SIGCHLD
+  // blocked here, each exit would interrupt a thread of the host instead
+  // (one sleeping in wait(), say); unblocked, the kernel discards it unless
+  // the host handles SIGCHLD, whose handler may then run on this thread.
+  sys::accept_child_signals();
   std::vector<sys::readiness> ready;
   for (;;) {
     take_news();
@@ -152,10 +171,20 @@ DUCTILE_INLINE void background_driver::loop() {
 DUCTILE_INLINE void background_driver::take_news() {
   std::vector<std::shared_ptr<execution>> adopted;
   std::vector<const execution*> nudged;
+  std::vector<std::function<void()>> posted;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     adopted.swap(adopted_);
     nudged.swap(nudged_);
+    posted.swap(posted_);
+  }
+  // Tasks first: what they start is adopted below, in this same turn.
+  for (auto& task : posted) {
+    try {
+      task();
+    } catch (...) {
+      // A task reports its own failures; one that escapes must not end the thread.
+    }
   }
   for (auto& run : adopted_here_) adopted.push_back(std::move(run));
   adopted_here_.clear();

@@ -8,6 +8,7 @@
 // costs what the first did.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,11 @@ class background_driver {
   // changed what it waits for (a deadline, a kill) or finished it. With no
   // run, it only looks again at the interrupt descriptor.
   static void nudge(const execution* run = nullptr) noexcept;
+  // Runs `task` on the thread before it next waits; false if the thread
+  // cannot be made. A pool hands its launches over this way, so that a
+  // submitting caller never pays for a spawn and the thread adopts what it
+  // starts without being woken for each run.
+  static bool post(std::function<void()> task) noexcept;
   // Whether the caller is the background thread itself.
   static bool on_driver_thread() noexcept;
 
@@ -69,6 +75,7 @@ class background_driver {
   std::mutex mutex_;
   std::vector<std::shared_ptr<execution>> adopted_;
   std::vector<const execution*> nudged_;
+  std::vector<std::function<void()>> posted_;
   sys::event wake_;
 
   // The thread's own.

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "jobserver/tokens.hpp"
+#include "run/driver.hpp"
 #include "run/queued_run.hpp"
 
 namespace ductile {
@@ -38,6 +39,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::size_t finished = 0;
   std::size_t failed = 0;
   bool stopping = false;
+  bool launch_posted = false;  // the background thread has been asked to launch
 
   // A pool over hosts: each queued job's form for each host, made at submit
   // and let go at launch, and the host each launched job runs on.
@@ -62,6 +64,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::exception_ptr progress_failure;
 
   void launch_ready();
+  void launch_soon();
   std::size_t take_host_slot(std::size_t index);
   void on_finished(std::size_t index);
   void stop(std::unique_lock<std::mutex>& lock);
@@ -129,6 +132,30 @@ DUCTILE_INLINE void pool_state::launch_ready() {
     queued_run(std::move(next)).launch();
     report_progress();
   }
+}
+
+// Submitted jobs are launched by the background thread, which adopts what it
+// starts without a wake-up per run and then launches each next job from the
+// last one's exit; the caller only queues. Called with no lock held, after
+// `launch_posted` was set.
+DUCTILE_INLINE void pool_state::launch_soon() {
+  std::weak_ptr<pool_state> weak = weak_from_this();
+  const bool posted = background_driver::post([weak] {
+    if (auto state = weak.lock()) {
+      {
+        std::lock_guard<std::mutex> lock(state->mutex);
+        state->launch_posted = false;
+      }
+      state->launch_ready();
+    }
+  });
+  if (posted) return;
+  // No background thread: each launch fails its run with the reason.
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    launch_posted = false;
+  }
+  launch_ready();
 }
 
 // Called with `mutex` held: the host with the most free slots for its size.
@@ -386,6 +413,7 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
   for (const auto& slot : hosts) placed.push_back(shared.on(slot.first));
   auto run = std::make_shared<detail::execution>(shared);
   bool cancel = false;
+  bool launch = false;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
     const std::size_t index = state_->runs.size();
@@ -402,12 +430,24 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     state_->queue.push_back(index);
     state_->progress_changed = true;
     cancel = state_->stopping;
+    if (!cancel && !state_->launch_posted && state_->may_start()) launch = state_->launch_posted = true;
   }
   if (cancel) {
     run->request_stop(std::chrono::nanoseconds(0));
-  } else {
-    state_->report_progress();
-    state_->launch_ready();
+    return handle(std::move(run));
+  }
+  state_->report_progress();
+  if (launch) {
+    if (detail::background_driver::on_driver_thread()) {
+      // From a callback of that thread: it launches now, as it would later.
+      {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        state_->launch_posted = false;
+      }
+      state_->launch_ready();
+    } else {
+      state_->launch_soon();
+    }
   }
   return handle(std::move(run));
 }

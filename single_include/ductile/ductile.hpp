@@ -2204,6 +2204,11 @@ inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
 void advise_huge_pages(void* data, std::size_t size) noexcept;
 void prefault(void* data, std::size_t size) noexcept;
 
+// Unblocks SIGCHLD on the calling thread. The kernel drops a SIGCHLD nobody
+// handles only if the thread that started the child does not block it;
+// blocked there, it wakes another thread of the process for every exit.
+void accept_child_signals() noexcept;
+
 // Blocks every signal the C library lets a thread block, for as long as it
 // lives: a thread made meanwhile inherits the mask.
 class thread_signals_blocked {
@@ -4192,6 +4197,14 @@ namespace ductile::detail {
 // The size of the kernel's signal set (64 signals), for the raw rt_sigprocmask.
 inline constexpr long kernel_sigset_size = 8;
 
+// The kernel's struct sigaction, for the raw rt_sigaction.
+struct kernel_sigaction {
+  void* handler;
+  unsigned long flags;
+  void* restorer;
+  unsigned long mask[2];
+};
+
 // Entry point of the child; never returns.
 DUCTILE_HIDDEN int child_main(void* plan) noexcept;
 
@@ -4200,15 +4213,18 @@ DUCTILE_HIDDEN int child_main(void* plan) noexcept;
 
 namespace ductile::detail {
 
-// Blocks every signal of the calling thread, the C library's own included
+// Blocks the signals of the calling thread, the C library's own included
 // (pthread_sigmask would leave those), for as long as it lives: no handler
 // of the parent may run in a child before it has reset its dispositions.
-class all_signals_blocked {
+// All of them, but SIGCHLD when nothing handles it: a SIGCHLD that arrives
+// for another child while this thread waits for the new one's exec is then
+// discarded, rather than kept for the next thread of the host that takes it.
+class signals_blocked_for_clone {
  public:
-  all_signals_blocked() noexcept;
-  ~all_signals_blocked();
-  all_signals_blocked(const all_signals_blocked&) = delete;
-  all_signals_blocked& operator=(const all_signals_blocked&) = delete;
+  signals_blocked_for_clone() noexcept;
+  ~signals_blocked_for_clone();
+  signals_blocked_for_clone(const signals_blocked_for_clone&) = delete;
+  signals_blocked_for_clone& operator=(const signals_blocked_for_clone&) = delete;
 
  private:
   unsigned long previous_[2] = {0, 0};
@@ -4236,12 +4252,17 @@ DUCTILE_INLINE start_mode usual_start_mode() noexcept {
 
 #undef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
 
-DUCTILE_INLINE all_signals_blocked::all_signals_blocked() noexcept {
-  const unsigned long all[2] = {~0UL, ~0UL};
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all, previous_, kernel_sigset_size);
+DUCTILE_INLINE signals_blocked_for_clone::signals_blocked_for_clone() noexcept {
+  unsigned long blocked[2] = {~0UL, ~0UL};
+  kernel_sigaction child_signal{};
+  if (syscall(SYS_rt_sigaction, SIGCHLD, nullptr, &child_signal, kernel_sigset_size) == 0 &&
+      (child_signal.handler == reinterpret_cast<void*>(SIG_DFL) ||
+       child_signal.handler == reinterpret_cast<void*>(SIG_IGN)))
+    blocked[0] &= ~(1UL << (SIGCHLD - 1));
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, blocked, previous_, kernel_sigset_size);
 }
 
-DUCTILE_INLINE all_signals_blocked::~all_signals_blocked() {
+DUCTILE_INLINE signals_blocked_for_clone::~signals_blocked_for_clone() {
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_, nullptr, kernel_sigset_size);
 }
 
@@ -4408,7 +4429,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
   int clone_errno = 0;
   bool asked_for_pidfd = pidfds() != pidfd_support::absent;
   {
-    const all_signals_blocked blocked;
+    const signals_blocked_for_clone blocked;
     if (const int fault = sys::injected_fault(sys::call::clone)) {
       clone_errno = fault;
     } else {
@@ -5182,14 +5203,6 @@ inline constexpr long setresuid = SYS_setresuid;
 #endif
 }  // namespace id_calls
 
-// The kernel's struct sigaction on the architectures above: the handler first.
-struct kernel_sigaction {
-  void* handler;
-  unsigned long flags;
-  void* restorer;
-  unsigned long mask[2];
-};
-
 inline constexpr int highest_signal = 64;
 // From <linux/close_range.h>, which older C libraries lack.
 inline constexpr unsigned close_range_cloexec = 1U << 2;
@@ -5208,7 +5221,8 @@ DUCTILE_CHILD_CODE void tell_parent(const child_plan& plan, const child_message&
 
 // Children start with default dispositions, even for signals the parent
 // ignores or handles: a handler of the parent must never run here, on shared
-// memory. All signals are blocked until just before exec.
+// memory. Signals are blocked until just before exec (all but SIGCHLD when
+// the parent leaves it unhandled, which can then do nothing here).
 DUCTILE_CHILD_CODE void reset_signal_dispositions() noexcept {
   for (int sig = 1; sig <= highest_signal; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
@@ -7226,6 +7240,7 @@ unsigned fork_generation() noexcept;
 // costs what the first did.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -7325,6 +7340,11 @@ class background_driver {
   // changed what it waits for (a deadline, a kill) or finished it. With no
   // run, it only looks again at the interrupt descriptor.
   static void nudge(const execution* run = nullptr) noexcept;
+  // Runs `task` on the thread before it next waits; false if the thread
+  // cannot be made. A pool hands its launches over this way, so that a
+  // submitting caller never pays for a spawn and the thread adopts what it
+  // starts without being woken for each run.
+  static bool post(std::function<void()> task) noexcept;
   // Whether the caller is the background thread itself.
   static bool on_driver_thread() noexcept;
 
@@ -7360,6 +7380,7 @@ class background_driver {
   std::mutex mutex_;
   std::vector<std::shared_ptr<execution>> adopted_;
   std::vector<const execution*> nudged_;
+  std::vector<std::function<void()>> posted_;
   sys::event wake_;
 
   // The thread's own.
@@ -8338,6 +8359,20 @@ DUCTILE_INLINE void background_driver::nudge(const execution* run) noexcept {
   existing->wake();
 }
 
+DUCTILE_INLINE bool background_driver::post(std::function<void()> task) noexcept {
+  try {
+    background_driver& driver = instance();
+    {
+      std::lock_guard<std::mutex> lock(driver.mutex_);
+      driver.posted_.push_back(std::move(task));
+    }
+    driver.wake();
+    return true;
+  } catch (...) {
+    return false;  // no thread, or no memory: the caller does it itself
+  }
+}
+
 DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
   run->set_adopted();
   if (on_driver_thread()) {
@@ -8355,6 +8390,11 @@ DUCTILE_INLINE void background_driver::adopt(std::shared_ptr<execution> run) {
 
 DUCTILE_INLINE void background_driver::loop() {
   driving_here() = true;
+  // The children this thread starts report their exit to it. With SIGCHLD
+  // blocked here, each exit would interrupt a thread of the host instead
+  // (one sleeping in wait(), say); unblocked, the kernel discards it unless
+  // the host handles SIGCHLD, whose handler may then run on this thread.
+  sys::accept_child_signals();
   std::vector<sys::readiness> ready;
   for (;;) {
     take_news();
@@ -8389,10 +8429,20 @@ DUCTILE_INLINE void background_driver::loop() {
 DUCTILE_INLINE void background_driver::take_news() {
   std::vector<std::shared_ptr<execution>> adopted;
   std::vector<const execution*> nudged;
+  std::vector<std::function<void()>> posted;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     adopted.swap(adopted_);
     nudged.swap(nudged_);
+    posted.swap(posted_);
+  }
+  // Tasks first: what they start is adopted below, in this same turn.
+  for (auto& task : posted) {
+    try {
+      task();
+    } catch (...) {
+      // A task reports its own failures; one that escapes must not end the thread.
+    }
   }
   for (auto& run : adopted_here_) adopted.push_back(std::move(run));
   adopted_here_.clear();
@@ -9535,6 +9585,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::size_t finished = 0;
   std::size_t failed = 0;
   bool stopping = false;
+  bool launch_posted = false;  // the background thread has been asked to launch
 
   // A pool over hosts: each queued job's form for each host, made at submit
   // and let go at launch, and the host each launched job runs on.
@@ -9559,6 +9610,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::exception_ptr progress_failure;
 
   void launch_ready();
+  void launch_soon();
   std::size_t take_host_slot(std::size_t index);
   void on_finished(std::size_t index);
   void stop(std::unique_lock<std::mutex>& lock);
@@ -9626,6 +9678,30 @@ DUCTILE_INLINE void pool_state::launch_ready() {
     queued_run(std::move(next)).launch();
     report_progress();
   }
+}
+
+// Submitted jobs are launched by the background thread, which adopts what it
+// starts without a wake-up per run and then launches each next job from the
+// last one's exit; the caller only queues. Called with no lock held, after
+// `launch_posted` was set.
+DUCTILE_INLINE void pool_state::launch_soon() {
+  std::weak_ptr<pool_state> weak = weak_from_this();
+  const bool posted = background_driver::post([weak] {
+    if (auto state = weak.lock()) {
+      {
+        std::lock_guard<std::mutex> lock(state->mutex);
+        state->launch_posted = false;
+      }
+      state->launch_ready();
+    }
+  });
+  if (posted) return;
+  // No background thread: each launch fails its run with the reason.
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    launch_posted = false;
+  }
+  launch_ready();
 }
 
 // Called with `mutex` held: the host with the most free slots for its size.
@@ -9883,6 +9959,7 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
   for (const auto& slot : hosts) placed.push_back(shared.on(slot.first));
   auto run = std::make_shared<detail::execution>(shared);
   bool cancel = false;
+  bool launch = false;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
     const std::size_t index = state_->runs.size();
@@ -9899,12 +9976,24 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     state_->queue.push_back(index);
     state_->progress_changed = true;
     cancel = state_->stopping;
+    if (!cancel && !state_->launch_posted && state_->may_start()) launch = state_->launch_posted = true;
   }
   if (cancel) {
     run->request_stop(std::chrono::nanoseconds(0));
-  } else {
-    state_->report_progress();
-    state_->launch_ready();
+    return handle(std::move(run));
+  }
+  state_->report_progress();
+  if (launch) {
+    if (detail::background_driver::on_driver_thread()) {
+      // From a callback of that thread: it launches now, as it would later.
+      {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        state_->launch_posted = false;
+      }
+      state_->launch_ready();
+    } else {
+      state_->launch_soon();
+    }
   }
   return handle(std::move(run));
 }
@@ -12580,6 +12669,13 @@ DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t 
 }
 
 DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
+
+DUCTILE_INLINE void accept_child_signals() noexcept {
+  sigset_t child;
+  sigemptyset(&child);
+  sigaddset(&child, SIGCHLD);
+  ::pthread_sigmask(SIG_UNBLOCK, &child, nullptr);
+}
 
 DUCTILE_INLINE thread_signals_blocked::thread_signals_blocked() noexcept {
   sigset_t all;

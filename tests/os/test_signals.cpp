@@ -1,10 +1,14 @@
 // Host programs with their own ideas about signals: the library must work
 // with each of them and change nothing process-wide.
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <atomic>
 #include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "support.hpp"
 
@@ -109,4 +113,36 @@ TEST_CASE("a host thread that blocks every signal can run, wait, time out and ki
   });
   worker.join();
   CHECK(child_mask == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000");
+}
+
+TEST_CASE("the exits of a pool's jobs leave no SIGCHLD for the host's threads when nobody handles it") {
+  if (DUCTILE_POSIX_BACKEND) {
+    MESSAGE("skipped: posix_spawn blocks every signal while it waits for the child's exec");
+    return;
+  }
+  test::leak_check leaks;
+  std::string pending_after;
+  std::thread host([&] {
+    // A host thread that blocks SIGCHLD keeps any the kernel queues for the
+    // process: with every thread blocking it, nothing would discard them.
+    sigset_t child;
+    sigemptyset(&child);
+    sigaddset(&child, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &child, nullptr);
+    const timespec no_wait{0, 0};
+    while (sigtimedwait(&child, nullptr, &no_wait) == SIGCHLD) {
+    }
+    {
+      pool jobs(4);
+      std::vector<handle> handles;
+      for (int i = 0; i < 100; ++i) handles.push_back(jobs.submit(cmd("true")));
+      jobs.wait_all();
+      for (auto& h : handles) CHECK(h.wait().status.success());
+    }
+    sigset_t pending;
+    sigpending(&pending);
+    pending_after = sigismember(&pending, SIGCHLD) ? "SIGCHLD pending" : "none";
+  });
+  host.join();
+  CHECK(pending_after == "none");
 }

@@ -64,14 +64,6 @@ inline constexpr long setresuid = SYS_setresuid;
 #endif
 }  // namespace id_calls
 
-// The kernel's struct sigaction on the architectures above: the handler first.
-struct kernel_sigaction {
-  void* handler;
-  unsigned long flags;
-  void* restorer;
-  unsigned long mask[2];
-};
-
 inline constexpr int highest_signal = 64;
 // From <linux/close_range.h>, which older C libraries lack.
 inline constexpr unsigned close_range_cloexec = 1U << 2;
@@ -90,7 +82,8 @@ DUCTILE_CHILD_CODE void tell_parent(const child_plan& plan, const child_message&
 
 // Children start with default dispositions, even for signals the parent
 // ignores or handles: a handler of the parent must never run here, on shared
-// memory. All signals are blocked until just before exec.
+// memory. Signals are blocked until just before exec (all but SIGCHLD when
+// the parent leaves it unhandled, which can then do nothing here).
 DUCTILE_CHILD_CODE void reset_signal_dispositions() noexcept {
   for (int sig = 1; sig <= highest_signal; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;

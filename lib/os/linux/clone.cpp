@@ -38,12 +38,17 @@ DUCTILE_INLINE start_mode usual_start_mode() noexcept {
 
 #undef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
 
-DUCTILE_INLINE all_signals_blocked::all_signals_blocked() noexcept {
-  const unsigned long all[2] = {~0UL, ~0UL};
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, all, previous_, kernel_sigset_size);
+DUCTILE_INLINE signals_blocked_for_clone::signals_blocked_for_clone() noexcept {
+  unsigned long blocked[2] = {~0UL, ~0UL};
+  kernel_sigaction child_signal{};
+  if (syscall(SYS_rt_sigaction, SIGCHLD, nullptr, &child_signal, kernel_sigset_size) == 0 &&
+      (child_signal.handler == reinterpret_cast<void*>(SIG_DFL) ||
+       child_signal.handler == reinterpret_cast<void*>(SIG_IGN)))
+    blocked[0] &= ~(1UL << (SIGCHLD - 1));
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, blocked, previous_, kernel_sigset_size);
 }
 
-DUCTILE_INLINE all_signals_blocked::~all_signals_blocked() {
+DUCTILE_INLINE signals_blocked_for_clone::~signals_blocked_for_clone() {
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_, nullptr, kernel_sigset_size);
 }
 
@@ -210,7 +215,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
   int clone_errno = 0;
   bool asked_for_pidfd = pidfds() != pidfd_support::absent;
   {
-    const all_signals_blocked blocked;
+    const signals_blocked_for_clone blocked;
     if (const int fault = sys::injected_fault(sys::call::clone)) {
       clone_errno = fault;
     } else {

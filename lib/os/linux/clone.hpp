@@ -7,15 +7,18 @@
 
 namespace ductile::detail {
 
-// Blocks every signal of the calling thread, the C library's own included
+// Blocks the signals of the calling thread, the C library's own included
 // (pthread_sigmask would leave those), for as long as it lives: no handler
 // of the parent may run in a child before it has reset its dispositions.
-class all_signals_blocked {
+// All of them, but SIGCHLD when nothing handles it: a SIGCHLD that arrives
+// for another child while this thread waits for the new one's exec is then
+// discarded, rather than kept for the next thread of the host that takes it.
+class signals_blocked_for_clone {
  public:
-  all_signals_blocked() noexcept;
-  ~all_signals_blocked();
-  all_signals_blocked(const all_signals_blocked&) = delete;
-  all_signals_blocked& operator=(const all_signals_blocked&) = delete;
+  signals_blocked_for_clone() noexcept;
+  ~signals_blocked_for_clone();
+  signals_blocked_for_clone(const signals_blocked_for_clone&) = delete;
+  signals_blocked_for_clone& operator=(const signals_blocked_for_clone&) = delete;
 
  private:
   unsigned long previous_[2] = {0, 0};
