@@ -214,8 +214,8 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
     l.settings.terminal->adopted = true;
     plan.controlling_terminal = l.settings.terminal->slave->get();
   }
-  if (l.settings.credentials.any()) {
-    resolve_credentials(l.settings.credentials, out.command_text(), out.credentials);
+  if (l.settings.credentials && l.settings.credentials->any()) {
+    resolve_credentials(*l.settings.credentials, out.command_text(), out.credentials);
     plan.credentials = &out.credentials.plan;
   }
 }
@@ -244,10 +244,11 @@ DUCTILE_INLINE void read_child_reports(int fd, child_report& report) noexcept {
 }
 
 // Output the host wrote to its stdio buffers must come before the child's
-// on the same stdout or stderr. With nothing buffered this is a walk over the
-// open FILE streams and no system call.
+// on the same stdout or stderr. Those two streams only, not every open FILE:
+// with nothing buffered this makes no system call.
 DUCTILE_INLINE void flush_shared_output(const child_plan& plan) {
-  if (plan.stdio[1] == 1 || plan.stdio[2] == 2) std::fflush(nullptr);
+  if (plan.stdio[1] == 1) std::fflush(stdout);
+  if (plan.stdio[2] == 2) std::fflush(stderr);
 }
 
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {

@@ -94,6 +94,16 @@ DUCTILE_INLINE environment& editable_environment(context& ctx) {
   return env;
 }
 
+// A private copy of the credentials asked for so far, which outer modifiers
+// share: most trees ask for none, and then carry no more than a null pointer.
+DUCTILE_INLINE credential_request& editable_credentials(context& ctx) {
+  auto copy =
+      ctx.credentials ? std::make_shared<credential_request>(*ctx.credentials) : std::make_shared<credential_request>();
+  credential_request& request = *copy;
+  ctx.credentials = std::move(copy);
+  return request;
+}
+
 DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, context& ctx, stream_sink& sink) {
   visit_modifier(overloaded{
                      [&](const redirect& r) { apply_redirect(tree, r, ctx, sink); },
@@ -115,14 +125,14 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
                      [&](const spawn_hook& hook) { ctx.hooks.push_back(hook.hook); },
                      [&](const own_process_group&) { ctx.group = std::make_shared<group_slot>(); },
                      [&](const die_with_parent&) { ctx.kill_on_parent_exit = true; },
-                     [&](const run_as_user& u) { ctx.credentials.user = u.who; },
-                     [&](const run_as_group& g) { ctx.credentials.group = g.which; },
-                     [&](const supplementary_groups& list) { ctx.credentials.groups = list.list; },
-                     [&](const keep_capabilities& keep) { ctx.credentials.keep = keep.kept; },
-                     [&](const bounding_capabilities& bound) { ctx.credentials.bounding = bound.allowed; },
-                     [&](const forbid_new_privileges&) { ctx.credentials.no_new_privs = true; },
-                     [&](const file_mode_mask& mask) { ctx.credentials.umask = mask.mask; },
-                     [&](const own_session&) { ctx.credentials.new_session = true; },
+                     [&](const run_as_user& u) { editable_credentials(ctx).user = u.who; },
+                     [&](const run_as_group& g) { editable_credentials(ctx).group = g.which; },
+                     [&](const supplementary_groups& list) { editable_credentials(ctx).groups = list.list; },
+                     [&](const keep_capabilities& keep) { editable_credentials(ctx).keep = keep.kept; },
+                     [&](const bounding_capabilities& bound) { editable_credentials(ctx).bounding = bound.allowed; },
+                     [&](const forbid_new_privileges&) { editable_credentials(ctx).no_new_privs = true; },
+                     [&](const file_mode_mask& mask) { editable_credentials(ctx).umask = mask.mask; },
+                     [&](const own_session&) { editable_credentials(ctx).new_session = true; },
                      // Scopes of the job tree, not context: lower() makes them.
                      [](const time_limit&) {},
                      [](const mark_unchecked&) {},
@@ -134,7 +144,7 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
 }
 
 // A node of the job tree around `inner`: a timeout or an unchecked scope.
-DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inner, context ctx, stream_sink& sink) {
+DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inner, context&& ctx, stream_sink& sink) {
   auto scope = std::make_unique<job>();
   scope->type = type;
   scope->position = ctx.position;
@@ -145,7 +155,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inne
 }
 
 // An on() subtree: one local process, ssh, whose streams are the subtree's.
-DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_remotely& remote, context ctx) {
+DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_remotely& remote, context&& ctx) {
   auto leaf = std::make_unique<job>();
   leaf->type = job::kind::process;
   leaf->position = ctx.position;
@@ -157,7 +167,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_rem
   return leaf;
 }
 
-DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink) {
+DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context&& ctx, stream_sink& sink) {
   if (const auto* m = std::get_if<modifier_node>(&tree.value)) {
     if (const auto* limit = modifier_as<time_limit>(m->change)) {
       auto scope = lower_scope(job::kind::scope, *m->inner, std::move(ctx), sink);
@@ -187,7 +197,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     result->command = &tree;
-    // Built in place from the context, which is this call's own copy.
+    // Built in place from the context, which this call owns.
     result->launch.emplace(*command, std::move(ctx), tree);
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
@@ -216,7 +226,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
     ctx.position += '1';
     result->left = lower(*t->left, std::move(left_ctx), sink);
     result->deferred = t->right;
-    result->deferred_context = std::move(ctx);
+    result->deferred_context = std::make_unique<context>(std::move(ctx));
   }
   if (result->left) result->left->parent = result.get();
   if (result->right) result->right->parent = result.get();

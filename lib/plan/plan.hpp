@@ -1,5 +1,7 @@
 #pragma once
-// Lowering: a recursive walk of the tree that carries a context by value.
+// Lowering: a recursive walk of the tree that carries a context, handed
+// down by move (each call owns the one it gets, copied only where the tree
+// branches), so a chain of modifiers makes no copy of it.
 // Outer modifiers are applied first, so the innermost one wins, as in a shell.
 // Apart from opening redirect files and making pipes this is pure: it spawns
 // nothing, so it is tested on its own.
@@ -97,16 +99,16 @@ struct context {
   hook_list hooks;                         // outer first
   std::shared_ptr<group_slot> group;       // null: the parent's group
   bool kill_on_parent_exit = false;
-  std::shared_ptr<terminal_slot> terminal;  // pty(): null outside one
-  std::shared_ptr<cgroup_scope> cgroup;     // own_cgroup(): null outside one
-  credential_request credentials;
-  std::string position;  // the path from the root: orders processes left to right
+  std::shared_ptr<terminal_slot> terminal;                // pty(): null outside one
+  std::shared_ptr<cgroup_scope> cgroup;                   // own_cgroup(): null outside one
+  std::shared_ptr<const credential_request> credentials;  // null: nothing asked; shared, copied on change
+  std::string position;                                   // the path from the root: orders processes left to right
 };
 
 // Everything one process needs, prepared in the parent.
 struct process_launch {
   process_launch() = default;
-  process_launch(const command_node& command, context settings, const node& tree)
+  process_launch(const command_node& command, context&& settings, const node& tree)
       : argv(command.argv), program_is_path(command.program_is_path), settings(std::move(settings)), command(&tree) {}
 
   argument_list argv;
@@ -161,8 +163,10 @@ struct job {
   std::vector<int> ok_codes;
 
   // then: the right side and its context, until started or abandoned
+  // (Held apart: inline, it would make every job too large for the
+  // allocator's per-thread cache.)
   std::shared_ptr<const node> deferred;
-  std::optional<context> deferred_context;
+  std::unique_ptr<context> deferred_context;
 
   // scope: a timeout() around `left`
   std::optional<time_limit_state> limit;
@@ -174,8 +178,8 @@ struct job {
   job_result result;
 };
 
-// Throws spawn_error when a redirect cannot be opened.
-std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink);
+// Takes `ctx` over. Throws spawn_error when a redirect cannot be opened.
+std::unique_ptr<job> lower(const node& tree, context&& ctx, stream_sink& sink);
 
 // The environment a context gives its children, as a map.
 environment snapshot_environment(const context& ctx);

@@ -41,7 +41,7 @@ DUCTILE_INLINE execution::~execution() {
 
 DUCTILE_INLINE bool execution::foreign() const noexcept { return generation_ != fork_generation(); }
 
-DUCTILE_INLINE void execution::start(context initial) {
+DUCTILE_INLINE void execution::start(context&& initial) {
   bool observed;
   {
     std::unique_lock<std::mutex> lock(mutex);
@@ -332,6 +332,10 @@ DUCTILE_INLINE bool execution::await_finish(const std::optional<steady_time>& de
 
 DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
+  return result_locked();
+}
+
+DUCTILE_INLINE const output& execution::result_locked() {
   if (interrupted_ != 0) {
     const std::string command = to_string(tree_);
     throw interrupted_error(fmt::format("command {} was interrupted by {}", command, signal_name(interrupted_)),
@@ -395,8 +399,8 @@ DUCTILE_INLINE bool execution::is_finished() {
 }
 
 DUCTILE_INLINE output execution::take_result() {
-  result();
   std::lock_guard<std::mutex> lock(mutex);
+  result_locked();
   return std::move(output_);
 }
 

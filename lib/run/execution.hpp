@@ -58,7 +58,7 @@ class execution {
   // releases it while hooks and observers run. If anything fails, what
   // already started is killed and reaped before the exception propagates.
   // Does nothing unless the run is queued.
-  void start(context initial);
+  void start(context&& initial);
   // Starts the right sides of `then` the last step found due; called with
   // `lock` held after dispatch(), and releases it while hooks run.
   void start_right_sides(std::unique_lock<std::mutex>& lock);
@@ -174,6 +174,8 @@ class execution {
   void notice_ssh_failure(const tracked_process& process);
   void build_output();
   void mark_finished();
+  // result() with `mutex` held.
+  const output& result_locked();
 
   expression tree_;
   run_state state_ = run_state::queued;

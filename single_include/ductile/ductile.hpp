@@ -3357,7 +3357,9 @@ class cgroup_scope {
 // ---- lib/plan/plan.hpp
 #ifndef DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
 #define DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
-// Lowering: a recursive walk of the tree that carries a context by value.
+// Lowering: a recursive walk of the tree that carries a context, handed
+// down by move (each call owns the one it gets, copied only where the tree
+// branches), so a chain of modifiers makes no copy of it.
 // Outer modifiers are applied first, so the innermost one wins, as in a shell.
 // Apart from opening redirect files and making pipes this is pure: it spawns
 // nothing, so it is tested on its own.
@@ -3452,16 +3454,16 @@ struct context {
   hook_list hooks;                         // outer first
   std::shared_ptr<group_slot> group;       // null: the parent's group
   bool kill_on_parent_exit = false;
-  std::shared_ptr<terminal_slot> terminal;  // pty(): null outside one
-  std::shared_ptr<cgroup_scope> cgroup;     // own_cgroup(): null outside one
-  credential_request credentials;
-  std::string position;  // the path from the root: orders processes left to right
+  std::shared_ptr<terminal_slot> terminal;                // pty(): null outside one
+  std::shared_ptr<cgroup_scope> cgroup;                   // own_cgroup(): null outside one
+  std::shared_ptr<const credential_request> credentials;  // null: nothing asked; shared, copied on change
+  std::string position;                                   // the path from the root: orders processes left to right
 };
 
 // Everything one process needs, prepared in the parent.
 struct process_launch {
   process_launch() = default;
-  process_launch(const command_node& command, context settings, const node& tree)
+  process_launch(const command_node& command, context&& settings, const node& tree)
       : argv(command.argv), program_is_path(command.program_is_path), settings(std::move(settings)), command(&tree) {}
 
   argument_list argv;
@@ -3516,8 +3518,10 @@ struct job {
   std::vector<int> ok_codes;
 
   // then: the right side and its context, until started or abandoned
+  // (Held apart: inline, it would make every job too large for the
+  // allocator's per-thread cache.)
   std::shared_ptr<const node> deferred;
-  std::optional<context> deferred_context;
+  std::unique_ptr<context> deferred_context;
 
   // scope: a timeout() around `left`
   std::optional<time_limit_state> limit;
@@ -3529,8 +3533,8 @@ struct job {
   job_result result;
 };
 
-// Throws spawn_error when a redirect cannot be opened.
-std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink);
+// Takes `ctx` over. Throws spawn_error when a redirect cannot be opened.
+std::unique_ptr<job> lower(const node& tree, context&& ctx, stream_sink& sink);
 
 // The environment a context gives its children, as a map.
 environment snapshot_environment(const context& ctx);
@@ -3667,6 +3671,16 @@ DUCTILE_INLINE environment& editable_environment(context& ctx) {
   return env;
 }
 
+// A private copy of the credentials asked for so far, which outer modifiers
+// share: most trees ask for none, and then carry no more than a null pointer.
+DUCTILE_INLINE credential_request& editable_credentials(context& ctx) {
+  auto copy =
+      ctx.credentials ? std::make_shared<credential_request>(*ctx.credentials) : std::make_shared<credential_request>();
+  credential_request& request = *copy;
+  ctx.credentials = std::move(copy);
+  return request;
+}
+
 DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, context& ctx, stream_sink& sink) {
   visit_modifier(overloaded{
                      [&](const redirect& r) { apply_redirect(tree, r, ctx, sink); },
@@ -3688,14 +3702,14 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
                      [&](const spawn_hook& hook) { ctx.hooks.push_back(hook.hook); },
                      [&](const own_process_group&) { ctx.group = std::make_shared<group_slot>(); },
                      [&](const die_with_parent&) { ctx.kill_on_parent_exit = true; },
-                     [&](const run_as_user& u) { ctx.credentials.user = u.who; },
-                     [&](const run_as_group& g) { ctx.credentials.group = g.which; },
-                     [&](const supplementary_groups& list) { ctx.credentials.groups = list.list; },
-                     [&](const keep_capabilities& keep) { ctx.credentials.keep = keep.kept; },
-                     [&](const bounding_capabilities& bound) { ctx.credentials.bounding = bound.allowed; },
-                     [&](const forbid_new_privileges&) { ctx.credentials.no_new_privs = true; },
-                     [&](const file_mode_mask& mask) { ctx.credentials.umask = mask.mask; },
-                     [&](const own_session&) { ctx.credentials.new_session = true; },
+                     [&](const run_as_user& u) { editable_credentials(ctx).user = u.who; },
+                     [&](const run_as_group& g) { editable_credentials(ctx).group = g.which; },
+                     [&](const supplementary_groups& list) { editable_credentials(ctx).groups = list.list; },
+                     [&](const keep_capabilities& keep) { editable_credentials(ctx).keep = keep.kept; },
+                     [&](const bounding_capabilities& bound) { editable_credentials(ctx).bounding = bound.allowed; },
+                     [&](const forbid_new_privileges&) { editable_credentials(ctx).no_new_privs = true; },
+                     [&](const file_mode_mask& mask) { editable_credentials(ctx).umask = mask.mask; },
+                     [&](const own_session&) { editable_credentials(ctx).new_session = true; },
                      // Scopes of the job tree, not context: lower() makes them.
                      [](const time_limit&) {},
                      [](const mark_unchecked&) {},
@@ -3707,7 +3721,7 @@ DUCTILE_INLINE void apply_modifier(const node& tree, const modifier& change, con
 }
 
 // A node of the job tree around `inner`: a timeout or an unchecked scope.
-DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inner, context ctx, stream_sink& sink) {
+DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inner, context&& ctx, stream_sink& sink) {
   auto scope = std::make_unique<job>();
   scope->type = type;
   scope->position = ctx.position;
@@ -3718,7 +3732,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inne
 }
 
 // An on() subtree: one local process, ssh, whose streams are the subtree's.
-DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_remotely& remote, context ctx) {
+DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_remotely& remote, context&& ctx) {
   auto leaf = std::make_unique<job>();
   leaf->type = job::kind::process;
   leaf->position = ctx.position;
@@ -3730,7 +3744,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_rem
   return leaf;
 }
 
-DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_sink& sink) {
+DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context&& ctx, stream_sink& sink) {
   if (const auto* m = std::get_if<modifier_node>(&tree.value)) {
     if (const auto* limit = modifier_as<time_limit>(m->change)) {
       auto scope = lower_scope(job::kind::scope, *m->inner, std::move(ctx), sink);
@@ -3760,7 +3774,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
   if (const auto* command = std::get_if<command_node>(&tree.value)) {
     result->type = job::kind::process;
     result->command = &tree;
-    // Built in place from the context, which is this call's own copy.
+    // Built in place from the context, which this call owns.
     result->launch.emplace(*command, std::move(ctx), tree);
   } else if (const auto* p = std::get_if<pipe_node>(&tree.value)) {
     result->type = job::kind::pipe;
@@ -3789,7 +3803,7 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context ctx, stream_
     ctx.position += '1';
     result->left = lower(*t->left, std::move(left_ctx), sink);
     result->deferred = t->right;
-    result->deferred_context = std::move(ctx);
+    result->deferred_context = std::make_unique<context>(std::move(ctx));
   }
   if (result->left) result->left->parent = result.get();
   if (result->right) result->right->parent = result.get();
@@ -4696,8 +4710,8 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
     l.settings.terminal->adopted = true;
     plan.controlling_terminal = l.settings.terminal->slave->get();
   }
-  if (l.settings.credentials.any()) {
-    resolve_credentials(l.settings.credentials, out.command_text(), out.credentials);
+  if (l.settings.credentials && l.settings.credentials->any()) {
+    resolve_credentials(*l.settings.credentials, out.command_text(), out.credentials);
     plan.credentials = &out.credentials.plan;
   }
 }
@@ -4726,10 +4740,11 @@ DUCTILE_INLINE void read_child_reports(int fd, child_report& report) noexcept {
 }
 
 // Output the host wrote to its stdio buffers must come before the child's
-// on the same stdout or stderr. With nothing buffered this is a walk over the
-// open FILE streams and no system call.
+// on the same stdout or stderr. Those two streams only, not every open FILE:
+// with nothing buffered this makes no system call.
 DUCTILE_INLINE void flush_shared_output(const child_plan& plan) {
-  if (plan.stdio[1] == 1 || plan.stdio[2] == 2) std::fflush(nullptr);
+  if (plan.stdio[1] == 1) std::fflush(stdout);
+  if (plan.stdio[2] == 2) std::fflush(stderr);
 }
 
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
@@ -7074,7 +7089,7 @@ class execution {
   // releases it while hooks and observers run. If anything fails, what
   // already started is killed and reaped before the exception propagates.
   // Does nothing unless the run is queued.
-  void start(context initial);
+  void start(context&& initial);
   // Starts the right sides of `then` the last step found due; called with
   // `lock` held after dispatch(), and releases it while hooks run.
   void start_right_sides(std::unique_lock<std::mutex>& lock);
@@ -7190,6 +7205,8 @@ class execution {
   void notice_ssh_failure(const tracked_process& process);
   void build_output();
   void mark_finished();
+  // result() with `mutex` held.
+  const output& result_locked();
 
   expression tree_;
   run_state state_ = run_state::queued;
@@ -7442,7 +7459,7 @@ DUCTILE_INLINE execution::~execution() {
 
 DUCTILE_INLINE bool execution::foreign() const noexcept { return generation_ != fork_generation(); }
 
-DUCTILE_INLINE void execution::start(context initial) {
+DUCTILE_INLINE void execution::start(context&& initial) {
   bool observed;
   {
     std::unique_lock<std::mutex> lock(mutex);
@@ -7733,6 +7750,10 @@ DUCTILE_INLINE bool execution::await_finish(const std::optional<steady_time>& de
 
 DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
+  return result_locked();
+}
+
+DUCTILE_INLINE const output& execution::result_locked() {
   if (interrupted_ != 0) {
     const std::string command = to_string(tree_);
     throw interrupted_error(fmt::format("command {} was interrupted by {}", command, signal_name(interrupted_)),
@@ -7796,8 +7817,8 @@ DUCTILE_INLINE bool execution::is_finished() {
 }
 
 DUCTILE_INLINE output execution::take_result() {
-  result();
   std::lock_guard<std::mutex> lock(mutex);
+  result_locked();
   return std::move(output_);
 }
 
