@@ -2,6 +2,12 @@
 
 #include <fmt/format.h>
 #include <unistd.h>
+#if __has_include(<stdio_ext.h>)
+#include <stdio_ext.h>
+#define DUCTILE_HAS_FPENDING 1
+#else
+#define DUCTILE_HAS_FPENDING 0
+#endif
 
 #include <cerrno>
 #include <cstdio>
@@ -246,9 +252,18 @@ DUCTILE_INLINE void read_child_reports(int fd, child_report& report) noexcept {
 // Output the host wrote to its stdio buffers must come before the child's
 // on the same stdout or stderr. Those two streams only, not every open FILE:
 // with nothing buffered this makes no system call.
+// __fpending() reads the buffer's fill without taking the stream's lock: a
+// stream with nothing in it (stderr nearly always) costs no flush at all.
+DUCTILE_INLINE void flush_if_pending(std::FILE* stream) {
+#if DUCTILE_HAS_FPENDING
+  if (__fpending(stream) == 0) return;
+#endif
+  std::fflush(stream);
+}
+
 DUCTILE_INLINE void flush_shared_output(const child_plan& plan) {
-  if (plan.stdio[1] == 1) std::fflush(stdout);
-  if (plan.stdio[2] == 2) std::fflush(stderr);
+  if (plan.stdio[1] == 1) flush_if_pending(stdout);
+  if (plan.stdio[2] == 2) flush_if_pending(stderr);
 }
 
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
@@ -265,3 +280,5 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 }
 
 }  // namespace ductile::detail
+
+#undef DUCTILE_HAS_FPENDING

@@ -4,6 +4,7 @@
 
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
+#include <stdexcept>
 
 #include "model/failure.hpp"
 #include "os/cgroup.hpp"
@@ -231,6 +232,96 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context&& ctx, strea
   if (result->left) result->left->parent = result.get();
   if (result->right) result->right->parent = result.get();
   return result;
+}
+
+// The sink of a tree that runs alone: runs_alone() let through no modifier
+// that asks it for anything.
+class no_streams final : public stream_sink {
+ public:
+  stdio_target capture(stdio) override { refuse(); }
+  stdio_target tee(stdio, stdio_target) override { refuse(); }
+  stdio_target feed(std::shared_ptr<const std::string>) override { refuse(); }
+  stdio_target lines(stdio, line_function) override { refuse(); }
+  stdio_target caller_pipe() override { refuse(); }
+  stdio_target terminal(const std::optional<pty_size>&, stdio_target, stdio_target,
+                        std::shared_ptr<terminal_slot>&) override {
+    refuse();
+  }
+  void combine() override { refuse(); }
+
+ private:
+  [[noreturn]] static void refuse() { throw std::logic_error("lower_alone: a modifier that needs the run's streams"); }
+};
+
+DUCTILE_INLINE bool plain_redirect(const redirect& r) noexcept {
+  switch (r.kind) {
+    case redirect_kind::read_path:
+    case redirect_kind::write_path:
+    case redirect_kind::append_path:
+    case redirect_kind::null:
+    case redirect_kind::descriptor:
+    case redirect_kind::other_stream:
+    case redirect_kind::swap: return true;
+    case redirect_kind::capture:
+    case redirect_kind::tee:
+    case redirect_kind::lines:
+    case redirect_kind::caller_pipe: return false;
+  }
+  return false;
+}
+
+DUCTILE_INLINE bool runs_alone(const node& tree) noexcept {
+  const node* at = &tree;
+  while (const auto* m = std::get_if<modifier_node>(&at->value)) {
+    // No default case: a new modifier is not let through until it is listed.
+    const bool plain = visit_modifier(overloaded{
+                                          [](const redirect& r) { return plain_redirect(r); },
+                                          [](const feed_bytes&) { return false; },
+                                          [](const combine_outputs&) { return false; },
+                                          [](const pass_descriptor&) { return true; },
+                                          [](const use_terminal&) { return false; },
+                                          [](const set_dir&) { return true; },
+                                          [](const set_env&) { return true; },
+                                          [](const remove_env&) { return true; },
+                                          [](const replace_env&) { return true; },
+                                          [](const run_as_user&) { return true; },
+                                          [](const run_as_group&) { return true; },
+                                          [](const supplementary_groups&) { return true; },
+                                          [](const keep_capabilities&) { return true; },
+                                          [](const bounding_capabilities&) { return true; },
+                                          [](const forbid_new_privileges&) { return true; },
+                                          [](const file_mode_mask&) { return true; },
+                                          [](const own_session&) { return true; },
+                                          [](const spawn_hook&) { return false; },
+                                          [](const own_process_group&) { return true; },
+                                          [](const die_with_parent&) { return true; },
+                                          [](const mark_unchecked&) { return true; },
+                                          [](const time_limit&) { return false; },
+                                          [](const accept_codes&) { return false; },
+                                          [](const contain_in_cgroup&) { return false; },
+                                          [](const run_remotely&) { return false; },
+                                      },
+                                      m->change);
+    if (!plain) return false;
+    at = m->inner.get();
+  }
+  return std::holds_alternative<command_node>(at->value);
+}
+
+// What lower() would put in the tree's one leaf, applied in the same order.
+DUCTILE_INLINE process_launch lower_alone(const node& tree, bool& checked) {
+  no_streams sink;
+  context ctx;
+  checked = true;
+  const node* at = &tree;
+  while (const auto* m = std::get_if<modifier_node>(&at->value)) {
+    if (modifier_as<mark_unchecked>(m->change) != nullptr)
+      checked = false;
+    else
+      apply_modifier(*at, m->change, ctx, sink);
+    at = m->inner.get();
+  }
+  return process_launch(std::get<command_node>(at->value), std::move(ctx), *at);
 }
 
 }  // namespace ductile::detail

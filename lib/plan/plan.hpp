@@ -181,6 +181,14 @@ struct job {
 // Takes `ctx` over. Throws spawn_error when a redirect cannot be opened.
 std::unique_ptr<job> lower(const node& tree, context&& ctx, stream_sink& sink);
 
+// Whether `tree` lowers to one process that needs nothing from a run: a
+// command under modifiers that only set up its launch (and unchecked()),
+// with nothing to capture, feed, time, contain or hook.
+bool runs_alone(const node& tree) noexcept;
+// The launch lower() would make for such a tree, and whether its status is
+// checked. Opens its redirect files, as lower() does.
+process_launch lower_alone(const node& tree, bool& checked);
+
 // The environment a context gives its children, as a map.
 environment snapshot_environment(const context& ctx);
 

@@ -92,6 +92,18 @@ DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
   }
 }
 
+DUCTILE_INLINE void record_exit(const siginfo_t& info, const rusage& usage, bool lost,
+                                process_record& record) noexcept {
+  if (lost) {
+    record.status = exit_status::exited(255);
+    return;
+  }
+  record.status = status_from(info);
+  record.user_time = std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
+  record.system_time = std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
+  record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+}
+
 DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
   siginfo_t info{};
   rusage usage{};
@@ -109,19 +121,9 @@ DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
     process.retry_at.reset();
     --retries_;
   }
-  if (error) {
-    // Someone else reaped our child (a host calling waitpid(-1)): the status is lost.
-    info.si_code = CLD_EXITED;
-    info.si_status = 255;
-  }
   process.was_reaped = true;
   process.process.pidfd.reset();
-  process.record.status = status_from(info);
-  process.record.user_time =
-      std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
-  process.record.system_time =
-      std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
-  process.record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+  record_exit(info, usage, static_cast<bool>(error), process.record);
   return true;
 }
 

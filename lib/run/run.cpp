@@ -10,12 +10,14 @@
 #include "model/failure.hpp"
 #include "run/driver.hpp"
 #include "run/reader.hpp"
+#include "run/run_alone.hpp"
 
 namespace ductile {
 
 // run() and read() drive their run on the calling thread and share it with
 // nobody, so it lives on the stack.
 DUCTILE_INLINE output expression::run() const {
+  if (detail::may_run_alone(*this)) return detail::run_alone(*this);
   detail::execution run(*this);
   run.close_input();  // nobody can write to it: the children see end of file
   run.start(detail::context{});

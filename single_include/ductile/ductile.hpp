@@ -3291,6 +3291,7 @@ DUCTILE_INLINE std::string timeout_message(const std::string& command, const out
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <stdexcept>
 
 // ---- lib/os/cgroup.hpp
 #ifndef DUCTILE_INLINED_LIB_OS_CGROUP_HPP
@@ -3535,6 +3536,14 @@ struct job {
 
 // Takes `ctx` over. Throws spawn_error when a redirect cannot be opened.
 std::unique_ptr<job> lower(const node& tree, context&& ctx, stream_sink& sink);
+
+// Whether `tree` lowers to one process that needs nothing from a run: a
+// command under modifiers that only set up its launch (and unchecked()),
+// with nothing to capture, feed, time, contain or hook.
+bool runs_alone(const node& tree) noexcept;
+// The launch lower() would make for such a tree, and whether its status is
+// checked. Opens its redirect files, as lower() does.
+process_launch lower_alone(const node& tree, bool& checked);
 
 // The environment a context gives its children, as a map.
 environment snapshot_environment(const context& ctx);
@@ -3808,6 +3817,96 @@ DUCTILE_INLINE std::unique_ptr<job> lower(const node& tree, context&& ctx, strea
   if (result->left) result->left->parent = result.get();
   if (result->right) result->right->parent = result.get();
   return result;
+}
+
+// The sink of a tree that runs alone: runs_alone() let through no modifier
+// that asks it for anything.
+class no_streams final : public stream_sink {
+ public:
+  stdio_target capture(stdio) override { refuse(); }
+  stdio_target tee(stdio, stdio_target) override { refuse(); }
+  stdio_target feed(std::shared_ptr<const std::string>) override { refuse(); }
+  stdio_target lines(stdio, line_function) override { refuse(); }
+  stdio_target caller_pipe() override { refuse(); }
+  stdio_target terminal(const std::optional<pty_size>&, stdio_target, stdio_target,
+                        std::shared_ptr<terminal_slot>&) override {
+    refuse();
+  }
+  void combine() override { refuse(); }
+
+ private:
+  [[noreturn]] static void refuse() { throw std::logic_error("lower_alone: a modifier that needs the run's streams"); }
+};
+
+DUCTILE_INLINE bool plain_redirect(const redirect& r) noexcept {
+  switch (r.kind) {
+    case redirect_kind::read_path:
+    case redirect_kind::write_path:
+    case redirect_kind::append_path:
+    case redirect_kind::null:
+    case redirect_kind::descriptor:
+    case redirect_kind::other_stream:
+    case redirect_kind::swap: return true;
+    case redirect_kind::capture:
+    case redirect_kind::tee:
+    case redirect_kind::lines:
+    case redirect_kind::caller_pipe: return false;
+  }
+  return false;
+}
+
+DUCTILE_INLINE bool runs_alone(const node& tree) noexcept {
+  const node* at = &tree;
+  while (const auto* m = std::get_if<modifier_node>(&at->value)) {
+    // No default case: a new modifier is not let through until it is listed.
+    const bool plain = visit_modifier(overloaded{
+                                          [](const redirect& r) { return plain_redirect(r); },
+                                          [](const feed_bytes&) { return false; },
+                                          [](const combine_outputs&) { return false; },
+                                          [](const pass_descriptor&) { return true; },
+                                          [](const use_terminal&) { return false; },
+                                          [](const set_dir&) { return true; },
+                                          [](const set_env&) { return true; },
+                                          [](const remove_env&) { return true; },
+                                          [](const replace_env&) { return true; },
+                                          [](const run_as_user&) { return true; },
+                                          [](const run_as_group&) { return true; },
+                                          [](const supplementary_groups&) { return true; },
+                                          [](const keep_capabilities&) { return true; },
+                                          [](const bounding_capabilities&) { return true; },
+                                          [](const forbid_new_privileges&) { return true; },
+                                          [](const file_mode_mask&) { return true; },
+                                          [](const own_session&) { return true; },
+                                          [](const spawn_hook&) { return false; },
+                                          [](const own_process_group&) { return true; },
+                                          [](const die_with_parent&) { return true; },
+                                          [](const mark_unchecked&) { return true; },
+                                          [](const time_limit&) { return false; },
+                                          [](const accept_codes&) { return false; },
+                                          [](const contain_in_cgroup&) { return false; },
+                                          [](const run_remotely&) { return false; },
+                                      },
+                                      m->change);
+    if (!plain) return false;
+    at = m->inner.get();
+  }
+  return std::holds_alternative<command_node>(at->value);
+}
+
+// What lower() would put in the tree's one leaf, applied in the same order.
+DUCTILE_INLINE process_launch lower_alone(const node& tree, bool& checked) {
+  no_streams sink;
+  context ctx;
+  checked = true;
+  const node* at = &tree;
+  while (const auto* m = std::get_if<modifier_node>(&at->value)) {
+    if (modifier_as<mark_unchecked>(m->change) != nullptr)
+      checked = false;
+    else
+      apply_modifier(*at, m->change, ctx, sink);
+    at = m->inner.get();
+  }
+  return process_launch(std::get<command_node>(at->value), std::move(ctx), *at);
 }
 
 }  // namespace ductile::detail
@@ -4504,6 +4603,12 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 
 #include <fmt/format.h>
 #include <unistd.h>
+#if __has_include(<stdio_ext.h>)
+#include <stdio_ext.h>
+#define DUCTILE_HAS_FPENDING 1
+#else
+#define DUCTILE_HAS_FPENDING 0
+#endif
 
 #include <cerrno>
 #include <cstdio>
@@ -4742,9 +4847,18 @@ DUCTILE_INLINE void read_child_reports(int fd, child_report& report) noexcept {
 // Output the host wrote to its stdio buffers must come before the child's
 // on the same stdout or stderr. Those two streams only, not every open FILE:
 // with nothing buffered this makes no system call.
+// __fpending() reads the buffer's fill without taking the stream's lock: a
+// stream with nothing in it (stderr nearly always) costs no flush at all.
+DUCTILE_INLINE void flush_if_pending(std::FILE* stream) {
+#if DUCTILE_HAS_FPENDING
+  if (__fpending(stream) == 0) return;
+#endif
+  std::fflush(stream);
+}
+
 DUCTILE_INLINE void flush_shared_output(const child_plan& plan) {
-  if (plan.stdio[1] == 1) std::fflush(stdout);
-  if (plan.stdio[2] == 2) std::fflush(stderr);
+  if (plan.stdio[1] == 1) flush_if_pending(stdout);
+  if (plan.stdio[2] == 2) flush_if_pending(stderr);
 }
 
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
@@ -4761,6 +4875,8 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 }
 
 }  // namespace ductile::detail
+
+#undef DUCTILE_HAS_FPENDING
 #endif  // DUCTILE_INLINED_LIB_OS_SPAWN_CPP
 // ---- lib/os/terminal.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
@@ -6056,6 +6172,8 @@ DUCTILE_INLINE void job_tree::run_timers(steady_time now) {
 // what happens behind this interface, not the run around it.
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -6067,6 +6185,10 @@ DUCTILE_INLINE void job_tree::run_timers(steady_time now) {
 
 
 namespace ductile::detail {
+
+// A reaped child's record from what waitid said of it. `lost`: somebody
+// else reaped it (a host calling waitpid(-1)), and its status is exit code 255.
+void record_exit(const siginfo_t& info, const rusage& usage, bool lost, process_record& record) noexcept;
 
 struct tracked_process {
   process_handle process;  // its pidfd, if it has one, is closed once reaped
@@ -6229,6 +6351,18 @@ DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
   }
 }
 
+DUCTILE_INLINE void record_exit(const siginfo_t& info, const rusage& usage, bool lost,
+                                process_record& record) noexcept {
+  if (lost) {
+    record.status = exit_status::exited(255);
+    return;
+  }
+  record.status = status_from(info);
+  record.user_time = std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
+  record.system_time = std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
+  record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+}
+
 DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
   siginfo_t info{};
   rusage usage{};
@@ -6246,19 +6380,9 @@ DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
     process.retry_at.reset();
     --retries_;
   }
-  if (error) {
-    // Someone else reaped our child (a host calling waitpid(-1)): the status is lost.
-    info.si_code = CLD_EXITED;
-    info.si_status = 255;
-  }
   process.was_reaped = true;
   process.process.pidfd.reset();
-  process.record.status = status_from(info);
-  process.record.user_time =
-      std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
-  process.record.system_time =
-      std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
-  process.record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+  record_exit(info, usage, static_cast<bool>(error), process.record);
   return true;
 }
 
@@ -9211,6 +9335,68 @@ DUCTILE_INLINE bool line_range::iterator::at_end() const noexcept { return reade
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_LIB_RUN_READER_CPP
+// ---- lib/run/run_alone.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_RUN_ALONE_CPP
+#define DUCTILE_INLINED_LIB_RUN_RUN_ALONE_CPP
+// ---- lib/run/run_alone.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_RUN_ALONE_HPP
+#define DUCTILE_INLINED_LIB_RUN_RUN_ALONE_HPP
+// run() of a tree that is one process needing nothing from a run (see
+// runs_alone() in plan/plan.hpp): no job tree, process table or event loop,
+// one blocking wait. It gives what execution would, for a fraction of the
+// instructions: the commonest call of a script, cmd(...).run(), pays only
+// for its spawn.
+
+
+namespace ductile::detail {
+
+// Whether run() may take this path now: the tree runs alone, and nobody
+// observes spawns or waits for an interrupt, which need the general run.
+bool may_run_alone(const expression& command) noexcept;
+output run_alone(const expression& command);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_RUN_ALONE_HPP
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+
+
+namespace ductile::detail {
+
+DUCTILE_INLINE bool may_run_alone(const expression& command) noexcept {
+  return runs_alone(*command.tree()) && interrupt_fd() < 0 && !observing();
+}
+
+DUCTILE_INLINE output run_alone(const expression& command) {
+  bool checked = true;
+  prepared_spawn prepared;
+  prepare_spawn(lower_alone(*command.tree(), checked), prepared);
+  spawned_process child = spawn_prepared(prepared);
+  // Nothing between the spawn and the reap can throw: the child is never
+  // left unreaped.
+  siginfo_t info{};
+  rusage usage{};
+  const bool lost = static_cast<bool>(sys::wait_process(child.process, info, WEXITED, &usage));
+  child.process.pidfd.reset();
+  output result;
+  result.processes.resize(1);
+  process_record& record = result.processes.front();
+  record.program = std::move(child.program);
+  record.pid = child.process.pid;
+  record_exit(info, usage, lost, record);
+  result.status = record.status;
+  if (checked && !result.status.success()) {
+    const std::string text = to_string(command);
+    throw status_error(failure_message(text, std::string(), result), text, result);
+  }
+  return result;
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_RUN_ALONE_CPP
 // ---- lib/run/run.cpp
 #ifndef DUCTILE_INLINED_LIB_RUN_RUN_CPP
 #define DUCTILE_INLINED_LIB_RUN_RUN_CPP
@@ -9225,6 +9411,7 @@ namespace ductile {
 // run() and read() drive their run on the calling thread and share it with
 // nobody, so it lives on the stack.
 DUCTILE_INLINE output expression::run() const {
+  if (detail::may_run_alone(*this)) return detail::run_alone(*this);
   detail::execution run(*this);
   run.close_input();  // nobody can write to it: the children see end of file
   run.start(detail::context{});

@@ -106,3 +106,72 @@ TEST_CASE("before_spawn hooks edit argv, env and dir, outer first") {
   CHECK(e.read() == "1:a\n9:from-hook");
   CHECK(order == std::vector<std::string>{"outer", "inner"});
 }
+
+namespace {
+
+// An observer makes every run() take the general path, with its job tree and
+// event loop; without one a lone command runs on the short path. Both must
+// give the same result and the same errors.
+struct quiet_observer : observer {};
+
+struct outcome {
+  std::string kind;  // "ok", "status_error" or "spawn_error"
+  std::string message;
+  std::string command;
+  std::string step;
+  output result;
+};
+
+outcome run_through(const expression& e, bool general) {
+  if (general) set_observer(std::make_shared<quiet_observer>());
+  outcome o;
+  try {
+    o.result = e.run();
+    o.kind = "ok";
+  } catch (const status_error& error) {
+    o = outcome{"status_error", error.what(), error.command(), "", error.output()};
+  } catch (const spawn_error& error) {
+    o = outcome{"spawn_error", error.what(), error.command(), error.step(), output{}};
+  }
+  if (general) set_observer(nullptr);
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("a lone command gives the same result and errors on the short path as through the general run") {
+  test::leak_check check;
+  test::temp_dir tmp;
+  const std::vector<expression> cases = {
+      cmd("true"),
+      sh("exit 3"),
+      sh("exit 3").unchecked(),
+      sh("kill -TERM $$"),
+      sh("kill -TERM $$").unchecked(),
+      cmd("/no/such/program"),
+      cmd("no-such-program-anywhere"),
+      cmd("true").dir(tmp / "missing"),
+      sh("echo \"$X\" > out; pwd >> out").dir(tmp.path).env("X", "value"),
+      sh("echo to-stderr >&2; exit 4").stderr_to_stdout().stdout_path(tmp / "both").unchecked(),
+      cmd("cat").stdin_path(tmp / "missing-input"),
+  };
+  for (const auto& e : cases) {
+    CAPTURE(to_string(e));
+    const outcome general = run_through(e, true);
+    const outcome alone = run_through(e, false);
+    CHECK(alone.kind == general.kind);
+    CHECK(alone.message == general.message);
+    CHECK(alone.command == general.command);
+    CHECK(alone.step == general.step);
+    CHECK(alone.result.status == general.result.status);
+    REQUIRE(alone.result.processes.size() == general.result.processes.size());
+    for (std::size_t i = 0; i < alone.result.processes.size(); ++i) {
+      CHECK(alone.result.processes[i].program == general.result.processes[i].program);
+      CHECK(alone.result.processes[i].status == general.result.processes[i].status);
+      CHECK(alone.result.processes[i].pid > 0);
+      CHECK(alone.result.processes[i].pid != general.result.processes[i].pid);
+    }
+  }
+  CHECK(test::slurp(tmp / "out") == "value\n" + tmp.path.string() + "\n");
+  CHECK(test::slurp(tmp / "both") == "to-stderr\n");
+}

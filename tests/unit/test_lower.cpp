@@ -146,3 +146,57 @@ TEST_CASE("combined_capture captures both streams and asks the run to interleave
   CHECK(leaf(*plan).settings.streams[2].fd == sink.made[1]->get());
   CHECK(leaf(*plan).settings.streams[1].fd != sink.made[0]->get());  // the inner stdout_null() won
 }
+
+TEST_CASE("a command under launch settings runs alone; one that needs the run's streams, timers or scopes does not") {
+  test::temp_dir tmp;
+  CHECK(runs_alone(*cmd("a").tree()));
+  CHECK(runs_alone(*cmd("a").dir("/").env("X", "1").env_remove("Y").stdout_null().stderr_to_stdout().tree()));
+  CHECK(runs_alone(*cmd("a").stdin_path(tmp / "in").stdout_path(tmp / "out").unchecked().new_process_group().tree()));
+  CHECK(runs_alone(*cmd("a").stdout_stderr_swap().kill_on_parent_exit().tree()));
+  CHECK(!runs_alone(*cmd("a").stdout_capture().tree()));
+  CHECK(!runs_alone(*cmd("a").stdin_bytes("x").tree()));
+  CHECK(!runs_alone(*cmd("a").combined_capture().tree()));
+  CHECK(!runs_alone(*cmd("a").timeout(std::chrono::seconds(1)).tree()));
+  CHECK(!runs_alone(*cmd("a").ok_codes({0, 1}).tree()));
+  CHECK(!runs_alone(*cmd("a").before_spawn([](spawn_spec&) {}).tree()));
+  CHECK(!runs_alone(*(cmd("a") | cmd("b")).tree()));
+  CHECK(!runs_alone(*cmd("a").then(cmd("b")).tree()));
+  CHECK(!runs_alone(*cmd("a").own_cgroup().tree()));
+  CHECK(test::children().empty());
+}
+
+TEST_CASE("lower_alone gives the launch lower() puts in the leaf") {
+  test::temp_dir tmp;
+  recording_sink sink;
+  const auto e = cmd("a", "b")
+                     .dir("/inner")
+                     .env("X", "inner")
+                     .stdout_path(tmp / "out")
+                     .stderr_to_stdout()
+                     .unchecked()
+                     .env("X", "outer")
+                     .env("Y", "outer")
+                     .dir("/outer");
+  REQUIRE(runs_alone(*e.tree()));
+  bool checked = true;
+  const process_launch alone = lower_alone(*e.tree(), checked);
+  CHECK(!checked);
+  const auto plan = lower(*e.tree(), context{}, sink);
+  REQUIRE(plan->type == job::kind::unchecked);
+  const process_launch& general = leaf(*plan->left);
+  CHECK(alone.argv == general.argv);
+  CHECK(alone.command == general.command);
+  CHECK(alone.settings.dir == general.settings.dir);
+  REQUIRE(alone.settings.env);
+  CHECK(*alone.settings.env == *general.settings.env);
+  // The outer stderr_to_stdout() came first, while stdout was still the
+  // parent's (2>&1 >out): each lowering opened its own file for stdout.
+  CHECK(alone.settings.streams[2].fd == 1);
+  CHECK(general.settings.streams[2].fd == 1);
+  CHECK(alone.settings.streams[1].fd > 2);
+  CHECK(general.settings.streams[1].fd > 2);
+  CHECK(alone.settings.streams[0].fd == 0);
+  bool also_checked = false;
+  (void)lower_alone(*cmd("a").tree(), also_checked);
+  CHECK(also_checked);
+}

@@ -1,0 +1,49 @@
+#include "run/run_alone.hpp"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <ductile/error.hpp>
+#include <ductile/format.hpp>
+
+#include "model/status_message.hpp"
+#include "os/spawn.hpp"
+#include "os/system_calls.hpp"
+#include "plan/plan.hpp"
+#include "run/interrupt.hpp"
+#include "run/observe.hpp"
+#include "run/process_table.hpp"
+
+namespace ductile::detail {
+
+DUCTILE_INLINE bool may_run_alone(const expression& command) noexcept {
+  return runs_alone(*command.tree()) && interrupt_fd() < 0 && !observing();
+}
+
+DUCTILE_INLINE output run_alone(const expression& command) {
+  bool checked = true;
+  prepared_spawn prepared;
+  prepare_spawn(lower_alone(*command.tree(), checked), prepared);
+  spawned_process child = spawn_prepared(prepared);
+  // Nothing between the spawn and the reap can throw: the child is never
+  // left unreaped.
+  siginfo_t info{};
+  rusage usage{};
+  const bool lost = static_cast<bool>(sys::wait_process(child.process, info, WEXITED, &usage));
+  child.process.pidfd.reset();
+  output result;
+  result.processes.resize(1);
+  process_record& record = result.processes.front();
+  record.program = std::move(child.program);
+  record.pid = child.process.pid;
+  record_exit(info, usage, lost, record);
+  result.status = record.status;
+  if (checked && !result.status.success()) {
+    const std::string text = to_string(command);
+    throw status_error(failure_message(text, std::string(), result), text, result);
+  }
+  return result;
+}
+
+}  // namespace ductile::detail
