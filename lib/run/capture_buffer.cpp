@@ -76,9 +76,14 @@ DUCTILE_INLINE std::string capture_buffer::take() {
   } else {
     bytes.reserve(size_);
     sys::advise_huge_pages(bytes.data(), size_);
-    sys::prefault(bytes.data(), size_);
     bytes.append(head_);
+    // Each block's part of the string is faulted in just before the block is
+    // copied there and freed: at most one block more than the capture is
+    // resident at once, and the pages a freed block gives back serve the
+    // next part, where faulting the whole string first would need twice the
+    // capture in fresh memory.
     for (auto& b : blocks_) {
+      sys::prefault(bytes.data() + bytes.size(), b.used);
       bytes.append(b.data, b.used);
       std::free(b.data);
       b.data = nullptr;

@@ -1,9 +1,10 @@
 #pragma once
 // The bytes captured from one stream. Small outputs live in one std::string.
 // Large ones are read straight into big blocks advised for transparent huge
-// pages and assembled into the final string once, at the end: nothing is
-// copied while the capture grows, and each page is faulted once per copy
-// (capturing is bound by page faults, not by copying). A block is faulted in
+// pages and assembled into the final string once, at the end, a block at a
+// time: nothing is copied while the capture grows, each page is faulted once
+// per copy (capturing is bound by page faults, not by copying), and at most
+// one block more than the capture is resident at once. A block is faulted in
 // a read's worth at a time, just ahead of the reads, so a capture that ends
 // early (the read that finds end of file) pays for no more than that.
 

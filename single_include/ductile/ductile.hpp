@@ -5825,9 +5825,10 @@ DUCTILE_INLINE int spawn_action_chdir(posix_spawn_file_actions_t* actions, const
 #define DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_HPP
 // The bytes captured from one stream. Small outputs live in one std::string.
 // Large ones are read straight into big blocks advised for transparent huge
-// pages and assembled into the final string once, at the end: nothing is
-// copied while the capture grows, and each page is faulted once per copy
-// (capturing is bound by page faults, not by copying). A block is faulted in
+// pages and assembled into the final string once, at the end, a block at a
+// time: nothing is copied while the capture grows, each page is faulted once
+// per copy (capturing is bound by page faults, not by copying), and at most
+// one block more than the capture is resident at once. A block is faulted in
 // a read's worth at a time, just ahead of the reads, so a capture that ends
 // early (the read that finds end of file) pays for no more than that.
 
@@ -5961,9 +5962,14 @@ DUCTILE_INLINE std::string capture_buffer::take() {
   } else {
     bytes.reserve(size_);
     sys::advise_huge_pages(bytes.data(), size_);
-    sys::prefault(bytes.data(), size_);
     bytes.append(head_);
+    // Each block's part of the string is faulted in just before the block is
+    // copied there and freed: at most one block more than the capture is
+    // resident at once, and the pages a freed block gives back serve the
+    // next part, where faulting the whole string first would need twice the
+    // capture in fresh memory.
     for (auto& b : blocks_) {
+      sys::prefault(bytes.data() + bytes.size(), b.used);
       bytes.append(b.data, b.used);
       std::free(b.data);
       b.data = nullptr;
