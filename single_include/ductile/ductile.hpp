@@ -9897,20 +9897,28 @@ DUCTILE_INLINE void pool_state::launch_ready() {
 // Submitted jobs are launched by the background thread, which adopts what it
 // starts without a wake-up per run and then launches each next job from the
 // last one's exit; the caller only queues. Called with no lock held, after
-// `launch_posted` was set.
+// `launch_posted` was set. On that thread itself (a callback submitting), or
+// with no thread or no memory to ask it, the launch happens here: a launch
+// that cannot start its run fails the run with the reason.
 DUCTILE_INLINE void pool_state::launch_soon() {
-  std::weak_ptr<pool_state> weak = weak_from_this();
-  const bool posted = background_driver::post([weak] {
-    if (auto state = weak.lock()) {
-      {
-        std::lock_guard<std::mutex> lock(state->mutex);
-        state->launch_posted = false;
-      }
-      state->launch_ready();
+  if (!background_driver::on_driver_thread()) {
+    std::weak_ptr<pool_state> weak = weak_from_this();
+    bool posted = false;
+    try {
+      posted = background_driver::post([weak] {
+        if (auto state = weak.lock()) {
+          {
+            std::lock_guard<std::mutex> lock(state->mutex);
+            state->launch_posted = false;
+          }
+          state->launch_ready();
+        }
+      });
+    } catch (...) {
+      // The task could not be made: launched here instead.
     }
-  });
-  if (posted) return;
-  // No background thread: each launch fails its run with the reason.
+    if (posted) return;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex);
     launch_posted = false;
@@ -10197,18 +10205,7 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     return handle(std::move(run));
   }
   state_->report_progress();
-  if (launch) {
-    if (detail::background_driver::on_driver_thread()) {
-      // From a callback of that thread: it launches now, as it would later.
-      {
-        std::lock_guard<std::mutex> lock(state_->mutex);
-        state_->launch_posted = false;
-      }
-      state_->launch_ready();
-    } else {
-      state_->launch_soon();
-    }
-  }
+  if (launch) state_->launch_soon();
   return handle(std::move(run));
 }
 
