@@ -33,6 +33,7 @@ enum class child_step : int {
   parent_death,
   terminal,
   cgroup,
+  descriptor_table,  // never shown: the parent clones again without sharing its table
 };
 
 // A descriptor the child receives above 2: `source` in the parent becomes `target`.
@@ -96,6 +97,7 @@ struct child_plan {
   int cgroup_directory = -1;      // own_cgroup(): entered at clone where the kernel can
   int cgroup_procs = -1;          // ...else the child writes its pid here
   bool cgroup_entered_at_clone = false;
+  bool shares_descriptor_table = false;            // cloned with CLONE_FILES: take a private table first
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
   const daemon_settings* daemon = nullptr;         // set by start_detached
   int report_fd = -1;                              // -1: report into `report`, in shared memory

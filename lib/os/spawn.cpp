@@ -95,8 +95,9 @@ inline constexpr step_name step_names[] = {
     {child_step::parent_death, "kill on parent exit"},
     {child_step::terminal, "controlling terminal"},
     {child_step::cgroup, "cgroup"},
+    {child_step::descriptor_table, "descriptor table"},
 };
-static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::cgroup) + 1,
+static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::descriptor_table) + 1,
               "every child_step needs a name in step_names");
 
 constexpr bool steps_in_order() {
@@ -140,6 +141,7 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
                  : fmt::format("cannot lock pid file {:?}: {}", launch.pid_file.value_or(""), code.message());
     case child_step::process_group: return fmt::format("cannot join a new process group: {}", code.message());
     case child_step::close_descriptors: return fmt::format("cannot close inherited descriptors: {}", code.message());
+    case child_step::descriptor_table: return fmt::format("cannot make its own descriptor table: {}", code.message());
     case child_step::none: return {};
     case child_step::session:
     case child_step::keep_caps:

@@ -44,6 +44,19 @@ DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
   return moved;
 }
 
+DUCTILE_INLINE int keep_clear_of_new_descriptors(int fd) noexcept {
+  constexpr int crowded = 64;  // the size of the kernel's first descriptor table
+  constexpr int clear = 1024;
+  if (fd < 3) return keep_above_stdio(fd);
+  if (fd < crowded || fd >= clear) return fd;
+  const int saved = errno;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, clear);
+  errno = saved;
+  if (moved < 0) return fd;  // a soft limit of 1024 or less, or no room: it stays
+  ::close(fd);
+  return moved;
+}
+
 DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept {
   for (;;) {
     const long fd = attempt(call::open, [&] { return ::open(path, flags | O_CLOEXEC, 0666); });

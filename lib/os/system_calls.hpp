@@ -24,6 +24,13 @@ std::error_code last_error() noexcept;
 // ours in that slot would look to a child like the stream it inherits, then
 // vanish at exec. keep_above_stdio moves `fd` up if it can, and returns it.
 int keep_above_stdio(int fd) noexcept;
+// For a descriptor held as long as a run lives (a pidfd, the parent's end of
+// a capture or stdin pipe): once the low numbers are crowded, moved to 1024
+// or above where the soft limit allows. New descriptors take the lowest free
+// numbers, and a child copies only the slots below the highest one it uses
+// (lib/os/linux/child.cpp): what live runs hold, kept out of that range,
+// costs the next spawn nothing.
+int keep_clear_of_new_descriptors(int fd) noexcept;
 std::error_code make_pipe(pipe_ends& ends) noexcept;
 std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
 std::error_code duplicate(int fd, unique_fd& out) noexcept;

@@ -23,19 +23,24 @@ inline constexpr std::size_t forward_backlog = 256 * 1024;
 // POLLOUT on a pipe promises room for at least this much without blocking.
 inline constexpr std::size_t atomic_pipe_write = 4096;
 
-DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what) {
+// The end the parent keeps lives as long as the run: it is moved clear of the
+// low numbers where the next child's descriptors are made (see
+// sys::keep_clear_of_new_descriptors).
+DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what, pipe_end kept) {
   pipe_ends ends;
   if (const auto error = sys::make_pipe(ends)) {
     const std::string command = to_string(command_);
     throw_spawn_error(command, "pipe", what, error);
   }
+  unique_fd& parent_end = kept == pipe_end::read ? ends.read : ends.write;
+  parent_end.reset(sys::keep_clear_of_new_descriptors(parent_end.release()));
   return ends;
 }
 
 DUCTILE_INLINE stdio_target stream_pump::capture(stdio stream) {
   const int index = static_cast<int>(stream);
   if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
-  pipe_ends ends = make_pipe("make a capture pipe");
+  pipe_ends ends = make_pipe("make a capture pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
   captures_.push_back(capture_source{std::move(ends.read), index, std::nullopt, {}});
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
@@ -48,7 +53,7 @@ DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward)
   // the stream would have gone is already the capture, so capturing is all.
   if (const auto existing = capture_write_[static_cast<int>(stream)].lock())
     if (existing == forward.owner) return forward;
-  pipe_ends ends = make_pipe("make a tee pipe");
+  pipe_ends ends = make_pipe("make a tee pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
   const bool to_file = sys::is_regular_file(forward.fd);
   captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
@@ -58,7 +63,7 @@ DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward)
 }
 
 DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string> bytes) {
-  pipe_ends ends = make_pipe("make a stdin pipe");
+  pipe_ends ends = make_pipe("make a stdin pipe", pipe_end::write);
   sys::set_nonblocking(ends.write.get());
   if (bytes->size() > large_pipe / 16) sys::resize_pipe(ends.write.get(), large_pipe);
   feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
@@ -68,7 +73,7 @@ DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string>
 
 DUCTILE_INLINE stdio_target stream_pump::lines(stdio stream, line_function fn) {
   (void)stream;  // both streams are served alike; the callback knows which it is
-  pipe_ends ends = make_pipe("make a line pipe");
+  pipe_ends ends = make_pipe("make a line pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
   line_sources_.push_back(line_source{std::move(ends.read), std::move(fn), {}, false});
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
@@ -87,7 +92,7 @@ DUCTILE_INLINE const std::shared_ptr<input_channel>& stream_pump::input() {
 // it. A new one is made only once no child can still get the old read end.
 DUCTILE_INLINE stdio_target stream_pump::caller_pipe() {
   if (auto existing = caller_read_.lock()) return stdio_target{existing->get(), existing};
-  pipe_ends ends = make_pipe("make a stdin pipe");
+  pipe_ends ends = make_pipe("make a stdin pipe", pipe_end::write);
   sys::set_nonblocking(ends.write.get());
   input()->attach(std::move(ends.write));
   auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));

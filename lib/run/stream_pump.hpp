@@ -100,7 +100,8 @@ class stream_pump final : public stream_sink {
     std::size_t index;
   };
 
-  pipe_ends make_pipe(const char* what);
+  enum class pipe_end { read, write };
+  pipe_ends make_pipe(const char* what, pipe_end kept);
   void read_capture(capture_source& source);
   void read_forwarded(capture_source& source);
   void end_source(capture_source& source);

@@ -2162,6 +2162,13 @@ std::error_code last_error() noexcept;
 // ours in that slot would look to a child like the stream it inherits, then
 // vanish at exec. keep_above_stdio moves `fd` up if it can, and returns it.
 int keep_above_stdio(int fd) noexcept;
+// For a descriptor held as long as a run lives (a pidfd, the parent's end of
+// a capture or stdin pipe): once the low numbers are crowded, moved to 1024
+// or above where the soft limit allows. New descriptors take the lowest free
+// numbers, and a child copies only the slots below the highest one it uses
+// (lib/os/linux/child.cpp): what live runs hold, kept out of that range,
+// costs the next spawn nothing.
+int keep_clear_of_new_descriptors(int fd) noexcept;
 std::error_code make_pipe(pipe_ends& ends) noexcept;
 std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
 std::error_code duplicate(int fd, unique_fd& out) noexcept;
@@ -3972,6 +3979,7 @@ enum class child_step : int {
   parent_death,
   terminal,
   cgroup,
+  descriptor_table,  // never shown: the parent clones again without sharing its table
 };
 
 // A descriptor the child receives above 2: `source` in the parent becomes `target`.
@@ -4035,6 +4043,7 @@ struct child_plan {
   int cgroup_directory = -1;      // own_cgroup(): entered at clone where the kernel can
   int cgroup_procs = -1;          // ...else the child writes its pid here
   bool cgroup_entered_at_clone = false;
+  bool shares_descriptor_table = false;            // cloned with CLONE_FILES: take a private table first
   const child_credentials* credentials = nullptr;  // nullptr: unchanged
   const daemon_settings* daemon = nullptr;         // set by start_detached
   int report_fd = -1;                              // -1: report into `report`, in shared memory
@@ -4474,6 +4483,23 @@ DUCTILE_INLINE long clone_into_cgroup_vfork(int cgroup, int pidfd_flag, int& pid
   return syscall(SYS_clone3, &args, sizeof args);
 }
 
+// Whether a child may borrow the parent's descriptor table until it has made
+// its own (lib/os/linux/child.cpp, take_own_descriptor_table): learnt at the
+// first child that could not.
+DUCTILE_INLINE std::atomic<bool>& table_sharing_refused() noexcept {
+  static std::atomic<bool> refused{false};
+  return refused;
+}
+
+// A child that exited before it used anything: reaped and forgotten.
+DUCTILE_INLINE void reap_unused_child(long pid, int& pidfd) noexcept {
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED) != 0 && errno == EINTR) {
+  }
+  if (pidfd >= 0) ::close(pidfd);
+  pidfd = -1;
+}
+
 DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
   started_child result;
   const int saved_errno = errno;
@@ -4507,8 +4533,22 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 
   const auto clone_with = [&](int pidfd_flag, int& pidfd) -> long {
     switch (mode) {
-      case start_mode::shared_memory:
-        return ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | pidfd_flag | SIGCHLD, &plan, &pidfd);
+      case start_mode::shared_memory: {
+        constexpr int shared_memory_flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+        if (!table_sharing_refused().load(std::memory_order_relaxed)) {
+          plan.shares_descriptor_table = true;
+          const long pid =
+              ::clone(child_main, stack_top, shared_memory_flags | CLONE_FILES | pidfd_flag, &plan, &pidfd);
+          plan.shares_descriptor_table = false;
+          if (pid <= 0 || report.step != child_step::descriptor_table) return pid;
+          // close_range(CLOSE_RANGE_UNSHARE) was refused: every child from
+          // now on gets its copy of the table from clone.
+          table_sharing_refused().store(true, std::memory_order_relaxed);
+          reap_unused_child(pid, pidfd);
+          report = child_report{};
+        }
+        return ::clone(child_main, stack_top, shared_memory_flags | pidfd_flag, &plan, &pidfd);
+      }
       case start_mode::copied_memory: {
         long pid = -1;
         plan.cgroup_entered_at_clone = false;
@@ -4573,7 +4613,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       ::close(pidfd);
       pidfd = -1;
     }
-    if (pidfd >= 0) result.process.pidfd.reset(sys::keep_above_stdio(pidfd));
+    if (pidfd >= 0) result.process.pidfd.reset(sys::keep_clear_of_new_descriptors(pidfd));
     if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
     if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
   }
@@ -4690,8 +4730,9 @@ inline constexpr step_name step_names[] = {
     {child_step::parent_death, "kill on parent exit"},
     {child_step::terminal, "controlling terminal"},
     {child_step::cgroup, "cgroup"},
+    {child_step::descriptor_table, "descriptor table"},
 };
-static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::cgroup) + 1,
+static_assert(std::size(step_names) == static_cast<std::size_t>(child_step::descriptor_table) + 1,
               "every child_step needs a name in step_names");
 
 constexpr bool steps_in_order() {
@@ -4735,6 +4776,7 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
                  : fmt::format("cannot lock pid file {:?}: {}", launch.pid_file.value_or(""), code.message());
     case child_step::process_group: return fmt::format("cannot join a new process group: {}", code.message());
     case child_step::close_descriptors: return fmt::format("cannot close inherited descriptors: {}", code.message());
+    case child_step::descriptor_table: return fmt::format("cannot make its own descriptor table: {}", code.message());
     case child_step::none: return {};
     case child_step::session:
     case child_step::keep_caps:
@@ -5336,6 +5378,7 @@ inline constexpr long setresuid = SYS_setresuid;
 
 inline constexpr int highest_signal = 64;
 // From <linux/close_range.h>, which older C libraries lack.
+inline constexpr unsigned close_range_unshare = 1U << 1;
 inline constexpr unsigned close_range_cloexec = 1U << 2;
 
 DUCTILE_CHILD_CODE void tell_parent(const child_plan& plan, const child_message& message) noexcept {
@@ -5348,6 +5391,35 @@ DUCTILE_CHILD_CODE void tell_parent(const child_plan& plan, const child_message&
 [[noreturn]] DUCTILE_CHILD_CODE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
   tell_parent(plan, child_message{child_message::kind::failed, step, error, 0});
   for (;;) syscall(SYS_exit_group, 127);
+}
+
+// One past the highest descriptor the child takes from the parent's table.
+DUCTILE_CHILD_CODE int first_unused_descriptor(const child_plan& plan) noexcept {
+  int end = 3;
+  for (const int fd : plan.stdio)
+    if (fd >= end) end = fd + 1;
+  for (std::size_t i = 0; i < plan.passed_count; ++i)
+    if (plan.passed[i].source >= end) end = plan.passed[i].source + 1;
+  const int others[] = {plan.controlling_terminal, plan.cgroup_procs, plan.report_fd};
+  for (const int fd : others)
+    if (fd >= end) end = fd + 1;
+  return end;
+}
+
+// A child cloned with CLONE_FILES borrows the parent's descriptor table
+// instead of having clone copy it: a copy takes a reference on every open
+// descriptor, so a parent holding thousands of live children (a pidfd each)
+// paid for all of them at every spawn. The child makes its own table before
+// it touches any descriptor: close_range with CLOSE_RANGE_UNSHARE (5.9)
+// copies only the slots below the first one it closes, the few the child
+// uses. Where that is refused (an older kernel, a profile) the child exits
+// untouched and the parent clones it again the old way
+// (lib/os/linux/clone.cpp). unshare(CLONE_FILES) is not tried: a profile may
+// kill a process for calling it, where clone's own copy is always allowed.
+DUCTILE_CHILD_CODE void take_own_descriptor_table(const child_plan& plan) noexcept {
+  const auto first_closed = static_cast<unsigned>(first_unused_descriptor(plan));
+  if (syscall(SYS_close_range, first_closed, ~0U, close_range_unshare) != 0)
+    child_fail(plan, child_step::descriptor_table, errno);
 }
 
 // Children start with default dispositions, even for signals the parent
@@ -5621,6 +5693,7 @@ DUCTILE_CHILD_CODE void join_cgroup(const child_plan& plan) noexcept {
 
 DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   const child_plan& plan = *static_cast<const child_plan*>(argument);
+  if (plan.shares_descriptor_table) take_own_descriptor_table(plan);
   if (plan.cgroup_procs >= 0 && !plan.cgroup_entered_at_clone) join_cgroup(plan);
   reset_signal_dispositions();
   if (plan.daemon != nullptr) {
@@ -6705,7 +6778,8 @@ class stream_pump final : public stream_sink {
     std::size_t index;
   };
 
-  pipe_ends make_pipe(const char* what);
+  enum class pipe_end { read, write };
+  pipe_ends make_pipe(const char* what, pipe_end kept);
   void read_capture(capture_source& source);
   void read_forwarded(capture_source& source);
   void end_source(capture_source& source);
@@ -6753,19 +6827,24 @@ inline constexpr std::size_t forward_backlog = 256 * 1024;
 // POLLOUT on a pipe promises room for at least this much without blocking.
 inline constexpr std::size_t atomic_pipe_write = 4096;
 
-DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what) {
+// The end the parent keeps lives as long as the run: it is moved clear of the
+// low numbers where the next child's descriptors are made (see
+// sys::keep_clear_of_new_descriptors).
+DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what, pipe_end kept) {
   pipe_ends ends;
   if (const auto error = sys::make_pipe(ends)) {
     const std::string command = to_string(command_);
     throw_spawn_error(command, "pipe", what, error);
   }
+  unique_fd& parent_end = kept == pipe_end::read ? ends.read : ends.write;
+  parent_end.reset(sys::keep_clear_of_new_descriptors(parent_end.release()));
   return ends;
 }
 
 DUCTILE_INLINE stdio_target stream_pump::capture(stdio stream) {
   const int index = static_cast<int>(stream);
   if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
-  pipe_ends ends = make_pipe("make a capture pipe");
+  pipe_ends ends = make_pipe("make a capture pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
   captures_.push_back(capture_source{std::move(ends.read), index, std::nullopt, {}});
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
@@ -6778,7 +6857,7 @@ DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward)
   // the stream would have gone is already the capture, so capturing is all.
   if (const auto existing = capture_write_[static_cast<int>(stream)].lock())
     if (existing == forward.owner) return forward;
-  pipe_ends ends = make_pipe("make a tee pipe");
+  pipe_ends ends = make_pipe("make a tee pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
   const bool to_file = sys::is_regular_file(forward.fd);
   captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
@@ -6788,7 +6867,7 @@ DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward)
 }
 
 DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string> bytes) {
-  pipe_ends ends = make_pipe("make a stdin pipe");
+  pipe_ends ends = make_pipe("make a stdin pipe", pipe_end::write);
   sys::set_nonblocking(ends.write.get());
   if (bytes->size() > large_pipe / 16) sys::resize_pipe(ends.write.get(), large_pipe);
   feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
@@ -6798,7 +6877,7 @@ DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string>
 
 DUCTILE_INLINE stdio_target stream_pump::lines(stdio stream, line_function fn) {
   (void)stream;  // both streams are served alike; the callback knows which it is
-  pipe_ends ends = make_pipe("make a line pipe");
+  pipe_ends ends = make_pipe("make a line pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
   line_sources_.push_back(line_source{std::move(ends.read), std::move(fn), {}, false});
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
@@ -6817,7 +6896,7 @@ DUCTILE_INLINE const std::shared_ptr<input_channel>& stream_pump::input() {
 // it. A new one is made only once no child can still get the old read end.
 DUCTILE_INLINE stdio_target stream_pump::caller_pipe() {
   if (auto existing = caller_read_.lock()) return stdio_target{existing->get(), existing};
-  pipe_ends ends = make_pipe("make a stdin pipe");
+  pipe_ends ends = make_pipe("make a stdin pipe", pipe_end::write);
   sys::set_nonblocking(ends.write.get());
   input()->attach(std::move(ends.write));
   auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
@@ -12803,6 +12882,19 @@ DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
   const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
   errno = saved;
   if (moved < 0) return fd;  // out of descriptors: still valid where it is
+  ::close(fd);
+  return moved;
+}
+
+DUCTILE_INLINE int keep_clear_of_new_descriptors(int fd) noexcept {
+  constexpr int crowded = 64;  // the size of the kernel's first descriptor table
+  constexpr int clear = 1024;
+  if (fd < 3) return keep_above_stdio(fd);
+  if (fd < crowded || fd >= clear) return fd;
+  const int saved = errno;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, clear);
+  errno = saved;
+  if (moved < 0) return fd;  // a soft limit of 1024 or less, or no room: it stays
   ::close(fd);
   return moved;
 }

@@ -115,6 +115,8 @@ TEST_CASE("defect 3: a seccomp profile refusing close_range (EPERM or ENOSYS) st
   test::leak_check check;
   const std::string close_range = std::to_string(SYS_close_range);
   const std::string getdents = std::to_string(SYS_getdents64);
+  // Each profile also makes the first child fail to take its own descriptor
+  // table (close_range(CLOSE_RANGE_UNSHARE)): it is cloned again with a copy.
   const std::vector<std::pair<int, std::string>> profiles = {
       {EPERM, close_range}, {ENOSYS, close_range}, {EPERM, close_range + "," + getdents}};
   for (const auto& profile : profiles) {

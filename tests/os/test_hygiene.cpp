@@ -1,6 +1,9 @@
 // Descriptors, signals, threads and zombies: what a process library must never leak.
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
+#include <map>
 #include <random>
 
 #include "support.hpp"
@@ -17,6 +20,78 @@ TEST_CASE("no descriptor other than 0, 1 and 2 reaches a child") {
   CHECK(helper("list_fds").stdin_bytes("x").stderr_capture().read() == "0\n1\n2");
   CHECK(helper("list_fds").then(helper("list_fds")).read() == "0\n1\n2\n0\n1\n2");
   ::close(inheritable);
+}
+
+// A child borrows the parent's descriptor table until it has made its own: the
+// duplications onto 0, 1 and 2 and the close-on-exec marks it then makes must
+// land in its copy only.
+TEST_CASE("what a child does to its descriptors never reaches the parent's table") {
+  test::leak_check check;
+  const auto identity = [](int fd) {
+    struct stat about {};
+    REQUIRE(::fstat(fd, &about) == 0);
+    return std::make_pair(about.st_dev, about.st_ino);
+  };
+  const int inheritable = ::open("/dev/null", O_RDONLY);  // deliberately without O_CLOEXEC
+  REQUIRE(inheritable > 2);
+  const auto stdio_before = std::vector{identity(0), identity(1), identity(2)};
+  const std::set<int> open_before = test::open_fds();
+  for (int i = 0; i < 20; ++i) {
+    CHECK(cmd("cat").stdin_bytes("in").stdout_capture().stderr_to_stdout().read() == "in");
+    CHECK((helper("list_fds") | cmd("cat")).stderr_null().read() == "0\n1\n2");
+    CHECK(cmd("sh", "-c", "cat <&3").pass_fd(3, inheritable).stdin_null().read().empty());
+  }
+  CHECK(std::vector{identity(0), identity(1), identity(2)} == stdio_before);
+  CHECK(::fcntl(inheritable, F_GETFD) == 0);  // the child's close-on-exec marks stayed in the child
+  CHECK(test::open_fds() == open_before);
+  ::close(inheritable);
+}
+
+// Kept at low numbers, the descriptors live runs hold would be in every later
+// child's copy of the table (lib/os/linux/child.cpp).
+TEST_CASE("what live runs hold is kept clear of the numbers new descriptors take") {
+  test::leak_check check;
+  rlimit limit{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < 2048) {
+    MESSAGE("skipped: the hard descriptor limit (", limit.rlim_max, ") leaves no room above 1024");
+    return;
+  }
+  const rlimit raised{2048, limit.rlim_max};
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &raised) == 0);
+  const std::set<int> inherited = test::open_fds();
+  std::vector<int> crowd;  // fills the low numbers, as a busy host does
+  while (crowd.size() < 70) crowd.push_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  std::vector<handle> sleepers;
+  for (int i = 0; i < 5; ++i) sleepers.push_back(cmd("sleep", "100").stdout_capture().unchecked().start());
+  std::map<std::string, int> low;  // by kind: what sits between the crowd and 1024
+  std::map<std::string, int> clear;
+  for (const int fd : test::open_fds()) {
+    if (inherited.count(fd) != 0) continue;
+    char target[64] = {};
+    const std::string link = "/proc/self/fd/" + std::to_string(fd);
+    if (::readlink(link.c_str(), target, sizeof target - 1) <= 0) continue;
+    const std::string kind = std::string(target).substr(0, 5) == "pipe:" ? "pipe" : target;
+    if (kind != "pipe" && kind != "anon_inode:[pidfd]") continue;
+    if (fd >= 1024)
+      ++clear[kind];
+    else if (fd >= 64)
+      ++low[kind];
+  }
+  // The next child's pipes take the free low numbers meanwhile.
+  CHECK((cmd("echo", "through") | cmd("cat")).read() == "through");
+  for (auto& sleeper : sleepers) sleeper.kill();
+  for (auto& sleeper : sleepers) sleeper.wait();
+  for (const int fd : crowd) ::close(fd);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &limit) == 0);
+  std::string held_low;
+  for (const auto& [kind, count] : low) held_low += kind + " x" + std::to_string(count) + " ";
+  CHECK_MESSAGE(low.empty(), held_low);
+  CHECK(clear["pipe"] >= 5);  // the parent's end of each capture
+  if (clear["anon_inode:[pidfd]"] == 0)
+    MESSAGE("children are held by pid here, not by pidfd");
+  else
+    CHECK(clear["anon_inode:[pidfd]"] >= 5);
 }
 
 TEST_CASE("children start with an empty signal mask and default dispositions") {

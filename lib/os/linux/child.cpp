@@ -66,6 +66,7 @@ inline constexpr long setresuid = SYS_setresuid;
 
 inline constexpr int highest_signal = 64;
 // From <linux/close_range.h>, which older C libraries lack.
+inline constexpr unsigned close_range_unshare = 1U << 1;
 inline constexpr unsigned close_range_cloexec = 1U << 2;
 
 DUCTILE_CHILD_CODE void tell_parent(const child_plan& plan, const child_message& message) noexcept {
@@ -78,6 +79,35 @@ DUCTILE_CHILD_CODE void tell_parent(const child_plan& plan, const child_message&
 [[noreturn]] DUCTILE_CHILD_CODE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
   tell_parent(plan, child_message{child_message::kind::failed, step, error, 0});
   for (;;) syscall(SYS_exit_group, 127);
+}
+
+// One past the highest descriptor the child takes from the parent's table.
+DUCTILE_CHILD_CODE int first_unused_descriptor(const child_plan& plan) noexcept {
+  int end = 3;
+  for (const int fd : plan.stdio)
+    if (fd >= end) end = fd + 1;
+  for (std::size_t i = 0; i < plan.passed_count; ++i)
+    if (plan.passed[i].source >= end) end = plan.passed[i].source + 1;
+  const int others[] = {plan.controlling_terminal, plan.cgroup_procs, plan.report_fd};
+  for (const int fd : others)
+    if (fd >= end) end = fd + 1;
+  return end;
+}
+
+// A child cloned with CLONE_FILES borrows the parent's descriptor table
+// instead of having clone copy it: a copy takes a reference on every open
+// descriptor, so a parent holding thousands of live children (a pidfd each)
+// paid for all of them at every spawn. The child makes its own table before
+// it touches any descriptor: close_range with CLOSE_RANGE_UNSHARE (5.9)
+// copies only the slots below the first one it closes, the few the child
+// uses. Where that is refused (an older kernel, a profile) the child exits
+// untouched and the parent clones it again the old way
+// (lib/os/linux/clone.cpp). unshare(CLONE_FILES) is not tried: a profile may
+// kill a process for calling it, where clone's own copy is always allowed.
+DUCTILE_CHILD_CODE void take_own_descriptor_table(const child_plan& plan) noexcept {
+  const auto first_closed = static_cast<unsigned>(first_unused_descriptor(plan));
+  if (syscall(SYS_close_range, first_closed, ~0U, close_range_unshare) != 0)
+    child_fail(plan, child_step::descriptor_table, errno);
 }
 
 // Children start with default dispositions, even for signals the parent
@@ -351,6 +381,7 @@ DUCTILE_CHILD_CODE void join_cgroup(const child_plan& plan) noexcept {
 
 DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   const child_plan& plan = *static_cast<const child_plan*>(argument);
+  if (plan.shares_descriptor_table) take_own_descriptor_table(plan);
   if (plan.cgroup_procs >= 0 && !plan.cgroup_entered_at_clone) join_cgroup(plan);
   reset_signal_dispositions();
   if (plan.daemon != nullptr) {

@@ -147,6 +147,23 @@ DUCTILE_INLINE long clone_into_cgroup_vfork(int cgroup, int pidfd_flag, int& pid
   return syscall(SYS_clone3, &args, sizeof args);
 }
 
+// Whether a child may borrow the parent's descriptor table until it has made
+// its own (lib/os/linux/child.cpp, take_own_descriptor_table): learnt at the
+// first child that could not.
+DUCTILE_INLINE std::atomic<bool>& table_sharing_refused() noexcept {
+  static std::atomic<bool> refused{false};
+  return refused;
+}
+
+// A child that exited before it used anything: reaped and forgotten.
+DUCTILE_INLINE void reap_unused_child(long pid, int& pidfd) noexcept {
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED) != 0 && errno == EINTR) {
+  }
+  if (pidfd >= 0) ::close(pidfd);
+  pidfd = -1;
+}
+
 DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
   started_child result;
   const int saved_errno = errno;
@@ -180,8 +197,22 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 
   const auto clone_with = [&](int pidfd_flag, int& pidfd) -> long {
     switch (mode) {
-      case start_mode::shared_memory:
-        return ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | pidfd_flag | SIGCHLD, &plan, &pidfd);
+      case start_mode::shared_memory: {
+        constexpr int shared_memory_flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+        if (!table_sharing_refused().load(std::memory_order_relaxed)) {
+          plan.shares_descriptor_table = true;
+          const long pid =
+              ::clone(child_main, stack_top, shared_memory_flags | CLONE_FILES | pidfd_flag, &plan, &pidfd);
+          plan.shares_descriptor_table = false;
+          if (pid <= 0 || report.step != child_step::descriptor_table) return pid;
+          // close_range(CLOSE_RANGE_UNSHARE) was refused: every child from
+          // now on gets its copy of the table from clone.
+          table_sharing_refused().store(true, std::memory_order_relaxed);
+          reap_unused_child(pid, pidfd);
+          report = child_report{};
+        }
+        return ::clone(child_main, stack_top, shared_memory_flags | pidfd_flag, &plan, &pidfd);
+      }
       case start_mode::copied_memory: {
         long pid = -1;
         plan.cgroup_entered_at_clone = false;
@@ -246,7 +277,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       ::close(pidfd);
       pidfd = -1;
     }
-    if (pidfd >= 0) result.process.pidfd.reset(sys::keep_above_stdio(pidfd));
+    if (pidfd >= 0) result.process.pidfd.reset(sys::keep_clear_of_new_descriptors(pidfd));
     if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
     if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
   }
