@@ -7,7 +7,7 @@
 # and a short run of the cmdline fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh clang clang-format libclang-rt-14-dev python3 g++-multilib procps make mount libasio-dev libboost-dev openssh-server openssh-client
+tools/install-deps.sh clang clang-format libclang-rt-14-dev python3 g++-multilib procps make mount libasio-dev libboost-dev openssh-server openssh-client valgrind
 
 echo "== clang-format"
 # A C++ file that runs as a script starts with a shebang, which is not C++:

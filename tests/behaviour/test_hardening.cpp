@@ -5,6 +5,7 @@
 #include "run/queued_run.hpp"
 #endif  // else the single header has them inline
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -132,6 +133,43 @@ TEST_CASE("defect 3: a seccomp profile refusing close_range (EPERM or ENOSYS) st
                           .read();
     CHECK(seen == "0\n1\n2");
   }
+}
+
+// Children borrow the parent's descriptor table at clone (CLONE_FILES) until
+// they have made their own. Where clone will not take that flag with
+// CLONE_VFORK (qemu-user answers EINVAL) or the host runs under valgrind,
+// which ends the whole process at a clone it does not know, they are cloned
+// with a copy.
+TEST_CASE(
+    "defect 3b: an emulator or valgrind that will not share the descriptor table with a child still gets every child") {
+  test::leak_check check;
+  const std::string clone_with_files = std::to_string(SYS_clone) + "&" + std::to_string(CLONE_FILES);
+  for (const int error : {EINVAL, EPERM}) {
+    CAPTURE(error);
+    // LeakSanitizer stops the world at exit with a clone of CLONE_FILES too.
+    const auto seen = helper("seccomp_run", error, clone_with_files, "--", test::helper_path("spawn_with_open_fds"),
+                             test::helper_path("list_fds"))
+                          .env("ASAN_OPTIONS", "detect_leaks=0")
+                          .read();
+    CHECK(seen == "0\n1\n2");
+  }
+  if (!which("valgrind")) {
+    MESSAGE("valgrind part skipped: valgrind is not installed");
+    return;
+  }
+  if (test::sanitized) {
+    MESSAGE("valgrind part skipped: a sanitized program cannot run under valgrind");
+    return;
+  }
+  const output under_valgrind = cmd("valgrind", "-q", "--error-exitcode=99", test::helper_path("spawn_with_open_fds"),
+                                    test::helper_path("list_fds"))
+                                    .stdout_capture()
+                                    .stderr_capture()
+                                    .unchecked()
+                                    .run();
+  CAPTURE(under_valgrind.stderr_bytes);
+  CHECK(under_valgrind.status.success());
+  CHECK(under_valgrind.stdout_bytes == "0\n1\n2\n");
 }
 
 TEST_CASE("defect 4: a child forked after the background thread exists neither hangs nor kills the parent's run") {

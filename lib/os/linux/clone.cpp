@@ -15,6 +15,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 
 #include "os/linux/clone.hpp"
 #include "os/linux/syscall_numbers.hpp"
@@ -104,10 +106,11 @@ DUCTILE_INLINE void settle_pidfds(pidfd_support answer) noexcept {
   pidfd_state().compare_exchange_strong(expected, static_cast<int>(answer), std::memory_order_relaxed);
 }
 
-// What clone answers when it will not make a pidfd: EINVAL (a kernel that
-// knows the flag is invalid here, or a profile emulating one), ENOSYS or
-// EPERM (a seccomp profile).
-DUCTILE_INLINE bool refuses_pidfds(int error) noexcept { return error == EINVAL || error == ENOSYS || error == EPERM; }
+// What clone answers when it will not take a flag (CLONE_PIDFD, CLONE_FILES
+// with CLONE_VFORK): EINVAL (a kernel that knows the flag is invalid here, an
+// emulator such as qemu-user, or a profile emulating one), ENOSYS or EPERM (a
+// seccomp profile).
+DUCTILE_INLINE bool refuses_flag(int error) noexcept { return error == EINVAL || error == ENOSYS || error == EPERM; }
 
 // A pidfd is only useful if waitid(P_PIDFD) takes it (5.4). Asked of the
 // first child, without reaping it. (A kernel or profile that refuses
@@ -147,11 +150,19 @@ DUCTILE_INLINE long clone_into_cgroup_vfork(int cgroup, int pidfd_flag, int& pid
   return syscall(SYS_clone3, &args, sizeof args);
 }
 
+// Valgrind runs only the clone flag sets of fork, vfork and threads, and ends
+// the whole process at any other, CLONE_VM | CLONE_VFORK | CLONE_FILES
+// included. Its core library is preloaded into every program it runs.
+DUCTILE_INLINE bool under_valgrind() noexcept {
+  const char* preloaded = std::getenv("LD_PRELOAD");
+  return preloaded != nullptr && std::strstr(preloaded, "vgpreload") != nullptr;
+}
+
 // Whether a child may borrow the parent's descriptor table until it has made
 // its own (lib/os/linux/child.cpp, take_own_descriptor_table): learnt at the
-// first child that could not.
+// first child that could not, or from a clone that refused the flag.
 DUCTILE_INLINE std::atomic<bool>& table_sharing_refused() noexcept {
-  static std::atomic<bool> refused{false};
+  static std::atomic<bool> refused{under_valgrind()};
   return refused;
 }
 
@@ -204,7 +215,15 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
           const long pid =
               ::clone(child_main, stack_top, shared_memory_flags | CLONE_FILES | pidfd_flag, &plan, &pidfd);
           plan.shares_descriptor_table = false;
-          if (pid <= 0 || report.step != child_step::descriptor_table) return pid;
+          if (pid > 0 && report.step != child_step::descriptor_table) return pid;
+          if (pid < 0) {
+            if (!refuses_flag(errno)) return pid;
+            // Perhaps CLONE_FILES, perhaps CLONE_PIDFD: known once a clone
+            // without the first succeeds.
+            const long plain = ::clone(child_main, stack_top, shared_memory_flags | pidfd_flag, &plan, &pidfd);
+            if (plain > 0) table_sharing_refused().store(true, std::memory_order_relaxed);
+            return plain;
+          }
           // close_range(CLOSE_RANGE_UNSHARE) was refused: every child from
           // now on gets its copy of the table from clone.
           table_sharing_refused().store(true, std::memory_order_relaxed);
@@ -252,7 +271,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     } else {
       pid = clone_with(asked_for_pidfd ? clone_pidfd : 0, pidfd);
       if (pid < 0) clone_errno = errno;
-      if (pid < 0 && asked_for_pidfd && refuses_pidfds(clone_errno)) {
+      if (pid < 0 && asked_for_pidfd && refuses_flag(clone_errno)) {
         // A kernel before 5.2, or a profile that refuses the flag: by pid from now on.
         settle_pidfds(pidfd_support::absent);
         asked_for_pidfd = false;
