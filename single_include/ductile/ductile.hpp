@@ -4546,27 +4546,26 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     switch (mode) {
       case start_mode::shared_memory: {
         constexpr int shared_memory_flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
-        if (!table_sharing_refused().load(std::memory_order_relaxed)) {
+        const bool may_share = !table_sharing_refused().load(std::memory_order_relaxed);
+        if (may_share) {
           plan.shares_descriptor_table = true;
           const long pid =
               ::clone(child_main, stack_top, shared_memory_flags | CLONE_FILES | pidfd_flag, &plan, &pidfd);
           plan.shares_descriptor_table = false;
           if (pid > 0 && report.step != child_step::descriptor_table) return pid;
-          if (pid < 0) {
-            if (!refuses_flag(errno)) return pid;
-            // Perhaps CLONE_FILES, perhaps CLONE_PIDFD: known once a clone
-            // without the first succeeds.
-            const long plain = ::clone(child_main, stack_top, shared_memory_flags | pidfd_flag, &plan, &pidfd);
-            if (plain > 0) table_sharing_refused().store(true, std::memory_order_relaxed);
-            return plain;
+          if (pid < 0 && !refuses_flag(errno)) return pid;
+          // close_range(CLOSE_RANGE_UNSHARE) was refused, or clone would not
+          // take CLONE_FILES (or CLONE_PIDFD: only a clone without the first
+          // tells them apart).
+          if (pid > 0) {
+            reap_unused_child(pid, pidfd);
+            report = child_report{};
           }
-          // close_range(CLOSE_RANGE_UNSHARE) was refused: every child from
-          // now on gets its copy of the table from clone.
-          table_sharing_refused().store(true, std::memory_order_relaxed);
-          reap_unused_child(pid, pidfd);
-          report = child_report{};
         }
-        return ::clone(child_main, stack_top, shared_memory_flags | pidfd_flag, &plan, &pidfd);
+        const long pid = ::clone(child_main, stack_top, shared_memory_flags | pidfd_flag, &plan, &pidfd);
+        // From now on every child gets its copy of the table from clone.
+        if (may_share && pid > 0) table_sharing_refused().store(true, std::memory_order_relaxed);
+        return pid;
       }
       case start_mode::copied_memory: {
         long pid = -1;
