@@ -16,12 +16,17 @@ namespace ductile {
 /// this process are forwarded to every running child of ductile (and to their
 /// process groups when they have their own), and the blocking calls waiting
 /// for those runs throw interrupted_error once the children are reaped, so
-/// the program unwinds through its destructors. At most one alive at a time;
+/// the program unwinds through its destructors. A signal that arrives while
+/// no run is going interrupts the next run that starts, on any thread. At
+/// most one alive at a time; a signal listed twice is std::invalid_argument;
 /// the destructor restores the previous dispositions.
 class interrupt_guard {
  public:
   explicit interrupt_guard(std::initializer_list<int> signals = {SIGINT, SIGTERM, SIGHUP});
   ~interrupt_guard();
+  /// A guarded signal arrived and no ductile call has thrown it as
+  /// interrupted_error yet: for a loop that does work of its own between runs.
+  static bool interrupted() noexcept;
   interrupt_guard(const interrupt_guard&) = delete;
   interrupt_guard& operator=(const interrupt_guard&) = delete;
 

@@ -36,6 +36,14 @@ DUCTILE_INLINE std::shared_ptr<const unique_fd> duplicate_for_tree(int fd, std::
   return std::make_shared<const unique_fd>(std::move(copy));
 }
 
+// setresuid()/setresgid() read -1 as "leave this id as it is": a child asked
+// to run as it would keep the parent's id (root's, for a privileged host).
+template <class Id>
+void reject_unchanged_id(Id id, const char* what) {
+  if (id == static_cast<Id>(-1))
+    throw std::invalid_argument(fmt::format("{}: {} is not an id; setresuid() and setresgid() read it as \"unchanged\"",
+                                            what, static_cast<unsigned long>(id)));
+}
 DUCTILE_INLINE void append_signed(argument_list& out, long long value) { out.push_back(fmt::format("{}", value)); }
 DUCTILE_INLINE void append_unsigned(argument_list& out, unsigned long long value) {
   out.push_back(fmt::format("{}", value));
@@ -181,13 +189,19 @@ DUCTILE_INLINE expression expression::user(std::string_view name) const {
   detail::reject_nul(name, "user()");
   return detail::wrap(node_, detail::run_as_user{std::string(name)});
 }
-DUCTILE_INLINE expression expression::user(uid_t uid) const { return detail::wrap(node_, detail::run_as_user{uid}); }
+DUCTILE_INLINE expression expression::user(uid_t uid) const {
+  detail::reject_unchanged_id(uid, "user()");
+  return detail::wrap(node_, detail::run_as_user{uid});
+}
 DUCTILE_INLINE expression expression::group(std::string_view name) const {
   if (name.empty()) throw std::invalid_argument("group(): the name is empty");
   detail::reject_nul(name, "group()");
   return detail::wrap(node_, detail::run_as_group{std::string(name)});
 }
-DUCTILE_INLINE expression expression::group(gid_t gid) const { return detail::wrap(node_, detail::run_as_group{gid}); }
+DUCTILE_INLINE expression expression::group(gid_t gid) const {
+  detail::reject_unchanged_id(gid, "group()");
+  return detail::wrap(node_, detail::run_as_group{gid});
+}
 DUCTILE_INLINE expression expression::groups(const std::vector<std::string>& names) const {
   std::vector<detail::group_ref> list;
   for (const auto& name : names) {
@@ -197,6 +211,7 @@ DUCTILE_INLINE expression expression::groups(const std::vector<std::string>& nam
   return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
 }
 DUCTILE_INLINE expression expression::groups(const std::vector<gid_t>& ids) const {
+  for (const gid_t id : ids) detail::reject_unchanged_id(id, "groups()");
   std::vector<detail::group_ref> list(ids.begin(), ids.end());
   return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
 }

@@ -262,7 +262,9 @@ DUCTILE_INLINE void background_driver::step(std::uint32_t serial) {
       // An exception here (bad_alloc in a capture, a hook) ends that run
       // alone; the caller gets it from wait().
       try {
-        run->dispatch(entry.fds.data(), entry.fds.size());
+        // Collected before try_wait() dispatched the run itself: the
+        // descriptors may no longer be in that order, and are collected again.
+        if (entry.collected_at == run->checks()) run->dispatch(entry.fds.data(), entry.fds.size());
         run->start_right_sides(lock);
       } catch (...) {
         run->end_with(std::current_exception());
@@ -287,6 +289,7 @@ DUCTILE_INLINE bool background_driver::refresh(watched_run& entry, std::uint32_t
     // sure to be the run's, not closed and their numbers reused.
     std::lock_guard<std::mutex> lock(run.mutex);
     entry.fds.clear();
+    entry.collected_at = run.checks();
     if (!run.finished()) {
       try {
         run.collect(entry.fds);

@@ -50,6 +50,7 @@ class background_driver {
   struct watched_run {
     std::shared_ptr<execution> run;
     std::vector<pollfd> fds;                     // what its last collect() asked for, in that order
+    std::uint64_t collected_at = 0;              // the run's checks() then
     std::vector<std::pair<int, short>> watched;  // the same by descriptor, sorted, events merged
     deadline_map::iterator deadline;
     bool has_deadline = false;

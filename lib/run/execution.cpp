@@ -330,6 +330,33 @@ DUCTILE_INLINE bool execution::await_finish(const std::optional<steady_time>& de
   return changed.wait_until(lock, *deadline, [this] { return finished(); });
 }
 
+DUCTILE_INLINE bool execution::check_now() {
+  refuse_if_foreign();
+  std::unique_lock<std::mutex> lock(mutex);
+  if (finished()) return true;
+  // Callbacks and hooks run on the thread that drives the run: with any due,
+  // that thread finishes the run.
+  if (state_ == run_state::queued || delivering_events_ || has_events()) return false;
+  const std::uint64_t before = checks_;
+  std::vector<pollfd> fds;
+  // A stream's last bytes and its end take a read each: a few rounds, while
+  // anything is ready (bounded: a grandchild may keep writing).
+  // Children held by pid have nothing to poll: they are looked at now.
+  bool retrying = processes_.retry_now();
+  for (int round = 0; round < 8 && !finished() && !has_events(); ++round) {
+    fds.clear();
+    collect(fds);
+    int ready = 0;
+    if (sys::poll_fds(fds.data(), fds.size(), std::chrono::nanoseconds(0), ready)) break;
+    if (ready == 0 && !std::exchange(retrying, false)) break;
+    ++checks_;
+    dispatch(fds.data(), fds.size());
+  }
+  // A right side to start or lines to hand out: the driver's to do.
+  if (!finished() && checks_ != before) nudge_driver();
+  return finished();
+}
+
 DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
   return result_locked();
@@ -338,6 +365,7 @@ DUCTILE_INLINE const output& execution::result() {
 DUCTILE_INLINE const output& execution::result_locked() {
   if (interrupted_ != 0) {
     const std::string command = to_string(tree_);
+    interrupt_thrown();
     throw interrupted_error(fmt::format("command {} was interrupted by {}", command, signal_name(interrupted_)),
                             command, interrupted_);
   }
@@ -622,13 +650,14 @@ DUCTILE_INLINE void execution::resize(pty_size size) {
 // Called with the process-wide list of runs locked, so it only marks and
 // signals: ending a queued run here would call its pool back under that lock.
 // A queued run ends when its turn comes (start()).
-DUCTILE_INLINE void execution::interrupt(int signal) {
-  if (foreign()) return;
+DUCTILE_INLINE bool execution::interrupt(int signal) {
+  if (foreign()) return false;
   std::lock_guard<std::mutex> lock(mutex);
-  if (finished()) return;
+  if (finished()) return false;
   interrupted_ = signal;
   if (state_ != run_state::queued) signal_everything(nullptr, signal);
   nudge_driver();
+  return true;
 }
 
 DUCTILE_INLINE void execution::send_signal(int signal) {

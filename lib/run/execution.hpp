@@ -69,6 +69,15 @@ class execution {
   // Whether deliver_events() has anything to do; called with `mutex` held.
   bool has_events() const noexcept { return !pending_events_.empty() || pump_.has_lines(); }
 
+  // try_wait(): looks at the processes and streams now, not at what the
+  // background thread saw last (it may not have woken yet): reaps what has
+  // exited and reads what is there, on the calling thread. Whether the run
+  // has finished. Takes `mutex`.
+  bool check_now();
+  // How often check_now() dispatched events itself: a driver whose
+  // descriptors were collected before that must collect them again.
+  std::uint64_t checks() const noexcept { return checks_; }
+
   // --- event loop steps, called with `mutex` held
   void collect(std::vector<pollfd>& fds);
   // The earliest timer of this run, if any.
@@ -134,8 +143,9 @@ class execution {
   std::vector<proc::process_sample> processes();
 #endif
   // An interrupt_guard's signal: forwarded to every live process, and the
-  // run ends with interrupted_error. Takes `mutex`.
-  void interrupt(int signal);
+  // run ends with interrupted_error. False when the run has nothing left to
+  // interrupt (finished, or this is a forked child's copy). Takes `mutex`.
+  bool interrupt(int signal);
   // Sets the window of the run's pseudo-terminals. Takes `mutex`.
   void resize(pty_size size);
   // The process-wide list of live runs (run/interrupt.hpp); guarded by its mutex.
@@ -189,6 +199,7 @@ class execution {
   using observed_event = std::variant<spawn_event, exit_event>;
   std::vector<observed_event> pending_events_;  // for the observer, outside the lock
   bool delivering_events_ = false;
+  std::uint64_t checks_ = 0;  // see checks()
   sys::event completion_;
   std::exception_ptr failure_;
   std::exception_ptr ssh_failure_;      // an on() subtree's ssh could not run it

@@ -31,7 +31,7 @@ DUCTILE_INLINE const output& handle::wait() {
 }
 
 DUCTILE_INLINE const output* handle::try_wait() {
-  if (!execution_->await_finish(std::chrono::steady_clock::now())) return nullptr;
+  if (!execution_->check_now()) return nullptr;
   return &execution_->result();
 }
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <ductile/script.hpp>
@@ -25,7 +26,8 @@ struct interrupt_state {
   sys::event pending_event;
   std::atomic<int> readable{-1};
   std::atomic<int> writable{-1};
-  std::atomic<int> pending_signal{0};
+  std::atomic<int> pending_signal{0};  // arrived, not yet taken by a run
+  std::atomic<bool> unthrown{false};   // arrived, no interrupted_error thrown since
   std::atomic<bool> guarded{false};
   struct sigaction previous[NSIG] = {};
 };
@@ -53,6 +55,9 @@ DUCTILE_INLINE void join_interruptible(execution& run) {
   run.interrupt_links.next = s.first_run;
   if (s.first_run != nullptr) s.first_run->interrupt_links.prev = &run;
   s.first_run = &run;
+  // The signal came between two runs (or while the background thread alone
+  // watched): this run is the next one, and is interrupted before it starts.
+  if (const int signal = s.pending_signal.exchange(0, std::memory_order_acq_rel)) run.interrupt(signal);
 }
 
 DUCTILE_INLINE void leave_interruptible(execution& run) noexcept {
@@ -69,17 +74,25 @@ DUCTILE_INLINE void leave_interruptible(execution& run) noexcept {
 DUCTILE_INLINE void forward_interrupt() {
   interrupt_state& s = interrupts();
   if (s.pending_event) sys::drain_event(s.pending_event);
-  const int signal = s.pending_signal.exchange(0, std::memory_order_acq_rel);
-  if (signal == 0) return;
   std::lock_guard<std::mutex> lock(s.runs_mutex);
-  for (execution* run = s.first_run; run != nullptr; run = run->interrupt_links.next) run->interrupt(signal);
+  const int signal = s.pending_signal.load(std::memory_order_acquire);
+  if (signal == 0) return;
+  bool taken = false;
+  for (execution* run = s.first_run; run != nullptr; run = run->interrupt_links.next)
+    taken = run->interrupt(signal) || taken;
+  // Nobody took it: it waits for the next run, whichever thread starts it.
+  int expected = signal;  // a newer signal meanwhile stays pending
+  if (taken) s.pending_signal.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
 }
+
+DUCTILE_INLINE void interrupt_thrown() noexcept { interrupts().unthrown.store(false, std::memory_order_release); }
 
 // Async-signal-safe: two atomic stores and a write.
 DUCTILE_INLINE void record_interrupt(int signal) {
   const int saved = errno;
   interrupt_state& s = interrupts();
   s.pending_signal.store(signal, std::memory_order_release);
+  s.unthrown.store(true, std::memory_order_release);
   const std::uint64_t one = 1;
   const ssize_t ignored = ::write(s.writable.load(std::memory_order_acquire), &one, sizeof one);
   (void)ignored;
@@ -95,9 +108,14 @@ DUCTILE_INLINE interrupt_guard::interrupt_guard(std::initializer_list<int> signa
   interrupt_state& s = interrupts();
   if (signals.size() > sizeof signals_ / sizeof signals_[0])
     throw std::invalid_argument("interrupt_guard: at most 8 signals");
-  for (const int signal : signals)
-    if (signal <= 0 || signal >= NSIG || signal == SIGKILL || signal == SIGSTOP)
-      throw std::invalid_argument("interrupt_guard: " + signal_name(signal) + " cannot be caught");
+  for (auto signal = signals.begin(); signal != signals.end(); ++signal) {
+    if (*signal <= 0 || *signal >= NSIG || *signal == SIGKILL || *signal == SIGSTOP)
+      throw std::invalid_argument("interrupt_guard: " + signal_name(*signal) + " cannot be caught");
+    // Installed twice, the second would save the guard's own handler as the
+    // one to restore, and the signal would stay swallowed after the guard.
+    if (std::find(signals.begin(), signal, *signal) != signal)
+      throw std::invalid_argument("interrupt_guard: " + signal_name(*signal) + " is listed twice");
+  }
   bool expected = false;
   if (!s.guarded.compare_exchange_strong(expected, true))
     throw std::logic_error("interrupt_guard: another guard is alive; there can be one per process");
@@ -128,8 +146,13 @@ DUCTILE_INLINE interrupt_guard::~interrupt_guard() {
   detail::interrupt_state& s = detail::interrupts();
   for (int i = 0; i < count_; ++i) ::sigaction(signals_[i], &s.previous[signals_[i]], nullptr);
   s.pending_signal.store(0);
+  s.unthrown.store(false);
   if (s.pending_event) detail::sys::drain_event(s.pending_event);
   s.guarded.store(false);
+}
+
+DUCTILE_INLINE bool interrupt_guard::interrupted() noexcept {
+  return detail::interrupts().unthrown.load(std::memory_order_acquire);
 }
 
 }  // namespace ductile

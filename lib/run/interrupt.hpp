@@ -17,12 +17,15 @@ class execution;
 // A readable descriptor while an interrupt is pending, for poll; -1 before
 // the first guard. Made once, kept for the life of the process.
 int interrupt_fd() noexcept;
-// The interrupt descriptor was readable: takes the pending signal, if any,
-// and forwards it to every live run. Call with no run's lock held.
+// The interrupt descriptor was readable: forwards the pending signal, if any,
+// to every live run. A signal that no run takes (none is going) stays
+// pending for the next run that joins. Call with no run's lock held.
 void forward_interrupt();
+// An interrupted_error is being thrown: interrupt_guard::interrupted() turns false.
+void interrupt_thrown() noexcept;
 
-// The list of live runs; an execution joins in its constructor and leaves in
-// its destructor.
+// The list of live runs; an execution joins in its constructor (taking a
+// pending signal, which interrupts it at once) and leaves in its destructor.
 void join_interruptible(execution& run);
 void leave_interruptible(execution& run) noexcept;
 

@@ -127,6 +127,14 @@ DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
   return true;
 }
 
+DUCTILE_INLINE bool process_table::retry_now() noexcept {
+  if (retries_ == 0) return false;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& p : processes_)
+    if (p.retry_at) p.retry_at = now;
+  return true;
+}
+
 DUCTILE_INLINE void process_table::reap_all_blocking() noexcept {
   for (auto& p : processes_) {
     if (p.reaped()) continue;

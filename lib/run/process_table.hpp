@@ -76,6 +76,8 @@ class process_table {
       if (reap(p)) on_reaped(p);
     }
   }
+  // Makes every retry due now (try_wait() looks at once); whether there was any.
+  bool retry_now() noexcept;
   // Waits for every unreaped process (all were sent SIGKILL).
   void reap_all_blocking() noexcept;
 

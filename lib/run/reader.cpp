@@ -44,7 +44,7 @@ DUCTILE_INLINE const output& stdout_reader::result() {
 }
 
 DUCTILE_INLINE const output* stdout_reader::try_wait() {
-  if (!run_->await_finish(std::chrono::steady_clock::now())) return nullptr;
+  if (!run_->check_now()) return nullptr;
   return &result();
 }
 

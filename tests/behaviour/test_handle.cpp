@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -37,6 +38,48 @@ TEST_CASE("try_wait never blocks and wait_for does not kill") {
   CHECK(h.pids().size() == 1);
   h.kill();
   CHECK_THROWS_AS(h.wait(), status_error);
+}
+
+namespace {
+// Waits, without reaping it, until `pid` has exited (or was already reaped).
+void until_exited(pid_t pid) {
+  for (;;) {
+    siginfo_t info{};
+    const int got = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+    if (got != 0 || info.si_pid == pid) return;
+    std::this_thread::yield();
+  }
+}
+}  // namespace
+
+TEST_CASE("round 3 defect 6: try_wait() right after the last process exits reports the exit, with the output") {
+  test::leak_check check;
+  for (int i = 0; i < 200; ++i) {
+    CAPTURE(i);
+    handle plain = cmd("true").start();
+    until_exited(plain.pids().at(0));
+    const output* done = plain.try_wait();
+    REQUIRE(done != nullptr);
+    CHECK(done->status.success());
+
+    handle captured = cmd("echo", "hi").stdout_capture().start();
+    until_exited(captured.pids().at(0));
+    done = captured.try_wait();
+    REQUIRE(done != nullptr);
+    CHECK(done->stdout_bytes == "hi\n");
+  }
+  // A pipeline reports once its last process has exited, and not before.
+  handle piped = (cmd("sleep", "0.2") | cmd("cat")).start();
+  const auto pids = piped.pids();
+  CHECK(piped.try_wait() == nullptr);
+  for (const pid_t pid : pids) until_exited(pid);
+  CHECK(piped.try_wait() != nullptr);
+  // Reading through a reader_handle too.
+  reader_handle reader = cmd("true").reader();
+  until_exited(reader.pids().at(0));
+  char byte = 0;
+  CHECK(reader.read(&byte, 1) == 0);
+  CHECK(reader.try_wait() != nullptr);
 }
 
 TEST_CASE("after kill, wait reports the signal, an error unless unchecked") {

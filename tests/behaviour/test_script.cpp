@@ -2,6 +2,8 @@
 // unwinds, children that die with their parent, and output order.
 #include <sys/wait.h>
 
+#include <thread>
+
 #include "support.hpp"
 
 using namespace ductile;
@@ -120,6 +122,58 @@ TEST_CASE("interrupt_guard: one at a time, and catchable signals only") {
   }
   { interrupt_guard again({SIGUSR1}); }
   CHECK_THROWS_AS(interrupt_guard({SIGKILL}), std::invalid_argument);
+}
+
+TEST_CASE("round 3 defect 5: a signal listed twice is refused and the disposition stays the host's") {
+  struct sigaction before {};
+  REQUIRE(::sigaction(SIGINT, nullptr, &before) == 0);
+  try {
+    interrupt_guard twice({SIGINT, SIGTERM, SIGINT});
+    FAIL("a guard listing SIGINT twice was made");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()) == "interrupt_guard: SIGINT is listed twice");
+  }
+  struct sigaction after {};
+  REQUIRE(::sigaction(SIGINT, nullptr, &after) == 0);
+  CHECK((after.sa_handler == before.sa_handler));
+  { interrupt_guard once({SIGINT}); }  // and one can still be made
+  REQUIRE(::sigaction(SIGINT, nullptr, &after) == 0);
+  CHECK((after.sa_handler == before.sa_handler));
+}
+
+TEST_CASE("round 3 defect 4: a signal between two runs interrupts the next run, on any thread, once") {
+  interrupt_guard guard;  // first: its event lives on with the process
+  test::leak_check check;
+  for (const bool other_thread : {false, true}) {
+    CAPTURE(other_thread);
+    // The background thread exists and watches the guard's descriptor.
+    cmd("true").start().wait();
+    CHECK_FALSE(interrupt_guard::interrupted());
+    REQUIRE(::raise(SIGINT) == 0);
+    CHECK(interrupt_guard::interrupted());
+    // Long enough for the background thread to have woken and looked.
+    std::this_thread::sleep_for(200ms);
+    CHECK(interrupt_guard::interrupted());
+    const auto next_run = [] {
+      try {
+        cmd("sleep", "30").timeout(10s).run();
+        return std::string("ran to the end");
+      } catch (const interrupted_error& e) {
+        return std::string("interrupted by ") + std::to_string(e.signal());
+      } catch (const std::exception& e) {
+        return std::string(e.what());
+      }
+    };
+    std::string seen;
+    if (other_thread)
+      std::thread([&] { seen = next_run(); }).join();
+    else
+      seen = next_run();
+    CHECK(seen == "interrupted by " + std::to_string(SIGINT));
+    CHECK_FALSE(interrupt_guard::interrupted());
+    // Delivered once: the run after it runs normally.
+    CHECK(cmd("true").run().status.success());
+  }
 }
 
 TEST_CASE("an interrupt ends a pool's running and queued jobs, and the pool goes on") {

@@ -105,6 +105,23 @@ TEST_CASE("an unknown user or group is a spawn_error before anything runs") {
   CHECK(expect_spawn_error(cmd("true").user(uid_t{4242424}), step).find("no passwd entry") != std::string::npos);
 }
 
+TEST_CASE("round 3 defect 3: user(-1), group(-1) and groups({-1}) are refused, naming the value") {
+  const auto refused = [](auto make, const char* what) {
+    try {
+      (void)make();
+      FAIL(what << " was accepted");
+    } catch (const std::invalid_argument& e) {
+      CHECK(std::string(e.what()).find(what) == 0);
+      CHECK(std::string(e.what()).find("4294967295") != std::string::npos);
+    }
+  };
+  refused([] { return cmd("id").user(static_cast<uid_t>(-1)); }, "user()");
+  refused([] { return cmd("id").user(65534).group(static_cast<gid_t>(-1)); }, "group()");
+  refused([] { return cmd("id").groups(std::vector<gid_t>{65534, static_cast<gid_t>(-1)}); }, "groups()");
+  // The largest real ids are still ids.
+  CHECK_NOTHROW((void)cmd("id").user(static_cast<uid_t>(-2)).group(static_cast<gid_t>(-2)));
+}
+
 TEST_CASE("running as the current user is allowed without privileges") {
   test::leak_check check;
   const auto me = users::effective_user();

@@ -293,6 +293,45 @@ TEST_CASE("as root: another user's environment is an error naming EACCES, the pi
   CHECK(out.find("cannot read /proc/1/environ: Permission denied") != std::string::npos);
 }
 
+TEST_CASE("round 3 defect 2: the first stat() of a process is exact, even with a /proc/stat longer than 4 KiB") {
+  test::leak_check check;
+  const auto fields = [](const std::string& line) {
+    std::istringstream in(line);
+    unsigned long long virtual_bytes = 0, resident = 0, statm_virtual = 0;
+    long long start = 0;
+    in >> virtual_bytes >> resident >> start >> statm_virtual;
+    REQUIRE(in);
+    CHECK(resident > 0);
+    // The same mapping, read a moment apart: within a mebibyte.
+    CHECK(virtual_bytes + (1 << 20) > statm_virtual);
+    CHECK(statm_virtual + (1 << 20) > virtual_bytes);
+    return start;
+  };
+  const long long real_start = fields(test::helper("first_stat").read());
+  CHECK(real_start > 1000000000);
+  if (::geteuid() != 0) {
+    MESSAGE("skipped the long /proc/stat: needs root, to bind-mount one in a private mount namespace");
+    return;
+  }
+  // Many CPUs make /proc/stat long: 200 cpu lines before btime, with a boot
+  // time of its own so the test sees that this file was the one read.
+  std::ifstream real("/proc/stat");
+  std::string text, line;
+  while (std::getline(real, line)) {
+    if (line.rfind("btime ", 0) == 0) {
+      for (int cpu = 1000; cpu < 1200; ++cpu) text += "cpu" + std::to_string(cpu) + " 1 2 3 4 5 6 7 8 9 10\n";
+      line = "btime 1000000000";
+    }
+    text += line + "\n";
+  }
+  REQUIRE(text.size() > 6144);
+  test::temp_dir dir;
+  test::write_file(dir / "stat", text);
+  const long long start = fields(test::helper("first_stat", dir / "stat").read());
+  CHECK(start >= 1000000000);
+  CHECK(start < real_start - 100000000);  // btime 2001 plus an uptime, not today
+}
+
 TEST_CASE("threads are not processes: pids() lists a process once, and children() covers every thread's children") {
   test::leak_check check;
   const auto all = proc::pids();
