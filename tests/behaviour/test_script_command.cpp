@@ -2,6 +2,10 @@
 // runs them (a shebang, chmod +x) with a cache of their own.
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "support.hpp"
 
 using namespace ductile;
@@ -108,6 +112,7 @@ TEST_CASE("ductile-script: an unusable home falls back to a private temporary ca
   // The innermost modifiers win: these override in_env's.
   const output o = in_env(cmd(script, "x")
                               .env_remove("XDG_CACHE_HOME")
+                              .env_remove("XDG_RUNTIME_DIR")
                               .env("HOME", "/nonexistent/home")
                               .env("TMPDIR", home.path.string()),
                           home.path)
@@ -122,14 +127,194 @@ TEST_CASE("ductile-script: an unusable home falls back to a private temporary ca
   test::write_file(home / ".cache", "not a directory");
   // (A fresh TMPDIR: the warning comes with the compile, not with every cached run.)
   test::fs::create_directory(home / "tmp");
-  const output again =
-      in_env(cmd(script, "y").env_remove("XDG_CACHE_HOME").env("TMPDIR", (home / "tmp").string()), home.path)
-          .stdout_capture()
-          .stderr_capture()
-          .run();
+  const output again = in_env(cmd(script, "y")
+                                  .env_remove("XDG_CACHE_HOME")
+                                  .env_remove("XDG_RUNTIME_DIR")
+                                  .env("TMPDIR", (home / "tmp").string()),
+                              home.path)
+                           .stdout_capture()
+                           .stderr_capture()
+                           .run();
   CHECK(again.stdout_bytes == "[y]\n");
   CHECK(again.stderr_bytes.find("ductile-script: cannot make " + (home / ".cache" / "ductile-script").string() +
                                 ": Not a directory") == 0);
+}
+
+namespace {
+
+// A script run with no usable home, its fallback cache under `tmp` (a sticky,
+// world-writable directory like /tmp).
+output run_without_home(const test::fs::path& script, const test::fs::path& home, const test::fs::path& tmp) {
+  return in_env(cmd(script, "x")
+                    .env_remove("XDG_CACHE_HOME")
+                    .env_remove("XDG_RUNTIME_DIR")
+                    .env("HOME", "/nonexistent/home")
+                    .env("TMPDIR", tmp.string()),
+                home)
+      .stdout_capture()
+      .stderr_capture()
+      .unchecked()
+      .run();
+}
+
+std::vector<std::string> names_in(const test::fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : test::fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+constexpr uid_t other_user = 65534;  // nobody: a real second user on every Debian system
+
+}  // namespace
+
+TEST_CASE("round 3 defect 1: a squatted cache name is never followed or used; a one-use cache is removed") {
+  if (!have_tool()) return;
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: needs root, to give the squatted names to a second user");
+    return;
+  }
+  test::leak_check check;
+  test::temp_dir home;
+  const auto script = write_script(home.path, "args.cpp", echo_arguments);
+  const auto tmp = home / "tmp";
+  test::fs::create_directory(tmp);
+  ::chmod(tmp.c_str(), 01777);
+  const auto squatted = tmp / ("ductile-script-" + std::to_string(::geteuid()));
+
+  // The other user's link to a directory the victim owns and keeps private:
+  // following it, the check would pass and the other user could swap the link.
+  const auto victims = home / "victims";
+  test::fs::create_directory(victims);
+  ::chmod(victims.c_str(), 0700);
+  REQUIRE(::symlink(victims.c_str(), squatted.c_str()) == 0);
+  REQUIRE(::lchown(squatted.c_str(), other_user, other_user) == 0);
+  output o = run_without_home(script, home.path, tmp);
+  CHECK(o.stdout_bytes == "[x]\n");
+  CHECK(o.stderr_bytes.find(squatted.string() + " is a symbolic link") != std::string::npos);
+  CHECK(o.stderr_bytes.find("using the one-use cache " + (tmp / "ductile-script-").string()) != std::string::npos);
+  CHECK(names_in(victims).empty());
+  CHECK(names_in(tmp) == std::vector<std::string>{squatted.filename().string()});
+
+  // The same link swapped back and forth between the victim's directory and
+  // the other user's while the script compiles: nothing lands in either.
+  const auto others = home / "others";
+  test::fs::create_directory(others);
+  ::chmod(others.c_str(), 0777);
+  std::atomic<bool> swapping{true};
+  std::thread swapper([&] {
+    const auto next = tmp / "next";
+    for (int i = 0; swapping; ++i) {
+      ::unlink(next.c_str());
+      if (::symlink((i % 2 == 0 ? others : victims).c_str(), next.c_str()) == 0)
+        ::rename(next.c_str(), squatted.c_str());
+    }
+  });
+  o = run_without_home(script, home.path, tmp);
+  swapping = false;
+  swapper.join();
+  CHECK(o.stdout_bytes == "[x]\n");
+  CHECK(names_in(victims).empty());
+  CHECK(names_in(others).empty());
+  CHECK(names_in(tmp) == std::vector<std::string>{squatted.filename().string()});
+
+  // A directory of the other user's own under the name.
+  REQUIRE(::unlink(squatted.c_str()) == 0);
+  test::fs::create_directory(squatted);
+  REQUIRE(::chown(squatted.c_str(), other_user, other_user) == 0);
+  o = run_without_home(script, home.path, tmp);
+  CHECK(o.stdout_bytes == "[x]\n");
+  CHECK(o.stderr_bytes.find(squatted.string() + " belongs to uid 65534, not to this user") != std::string::npos);
+  CHECK(names_in(squatted).empty());
+  CHECK(names_in(tmp) == std::vector<std::string>{squatted.filename().string()});
+
+  // XDG_RUNTIME_DIR, where there is one, comes before the shared directory.
+  const auto runtime = home / "runtime";
+  test::fs::create_directory(runtime);
+  ::chmod(runtime.c_str(), 0700);
+  o = in_env(cmd(script, "x")
+                 .env_remove("XDG_CACHE_HOME")
+                 .env("XDG_RUNTIME_DIR", runtime.string())
+                 .env("HOME", "/nonexistent/home")
+                 .env("TMPDIR", tmp.string()),
+             home.path)
+          .stdout_capture()
+          .stderr_capture()
+          .run();
+  CHECK(o.stdout_bytes == "[x]\n");
+  CHECK(o.stderr_bytes.find("using the private cache " + (runtime / "ductile-script").string()) != std::string::npos);
+  CHECK(names_in(tmp) == std::vector<std::string>{squatted.filename().string()});
+}
+
+TEST_CASE("round 3 defect 1: a cache entry that is a link, another user's or writable by others is never run") {
+  if (!have_tool()) return;
+  test::leak_check check;
+  test::temp_dir home;
+  const auto script = write_script(home.path, "args.cpp", echo_arguments);
+  CHECK(in_env(cmd(script, "x"), home.path).read() == "[x]");
+  const auto cache = home / "cache" / "ductile-script";
+  std::string entry;
+  for (const auto& name : names_in(cache))
+    if (name.size() == 16) entry = name;
+  REQUIRE(!entry.empty());
+  const auto planted = home / "planted";
+  test::write_file(planted, "#!/bin/sh\necho planted\n");
+  ::chmod(planted.c_str(), 0755);
+
+  // A link in place of the entry.
+  REQUIRE(::unlink((cache / entry).c_str()) == 0);
+  REQUIRE(::symlink(planted.c_str(), (cache / entry).c_str()) == 0);
+  CHECK(in_env(cmd(script, "x"), home.path).read() == "[x]");
+  CHECK_FALSE(test::fs::is_symlink(cache / entry));
+
+  // A file that others may write.
+  test::fs::copy_file(planted, cache / entry, test::fs::copy_options::overwrite_existing);
+  ::chmod((cache / entry).c_str(), 0777);
+  CHECK(in_env(cmd(script, "x"), home.path).read() == "[x]");
+
+  if (::geteuid() != 0) {
+    MESSAGE("skipped an entry of another user's: needs root, to give it away");
+    return;
+  }
+  test::fs::copy_file(planted, cache / entry, test::fs::copy_options::overwrite_existing);
+  ::chmod((cache / entry).c_str(), 0755);
+  REQUIRE(::chown((cache / entry).c_str(), other_user, other_user) == 0);
+  CHECK(in_env(cmd(script, "x"), home.path).read() == "[x]");
+}
+
+TEST_CASE("round 3 defects 15 and 16: a quote, a backslash or a newline in the name; $0 is the path as invoked") {
+  if (!have_tool()) return;
+  test::leak_check check;
+  test::temp_dir home;
+  const std::string says_name = R"(#include <cstdio>
+int main(int, char** argv) { std::printf("%s\n", argv[0]); }
+)";
+  for (const std::string name : {"say\"hi.cpp", "back\\slash.cpp", "new\nline.cpp"}) {
+    CAPTURE(name);
+    const auto script = write_script(home.path, name, says_name);
+    CHECK(in_env(cmd(script), home.path).read() == script.string());
+    const auto broken = write_script(home.path, "broken-" + name, "int main() {\n  return undefined_name;\n}\n");
+    const output o = in_env(cmd(broken), home.path).stderr_capture().unchecked().run();
+    CHECK(o.status.code() == 1);
+    CHECK(o.stderr_bytes.find("undefined_name") != std::string::npos);
+  }
+  // A multi-call script sees the name of the link it was run through.
+  const auto script = write_script(home.path, "hello.cpp", says_name);
+  const auto link = home / "mytool";
+  REQUIRE(::symlink(script.c_str(), link.c_str()) == 0);
+  CHECK(in_env(cmd(link), home.path).read() == link.string());
+  CHECK(in_env(cmd(tool, "mytool"), home.path).dir(home.path).read() == "mytool");
+}
+
+TEST_CASE("round 3 defect 17: --help and --version") {
+  if (!have_tool()) return;
+  const output help = cmd(tool, "--help").stdout_capture().run();
+  CHECK(help.stdout_bytes.find("usage: ductile-script [--print-command] FILE.cpp [ARGS...]") == 0);
+  CHECK(help.stdout_bytes.find("--version") != std::string::npos);
+  CHECK(cmd(tool, "--version").read().find("ductile-script ") == 0);
+  const output unknown = cmd(tool, "--frobnicate").stderr_capture().unchecked().run();
+  CHECK(unknown.status.code() == 2);
+  CHECK(unknown.stderr_bytes.find("unknown option --frobnicate") != std::string::npos);
 }
 
 TEST_CASE("ductile-script: compile errors name the script's own lines; //! lines carry options") {

@@ -1,5 +1,6 @@
 #include "build.hpp"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,26 +86,47 @@ std::vector<std::string> compile_command(const toolchain& tools, const script_so
   return command;
 }
 
-std::string precompiled_header(const toolchain& tools, const script_source& script, const std::string& cache) {
-  std::string key = tools.identity + '\n' + tools.include_dir + '\n' + DUCTILE_SCRIPT_VERSION;
+namespace {
+
+// `name` in `dir`, opened without following a link: a regular, non-empty
+// file of this user's that nobody else can write.
+bool trusted_file(int dir, const std::string& name) {
+  const descriptor file(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st {};
+  return file && ::fstat(file.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_uid == ::geteuid() &&
+         (st.st_mode & 022) == 0;
+}
+
+}  // namespace
+
+std::string precompiled_header(const toolchain& tools, const script_source& script, int cache_dir) {
+  std::string key = tools.identity + '\n' + tools.include_dir + '\n' + DUCTILE_SCRIPT_VERSION + '\n' + child_cache_path;
   for (const auto& flag : base_flags(tools)) key += '\n' + flag;
   for (const auto& flag : script.flags) key += '\n' + flag;
-  const std::string directory = cache + "/pch-" + hex(hash_of(key));
-  const std::string header = directory + "/ductile.hpp";
-  if (::access((header + ".gch").c_str(), R_OK) == 0) return header;
+  const std::string leaf = "pch-" + hex(hash_of(key));
+  if (::mkdirat(cache_dir, leaf.c_str(), 0700) != 0 && errno != EEXIST) return {};
+  const descriptor directory(::openat(cache_dir, leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  std::string problem;
+  if (!directory || !private_to_me(directory.get(), problem, leaf)) return {};
   // Clang records the header's path in the precompiled file, so both are
   // made where they are used, each written beside its final name first.
-  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) return {};
+  const std::string header = std::string(child_cache_path) + "/" + leaf + "/ductile.hpp";
+  if (trusted_file(directory.get(), "ductile.hpp") && trusted_file(directory.get(), "ductile.hpp.gch")) return header;
   const std::string suffix = ".tmp." + std::to_string(::getpid());
+  const std::string wrapper = "ductile.hpp" + suffix;
   bool built = false;
-  if (FILE* out = std::fopen((header + suffix).c_str(), "w")) {
-    built = std::fputs("#include <ductile/ductile.hpp>\n", out) >= 0;
-    built = std::fclose(out) == 0 && built;
+  {
+    const descriptor out(
+        ::openat(directory.get(), wrapper.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    static const char text[] = "#include <ductile/ductile.hpp>\n";
+    built = out && ::write(out.get(), text, sizeof text - 1) == static_cast<ssize_t>(sizeof text - 1);
   }
   // Linked, not renamed: once there the wrapper never changes (clang also
   // checks its modification time), and a second builder uses the first's.
-  built = built && (::link((header + suffix).c_str(), header.c_str()) == 0 || errno == EEXIST);
-  ::unlink((header + suffix).c_str());
+  built =
+      built && (::linkat(directory.get(), wrapper.c_str(), directory.get(), "ductile.hpp", 0) == 0 || errno == EEXIST);
+  ::unlinkat(directory.get(), wrapper.c_str(), 0);
+  built = built && trusted_file(directory.get(), "ductile.hpp");
   std::vector<std::string> command{tools.compiler};
   for (const auto& flag : base_flags(tools)) command.push_back(flag);
   for (const auto& flag : script.flags) command.push_back(flag);
@@ -114,17 +136,21 @@ std::string precompiled_header(const toolchain& tools, const script_source& scri
   command.push_back("-o");
   command.push_back(header + ".gch" + suffix);
   try {
-    built = built && command_of(command).stderr_null().unchecked().run().status.success();
+    built = built &&
+            command_of(command).pass_fd(child_cache_fd, cache_dir).stderr_null().unchecked().run().status.success();
   } catch (const std::exception&) {
     built = false;
   }
-  if (built && ::rename((header + ".gch" + suffix).c_str(), (header + ".gch").c_str()) == 0) return header;
-  ::unlink((header + ".gch" + suffix).c_str());
+  const std::string made = "ductile.hpp.gch" + suffix;
+  if (built && ::renameat(directory.get(), made.c_str(), directory.get(), "ductile.hpp.gch") == 0 &&
+      trusted_file(directory.get(), "ductile.hpp.gch"))
+    return header;
+  ::unlinkat(directory.get(), made.c_str(), 0);
   return {};
 }
 
-int compile(const std::vector<std::string>& command, const std::string& text) {
-  const auto status = command_of(command).stdin_bytes(text).unchecked().run().status;
+int compile(const std::vector<std::string>& command, const std::string& text, int cache_dir) {
+  const auto status = command_of(command).stdin_bytes(text).pass_fd(child_cache_fd, cache_dir).unchecked().run().status;
   if (const auto code = status.code()) return *code;
   return 1;
 }

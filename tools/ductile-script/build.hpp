@@ -28,12 +28,15 @@ std::vector<std::string> base_flags(const toolchain& tools);
 std::vector<std::string> compile_command(const toolchain& tools, const script_source& script,
                                          const std::string& precompiled, const std::string& output);
 
-// A precompiled <ductile/ductile.hpp> for these flags under `cache`, built
-// once; the header to -include, or empty if it could not be built.
-std::string precompiled_header(const toolchain& tools, const script_source& script, const std::string& cache);
+// A precompiled <ductile/ductile.hpp> for these flags in the cache directory
+// `cache_dir`, built once and checked through that descriptor each time; the
+// header to -include, as the compiler reaches it (child_cache_path), or empty
+// if it could not be built.
+std::string precompiled_header(const toolchain& tools, const script_source& script, int cache_dir);
 
-// Runs the compiler with the script on its stdin and its diagnostics on
-// this process's stderr; the compiler's exit code.
-int compile(const std::vector<std::string>& command, const std::string& text);
+// Runs the compiler with the script on its stdin, its diagnostics on this
+// process's stderr and the cache directory as its descriptor 3; the
+// compiler's exit code.
+int compile(const std::vector<std::string>& command, const std::string& text, int cache_dir);
 
 }  // namespace ductile_script

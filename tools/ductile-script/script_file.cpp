@@ -35,7 +35,18 @@ script_source read_script(const std::string& path) {
   script_source script;
   script.path = path;
   // `#line 1` numbers the next line 1: the blanked shebang keeps its place.
-  script.text = "#line 1 \"" + path + "\"\n";
+  // The name as a string literal: a quote, a backslash or a newline in it
+  // would otherwise end the directive or the literal early.
+  std::string quoted;
+  for (const char c : path) {
+    if (c == '"' || c == '\\')
+      quoted += {'\\', c};
+    else if (c == '\n')
+      quoted += "\\n";
+    else
+      quoted += c;
+  }
+  script.text = "#line 1 \"" + quoted + "\"\n";
   bool leading = true;
   std::size_t at = 0;
   for (int number = 1; at < file.size(); ++number) {
