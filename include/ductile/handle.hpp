@@ -102,7 +102,9 @@ class handle {
   /// <ductile/proc.hpp> to use the result.
   std::vector<proc::process_sample> processes() const;
 #endif
-  /// The destructor will not kill; the background thread still reaps.
+  /// The destructor will not kill; the background thread still reaps. When the
+  /// handle goes, a stdin_pipe() input nobody can write any more is closed.
+  /// A pool's handles come detached: the pool owns its jobs.
   void detach();
   /// A descriptor that becomes readable (and stays so) when the expression has
   /// finished, for epoll, asio or libuv loops. Owned by the handle: do not close it.

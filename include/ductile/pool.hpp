@@ -55,8 +55,10 @@ class pool {
   /// `R,W`): each job beyond the first runs on a token, given back when it ends
   /// however it ends. Without a jobserver, `pool(fallback_parallel)`; with one that
   /// cannot be used (descriptors make closed because the rule lacks `+`), the same
-  /// after a warning on stderr.
-  static pool from_jobserver(std::size_t fallback_parallel);
+  /// after a warning on stderr. `policy` and `grace` are the other constructors'.
+  /// Under a jobserver the jobserver, not `fallback_parallel`, bounds the pool.
+  static pool from_jobserver(std::size_t fallback_parallel, failure_policy policy = failure_policy::keep_going,
+                             std::chrono::nanoseconds grace = std::chrono::seconds(5));
   /// Cancels queued jobs and kills running ones, then reaps them.
   ~pool();
   pool(pool&&) noexcept;
@@ -79,15 +81,19 @@ class pool {
     return *this;
   }
 
-  /// Queues `job` until a slot frees. `kill()` on the handle of a queued job cancels it:
-  /// it never starts and `wait()` throws cancelled_error. Once the pool has stopped on a
-  /// failure, new jobs are cancelled at once.
-  [[nodiscard]] handle submit(const expression& job);
+  /// Queues `job` until a slot frees. The pool owns the job: dropping the handle
+  /// leaves it running (wait_all(), wait_any() and progress count it, and the
+  /// pool's destructor ends it like the others). `kill()` on the handle cancels
+  /// it: a queued job never starts and `wait()` throws cancelled_error. Once the
+  /// pool has stopped on a failure, new jobs are cancelled at once.
+  handle submit(const expression& job);
   /// Blocks until every submitted job has finished or was cancelled. Each job's
   /// result is on its handle; throws only what an on_progress callback threw.
   void wait_all();
   /// Blocks until the next job finishes and returns its submission index (from 0), in
-  /// completion order; nothing once every submitted job has been returned.
+  /// completion order, once on_progress has reported that finish; nothing once every
+  /// submitted job has been returned. The job's result is on its handle; this does
+  /// not throw for a failed job.
   std::optional<std::size_t> wait_any();
   /// Whether a failure stopped the pool (failure_policy::stop and finish_running).
   bool stopped() const;

@@ -21,7 +21,11 @@ DUCTILE_INLINE handle& handle::operator=(handle&& other) noexcept {
 }
 
 DUCTILE_INLINE handle::~handle() {
-  if (execution_ && !detached_) execution_->kill();
+  if (!execution_) return;
+  if (!detached_)
+    execution_->kill();
+  else
+    execution_->close_input();  // nobody is left to write to it
 }
 
 DUCTILE_INLINE const output& handle::wait() {

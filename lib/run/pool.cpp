@@ -73,6 +73,8 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   void give_back_spare_tokens() noexcept;
   void take_tokens();
   void report_progress();
+  // Called with `mutex` held: every change so far has reached on_progress.
+  bool reported() const noexcept { return !reporting && (!progress_changed || !on_progress); }
   expression shared_with_children(const expression& job) const;
 };
 
@@ -342,8 +344,9 @@ DUCTILE_INLINE pool::pool(std::vector<std::pair<remote::host, std::size_t>> slot
 
 DUCTILE_INLINE pool::pool(std::shared_ptr<detail::pool_state> state) noexcept : state_(std::move(state)) {}
 
-DUCTILE_INLINE pool pool::from_jobserver(std::size_t fallback_parallel) {
-  pool made(fallback_parallel);
+DUCTILE_INLINE pool pool::from_jobserver(std::size_t fallback_parallel, failure_policy policy,
+                                         std::chrono::nanoseconds grace) {
+  pool made(fallback_parallel, policy, grace);
   const char* makeflags = std::getenv("MAKEFLAGS");
   if (makeflags == nullptr) return made;
   const detail::jobserver_auth auth = detail::parse_jobserver_auth(makeflags);
@@ -402,7 +405,7 @@ DUCTILE_INLINE pool::~pool() {
   }
   {
     std::unique_lock<std::mutex> lock(state_->mutex);
-    state_->changed.wait(lock, [this] { return state_->finished == state_->runs.size() && !state_->reporting; });
+    state_->changed.wait(lock, [this] { return state_->finished == state_->runs.size() && state_->reported(); });
     state_->quitting = true;
   }
   state_->token_wanted.notify_all();
@@ -440,29 +443,33 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     cancel = state_->stopping;
     if (!cancel && !state_->launch_posted && state_->may_start()) launch = state_->launch_posted = true;
   }
+  // The pool owns the job: a dropped handle leaves it to the pool.
+  handle submitted(run);
+  submitted.detach();
   if (cancel) {
     run->request_stop(std::chrono::nanoseconds(0));
-    return handle(std::move(run));
+    return submitted;
   }
   state_->report_progress();
   if (launch) state_->launch_soon();
-  return handle(std::move(run));
+  return submitted;
 }
 
 DUCTILE_INLINE void pool::wait_all() {
   std::unique_lock<std::mutex> lock(state_->mutex);
   // The last report too: its callback may use what the caller frees next.
-  state_->changed.wait(lock, [this] {
-    return state_->finished == state_->runs.size() && !state_->reporting &&
-           (!state_->progress_changed || !state_->on_progress);
-  });
+  state_->changed.wait(lock, [this] { return state_->finished == state_->runs.size() && state_->reported(); });
   if (state_->progress_failure) std::rethrow_exception(std::exchange(state_->progress_failure, nullptr));
 }
 
 DUCTILE_INLINE std::optional<std::size_t> pool::wait_any() {
   std::unique_lock<std::mutex> lock(state_->mutex);
   ++state_->any_waiters;
-  state_->changed.wait(lock, [this] { return !state_->completed.empty() || state_->finished == state_->runs.size(); });
+  // A finish is handed out once it was reported: a caller that destroys
+  // the pool after its last wait_any() has seen every report.
+  state_->changed.wait(lock, [this] {
+    return (!state_->completed.empty() || state_->finished == state_->runs.size()) && state_->reported();
+  });
   --state_->any_waiters;
   if (state_->progress_failure) std::rethrow_exception(std::exchange(state_->progress_failure, nullptr));
   if (state_->completed.empty()) return std::nullopt;

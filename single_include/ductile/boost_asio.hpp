@@ -45,6 +45,7 @@ using system_error = ::boost::system::system_error;
 // ductile's background thread as always; no thread is made per operation.
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -102,6 +103,20 @@ void accept_cancellation([[maybe_unused]] Self& self) {
 #endif
 }
 
+// The signal a cancellation of a run the operation owns sends, or 0 to kill
+// it: partial cancellation SIGTERM, total SIGINT, terminal (or an Asio
+// without per-operation cancellation) none.
+template <class Self>
+int cancellation_signal_of([[maybe_unused]] Self& self) {
+#if DUCTILE_ASYNC_CANCELLATION
+  const auto how = self.get_cancellation_state().cancelled();
+  if ((how & net::cancellation_type::terminal) != net::cancellation_type::none) return 0;
+  if ((how & net::cancellation_type::partial) != net::cancellation_type::none) return SIGTERM;
+  if ((how & net::cancellation_type::total) != net::cancellation_type::none) return SIGINT;
+#endif
+  return 0;
+}
+
 // An operation's first step, when it has its result at once: posted, so that
 // an operation never completes inside the call that started it. False once started.
 template <class Self>
@@ -132,8 +147,23 @@ struct wait_operation {
       accept_cancellation(self);
     }
     if (error == net::error::operation_aborted) {
-      target->kill();  // then reaped: nothing is left running
       finished.reset();
+      // The caller's own handle: cancelling the wait only stops waiting.
+      if (!owned) return self.complete(operation_aborted(), typename Result::type{});
+      // A run of the operation's own, as Boost.Process v2 maps it: partial
+      // cancellation asks it to end (SIGTERM), total interrupts it (SIGINT),
+      // and the operation completes when it has, with its real status;
+      // terminal cancellation kills it.
+      if (const int signal = cancellation_signal_of(self)) {
+        target->send_signal(signal);
+        try {
+          finished = watch(reactor_of(executor, self), target->completion_fd());
+          return finished->async_wait(net::posix::descriptor_base::wait_read, std::move(self));
+        } catch (...) {
+          start_failure = std::current_exception();  // then killed below, like a terminal cancellation
+        }
+      }
+      target->kill();  // then reaped: nothing is left running
       owned.reset();
       return self.complete(operation_aborted(), typename Result::type{});
     }
@@ -203,7 +233,8 @@ struct line_operation {
   void operator()(Self& self, error_code error = {}) {
     if (start_posted(started, self)) return;
     if (error == net::error::operation_aborted) {
-      reader->kill();
+      ready.reset();
+      // The caller's own reader: cancelling the wait only stops waiting.
       return self.complete(operation_aborted(), std::nullopt);
     }
     ready.reset();
@@ -224,6 +255,9 @@ struct line_operation {
 
 /// Runs `e` as run() does and completes with (exception, output): the
 /// exception is empty on success, else what run() would have thrown.
+/// Terminal cancellation kills and reaps the run and completes with
+/// operation_aborted; partial cancellation sends SIGTERM and total SIGINT,
+/// and the operation then completes when the run has ended, with its status.
 template <class Executor, class Token>
 auto async_run(Executor executor, const expression& e, Token&& token) {
   using namespace detail::async_io;
@@ -232,7 +266,7 @@ auto async_run(Executor executor, const expression& e, Token&& token) {
 }
 
 /// Runs `e` as read() does and completes with (exception, stdout without its
-/// trailing newlines).
+/// trailing newlines). Cancellation as for async_run.
 template <class Executor, class Token>
 auto async_read(Executor executor, const expression& e, Token&& token) {
   using namespace detail::async_io;
@@ -242,6 +276,7 @@ auto async_read(Executor executor, const expression& e, Token&& token) {
 
 /// Completes with (exception, output) when `h` has finished. `h` must outlive
 /// the operation. Runs on the completion handler's associated executor.
+/// Cancelling it only stops the wait: `h` and its processes are the caller's.
 template <class Token>
 auto async_wait(handle& h, Token&& token) {
   using namespace detail::async_io;
@@ -251,7 +286,8 @@ auto async_wait(handle& h, Token&& token) {
 
 /// Completes with (exception, the next stdout line without its newline), or
 /// an empty line at the end of the output; a checked failure arrives as the
-/// exception, once, at the end. `r` must outlive the operation.
+/// exception, once, at the end. `r` must outlive the operation. Cancelling it
+/// only stops the wait: `r` and its processes are the caller's.
 template <class Token>
 auto async_read_line(reader_handle& r, Token&& token) {
   using namespace detail::async_io;

@@ -1409,7 +1409,9 @@ class handle {
   /// <ductile/proc.hpp> to use the result.
   std::vector<proc::process_sample> processes() const;
 #endif
-  /// The destructor will not kill; the background thread still reaps.
+  /// The destructor will not kill; the background thread still reaps. When the
+  /// handle goes, a stdin_pipe() input nobody can write any more is closed.
+  /// A pool's handles come detached: the pool owns its jobs.
   void detach();
   /// A descriptor that becomes readable (and stays so) when the expression has
   /// finished, for epoll, asio or libuv loops. Owned by the handle: do not close it.
@@ -1686,8 +1688,10 @@ class pool {
   /// `R,W`): each job beyond the first runs on a token, given back when it ends
   /// however it ends. Without a jobserver, `pool(fallback_parallel)`; with one that
   /// cannot be used (descriptors make closed because the rule lacks `+`), the same
-  /// after a warning on stderr.
-  static pool from_jobserver(std::size_t fallback_parallel);
+  /// after a warning on stderr. `policy` and `grace` are the other constructors'.
+  /// Under a jobserver the jobserver, not `fallback_parallel`, bounds the pool.
+  static pool from_jobserver(std::size_t fallback_parallel, failure_policy policy = failure_policy::keep_going,
+                             std::chrono::nanoseconds grace = std::chrono::seconds(5));
   /// Cancels queued jobs and kills running ones, then reaps them.
   ~pool();
   pool(pool&&) noexcept;
@@ -1710,15 +1714,19 @@ class pool {
     return *this;
   }
 
-  /// Queues `job` until a slot frees. `kill()` on the handle of a queued job cancels it:
-  /// it never starts and `wait()` throws cancelled_error. Once the pool has stopped on a
-  /// failure, new jobs are cancelled at once.
-  [[nodiscard]] handle submit(const expression& job);
+  /// Queues `job` until a slot frees. The pool owns the job: dropping the handle
+  /// leaves it running (wait_all(), wait_any() and progress count it, and the
+  /// pool's destructor ends it like the others). `kill()` on the handle cancels
+  /// it: a queued job never starts and `wait()` throws cancelled_error. Once the
+  /// pool has stopped on a failure, new jobs are cancelled at once.
+  handle submit(const expression& job);
   /// Blocks until every submitted job has finished or was cancelled. Each job's
   /// result is on its handle; throws only what an on_progress callback threw.
   void wait_all();
   /// Blocks until the next job finishes and returns its submission index (from 0), in
-  /// completion order; nothing once every submitted job has been returned.
+  /// completion order, once on_progress has reported that finish; nothing once every
+  /// submitted job has been returned. The job's result is on its handle; this does
+  /// not throw for a failed job.
   std::optional<std::size_t> wait_any();
   /// Whether a failure stopped the pool (failure_policy::stop and finish_running).
   bool stopped() const;
@@ -1925,12 +1933,17 @@ namespace ductile {
 /// this process are forwarded to every running child of ductile (and to their
 /// process groups when they have their own), and the blocking calls waiting
 /// for those runs throw interrupted_error once the children are reaped, so
-/// the program unwinds through its destructors. At most one alive at a time;
+/// the program unwinds through its destructors. A signal that arrives while
+/// no run is going interrupts the next run that starts, on any thread. At
+/// most one alive at a time; a signal listed twice is std::invalid_argument;
 /// the destructor restores the previous dispositions.
 class interrupt_guard {
  public:
   explicit interrupt_guard(std::initializer_list<int> signals = {SIGINT, SIGTERM, SIGHUP});
   ~interrupt_guard();
+  /// A guarded signal arrived and no ductile call has thrown it as
+  /// interrupted_error yet: for a loop that does work of its own between runs.
+  static bool interrupted() noexcept;
   interrupt_guard(const interrupt_guard&) = delete;
   interrupt_guard& operator=(const interrupt_guard&) = delete;
 
@@ -2664,6 +2677,14 @@ DUCTILE_INLINE std::shared_ptr<const unique_fd> duplicate_for_tree(int fd, std::
   return std::make_shared<const unique_fd>(std::move(copy));
 }
 
+// setresuid()/setresgid() read -1 as "leave this id as it is": a child asked
+// to run as it would keep the parent's id (root's, for a privileged host).
+template <class Id>
+void reject_unchanged_id(Id id, const char* what) {
+  if (id == static_cast<Id>(-1))
+    throw std::invalid_argument(fmt::format("{}: {} is not an id; setresuid() and setresgid() read it as \"unchanged\"",
+                                            what, static_cast<unsigned long>(id)));
+}
 DUCTILE_INLINE void append_signed(argument_list& out, long long value) { out.push_back(fmt::format("{}", value)); }
 DUCTILE_INLINE void append_unsigned(argument_list& out, unsigned long long value) {
   out.push_back(fmt::format("{}", value));
@@ -2809,13 +2830,19 @@ DUCTILE_INLINE expression expression::user(std::string_view name) const {
   detail::reject_nul(name, "user()");
   return detail::wrap(node_, detail::run_as_user{std::string(name)});
 }
-DUCTILE_INLINE expression expression::user(uid_t uid) const { return detail::wrap(node_, detail::run_as_user{uid}); }
+DUCTILE_INLINE expression expression::user(uid_t uid) const {
+  detail::reject_unchanged_id(uid, "user()");
+  return detail::wrap(node_, detail::run_as_user{uid});
+}
 DUCTILE_INLINE expression expression::group(std::string_view name) const {
   if (name.empty()) throw std::invalid_argument("group(): the name is empty");
   detail::reject_nul(name, "group()");
   return detail::wrap(node_, detail::run_as_group{std::string(name)});
 }
-DUCTILE_INLINE expression expression::group(gid_t gid) const { return detail::wrap(node_, detail::run_as_group{gid}); }
+DUCTILE_INLINE expression expression::group(gid_t gid) const {
+  detail::reject_unchanged_id(gid, "group()");
+  return detail::wrap(node_, detail::run_as_group{gid});
+}
 DUCTILE_INLINE expression expression::groups(const std::vector<std::string>& names) const {
   std::vector<detail::group_ref> list;
   for (const auto& name : names) {
@@ -2825,6 +2852,7 @@ DUCTILE_INLINE expression expression::groups(const std::vector<std::string>& nam
   return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
 }
 DUCTILE_INLINE expression expression::groups(const std::vector<gid_t>& ids) const {
+  for (const gid_t id : ids) detail::reject_unchanged_id(id, "groups()");
   std::vector<detail::group_ref> list(ids.begin(), ids.end());
   return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
 }
@@ -6338,6 +6366,8 @@ class process_table {
       if (reap(p)) on_reaped(p);
     }
   }
+  // Makes every retry due now (try_wait() looks at once); whether there was any.
+  bool retry_now() noexcept;
   // Waits for every unreaped process (all were sent SIGKILL).
   void reap_all_blocking() noexcept;
 
@@ -6480,6 +6510,14 @@ DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
   process.was_reaped = true;
   process.process.pidfd.reset();
   record_exit(info, usage, static_cast<bool>(error), process.record);
+  return true;
+}
+
+DUCTILE_INLINE bool process_table::retry_now() noexcept {
+  if (retries_ == 0) return false;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& p : processes_)
+    if (p.retry_at) p.retry_at = now;
   return true;
 }
 
@@ -7277,12 +7315,15 @@ class execution;
 // A readable descriptor while an interrupt is pending, for poll; -1 before
 // the first guard. Made once, kept for the life of the process.
 int interrupt_fd() noexcept;
-// The interrupt descriptor was readable: takes the pending signal, if any,
-// and forwards it to every live run. Call with no run's lock held.
+// The interrupt descriptor was readable: forwards the pending signal, if any,
+// to every live run. A signal that no run takes (none is going) stays
+// pending for the next run that joins. Call with no run's lock held.
 void forward_interrupt();
+// An interrupted_error is being thrown: interrupt_guard::interrupted() turns false.
+void interrupt_thrown() noexcept;
 
-// The list of live runs; an execution joins in its constructor and leaves in
-// its destructor.
+// The list of live runs; an execution joins in its constructor (taking a
+// pending signal, which interrupts it at once) and leaves in its destructor.
 void join_interruptible(execution& run);
 void leave_interruptible(execution& run) noexcept;
 
@@ -7326,6 +7367,15 @@ class execution {
   void deliver_events(bool rethrow);
   // Whether deliver_events() has anything to do; called with `mutex` held.
   bool has_events() const noexcept { return !pending_events_.empty() || pump_.has_lines(); }
+
+  // try_wait(): looks at the processes and streams now, not at what the
+  // background thread saw last (it may not have woken yet): reaps what has
+  // exited and reads what is there, on the calling thread. Whether the run
+  // has finished. Takes `mutex`.
+  bool check_now();
+  // How often check_now() dispatched events itself: a driver whose
+  // descriptors were collected before that must collect them again.
+  std::uint64_t checks() const noexcept { return checks_; }
 
   // --- event loop steps, called with `mutex` held
   void collect(std::vector<pollfd>& fds);
@@ -7392,8 +7442,9 @@ class execution {
   std::vector<proc::process_sample> processes();
 #endif
   // An interrupt_guard's signal: forwarded to every live process, and the
-  // run ends with interrupted_error. Takes `mutex`.
-  void interrupt(int signal);
+  // run ends with interrupted_error. False when the run has nothing left to
+  // interrupt (finished, or this is a forked child's copy). Takes `mutex`.
+  bool interrupt(int signal);
   // Sets the window of the run's pseudo-terminals. Takes `mutex`.
   void resize(pty_size size);
   // The process-wide list of live runs (run/interrupt.hpp); guarded by its mutex.
@@ -7447,6 +7498,7 @@ class execution {
   using observed_event = std::variant<spawn_event, exit_event>;
   std::vector<observed_event> pending_events_;  // for the observer, outside the lock
   bool delivering_events_ = false;
+  std::uint64_t checks_ = 0;  // see checks()
   sys::event completion_;
   std::exception_ptr failure_;
   std::exception_ptr ssh_failure_;      // an on() subtree's ssh could not run it
@@ -7599,6 +7651,7 @@ class background_driver {
   struct watched_run {
     std::shared_ptr<execution> run;
     std::vector<pollfd> fds;                     // what its last collect() asked for, in that order
+    std::uint64_t collected_at = 0;              // the run's checks() then
     std::vector<std::pair<int, short>> watched;  // the same by descriptor, sorted, events merged
     deadline_map::iterator deadline;
     bool has_deadline = false;
@@ -7975,6 +8028,33 @@ DUCTILE_INLINE bool execution::await_finish(const std::optional<steady_time>& de
   return changed.wait_until(lock, *deadline, [this] { return finished(); });
 }
 
+DUCTILE_INLINE bool execution::check_now() {
+  refuse_if_foreign();
+  std::unique_lock<std::mutex> lock(mutex);
+  if (finished()) return true;
+  // Callbacks and hooks run on the thread that drives the run: with any due,
+  // that thread finishes the run.
+  if (state_ == run_state::queued || delivering_events_ || has_events()) return false;
+  const std::uint64_t before = checks_;
+  std::vector<pollfd> fds;
+  // A stream's last bytes and its end take a read each: a few rounds, while
+  // anything is ready (bounded: a grandchild may keep writing).
+  // Children held by pid have nothing to poll: they are looked at now.
+  bool retrying = processes_.retry_now();
+  for (int round = 0; round < 8 && !finished() && !has_events(); ++round) {
+    fds.clear();
+    collect(fds);
+    int ready = 0;
+    if (sys::poll_fds(fds.data(), fds.size(), std::chrono::nanoseconds(0), ready)) break;
+    if (ready == 0 && !std::exchange(retrying, false)) break;
+    ++checks_;
+    dispatch(fds.data(), fds.size());
+  }
+  // A right side to start or lines to hand out: the driver's to do.
+  if (!finished() && checks_ != before) nudge_driver();
+  return finished();
+}
+
 DUCTILE_INLINE const output& execution::result() {
   std::lock_guard<std::mutex> lock(mutex);
   return result_locked();
@@ -7983,6 +8063,7 @@ DUCTILE_INLINE const output& execution::result() {
 DUCTILE_INLINE const output& execution::result_locked() {
   if (interrupted_ != 0) {
     const std::string command = to_string(tree_);
+    interrupt_thrown();
     throw interrupted_error(fmt::format("command {} was interrupted by {}", command, signal_name(interrupted_)),
                             command, interrupted_);
   }
@@ -8267,13 +8348,14 @@ DUCTILE_INLINE void execution::resize(pty_size size) {
 // Called with the process-wide list of runs locked, so it only marks and
 // signals: ending a queued run here would call its pool back under that lock.
 // A queued run ends when its turn comes (start()).
-DUCTILE_INLINE void execution::interrupt(int signal) {
-  if (foreign()) return;
+DUCTILE_INLINE bool execution::interrupt(int signal) {
+  if (foreign()) return false;
   std::lock_guard<std::mutex> lock(mutex);
-  if (finished()) return;
+  if (finished()) return false;
   interrupted_ = signal;
   if (state_ != run_state::queued) signal_everything(nullptr, signal);
   nudge_driver();
+  return true;
 }
 
 DUCTILE_INLINE void execution::send_signal(int signal) {
@@ -8768,7 +8850,9 @@ DUCTILE_INLINE void background_driver::step(std::uint32_t serial) {
       // An exception here (bad_alloc in a capture, a hook) ends that run
       // alone; the caller gets it from wait().
       try {
-        run->dispatch(entry.fds.data(), entry.fds.size());
+        // Collected before try_wait() dispatched the run itself: the
+        // descriptors may no longer be in that order, and are collected again.
+        if (entry.collected_at == run->checks()) run->dispatch(entry.fds.data(), entry.fds.size());
         run->start_right_sides(lock);
       } catch (...) {
         run->end_with(std::current_exception());
@@ -8793,6 +8877,7 @@ DUCTILE_INLINE bool background_driver::refresh(watched_run& entry, std::uint32_t
     // sure to be the run's, not closed and their numbers reused.
     std::lock_guard<std::mutex> lock(run.mutex);
     entry.fds.clear();
+    entry.collected_at = run.checks();
     if (!run.finished()) {
       try {
         run.collect(entry.fds);
@@ -8878,6 +8963,7 @@ DUCTILE_INLINE void background_driver::abandon_all(const std::error_code& error)
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <stdexcept>
@@ -8895,7 +8981,8 @@ struct interrupt_state {
   sys::event pending_event;
   std::atomic<int> readable{-1};
   std::atomic<int> writable{-1};
-  std::atomic<int> pending_signal{0};
+  std::atomic<int> pending_signal{0};  // arrived, not yet taken by a run
+  std::atomic<bool> unthrown{false};   // arrived, no interrupted_error thrown since
   std::atomic<bool> guarded{false};
   struct sigaction previous[NSIG] = {};
 };
@@ -8923,6 +9010,9 @@ DUCTILE_INLINE void join_interruptible(execution& run) {
   run.interrupt_links.next = s.first_run;
   if (s.first_run != nullptr) s.first_run->interrupt_links.prev = &run;
   s.first_run = &run;
+  // The signal came between two runs (or while the background thread alone
+  // watched): this run is the next one, and is interrupted before it starts.
+  if (const int signal = s.pending_signal.exchange(0, std::memory_order_acq_rel)) run.interrupt(signal);
 }
 
 DUCTILE_INLINE void leave_interruptible(execution& run) noexcept {
@@ -8939,17 +9029,25 @@ DUCTILE_INLINE void leave_interruptible(execution& run) noexcept {
 DUCTILE_INLINE void forward_interrupt() {
   interrupt_state& s = interrupts();
   if (s.pending_event) sys::drain_event(s.pending_event);
-  const int signal = s.pending_signal.exchange(0, std::memory_order_acq_rel);
-  if (signal == 0) return;
   std::lock_guard<std::mutex> lock(s.runs_mutex);
-  for (execution* run = s.first_run; run != nullptr; run = run->interrupt_links.next) run->interrupt(signal);
+  const int signal = s.pending_signal.load(std::memory_order_acquire);
+  if (signal == 0) return;
+  bool taken = false;
+  for (execution* run = s.first_run; run != nullptr; run = run->interrupt_links.next)
+    taken = run->interrupt(signal) || taken;
+  // Nobody took it: it waits for the next run, whichever thread starts it.
+  int expected = signal;  // a newer signal meanwhile stays pending
+  if (taken) s.pending_signal.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
 }
+
+DUCTILE_INLINE void interrupt_thrown() noexcept { interrupts().unthrown.store(false, std::memory_order_release); }
 
 // Async-signal-safe: two atomic stores and a write.
 DUCTILE_INLINE void record_interrupt(int signal) {
   const int saved = errno;
   interrupt_state& s = interrupts();
   s.pending_signal.store(signal, std::memory_order_release);
+  s.unthrown.store(true, std::memory_order_release);
   const std::uint64_t one = 1;
   const ssize_t ignored = ::write(s.writable.load(std::memory_order_acquire), &one, sizeof one);
   (void)ignored;
@@ -8965,9 +9063,14 @@ DUCTILE_INLINE interrupt_guard::interrupt_guard(std::initializer_list<int> signa
   interrupt_state& s = interrupts();
   if (signals.size() > sizeof signals_ / sizeof signals_[0])
     throw std::invalid_argument("interrupt_guard: at most 8 signals");
-  for (const int signal : signals)
-    if (signal <= 0 || signal >= NSIG || signal == SIGKILL || signal == SIGSTOP)
-      throw std::invalid_argument("interrupt_guard: " + signal_name(signal) + " cannot be caught");
+  for (auto signal = signals.begin(); signal != signals.end(); ++signal) {
+    if (*signal <= 0 || *signal >= NSIG || *signal == SIGKILL || *signal == SIGSTOP)
+      throw std::invalid_argument("interrupt_guard: " + signal_name(*signal) + " cannot be caught");
+    // Installed twice, the second would save the guard's own handler as the
+    // one to restore, and the signal would stay swallowed after the guard.
+    if (std::find(signals.begin(), signal, *signal) != signal)
+      throw std::invalid_argument("interrupt_guard: " + signal_name(*signal) + " is listed twice");
+  }
   bool expected = false;
   if (!s.guarded.compare_exchange_strong(expected, true))
     throw std::logic_error("interrupt_guard: another guard is alive; there can be one per process");
@@ -8998,8 +9101,13 @@ DUCTILE_INLINE interrupt_guard::~interrupt_guard() {
   detail::interrupt_state& s = detail::interrupts();
   for (int i = 0; i < count_; ++i) ::sigaction(signals_[i], &s.previous[signals_[i]], nullptr);
   s.pending_signal.store(0);
+  s.unthrown.store(false);
   if (s.pending_event) detail::sys::drain_event(s.pending_event);
   s.guarded.store(false);
+}
+
+DUCTILE_INLINE bool interrupt_guard::interrupted() noexcept {
+  return detail::interrupts().unthrown.load(std::memory_order_acquire);
 }
 
 }  // namespace ductile
@@ -9072,7 +9180,11 @@ DUCTILE_INLINE handle& handle::operator=(handle&& other) noexcept {
 }
 
 DUCTILE_INLINE handle::~handle() {
-  if (execution_ && !detached_) execution_->kill();
+  if (!execution_) return;
+  if (!detached_)
+    execution_->kill();
+  else
+    execution_->close_input();  // nobody is left to write to it
 }
 
 DUCTILE_INLINE const output& handle::wait() {
@@ -9082,7 +9194,7 @@ DUCTILE_INLINE const output& handle::wait() {
 }
 
 DUCTILE_INLINE const output* handle::try_wait() {
-  if (!execution_->await_finish(std::chrono::steady_clock::now())) return nullptr;
+  if (!execution_->check_now()) return nullptr;
   return &execution_->result();
 }
 
@@ -9231,7 +9343,7 @@ DUCTILE_INLINE const output& stdout_reader::result() {
 }
 
 DUCTILE_INLINE const output* stdout_reader::try_wait() {
-  if (!run_->await_finish(std::chrono::steady_clock::now())) return nullptr;
+  if (!run_->check_now()) return nullptr;
   return &result();
 }
 
@@ -9930,6 +10042,8 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   void give_back_spare_tokens() noexcept;
   void take_tokens();
   void report_progress();
+  // Called with `mutex` held: every change so far has reached on_progress.
+  bool reported() const noexcept { return !reporting && (!progress_changed || !on_progress); }
   expression shared_with_children(const expression& job) const;
 };
 
@@ -10199,8 +10313,9 @@ DUCTILE_INLINE pool::pool(std::vector<std::pair<remote::host, std::size_t>> slot
 
 DUCTILE_INLINE pool::pool(std::shared_ptr<detail::pool_state> state) noexcept : state_(std::move(state)) {}
 
-DUCTILE_INLINE pool pool::from_jobserver(std::size_t fallback_parallel) {
-  pool made(fallback_parallel);
+DUCTILE_INLINE pool pool::from_jobserver(std::size_t fallback_parallel, failure_policy policy,
+                                         std::chrono::nanoseconds grace) {
+  pool made(fallback_parallel, policy, grace);
   const char* makeflags = std::getenv("MAKEFLAGS");
   if (makeflags == nullptr) return made;
   const detail::jobserver_auth auth = detail::parse_jobserver_auth(makeflags);
@@ -10259,7 +10374,7 @@ DUCTILE_INLINE pool::~pool() {
   }
   {
     std::unique_lock<std::mutex> lock(state_->mutex);
-    state_->changed.wait(lock, [this] { return state_->finished == state_->runs.size() && !state_->reporting; });
+    state_->changed.wait(lock, [this] { return state_->finished == state_->runs.size() && state_->reported(); });
     state_->quitting = true;
   }
   state_->token_wanted.notify_all();
@@ -10297,29 +10412,33 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     cancel = state_->stopping;
     if (!cancel && !state_->launch_posted && state_->may_start()) launch = state_->launch_posted = true;
   }
+  // The pool owns the job: a dropped handle leaves it to the pool.
+  handle submitted(run);
+  submitted.detach();
   if (cancel) {
     run->request_stop(std::chrono::nanoseconds(0));
-    return handle(std::move(run));
+    return submitted;
   }
   state_->report_progress();
   if (launch) state_->launch_soon();
-  return handle(std::move(run));
+  return submitted;
 }
 
 DUCTILE_INLINE void pool::wait_all() {
   std::unique_lock<std::mutex> lock(state_->mutex);
   // The last report too: its callback may use what the caller frees next.
-  state_->changed.wait(lock, [this] {
-    return state_->finished == state_->runs.size() && !state_->reporting &&
-           (!state_->progress_changed || !state_->on_progress);
-  });
+  state_->changed.wait(lock, [this] { return state_->finished == state_->runs.size() && state_->reported(); });
   if (state_->progress_failure) std::rethrow_exception(std::exchange(state_->progress_failure, nullptr));
 }
 
 DUCTILE_INLINE std::optional<std::size_t> pool::wait_any() {
   std::unique_lock<std::mutex> lock(state_->mutex);
   ++state_->any_waiters;
-  state_->changed.wait(lock, [this] { return !state_->completed.empty() || state_->finished == state_->runs.size(); });
+  // A finish is handed out once it was reported: a caller that destroys
+  // the pool after its last wait_any() has seen every report.
+  state_->changed.wait(lock, [this] {
+    return (!state_->completed.empty() || state_->finished == state_->runs.size()) && state_->reported();
+  });
   --state_->any_waiters;
   if (state_->progress_failure) std::rethrow_exception(std::exchange(state_->progress_failure, nullptr));
   if (state_->completed.empty()) return std::nullopt;
@@ -11418,9 +11537,9 @@ DUCTILE_INLINE bool process_exists(pid_t pid) noexcept { return process_exists_a
   throw error(code, pid, path);
 }
 
-// The whole file, in this thread's buffer: valid until the next read on this thread.
-DUCTILE_INLINE std::string_view read_whole(pid_t pid, const char* path) {
-  thread_local std::string buffer(4096, '\0');
+// The whole file, in `buffer` (grown as needed).
+DUCTILE_INLINE std::string_view read_whole_into(pid_t pid, const char* path, std::string& buffer) {
+  if (buffer.empty()) buffer.resize(4096);
   int fd;
   do {
     fd = ::open(path, O_RDONLY | O_CLOEXEC);
@@ -11442,6 +11561,14 @@ DUCTILE_INLINE std::string_view read_whole(pid_t pid, const char* path) {
   }
   ::close(fd);
   return std::string_view(buffer.data(), length);
+}
+
+// The whole file, in this thread's buffer: valid until the next read on this
+// thread, so a parser holding the view must call no other reader (the boot
+// time has a buffer of its own for that reason).
+DUCTILE_INLINE std::string_view read_whole(pid_t pid, const char* path) {
+  thread_local std::string buffer(4096, '\0');
+  return read_whole_into(pid, path, buffer);
 }
 
 DUCTILE_INLINE std::string_view read_file(pid_t pid, const char* name) {
@@ -11949,7 +12076,10 @@ DUCTILE_INLINE std::chrono::nanoseconds uptime() {
 }
 
 DUCTILE_INLINE std::chrono::system_clock::time_point boot_time() {
-  const std::string_view text = detail::read_file(0, "stat");
+  // Its own buffer: the first stat parse of a process asks for the boot time
+  // while it holds a view into the shared one.
+  std::string buffer;
+  const std::string_view text = detail::read_whole_into(0, "/proc/stat", buffer);
   const std::size_t at = text.find("\nbtime ");
   if (at == std::string_view::npos) detail::malformed(0, "stat");
   const std::uint64_t seconds = detail::to_unsigned(text.substr(at + 7));

@@ -589,9 +589,9 @@ DUCTILE_INLINE bool process_exists(pid_t pid) noexcept { return process_exists_a
   throw error(code, pid, path);
 }
 
-// The whole file, in this thread's buffer: valid until the next read on this thread.
-DUCTILE_INLINE std::string_view read_whole(pid_t pid, const char* path) {
-  thread_local std::string buffer(4096, '\0');
+// The whole file, in `buffer` (grown as needed).
+DUCTILE_INLINE std::string_view read_whole_into(pid_t pid, const char* path, std::string& buffer) {
+  if (buffer.empty()) buffer.resize(4096);
   int fd;
   do {
     fd = ::open(path, O_RDONLY | O_CLOEXEC);
@@ -613,6 +613,14 @@ DUCTILE_INLINE std::string_view read_whole(pid_t pid, const char* path) {
   }
   ::close(fd);
   return std::string_view(buffer.data(), length);
+}
+
+// The whole file, in this thread's buffer: valid until the next read on this
+// thread, so a parser holding the view must call no other reader (the boot
+// time has a buffer of its own for that reason).
+DUCTILE_INLINE std::string_view read_whole(pid_t pid, const char* path) {
+  thread_local std::string buffer(4096, '\0');
+  return read_whole_into(pid, path, buffer);
 }
 
 DUCTILE_INLINE std::string_view read_file(pid_t pid, const char* name) {
@@ -1120,7 +1128,10 @@ DUCTILE_INLINE std::chrono::nanoseconds uptime() {
 }
 
 DUCTILE_INLINE std::chrono::system_clock::time_point boot_time() {
-  const std::string_view text = detail::read_file(0, "stat");
+  // Its own buffer: the first stat parse of a process asks for the boot time
+  // while it holds a view into the shared one.
+  std::string buffer;
+  const std::string_view text = detail::read_whole_into(0, "/proc/stat", buffer);
   const std::size_t at = text.find("\nbtime ");
   if (at == std::string_view::npos) detail::malformed(0, "stat");
   const std::uint64_t seconds = detail::to_unsigned(text.substr(at + 7));

@@ -291,24 +291,83 @@ TEST_CASE("cancelling an operation kills its processes, reaps them and completes
   CHECK(aborted(failure));
   CHECK(test::eventually([&] { return test::stopped_running(grandchild); }, 2s));
   CHECK(test::no_children_soon());
+}
 
-  // A job still queued in a pool: cancelled before it ever starts.
-  pool one(1);
-  handle busy = one.submit(cmd("sleep", 100));
-  handle queued = one.submit(cmd("touch", dir / "never"));
-  net::cancellation_signal cancel_queued;
-  std::exception_ptr queued_failure;
-  async_wait(queued, net::bind_cancellation_slot(
-                         cancel_queued.slot(),
-                         net::bind_executor(context, [&](std::exception_ptr e, output) { queued_failure = e; })));
-  net::steady_timer later(context, 50ms);
-  later.async_wait([&](auto) { cancel_queued.emit(net::cancellation_type::terminal); });
+TEST_CASE("round 3 defect 21: cancelling async_wait or async_read_line only stops waiting; the processes run on") {
+  test::leak_check check;
+  test::temp_dir dir;
+  net::io_context context;
+  for (const auto how :
+       {net::cancellation_type::terminal, net::cancellation_type::partial, net::cancellation_type::total}) {
+    handle h = cmd("sleep", 100).start();
+    net::cancellation_signal cancel;
+    std::exception_ptr failure;
+    bool done = false;
+    async_wait(
+        h, net::bind_cancellation_slot(cancel.slot(), net::bind_executor(context, [&](std::exception_ptr e, output) {
+                                         failure = e;
+                                         done = true;
+                                       })));
+    net::steady_timer soon(context, 50ms);
+    soon.async_wait([&](auto) { cancel.emit(how); });
+    context.restart();
+    context.run();
+    CHECK(done);
+    CHECK(aborted(failure));
+    CHECK(h.try_wait() == nullptr);
+    CHECK_FALSE(test::stopped_running(h.pids().at(0)));
+    h.kill();
+    CHECK_THROWS_AS(h.wait(), status_error);
+  }
+  reader_handle r = cmd("sleep", 100).reader();
+  net::cancellation_signal cancel;
+  std::exception_ptr failure;
+  async_read_line(r, net::bind_cancellation_slot(
+                         cancel.slot(), net::bind_executor(context, [&](std::exception_ptr e,
+                                                                        std::optional<std::string>) { failure = e; })));
+  net::steady_timer soon(context, 50ms);
+  soon.async_wait([&](auto) { cancel.emit(net::cancellation_type::terminal); });
   context.restart();
   context.run();
-  CHECK(aborted(queued_failure));
-  busy.kill();
-  one.wait_all();
-  CHECK_FALSE(test::fs::exists(dir / "never"));
+  CHECK(aborted(failure));
+  CHECK(r.try_wait() == nullptr);
+  r.kill();
+  CHECK(test::no_children_soon());
+}
+
+TEST_CASE("round 3 defect 21: partial cancellation of async_run sends SIGTERM, total SIGINT; the real status comes") {
+  test::leak_check check;
+  net::io_context context;
+  const std::pair<net::cancellation_type, int> mapping[] = {{net::cancellation_type::partial, SIGTERM},
+                                                            {net::cancellation_type::total, SIGINT}};
+  for (const auto& [how, signal] : mapping) {
+    CAPTURE(signal);
+    net::cancellation_signal cancel;
+    std::exception_ptr failure;
+    bool done = false;
+    // The program's own handler: it says which signal came and exits 7.
+    async_run(context.get_executor(),
+              sh("sleep 100 & child=$!; trap 'echo got TERM; kill $child; exit 7' TERM; "
+                 "trap 'echo got INT; kill $child; exit 7' INT; wait")
+                  .stdout_capture(),
+              net::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, output) {
+                failure = e;
+                done = true;
+              }));
+    net::steady_timer soon(context, 200ms);
+    soon.async_wait([&](auto) { cancel.emit(how); });
+    context.restart();
+    context.run();
+    REQUIRE(done);
+    CHECK_FALSE(aborted(failure));
+    REQUIRE(holds<status_error>(failure));
+    try {
+      std::rethrow_exception(failure);
+    } catch (const status_error& e) {
+      CHECK(e.output().status.code() == 7);
+      CHECK(e.output().stdout_bytes == std::string("got ") + (signal == SIGTERM ? "TERM" : "INT") + "\n");
+    }
+  }
   CHECK(test::no_children_soon());
 }
 

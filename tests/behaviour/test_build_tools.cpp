@@ -264,3 +264,24 @@ TEST_CASE("serve_jobserver: two make -j children of a pool of 2 never run more t
   // A job's own MAKEFLAGS wins over the pool's.
   CHECK(p.submit(sh("echo \"$MAKEFLAGS\"").env("MAKEFLAGS", "-k").stdout_capture()).wait().stdout_bytes == "-k\n");
 }
+
+TEST_CASE("round 3 defect 10: from_jobserver takes a failure policy: stop at the first failure under a jobserver") {
+  test::leak_check check;
+  test::temp_dir tmp;
+  const auto fifo = tmp / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const int holder = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK);
+  REQUIRE(holder >= 0);
+  REQUIRE(::write(holder, "+++", 3) == 3);  // like make -j4
+  const output o = test::helper("jobserver_tool", "stop")
+                       .env("MAKEFLAGS", " -j4 --jobserver-auth=fifo:" + fifo.string())
+                       .stdout_capture()
+                       .stderr_capture()
+                       .run();
+  CHECK(o.stderr_bytes.empty());
+  CHECK(o.stdout_bytes == "cancelled\nexit code 3\ncancelled\ncancelled\n");
+  // Every token came back.
+  char tokens[8];
+  CHECK(::read(holder, tokens, sizeof tokens) == 3);
+  ::close(holder);
+}

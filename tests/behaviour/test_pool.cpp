@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <mutex>
 
 #include "support.hpp"
 
@@ -129,4 +130,75 @@ TEST_CASE("destroying a pool cancels queued jobs and reaps running ones") {
   CHECK_THROWS_AS(running.wait(), status_error);
   CHECK_THROWS_AS(queued.wait(), status_error);
   CHECK(!std::filesystem::exists(tmp / "never"));
+}
+
+TEST_CASE("round 3 defect 8: a dropped pool handle leaves the job to the pool") {
+  test::leak_check check;
+  test::temp_dir dir;
+  const auto log = dir / "log";
+  std::size_t last_done = 0, last_total = 0;
+  {
+    pool p(2);
+    p.on_progress([&](const progress& now) {
+      last_done = now.done;
+      last_total = now.total;
+    });
+    // What a build tool writes first: the handles are not kept.
+    for (int i = 0; i < 6; ++i)
+      (void)p.submit(sh("sleep 0.05; echo " + std::to_string(i) + " >> '" + log.string() + "'"));
+    p.wait_all();
+    CHECK(last_done == 6);
+    CHECK(last_total == 6);
+    std::istringstream lines(test::slurp(log));
+    std::vector<std::string> seen;
+    for (std::string line; std::getline(lines, line);) seen.push_back(line);
+    std::sort(seen.begin(), seen.end());
+    CHECK(seen == std::vector<std::string>{"0", "1", "2", "3", "4", "5"});
+
+    // wait_any() hands out dropped jobs too.
+    (void)p.submit(cmd("true"));
+    CHECK(p.wait_any().has_value());
+    // kill() on a kept handle still cancels.
+    handle kept = p.submit(cmd("sleep", "30"));
+    kept.kill();
+    CHECK_THROWS_AS(kept.wait(), cancelled_error);
+  }
+  // The pool's destructor ends dropped jobs like the others, running or queued.
+  const auto pid_file = dir / "pid";
+  {
+    pool p(1);
+    (void)p.submit(sh("echo $$ > '" + pid_file.string() + "'; exec sleep 30"));
+    (void)p.submit(sh("echo never >> '" + log.string() + "'"));
+    REQUIRE(test::eventually([&] { return !test::slurp(pid_file).empty(); }));
+  }
+  const pid_t sleeper = std::stoi(test::slurp(pid_file));
+  CHECK(test::stopped_running(sleeper));
+  CHECK(test::slurp(log).find("never") == std::string::npos);
+}
+
+TEST_CASE("round 3 defect 9: every finish is reported before wait_any() hands it out and before the pool goes") {
+  for (int round = 0; round < 20; ++round) {
+    CAPTURE(round);
+    std::mutex mutex;
+    std::vector<std::size_t> done;
+    std::size_t handed_out = 0;
+    bool behind = false;
+    {
+      pool p(3);
+      p.on_progress([&](const progress& now) {
+        std::lock_guard<std::mutex> lock(mutex);
+        done.push_back(now.done);
+      });
+      for (int i = 0; i < 10; ++i) (void)p.submit(cmd("true"));
+      while (p.wait_any()) {
+        ++handed_out;
+        std::lock_guard<std::mutex> lock(mutex);
+        if (done.empty() || done.back() < handed_out) behind = true;
+      }
+    }
+    CHECK_FALSE(behind);
+    std::lock_guard<std::mutex> lock(mutex);
+    REQUIRE_FALSE(done.empty());
+    CHECK(done.back() == 10);
+  }
 }

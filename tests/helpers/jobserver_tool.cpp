@@ -1,6 +1,9 @@
 // A build tool that is a good citizen of make -j.
 //   jobserver_tool run COUNTER DIR JOBS FALLBACK: runs JOBS `COUNTER DIR 100000`
 //     in pool::from_jobserver(FALLBACK); exits 0 if all succeeded.
+//   jobserver_tool stop: from_jobserver(1, failure_policy::stop, 1 s) runs a
+//     sleep, a job that fails after 0.3 s and two more sleeps; prints each
+//     job's end ("cancelled", "exit code 3", "ok") in submission order.
 //   jobserver_tool tokens: prints how many tokens the jobserver in MAKEFLAGS
 //     holds right now (taken without blocking, then given back).
 #include <fcntl.h>
@@ -43,6 +46,26 @@ int count_tokens() {
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 1 && args[0] == "tokens") return count_tokens();
+  if (args.size() == 1 && args[0] == "stop") {
+    pool jobs = pool::from_jobserver(1, failure_policy::stop, std::chrono::seconds(1));
+    std::vector<handle> handles;
+    handles.push_back(jobs.submit(cmd("sleep", "30")));
+    handles.push_back(jobs.submit(cmd("sh", "-c", "sleep 0.3; exit 3")));
+    handles.push_back(jobs.submit(cmd("sleep", "30")));
+    handles.push_back(jobs.submit(cmd("sleep", "30")));
+    jobs.wait_all();
+    for (auto& h : handles) {
+      try {
+        h.wait();
+        std::puts("ok");
+      } catch (const cancelled_error&) {
+        std::puts("cancelled");
+      } catch (const status_error& e) {
+        std::printf("%s\n", fmt::format("{}", e.output().status).c_str());
+      }
+    }
+    return jobs.stopped() ? 0 : 1;
+  }
   if (args.size() != 5 || args[0] != "run") return 2;
   pool jobs = pool::from_jobserver(std::stoul(args[4]));
   std::vector<handle> handles;
