@@ -162,7 +162,9 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   if (!launch.settings.hooks.empty()) run_hooks(launch);
 
   out.program = launch.argv.front();
-  if (launch.program_is_path && out.program.front() != '/') {
+  // Made explicitly relative, so that no PATH search applies; one that
+  // already is ("./x") keeps its name.
+  if (launch.program_is_path && out.program.front() != '/' && out.program.compare(0, 2, "./") != 0) {
     out.program = "./" + out.program;
     launch.argv.front() = out.program;
   }

@@ -178,7 +178,11 @@ class script_writer {
     for (const auto& [name, value] : ctx.env)
       if (value) line += " " + shell_quote(name + "=" + *value);
     for (const auto& arg : command.argv) line += " " + shell_quote(arg);
-    if (ctx.dir) line = fmt::format("(cd -- {} && exec {})", shell_quote(*ctx.dir), line);
+    // A relative operand starts with ./, so that cd neither reads "-" as
+    // $OLDPWD (printing it) nor searches CDPATH, as chdir() would not.
+    if (ctx.dir)
+      line =
+          fmt::format("(cd -- {} && exec {})", shell_quote(ctx.dir->front() == '/' ? *ctx.dir : "./" + *ctx.dir), line);
     return line + "\nc=$? t=0; if [ \"$c\" = 0 ]; then f=0; else f=1; fi";
   }
 

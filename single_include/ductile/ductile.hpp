@@ -4843,7 +4843,9 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   if (!launch.settings.hooks.empty()) run_hooks(launch);
 
   out.program = launch.argv.front();
-  if (launch.program_is_path && out.program.front() != '/') {
+  // Made explicitly relative, so that no PATH search applies; one that
+  // already is ("./x") keeps its name.
+  if (launch.program_is_path && out.program.front() != '/' && out.program.compare(0, 2, "./") != 0) {
     out.program = "./" + out.program;
     launch.argv.front() = out.program;
   }
@@ -12662,7 +12664,11 @@ class script_writer {
     for (const auto& [name, value] : ctx.env)
       if (value) line += " " + shell_quote(name + "=" + *value);
     for (const auto& arg : command.argv) line += " " + shell_quote(arg);
-    if (ctx.dir) line = fmt::format("(cd -- {} && exec {})", shell_quote(*ctx.dir), line);
+    // A relative operand starts with ./, so that cd neither reads "-" as
+    // $OLDPWD (printing it) nor searches CDPATH, as chdir() would not.
+    if (ctx.dir)
+      line =
+          fmt::format("(cd -- {} && exec {})", shell_quote(ctx.dir->front() == '/' ? *ctx.dir : "./" + *ctx.dir), line);
     return line + "\nc=$? t=0; if [ \"$c\" = 0 ]; then f=0; else f=1; fi";
   }
 

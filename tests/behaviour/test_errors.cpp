@@ -27,6 +27,17 @@ TEST_CASE("a program that is not found names itself and the command") {
   CHECK(error.command() == "no-such-program-ductile --flag");
 }
 
+TEST_CASE("round 3 defect 20: a relative program path with dir() is named once, as given") {
+  test::leak_check check;
+  for (const char* given : {"./no-such-program-ductile", "no-such-program-ductile"}) {
+    CAPTURE(given);
+    const auto error = expect_error<spawn_error>(
+        [&] { cmd(std::filesystem::path(given)).dir(test::fs::temp_directory_path()).run(); });
+    CHECK(mentions(error, "program \"./no-such-program-ductile\" does not exist"));
+    CHECK_FALSE(mentions(error, "././"));
+  }
+}
+
 TEST_CASE("a program that is not executable says so") {
   test::leak_check check;
   test::temp_dir tmp;
