@@ -1,6 +1,11 @@
 #include "jobserver/auth.hpp"
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 
 #include "common.hpp"
@@ -66,6 +71,24 @@ DUCTILE_INLINE jobserver_auth parse_jobserver_auth(std::string_view makeflags) {
 DUCTILE_INLINE std::string served_makeflags(const std::string& fifo_path, int read_fd, int write_fd) {
   return " -j --jobserver-auth=fifo:" + fifo_path + " --jobserver-auth=" + std::to_string(read_fd) + "," +
          std::to_string(write_fd);
+}
+
+DUCTILE_INLINE int keep_off_jobserver_numbers(int fd) noexcept {
+  const char* makeflags = ::getenv("MAKEFLAGS");
+  if (fd < 0 || makeflags == nullptr) return fd;
+  jobserver_auth auth;
+  try {
+    auth = parse_jobserver_auth(makeflags);
+  } catch (...) {
+    return fd;  // out of memory: left where it is
+  }
+  if (auth.kind != jobserver_auth::style::descriptors || (fd != auth.read_fd && fd != auth.write_fd)) return fd;
+  const int saved = errno;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, std::max(auth.read_fd, auth.write_fd) + 1);
+  errno = saved;
+  if (moved < 0) return fd;
+  ::close(fd);
+  return moved;
 }
 
 }  // namespace ductile::detail

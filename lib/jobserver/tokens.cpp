@@ -64,15 +64,32 @@ DUCTILE_INLINE std::unique_ptr<jobserver_tokens> jobserver_tokens::join(const jo
     problem = "the option is neither fifo:PATH nor R,W";
     return nullptr;
   }
-  for (const int fd : {auth.read_fd, auth.write_fd}) {
-    if (::fcntl(fd, F_GETFD) < 0) {
-      problem = "descriptor " + std::to_string(fd) + " is not open (make passes it only to rules marked with '+')";
+  // Make passes its descriptors only to rules it knows start a sub-make;
+  // elsewhere the numbers may hold anything, even a pipe of the program's own.
+  const std::string hint = " (make passes its jobserver only to rules marked with '+')";
+  struct stat ends[2] = {};
+  const int fds[2] = {auth.read_fd, auth.write_fd};
+  for (int i = 0; i < 2; ++i) {
+    const std::string name = "descriptor " + std::to_string(fds[i]);
+    const int flags = ::fcntl(fds[i], F_GETFL);
+    if (flags < 0) {
+      problem = name + " is not open" + hint;
       return nullptr;
     }
-    if (!is_pipe(fd)) {
-      problem = "descriptor " + std::to_string(fd) + " is not a pipe";
+    if (::fstat(fds[i], &ends[i]) != 0 || !S_ISFIFO(ends[i].st_mode)) {
+      problem = name + " is not a pipe" + hint;
       return nullptr;
     }
+    const int access = flags & O_ACCMODE;
+    if (i == 0 ? access == O_WRONLY : access == O_RDONLY) {
+      problem = name + " is not open for " + (i == 0 ? "reading" : "writing") + hint;
+      return nullptr;
+    }
+  }
+  if (ends[0].st_dev != ends[1].st_dev || ends[0].st_ino != ends[1].st_ino) {
+    problem = "descriptors " + std::to_string(fds[0]) + " and " + std::to_string(fds[1]) +
+              " are not the two ends of one pipe" + hint;
+    return nullptr;
   }
   tokens->reader_ = own_reader(auth.read_fd);
   if (!tokens->reader_ || sys::duplicate(auth.write_fd, tokens->writer_)) {

@@ -60,6 +60,16 @@ DUCTILE_INLINE std::error_code set_window_size(int master, window_size size) noe
   return {};
 }
 
+DUCTILE_INLINE std::error_code terminal_input_mode(int master, input_mode& mode) noexcept {
+  termios settings{};
+  if (::tcgetattr(master, &settings) != 0) return std::error_code(errno, std::generic_category());
+  mode.canonical = (settings.c_lflag & ICANON) != 0;
+  const cc_t eof = settings.c_cc[VEOF];
+  // A disabled end-of-file character: ^D, what a person would type.
+  mode.end_of_file = eof == _POSIX_VDISABLE || eof == 0 ? '\x04' : static_cast<char>(eof);
+  return {};
+}
+
 DUCTILE_INLINE window_size parent_window_size() noexcept {
   for (const int fd : {0, 1, 2}) {
     winsize window{};

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <thread>
 
+#include "jobserver/auth.hpp"
 #include "model/failure.hpp"
 #include "run/interrupt.hpp"
 
@@ -74,6 +75,8 @@ DUCTILE_INLINE bool background_driver::on_driver_thread() noexcept { return driv
 
 DUCTILE_INLINE background_driver::background_driver() {
   if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "make an event");
+  wake_.readable.reset(keep_off_jobserver_numbers(wake_.readable.release()));
+  if (wake_.writer) wake_.writer.reset(keep_off_jobserver_numbers(wake_.writer.release()));
   if (const auto error = watched_.open()) throw std::system_error(error, "make a readiness set");
   watched_.watch(wake_.readable.get(), POLLIN, 0);
   // The thread inherits the creator's signal mask: block everything so that

@@ -227,6 +227,7 @@ DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
   auto next = jobs_.next_deadline();
   if (kill_at_ && (!next || *kill_at_ < *next)) next = kill_at_;
   if (const auto retry = processes_.next_retry(); retry && (!next || *retry < *next)) next = retry;
+  if (const auto look = pump_.next_deadline(); look && (!next || *look < *next)) next = look;
   return next;
 }
 
@@ -249,6 +250,7 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
   }
   const std::size_t streams = std::min(count, polled_processes_);
   pump_.dispatch(fds, streams);
+  pump_.run_timers(std::chrono::steady_clock::now());
   processes_.dispatch(fds + streams, count - streams, [this](tracked_process& process) {
     if (process.remote) notice_ssh_failure(process);
     if (!process.command.empty())

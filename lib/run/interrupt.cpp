@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "jobserver/auth.hpp"
 #include "os/system_calls.hpp"
 #include "run/driver.hpp"
 #include "run/execution.hpp"
@@ -126,6 +127,11 @@ DUCTILE_INLINE interrupt_guard::interrupt_guard(std::initializer_list<int> signa
         s.guarded.store(false);
         throw std::system_error(error, "interrupt_guard: make its event");
       }
+      // Made at the start of a script (script_main), it would otherwise take
+      // the first free number: often one that MAKEFLAGS names.
+      s.pending_event.readable.reset(keep_off_jobserver_numbers(s.pending_event.readable.release()));
+      if (s.pending_event.writer)
+        s.pending_event.writer.reset(keep_off_jobserver_numbers(s.pending_event.writer.release()));
       const int writer = s.pending_event.writer ? s.pending_event.writer.get() : s.pending_event.readable.get();
       s.writable.store(writer, std::memory_order_release);
       s.readable.store(s.pending_event.readable.get(), std::memory_order_release);

@@ -253,8 +253,48 @@ DUCTILE_INLINE void stream_pump::read_forwarded(capture_source& source) {
   if (error || got == 0) {
     end_source(source);  // end of file, or EIO from a master whose slaves are all closed
     // Typed input has ended: the terminal's end-of-file character tells the program.
-    if (source.is_input) source.pending += '\x04';
+    if (source.is_input) {
+      source.ending = true;
+      source.next_look = std::chrono::steady_clock::now();
+    }
   }
+}
+
+// A program reading its terminal byte by byte (readline at its prompt) takes
+// the end-of-file character as a key; one reading line by line gets end of
+// file from it. Typed while the program switches between the two (between
+// reading a line and being back at its prompt), the character is lost: the
+// line discipline keeps a canonical end of file as a NUL byte, which a raw
+// reader takes for a key. So it is typed once at the end of the input and
+// again whenever the mode has changed since, until the run ends: looked at
+// 10 ms after each typing, then less and less often (at most every 100 ms).
+DUCTILE_INLINE void stream_pump::type_end_of_input(capture_source& source, steady_time now) {
+  constexpr std::chrono::milliseconds first_look{10}, slowest_look{100};
+  sys::input_mode mode;
+  if (!source.forward || sys::terminal_input_mode(source.forward->fd, mode)) {
+    source.ending = false;  // the terminal is gone
+    return;
+  }
+  if (!source.typed_in || *source.typed_in != mode) {
+    source.pending += mode.end_of_file;
+    source.typed_in = mode;
+    source.look_delay = first_look;
+  } else {
+    source.look_delay = std::min(slowest_look, source.look_delay * 2);
+  }
+  source.next_look = now + source.look_delay;
+}
+
+DUCTILE_INLINE std::optional<steady_time> stream_pump::next_deadline() const noexcept {
+  std::optional<steady_time> next;
+  for (const auto& c : captures_)
+    if (c.ending && (!next || c.next_look < *next)) next = c.next_look;
+  return next;
+}
+
+DUCTILE_INLINE void stream_pump::run_timers(steady_time now) {
+  for (auto& c : captures_)
+    if (c.ending && c.next_look <= now && c.pending.empty()) type_end_of_input(c, now);
 }
 
 DUCTILE_INLINE void stream_pump::forward_tee(capture_source& source) {
@@ -282,7 +322,7 @@ DUCTILE_INLINE void stream_pump::forward_tee(capture_source& source) {
 // The forward target may be the write end of a pipe to a later stage: it must
 // close as soon as everything is forwarded, or that stage never sees EOF.
 DUCTILE_INLINE void stream_pump::release_drained_forward(capture_source& source) {
-  if (source.forward && !source.read && source.pending.empty()) source.forward.reset();
+  if (source.forward && !source.read && source.pending.empty() && !source.ending) source.forward.reset();
 }
 
 DUCTILE_INLINE void stream_pump::write_feeder(feeder& f) {
@@ -359,6 +399,7 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
   for (auto& c : captures_) {
     if (c.is_input) {
       // What was typed for processes that are gone.
+      c.ending = false;
       c.read.reset();
       c.forward.reset();
       c.pending.clear();

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "os/terminal.hpp"
 #include "plan/plan.hpp"
 #include "run/capture_buffer.hpp"
 #include "run/input_channel.hpp"
@@ -58,6 +59,10 @@ class stream_pump final : public stream_sink {
   // Once the processes are gone, do not wait for end of file: a grandchild
   // may hold a pipe open for as long as it likes (a kill, a timeout).
   void stop_at_exit() noexcept { stop_at_exit_ = true; }
+  // When a terminal whose typed input has ended is next looked at, if any.
+  std::optional<steady_time> next_deadline() const noexcept;
+  // Looks at the terminals whose typed input has ended and are due.
+  void run_timers(steady_time now);
   // The processes have all finished: closes the feeders, and whether bytes
   // are still on their way (a capture short of end of file, a tee not yet
   // forwarded).
@@ -81,6 +86,12 @@ class stream_pump final : public stream_sink {
     bool keep = true;                     // false: forwarded only (a terminal's output or input)
     bool is_input = false;                // typed into a terminal: nobody needs it once the processes end
     bool is_terminal = false;             // a master: held open after its end, until the run ends
+    // Typed input has ended: the end-of-file character is typed again after
+    // each change of the slave's input mode (see type_end_of_input()).
+    bool ending = false;
+    std::optional<sys::input_mode> typed_in;  // the mode the last end-of-file was typed in
+    steady_time next_look{};
+    std::chrono::milliseconds look_delay{0};
   };
   struct feeder {
     unique_fd write;
@@ -110,6 +121,7 @@ class stream_pump final : public stream_sink {
   void release_drained_forward(capture_source& source);
   void write_feeder(feeder& f);
   void read_lines(line_source& source);
+  void type_end_of_input(capture_source& source, steady_time now);
 
   const expression& command_;
   std::vector<capture_source> captures_;

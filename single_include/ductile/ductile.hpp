@@ -4995,6 +4995,19 @@ std::error_code set_window_size(int master, window_size size) noexcept;
 // The size of the terminal on the parent's stdin, stdout or stderr, else 24x80.
 window_size parent_window_size() noexcept;
 
+// How the slave reads its input now, seen through the master (which shares
+// the slave's settings): line by line (canonical) or byte by byte, and the
+// character that ends input in canonical mode.
+struct input_mode {
+  bool canonical = true;
+  char end_of_file = '\x04';
+  bool operator==(const input_mode& other) const noexcept {
+    return canonical == other.canonical && end_of_file == other.end_of_file;
+  }
+  bool operator!=(const input_mode& other) const noexcept { return !(*this == other); }
+};
+std::error_code terminal_input_mode(int master, input_mode& mode) noexcept;
+
 }  // namespace ductile::detail::sys
 #endif  // DUCTILE_INLINED_LIB_OS_TERMINAL_HPP
 
@@ -5054,6 +5067,16 @@ DUCTILE_INLINE std::error_code set_window_size(int master, window_size size) noe
   window.ws_row = size.rows;
   window.ws_col = size.cols;
   if (::ioctl(master, TIOCSWINSZ, &window) != 0) return std::error_code(errno, std::generic_category());
+  return {};
+}
+
+DUCTILE_INLINE std::error_code terminal_input_mode(int master, input_mode& mode) noexcept {
+  termios settings{};
+  if (::tcgetattr(master, &settings) != 0) return std::error_code(errno, std::generic_category());
+  mode.canonical = (settings.c_lflag & ICANON) != 0;
+  const cc_t eof = settings.c_cc[VEOF];
+  // A disabled end-of-file character: ^D, what a person would type.
+  mode.end_of_file = eof == _POSIX_VDISABLE || eof == 0 ? '\x04' : static_cast<char>(eof);
   return {};
 }
 
@@ -6794,6 +6817,10 @@ class stream_pump final : public stream_sink {
   // Once the processes are gone, do not wait for end of file: a grandchild
   // may hold a pipe open for as long as it likes (a kill, a timeout).
   void stop_at_exit() noexcept { stop_at_exit_ = true; }
+  // When a terminal whose typed input has ended is next looked at, if any.
+  std::optional<steady_time> next_deadline() const noexcept;
+  // Looks at the terminals whose typed input has ended and are due.
+  void run_timers(steady_time now);
   // The processes have all finished: closes the feeders, and whether bytes
   // are still on their way (a capture short of end of file, a tee not yet
   // forwarded).
@@ -6817,6 +6844,12 @@ class stream_pump final : public stream_sink {
     bool keep = true;                     // false: forwarded only (a terminal's output or input)
     bool is_input = false;                // typed into a terminal: nobody needs it once the processes end
     bool is_terminal = false;             // a master: held open after its end, until the run ends
+    // Typed input has ended: the end-of-file character is typed again after
+    // each change of the slave's input mode (see type_end_of_input()).
+    bool ending = false;
+    std::optional<sys::input_mode> typed_in;  // the mode the last end-of-file was typed in
+    steady_time next_look{};
+    std::chrono::milliseconds look_delay{0};
   };
   struct feeder {
     unique_fd write;
@@ -6846,6 +6879,7 @@ class stream_pump final : public stream_sink {
   void release_drained_forward(capture_source& source);
   void write_feeder(feeder& f);
   void read_lines(line_source& source);
+  void type_end_of_input(capture_source& source, steady_time now);
 
   const expression& command_;
   std::vector<capture_source> captures_;
@@ -7115,8 +7149,48 @@ DUCTILE_INLINE void stream_pump::read_forwarded(capture_source& source) {
   if (error || got == 0) {
     end_source(source);  // end of file, or EIO from a master whose slaves are all closed
     // Typed input has ended: the terminal's end-of-file character tells the program.
-    if (source.is_input) source.pending += '\x04';
+    if (source.is_input) {
+      source.ending = true;
+      source.next_look = std::chrono::steady_clock::now();
+    }
   }
+}
+
+// A program reading its terminal byte by byte (readline at its prompt) takes
+// the end-of-file character as a key; one reading line by line gets end of
+// file from it. Typed while the program switches between the two (between
+// reading a line and being back at its prompt), the character is lost: the
+// line discipline keeps a canonical end of file as a NUL byte, which a raw
+// reader takes for a key. So it is typed once at the end of the input and
+// again whenever the mode has changed since, until the run ends: looked at
+// 10 ms after each typing, then less and less often (at most every 100 ms).
+DUCTILE_INLINE void stream_pump::type_end_of_input(capture_source& source, steady_time now) {
+  constexpr std::chrono::milliseconds first_look{10}, slowest_look{100};
+  sys::input_mode mode;
+  if (!source.forward || sys::terminal_input_mode(source.forward->fd, mode)) {
+    source.ending = false;  // the terminal is gone
+    return;
+  }
+  if (!source.typed_in || *source.typed_in != mode) {
+    source.pending += mode.end_of_file;
+    source.typed_in = mode;
+    source.look_delay = first_look;
+  } else {
+    source.look_delay = std::min(slowest_look, source.look_delay * 2);
+  }
+  source.next_look = now + source.look_delay;
+}
+
+DUCTILE_INLINE std::optional<steady_time> stream_pump::next_deadline() const noexcept {
+  std::optional<steady_time> next;
+  for (const auto& c : captures_)
+    if (c.ending && (!next || c.next_look < *next)) next = c.next_look;
+  return next;
+}
+
+DUCTILE_INLINE void stream_pump::run_timers(steady_time now) {
+  for (auto& c : captures_)
+    if (c.ending && c.next_look <= now && c.pending.empty()) type_end_of_input(c, now);
 }
 
 DUCTILE_INLINE void stream_pump::forward_tee(capture_source& source) {
@@ -7144,7 +7218,7 @@ DUCTILE_INLINE void stream_pump::forward_tee(capture_source& source) {
 // The forward target may be the write end of a pipe to a later stage: it must
 // close as soon as everything is forwarded, or that stage never sees EOF.
 DUCTILE_INLINE void stream_pump::release_drained_forward(capture_source& source) {
-  if (source.forward && !source.read && source.pending.empty()) source.forward.reset();
+  if (source.forward && !source.read && source.pending.empty() && !source.ending) source.forward.reset();
 }
 
 DUCTILE_INLINE void stream_pump::write_feeder(feeder& f) {
@@ -7221,6 +7295,7 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
   for (auto& c : captures_) {
     if (c.is_input) {
       // What was typed for processes that are gone.
+      c.ending = false;
       c.read.reset();
       c.forward.reset();
       c.pending.clear();
@@ -7927,6 +8002,7 @@ DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
   auto next = jobs_.next_deadline();
   if (kill_at_ && (!next || *kill_at_ < *next)) next = kill_at_;
   if (const auto retry = processes_.next_retry(); retry && (!next || *retry < *next)) next = retry;
+  if (const auto look = pump_.next_deadline(); look && (!next || *look < *next)) next = look;
   return next;
 }
 
@@ -7949,6 +8025,7 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
   }
   const std::size_t streams = std::min(count, polled_processes_);
   pump_.dispatch(fds, streams);
+  pump_.run_timers(std::chrono::steady_clock::now());
   processes_.dispatch(fds + streams, count - streams, [this](tracked_process& process) {
     if (process.remote) notice_ssh_failure(process);
     if (!process.command.empty())
@@ -8604,6 +8681,42 @@ DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds time
 #include <system_error>
 #include <thread>
 
+// ---- lib/jobserver/auth.hpp
+#ifndef DUCTILE_INLINED_LIB_JOBSERVER_AUTH_HPP
+#define DUCTILE_INLINED_LIB_JOBSERVER_AUTH_HPP
+// What MAKEFLAGS says about a jobserver: pure text handling, unit-tested.
+
+#include <string>
+#include <string_view>
+
+namespace ductile::detail {
+
+struct jobserver_auth {
+  enum class style { none, fifo, descriptors };
+  style kind = style::none;
+  std::string fifo_path;  // style::fifo
+  int read_fd = -1;       // style::descriptors
+  int write_fd = -1;
+  std::string text;  // the option as MAKEFLAGS spelled it, for messages
+};
+
+// The last --jobserver-auth= (or make 4.1's --jobserver-fds=) wins, as it does
+// for make itself; a value that is neither `fifo:PATH` nor `R,W` is none.
+jobserver_auth parse_jobserver_auth(std::string_view makeflags);
+
+// A descriptor the library keeps for the life of the process, moved off the
+// numbers this process's MAKEFLAGS names for a jobserver: where make closed
+// them (a rule without '+'), one of ours there would be taken for make's.
+// Returns the descriptor's number, `fd` itself if it was not in the way.
+int keep_off_jobserver_numbers(int fd) noexcept;
+
+// What a pool serving a jobserver puts in its children's MAKEFLAGS. Every
+// reader takes the last option, so the descriptors, which make 4.3 needs and
+// 4.4 understands too, come last.
+std::string served_makeflags(const std::string& fifo_path, int read_fd, int write_fd);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_JOBSERVER_AUTH_HPP
 
 namespace ductile::detail {
 
@@ -8664,6 +8777,8 @@ DUCTILE_INLINE bool background_driver::on_driver_thread() noexcept { return driv
 
 DUCTILE_INLINE background_driver::background_driver() {
   if (const auto error = sys::make_event(0, wake_)) throw std::system_error(error, "make an event");
+  wake_.readable.reset(keep_off_jobserver_numbers(wake_.readable.release()));
+  if (wake_.writer) wake_.writer.reset(keep_off_jobserver_numbers(wake_.writer.release()));
   if (const auto error = watched_.open()) throw std::system_error(error, "make a readiness set");
   watched_.watch(wake_.readable.get(), POLLIN, 0);
   // The thread inherits the creator's signal mask: block everything so that
@@ -9083,6 +9198,11 @@ DUCTILE_INLINE interrupt_guard::interrupt_guard(std::initializer_list<int> signa
         s.guarded.store(false);
         throw std::system_error(error, "interrupt_guard: make its event");
       }
+      // Made at the start of a script (script_main), it would otherwise take
+      // the first free number: often one that MAKEFLAGS names.
+      s.pending_event.readable.reset(keep_off_jobserver_numbers(s.pending_event.readable.release()));
+      if (s.pending_event.writer)
+        s.pending_event.writer.reset(keep_off_jobserver_numbers(s.pending_event.writer.release()));
       const int writer = s.pending_event.writer ? s.pending_event.writer.get() : s.pending_event.readable.get();
       s.writable.store(writer, std::memory_order_release);
       s.readable.store(s.pending_event.readable.get(), std::memory_order_release);
@@ -9691,38 +9811,13 @@ DUCTILE_INLINE line_range expression::lines() const { return reader().lines(); }
 // ---- lib/jobserver/auth.cpp
 #ifndef DUCTILE_INLINED_LIB_JOBSERVER_AUTH_CPP
 #define DUCTILE_INLINED_LIB_JOBSERVER_AUTH_CPP
-// ---- lib/jobserver/auth.hpp
-#ifndef DUCTILE_INLINED_LIB_JOBSERVER_AUTH_HPP
-#define DUCTILE_INLINED_LIB_JOBSERVER_AUTH_HPP
-// What MAKEFLAGS says about a jobserver: pure text handling, unit-tested.
 
-#include <string>
-#include <string_view>
-
-namespace ductile::detail {
-
-struct jobserver_auth {
-  enum class style { none, fifo, descriptors };
-  style kind = style::none;
-  std::string fifo_path;  // style::fifo
-  int read_fd = -1;       // style::descriptors
-  int write_fd = -1;
-  std::string text;  // the option as MAKEFLAGS spelled it, for messages
-};
-
-// The last --jobserver-auth= (or make 4.1's --jobserver-fds=) wins, as it does
-// for make itself; a value that is neither `fifo:PATH` nor `R,W` is none.
-jobserver_auth parse_jobserver_auth(std::string_view makeflags);
-
-// What a pool serving a jobserver puts in its children's MAKEFLAGS. Every
-// reader takes the last option, so the descriptors, which make 4.3 needs and
-// 4.4 understands too, come last.
-std::string served_makeflags(const std::string& fifo_path, int read_fd, int write_fd);
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_JOBSERVER_AUTH_HPP
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 
 
@@ -9787,6 +9882,24 @@ DUCTILE_INLINE jobserver_auth parse_jobserver_auth(std::string_view makeflags) {
 DUCTILE_INLINE std::string served_makeflags(const std::string& fifo_path, int read_fd, int write_fd) {
   return " -j --jobserver-auth=fifo:" + fifo_path + " --jobserver-auth=" + std::to_string(read_fd) + "," +
          std::to_string(write_fd);
+}
+
+DUCTILE_INLINE int keep_off_jobserver_numbers(int fd) noexcept {
+  const char* makeflags = ::getenv("MAKEFLAGS");
+  if (fd < 0 || makeflags == nullptr) return fd;
+  jobserver_auth auth;
+  try {
+    auth = parse_jobserver_auth(makeflags);
+  } catch (...) {
+    return fd;  // out of memory: left where it is
+  }
+  if (auth.kind != jobserver_auth::style::descriptors || (fd != auth.read_fd && fd != auth.write_fd)) return fd;
+  const int saved = errno;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, std::max(auth.read_fd, auth.write_fd) + 1);
+  errno = saved;
+  if (moved < 0) return fd;
+  ::close(fd);
+  return moved;
 }
 
 }  // namespace ductile::detail
@@ -9908,15 +10021,32 @@ DUCTILE_INLINE std::unique_ptr<jobserver_tokens> jobserver_tokens::join(const jo
     problem = "the option is neither fifo:PATH nor R,W";
     return nullptr;
   }
-  for (const int fd : {auth.read_fd, auth.write_fd}) {
-    if (::fcntl(fd, F_GETFD) < 0) {
-      problem = "descriptor " + std::to_string(fd) + " is not open (make passes it only to rules marked with '+')";
+  // Make passes its descriptors only to rules it knows start a sub-make;
+  // elsewhere the numbers may hold anything, even a pipe of the program's own.
+  const std::string hint = " (make passes its jobserver only to rules marked with '+')";
+  struct stat ends[2] = {};
+  const int fds[2] = {auth.read_fd, auth.write_fd};
+  for (int i = 0; i < 2; ++i) {
+    const std::string name = "descriptor " + std::to_string(fds[i]);
+    const int flags = ::fcntl(fds[i], F_GETFL);
+    if (flags < 0) {
+      problem = name + " is not open" + hint;
       return nullptr;
     }
-    if (!is_pipe(fd)) {
-      problem = "descriptor " + std::to_string(fd) + " is not a pipe";
+    if (::fstat(fds[i], &ends[i]) != 0 || !S_ISFIFO(ends[i].st_mode)) {
+      problem = name + " is not a pipe" + hint;
       return nullptr;
     }
+    const int access = flags & O_ACCMODE;
+    if (i == 0 ? access == O_WRONLY : access == O_RDONLY) {
+      problem = name + " is not open for " + (i == 0 ? "reading" : "writing") + hint;
+      return nullptr;
+    }
+  }
+  if (ends[0].st_dev != ends[1].st_dev || ends[0].st_ino != ends[1].st_ino) {
+    problem = "descriptors " + std::to_string(fds[0]) + " and " + std::to_string(fds[1]) +
+              " are not the two ends of one pipe" + hint;
+    return nullptr;
   }
   tokens->reader_ = own_reader(auth.read_fd);
   if (!tokens->reader_ || sys::duplicate(auth.write_fd, tokens->writer_)) {

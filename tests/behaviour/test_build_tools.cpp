@@ -285,3 +285,28 @@ TEST_CASE("round 3 defect 10: from_jobserver takes a failure policy: stop at the
   CHECK(::read(holder, tokens, sizeof tokens) == 3);
   ::close(holder);
 }
+
+TEST_CASE("round 3 defect 11: descriptors that are not make's jobserver are refused with the '+' hint") {
+  test::leak_check check;
+  test::temp_dir tmp;
+  const std::string hint = " (make passes its jobserver only to rules marked with '+')";
+  const auto run_with = [&](const expression& e) {
+    return e.env("MAKEFLAGS", " -j4 --jobserver-auth=3,4").stderr_capture().run().stderr_bytes;
+  };
+  int first[2], second[2];
+  REQUIRE(::pipe(first) == 0);
+  REQUIRE(::pipe(second) == 0);
+  const auto tool = test::helper("jobserver_tool", "run", test::helper_path("count_running"), tmp.path, "3", "1");
+  // Two pipes, each end of another one.
+  std::string said = run_with(tool.pass_fd(3, first[0]).pass_fd(4, second[1]));
+  CHECK(said.find("descriptors 3 and 4 are not the two ends of one pipe" + hint) != std::string::npos);
+  CHECK(peak_in(tmp.path) == 1);
+  // One pipe, its ends the wrong way round.
+  said = run_with(tool.pass_fd(3, first[1]).pass_fd(4, first[0]));
+  CHECK(said.find("descriptor 3 is not open for reading" + hint) != std::string::npos);
+  for (const int fd : {first[0], first[1], second[0], second[1]}) ::close(fd);
+  // Under an interrupt_guard (script_main) the guard's own descriptor is not
+  // where make's would be: what is said is that make passed nothing.
+  said = run_with(test::helper("jobserver_tool", "guarded"));
+  CHECK(said.find("descriptor 3 is not open" + hint) != std::string::npos);
+}

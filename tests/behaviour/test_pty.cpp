@@ -1,4 +1,6 @@
 // pty(): children on a pseudo-terminal served by the event loop.
+#include <tuple>
+
 #include "support.hpp"
 
 using namespace ductile;
@@ -94,4 +96,33 @@ TEST_CASE("1,000 runs on a pseudo-terminal leave no descriptor behind") {
   test::leak_check check;
   const int runs = test::thread_sanitizer ? 200 : 1000;
   for (int i = 0; i < runs; ++i) REQUIRE(cmd("true").pty().run().status.success());
+}
+
+TEST_CASE("round 3 defect 7: write, close, wait ends readline programs on a terminal (python3, bc), 100 times each") {
+  test::leak_check check;
+  for (const auto& [name, line, answer] :
+       {std::tuple<const char*, const char*, const char*>{"python3", "print(40 + 2)\n", "42\r\n"},
+        {"bc", "40 + 2\n", "42\r\n"}}) {
+    CAPTURE(name);
+    if (!which(name)) {
+      MESSAGE("skipped " << name << ": not installed");
+      continue;
+    }
+    const expression e = (std::string(name) == "python3" ? cmd("python3", "-q", "-i") : cmd("bc", "-q")).pty();
+    int hung = 0, wrong = 0;
+    for (int i = 0; i < 100; ++i) {
+      handle h = e.stdin_pipe().stdout_capture().start();
+      REQUIRE(h.input().write(line));
+      h.input().close();
+      const output* done = h.wait_for(20s);
+      if (done == nullptr) {
+        ++hung;
+        h.kill();
+        continue;
+      }
+      if (done->stdout_bytes.find(answer) == std::string::npos) ++wrong;
+    }
+    CHECK(hung == 0);
+    CHECK(wrong == 0);
+  }
 }

@@ -15,6 +15,13 @@ meson setup "$work/build" --wrap-mode=nodownload --prefix=$prefix --libdir=lib -
 meson compile -C "$work/build" >/dev/null
 meson install -C "$work/build" >/dev/null
 libdir=$prefix/lib
+# A versioned soname, and an installed ductile-script that finds its own library.
+readelf -d "$libdir/libductile.so" | grep -q 'Library soname: \[libductile.so.0\]' ||
+  { echo "libductile.so has no soname libductile.so.0"; exit 1; }
+readelf -d "$prefix/bin/ductile-script" | grep -q "R.*PATH.*\[$libdir\]" ||
+  { echo "the installed ductile-script has no rpath to $libdir"; exit 1; }
+env -u LD_LIBRARY_PATH "$prefix/bin/ductile-script" --version | grep -q '^ductile-script ' ||
+  { echo "the installed ductile-script does not run without LD_LIBRARY_PATH"; exit 1; }
 
 echo "-- pkg-config"
 export PKG_CONFIG_PATH=$libdir/pkgconfig
@@ -52,5 +59,5 @@ echo "-- a script run by the installed ductile-script"
 printf '#!/usr/bin/env ductile-script\n#include <ductile/ductile.hpp>\nint main(int, char** argv) { return ductile::cmd("echo", argv[1]).read() == "installed" ? 0 : 1; }\n' \
   > "$work/installed.cpp"
 chmod +x "$work/installed.cpp"
-PATH=$prefix/bin:$PATH LD_LIBRARY_PATH=$libdir XDG_CACHE_HOME=$work/cache "$work/installed.cpp" installed
+PATH=$prefix/bin:$PATH XDG_CACHE_HOME=$work/cache "$work/installed.cpp" installed
 echo "consumers: 6 passed, 0 failed"

@@ -4,6 +4,8 @@
 //   jobserver_tool stop: from_jobserver(1, failure_policy::stop, 1 s) runs a
 //     sleep, a job that fails after 0.3 s and two more sleeps; prints each
 //     job's end ("cancelled", "exit code 3", "ok") in submission order.
+//   jobserver_tool guarded: under an interrupt_guard, from_jobserver(1) runs
+//     one `true` (what script_main does first).
 //   jobserver_tool tokens: prints how many tokens the jobserver in MAKEFLAGS
 //     holds right now (taken without blocking, then given back).
 #include <fcntl.h>
@@ -46,6 +48,13 @@ int count_tokens() {
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 1 && args[0] == "tokens") return count_tokens();
+  if (args.size() == 1 && args[0] == "guarded") {
+    interrupt_guard guard;
+    pool jobs = pool::from_jobserver(1);
+    (void)jobs.submit(cmd("true"));
+    jobs.wait_all();
+    return 0;
+  }
   if (args.size() == 1 && args[0] == "stop") {
     pool jobs = pool::from_jobserver(1, failure_policy::stop, std::chrono::seconds(1));
     std::vector<handle> handles;

@@ -58,6 +58,9 @@ toolchain find_toolchain() {
   if (in_build_tree) tools.build_flags = words(DUCTILE_SCRIPT_BUILD_FLAGS);
   tools.include_dir = in_build_tree ? DUCTILE_SCRIPT_SOURCE_INCLUDE : DUCTILE_SCRIPT_INSTALLED_INCLUDE;
   tools.library_dir = in_build_tree ? DUCTILE_SCRIPT_BUILT_LIBRARY : DUCTILE_SCRIPT_INSTALLED_LIBRARY;
+  // The build tree has the versioned file only; an installation has the
+  // libductile.so link that -lductile finds.
+  tools.library = in_build_tree ? DUCTILE_SCRIPT_BUILT_LIBRARY_FILE : "-lductile";
   return tools;
 }
 
@@ -81,7 +84,8 @@ std::vector<std::string> compile_command(const toolchain& tools, const script_so
   command.push_back(output);
   command.push_back("-L" + tools.library_dir);
   command.push_back("-Wl,-rpath," + tools.library_dir);
-  for (const char* library : {"-lductile", "-lfmt"}) command.push_back(library);
+  command.push_back(tools.library);
+  command.push_back("-lfmt");
   for (const auto& option : script.link) command.push_back(option);
   return command;
 }

@@ -13,7 +13,8 @@ struct toolchain {
   std::string compiler;                  // $CXX, else c++
   std::string identity;                  // its resolved path, size and modification time
   std::string include_dir;               // ductile's headers
-  std::string library_dir;               // libductile
+  std::string library_dir;               // libductile's directory
+  std::string library;                   // how to link it: -lductile, or the build tree's file
   std::vector<std::string> build_flags;  // the build tree's sanitizers and backend
 };
 
