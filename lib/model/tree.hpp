@@ -182,4 +182,8 @@ const T* modifier_as(const modifier& change) noexcept {
       change);
 }
 
+// A subtree as a person would type it in sh (lib/model/format.cpp): what
+// error messages name as the command.
+std::string format_command_line(const node& n);
+
 }  // namespace ductile::detail

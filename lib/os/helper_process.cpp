@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,11 +36,17 @@ struct spawn_setup {
 
 }  // namespace helper
 
-DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>& argv) noexcept {
+namespace helper {
+
+// Spawns argv with `stdin_fd` (or /dev/null) as its stdin and /dev/null as
+// its stdout and stderr; nothing else crosses.
+DUCTILE_INLINE std::error_code spawn(const std::vector<const char*>& argv, int stdin_fd, pid_t& pid) noexcept {
   if (argv.empty() || argv.back() != nullptr) return std::make_error_code(std::errc::invalid_argument);
-  helper::spawn_setup setup;
+  spawn_setup setup;
   int rc = setup.failed;
-  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0)
+    rc = stdin_fd >= 0 ? ::posix_spawn_file_actions_adddup2(&setup.actions, stdin_fd, 0)
+                       : ::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
   if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
   if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2);
     // Nothing else crosses: descriptors the program left inheritable stay here.
@@ -51,12 +58,56 @@ DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>& argv) 
   if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
 #endif
   if (rc != 0) return std::error_code(rc, std::generic_category());
-  pid_t pid = -1;
   rc = ::posix_spawnp(&pid, argv[0], &setup.actions, &setup.attributes, const_cast<char* const*>(argv.data()), environ);
   if (rc != 0) return std::error_code(rc, std::generic_category());
+  return {};
+}
+
+DUCTILE_INLINE int wait_for(pid_t pid) noexcept {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace helper
+
+DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>& argv) noexcept {
+  pid_t pid = -1;
+  if (const auto error = helper::spawn(argv, -1, pid)) return error;
+  (void)helper::wait_for(pid);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code run_helper_with_input(const std::vector<const char*>& argv, std::string_view input,
+                                                     int& exit_code) noexcept {
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) != 0) return std::error_code(errno, std::generic_category());
+  for (const int end : ends) ::fcntl(end, F_SETFD, FD_CLOEXEC);
+#if !defined(MSG_NOSIGNAL) && defined(SO_NOSIGPIPE)
+  const int on = 1;
+  ::setsockopt(ends[0], SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+#endif
+  pid_t pid = -1;
+  const auto error = helper::spawn(argv, ends[1], pid);
+  ::close(ends[1]);
+  if (error) {
+    ::close(ends[0]);
+    return error;
+  }
+  while (!input.empty()) {
+#if defined(MSG_NOSIGNAL)
+    const ssize_t sent = ::send(ends[0], input.data(), input.size(), MSG_NOSIGNAL);
+#else
+    const ssize_t sent = ::send(ends[0], input.data(), input.size(), 0);
+#endif
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent <= 0) break;  // it stopped reading: its exit code says why
+    input.remove_prefix(static_cast<std::size_t>(sent));
+  }
+  ::shutdown(ends[0], SHUT_WR);
+  ::close(ends[0]);
+  exit_code = helper::wait_for(pid);
   return {};
 }
 

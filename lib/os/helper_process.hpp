@@ -5,6 +5,7 @@
 // other descriptor, and are waited for here.
 
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -13,6 +14,12 @@ namespace ductile::detail::sys {
 // Runs argv[0] (searched in PATH) and waits for it; the error is the
 // spawn's, not the helper's status. Allocates nothing itself.
 std::error_code run_helper(const std::vector<const char*>& argv) noexcept;
+
+// The same with `input` on its stdin (a socket, so that a helper that stops
+// reading costs no SIGPIPE), and its exit code in `exit_code` (-1 if a
+// signal ended it).
+std::error_code run_helper_with_input(const std::vector<const char*>& argv, std::string_view input,
+                                      int& exit_code) noexcept;
 
 // Removes the files directly in `path`, then `path`.
 void remove_flat_directory(const std::string& path) noexcept;

@@ -164,6 +164,13 @@ DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_rem
   command_node ssh;
   auto session = open_session(*remote.plan, ssh.argv);
   leaf->launch.emplace(ssh, std::move(ctx), tree);
+  if (!session->script_to_send.empty()) {
+    // Sent just before ssh starts, with the other hooks of the launch (last,
+    // after the user's): lowering itself does nothing on the far side.
+    const node* subtree = &tree;
+    leaf->launch->settings.hooks.push_back(
+        spawn_hook_function([session, subtree](spawn_spec&) { session->send_script(format_command_line(*subtree)); }));
+  }
   leaf->launch->remote = std::move(session);
   return leaf;
 }

@@ -25,17 +25,36 @@ struct remote_context {
   std::map<std::string, std::optional<std::string>> env;  // nullopt: removed
 };
 
-// The helper every script defines: the result of a pipe from its sides'
-// files, with pipe_result()'s rules (a writer killed by SIGPIPE, 141 in sh's
-// words, is not at fault). A side that left no file was killed.
+// The helpers every script defines. Each command leaves `c` (its code, as
+// sh reports it: 128 + N for a death by signal N), `f` (1: a failure), `t`
+// (1: a timeout ended it) and `s` (the signal that killed it, or 0).
+//
+// ductile_run FILE COMMAND...: runs COMMAND. sh reports a death by signal N
+// exactly as an exit with 128 + N, but a pipe forgives only a death by
+// SIGPIPE and ok_codes() never accepts a signal. Where the far side has
+// perl, it runs COMMAND and writes the signal that killed it into FILE,
+// which ductile_ended reads into `s`. Without perl, an exit with 141 counts
+// as SIGPIPE's and no other code as a signal's (docs/remote.md).
+//
+// ductile_pipe L R: the result of a pipe from its sides' files, with
+// pipe_result()'s rules (a writer killed by SIGPIPE is not at fault). A side
+// that left no file was killed.
 inline constexpr const char* remote_pipe_function =
-    "ductile_pipe() { read lc lf lt <\"$d/r$1\" || { lc=143 lf=1 lt=0; }\n"
-    "read c f t <\"$d/r$2\" || { c=143 f=1 t=0; }\n"
-    "[ \"$lc\" = 141 ] && { lc=0 lf=0 lt=0; }\n"
+    "ductile_perl=; command -v perl >/dev/null 2>&1 && ductile_perl=1\n"
+    "ductile_run() { if [ -n \"$ductile_perl\" ]; then\n"
+    "perl -e 'my $f = shift; system { $ARGV[0] } @ARGV; my $w = $?; exit 127 if $w == -1; my $s = $w & 127;"
+    " if ($s) { if (open(my $o, \">\", $f)) { print {$o} \"$s\\n\"; close $o } exit 128 + $s } exit($w >> 8)'"
+    " \"$@\"\n"
+    "else shift; \"$@\"; fi; }\n"
+    "ductile_ended() { s=0; if [ -s \"$d/s$1\" ]; then read s <\"$d/s$1\"; rm -f \"$d/s$1\";"
+    " elif [ -z \"$ductile_perl\" ] && [ \"$c\" = 141 ]; then s=13; fi; }\n"
+    "ductile_pipe() { read lc lf lt ls <\"$d/r$1\" || { lc=143 lf=1 lt=0 ls=0; }\n"
+    "read c f t s <\"$d/r$2\" || { c=143 f=1 t=0 s=0; }\n"
+    "[ \"$ls\" = 13 ] && { lc=0 lf=0 lt=0 ls=0; }\n"
     "[ \"$f\" = 1 ] && return 0\n"
-    "[ \"$lf\" = 1 ] && { c=$lc f=$lf t=$lt; return 0; }\n"
+    "[ \"$lf\" = 1 ] && { c=$lc f=$lf t=$lt s=$ls; return 0; }\n"
     "[ \"$c\" != 0 ] && return 0\n"
-    "c=$lc f=$lf t=$lt; }\n";
+    "c=$lc f=$lf t=$lt s=$ls; }\n";
 
 // GNU timeout's durations: seconds with up to nine decimals.
 DUCTILE_INLINE std::string remote_seconds(std::chrono::nanoseconds d) {
@@ -113,7 +132,7 @@ class script_writer {
       const int left = next_result_++;
       const int right = next_result_++;
       return fmt::format(
-          "{{ {}\necho \"$c $f $t\" >\"$d/r{}\"; }} | {{ {}\necho \"$c $f $t\" >\"$d/r{}\"; }}\n"
+          "{{ {}\necho \"$c $f $t $s\" >\"$d/r{}\"; }} | {{ {}\necho \"$c $f $t $s\" >\"$d/r{}\"; }}\n"
           "ductile_pipe {} {}",
           write(*p->left, ctx), left, write(*p->right, ctx), right, left, right);
     }
@@ -156,8 +175,10 @@ class script_writer {
               if (accepted.codes.empty()) return write(*m.inner, ctx);
               std::string pattern;
               for (int code : accepted.codes) pattern += (pattern.empty() ? "" : "|") + std::to_string(code);
-              return fmt::format("{}\nif [ \"$t\" = 0 ]; then case $c in {}) f=0 ;; 0) f=1 ;; esac; fi",
-                                 write(*m.inner, ctx), pattern);
+              // Codes only: a death by signal stays a failure, as here.
+              return fmt::format(
+                  "{}\nif [ \"$t\" = 0 ] && [ \"$s\" = 0 ]; then case $c in {}) f=0 ;; 0) f=1 ;; esac; fi",
+                  write(*m.inner, ctx), pattern);
             },
             [&](const time_limit& limit) -> std::string { return write_timeout(*m.inner, limit, ctx); },
             [&](const auto&) -> std::string {
@@ -167,10 +188,12 @@ class script_writer {
         m.change);
   }
 
-  std::string write_command(const command_node& command, const remote_context& ctx) const {
+  std::string write_command(const command_node& command, const remote_context& ctx) {
     // `env` runs the program as execvp would: no builtin, function or
-    // keyword of the remote shell can take its place.
-    std::string line = "env";
+    // keyword of the remote shell can take its place. ductile_run tells
+    // how it ended, through a file of its own (pipe sides run at once).
+    const int ended = next_result_++;
+    std::string line = fmt::format("ductile_run \"$d/s{}\" env", ended);
     if (ctx.cleared) line += " -i";
     for (const auto& [name, value] : ctx.env)
       if (!value && !ctx.cleared) line += " -u " + shell_quote(name);
@@ -181,9 +204,8 @@ class script_writer {
     // A relative operand starts with ./, so that cd neither reads "-" as
     // $OLDPWD (printing it) nor searches CDPATH, as chdir() would not.
     if (ctx.dir)
-      line =
-          fmt::format("(cd -- {} && exec {})", shell_quote(ctx.dir->front() == '/' ? *ctx.dir : "./" + *ctx.dir), line);
-    return line + "\nc=$? t=0; if [ \"$c\" = 0 ]; then f=0; else f=1; fi";
+      line = fmt::format("(cd -- {} && {})", shell_quote(ctx.dir->front() == '/' ? *ctx.dir : "./" + *ctx.dir), line);
+    return line + fmt::format("\nc=$? t=0; ductile_ended {}; if [ \"$c\" = 0 ]; then f=0; else f=1; fi", ended);
   }
 
   // GNU timeout runs the subtree as a script of its own in a new process
@@ -192,11 +214,11 @@ class script_writer {
     const int result = next_result_++;
     const std::string body = fmt::format(
         "d=$1; k=; trap 'k=1' TERM INT HUP; echo \"$PPID\" >>\"$d/groups\"\n{}{}\n"
-        "echo \"$c $f $t\" >\"$d/r{}\"",
+        "echo \"$c $f $t $s\" >\"$d/r{}\"",
         remote_pipe_function, write(inner, ctx), result);
     return fmt::format(
         "timeout -k {} {} sh -c {} sh \"$d\"\n"
-        "w=$?; read c f t <\"$d/r{}\" || {{ c=$w f=1 t=0; }}\n"
+        "w=$?; read c f t s <\"$d/r{}\" || {{ c=$w f=1 t=0 s=0; }}\n"
         "case $w in 124|137) f=1 t=1 ;; esac",
         remote_seconds(limit.grace), remote_seconds(limit.duration), shell_quote(body), result);
   }

@@ -35,6 +35,22 @@ inline constexpr const char* remote_killer_script =
     "[ \"$2\" = KILL ] && rm -rf \"$d\"\n"
     "exit 0\n";
 
+// The remote command is one argument of the local ssh and, on the far side,
+// of the remote shell: Linux refuses a single argument over 128 KiB. A script
+// longer than this is sent ahead instead.
+inline constexpr std::size_t longest_remote_command = 100 * 1024;
+
+// Receives a script sent ahead on stdin into a directory of the run's own
+// (private: 0700, named by the run's random token), and the command that
+// reads it back, removes it and runs it in its own shell, where positional
+// parameters and traps are what `sh -c SCRIPT ductile TOKEN` would have.
+inline constexpr const char* remote_script_receiver =
+    "umask 077; d=\"${TMPDIR:-/tmp}/ductile-$1.script\"; mkdir \"$d\" && cat >\"$d/s\"\n";
+inline constexpr const char* remote_sent_script_runner =
+    "d=\"${TMPDIR:-/tmp}/ductile-$1.script\"\n"
+    "ductile_script=$(cat \"$d/s\") || { echo \"ductile: the script sent ahead is not in $d\" >&2; exit 126; }\n"
+    "rm -rf \"$d\"; eval \"$ductile_script\"\n";
+
 // The process's directory for ssh: control sockets and logs, 0700, removed
 // at exit after the shared connections are closed. Never destroyed, so that
 // the exit handler can use it whatever else is gone by then.
@@ -196,8 +212,29 @@ DUCTILE_INLINE std::shared_ptr<const remote_session> open_session(const remote_p
   argv.push_back(session->log_path);
   argv.push_back("--");
   argv.push_back(o.host);
-  argv.push_back("exec sh -c " + shell_quote(plan.script) + " ductile " + session->token);
+  std::string command = "exec sh -c " + shell_quote(plan.script) + " ductile " + session->token;
+  if (command.size() > longest_remote_command) {
+    session->script_to_send = plan.script;
+    command = "exec sh -c " + shell_quote(remote_sent_script_runner) + " ductile " + session->token;
+  }
+  argv.push_back(std::move(command));
   return session;
+}
+
+DUCTILE_INLINE void remote_session::send_script(const std::string& command) const {
+  const std::string receive = "exec sh -c " + shell_quote(remote_script_receiver) + " ductile " + token;
+  std::vector<const char*> argv;
+  for (const auto& word : ssh_prefix) argv.push_back(word.c_str());
+  argv.push_back(receive.c_str());
+  argv.push_back(nullptr);
+  int code = -1;
+  if (const auto error = sys::run_helper_with_input(argv, script_to_send, code))
+    throw_spawn_error(command, "ssh", fmt::format("cannot send the script to {}", label), error);
+  if (code != 0)
+    throw_spawn_error(
+        command, "ssh",
+        fmt::format("cannot send the script ({} bytes) to {}: ssh exited with {}", script_to_send.size(), label, code),
+        std::error_code());
 }
 
 }  // namespace ductile::detail

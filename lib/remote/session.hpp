@@ -23,6 +23,14 @@ struct remote_session {
   std::string token;                    // names the run's directory on the far side
   std::string log_path;                 // ssh -E: its messages, not the command's
   std::string label;                    // the host, for messages
+  // A script too long to be one argument (Linux takes at most 128 KiB, and
+  // sshd passes the whole command to the remote shell as one): sent ahead by
+  // send_script() into the run's directory there, which the command reads.
+  std::string script_to_send;
+
+  // Runs before the ssh process is spawned when script_to_send is set.
+  // Throws spawn_error naming `command` if the script cannot be sent.
+  void send_script(const std::string& command) const;
 
   // Sends `signal` to every process of the run on the far side, through a
   // new ssh command started and not waited for. A kill that comes before

@@ -340,7 +340,10 @@ TEST_CASE("round 3 defect 21: partial cancellation of async_run sends SIGTERM, t
   net::io_context context;
   const std::pair<net::cancellation_type, int> mapping[] = {{net::cancellation_type::partial, SIGTERM},
                                                             {net::cancellation_type::total, SIGINT}};
-  for (const auto& [how, signal] : mapping) {
+  for (const auto& entry : mapping) {
+    // Copies: lambdas below cannot capture structured bindings before C++20 (clang 14).
+    const net::cancellation_type how = entry.first;
+    const int signal = entry.second;
     CAPTURE(signal);
     net::cancellation_signal cancel;
     std::exception_ptr failure;

@@ -100,9 +100,12 @@ TEST_CASE("1,000 runs on a pseudo-terminal leave no descriptor behind") {
 
 TEST_CASE("round 3 defect 7: write, close, wait ends readline programs on a terminal (python3, bc), 100 times each") {
   test::leak_check check;
-  for (const auto& [name, line, answer] :
-       {std::tuple<const char*, const char*, const char*>{"python3", "print(40 + 2)\n", "42\r\n"},
-        {"bc", "40 + 2\n", "42\r\n"}}) {
+  for (const auto& program : {std::tuple<const char*, const char*, const char*>{"python3", "print(40 + 2)\n", "42\r\n"},
+                              {"bc", "40 + 2\n", "42\r\n"}}) {
+    // Not structured bindings: CAPTURE's lambda cannot take those before C++20 (clang 14).
+    const char* const name = std::get<0>(program);
+    const char* const line = std::get<1>(program);
+    const char* const answer = std::get<2>(program);
     CAPTURE(name);
     if (!which(name)) {
       MESSAGE("skipped " << name << ": not installed");

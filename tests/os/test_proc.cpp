@@ -196,9 +196,11 @@ TEST_CASE("handle::processes() covers a running pipeline and a grandchild, with 
   std::vector<proc::process_sample> samples;
   CHECK(eventually([&] {
     samples = h.processes();
-    // A process that has just exec'd has faulted no page in yet.
-    return samples.size() == 3 && std::all_of(samples.begin(), samples.end(),
-                                              [](const proc::process_sample& s) { return s.resident_bytes > 0; });
+    // A process that has just exec'd has faulted no page in yet, and the
+    // grandchild is sh's fork until it has exec'd sleep.
+    return samples.size() == 3 && samples[1].name == "sleep" &&
+           std::all_of(samples.begin(), samples.end(),
+                       [](const proc::process_sample& s) { return s.resident_bytes > 0; });
   }));
   REQUIRE(samples.size() == 3);
   CHECK(samples[0].pid == pids[0]);

@@ -70,7 +70,15 @@ struct ssh_server {
                                         (dir / "authorized_keys").string() +
                                         "\nStrictModes no\nPidFile none\nUsePAM no\nPermitRootLogin yes\n"
                                         "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-                                        "MaxSessions 200\nMaxStartups 200\nLogLevel ERROR\n");
+                                        "MaxSessions 200\nMaxStartups 200\nLogLevel ERROR\n"
+                                        // A login environment with CDPATH, which cd must not search,
+                                        // and a HOME of its own: the login shell (bash) reads no
+                                        // ~/.bashrc of the machine's, whose output would mix with
+                                        // the commands'.
+                                        "SetEnv CDPATH=" +
+                                        (dir / "cdpath").string() + " HOME=" + (dir / "home").string() + "\n");
+    fs::create_directories(dir / "home");
+    fs::create_directories(dir / "cdpath" / "only-in-cdpath");
     const std::string host_key = slurp(dir / "host_key.pub");
     write_file(dir / "known_hosts", "[127.0.0.1]:" + std::to_string(port) + " " + host_key);
     daemon.emplace(cmd("/usr/sbin/sshd", "-f", dir / "sshd_config", "-D", "-e")
