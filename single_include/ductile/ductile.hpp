@@ -2648,6 +2648,10 @@ const T* modifier_as(const modifier& change) noexcept {
       change);
 }
 
+// A subtree as a person would type it in sh (lib/model/format.cpp): what
+// error messages name as the command.
+std::string format_command_line(const node& n);
+
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_MODEL_TREE_HPP
 
@@ -3614,6 +3618,14 @@ struct remote_session {
   std::string token;                    // names the run's directory on the far side
   std::string log_path;                 // ssh -E: its messages, not the command's
   std::string label;                    // the host, for messages
+  // A script too long to be one argument (Linux takes at most 128 KiB, and
+  // sshd passes the whole command to the remote shell as one): sent ahead by
+  // send_script() into the run's directory there, which the command reads.
+  std::string script_to_send;
+
+  // Runs before the ssh process is spawned when script_to_send is set.
+  // Throws spawn_error naming `command` if the script cannot be sent.
+  void send_script(const std::string& command) const;
 
   // Sends `signal` to every process of the run on the far side, through a
   // new ssh command started and not waited for. A kill that comes before
@@ -3784,6 +3796,13 @@ DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_rem
   command_node ssh;
   auto session = open_session(*remote.plan, ssh.argv);
   leaf->launch.emplace(ssh, std::move(ctx), tree);
+  if (!session->script_to_send.empty()) {
+    // Sent just before ssh starts, with the other hooks of the launch (last,
+    // after the user's): lowering itself does nothing on the far side.
+    const node* subtree = &tree;
+    leaf->launch->settings.hooks.push_back(
+        spawn_hook_function([session, subtree](spawn_spec&) { session->send_script(format_command_line(*subtree)); }));
+  }
   leaf->launch->remote = std::move(session);
   return leaf;
 }
@@ -12486,6 +12505,7 @@ DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) c
 // other descriptor, and are waited for here.
 
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -12494,6 +12514,12 @@ namespace ductile::detail::sys {
 // Runs argv[0] (searched in PATH) and waits for it; the error is the
 // spawn's, not the helper's status. Allocates nothing itself.
 std::error_code run_helper(const std::vector<const char*>& argv) noexcept;
+
+// The same with `input` on its stdin (a socket, so that a helper that stops
+// reading costs no SIGPIPE), and its exit code in `exit_code` (-1 if a
+// signal ended it).
+std::error_code run_helper_with_input(const std::vector<const char*>& argv, std::string_view input,
+                                      int& exit_code) noexcept;
 
 // Removes the files directly in `path`, then `path`.
 void remove_flat_directory(const std::string& path) noexcept;
@@ -12504,6 +12530,7 @@ void remove_flat_directory(const std::string& path) noexcept;
 #include <dirent.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12535,11 +12562,17 @@ struct spawn_setup {
 
 }  // namespace helper
 
-DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>& argv) noexcept {
+namespace helper {
+
+// Spawns argv with `stdin_fd` (or /dev/null) as its stdin and /dev/null as
+// its stdout and stderr; nothing else crosses.
+DUCTILE_INLINE std::error_code spawn(const std::vector<const char*>& argv, int stdin_fd, pid_t& pid) noexcept {
   if (argv.empty() || argv.back() != nullptr) return std::make_error_code(std::errc::invalid_argument);
-  helper::spawn_setup setup;
+  spawn_setup setup;
   int rc = setup.failed;
-  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0)
+    rc = stdin_fd >= 0 ? ::posix_spawn_file_actions_adddup2(&setup.actions, stdin_fd, 0)
+                       : ::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
   if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
   if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2);
     // Nothing else crosses: descriptors the program left inheritable stay here.
@@ -12551,12 +12584,56 @@ DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>& argv) 
   if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
 #endif
   if (rc != 0) return std::error_code(rc, std::generic_category());
-  pid_t pid = -1;
   rc = ::posix_spawnp(&pid, argv[0], &setup.actions, &setup.attributes, const_cast<char* const*>(argv.data()), environ);
   if (rc != 0) return std::error_code(rc, std::generic_category());
+  return {};
+}
+
+DUCTILE_INLINE int wait_for(pid_t pid) noexcept {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace helper
+
+DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>& argv) noexcept {
+  pid_t pid = -1;
+  if (const auto error = helper::spawn(argv, -1, pid)) return error;
+  (void)helper::wait_for(pid);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code run_helper_with_input(const std::vector<const char*>& argv, std::string_view input,
+                                                     int& exit_code) noexcept {
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) != 0) return std::error_code(errno, std::generic_category());
+  for (const int end : ends) ::fcntl(end, F_SETFD, FD_CLOEXEC);
+#if !defined(MSG_NOSIGNAL) && defined(SO_NOSIGPIPE)
+  const int on = 1;
+  ::setsockopt(ends[0], SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+#endif
+  pid_t pid = -1;
+  const auto error = helper::spawn(argv, ends[1], pid);
+  ::close(ends[1]);
+  if (error) {
+    ::close(ends[0]);
+    return error;
+  }
+  while (!input.empty()) {
+#if defined(MSG_NOSIGNAL)
+    const ssize_t sent = ::send(ends[0], input.data(), input.size(), MSG_NOSIGNAL);
+#else
+    const ssize_t sent = ::send(ends[0], input.data(), input.size(), 0);
+#endif
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent <= 0) break;  // it stopped reading: its exit code says why
+    input.remove_prefix(static_cast<std::size_t>(sent));
+  }
+  ::shutdown(ends[0], SHUT_WR);
+  ::close(ends[0]);
+  exit_code = helper::wait_for(pid);
   return {};
 }
 
@@ -12641,17 +12718,36 @@ struct remote_context {
   std::map<std::string, std::optional<std::string>> env;  // nullopt: removed
 };
 
-// The helper every script defines: the result of a pipe from its sides'
-// files, with pipe_result()'s rules (a writer killed by SIGPIPE, 141 in sh's
-// words, is not at fault). A side that left no file was killed.
+// The helpers every script defines. Each command leaves `c` (its code, as
+// sh reports it: 128 + N for a death by signal N), `f` (1: a failure), `t`
+// (1: a timeout ended it) and `s` (the signal that killed it, or 0).
+//
+// ductile_run FILE COMMAND...: runs COMMAND. sh reports a death by signal N
+// exactly as an exit with 128 + N, but a pipe forgives only a death by
+// SIGPIPE and ok_codes() never accepts a signal. Where the far side has
+// perl, it runs COMMAND and writes the signal that killed it into FILE,
+// which ductile_ended reads into `s`. Without perl, an exit with 141 counts
+// as SIGPIPE's and no other code as a signal's (docs/remote.md).
+//
+// ductile_pipe L R: the result of a pipe from its sides' files, with
+// pipe_result()'s rules (a writer killed by SIGPIPE is not at fault). A side
+// that left no file was killed.
 inline constexpr const char* remote_pipe_function =
-    "ductile_pipe() { read lc lf lt <\"$d/r$1\" || { lc=143 lf=1 lt=0; }\n"
-    "read c f t <\"$d/r$2\" || { c=143 f=1 t=0; }\n"
-    "[ \"$lc\" = 141 ] && { lc=0 lf=0 lt=0; }\n"
+    "ductile_perl=; command -v perl >/dev/null 2>&1 && ductile_perl=1\n"
+    "ductile_run() { if [ -n \"$ductile_perl\" ]; then\n"
+    "perl -e 'my $f = shift; system { $ARGV[0] } @ARGV; my $w = $?; exit 127 if $w == -1; my $s = $w & 127;"
+    " if ($s) { if (open(my $o, \">\", $f)) { print {$o} \"$s\\n\"; close $o } exit 128 + $s } exit($w >> 8)'"
+    " \"$@\"\n"
+    "else shift; \"$@\"; fi; }\n"
+    "ductile_ended() { s=0; if [ -s \"$d/s$1\" ]; then read s <\"$d/s$1\"; rm -f \"$d/s$1\";"
+    " elif [ -z \"$ductile_perl\" ] && [ \"$c\" = 141 ]; then s=13; fi; }\n"
+    "ductile_pipe() { read lc lf lt ls <\"$d/r$1\" || { lc=143 lf=1 lt=0 ls=0; }\n"
+    "read c f t s <\"$d/r$2\" || { c=143 f=1 t=0 s=0; }\n"
+    "[ \"$ls\" = 13 ] && { lc=0 lf=0 lt=0 ls=0; }\n"
     "[ \"$f\" = 1 ] && return 0\n"
-    "[ \"$lf\" = 1 ] && { c=$lc f=$lf t=$lt; return 0; }\n"
+    "[ \"$lf\" = 1 ] && { c=$lc f=$lf t=$lt s=$ls; return 0; }\n"
     "[ \"$c\" != 0 ] && return 0\n"
-    "c=$lc f=$lf t=$lt; }\n";
+    "c=$lc f=$lf t=$lt s=$ls; }\n";
 
 // GNU timeout's durations: seconds with up to nine decimals.
 DUCTILE_INLINE std::string remote_seconds(std::chrono::nanoseconds d) {
@@ -12729,7 +12825,7 @@ class script_writer {
       const int left = next_result_++;
       const int right = next_result_++;
       return fmt::format(
-          "{{ {}\necho \"$c $f $t\" >\"$d/r{}\"; }} | {{ {}\necho \"$c $f $t\" >\"$d/r{}\"; }}\n"
+          "{{ {}\necho \"$c $f $t $s\" >\"$d/r{}\"; }} | {{ {}\necho \"$c $f $t $s\" >\"$d/r{}\"; }}\n"
           "ductile_pipe {} {}",
           write(*p->left, ctx), left, write(*p->right, ctx), right, left, right);
     }
@@ -12772,8 +12868,10 @@ class script_writer {
               if (accepted.codes.empty()) return write(*m.inner, ctx);
               std::string pattern;
               for (int code : accepted.codes) pattern += (pattern.empty() ? "" : "|") + std::to_string(code);
-              return fmt::format("{}\nif [ \"$t\" = 0 ]; then case $c in {}) f=0 ;; 0) f=1 ;; esac; fi",
-                                 write(*m.inner, ctx), pattern);
+              // Codes only: a death by signal stays a failure, as here.
+              return fmt::format(
+                  "{}\nif [ \"$t\" = 0 ] && [ \"$s\" = 0 ]; then case $c in {}) f=0 ;; 0) f=1 ;; esac; fi",
+                  write(*m.inner, ctx), pattern);
             },
             [&](const time_limit& limit) -> std::string { return write_timeout(*m.inner, limit, ctx); },
             [&](const auto&) -> std::string {
@@ -12783,10 +12881,12 @@ class script_writer {
         m.change);
   }
 
-  std::string write_command(const command_node& command, const remote_context& ctx) const {
+  std::string write_command(const command_node& command, const remote_context& ctx) {
     // `env` runs the program as execvp would: no builtin, function or
-    // keyword of the remote shell can take its place.
-    std::string line = "env";
+    // keyword of the remote shell can take its place. ductile_run tells
+    // how it ended, through a file of its own (pipe sides run at once).
+    const int ended = next_result_++;
+    std::string line = fmt::format("ductile_run \"$d/s{}\" env", ended);
     if (ctx.cleared) line += " -i";
     for (const auto& [name, value] : ctx.env)
       if (!value && !ctx.cleared) line += " -u " + shell_quote(name);
@@ -12797,9 +12897,8 @@ class script_writer {
     // A relative operand starts with ./, so that cd neither reads "-" as
     // $OLDPWD (printing it) nor searches CDPATH, as chdir() would not.
     if (ctx.dir)
-      line =
-          fmt::format("(cd -- {} && exec {})", shell_quote(ctx.dir->front() == '/' ? *ctx.dir : "./" + *ctx.dir), line);
-    return line + "\nc=$? t=0; if [ \"$c\" = 0 ]; then f=0; else f=1; fi";
+      line = fmt::format("(cd -- {} && {})", shell_quote(ctx.dir->front() == '/' ? *ctx.dir : "./" + *ctx.dir), line);
+    return line + fmt::format("\nc=$? t=0; ductile_ended {}; if [ \"$c\" = 0 ]; then f=0; else f=1; fi", ended);
   }
 
   // GNU timeout runs the subtree as a script of its own in a new process
@@ -12808,11 +12907,11 @@ class script_writer {
     const int result = next_result_++;
     const std::string body = fmt::format(
         "d=$1; k=; trap 'k=1' TERM INT HUP; echo \"$PPID\" >>\"$d/groups\"\n{}{}\n"
-        "echo \"$c $f $t\" >\"$d/r{}\"",
+        "echo \"$c $f $t $s\" >\"$d/r{}\"",
         remote_pipe_function, write(inner, ctx), result);
     return fmt::format(
         "timeout -k {} {} sh -c {} sh \"$d\"\n"
-        "w=$?; read c f t <\"$d/r{}\" || {{ c=$w f=1 t=0; }}\n"
+        "w=$?; read c f t s <\"$d/r{}\" || {{ c=$w f=1 t=0 s=0; }}\n"
         "case $w in 124|137) f=1 t=1 ;; esac",
         remote_seconds(limit.grace), remote_seconds(limit.duration), shell_quote(body), result);
   }
@@ -12956,6 +13055,22 @@ inline constexpr const char* remote_killer_script =
     "done\n"
     "[ \"$2\" = KILL ] && rm -rf \"$d\"\n"
     "exit 0\n";
+
+// The remote command is one argument of the local ssh and, on the far side,
+// of the remote shell: Linux refuses a single argument over 128 KiB. A script
+// longer than this is sent ahead instead.
+inline constexpr std::size_t longest_remote_command = 100 * 1024;
+
+// Receives a script sent ahead on stdin into a directory of the run's own
+// (private: 0700, named by the run's random token), and the command that
+// reads it back, removes it and runs it in its own shell, where positional
+// parameters and traps are what `sh -c SCRIPT ductile TOKEN` would have.
+inline constexpr const char* remote_script_receiver =
+    "umask 077; d=\"${TMPDIR:-/tmp}/ductile-$1.script\"; mkdir \"$d\" && cat >\"$d/s\"\n";
+inline constexpr const char* remote_sent_script_runner =
+    "d=\"${TMPDIR:-/tmp}/ductile-$1.script\"\n"
+    "ductile_script=$(cat \"$d/s\") || { echo \"ductile: the script sent ahead is not in $d\" >&2; exit 126; }\n"
+    "rm -rf \"$d\"; eval \"$ductile_script\"\n";
 
 // The process's directory for ssh: control sockets and logs, 0700, removed
 // at exit after the shared connections are closed. Never destroyed, so that
@@ -13118,8 +13233,29 @@ DUCTILE_INLINE std::shared_ptr<const remote_session> open_session(const remote_p
   argv.push_back(session->log_path);
   argv.push_back("--");
   argv.push_back(o.host);
-  argv.push_back("exec sh -c " + shell_quote(plan.script) + " ductile " + session->token);
+  std::string command = "exec sh -c " + shell_quote(plan.script) + " ductile " + session->token;
+  if (command.size() > longest_remote_command) {
+    session->script_to_send = plan.script;
+    command = "exec sh -c " + shell_quote(remote_sent_script_runner) + " ductile " + session->token;
+  }
+  argv.push_back(std::move(command));
   return session;
+}
+
+DUCTILE_INLINE void remote_session::send_script(const std::string& command) const {
+  const std::string receive = "exec sh -c " + shell_quote(remote_script_receiver) + " ductile " + token;
+  std::vector<const char*> argv;
+  for (const auto& word : ssh_prefix) argv.push_back(word.c_str());
+  argv.push_back(receive.c_str());
+  argv.push_back(nullptr);
+  int code = -1;
+  if (const auto error = sys::run_helper_with_input(argv, script_to_send, code))
+    throw_spawn_error(command, "ssh", fmt::format("cannot send the script to {}", label), error);
+  if (code != 0)
+    throw_spawn_error(
+        command, "ssh",
+        fmt::format("cannot send the script ({} bytes) to {}: ssh exited with {}", script_to_send.size(), label, code),
+        std::error_code());
 }
 
 }  // namespace ductile::detail
