@@ -183,3 +183,51 @@ TEST_CASE("cookbook: every recipe of docs/from-bash.md does in C++ what its bash
   }
   CHECK(number >= 15);
 }
+
+TEST_CASE("round 3 defect 19: every complete program in docs/tutorial.md compiles, runs and prints what it says") {
+  if (tool.empty()) {
+    MESSAGE("skipped: the single-header build makes no ductile-script");
+    return;
+  }
+  test::leak_check check;
+  // The ```cpp blocks that are whole programs (an #include and a main()), each
+  // with the ```text block after it, if any, that says what it prints.
+  std::ifstream in(test::fs::path(DUCTILE_DOCS) / "tutorial.md");
+  REQUIRE(in);
+  std::vector<std::pair<std::string, std::string>> programs;
+  std::string line, block, kind;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (!inside && line.rfind("```", 0) == 0 && line.size() > 3) {
+      inside = true;
+      kind = line.substr(3);
+      block.clear();
+      continue;
+    }
+    if (inside && line == "```") {
+      inside = false;
+      if (kind == "cpp" && block.find("#include") != std::string::npos && block.find("int main(") != std::string::npos)
+        programs.emplace_back(block, "");
+      if (kind == "text" && !programs.empty() && programs.back().second.empty()) programs.back().second = block;
+      continue;
+    }
+    if (inside) block += line + "\n";
+  }
+  REQUIRE_FALSE(programs.empty());
+  test::temp_dir home;
+  int number = 0;
+  for (const auto& [text, expected] : programs) {
+    CAPTURE(number);
+    const auto file = home / ("program-" + std::to_string(number++) + ".cpp");
+    test::write_file(file, text);
+    const output o = cmd(tool, file)
+                         .env("XDG_CACHE_HOME", (home / "cache").string())
+                         .stdout_capture()
+                         .stderr_capture()
+                         .unchecked()
+                         .run();
+    CHECK(o.status.success());
+    CHECK(o.stderr_bytes.empty());
+    if (!expected.empty()) CHECK(o.stdout_bytes == expected);
+  }
+}
