@@ -89,7 +89,7 @@ class stream_pump final : public stream_sink {
     // Typed input has ended: the end-of-file character is typed again after
     // each change of the slave's input mode (see type_end_of_input()).
     bool ending = false;
-    std::optional<sys::input_mode> typed_in;  // the mode the last end-of-file was typed in
+    std::optional<sys::input_mode> typed_in{};  // the mode the last end-of-file was typed in
     steady_time next_look{};
     std::chrono::milliseconds look_delay{0};
   };
