@@ -33,13 +33,24 @@ void with_async(int jobs, int concurrency) {
   };
   for (int i = 0; i < concurrency; ++i) next();
   context.run();
-  if (failed != 0) std::fprintf(stderr, "%d jobs failed\n", failed);
+  if (failed != 0) {
+    std::fprintf(stderr, "%d jobs failed\n", failed);
+    std::exit(1);
+  }
 }
 
+// The handles are dropped, as a build tool writes it: the pool owns the jobs.
+// Its last progress report says whether every one of them really ran.
 void with_pool(int jobs, int concurrency) {
   pool workers(static_cast<std::size_t>(concurrency));
-  for (int i = 0; i < jobs; ++i) (void)workers.submit(cmd("true"));
+  progress last;
+  workers.on_progress([&](const progress& now) { last = now; });
+  for (int i = 0; i < jobs; ++i) workers.submit(cmd("true"));
   workers.wait_all();
+  if (last.done != static_cast<std::size_t>(jobs) || last.failed != 0) {
+    std::fprintf(stderr, "the pool finished %zu jobs of %d, %zu failed\n", last.done, jobs, last.failed);
+    std::exit(1);
+  }
 }
 
 // What asyncio takes for the same work, timed inside the interpreter so its

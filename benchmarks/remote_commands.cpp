@@ -69,14 +69,20 @@ int main(int argc, char** argv) {
     slots.emplace_back(server(a, argv[3], argv[4], true), 4);
     if (two) slots.emplace_back(server(b, argv[3], argv[4], true), 4);
     pool warm(slots);
-    for (std::size_t i = 0; i < slots.size(); ++i) (void)warm.submit(cmd("true"));
+    for (std::size_t i = 0; i < slots.size(); ++i) warm.submit(cmd("true"));
     warm.wait_all();
     std::vector<double> times;
     for (int round = 0; round < 3; ++round)
       times.push_back(bench::time_of([&] {
         pool p(slots);
-        for (int i = 0; i < 32; ++i) (void)p.submit(sleepy);
+        progress last;
+        p.on_progress([&](const progress& now) { last = now; });
+        for (int i = 0; i < 32; ++i) p.submit(sleepy);
         p.wait_all();
+        if (last.done != 32 || last.failed != 0) {
+          std::fprintf(stderr, "the pool finished %zu jobs of 32, %zu failed\n", last.done, last.failed);
+          std::exit(1);
+        }
       }));
     std::printf("pool of %s: 32 jobs of 0.2 s in %.2f s (median of 3)\n",
                 two ? "2 hosts x 4 slots" : "1 host x 4 slots", bench::median(times));
