@@ -265,19 +265,27 @@ DUCTILE_INLINE void stream_pump::read_forwarded(capture_source& source) {
 // file from it. Typed while the program switches between the two (between
 // reading a line and being back at its prompt), the character is lost: the
 // line discipline keeps a canonical end of file as a NUL byte, which a raw
-// reader takes for a key. So it is typed once at the end of the input and
-// again whenever the mode has changed since, until the run ends: looked at
-// 10 ms after each typing, then less and less often (at most every 100 ms).
+// reader takes for a key. So it is typed at the end of the input, again
+// whenever the mode has changed since (looked at 10 ms after each typing,
+// then less and less often, at most every 100 ms), and, because a switch and
+// its way back can both fall between two looks, up to three times more in an
+// unchanged mode, 250 ms apart. Input that has ended gives every read an end
+// of file, as a closed pipe does; a full-screen program in raw mode sees at
+// most those three keys.
 DUCTILE_INLINE void stream_pump::type_end_of_input(capture_source& source, steady_time now) {
-  constexpr std::chrono::milliseconds first_look{10}, slowest_look{100};
+  constexpr std::chrono::milliseconds first_look{10}, slowest_look{100}, again_after{250};
+  constexpr int most_again = 3;
   sys::input_mode mode;
   if (!source.forward || sys::terminal_input_mode(source.forward->fd, mode)) {
     source.ending = false;  // the terminal is gone
     return;
   }
-  if (!source.typed_in || *source.typed_in != mode) {
+  const bool changed = !source.typed_in || *source.typed_in != mode;
+  if (changed || (source.typed_again < most_again && now - source.typed_at >= again_after)) {
     source.pending += mode.end_of_file;
+    source.typed_again = changed ? 0 : source.typed_again + 1;
     source.typed_in = mode;
+    source.typed_at = now;
     source.look_delay = first_look;
   } else {
     source.look_delay = std::min(slowest_look, source.look_delay * 2);

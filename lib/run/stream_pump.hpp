@@ -90,6 +90,8 @@ class stream_pump final : public stream_sink {
     // each change of the slave's input mode (see type_end_of_input()).
     bool ending = false;
     std::optional<sys::input_mode> typed_in{};  // the mode the last end-of-file was typed in
+    steady_time typed_at{};
+    int typed_again = 0;  // end-of-file characters typed since the mode last changed
     steady_time next_look{};
     std::chrono::milliseconds look_delay{0};
   };
