@@ -13,7 +13,9 @@
 int main(int argc, char** argv) {
   if (argc > 1) {
     if (::unshare(CLONE_NEWNS) != 0) return 3;
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 4;
+    // Only the proc mount is made private (in a chroot "/" may be no mount at
+    // all): the bind mount below must not reach the parent's namespace.
+    if (::mount(nullptr, "/proc", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 4;
     if (::mount(argv[1], "/proc/stat", nullptr, MS_BIND, nullptr) != 0) return 5;
   }
   const auto s = ductile::proc::process::self().stat();
