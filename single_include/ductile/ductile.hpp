@@ -10572,6 +10572,9 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     state_->progress_changed = true;
     cancel = state_->stopping;
     if (!cancel && !state_->launch_posted && state_->may_start()) launch = state_->launch_posted = true;
+    // A job beyond the running ones waits for a token: the taker may be
+    // asleep, told by the last launch that nothing more was queued.
+    if (!launch && state_->wants_token()) state_->token_wanted.notify_one();
   }
   // The pool owns the job: a dropped handle leaves it to the pool.
   handle submitted(run);

@@ -286,6 +286,32 @@ TEST_CASE("round 3 defect 10: from_jobserver takes a failure policy: stop at the
   ::close(holder);
 }
 
+TEST_CASE("a job submitted to a jobserver client while its first job runs waits for a token, not for that job") {
+  test::leak_check check;
+  test::temp_dir tmp;
+  const auto fifo = tmp / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const int holder = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK);
+  REQUIRE(holder >= 0);
+  REQUIRE(::write(holder, "+", 1) == 1);  // like make -j2
+  // The first job ends only once the second has run: a pool that waited for
+  // a free slot instead of a token would never end, and the timeout says so.
+  const output o = test::helper("jobserver_tool", "late", tmp.path)
+                       .env("MAKEFLAGS", " -j2 --jobserver-auth=fifo:" + fifo.string())
+                       .timeout(std::chrono::seconds(20))
+                       .stdout_capture()
+                       .stderr_capture()
+                       .unchecked()
+                       .run();
+  test::write_file(tmp / "done", "");  // ends a first job left behind by a timeout
+  CHECK(o.stderr_bytes.empty());
+  CHECK(o.status.success());
+  CHECK(o.stdout_bytes == "ok\n");
+  char token;
+  CHECK(::read(holder, &token, 1) == 1);
+  ::close(holder);
+}
+
 TEST_CASE("round 3 defect 11: descriptors that are not make's jobserver are refused with the '+' hint") {
   test::leak_check check;
   test::temp_dir tmp;

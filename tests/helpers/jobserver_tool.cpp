@@ -6,15 +6,20 @@
 //     job's end ("cancelled", "exit code 3", "ok") in submission order.
 //   jobserver_tool guarded: under an interrupt_guard, from_jobserver(1) runs
 //     one `true` (what script_main does first).
+//   jobserver_tool late DIR: from_jobserver(1) runs a job that waits for
+//     DIR/done, and once it runs, a second job that makes DIR/done; prints
+//     "ok" when both ended (the second runs on a token).
 //   jobserver_tool tokens: prints how many tokens the jobserver in MAKEFLAGS
 //     holds right now (taken without blocking, then given back).
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ductile/ductile.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace ductile;
@@ -48,6 +53,16 @@ int count_tokens() {
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 1 && args[0] == "tokens") return count_tokens();
+  if (args.size() == 2 && args[0] == "late") {
+    const std::string started = args[1] + "/started", done = args[1] + "/done";
+    pool jobs = pool::from_jobserver(1);
+    (void)jobs.submit(cmd("sh", "-c", "touch \"$0\"; until [ -e \"$1\" ]; do sleep 0.05; done", started, done));
+    while (access(started.c_str(), F_OK) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    (void)jobs.submit(cmd("touch", done));
+    jobs.wait_all();
+    std::puts("ok");
+    return 0;
+  }
   if (args.size() == 1 && args[0] == "guarded") {
     interrupt_guard guard;
     pool jobs = pool::from_jobserver(1);
