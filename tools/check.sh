@@ -20,6 +20,14 @@ for source in $(git ls-files '*.cpp' '*.hpp' | grep -v '^single_include/'); do
   fi
 done | xargs clang-format --dry-run --Werror
 
+echo "== lib/os/ stands below the stages that use it"
+# The platform layer takes plain data (os/child_plan.hpp, os/child_credentials.hpp):
+# a backend never includes the plan, the run layer or the features built on it.
+if grep -rnE '#include "(plan|run|remote|jobserver)/' lib/os; then
+  echo "lib/os/ must not include lib/plan/, lib/run/, lib/remote/ or lib/jobserver/"
+  exit 1
+fi
+
 echo "== single header is fresh"
 fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT

@@ -7,6 +7,7 @@
 #include <cstddef>
 
 #include "common.hpp"
+#include "os/child_credentials.hpp"
 
 namespace ductile::detail {
 
@@ -60,8 +61,6 @@ struct child_message {
   int error = 0;
   pid_t pid = 0;  // daemon_started: the daemon's pid
 };
-
-struct child_credentials;
 
 struct child_report {
   child_step step = child_step::none;

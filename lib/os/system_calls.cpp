@@ -34,6 +34,18 @@ DUCTILE_INLINE int injected_fault(call which) noexcept {
 
 DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
 
+DUCTILE_INLINE std::string working_directory() {
+  std::string buffer(256, '\0');
+  for (;;) {
+    if (::getcwd(buffer.data(), buffer.size()) != nullptr) {
+      buffer.resize(std::char_traits<char>::length(buffer.c_str()));
+      return buffer;
+    }
+    if (errno != ERANGE) return ".";
+    buffer.resize(buffer.size() * 2);
+  }
+}
+
 DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
   if (fd < 0 || fd > 2) return fd;
   const int saved = errno;

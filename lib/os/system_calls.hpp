@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 #include <system_error>
 
 #include "os/descriptor.hpp"
@@ -18,6 +19,9 @@
 namespace ductile::detail::sys {
 
 std::error_code last_error() noexcept;
+
+// This process's working directory ("." if it cannot be named).
+std::string working_directory();
 
 // Every descriptor made here is close-on-exec from birth and numbered 3 or
 // above: a host may have closed its own 0, 1 or 2 (daemons do), and one of

@@ -9,26 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "os/child_credentials.hpp"
 #include "plan/plan.hpp"
 
 namespace ductile::detail {
-
-// Read by the child; everything is already decided.
-struct child_credentials {
-  bool new_session = false;
-  int umask = -1;     // -1: unchanged
-  bool keep = false;  // keep_caps() was given
-  std::uint64_t kept = 0;
-  bool change_bounding = false;
-  std::uint64_t bounding_drops = 0;
-  int last_capability = 40;
-  bool switch_ids = false;
-  const gid_t* groups = nullptr;
-  std::size_t group_count = 0;
-  gid_t gid = 0;
-  uid_t uid = 0;
-  bool no_new_privs = false;
-};
 
 struct resolved_credentials {
   child_credentials plan;

@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "model/tree.hpp"
-#include "os/spawn.hpp"
+#include "os/system_calls.hpp"
 #include "plan/plan.hpp"
 
 namespace ductile {
@@ -57,7 +57,7 @@ DUCTILE_INLINE void apply_context(const node& tree, context& ctx) {
 DUCTILE_INLINE std::optional<std::string> find_program(std::string_view name, const context& ctx) {
   if (name.empty()) throw std::invalid_argument("which(): the name is empty");
   if (name.find('\0') != std::string_view::npos) throw std::invalid_argument("which(): the name contains a NUL byte");
-  const std::string parent = parent_directory();
+  const std::string parent = sys::working_directory();
   // A name with a slash is a path, relative to the parent (as cmd() resolves it).
   if (name.find('/') != std::string_view::npos) {
     std::string path = absolute_from(parent, std::string(name));

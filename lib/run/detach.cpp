@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "model/failure.hpp"
-#include "os/spawn.hpp"
+#include "run/spawn.hpp"
 #include "os/start_child.hpp"
 
 namespace ductile {

@@ -24,7 +24,7 @@
 #include <variant>
 #include <vector>
 
-#include "os/spawn.hpp"
+#include "run/spawn.hpp"
 #include "plan/plan.hpp"
 #include "run/interrupt.hpp"
 #include "run/job_tree.hpp"

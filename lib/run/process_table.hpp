@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "os/spawn.hpp"
+#include "run/spawn.hpp"
 #include "plan/plan.hpp"
 
 namespace ductile::detail {

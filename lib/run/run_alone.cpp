@@ -8,7 +8,7 @@
 #include <ductile/format.hpp>
 
 #include "model/status_message.hpp"
-#include "os/spawn.hpp"
+#include "run/spawn.hpp"
 #include "os/system_calls.hpp"
 #include "plan/plan.hpp"
 #include "run/interrupt.hpp"

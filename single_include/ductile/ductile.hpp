@@ -2163,12 +2163,16 @@ DUCTILE_INLINE void unique_fd::close_now() noexcept {
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 #include <system_error>
 
 
 namespace ductile::detail::sys {
 
 std::error_code last_error() noexcept;
+
+// This process's working directory ("." if it cannot be named).
+std::string working_directory();
 
 // Every descriptor made here is close-on-exec from birth and numbered 3 or
 // above: a host may have closed its own 0, 1 or 2 (daemons do), and one of
@@ -3979,16 +3983,101 @@ DUCTILE_INLINE process_launch lower_alone(const node& tree, bool& checked) {
 #include <cstdlib>
 #include <stdexcept>
 
-// ---- lib/os/spawn.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_SPAWN_HPP
-#define DUCTILE_INLINED_LIB_OS_SPAWN_HPP
-// Spawning one process of a launch plan: hooks, program lookup and the
-// argument and environment arrays are prepared in the parent; then one start_child.
 
-#include <sys/types.h>
+namespace ductile {
+namespace detail {
 
-#include <string>
-#include <vector>
+// `path` made absolute against `base`, without `./` steps.
+DUCTILE_INLINE std::string absolute_from(const std::string& base, std::string path) {
+  while (path.size() > 2 && path.compare(0, 2, "./") == 0) path.erase(0, 2);
+  if (!path.empty() && path.front() == '/') return path;
+  if (path == ".") return base;
+  return base == "/" ? "/" + path : base + "/" + path;
+}
+
+// What execve would accept: a regular file this process may execute.
+DUCTILE_INLINE bool is_executable_file(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return false;
+  return ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0;
+}
+
+// The environment and directory the outermost modifiers of `tree` give a
+// command inside it, outer first as lowering applies them.
+DUCTILE_INLINE void apply_context(const node& tree, context& ctx) {
+  const node* current = &tree;
+  while (const auto* m = std::get_if<modifier_node>(&current->value)) {
+    if (const auto* d = modifier_as<set_dir>(m->change)) {
+      ctx.dir = ctx.dir && d->path.front() != '/' ? *ctx.dir + "/" + d->path : d->path;
+    } else if (const auto* e = modifier_as<set_env>(m->change)) {
+      auto env = std::make_shared<environment>(snapshot_environment(ctx));
+      (*env)[e->name] = e->value;
+      ctx.env = std::move(env);
+    } else if (const auto* removed = modifier_as<remove_env>(m->change)) {
+      auto env = std::make_shared<environment>(snapshot_environment(ctx));
+      env->erase(removed->name);
+      ctx.env = std::move(env);
+    } else if (const auto* full = modifier_as<replace_env>(m->change)) {
+      ctx.env = full->variables;
+    }
+    current = m->inner.get();
+  }
+}
+
+DUCTILE_INLINE std::optional<std::string> find_program(std::string_view name, const context& ctx) {
+  if (name.empty()) throw std::invalid_argument("which(): the name is empty");
+  if (name.find('\0') != std::string_view::npos) throw std::invalid_argument("which(): the name contains a NUL byte");
+  const std::string parent = sys::working_directory();
+  // A name with a slash is a path, relative to the parent (as cmd() resolves it).
+  if (name.find('/') != std::string_view::npos) {
+    std::string path = absolute_from(parent, std::string(name));
+    if (is_executable_file(path)) return path;
+    return std::nullopt;
+  }
+  const std::string child_dir = ctx.dir ? absolute_from(parent, *ctx.dir) : parent;
+  std::string search = "/bin:/usr/bin";  // what the child searches without PATH
+  if (ctx.env) {
+    if (const auto found = ctx.env->find("PATH"); found != ctx.env->end()) search = found->second;
+  } else if (const char* inherited = std::getenv("PATH")) {
+    search = inherited;
+  }
+  for (std::size_t start = 0;;) {
+    const std::size_t colon = search.find(':', start);
+    std::string entry = search.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (entry.empty()) entry = ".";  // an empty entry means the current directory
+    std::string candidate = absolute_from(child_dir, entry + "/" + std::string(name));
+    if (is_executable_file(candidate)) return candidate;
+    if (colon == std::string::npos) return std::nullopt;
+    start = colon + 1;
+  }
+}
+
+}  // namespace detail
+
+DUCTILE_INLINE std::optional<std::string> which(std::string_view name) {
+  return detail::find_program(name, detail::context{});
+}
+
+DUCTILE_INLINE std::optional<std::string> which(std::string_view name, const expression& context) {
+  detail::context ctx;
+  if (context.tree()) detail::apply_context(*context.tree(), ctx);
+  return detail::find_program(name, ctx);
+}
+
+}  // namespace ductile
+#endif  // DUCTILE_INLINED_LIB_PLAN_WHICH_CPP
+// ---- lib/os/linux/clone.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
+// ---- lib/os/start_child.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
+#define DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
+// The one way this library makes a child, whatever the backend: the child
+// runs a prepared plan and its report is collected through one channel
+// (shared memory or a pipe, see child_message). lib/os/linux/clone.cpp makes
+// it with clone; lib/os/posix/start_child.cpp with posix_spawn or fork.
+
+#include <system_error>
 
 // ---- lib/os/child_plan.hpp
 #ifndef DUCTILE_INLINED_LIB_OS_CHILD_PLAN_HPP
@@ -4000,6 +4089,38 @@ DUCTILE_INLINE process_launch lower_alone(const node& tree, bool& checked) {
 
 #include <cstddef>
 
+// ---- lib/os/child_credentials.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_CHILD_CREDENTIALS_HPP
+#define DUCTILE_INLINED_LIB_OS_CHILD_CREDENTIALS_HPP
+// The credentials a child takes on before exec, as plain data: every name is
+// resolved and every precondition checked in the parent (plan/credentials),
+// and the child only applies what is written here, with raw system calls.
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ductile::detail {
+
+struct child_credentials {
+  bool new_session = false;
+  int umask = -1;     // -1: unchanged
+  bool keep = false;  // keep_caps() was given
+  std::uint64_t kept = 0;
+  bool change_bounding = false;
+  std::uint64_t bounding_drops = 0;
+  int last_capability = 40;
+  bool switch_ids = false;
+  const gid_t* groups = nullptr;
+  std::size_t group_count = 0;
+  gid_t gid = 0;
+  uid_t uid = 0;
+  bool no_new_privs = false;
+};
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OS_CHILD_CREDENTIALS_HPP
 
 namespace ductile::detail {
 
@@ -4054,8 +4175,6 @@ struct child_message {
   pid_t pid = 0;  // daemon_started: the daemon's pid
 };
 
-struct child_credentials;
-
 struct child_report {
   child_step step = child_step::none;
   int error = 0;
@@ -4099,16 +4218,6 @@ struct child_plan {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_CHILD_PLAN_HPP
-// ---- lib/os/start_child.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
-#define DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
-// The one way this library makes a child, whatever the backend: the child
-// runs a prepared plan and its report is collected through one channel
-// (shared memory or a pipe, see child_message). lib/os/linux/clone.cpp makes
-// it with clone; lib/os/posix/start_child.cpp with posix_spawn or fork.
-
-#include <system_error>
-
 
 namespace ductile::detail {
 
@@ -4151,189 +4260,6 @@ void read_child_reports(int fd, child_report& report) noexcept;
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
-// ---- lib/plan/credentials.hpp
-#ifndef DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
-#define DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
-// Credentials: what the modifiers asked for, resolved in the parent into plain
-// data the child applies with raw system calls. Every name is looked up and
-// every precondition checked here, before anything is spawned.
-
-#include <sys/types.h>
-
-#include <cstdint>
-#include <string>
-#include <vector>
-
-
-namespace ductile::detail {
-
-// Read by the child; everything is already decided.
-struct child_credentials {
-  bool new_session = false;
-  int umask = -1;     // -1: unchanged
-  bool keep = false;  // keep_caps() was given
-  std::uint64_t kept = 0;
-  bool change_bounding = false;
-  std::uint64_t bounding_drops = 0;
-  int last_capability = 40;
-  bool switch_ids = false;
-  const gid_t* groups = nullptr;
-  std::size_t group_count = 0;
-  gid_t gid = 0;
-  uid_t uid = 0;
-  bool no_new_privs = false;
-};
-
-struct resolved_credentials {
-  child_credentials plan;
-  std::vector<gid_t> groups;  // what plan.groups points into
-  std::string user_name;      // for messages
-};
-
-// Throws spawn_error naming `command` when a name is unknown or the parent
-// lacks what the request needs.
-void resolve_credentials(const credential_request& request, const std::string& command, resolved_credentials& out);
-
-// Words for a failure the child reported at a credential step.
-std::string describe_credential_failure(int step, int error, const resolved_credentials& credentials);
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
-
-namespace ductile::detail {
-
-struct spawned_process {
-  process_handle process;
-  std::string program;      // argv[0] as executed
-  pid_t process_group = 0;  // the group it was put in, or 0 for the parent's
-};
-
-// Everything the child will read, kept alive and unmoved while it runs.
-struct prepared_spawn {
-  process_launch launch;
-  std::string program;
-  bool searched_path = false;
-  std::string exec_path;  // a relative path made absolute (when `dir` is set), else empty
-  // argv as the child sees it: in place for short command lines, else on the heap.
-  const char* argv_inline[16] = {};
-  std::vector<const char*> argv_heap;
-  std::vector<std::string> env_entries;
-  std::vector<const char*> envp;
-  std::vector<fd_move> passed;
-  resolved_credentials credentials;
-  child_report report;
-  child_plan plan;
-
-  prepared_spawn() = default;
-  prepared_spawn(const prepared_spawn&) = delete;
-  prepared_spawn& operator=(const prepared_spawn&) = delete;
-  std::string command_text() const;
-  // Throws the spawn_error for what the child reported.
-  [[noreturn]] void throw_failure() const;
-  // Throws the spawn_error for a start that failed, or a child that reported a failure.
-  void throw_if_failed(const started_child& child) const;
-};
-
-// The parent's working directory ("." if it cannot be named).
-std::string parent_directory();
-
-// Runs the hooks (user code: never with a lock held), resolves the program
-// and the credentials, and fills `out`. Throws whatever a hook throws, or
-// spawn_error for a name that cannot be resolved.
-void prepare_spawn(process_launch&& launch, prepared_spawn& out);
-
-// Starts and execs what prepare_spawn made; runs no user code. Throws
-// spawn_error (nothing of the process ran).
-spawned_process spawn_prepared(prepared_spawn& prepared);
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_OS_SPAWN_HPP
-
-namespace ductile {
-namespace detail {
-
-// `path` made absolute against `base`, without `./` steps.
-DUCTILE_INLINE std::string absolute_from(const std::string& base, std::string path) {
-  while (path.size() > 2 && path.compare(0, 2, "./") == 0) path.erase(0, 2);
-  if (!path.empty() && path.front() == '/') return path;
-  if (path == ".") return base;
-  return base == "/" ? "/" + path : base + "/" + path;
-}
-
-// What execve would accept: a regular file this process may execute.
-DUCTILE_INLINE bool is_executable_file(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return false;
-  return ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0;
-}
-
-// The environment and directory the outermost modifiers of `tree` give a
-// command inside it, outer first as lowering applies them.
-DUCTILE_INLINE void apply_context(const node& tree, context& ctx) {
-  const node* current = &tree;
-  while (const auto* m = std::get_if<modifier_node>(&current->value)) {
-    if (const auto* d = modifier_as<set_dir>(m->change)) {
-      ctx.dir = ctx.dir && d->path.front() != '/' ? *ctx.dir + "/" + d->path : d->path;
-    } else if (const auto* e = modifier_as<set_env>(m->change)) {
-      auto env = std::make_shared<environment>(snapshot_environment(ctx));
-      (*env)[e->name] = e->value;
-      ctx.env = std::move(env);
-    } else if (const auto* removed = modifier_as<remove_env>(m->change)) {
-      auto env = std::make_shared<environment>(snapshot_environment(ctx));
-      env->erase(removed->name);
-      ctx.env = std::move(env);
-    } else if (const auto* full = modifier_as<replace_env>(m->change)) {
-      ctx.env = full->variables;
-    }
-    current = m->inner.get();
-  }
-}
-
-DUCTILE_INLINE std::optional<std::string> find_program(std::string_view name, const context& ctx) {
-  if (name.empty()) throw std::invalid_argument("which(): the name is empty");
-  if (name.find('\0') != std::string_view::npos) throw std::invalid_argument("which(): the name contains a NUL byte");
-  const std::string parent = parent_directory();
-  // A name with a slash is a path, relative to the parent (as cmd() resolves it).
-  if (name.find('/') != std::string_view::npos) {
-    std::string path = absolute_from(parent, std::string(name));
-    if (is_executable_file(path)) return path;
-    return std::nullopt;
-  }
-  const std::string child_dir = ctx.dir ? absolute_from(parent, *ctx.dir) : parent;
-  std::string search = "/bin:/usr/bin";  // what the child searches without PATH
-  if (ctx.env) {
-    if (const auto found = ctx.env->find("PATH"); found != ctx.env->end()) search = found->second;
-  } else if (const char* inherited = std::getenv("PATH")) {
-    search = inherited;
-  }
-  for (std::size_t start = 0;;) {
-    const std::size_t colon = search.find(':', start);
-    std::string entry = search.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (entry.empty()) entry = ".";  // an empty entry means the current directory
-    std::string candidate = absolute_from(child_dir, entry + "/" + std::string(name));
-    if (is_executable_file(candidate)) return candidate;
-    if (colon == std::string::npos) return std::nullopt;
-    start = colon + 1;
-  }
-}
-
-}  // namespace detail
-
-DUCTILE_INLINE std::optional<std::string> which(std::string_view name) {
-  return detail::find_program(name, detail::context{});
-}
-
-DUCTILE_INLINE std::optional<std::string> which(std::string_view name, const expression& context) {
-  detail::context ctx;
-  if (context.tree()) detail::apply_context(*context.tree(), ctx);
-  return detail::find_program(name, ctx);
-}
-
-}  // namespace ductile
-#endif  // DUCTILE_INLINED_LIB_PLAN_WHICH_CPP
-// ---- lib/os/linux/clone.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
 
 // The Linux backend: compiled away where the POSIX one is chosen.
 #if !DUCTILE_POSIX_BACKEND
@@ -4702,9 +4628,97 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 
 #endif  // !DUCTILE_POSIX_BACKEND
 #endif  // DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
-// ---- lib/os/spawn.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_SPAWN_CPP
-#define DUCTILE_INLINED_LIB_OS_SPAWN_CPP
+// ---- lib/run/spawn.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_SPAWN_CPP
+#define DUCTILE_INLINED_LIB_RUN_SPAWN_CPP
+// ---- lib/run/spawn.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_SPAWN_HPP
+#define DUCTILE_INLINED_LIB_RUN_SPAWN_HPP
+// Spawning one process of a launch plan: hooks, program lookup and the
+// argument and environment arrays are prepared in the parent; then one start_child.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+// ---- lib/plan/credentials.hpp
+#ifndef DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
+#define DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
+// Credentials: what the modifiers asked for, resolved in the parent into plain
+// data the child applies with raw system calls. Every name is looked up and
+// every precondition checked here, before anything is spawned.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+
+namespace ductile::detail {
+
+struct resolved_credentials {
+  child_credentials plan;
+  std::vector<gid_t> groups;  // what plan.groups points into
+  std::string user_name;      // for messages
+};
+
+// Throws spawn_error naming `command` when a name is unknown or the parent
+// lacks what the request needs.
+void resolve_credentials(const credential_request& request, const std::string& command, resolved_credentials& out);
+
+// Words for a failure the child reported at a credential step.
+std::string describe_credential_failure(int step, int error, const resolved_credentials& credentials);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
+
+namespace ductile::detail {
+
+struct spawned_process {
+  process_handle process;
+  std::string program;      // argv[0] as executed
+  pid_t process_group = 0;  // the group it was put in, or 0 for the parent's
+};
+
+// Everything the child will read, kept alive and unmoved while it runs.
+struct prepared_spawn {
+  process_launch launch;
+  std::string program;
+  bool searched_path = false;
+  std::string exec_path;  // a relative path made absolute (when `dir` is set), else empty
+  // argv as the child sees it: in place for short command lines, else on the heap.
+  const char* argv_inline[16] = {};
+  std::vector<const char*> argv_heap;
+  std::vector<std::string> env_entries;
+  std::vector<const char*> envp;
+  std::vector<fd_move> passed;
+  resolved_credentials credentials;
+  child_report report;
+  child_plan plan;
+
+  prepared_spawn() = default;
+  prepared_spawn(const prepared_spawn&) = delete;
+  prepared_spawn& operator=(const prepared_spawn&) = delete;
+  std::string command_text() const;
+  // Throws the spawn_error for what the child reported.
+  [[noreturn]] void throw_failure() const;
+  // Throws the spawn_error for a start that failed, or a child that reported a failure.
+  void throw_if_failed(const started_child& child) const;
+};
+
+// Runs the hooks (user code: never with a lock held), resolves the program
+// and the credentials, and fills `out`. Throws whatever a hook throws, or
+// spawn_error for a name that cannot be resolved.
+void prepare_spawn(process_launch&& launch, prepared_spawn& out);
+
+// Starts and execs what prepare_spawn made; runs no user code. Throws
+// spawn_error (nothing of the process ran).
+spawned_process spawn_prepared(prepared_spawn& prepared);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_SPAWN_HPP
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -4724,18 +4738,6 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 extern char** environ;
 
 namespace ductile::detail {
-
-DUCTILE_INLINE std::string parent_directory() {
-  std::string buffer(256, '\0');
-  for (;;) {
-    if (::getcwd(buffer.data(), buffer.size()) != nullptr) {
-      buffer.resize(std::char_traits<char>::length(buffer.c_str()));
-      return buffer;
-    }
-    if (errno != ERANGE) return ".";
-    buffer.resize(buffer.size() * 2);
-  }
-}
 
 // The PATH the child searches: its own environment's, as execvp would see it.
 DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
@@ -4873,7 +4875,7 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   const process_launch& l = out.launch;
   // A relative path names a file relative to the parent, not to `dir`.
   if (!out.searched_path && l.settings.dir && out.program.front() != '/')
-    out.exec_path = parent_directory() + "/" + out.program;
+    out.exec_path = sys::working_directory() + "/" + out.program;
 
   const char** argv = out.argv_inline;
   if (l.argv.size() + 1 > std::size(out.argv_inline)) {
@@ -4986,7 +4988,7 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 }  // namespace ductile::detail
 
 #undef DUCTILE_HAS_FPENDING
-#endif  // DUCTILE_INLINED_LIB_OS_SPAWN_CPP
+#endif  // DUCTILE_INLINED_LIB_RUN_SPAWN_CPP
 // ---- lib/os/terminal.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
 #define DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
@@ -13308,6 +13310,18 @@ DUCTILE_INLINE int injected_fault(call which) noexcept {
 }
 
 DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
+
+DUCTILE_INLINE std::string working_directory() {
+  std::string buffer(256, '\0');
+  for (;;) {
+    if (::getcwd(buffer.data(), buffer.size()) != nullptr) {
+      buffer.resize(std::char_traits<char>::length(buffer.c_str()));
+      return buffer;
+    }
+    if (errno != ERANGE) return ".";
+    buffer.resize(buffer.size() * 2);
+  }
+}
 
 DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
   if (fd < 0 || fd > 2) return fd;

@@ -16,7 +16,6 @@
 #include "common.hpp"
 #include "os/child_plan.hpp"
 #include "os/system_calls.hpp"
-#include "plan/credentials.hpp"
 
 // The Linux backend: compiled away where the POSIX one is chosen.
 #if !DUCTILE_POSIX_BACKEND

@@ -9,8 +9,8 @@
 #include "os/posix/child.hpp"
 
 #include "common.hpp"
+#include "os/child_plan.hpp"
 #include "os/system_calls.hpp"
-#include "plan/credentials.hpp"
 
 #if DUCTILE_POSIX_BACKEND
 

@@ -46,9 +46,6 @@ struct prepared_spawn {
   void throw_if_failed(const started_child& child) const;
 };
 
-// The parent's working directory ("." if it cannot be named).
-std::string parent_directory();
-
 // Runs the hooks (user code: never with a lock held), resolves the program
 // and the credentials, and fills `out`. Throws whatever a hook throws, or
 // spawn_error for a name that cannot be resolved.

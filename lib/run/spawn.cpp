@@ -1,4 +1,4 @@
-#include "os/spawn.hpp"
+#include "run/spawn.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -24,18 +24,6 @@
 extern char** environ;
 
 namespace ductile::detail {
-
-DUCTILE_INLINE std::string parent_directory() {
-  std::string buffer(256, '\0');
-  for (;;) {
-    if (::getcwd(buffer.data(), buffer.size()) != nullptr) {
-      buffer.resize(std::char_traits<char>::length(buffer.c_str()));
-      return buffer;
-    }
-    if (errno != ERANGE) return ".";
-    buffer.resize(buffer.size() * 2);
-  }
-}
 
 // The PATH the child searches: its own environment's, as execvp would see it.
 DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
@@ -173,7 +161,7 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   const process_launch& l = out.launch;
   // A relative path names a file relative to the parent, not to `dir`.
   if (!out.searched_path && l.settings.dir && out.program.front() != '/')
-    out.exec_path = parent_directory() + "/" + out.program;
+    out.exec_path = sys::working_directory() + "/" + out.program;
 
   const char** argv = out.argv_inline;
   if (l.argv.size() + 1 > std::size(out.argv_inline)) {
