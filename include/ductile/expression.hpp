@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "caps_set.hpp"
+#include "native.hpp"
 
 namespace ductile {
 
@@ -190,13 +191,13 @@ class expression {
   }
   expression stdin_path(const path_arg& path) const;
   /// Reads stdin from `fd`, which is duplicated now: the caller keeps and may close its own.
-  expression stdin_file(int fd) const;
+  expression stdin_file(native_handle_type fd) const;
   expression stdin_null() const;
 
   expression stdout_path(const path_arg& path) const;
   expression stdout_append(const path_arg& path) const;
   /// Writes stdout to `fd`, which is duplicated now: the caller keeps and may close its own.
-  expression stdout_file(int fd) const;
+  expression stdout_file(native_handle_type fd) const;
   expression stdout_null() const;
   expression stdout_capture() const;
   /// `1>&2`, resolved against what stderr means at this point of the tree.
@@ -206,7 +207,7 @@ class expression {
 
   expression stderr_path(const path_arg& path) const;
   expression stderr_append(const path_arg& path) const;
-  expression stderr_file(int fd) const;
+  expression stderr_file(native_handle_type fd) const;
   expression stderr_null() const;
   expression stderr_capture() const;
   /// `2>&1`, resolved against what stdout means at this point of the tree.
@@ -349,8 +350,8 @@ class expression {
   /// Returns its pid once it has exec'd; any failure on the way (pid file locked,
   /// unknown user, exec failure) is a spawn_error here. The expression must be
   /// one command. The daemon is not our child: init reaps it.
-  pid_t start_detached(const struct detach_options& options) const;
-  pid_t start_detached() const;
+  process_id start_detached(const struct detach_options& options) const;
+  process_id start_detached() const;
 
   /// The tree; for the library's own stages.
   const std::shared_ptr<const detail::node>& tree() const noexcept { return node_; }

@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "native.hpp"
 #include "output.hpp"
 
 namespace ductile {
@@ -94,7 +95,7 @@ class handle {
   /// Sends `signal` to every live process.
   void send_signal(int signal);
   /// Pids of the processes started so far, left to right.
-  std::vector<pid_t> pids() const;
+  std::vector<process_id> pids() const;
 #if defined(__linux__)
   /// A sample of each live process of the run, left to right, each followed by
   /// its descendants (breadth first): name, state, memory, CPU time, and CPU %
@@ -109,6 +110,9 @@ class handle {
   /// A descriptor that becomes readable (and stays so) when the expression has
   /// finished, for epoll, asio or libuv loops. Owned by the handle: do not close it.
   int completion_fd() const;
+  /// The same on every system: the descriptor of completion_fd() on POSIX, an
+  /// event that becomes signalled (and stays so) on Windows. Owned by the handle.
+  native_handle_type completion_handle() const;
 
   explicit handle(std::shared_ptr<detail::execution> execution) noexcept;
 
@@ -163,7 +167,7 @@ class reader_handle {
   void resize(pty_size size);
   void kill();
   void send_signal(int signal);
-  std::vector<pid_t> pids() const;
+  std::vector<process_id> pids() const;
 #if defined(__linux__)
   /// As handle::processes().
   std::vector<proc::process_sample> processes() const;
@@ -172,6 +176,8 @@ class reader_handle {
   void detach();
   /// As handle::completion_fd().
   int completion_fd() const;
+  /// As handle::completion_handle().
+  native_handle_type completion_handle() const;
 
   explicit reader_handle(std::shared_ptr<detail::stdout_reader> reader) noexcept;
 

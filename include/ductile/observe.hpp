@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "native.hpp"
 #include "output.hpp"
 
 namespace ductile {
@@ -18,12 +19,12 @@ void trace(bool enabled = true);
 
 struct spawn_event {
   std::string command;  ///< the process as `sh` text
-  pid_t pid = 0;
+  process_id pid = 0;
 };
 
 struct exit_event {
   std::string command;
-  pid_t pid = 0;
+  process_id pid = 0;
   exit_status status;
   std::chrono::nanoseconds duration{0};  ///< from spawn to reap
 };

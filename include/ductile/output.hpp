@@ -2,8 +2,6 @@
 /// \file
 /// What a finished expression produced: statuses, captured bytes, accounting.
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -11,46 +9,75 @@
 #include <string>
 #include <vector>
 
+#include "native.hpp"
+
 namespace ductile {
 
-/// How one process ended, in the encoding of `waitpid`'s status word.
+/// How one process ended: an exit code, or on POSIX the signal that killed it.
 class exit_status {
  public:
-  constexpr exit_status() noexcept = default;
-  /// Wraps a raw `waitpid` status word.
-  constexpr explicit exit_status(int raw) noexcept : raw_(raw) {}
+#ifdef _WIN32
+  using code_type = std::uint32_t;  ///< GetExitCodeProcess's full 32 bits (0xC0000005 and the like)
+#else
+  using code_type = int;  ///< 0 to 255
+#endif
 
-  static constexpr exit_status exited(int code) noexcept { return exit_status((code & 0xff) << 8); }
+  constexpr exit_status() noexcept = default;
+#ifndef _WIN32
+  /// Wraps a raw `waitpid` status word.
+  constexpr explicit exit_status(int raw) noexcept
+      : code_((raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 0),
+        signal_((raw & 0x7f) == 0 ? 0 : raw & 0x7f),
+        core_dumped_((raw & 0x7f) != 0 && (raw & 0x80) != 0) {}
+#endif
+
+#ifdef _WIN32
+  static constexpr exit_status exited(code_type code) noexcept { return exit_status(code, 0, false); }
+#else
+  static constexpr exit_status exited(int code) noexcept { return exit_status(code & 0xff, 0, false); }
+#endif
   static constexpr exit_status killed(int signal, bool core_dumped = false) noexcept {
-    return exit_status((signal & 0x7f) | (core_dumped ? 0x80 : 0));
+    return exit_status(0, signal & 0x7f, core_dumped);
   }
 
   /// True for exit code 0 only.
-  constexpr bool success() const noexcept { return raw_ == 0; }
+  constexpr bool success() const noexcept { return signal_ == 0 && code_ == 0; }
   /// The exit code, or nothing if the process died of a signal.
-  constexpr std::optional<int> code() const noexcept {
-    if ((raw_ & 0x7f) != 0) return std::nullopt;
-    return (raw_ >> 8) & 0xff;
+  constexpr std::optional<code_type> code() const noexcept {
+    if (signal_ != 0) return std::nullopt;
+    return code_;
   }
-  /// The signal that ended the process, or nothing if it exited.
+  /// The signal that ended the process, or nothing if it exited (always nothing on Windows).
   constexpr std::optional<int> signal() const noexcept {
-    if ((raw_ & 0x7f) == 0) return std::nullopt;
-    return raw_ & 0x7f;
+    if (signal_ == 0) return std::nullopt;
+    return signal_;
   }
-  constexpr bool core_dumped() const noexcept { return signal().has_value() && (raw_ & 0x80) != 0; }
-  constexpr int raw() const noexcept { return raw_; }
+  constexpr bool core_dumped() const noexcept { return signal_ != 0 && core_dumped_; }
+#ifndef _WIN32
+  /// The status in `waitpid`'s encoding.
+  constexpr int raw() const noexcept {
+    return signal_ != 0 ? signal_ | (core_dumped_ ? 0x80 : 0) : static_cast<int>((code_ & 0xff) << 8);
+  }
+#endif
 
-  friend constexpr bool operator==(exit_status a, exit_status b) noexcept { return a.raw_ == b.raw_; }
-  friend constexpr bool operator!=(exit_status a, exit_status b) noexcept { return a.raw_ != b.raw_; }
+  friend constexpr bool operator==(exit_status a, exit_status b) noexcept {
+    return a.code_ == b.code_ && a.signal_ == b.signal_ && a.core_dumped_ == b.core_dumped_;
+  }
+  friend constexpr bool operator!=(exit_status a, exit_status b) noexcept { return !(a == b); }
 
  private:
-  int raw_ = 0;
+  constexpr exit_status(code_type code, int signal, bool core_dumped) noexcept
+      : code_(code), signal_(signal), core_dumped_(core_dumped) {}
+
+  code_type code_ = 0;
+  int signal_ = 0;  // 0: it exited
+  bool core_dumped_ = false;
 };
 
 /// One process of an expression, as the kernel accounted for it when it was reaped.
 struct process_record {
   std::string program;  ///< argv[0] as it was executed
-  pid_t pid = 0;
+  process_id pid = 0;
   exit_status status;
   std::chrono::microseconds user_time{0};
   std::chrono::microseconds system_time{0};

@@ -85,7 +85,7 @@ DUCTILE_INLINE expression expression::stdin_path(const path_arg& path) const {
   detail::reject_nul(path.str(), "stdin_path()");
   return detail::wrap(node_, redirect{stdio::in, redirect_kind::read_path, path.str(), nullptr, {}});
 }
-DUCTILE_INLINE expression expression::stdin_file(int fd) const {
+DUCTILE_INLINE expression expression::stdin_file(native_handle_type fd) const {
   return detail::wrap(
       node_, redirect{stdio::in, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdin_file"), {}});
 }
@@ -101,7 +101,7 @@ DUCTILE_INLINE expression expression::stdout_append(const path_arg& path) const 
   detail::reject_nul(path.str(), "stdout_append()");
   return detail::wrap(node_, redirect{stdio::out, redirect_kind::append_path, path.str(), nullptr, {}});
 }
-DUCTILE_INLINE expression expression::stdout_file(int fd) const {
+DUCTILE_INLINE expression expression::stdout_file(native_handle_type fd) const {
   return detail::wrap(
       node_, redirect{stdio::out, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdout_file"), {}});
 }
@@ -126,7 +126,7 @@ DUCTILE_INLINE expression expression::stderr_append(const path_arg& path) const 
   detail::reject_nul(path.str(), "stderr_append()");
   return detail::wrap(node_, redirect{stdio::err, redirect_kind::append_path, path.str(), nullptr, {}});
 }
-DUCTILE_INLINE expression expression::stderr_file(int fd) const {
+DUCTILE_INLINE expression expression::stderr_file(native_handle_type fd) const {
   return detail::wrap(
       node_, redirect{stdio::err, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stderr_file"), {}});
 }

@@ -11,8 +11,8 @@
 #include <stdexcept>
 
 #include "model/failure.hpp"
-#include "run/spawn.hpp"
 #include "os/start_child.hpp"
+#include "run/spawn.hpp"
 
 namespace ductile {
 namespace detail {
@@ -36,9 +36,9 @@ struct daemon_sink final : stream_sink {
 
 }  // namespace detail
 
-DUCTILE_INLINE pid_t expression::start_detached() const { return start_detached(detach_options{}); }
+DUCTILE_INLINE process_id expression::start_detached() const { return start_detached(detach_options{}); }
 
-DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) const {
+DUCTILE_INLINE process_id expression::start_detached(const detach_options& options) const {
   using namespace detail;
   if (options.pid_file.find('\0') != std::string::npos)
     throw std::invalid_argument("start_detached(): the pid file name contains a NUL byte");

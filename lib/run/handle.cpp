@@ -54,12 +54,13 @@ DUCTILE_INLINE void handle::resize(pty_size size) { execution_->resize(size); }
 
 DUCTILE_INLINE void handle::kill() { execution_->kill(); }
 DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
-DUCTILE_INLINE std::vector<pid_t> handle::pids() const { return execution_->pids(); }
+DUCTILE_INLINE std::vector<process_id> handle::pids() const { return execution_->pids(); }
 
 #if defined(__linux__)
 DUCTILE_INLINE std::vector<proc::process_sample> handle::processes() const { return execution_->processes(); }
 #endif
 DUCTILE_INLINE void handle::detach() { detached_ = true; }
 DUCTILE_INLINE int handle::completion_fd() const { return execution_->completion_fd(); }
+DUCTILE_INLINE native_handle_type handle::completion_handle() const { return execution_->completion_fd(); }
 
 }  // namespace ductile

@@ -545,6 +545,28 @@ constexpr std::size_t next_word(std::string_view text, std::size_t i) noexcept {
 #include <utility>
 #include <vector>
 
+// ---- include/ductile/native.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_NATIVE_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_NATIVE_HPP
+/// \file
+/// The system's own names for an open file and a process, as the public API
+/// hands them out: the POSIX spellings on POSIX systems (a descriptor is an
+/// `int`, a process a `pid_t`), a `HANDLE` and a `DWORD` on Windows.
+
+#ifdef _WIN32
+namespace ductile {
+using native_handle_type = void*;  ///< a HANDLE
+using process_id = unsigned long;  ///< a DWORD, as GetProcessId gives it
+}  // namespace ductile
+#else
+#include <sys/types.h>
+
+namespace ductile {
+using native_handle_type = int;  ///< a file descriptor
+using process_id = pid_t;
+}  // namespace ductile
+#endif
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_NATIVE_HPP
 
 namespace ductile {
 
@@ -717,13 +739,13 @@ class expression {
   }
   expression stdin_path(const path_arg& path) const;
   /// Reads stdin from `fd`, which is duplicated now: the caller keeps and may close its own.
-  expression stdin_file(int fd) const;
+  expression stdin_file(native_handle_type fd) const;
   expression stdin_null() const;
 
   expression stdout_path(const path_arg& path) const;
   expression stdout_append(const path_arg& path) const;
   /// Writes stdout to `fd`, which is duplicated now: the caller keeps and may close its own.
-  expression stdout_file(int fd) const;
+  expression stdout_file(native_handle_type fd) const;
   expression stdout_null() const;
   expression stdout_capture() const;
   /// `1>&2`, resolved against what stderr means at this point of the tree.
@@ -733,7 +755,7 @@ class expression {
 
   expression stderr_path(const path_arg& path) const;
   expression stderr_append(const path_arg& path) const;
-  expression stderr_file(int fd) const;
+  expression stderr_file(native_handle_type fd) const;
   expression stderr_null() const;
   expression stderr_capture() const;
   /// `2>&1`, resolved against what stdout means at this point of the tree.
@@ -876,8 +898,8 @@ class expression {
   /// Returns its pid once it has exec'd; any failure on the way (pid file locked,
   /// unknown user, exec failure) is a spawn_error here. The expression must be
   /// one command. The daemon is not our child: init reaps it.
-  pid_t start_detached(const struct detach_options& options) const;
-  pid_t start_detached() const;
+  process_id start_detached(const struct detach_options& options) const;
+  process_id start_detached() const;
 
   /// The tree; for the library's own stages.
   const std::shared_ptr<const detail::node>& tree() const noexcept { return node_; }
@@ -1106,8 +1128,6 @@ expression cmdline(runtime_cmdline format, const Args&... args) {
 /// \file
 /// What a finished expression produced: statuses, captured bytes, accounting.
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -1115,46 +1135,74 @@ expression cmdline(runtime_cmdline format, const Args&... args) {
 #include <string>
 #include <vector>
 
+
 namespace ductile {
 
-/// How one process ended, in the encoding of `waitpid`'s status word.
+/// How one process ended: an exit code, or on POSIX the signal that killed it.
 class exit_status {
  public:
-  constexpr exit_status() noexcept = default;
-  /// Wraps a raw `waitpid` status word.
-  constexpr explicit exit_status(int raw) noexcept : raw_(raw) {}
+#ifdef _WIN32
+  using code_type = std::uint32_t;  ///< GetExitCodeProcess's full 32 bits (0xC0000005 and the like)
+#else
+  using code_type = int;  ///< 0 to 255
+#endif
 
-  static constexpr exit_status exited(int code) noexcept { return exit_status((code & 0xff) << 8); }
+  constexpr exit_status() noexcept = default;
+#ifndef _WIN32
+  /// Wraps a raw `waitpid` status word.
+  constexpr explicit exit_status(int raw) noexcept
+      : code_((raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 0),
+        signal_((raw & 0x7f) == 0 ? 0 : raw & 0x7f),
+        core_dumped_((raw & 0x7f) != 0 && (raw & 0x80) != 0) {}
+#endif
+
+#ifdef _WIN32
+  static constexpr exit_status exited(code_type code) noexcept { return exit_status(code, 0, false); }
+#else
+  static constexpr exit_status exited(int code) noexcept { return exit_status(code & 0xff, 0, false); }
+#endif
   static constexpr exit_status killed(int signal, bool core_dumped = false) noexcept {
-    return exit_status((signal & 0x7f) | (core_dumped ? 0x80 : 0));
+    return exit_status(0, signal & 0x7f, core_dumped);
   }
 
   /// True for exit code 0 only.
-  constexpr bool success() const noexcept { return raw_ == 0; }
+  constexpr bool success() const noexcept { return signal_ == 0 && code_ == 0; }
   /// The exit code, or nothing if the process died of a signal.
-  constexpr std::optional<int> code() const noexcept {
-    if ((raw_ & 0x7f) != 0) return std::nullopt;
-    return (raw_ >> 8) & 0xff;
+  constexpr std::optional<code_type> code() const noexcept {
+    if (signal_ != 0) return std::nullopt;
+    return code_;
   }
-  /// The signal that ended the process, or nothing if it exited.
+  /// The signal that ended the process, or nothing if it exited (always nothing on Windows).
   constexpr std::optional<int> signal() const noexcept {
-    if ((raw_ & 0x7f) == 0) return std::nullopt;
-    return raw_ & 0x7f;
+    if (signal_ == 0) return std::nullopt;
+    return signal_;
   }
-  constexpr bool core_dumped() const noexcept { return signal().has_value() && (raw_ & 0x80) != 0; }
-  constexpr int raw() const noexcept { return raw_; }
+  constexpr bool core_dumped() const noexcept { return signal_ != 0 && core_dumped_; }
+#ifndef _WIN32
+  /// The status in `waitpid`'s encoding.
+  constexpr int raw() const noexcept {
+    return signal_ != 0 ? signal_ | (core_dumped_ ? 0x80 : 0) : static_cast<int>((code_ & 0xff) << 8);
+  }
+#endif
 
-  friend constexpr bool operator==(exit_status a, exit_status b) noexcept { return a.raw_ == b.raw_; }
-  friend constexpr bool operator!=(exit_status a, exit_status b) noexcept { return a.raw_ != b.raw_; }
+  friend constexpr bool operator==(exit_status a, exit_status b) noexcept {
+    return a.code_ == b.code_ && a.signal_ == b.signal_ && a.core_dumped_ == b.core_dumped_;
+  }
+  friend constexpr bool operator!=(exit_status a, exit_status b) noexcept { return !(a == b); }
 
  private:
-  int raw_ = 0;
+  constexpr exit_status(code_type code, int signal, bool core_dumped) noexcept
+      : code_(code), signal_(signal), core_dumped_(core_dumped) {}
+
+  code_type code_ = 0;
+  int signal_ = 0;  // 0: it exited
+  bool core_dumped_ = false;
 };
 
 /// One process of an expression, as the kernel accounted for it when it was reaped.
 struct process_record {
   std::string program;  ///< argv[0] as it was executed
-  pid_t pid = 0;
+  process_id pid = 0;
   exit_status status;
   std::chrono::microseconds user_time{0};
   std::chrono::microseconds system_time{0};
@@ -1401,7 +1449,7 @@ class handle {
   /// Sends `signal` to every live process.
   void send_signal(int signal);
   /// Pids of the processes started so far, left to right.
-  std::vector<pid_t> pids() const;
+  std::vector<process_id> pids() const;
 #if defined(__linux__)
   /// A sample of each live process of the run, left to right, each followed by
   /// its descendants (breadth first): name, state, memory, CPU time, and CPU %
@@ -1416,6 +1464,9 @@ class handle {
   /// A descriptor that becomes readable (and stays so) when the expression has
   /// finished, for epoll, asio or libuv loops. Owned by the handle: do not close it.
   int completion_fd() const;
+  /// The same on every system: the descriptor of completion_fd() on POSIX, an
+  /// event that becomes signalled (and stays so) on Windows. Owned by the handle.
+  native_handle_type completion_handle() const;
 
   explicit handle(std::shared_ptr<detail::execution> execution) noexcept;
 
@@ -1470,7 +1521,7 @@ class reader_handle {
   void resize(pty_size size);
   void kill();
   void send_signal(int signal);
-  std::vector<pid_t> pids() const;
+  std::vector<process_id> pids() const;
 #if defined(__linux__)
   /// As handle::processes().
   std::vector<proc::process_sample> processes() const;
@@ -1479,6 +1530,8 @@ class reader_handle {
   void detach();
   /// As handle::completion_fd().
   int completion_fd() const;
+  /// As handle::completion_handle().
+  native_handle_type completion_handle() const;
 
   explicit reader_handle(std::shared_ptr<detail::stdout_reader> reader) noexcept;
 
@@ -1562,12 +1615,12 @@ void trace(bool enabled = true);
 
 struct spawn_event {
   std::string command;  ///< the process as `sh` text
-  pid_t pid = 0;
+  process_id pid = 0;
 };
 
 struct exit_event {
   std::string command;
-  pid_t pid = 0;
+  process_id pid = 0;
   exit_status status;
   std::chrono::nanoseconds duration{0};  ///< from spawn to reap
 };
@@ -2734,7 +2787,7 @@ DUCTILE_INLINE expression expression::stdin_path(const path_arg& path) const {
   detail::reject_nul(path.str(), "stdin_path()");
   return detail::wrap(node_, redirect{stdio::in, redirect_kind::read_path, path.str(), nullptr, {}});
 }
-DUCTILE_INLINE expression expression::stdin_file(int fd) const {
+DUCTILE_INLINE expression expression::stdin_file(native_handle_type fd) const {
   return detail::wrap(
       node_, redirect{stdio::in, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdin_file"), {}});
 }
@@ -2750,7 +2803,7 @@ DUCTILE_INLINE expression expression::stdout_append(const path_arg& path) const 
   detail::reject_nul(path.str(), "stdout_append()");
   return detail::wrap(node_, redirect{stdio::out, redirect_kind::append_path, path.str(), nullptr, {}});
 }
-DUCTILE_INLINE expression expression::stdout_file(int fd) const {
+DUCTILE_INLINE expression expression::stdout_file(native_handle_type fd) const {
   return detail::wrap(
       node_, redirect{stdio::out, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stdout_file"), {}});
 }
@@ -2775,7 +2828,7 @@ DUCTILE_INLINE expression expression::stderr_append(const path_arg& path) const 
   detail::reject_nul(path.str(), "stderr_append()");
   return detail::wrap(node_, redirect{stdio::err, redirect_kind::append_path, path.str(), nullptr, {}});
 }
-DUCTILE_INLINE expression expression::stderr_file(int fd) const {
+DUCTILE_INLINE expression expression::stderr_file(native_handle_type fd) const {
   return detail::wrap(
       node_, redirect{stdio::err, redirect_kind::descriptor, {}, detail::duplicate_for_tree(fd, "stderr_file"), {}});
 }
@@ -9366,13 +9419,14 @@ DUCTILE_INLINE void handle::resize(pty_size size) { execution_->resize(size); }
 
 DUCTILE_INLINE void handle::kill() { execution_->kill(); }
 DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
-DUCTILE_INLINE std::vector<pid_t> handle::pids() const { return execution_->pids(); }
+DUCTILE_INLINE std::vector<process_id> handle::pids() const { return execution_->pids(); }
 
 #if defined(__linux__)
 DUCTILE_INLINE std::vector<proc::process_sample> handle::processes() const { return execution_->processes(); }
 #endif
 DUCTILE_INLINE void handle::detach() { detached_ = true; }
 DUCTILE_INLINE int handle::completion_fd() const { return execution_->completion_fd(); }
+DUCTILE_INLINE native_handle_type handle::completion_handle() const { return execution_->completion_fd(); }
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_LIB_RUN_HANDLE_CPP
@@ -9676,9 +9730,10 @@ DUCTILE_INLINE input_stream& reader_handle::input() { return reader_->input(); }
 DUCTILE_INLINE void reader_handle::resize(pty_size size) { reader_->run().resize(size); }
 DUCTILE_INLINE void reader_handle::kill() { reader_->run().kill(); }
 DUCTILE_INLINE void reader_handle::send_signal(int signal) { reader_->run().send_signal(signal); }
-DUCTILE_INLINE std::vector<pid_t> reader_handle::pids() const { return reader_->run().pids(); }
+DUCTILE_INLINE std::vector<process_id> reader_handle::pids() const { return reader_->run().pids(); }
 DUCTILE_INLINE void reader_handle::detach() { reader_->detach(); }
 DUCTILE_INLINE int reader_handle::completion_fd() const { return reader_->run().completion_fd(); }
+DUCTILE_INLINE native_handle_type reader_handle::completion_handle() const { return reader_->run().completion_fd(); }
 
 DUCTILE_INLINE int detail::reader_output_fd(const reader_handle& reader) noexcept { return reader.reader_->drain_fd(); }
 
@@ -12469,9 +12524,9 @@ struct daemon_sink final : stream_sink {
 
 }  // namespace detail
 
-DUCTILE_INLINE pid_t expression::start_detached() const { return start_detached(detach_options{}); }
+DUCTILE_INLINE process_id expression::start_detached() const { return start_detached(detach_options{}); }
 
-DUCTILE_INLINE pid_t expression::start_detached(const detach_options& options) const {
+DUCTILE_INLINE process_id expression::start_detached(const detach_options& options) const {
   using namespace detail;
   if (options.pid_file.find('\0') != std::string::npos)
     throw std::invalid_argument("start_detached(): the pid file name contains a NUL byte");

@@ -112,6 +112,26 @@ std::vector<int> listed_fds(const std::string& text) {
 
 }  // namespace
 
+TEST_CASE("exit_status is a code or a signal, and still converts to and from a wait status") {
+  static_assert(std::is_same_v<exit_status::code_type, int>);
+  constexpr exit_status three = exit_status::exited(3);
+  static_assert(three.code() == 3 && !three.signal() && !three.success() && three.raw() == 3 << 8);
+  constexpr exit_status killed = exit_status::killed(SIGSEGV, true);
+  static_assert(!killed.code() && killed.signal() == SIGSEGV && killed.core_dumped());
+  static_assert(exit_status(killed.raw()) == killed && exit_status(three.raw()) == three);
+  static_assert(exit_status::exited(0).success() && exit_status().success() && !exit_status::killed(SIGKILL).success());
+  static_assert(exit_status::exited(256 + 7).code() == 7);  // a code is 8 bits on POSIX, as exit() truncates it
+  static_assert(exit_status::killed(SIGKILL) != exit_status::exited(SIGKILL));
+  // And from real processes.
+  const output code = cmd("sh", "-c", "exit 7").unchecked().run();
+  CHECK(code.status == exit_status::exited(7));
+  CHECK(code.status.raw() == 7 << 8);
+  const output signalled = cmd("sh", "-c", "kill -TERM $$").unchecked().run();
+  CHECK(signalled.status == exit_status::killed(SIGTERM));
+  CHECK(!signalled.status.code());
+  CHECK(signalled.status.signal() == SIGTERM);
+}
+
 TEST_CASE("ok_codes: listed codes are success, 0 only if listed, signals stay errors") {
   test::leak_check check;
   CHECK(exits(1).ok_codes({0, 1}).run().status.code() == 1);

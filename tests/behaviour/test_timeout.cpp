@@ -188,3 +188,27 @@ TEST_CASE("tee shows the first line before the command ends, and keeps it") {
   CHECK(h.wait().stdout_bytes == "first\nsecond\n");
   CHECK(test::slurp(shown) == "first\nsecond\n");
 }
+
+TEST_CASE("portable spellings: completion_handle() is completion_fd() on POSIX, pids() are process_ids") {
+  static_assert(std::is_same_v<native_handle_type, int>);
+  static_assert(std::is_same_v<process_id, pid_t>);
+  static_assert(std::is_same_v<decltype(std::declval<handle&>().pids()), std::vector<process_id>>);
+  static_assert(std::is_same_v<decltype(std::declval<handle&>().completion_handle()), native_handle_type>);
+  test::leak_check check;
+  test::temp_dir tmp;
+  const auto gate = tmp / "gate";
+  handle h = sh("while [ ! -e '" + gate.string() + "' ]; do sleep 0.01; done").start();
+  CHECK(h.completion_handle() == h.completion_fd());
+  pollfd pfd{h.completion_handle(), POLLIN, 0};
+  CHECK(::poll(&pfd, 1, 50) == 0);
+  const std::vector<process_id> pids = h.pids();
+  REQUIRE(pids.size() == 1);
+  CHECK(::kill(pids[0], 0) == 0);
+  test::write_file(gate, "");
+  const output o = h.wait();
+  CHECK(::poll(&pfd, 1, 0) == 1);
+  CHECK(o.processes.at(0).pid == pids[0]);
+  reader_handle r = cmd("echo", "hi").reader();
+  CHECK(r.completion_handle() == r.completion_fd());
+  r.wait();
+}

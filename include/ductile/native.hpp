@@ -1,0 +1,19 @@
+#pragma once
+/// \file
+/// The system's own names for an open file and a process, as the public API
+/// hands them out: the POSIX spellings on POSIX systems (a descriptor is an
+/// `int`, a process a `pid_t`), a `HANDLE` and a `DWORD` on Windows.
+
+#ifdef _WIN32
+namespace ductile {
+using native_handle_type = void*;  ///< a HANDLE
+using process_id = unsigned long;  ///< a DWORD, as GetProcessId gives it
+}  // namespace ductile
+#else
+#include <sys/types.h>
+
+namespace ductile {
+using native_handle_type = int;  ///< a file descriptor
+using process_id = pid_t;
+}  // namespace ductile
+#endif
