@@ -294,13 +294,13 @@ class expression {
   /// supplementary groups (never the parent's). Names are resolved in the parent
   /// before anything is spawned. A uid without a passwd entry needs group().
   expression user(std::string_view name) const;
-  expression user(uid_t uid) const;
+  expression user(user_id uid) const;
   /// The children's primary group (and only group, unless groups() adds more).
   expression group(std::string_view name) const;
-  expression group(gid_t gid) const;
+  expression group(group_id gid) const;
   /// The children's supplementary groups, replacing the user's; an empty list means none.
   expression groups(const std::vector<std::string>& names) const;
-  expression groups(const std::vector<gid_t>& ids) const;
+  expression groups(const std::vector<group_id>& ids) const;
   /// Keeps exactly these capabilities across the user switch: effective,
   /// permitted, inheritable and ambient, so the program has them after exec.
   /// The parent must have each of them.

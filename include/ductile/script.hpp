@@ -22,7 +22,12 @@ namespace ductile {
 /// the destructor restores the previous dispositions.
 class interrupt_guard {
  public:
+#ifdef _WIN32
+  // A console's Ctrl-C, Ctrl-Break and close events, as the C runtime names them.
+  explicit interrupt_guard(std::initializer_list<int> signals = {SIGINT, SIGTERM, SIGBREAK});
+#else
   explicit interrupt_guard(std::initializer_list<int> signals = {SIGINT, SIGTERM, SIGHUP});
+#endif
   ~interrupt_guard();
   /// A guarded signal arrived and no ductile call has thrown it as
   /// interrupted_error yet: for a loop that does work of its own between runs.

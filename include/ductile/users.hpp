@@ -3,6 +3,8 @@
 /// Users and groups with the C++ standard library and libc only: reentrant
 /// lookups, supplementary group lists, and the process's ids. Usable on its own.
 
+#ifndef _WIN32
+// POSIX users and groups; Windows has neither uid_t nor a passwd database.
 #include <sys/types.h>
 
 #include <optional>
@@ -52,3 +54,4 @@ std::optional<user> current_user();
 std::optional<user> effective_user();
 
 }  // namespace ductile::users
+#endif  // _WIN32

@@ -551,12 +551,16 @@ constexpr std::size_t next_word(std::string_view text, std::size_t i) noexcept {
 /// \file
 /// The system's own names for an open file and a process, as the public API
 /// hands them out: the POSIX spellings on POSIX systems (a descriptor is an
-/// `int`, a process a `pid_t`), a `HANDLE` and a `DWORD` on Windows.
+/// `int`, a process a `pid_t`), a `HANDLE` and a `DWORD` on Windows. User and
+/// group ids exist on Windows only so that expressions compile the same: a
+/// run that switches them is "not supported on this system" there.
 
 #ifdef _WIN32
 namespace ductile {
 using native_handle_type = void*;  ///< a HANDLE
 using process_id = unsigned long;  ///< a DWORD, as GetProcessId gives it
+using user_id = unsigned int;
+using group_id = unsigned int;
 }  // namespace ductile
 #else
 #include <sys/types.h>
@@ -564,6 +568,8 @@ using process_id = unsigned long;  ///< a DWORD, as GetProcessId gives it
 namespace ductile {
 using native_handle_type = int;  ///< a file descriptor
 using process_id = pid_t;
+using user_id = uid_t;
+using group_id = gid_t;
 }  // namespace ductile
 #endif
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_NATIVE_HPP
@@ -842,13 +848,13 @@ class expression {
   /// supplementary groups (never the parent's). Names are resolved in the parent
   /// before anything is spawned. A uid without a passwd entry needs group().
   expression user(std::string_view name) const;
-  expression user(uid_t uid) const;
+  expression user(user_id uid) const;
   /// The children's primary group (and only group, unless groups() adds more).
   expression group(std::string_view name) const;
-  expression group(gid_t gid) const;
+  expression group(group_id gid) const;
   /// The children's supplementary groups, replacing the user's; an empty list means none.
   expression groups(const std::vector<std::string>& names) const;
-  expression groups(const std::vector<gid_t>& ids) const;
+  expression groups(const std::vector<group_id>& ids) const;
   /// Keeps exactly these capabilities across the user switch: effective,
   /// permitted, inheritable and ambient, so the program has them after exec.
   /// The parent must have each of them.
@@ -1992,7 +1998,12 @@ namespace ductile {
 /// the destructor restores the previous dispositions.
 class interrupt_guard {
  public:
+#ifdef _WIN32
+  // A console's Ctrl-C, Ctrl-Break and close events, as the C runtime names them.
+  explicit interrupt_guard(std::initializer_list<int> signals = {SIGINT, SIGTERM, SIGBREAK});
+#else
   explicit interrupt_guard(std::initializer_list<int> signals = {SIGINT, SIGTERM, SIGHUP});
+#endif
   ~interrupt_guard();
   /// A guarded signal arrived and no ductile call has thrown it as
   /// interrupted_error yet: for a loop that does work of its own between runs.
@@ -2039,6 +2050,8 @@ int script_main(F body) {
 /// Users and groups with the C++ standard library and libc only: reentrant
 /// lookups, supplementary group lists, and the process's ids. Usable on its own.
 
+#ifndef _WIN32
+// POSIX users and groups; Windows has neither uid_t nor a passwd database.
 #include <sys/types.h>
 
 #include <optional>
@@ -2088,6 +2101,7 @@ std::optional<user> current_user();
 std::optional<user> effective_user();
 
 }  // namespace ductile::users
+#endif  // _WIN32
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_USERS_HPP
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_DUCTILE_HPP
 
