@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -33,6 +35,42 @@ DUCTILE_INLINE int injected_fault(call which) noexcept {
 }
 
 DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
+
+namespace {
+
+exit_status status_from(const siginfo_t& info) noexcept {
+  switch (info.si_code) {
+    case CLD_EXITED: return exit_status::exited(info.si_status);
+    case CLD_DUMPED: return exit_status::killed(info.si_status, true);
+    default: return exit_status::killed(info.si_status);
+  }
+}
+
+exit_state exit_of(int options, const process_handle& child, process_exit& out) noexcept {
+  siginfo_t info{};
+  rusage usage{};
+  if (wait_process(child, info, options, &usage)) {
+    out = process_exit{};
+    out.status = exit_status::exited(255);
+    return exit_state::lost;
+  }
+  if (info.si_pid == 0) return exit_state::running;
+  out.status = status_from(info);
+  out.user_time = std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
+  out.system_time = std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
+  out.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+  return exit_state::ended;
+}
+
+}  // namespace
+
+DUCTILE_INLINE exit_state collect_exit(const process_handle& child, process_exit& out) noexcept {
+  return exit_of(WEXITED | WNOHANG, child, out);
+}
+
+DUCTILE_INLINE exit_state await_exit(const process_handle& child, process_exit& out) noexcept {
+  return exit_of(WEXITED, child, out);
+}
 
 DUCTILE_INLINE std::string working_directory() {
   std::string buffer(256, '\0');

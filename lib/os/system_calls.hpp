@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <ductile/output.hpp>
 #include <string>
 #include <system_error>
 
@@ -64,6 +65,21 @@ void drain_event(const event& target) noexcept;
 // waitid on the child: by pidfd where it has one, else by pid. With WNOHANG,
 // info.si_pid stays 0 while the child runs.
 std::error_code wait_process(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept;
+// How a child ended, as a run records it: its status and what the kernel
+// accounted for it.
+struct process_exit {
+  exit_status status;
+  std::chrono::microseconds user_time{0};
+  std::chrono::microseconds system_time{0};
+  std::size_t max_rss_kib = 0;
+};
+enum class exit_state { running, ended, lost };
+// Reaps the child if it has ended, without waiting. `lost`: the child is gone
+// but somebody else reaped it (a host calling waitpid(-1)), and `out` says
+// exit code 255.
+exit_state collect_exit(const process_handle& child, process_exit& out) noexcept;
+// Waits for the child to end and reaps it: never `running`.
+exit_state await_exit(const process_handle& child, process_exit& out) noexcept;
 // Reaps a child that has exited or is about to; only for cleanup paths.
 void reap_now(const process_handle& child) noexcept;
 // Signals an unreaped child: through its pidfd (which cannot reach a recycled

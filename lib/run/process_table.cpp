@@ -1,9 +1,5 @@
 #include "run/process_table.hpp"
 
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-
 #include <algorithm>
 
 #include "os/system_calls.hpp"
@@ -84,31 +80,16 @@ DUCTILE_INLINE std::optional<steady_time> process_table::next_retry() const {
   return next;
 }
 
-DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
-  switch (info.si_code) {
-    case CLD_EXITED: return exit_status::exited(info.si_status);
-    case CLD_DUMPED: return exit_status::killed(info.si_status, true);
-    default: return exit_status::killed(info.si_status);
-  }
-}
-
-DUCTILE_INLINE void record_exit(const siginfo_t& info, const rusage& usage, bool lost,
-                                process_record& record) noexcept {
-  if (lost) {
-    record.status = exit_status::exited(255);
-    return;
-  }
-  record.status = status_from(info);
-  record.user_time = std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
-  record.system_time = std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
-  record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+DUCTILE_INLINE void record_exit(const sys::process_exit& ended, process_record& record) noexcept {
+  record.status = ended.status;
+  record.user_time = ended.user_time;
+  record.system_time = ended.system_time;
+  record.max_rss_kib = ended.max_rss_kib;
 }
 
 DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
-  siginfo_t info{};
-  rusage usage{};
-  const auto error = sys::wait_process(process.process, info, WEXITED | WNOHANG, &usage);
-  if (!error && info.si_pid == 0) {
+  sys::process_exit ended;
+  if (sys::collect_exit(process.process, ended) == sys::exit_state::running) {
     // Still running (held by pid), or readable but not yet waitable (a tracer
     // has not let go of the dead child, and poll would report the pidfd again
     // at once): look again later.
@@ -123,7 +104,7 @@ DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
   }
   process.was_reaped = true;
   process.process.pidfd.reset();
-  record_exit(info, usage, static_cast<bool>(error), process.record);
+  record_exit(ended, process.record);
   return true;
 }
 
@@ -138,15 +119,15 @@ DUCTILE_INLINE bool process_table::retry_now() noexcept {
 DUCTILE_INLINE void process_table::reap_all_blocking() noexcept {
   for (auto& p : processes_) {
     if (p.reaped()) continue;
-    siginfo_t info{};
-    if (sys::wait_process(p.process, info, WEXITED, nullptr)) sys::reap_now(p.process);
+    sys::process_exit ended;
+    (void)sys::await_exit(p.process, ended);
     p.was_reaped = true;
     p.process.pidfd.reset();
     if (p.retry_at) {
       p.retry_at.reset();
       --retries_;
     }
-    p.record.status = status_from(info);
+    record_exit(ended, p.record);
   }
 }
 

@@ -4,8 +4,6 @@
 // what happens behind this interface, not the run around it.
 
 #include <poll.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -16,14 +14,14 @@
 #include <utility>
 #include <vector>
 
-#include "run/spawn.hpp"
+#include "os/system_calls.hpp"
 #include "plan/plan.hpp"
+#include "run/spawn.hpp"
 
 namespace ductile::detail {
 
-// A reaped child's record from what waitid said of it. `lost`: somebody
-// else reaped it (a host calling waitpid(-1)), and its status is exit code 255.
-void record_exit(const siginfo_t& info, const rusage& usage, bool lost, process_record& record) noexcept;
+// A reaped child's record from how it ended.
+void record_exit(const sys::process_exit& ended, process_record& record) noexcept;
 
 struct tracked_process {
   process_handle process;  // its pidfd, if it has one, is closed once reaped

@@ -1,19 +1,15 @@
 #include "run/run_alone.hpp"
 
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
 
 #include "model/status_message.hpp"
-#include "run/spawn.hpp"
 #include "os/system_calls.hpp"
 #include "plan/plan.hpp"
 #include "run/interrupt.hpp"
 #include "run/observe.hpp"
 #include "run/process_table.hpp"
+#include "run/spawn.hpp"
 
 namespace ductile::detail {
 
@@ -28,16 +24,15 @@ DUCTILE_INLINE output run_alone(const expression& command) {
   spawned_process child = spawn_prepared(prepared);
   // Nothing between the spawn and the reap can throw: the child is never
   // left unreaped.
-  siginfo_t info{};
-  rusage usage{};
-  const bool lost = static_cast<bool>(sys::wait_process(child.process, info, WEXITED, &usage));
+  sys::process_exit ended;
+  (void)sys::await_exit(child.process, ended);
   child.process.pidfd.reset();
   output result;
   result.processes.resize(1);
   process_record& record = result.processes.front();
   record.program = std::move(child.program);
   record.pid = child.process.pid;
-  record_exit(info, usage, lost, record);
+  record_exit(ended, record);
   result.status = record.status;
   if (checked && !result.status.success()) {
     const std::string text = to_string(command);

@@ -2282,6 +2282,21 @@ void drain_event(const event& target) noexcept;
 // waitid on the child: by pidfd where it has one, else by pid. With WNOHANG,
 // info.si_pid stays 0 while the child runs.
 std::error_code wait_process(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept;
+// How a child ended, as a run records it: its status and what the kernel
+// accounted for it.
+struct process_exit {
+  exit_status status;
+  std::chrono::microseconds user_time{0};
+  std::chrono::microseconds system_time{0};
+  std::size_t max_rss_kib = 0;
+};
+enum class exit_state { running, ended, lost };
+// Reaps the child if it has ended, without waiting. `lost`: the child is gone
+// but somebody else reaped it (a host calling waitpid(-1)), and `out` says
+// exit code 255.
+exit_state collect_exit(const process_handle& child, process_exit& out) noexcept;
+// Waits for the child to end and reaps it: never `running`.
+exit_state await_exit(const process_handle& child, process_exit& out) noexcept;
 // Reaps a child that has exited or is about to; only for cleanup paths.
 void reap_now(const process_handle& child) noexcept;
 // Signals an unreaped child: through its pidfd (which cannot reach a recycled
@@ -6410,8 +6425,6 @@ DUCTILE_INLINE void job_tree::run_timers(steady_time now) {
 // what happens behind this interface, not the run around it.
 
 #include <poll.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -6424,9 +6437,8 @@ DUCTILE_INLINE void job_tree::run_timers(steady_time now) {
 
 namespace ductile::detail {
 
-// A reaped child's record from what waitid said of it. `lost`: somebody
-// else reaped it (a host calling waitpid(-1)), and its status is exit code 255.
-void record_exit(const siginfo_t& info, const rusage& usage, bool lost, process_record& record) noexcept;
+// A reaped child's record from how it ended.
+void record_exit(const sys::process_exit& ended, process_record& record) noexcept;
 
 struct tracked_process {
   process_handle process;  // its pidfd, if it has one, is closed once reaped
@@ -6500,10 +6512,6 @@ class process_table {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_PROCESS_TABLE_HPP
-
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 
@@ -6583,31 +6591,16 @@ DUCTILE_INLINE std::optional<steady_time> process_table::next_retry() const {
   return next;
 }
 
-DUCTILE_INLINE exit_status status_from(const siginfo_t& info) {
-  switch (info.si_code) {
-    case CLD_EXITED: return exit_status::exited(info.si_status);
-    case CLD_DUMPED: return exit_status::killed(info.si_status, true);
-    default: return exit_status::killed(info.si_status);
-  }
-}
-
-DUCTILE_INLINE void record_exit(const siginfo_t& info, const rusage& usage, bool lost,
-                                process_record& record) noexcept {
-  if (lost) {
-    record.status = exit_status::exited(255);
-    return;
-  }
-  record.status = status_from(info);
-  record.user_time = std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
-  record.system_time = std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
-  record.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+DUCTILE_INLINE void record_exit(const sys::process_exit& ended, process_record& record) noexcept {
+  record.status = ended.status;
+  record.user_time = ended.user_time;
+  record.system_time = ended.system_time;
+  record.max_rss_kib = ended.max_rss_kib;
 }
 
 DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
-  siginfo_t info{};
-  rusage usage{};
-  const auto error = sys::wait_process(process.process, info, WEXITED | WNOHANG, &usage);
-  if (!error && info.si_pid == 0) {
+  sys::process_exit ended;
+  if (sys::collect_exit(process.process, ended) == sys::exit_state::running) {
     // Still running (held by pid), or readable but not yet waitable (a tracer
     // has not let go of the dead child, and poll would report the pidfd again
     // at once): look again later.
@@ -6622,7 +6615,7 @@ DUCTILE_INLINE bool process_table::reap(tracked_process& process) {
   }
   process.was_reaped = true;
   process.process.pidfd.reset();
-  record_exit(info, usage, static_cast<bool>(error), process.record);
+  record_exit(ended, process.record);
   return true;
 }
 
@@ -6637,15 +6630,15 @@ DUCTILE_INLINE bool process_table::retry_now() noexcept {
 DUCTILE_INLINE void process_table::reap_all_blocking() noexcept {
   for (auto& p : processes_) {
     if (p.reaped()) continue;
-    siginfo_t info{};
-    if (sys::wait_process(p.process, info, WEXITED, nullptr)) sys::reap_now(p.process);
+    sys::process_exit ended;
+    (void)sys::await_exit(p.process, ended);
     p.was_reaped = true;
     p.process.pidfd.reset();
     if (p.retry_at) {
       p.retry_at.reset();
       --retries_;
     }
-    p.record.status = status_from(info);
+    record_exit(ended, p.record);
   }
 }
 
@@ -9795,10 +9788,6 @@ output run_alone(const expression& command);
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_RUN_ALONE_HPP
 
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-
 
 
 namespace ductile::detail {
@@ -9814,16 +9803,15 @@ DUCTILE_INLINE output run_alone(const expression& command) {
   spawned_process child = spawn_prepared(prepared);
   // Nothing between the spawn and the reap can throw: the child is never
   // left unreaped.
-  siginfo_t info{};
-  rusage usage{};
-  const bool lost = static_cast<bool>(sys::wait_process(child.process, info, WEXITED, &usage));
+  sys::process_exit ended;
+  (void)sys::await_exit(child.process, ended);
   child.process.pidfd.reset();
   output result;
   result.processes.resize(1);
   process_record& record = result.processes.front();
   record.program = std::move(child.program);
   record.pid = child.process.pid;
-  record_exit(info, usage, lost, record);
+  record_exit(ended, record);
   result.status = record.status;
   if (checked && !result.status.success()) {
     const std::string text = to_string(command);
@@ -13355,7 +13343,9 @@ DUCTILE_INLINE void remote_session::send_script(const std::string& command) cons
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13379,6 +13369,42 @@ DUCTILE_INLINE int injected_fault(call which) noexcept {
 }
 
 DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
+
+namespace {
+
+exit_status status_from(const siginfo_t& info) noexcept {
+  switch (info.si_code) {
+    case CLD_EXITED: return exit_status::exited(info.si_status);
+    case CLD_DUMPED: return exit_status::killed(info.si_status, true);
+    default: return exit_status::killed(info.si_status);
+  }
+}
+
+exit_state exit_of(int options, const process_handle& child, process_exit& out) noexcept {
+  siginfo_t info{};
+  rusage usage{};
+  if (wait_process(child, info, options, &usage)) {
+    out = process_exit{};
+    out.status = exit_status::exited(255);
+    return exit_state::lost;
+  }
+  if (info.si_pid == 0) return exit_state::running;
+  out.status = status_from(info);
+  out.user_time = std::chrono::seconds(usage.ru_utime.tv_sec) + std::chrono::microseconds(usage.ru_utime.tv_usec);
+  out.system_time = std::chrono::seconds(usage.ru_stime.tv_sec) + std::chrono::microseconds(usage.ru_stime.tv_usec);
+  out.max_rss_kib = static_cast<std::size_t>(usage.ru_maxrss);
+  return exit_state::ended;
+}
+
+}  // namespace
+
+DUCTILE_INLINE exit_state collect_exit(const process_handle& child, process_exit& out) noexcept {
+  return exit_of(WEXITED | WNOHANG, child, out);
+}
+
+DUCTILE_INLINE exit_state await_exit(const process_handle& child, process_exit& out) noexcept {
+  return exit_of(WEXITED, child, out);
+}
 
 DUCTILE_INLINE std::string working_directory() {
   std::string buffer(256, '\0');
