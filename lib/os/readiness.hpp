@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "os/descriptor.hpp"
+#include "os/event_loop.hpp"
 
 namespace ductile::detail::sys {
 
@@ -43,6 +44,13 @@ class readiness_set {
   // been closed meanwhile and its number reused. A report may still come
   // for it, once: owners ignore what they no longer watch.
   void forget(int fd, std::uint32_t owner) noexcept;
+  // What an owner's wait list had watched, for follow().
+  using followed = std::vector<std::pair<int, short>>;
+  // Watches what `list` waits for, for `owner`, and forgets what `before`
+  // held that the list no longer has; `before` then holds the list's.
+  void follow(const os::wait_list& list, std::uint32_t owner, followed& before);
+  // Forgets everything `before` held for `owner`.
+  void forget_all(followed& before, std::uint32_t owner) noexcept;
   // Waits at most `timeout` (negative: forever) and appends what became
   // ready; EINTR returns with nothing.
   std::error_code wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready);
@@ -68,6 +76,7 @@ class readiness_set {
   std::vector<kernel_watch> by_fd_;  // the epoll registrations, indexed by descriptor
   std::vector<polled_watch> polled_;
   std::vector<pollfd> poll_list_;
+  followed scratch_;
 };
 
 }  // namespace ductile::detail::sys

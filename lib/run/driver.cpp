@@ -235,12 +235,7 @@ DUCTILE_INLINE void background_driver::notice(const sys::readiness& ready) {
   const auto found = runs_.find(ready.owner);
   if (found == runs_.end()) return;  // a run already let go
   watched_run& entry = found->second;
-  bool known = false;
-  for (auto& fd : entry.fds) {
-    if (fd.fd != ready.fd) continue;
-    fd.revents = static_cast<short>(fd.revents | (ready.events & (fd.events | POLLERR | POLLHUP | POLLNVAL)));
-    known = true;
-  }
+  const bool known = entry.waits.deliver(ready.fd, ready.events);
   if (known) mark_due(found->first, entry);
 }
 
@@ -267,7 +262,7 @@ DUCTILE_INLINE void background_driver::step(std::uint32_t serial) {
       try {
         // Collected before try_wait() dispatched the run itself: the
         // descriptors may no longer be in that order, and are collected again.
-        if (entry.collected_at == run->checks()) run->dispatch(entry.fds.data(), entry.fds.size());
+        if (entry.collected_at == run->checks()) run->dispatch(entry.waits);
         run->start_right_sides(lock);
       } catch (...) {
         run->end_with(std::current_exception());
@@ -291,19 +286,19 @@ DUCTILE_INLINE bool background_driver::refresh(watched_run& entry, std::uint32_t
     // Held while the descriptors are watched too: only under it are they
     // sure to be the run's, not closed and their numbers reused.
     std::lock_guard<std::mutex> lock(run.mutex);
-    entry.fds.clear();
+    entry.waits.clear();
     entry.collected_at = run.checks();
     if (!run.finished()) {
       try {
-        run.collect(entry.fds);
+        run.collect(entry.waits);
       } catch (...) {
-        entry.fds.clear();
+        entry.waits.clear();
         run.end_with(std::current_exception());
       }
     }
     if (run.finished()) return false;
     deadline = run.next_deadline();
-    update_watches(entry, serial);
+    watched_.follow(entry.waits, serial, entry.watched);
   }
   if (entry.has_deadline && (!deadline || entry.deadline->first != *deadline)) {
     deadlines_.erase(entry.deadline);
@@ -316,35 +311,11 @@ DUCTILE_INLINE bool background_driver::refresh(watched_run& entry, std::uint32_t
   return true;
 }
 
-DUCTILE_INLINE void background_driver::update_watches(watched_run& entry, std::uint32_t serial) {
-  scratch_.clear();
-  for (const auto& fd : entry.fds)
-    if (fd.fd >= 0) scratch_.emplace_back(fd.fd, fd.events);
-  std::sort(scratch_.begin(), scratch_.end());
-  // One watch per descriptor, with every event asked of it.
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < scratch_.size(); ++i) {
-    if (kept > 0 && scratch_[kept - 1].first == scratch_[i].first)
-      scratch_[kept - 1].second = static_cast<short>(scratch_[kept - 1].second | scratch_[i].second);
-    else
-      scratch_[kept++] = scratch_[i];
-  }
-  scratch_.resize(kept);
-  // What it no longer waits for goes; the rest is (re-)armed.
-  auto next = scratch_.begin();
-  for (const auto& old : entry.watched) {
-    while (next != scratch_.end() && next->first < old.first) ++next;
-    if (next == scratch_.end() || next->first != old.first) watched_.forget(old.first, serial);
-  }
-  for (const auto& fd : scratch_) watched_.watch(fd.first, fd.second, serial);
-  entry.watched.swap(scratch_);
-}
-
 DUCTILE_INLINE void background_driver::let_go(std::uint32_t serial) {
   const auto found = runs_.find(serial);
   if (found == runs_.end()) return;
   watched_run& entry = found->second;
-  for (const auto& fd : entry.watched) watched_.forget(fd.first, serial);
+  watched_.forget_all(entry.watched, serial);
   if (entry.has_deadline) deadlines_.erase(entry.deadline);
   const auto key = serial_of_.find(entry.run.get());
   if (key != serial_of_.end() && key->second == serial) serial_of_.erase(key);

@@ -49,9 +49,9 @@ class background_driver {
   // while it lives (the owner of its descriptors in the readiness set).
   struct watched_run {
     std::shared_ptr<execution> run;
-    std::vector<pollfd> fds;                     // what its last collect() asked for, in that order
-    std::uint64_t collected_at = 0;              // the run's checks() then
-    std::vector<std::pair<int, short>> watched;  // the same by descriptor, sorted, events merged
+    os::wait_list waits;                   // what its last collect() asked for
+    std::uint64_t collected_at = 0;        // the run's checks() then
+    sys::readiness_set::followed watched;  // what of it the readiness set watches
     deadline_map::iterator deadline;
     bool has_deadline = false;
     bool due = false;  // to be stepped this turn
@@ -67,7 +67,6 @@ class background_driver {
   void step(std::uint32_t serial);
   // Collects what the run waits for now; false once it has finished.
   bool refresh(watched_run& entry, std::uint32_t serial);
-  void update_watches(watched_run& entry, std::uint32_t serial);
   void let_go(std::uint32_t serial);
   void notice(const sys::readiness& ready);
   void abandon_all(const std::error_code& error);
@@ -86,7 +85,6 @@ class background_driver {
   std::unordered_map<const execution*, std::uint32_t> serial_of_;
   deadline_map deadlines_;
   std::vector<std::uint32_t> due_;
-  std::vector<std::pair<int, short>> scratch_;
   std::uint32_t last_serial_ = 0;  // 0 owns the thread's own descriptors
   int watched_interrupts_ = -1;
 };

@@ -231,15 +231,14 @@ DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
   return next;
 }
 
-DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
-  const std::size_t first = fds.size();
-  fds.reserve(first + pump_.most_descriptors() + processes_.size());
-  pump_.collect(fds);
-  polled_processes_ = fds.size() - first;
-  processes_.collect(fds);
+DUCTILE_INLINE void execution::collect(os::wait_list& list) {
+  list.reserve(list.size() + pump_.most_waits() + processes_.size());
+  pump_.collect(list);
+  processes_.collect(list);
 }
 
-DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
+DUCTILE_INLINE void execution::dispatch(os::wait_list& list) {
+  list.complete();
   if (kill_at_ && std::chrono::steady_clock::now() >= *kill_at_) {
     kill_at_.reset();
     signal_everything(nullptr, SIGKILL);
@@ -248,10 +247,9 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
     jobs_.run_timers(std::chrono::steady_clock::now());
     carry_out_signals();
   }
-  const std::size_t streams = std::min(count, polled_processes_);
-  pump_.dispatch(fds, streams);
+  pump_.dispatch();
   pump_.run_timers(std::chrono::steady_clock::now());
-  processes_.dispatch(fds + streams, count - streams, [this](tracked_process& process) {
+  processes_.dispatch([this](tracked_process& process) {
     if (process.remote) notice_ssh_failure(process);
     if (!process.command.empty())
       pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
@@ -340,19 +338,18 @@ DUCTILE_INLINE bool execution::check_now() {
   // that thread finishes the run.
   if (state_ == run_state::queued || delivering_events_ || has_events()) return false;
   const std::uint64_t before = checks_;
-  std::vector<pollfd> fds;
+  os::wait_list list;
   // A stream's last bytes and its end take a read each: a few rounds, while
   // anything is ready (bounded: a grandchild may keep writing).
   // Children held by pid have nothing to poll: they are looked at now.
   bool retrying = processes_.retry_now();
   for (int round = 0; round < 8 && !finished() && !has_events(); ++round) {
-    fds.clear();
-    collect(fds);
-    int ready = 0;
-    if (sys::poll_fds(fds.data(), fds.size(), std::chrono::nanoseconds(0), ready)) break;
-    if (ready == 0 && !std::exchange(retrying, false)) break;
+    list.clear();
+    collect(list);
+    if (os::wait_for(list, std::chrono::nanoseconds(0))) break;
+    if (!list.any_ready() && !std::exchange(retrying, false)) break;
     ++checks_;
-    dispatch(fds.data(), fds.size());
+    dispatch(list);
   }
   // A right side to start or lines to hand out: the driver's to do.
   if (!finished() && checks_ != before) nudge_driver();
@@ -435,27 +432,25 @@ DUCTILE_INLINE output execution::take_result() {
 }
 
 DUCTILE_INLINE void execution::drive_to_completion() {
-  std::vector<pollfd> fds;
+  os::wait_list list;
   std::unique_lock<std::mutex> lock(mutex);
   while (!finished()) {
-    fds.clear();
-    collect(fds);
+    list.clear();
+    collect(list);
     const auto wait = time_until(next_deadline());
-    const std::size_t own = fds.size();
-    if (const int interrupts = interrupt_fd(); interrupts >= 0) fds.push_back(pollfd{interrupts, POLLIN, 0});
+    const int interrupts = interrupt_fd();
+    const std::size_t interrupt_place = interrupts >= 0 ? list.add_readable(interrupts) : list.size();
     lock.unlock();
-    int ready = 0;
-    const auto error = sys::poll_fds(fds.data(), fds.size(), wait, ready);
+    const auto error = os::wait_for(list, wait);
     // With no lock held: forwarding takes the lock of every live run.
-    if (!error && fds.size() > own && fds[own].revents != 0) forward_interrupt();
-    fds.resize(own);
+    if (!error && interrupt_place < list.size() && list.ready(interrupt_place)) forward_interrupt();
     lock.lock();
     if (error) {
       abandon_supervision(error);
       return;
     }
     try {
-      dispatch(fds.data(), fds.size());
+      dispatch(list);
       start_right_sides(lock);
     } catch (...) {
       end_with(std::current_exception());

@@ -24,11 +24,11 @@
 #include <variant>
 #include <vector>
 
-#include "run/spawn.hpp"
 #include "plan/plan.hpp"
 #include "run/interrupt.hpp"
 #include "run/job_tree.hpp"
 #include "run/process_table.hpp"
+#include "run/spawn.hpp"
 #include "run/stream_pump.hpp"
 
 namespace ductile::detail {
@@ -78,11 +78,12 @@ class execution {
   // descriptors were collected before that must collect them again.
   std::uint64_t checks() const noexcept { return checks_; }
 
-  // --- event loop steps, called with `mutex` held
-  void collect(std::vector<pollfd>& fds);
+  // --- event loop steps, called with `mutex` held: what to wait for, and
+  // (once the loop has waited on `list`) what it did
+  void collect(os::wait_list& list);
   // The earliest timer of this run, if any.
   std::optional<steady_time> next_deadline() const;
-  void dispatch(const pollfd* fds, std::size_t count);
+  void dispatch(os::wait_list& list);
   // The event loop cannot wait any more (poll failed): kill, reap, and finish
   // the run with an error naming the cause.
   void abandon_supervision(const std::error_code& error);
@@ -195,7 +196,6 @@ class execution {
   proc::sampler sampler_;  // CPU % between two calls of processes()
 #endif
   stream_pump pump_;
-  std::size_t polled_processes_ = 0;  // where the processes' descriptors start in collect()'s list
   using observed_event = std::variant<spawn_event, exit_event>;
   std::vector<observed_event> pending_events_;  // for the observer, outside the lock
   bool delivering_events_ = false;

@@ -1,10 +1,9 @@
 #include "run/input_channel.hpp"
 
-#include <poll.h>
-
 #include <chrono>
 #include <ductile/handle.hpp>
 
+#include "os/event_loop.hpp"
 #include "os/system_calls.hpp"
 
 namespace ductile {
@@ -43,13 +42,15 @@ DUCTILE_INLINE bool input_channel::write(std::string_view bytes) {
     }
     // Full: wait for room, and meanwhile keep the output flowing that the
     // caller would otherwise read only after this returns.
-    pollfd fds[2] = {{write_end_.get(), POLLOUT, 0}, {drain_ != nullptr ? drain_->drain_fd() : -1, POLLIN, 0}};
-    int ready = 0;
-    if (sys::poll_fds(fds, fds[1].fd >= 0 ? 2 : 1, std::chrono::nanoseconds(-1), ready)) {
+    os::wait_list list;
+    list.add_writable(write_end_.get());
+    const int drain_fd = drain_ != nullptr ? drain_->drain_fd() : -1;
+    const std::size_t draining = drain_fd >= 0 ? list.add_readable(drain_fd) : list.size();
+    if (os::wait_for(list, std::chrono::nanoseconds(-1))) {
       write_end_.reset();
       return false;
     }
-    if (fds[1].fd >= 0 && fds[1].revents != 0) drain_->drain();
+    if (draining < list.size() && list.ready(draining)) drain_->drain();
   }
   return false;
 }

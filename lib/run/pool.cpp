@@ -3,8 +3,6 @@
 // the next ones. Only a jobserver's client has one more thread, which waits
 // for tokens while jobs are queued for them.
 
-#include <poll.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
@@ -19,6 +17,7 @@
 #include <vector>
 
 #include "jobserver/tokens.hpp"
+#include "os/event_loop.hpp"
 #include "run/driver.hpp"
 #include "run/queued_run.hpp"
 
@@ -195,8 +194,9 @@ DUCTILE_INLINE void pool_state::take_tokens() {
     token_wanted.wait(lock, [this] { return quitting || wants_token(); });
     if (quitting) return;
     lock.unlock();
-    pollfd readable{tokens->readable(), POLLIN, 0};
-    (void)::poll(&readable, 1, 100);
+    os::wait_list readable;
+    readable.add_readable(tokens->readable());
+    (void)os::wait_for(readable, std::chrono::milliseconds(100));
     const auto token = tokens->try_take();
     lock.lock();
     if (!token) continue;

@@ -62,13 +62,11 @@ DUCTILE_INLINE void process_table::signal(const job* scope, int signal) noexcept
   }
 }
 
-DUCTILE_INLINE void process_table::collect(std::vector<pollfd>& fds) {
-  const std::size_t first = fds.size();
+DUCTILE_INLINE void process_table::collect(os::wait_list& list) {
   for (auto& p : processes_) {
-    p.polled_at = -1;
+    p.watch.due = false;
     if (p.reaped() || p.retry_at) continue;
-    p.polled_at = static_cast<int>(fds.size() - first);
-    fds.push_back(pollfd{p.process.pidfd.get(), POLLIN, 0});
+    list.add(p.process, p.watch);
   }
 }
 

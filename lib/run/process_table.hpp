@@ -3,7 +3,6 @@
 // platform's process handle (a pidfd on Linux). A by-pid backend replaces
 // what happens behind this interface, not the run around it.
 
-#include <poll.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -14,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "os/event_loop.hpp"
 #include "os/system_calls.hpp"
 #include "plan/plan.hpp"
 #include "run/spawn.hpp"
@@ -37,7 +37,7 @@ struct tracked_process {
   // ptrace tracer still holds (the pidfd would stay readable).
   std::optional<steady_time> retry_at;
   std::chrono::microseconds retry_delay{0};
-  int polled_at = -1;  // its place in the descriptors collect() gave poll, or -1
+  os::exit_watch watch;  // the loop saw it may have exited
 
   bool reaped() const noexcept { return was_reaped; }
 };
@@ -57,20 +57,20 @@ class process_table {
   void signal(const job* scope, int signal) noexcept;
 
   // --- the event loop: what to wait for, and what happened
-  void collect(std::vector<pollfd>& fds);
+  void collect(os::wait_list& list);
   std::optional<steady_time> next_retry() const;
-  // Reaps the processes `fds` (from collect()) and the due retries report as
-  // exited, and calls on_reaped(tracked_process&) for each.
+  // Reaps the processes the loop marked (once it completed the list of
+  // collect()) and the due retries report as exited, and calls
+  // on_reaped(tracked_process&) for each.
   template <class OnReaped>
-  void dispatch(const pollfd* fds, std::size_t count, OnReaped&& on_reaped) {
+  void dispatch(OnReaped&& on_reaped) {
     if (retries_ > 0) {
       const auto now = std::chrono::steady_clock::now();
       for (auto& p : processes_)
         if (p.retry_at && *p.retry_at <= now && !p.reaped() && reap(p)) on_reaped(p);
     }
     for (auto& p : processes_) {
-      const int at = std::exchange(p.polled_at, -1);
-      if (at < 0 || static_cast<std::size_t>(at) >= count || fds[at].revents == 0 || p.reaped()) continue;
+      if (!std::exchange(p.watch.due, false) || p.reaped()) continue;
       if (reap(p)) on_reaped(p);
     }
   }

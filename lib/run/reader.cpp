@@ -2,11 +2,10 @@
 
 #include "run/reader.hpp"
 
-#include <poll.h>
-
 #include <cstring>
 #include <ductile/handle.hpp>
 
+#include "os/event_loop.hpp"
 #include "os/system_calls.hpp"
 
 namespace ductile {
@@ -67,24 +66,25 @@ DUCTILE_INLINE void stdout_reader::fill_buffer() {
 
 DUCTILE_INLINE bool stdout_reader::wait_readable(const std::optional<steady_time>& deadline) {
   if (end_of_pipe_) return true;
-  pollfd fd{pipe_.get(), POLLIN, 0};
+  os::wait_list list;
+  list.add_readable(pipe_.get());
   for (;;) {
-    int ready = 0;
-    if (sys::poll_fds(&fd, 1, time_until(deadline), ready)) return true;  // let the read report it
-    if (ready > 0) return true;
+    if (os::wait_for(list, time_until(deadline))) return true;  // let the read report it
+    if (list.any_ready()) return true;
     if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
   }
 }
 
 DUCTILE_INLINE bool stdout_reader::await_finish(const std::optional<steady_time>& deadline) {
-  pollfd fds[2] = {{run_->completion_fd(), POLLIN, 0}, {-1, POLLIN, 0}};
+  os::wait_list list;
   for (;;) {
     if (run_->is_finished()) return true;
-    fds[1].fd = end_of_pipe_ ? -1 : pipe_.get();
-    int ready = 0;
-    if (const auto error = sys::poll_fds(fds, 2, time_until(deadline), ready)) return run_->await_finish(deadline);
-    if (fds[1].revents != 0) fill_buffer();
-    if (ready == 0 && deadline && std::chrono::steady_clock::now() >= *deadline) return run_->is_finished();
+    list.clear();
+    list.add_readable(run_->completion_fd());
+    const std::size_t output = end_of_pipe_ ? list.size() : list.add_readable(pipe_.get());
+    if (os::wait_for(list, time_until(deadline))) return run_->await_finish(deadline);
+    if (output < list.size() && list.ready(output)) fill_buffer();
+    if (!list.any_ready() && deadline && std::chrono::steady_clock::now() >= *deadline) return run_->is_finished();
   }
 }
 

@@ -42,7 +42,7 @@ DUCTILE_INLINE stdio_target stream_pump::capture(stdio stream) {
   if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
   pipe_ends ends = make_pipe("make a capture pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
-  captures_.push_back(capture_source{std::move(ends.read), index, std::nullopt, {}});
+  captures_.emplace_back(std::move(ends.read), index, std::nullopt);
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
   capture_write_[index] = write_end;
   return stdio_target{write_end->get(), write_end};
@@ -56,8 +56,7 @@ DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward)
   pipe_ends ends = make_pipe("make a tee pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
   const bool to_file = sys::is_regular_file(forward.fd);
-  captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
-  captures_.back().forward_to_file = to_file;
+  captures_.emplace_back(std::move(ends.read), static_cast<int>(stream), std::move(forward)).forward_to_file = to_file;
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
   return stdio_target{write_end->get(), write_end};
 }
@@ -66,7 +65,7 @@ DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string>
   pipe_ends ends = make_pipe("make a stdin pipe", pipe_end::write);
   sys::set_nonblocking(ends.write.get());
   if (bytes->size() > large_pipe / 16) sys::resize_pipe(ends.write.get(), large_pipe);
-  feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
+  feeders_.emplace_back(std::move(ends.write), std::move(bytes));
   auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
   return stdio_target{read_end->get(), read_end};
 }
@@ -75,7 +74,7 @@ DUCTILE_INLINE stdio_target stream_pump::lines(stdio stream, line_function fn) {
   (void)stream;  // both streams are served alike; the callback knows which it is
   pipe_ends ends = make_pipe("make a line pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
-  line_sources_.push_back(line_source{std::move(ends.read), std::move(fn), {}, false});
+  line_sources_.emplace_back(std::move(ends.read), std::move(fn));
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
   return stdio_target{write_end->get(), write_end};
 }
@@ -124,10 +123,9 @@ DUCTILE_INLINE stdio_target stream_pump::terminal(const std::optional<pty_size>&
     }
     sys::set_nonblocking(from.get());
     auto typing_end = std::make_shared<const unique_fd>(std::move(typing));
-    capture_source typed{std::move(from), 0, stdio_target{typing_end->get(), typing_end}, {}};
+    capture_source& typed = captures_.emplace_back(std::move(from), 0, stdio_target{typing_end->get(), typing_end});
     typed.keep = false;
     typed.is_input = true;
-    captures_.push_back(std::move(typed));
   }
   terminals_.push_back(master.get());
   const bool into_capture = [&] {
@@ -135,15 +133,13 @@ DUCTILE_INLINE stdio_target stream_pump::terminal(const std::optional<pty_size>&
     return existing != nullptr && existing == output.owner;
   }();
   if (into_capture) {
-    capture_source shown{std::move(master), 1, std::nullopt, {}};
+    capture_source& shown = captures_.emplace_back(std::move(master), 1, std::nullopt);
     shown.is_terminal = true;
-    captures_.push_back(std::move(shown));
   } else {
-    capture_source shown{std::move(master), 1, output, {}};
+    capture_source& shown = captures_.emplace_back(std::move(master), 1, output);
     shown.keep = false;
     shown.is_terminal = true;
     shown.forward_to_file = sys::is_regular_file(output.fd);
-    captures_.push_back(std::move(shown));
   }
   slot = std::make_shared<terminal_slot>();
   slot->slave = std::make_shared<const unique_fd>(std::move(slave));
@@ -154,19 +150,31 @@ DUCTILE_INLINE void stream_pump::resize_terminals(pty_size size) noexcept {
   for (const int master : terminals_) sys::set_window_size(master, sys::window_size{size.rows, size.cols});
 }
 
-DUCTILE_INLINE void stream_pump::read_lines(line_source& source) {
-  constexpr std::size_t chunk = 64 * 1024;
-  const std::size_t old_size = source.buffer.size();
-  source.buffer.resize(old_size + chunk);
-  std::size_t got = 0;
-  const auto error = sys::read_some(source.read.get(), source.buffer.data() + old_size, chunk, got);
-  source.buffer.resize(old_size + got);
+// Line sources and forward-only sources read 64 KiB at a time into the end
+// of a string.
+inline constexpr std::size_t line_chunk = 64 * 1024;
+inline constexpr std::size_t forward_chunk = 64 * 1024;
+
+DUCTILE_INLINE void stream_pump::take_line_read(line_source& source, const os::io_result& read) {
+  const std::size_t old_size = source.tail.old_size;
   if (source.buffer.find('\n', old_size) != std::string::npos) source.whole_line = true;
-  if (error == std::errc::resource_unavailable_try_again) return;
-  if (error || got == 0) {
+  if (read.end) {
+    source.reading.abandon();
     source.read.reset();
     source.ended = true;
   }
+}
+
+// What is readable now, without waiting.
+DUCTILE_INLINE void stream_pump::drain_lines(line_source& source) {
+  source.reading.abandon();
+  source.tail.text = &source.buffer;
+  source.tail.size = line_chunk;
+  const auto space = source.tail.room();
+  bool would_block = false;
+  const os::io_result read = os::read_now(source.read.get(), space.data, space.size, would_block);
+  source.tail.filled(would_block ? 0 : read.bytes);
+  if (!would_block) take_line_read(source, read);
 }
 
 DUCTILE_INLINE bool stream_pump::has_lines() const noexcept {
@@ -198,37 +206,61 @@ DUCTILE_INLINE void stream_pump::take_lines(std::vector<line_batch>& out) {
   }
 }
 
-DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
-  if (!source.keep) {
-    read_forwarded(source);
-    return;
-  }
+// A completed read into a kept capture. While reads fill their buffer, more
+// are made at once, a bounded number per wake-up so that one busy stream
+// does not starve the others.
+DUCTILE_INLINE void stream_pump::take_capture_read(capture_source& source, const os::io_result& first) {
   capture_buffer& buffer = captured_[source.stream];
-  // A bounded number of reads per wake-up keeps one busy stream from starving the others.
-  for (int round = 0; round < 16; ++round) {
-    const auto space = buffer.room();
-    std::size_t got = 0;
-    const auto error = sys::read_some(source.read.get(), space.data, space.size, got);
-    if (error == std::errc::resource_unavailable_try_again) return;
-    if (error || got == 0) {
+  os::io_result read = first;
+  const char* data = source.into_capture.given.data;
+  std::size_t asked = source.into_capture.given.size;
+  for (int round = 0;; ++round) {
+    if (read.end) {
       end_source(source);
       return;
     }
-    buffer.commit(got);
-    if (combined_) combined_bytes_.append(space.data, got);
-    if (source.forward) source.pending.append(space.data, got);
-    if (got < space.size) return;
+    buffer.commit(read.bytes);
+    if (combined_) combined_bytes_.append(data, read.bytes);
+    if (source.forward) source.pending.append(data, read.bytes);
+    if (read.bytes < asked || round == 15) return;
     if (!source.pipe_grown) {
       source.pipe_grown = true;
       sys::resize_pipe(source.read.get(), large_pipe);
     }
+    const auto space = buffer.room();
+    data = space.data;
+    asked = space.size;
+    bool would_block = false;
+    read = os::read_now(source.read.get(), space.data, space.size, would_block);
+    if (would_block) return;
   }
+}
+
+// Keeps what is readable now, without waiting.
+DUCTILE_INLINE void stream_pump::drain_capture(capture_source& source) {
+  source.reading.abandon();
+  if (!source.keep) {
+    source.into_pending.text = &source.pending;
+    source.into_pending.size = forward_chunk;
+    const auto space = source.into_pending.room();
+    bool would_block = false;
+    const os::io_result read = os::read_now(source.read.get(), space.data, space.size, would_block);
+    source.into_pending.filled(would_block ? 0 : read.bytes);
+    if (!would_block) take_forwarded_read(source, read);
+    return;
+  }
+  source.into_capture.buffer = &captured_[source.stream];
+  const auto space = source.into_capture.room();
+  bool would_block = false;
+  const os::io_result read = os::read_now(source.read.get(), space.data, space.size, would_block);
+  if (!would_block) take_capture_read(source, read);
 }
 
 // A master stays open until the run has finished: closing it hangs the
 // terminal up, and SIGHUP would reach a session leader that has closed its
 // descriptors (as GNU tools do at exit) but not yet exited.
 DUCTILE_INLINE void stream_pump::end_source(capture_source& source) {
+  source.reading.abandon();
   if (source.is_terminal)
     held_masters_.push_back(std::move(source.read));
   else
@@ -240,23 +272,14 @@ DUCTILE_INLINE void stream_pump::release_terminals() noexcept {
   held_masters_.clear();
 }
 
-// Bytes that only pass through: into the pending forward, a bounded amount per wake-up.
-DUCTILE_INLINE void stream_pump::read_forwarded(capture_source& source) {
-  constexpr std::size_t chunk = 64 * 1024;
-  if (source.pending.size() - source.pending_offset >= forward_backlog) return;  // the target is slow: wait for it
-  const std::size_t old_size = source.pending.size();
-  source.pending.resize(old_size + chunk);
-  std::size_t got = 0;
-  const auto error = sys::read_some(source.read.get(), source.pending.data() + old_size, chunk, got);
-  source.pending.resize(old_size + got);
-  if (error == std::errc::resource_unavailable_try_again) return;
-  if (error || got == 0) {
-    end_source(source);  // end of file, or EIO from a master whose slaves are all closed
-    // Typed input has ended: the terminal's end-of-file character tells the program.
-    if (source.is_input) {
-      source.ending = true;
-      source.next_look = std::chrono::steady_clock::now();
-    }
+// Bytes that only pass through, read into the pending forward.
+DUCTILE_INLINE void stream_pump::take_forwarded_read(capture_source& source, const os::io_result& read) {
+  if (!read.end) return;
+  end_source(source);  // end of file, or EIO from a master whose slaves are all closed
+  // Typed input has ended: the terminal's end-of-file character tells the program.
+  if (source.is_input) {
+    source.ending = true;
+    source.next_look = std::chrono::steady_clock::now();
   }
 }
 
@@ -305,21 +328,23 @@ DUCTILE_INLINE void stream_pump::run_timers(steady_time now) {
     if (c.ending && c.next_look <= now && c.pending.empty()) type_end_of_input(c, now);
 }
 
-DUCTILE_INLINE void stream_pump::forward_tee(capture_source& source) {
-  std::size_t done = 0;
+// A pipe promises room for only this much when poll says it is writable; a
+// file takes everything.
+DUCTILE_INLINE void stream_pump::start_forward(capture_source& source) {
   const std::size_t left = source.pending.size() - source.pending_offset;
-  // A pipe promises room for only this much when poll says it is writable; a
-  // file takes everything.
   const std::size_t size = source.forward_to_file ? left : std::min(left, atomic_pipe_write);
-  const auto error = sys::write_some(source.forward->fd, source.pending.data() + source.pending_offset, size, done);
-  if (error == std::errc::resource_unavailable_try_again) return;
-  if (error || done == left) {
+  source.forwarding.start_write(source.forward->fd, source.pending.data() + source.pending_offset, size);
+}
+
+DUCTILE_INLINE void stream_pump::take_forward_write(capture_source& source, const os::io_result& written) {
+  const std::size_t left = source.pending.size() - source.pending_offset;
+  if (written.end || written.bytes == left) {
     // Done, or the reader went away (the capture still keeps everything).
     source.pending.clear();
     source.pending_offset = 0;
     return;
   }
-  source.pending_offset += done;
+  source.pending_offset += written.bytes;
   // Dropping the forwarded front only now and then keeps forwarding linear.
   if (source.pending_offset >= source.pending.size() / 2) {
     source.pending.erase(0, source.pending_offset);
@@ -333,72 +358,76 @@ DUCTILE_INLINE void stream_pump::release_drained_forward(capture_source& source)
   if (source.forward && !source.read && source.pending.empty() && !source.ending) source.forward.reset();
 }
 
-DUCTILE_INLINE void stream_pump::write_feeder(feeder& f) {
+// A completed write of stdin bytes; more are written at once until the pipe
+// is full.
+DUCTILE_INLINE void stream_pump::take_feeder_write(feeder& f, const os::io_result& first) {
   const std::string& bytes = *f.bytes;
-  while (f.offset < bytes.size()) {
-    std::size_t done = 0;
-    const auto error = sys::write_some(f.write.get(), bytes.data() + f.offset, bytes.size() - f.offset, done);
-    if (error == std::errc::resource_unavailable_try_again) return;
-    if (error) break;  // EPIPE: the child stopped reading, which is its right
-    f.offset += done;
+  os::io_result written = first;
+  for (;;) {
+    if (written.end) break;  // EPIPE: the child stopped reading, which is its right
+    f.offset += written.bytes;
+    if (f.offset >= bytes.size()) break;
+    bool would_block = false;
+    written = os::write_now(f.write.get(), bytes.data() + f.offset, bytes.size() - f.offset, would_block);
+    if (would_block) return;
   }
   f.write.reset();
 }
 
-DUCTILE_INLINE void stream_pump::collect(std::vector<pollfd>& fds) {
-  targets_.clear();
-  targets_.reserve(most_descriptors());
-  for (std::size_t i = 0; i < captures_.size(); ++i) {
-    auto& c = captures_[i];
+DUCTILE_INLINE void stream_pump::collect(os::wait_list& list) {
+  for (auto& c : captures_) {
+    // The forward first: the loop completes a turn's operations in order, and
+    // a read into the pending bytes may move them.
+    if (c.forward && !c.pending.empty()) {
+      start_forward(c);
+      list.add(c.forwarding);
+    }
     // A forward-only source whose target is behind waits for it.
     const bool backed_up = !c.keep && c.pending.size() - c.pending_offset >= forward_backlog;
     if (c.read && !backed_up) {
-      fds.push_back(pollfd{c.read.get(), POLLIN, 0});
-      targets_.push_back({target_kind::capture, i});
-    }
-    if (c.forward && !c.pending.empty()) {
-      fds.push_back(pollfd{c.forward->fd, POLLOUT, 0});
-      targets_.push_back({target_kind::forward, i});
+      if (c.keep) {
+        c.into_capture.buffer = &captured_[c.stream];
+        c.reading.start_read(c.read.get(), c.into_capture);
+      } else {
+        c.into_pending.text = &c.pending;
+        c.into_pending.size = forward_chunk;
+        c.reading.start_read(c.read.get(), c.into_pending);
+      }
+      list.add(c.reading);
     }
   }
-  for (std::size_t i = 0; i < feeders_.size(); ++i) {
-    if (!feeders_[i].write) continue;
-    fds.push_back(pollfd{feeders_[i].write.get(), POLLOUT, 0});
-    targets_.push_back({target_kind::feeder, i});
+  for (auto& f : feeders_) {
+    if (!f.write) continue;
+    f.writing.start_write(f.write.get(), f.bytes->data() + f.offset, f.bytes->size() - f.offset);
+    list.add(f.writing);
   }
   // A source whose whole lines still wait for their callback is not read
   // further: memory stays at about one read, whatever flows through it.
-  for (std::size_t i = 0; i < line_sources_.size(); ++i) {
-    const auto& source = line_sources_[i];
+  for (auto& source : line_sources_) {
     if (!source.read || source.whole_line) continue;
-    fds.push_back(pollfd{source.read.get(), POLLIN, 0});
-    targets_.push_back({target_kind::lines, i});
+    source.tail.text = &source.buffer;
+    source.tail.size = line_chunk;
+    source.reading.start_read(source.read.get(), source.tail);
+    list.add(source.reading);
   }
 }
 
-DUCTILE_INLINE void stream_pump::dispatch(const pollfd* fds, std::size_t count) {
-  const std::size_t n = std::min(count, targets_.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    if (fds[i].revents == 0) continue;
-    const auto target = targets_[i];
-    switch (target.kind) {
-      case target_kind::capture:
-        if (captures_[target.index].read) read_capture(captures_[target.index]);
-        release_drained_forward(captures_[target.index]);
-        break;
-      case target_kind::forward:
-        forward_tee(captures_[target.index]);
-        release_drained_forward(captures_[target.index]);
-        break;
-      case target_kind::feeder:
-        if (feeders_[target.index].write) write_feeder(feeders_[target.index]);
-        break;
-      case target_kind::lines:
-        if (line_sources_[target.index].read) read_lines(line_sources_[target.index]);
-        break;
+DUCTILE_INLINE void stream_pump::dispatch() {
+  for (auto& c : captures_) {
+    if (c.forwarding.completed()) take_forward_write(c, c.forwarding.take());
+    if (c.reading.completed()) {
+      const os::io_result read = c.reading.take();
+      if (c.keep)
+        take_capture_read(c, read);
+      else
+        take_forwarded_read(c, read);
     }
+    release_drained_forward(c);
   }
-  targets_.clear();
+  for (auto& f : feeders_)
+    if (f.writing.completed()) take_feeder_write(f, f.writing.take());
+  for (auto& source : line_sources_)
+    if (source.reading.completed()) take_line_read(source, source.reading.take());
 }
 
 DUCTILE_INLINE bool stream_pump::still_flowing() {
@@ -416,7 +445,8 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
     }
     if (c.read && stop_at_exit_) {
       // Keep what is already there and stop.
-      read_capture(c);
+      drain_capture(c);
+      c.reading.abandon();
       c.read.reset();
     }
     if (c.read || (c.forward && !c.pending.empty())) flowing = true;
@@ -425,7 +455,8 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
   for (auto& source : line_sources_) {
     if (source.read && stop_at_exit_) {
       // Pass on what is already there and stop.
-      read_lines(source);
+      drain_lines(source);
+      source.reading.abandon();
       source.read.reset();
       source.ended = true;
     }
@@ -438,7 +469,7 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
 DUCTILE_INLINE void stream_pump::close_all() noexcept {
   try {
     for (auto& c : captures_) {
-      if (c.read) read_capture(c);  // keep what is already there
+      if (c.read) drain_capture(c);  // keep what is already there
     }
   } catch (...) {
     // Out of memory again: what was captured so far is all there is.

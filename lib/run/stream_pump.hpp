@@ -4,15 +4,15 @@
 // asks it for pipes (it is the plan's stream_sink); the event loop moves the
 // bytes. Line callbacks and terminals belong here.
 
-#include <poll.h>
-
 #include <cstddef>
+#include <deque>
 #include <ductile/expression.hpp>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "os/event_loop.hpp"
 #include "os/terminal.hpp"
 #include "plan/plan.hpp"
 #include "run/capture_buffer.hpp"
@@ -48,13 +48,12 @@ class stream_pump final : public stream_sink {
   bool has_lines() const noexcept;
   void take_lines(std::vector<line_batch>& out);
 
-  // --- the event loop: what to wait for, and what happened
-  void collect(std::vector<pollfd>& fds);
-  void dispatch(const pollfd* fds, std::size_t count);
-  // The most descriptors collect() can add.
-  std::size_t most_descriptors() const noexcept {
-    return captures_.size() * 2 + feeders_.size() + line_sources_.size();
-  }
+  // --- the event loop: the reads and writes to wait for, and what they did
+  // (once the loop has completed `list`)
+  void collect(os::wait_list& list);
+  void dispatch();
+  // The most entries collect() can add.
+  std::size_t most_waits() const noexcept { return captures_.size() * 2 + feeders_.size() + line_sources_.size(); }
 
   // Once the processes are gone, do not wait for end of file: a grandchild
   // may hold a pipe open for as long as it likes (a kill, a timeout).
@@ -75,9 +74,38 @@ class stream_pump final : public stream_sink {
   std::string take_combined() { return std::move(combined_bytes_); }
 
  private:
+  // A read into a growing string: `size` bytes at its end, the string cut
+  // back to what the read filled once it completes.
+  struct string_tail final : os::read_target {
+    std::string* text = nullptr;
+    std::size_t size = 0;
+    std::size_t old_size = 0;
+    space room() override {
+      old_size = text->size();
+      text->resize(old_size + size);
+      return space{text->data() + old_size, size};
+    }
+    void filled(std::size_t bytes) override { text->resize(old_size + bytes); }
+  };
+  // A read into a capture: room where the capture's next bytes go.
+  struct capture_room final : os::read_target {
+    capture_buffer* buffer = nullptr;
+    space given{nullptr, 0};  // the last room given
+    space room() override {
+      const auto made = buffer->room();
+      given = space{made.data, made.size};
+      return given;
+    }
+  };
   struct capture_source {
+    capture_source(unique_fd&& from, int which, std::optional<stdio_target> to)
+        : read(std::move(from)), stream(which), forward(std::move(to)) {}
     unique_fd read;
-    int stream;                           // 1 or 2
+    os::stream_operation reading;
+    os::stream_operation forwarding;
+    capture_room into_capture;            // where a kept source reads to
+    string_tail into_pending;             // where a forward-only source reads to
+    int stream;                           // 1 or 2 (0: typed into a terminal)
     std::optional<stdio_target> forward;  // tee: where the bytes also go
     std::string pending;                  // tee: bytes not yet forwarded start at pending_offset;
     std::size_t pending_offset = 0;       //   empty once everything is forwarded
@@ -96,39 +124,44 @@ class stream_pump final : public stream_sink {
     std::chrono::milliseconds look_delay{0};
   };
   struct feeder {
+    feeder(unique_fd&& to, std::shared_ptr<const std::string> what) : write(std::move(to)), bytes(std::move(what)) {}
     unique_fd write;
+    os::stream_operation writing;
     std::shared_ptr<const std::string> bytes;
     std::size_t offset = 0;
   };
   struct line_source {
+    line_source(unique_fd&& from, line_function fn) : read(std::move(from)), on_line(std::move(fn)) {}
     unique_fd read;
+    os::stream_operation reading;
+    string_tail tail;
     line_function on_line;
     std::string buffer;       // read, not yet passed on; polled only while it holds no whole line
     bool ended = false;       // end of file: a last line without newline is passed too
     bool whole_line = false;  // `buffer` holds a newline
   };
-  enum class target_kind { capture, forward, feeder, lines };
-  struct poll_target {
-    target_kind kind;
-    std::size_t index;
-  };
-
   enum class pipe_end { read, write };
   pipe_ends make_pipe(const char* what, pipe_end kept);
-  void read_capture(capture_source& source);
-  void read_forwarded(capture_source& source);
+  void take_capture_read(capture_source& source, const os::io_result& read);
+  void drain_capture(capture_source& source);
+  void take_forwarded_read(capture_source& source, const os::io_result& read);
+  void close_source(capture_source& source) noexcept;
   void end_source(capture_source& source);
   void release_terminals() noexcept;
-  void forward_tee(capture_source& source);
+  void take_forward_write(capture_source& source, const os::io_result& written);
+  void start_forward(capture_source& source);
   void release_drained_forward(capture_source& source);
-  void write_feeder(feeder& f);
-  void read_lines(line_source& source);
+  void take_feeder_write(feeder& f, const os::io_result& written);
+  void take_line_read(line_source& source, const os::io_result& read);
+  void drain_lines(line_source& source);
   void type_end_of_input(capture_source& source, steady_time now);
 
   const expression& command_;
-  std::vector<capture_source> captures_;
-  std::vector<feeder> feeders_;
-  std::vector<line_source> line_sources_;
+  // Deques: an operation the loop holds points into its source, which must
+  // not move when another source is added.
+  std::deque<capture_source> captures_;
+  std::deque<feeder> feeders_;
+  std::deque<line_source> line_sources_;
   std::shared_ptr<input_channel> input_;
   std::weak_ptr<const unique_fd> caller_read_;  // the stdin_pipe() read end while a child may still get it
   std::vector<int> terminals_;                  // masters, for resize; owned by their sources or held_masters_
@@ -136,7 +169,6 @@ class stream_pump final : public stream_sink {
   bool input_closed_ = false;
   bool combined_ = false;
   std::string combined_bytes_;
-  std::vector<poll_target> targets_;
   std::weak_ptr<const unique_fd> capture_write_[3];
   capture_buffer captured_[3];
   bool stop_at_exit_ = false;

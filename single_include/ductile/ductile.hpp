@@ -5194,6 +5194,299 @@ DUCTILE_INLINE window_size parent_window_size() noexcept {
 
 }  // namespace ductile::detail::sys
 #endif  // DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
+// ---- lib/os/event_loop.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_EVENT_LOOP_CPP
+#define DUCTILE_INLINED_LIB_OS_EVENT_LOOP_CPP
+// ---- lib/os/event_loop.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
+#define DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
+// What the run layer asks of an event loop, in terms both kinds of system
+// serve: reads into memory the run owns, writes from it, and children's
+// exits, each completed by the loop. The run never learns how: Linux and the
+// POSIX backend wait for readiness (epoll or poll) and then make the read or
+// the write themselves; Windows starts the operation and its completion port
+// says when it is done. This is libuv's shape (its uv_read_start with an
+// allocation callback): a read asks for its buffer only once bytes are there,
+// so ten thousand quiet captures hold no memory.
+//
+// A turn of a loop: the run starts the operations it wants and adds them,
+// with its children, to a wait_list (collect); the loop waits on the lists of
+// every run it drives and marks what became ready (deliver); under the run's
+// lock, complete() makes the reads and writes that can be made; the run then
+// takes the results of what completed (dispatch).
+
+#include <poll.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+#include <vector>
+
+
+namespace ductile::detail::os {
+
+// A stream as the system names it, held (owned and kept open) by the run:
+// a descriptor here, a HANDLE on Windows. The run passes it through and
+// never looks inside.
+using native_stream = int;
+
+// How a stream operation ended.
+struct io_result {
+  std::size_t bytes = 0;  // read into the buffer, or written
+  // A read found the end of the stream (a terminal whose slaves have all
+  // closed counts); a write found nobody reading any more. `error` says why
+  // when it was not a plain end.
+  bool end = false;
+  std::error_code error;
+};
+
+// Memory for a read, asked for only when bytes are there to read. The run
+// that owns it keeps it in place until the read completes.
+class read_target {
+ public:
+  struct space {
+    char* data;
+    std::size_t size;
+  };
+  virtual space room() = 0;
+  // How much of the last room the read filled (0: none, it would have waited).
+  virtual void filled(std::size_t bytes) { (void)bytes; }
+
+ protected:
+  ~read_target() = default;
+};
+
+// One read or one write on a stream, asked for by a run and completed by the
+// loop. A run starts what it wants at every turn; one still in flight on a
+// completion system stays as it was started.
+class stream_operation {
+ public:
+  enum class direction : unsigned char { read, write };
+
+  void start_read(native_stream stream, read_target& target) noexcept;
+  void start_write(native_stream stream, const char* data, std::size_t size) noexcept;
+  bool started() const noexcept { return state_ == state::started; }
+  bool completed() const noexcept { return state_ == state::completed; }
+  // The result of a completed operation; the operation is free again.
+  io_result take() noexcept;
+  // The run gives up on it (its stream is closing): free again, nothing pending.
+  void abandon() noexcept;
+
+ private:
+  friend class wait_list;
+  enum class state : unsigned char { idle, started, completed };
+  void complete() noexcept;
+
+  state state_ = state::idle;
+  direction direction_ = direction::read;
+  native_stream stream_ = -1;
+  read_target* target_ = nullptr;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  io_result result_;
+};
+
+// A child whose end a run waits for: `due` once the loop saw it may have
+// exited (its pidfd became readable). Children held by pid have nothing to
+// wait on; the run looks at them on its own timer.
+struct exit_watch {
+  bool due = false;
+};
+
+// What one run waits for in one turn: the operations it started, its
+// children, and streams it only watches (a wake-up). Made by the run under
+// its lock and kept by whoever drives it; the loop reads `polled()` in
+// place, so a turn copies nothing.
+class wait_list {
+ public:
+  void clear() noexcept {
+    polled_.clear();
+    waiters_.clear();
+  }
+  std::size_t size() const noexcept { return polled_.size(); }
+  void reserve(std::size_t count) {
+    polled_.reserve(count);
+    waiters_.reserve(count);
+  }
+  void add(stream_operation& operation);
+  void add(const process_handle& child, exit_watch& watch);
+  // A stream watched for bytes to read, or for room to write, by a caller
+  // that makes the read or write itself (a blocking wait of its own thread, a
+  // wake-up); returns its place for ready().
+  std::size_t add_readable(native_stream stream);
+  std::size_t add_writable(native_stream stream);
+  bool ready(std::size_t place) const noexcept { return polled_[place].revents != 0; }
+  bool any_ready() const noexcept;
+
+  // --- for the loop
+  std::vector<pollfd>& polled() noexcept { return polled_; }
+  const std::vector<pollfd>& polled() const noexcept { return polled_; }
+  // Records that `stream` showed `events`; whether anything here waited for it.
+  bool deliver(native_stream stream, short events) noexcept;
+  // Under the run's lock: makes the reads and writes whose streams became
+  // ready, marks the children due, and forgets what the loop saw. An
+  // operation whose stream was not ready after all (another reader took the
+  // bytes) stays started.
+  void complete() noexcept;
+
+ private:
+  struct waiter {
+    stream_operation* operation;
+    exit_watch* watch;
+  };
+  std::vector<pollfd> polled_;
+  std::vector<waiter> waiters_;  // one per polled_ entry
+};
+
+// Waits at most `timeout` (negative: forever) for anything on the list; EINTR
+// returns with nothing ready. The loop of a caller's own thread (run(), a
+// look at a started run): poll() over the list.
+std::error_code wait_for(wait_list& list, std::chrono::nanoseconds timeout) noexcept;
+
+// A read made at once, for a run that keeps reading while bytes come (after a
+// completed read filled its buffer): `would_block` when there are none now.
+io_result read_now(native_stream stream, char* data, std::size_t size, bool& would_block) noexcept;
+// A write made at once: `would_block` when the stream has no room now.
+io_result write_now(native_stream stream, const char* data, std::size_t size, bool& would_block) noexcept;
+
+}  // namespace ductile::detail::os
+#endif  // DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
+
+#include <cerrno>
+
+
+// Readiness turned into completions, for Linux and the POSIX backend alike:
+// the same read and write calls the run would make itself, made here once
+// the stream is ready.
+
+namespace ductile::detail::os {
+
+// Nothing is in flight between two turns of a readiness loop: an operation
+// not yet completed takes what it is started with now (a write's bytes may
+// have moved meanwhile). A completion system keeps the one in flight.
+DUCTILE_INLINE void stream_operation::start_read(native_stream stream, read_target& target) noexcept {
+  if (state_ == state::completed) return;
+  state_ = state::started;
+  direction_ = direction::read;
+  stream_ = stream;
+  target_ = &target;
+}
+
+DUCTILE_INLINE void stream_operation::start_write(native_stream stream, const char* data, std::size_t size) noexcept {
+  if (state_ == state::completed) return;
+  state_ = state::started;
+  direction_ = direction::write;
+  stream_ = stream;
+  data_ = data;
+  size_ = size;
+}
+
+DUCTILE_INLINE io_result stream_operation::take() noexcept {
+  state_ = state::idle;
+  return result_;
+}
+
+DUCTILE_INLINE void stream_operation::abandon() noexcept { state_ = state::idle; }
+
+DUCTILE_INLINE void stream_operation::complete() noexcept {
+  bool would_block = false;
+  if (direction_ == direction::read) {
+    const read_target::space space = target_->room();
+    result_ = read_now(stream_, space.data, space.size, would_block);
+    target_->filled(would_block ? 0 : result_.bytes);
+  } else {
+    result_ = write_now(stream_, data_, size_, would_block);
+  }
+  if (!would_block) state_ = state::completed;
+}
+
+DUCTILE_INLINE io_result read_now(native_stream stream, char* data, std::size_t size, bool& would_block) noexcept {
+  io_result result;
+  std::size_t got = 0;
+  const auto error = sys::read_some(stream, data, size, got);
+  would_block = error == std::errc::resource_unavailable_try_again;
+  if (would_block) return result;
+  // An error ends the stream as end of file does: EIO is a terminal whose
+  // slaves have all closed, after everything written was read.
+  result.bytes = got;
+  result.end = error || got == 0;
+  result.error = error;
+  return result;
+}
+
+DUCTILE_INLINE io_result write_now(native_stream stream, const char* data, std::size_t size,
+                                   bool& would_block) noexcept {
+  io_result result;
+  std::size_t done = 0;
+  const auto error = sys::write_some(stream, data, size, done);
+  would_block = error == std::errc::resource_unavailable_try_again;
+  if (would_block) return result;
+  result.bytes = done;
+  result.end = static_cast<bool>(error);  // EPIPE: the reader has gone, which is its right
+  result.error = error;
+  return result;
+}
+
+DUCTILE_INLINE void wait_list::add(stream_operation& operation) {
+  const short events = operation.direction_ == stream_operation::direction::read ? POLLIN : POLLOUT;
+  polled_.push_back(pollfd{operation.stream_, events, 0});
+  waiters_.push_back(waiter{&operation, nullptr});
+}
+
+DUCTILE_INLINE void wait_list::add(const process_handle& child, exit_watch& watch) {
+  polled_.push_back(pollfd{child.pidfd.get(), POLLIN, 0});
+  waiters_.push_back(waiter{nullptr, &watch});
+}
+
+DUCTILE_INLINE std::size_t wait_list::add_readable(native_stream stream) {
+  polled_.push_back(pollfd{stream, POLLIN, 0});
+  waiters_.push_back(waiter{nullptr, nullptr});
+  return polled_.size() - 1;
+}
+
+DUCTILE_INLINE std::size_t wait_list::add_writable(native_stream stream) {
+  polled_.push_back(pollfd{stream, POLLOUT, 0});
+  waiters_.push_back(waiter{nullptr, nullptr});
+  return polled_.size() - 1;
+}
+
+DUCTILE_INLINE bool wait_list::deliver(native_stream stream, short events) noexcept {
+  bool known = false;
+  for (auto& p : polled_) {
+    if (p.fd != stream) continue;
+    p.revents = static_cast<short>(p.revents | (events & (p.events | POLLERR | POLLHUP | POLLNVAL)));
+    known = true;
+  }
+  return known;
+}
+
+DUCTILE_INLINE bool wait_list::any_ready() const noexcept {
+  for (const auto& p : polled_)
+    if (p.revents != 0) return true;
+  return false;
+}
+
+DUCTILE_INLINE void wait_list::complete() noexcept {
+  for (std::size_t i = 0; i < polled_.size(); ++i) {
+    if (polled_[i].revents == 0) continue;
+    polled_[i].revents = 0;
+    const waiter& w = waiters_[i];
+    if (w.operation != nullptr) {
+      if (w.operation->started()) w.operation->complete();
+    } else if (w.watch != nullptr) {
+      w.watch->due = true;
+    }
+  }
+}
+
+DUCTILE_INLINE std::error_code wait_for(wait_list& list, std::chrono::nanoseconds timeout) noexcept {
+  int ready = 0;
+  return sys::poll_fds(list.polled().data(), list.polled().size(), timeout, ready);
+}
+
+}  // namespace ductile::detail::os
+#endif  // DUCTILE_INLINED_LIB_OS_EVENT_LOOP_CPP
 // ---- lib/os/linux/cgroup.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_LINUX_CGROUP_CPP
 #define DUCTILE_INLINED_LIB_OS_LINUX_CGROUP_CPP
@@ -6424,7 +6717,6 @@ DUCTILE_INLINE void job_tree::run_timers(steady_time now) {
 // platform's process handle (a pidfd on Linux). A by-pid backend replaces
 // what happens behind this interface, not the run around it.
 
-#include <poll.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -6454,7 +6746,7 @@ struct tracked_process {
   // ptrace tracer still holds (the pidfd would stay readable).
   std::optional<steady_time> retry_at;
   std::chrono::microseconds retry_delay{0};
-  int polled_at = -1;  // its place in the descriptors collect() gave poll, or -1
+  os::exit_watch watch;  // the loop saw it may have exited
 
   bool reaped() const noexcept { return was_reaped; }
 };
@@ -6474,20 +6766,20 @@ class process_table {
   void signal(const job* scope, int signal) noexcept;
 
   // --- the event loop: what to wait for, and what happened
-  void collect(std::vector<pollfd>& fds);
+  void collect(os::wait_list& list);
   std::optional<steady_time> next_retry() const;
-  // Reaps the processes `fds` (from collect()) and the due retries report as
-  // exited, and calls on_reaped(tracked_process&) for each.
+  // Reaps the processes the loop marked (once it completed the list of
+  // collect()) and the due retries report as exited, and calls
+  // on_reaped(tracked_process&) for each.
   template <class OnReaped>
-  void dispatch(const pollfd* fds, std::size_t count, OnReaped&& on_reaped) {
+  void dispatch(OnReaped&& on_reaped) {
     if (retries_ > 0) {
       const auto now = std::chrono::steady_clock::now();
       for (auto& p : processes_)
         if (p.retry_at && *p.retry_at <= now && !p.reaped() && reap(p)) on_reaped(p);
     }
     for (auto& p : processes_) {
-      const int at = std::exchange(p.polled_at, -1);
-      if (at < 0 || static_cast<std::size_t>(at) >= count || fds[at].revents == 0 || p.reaped()) continue;
+      if (!std::exchange(p.watch.due, false) || p.reaped()) continue;
       if (reap(p)) on_reaped(p);
     }
   }
@@ -6573,13 +6865,11 @@ DUCTILE_INLINE void process_table::signal(const job* scope, int signal) noexcept
   }
 }
 
-DUCTILE_INLINE void process_table::collect(std::vector<pollfd>& fds) {
-  const std::size_t first = fds.size();
+DUCTILE_INLINE void process_table::collect(os::wait_list& list) {
   for (auto& p : processes_) {
-    p.polled_at = -1;
+    p.watch.due = false;
     if (p.reaped() || p.retry_at) continue;
-    p.polled_at = static_cast<int>(fds.size() - first);
-    fds.push_back(pollfd{p.process.pidfd.get(), POLLIN, 0});
+    list.add(p.process, p.watch);
   }
 }
 
@@ -6773,8 +7063,6 @@ class input_channel {
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_INPUT_CHANNEL_HPP
 
-#include <poll.h>
-
 #include <chrono>
 
 
@@ -6814,13 +7102,15 @@ DUCTILE_INLINE bool input_channel::write(std::string_view bytes) {
     }
     // Full: wait for room, and meanwhile keep the output flowing that the
     // caller would otherwise read only after this returns.
-    pollfd fds[2] = {{write_end_.get(), POLLOUT, 0}, {drain_ != nullptr ? drain_->drain_fd() : -1, POLLIN, 0}};
-    int ready = 0;
-    if (sys::poll_fds(fds, fds[1].fd >= 0 ? 2 : 1, std::chrono::nanoseconds(-1), ready)) {
+    os::wait_list list;
+    list.add_writable(write_end_.get());
+    const int drain_fd = drain_ != nullptr ? drain_->drain_fd() : -1;
+    const std::size_t draining = drain_fd >= 0 ? list.add_readable(drain_fd) : list.size();
+    if (os::wait_for(list, std::chrono::nanoseconds(-1))) {
       write_end_.reset();
       return false;
     }
-    if (fds[1].fd >= 0 && fds[1].revents != 0) drain_->drain();
+    if (draining < list.size() && list.ready(draining)) drain_->drain();
   }
   return false;
 }
@@ -6849,9 +7139,8 @@ DUCTILE_INLINE void input_stream::close() {
 // asks it for pipes (it is the plan's stream_sink); the event loop moves the
 // bytes. Line callbacks and terminals belong here.
 
-#include <poll.h>
-
 #include <cstddef>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -6887,13 +7176,12 @@ class stream_pump final : public stream_sink {
   bool has_lines() const noexcept;
   void take_lines(std::vector<line_batch>& out);
 
-  // --- the event loop: what to wait for, and what happened
-  void collect(std::vector<pollfd>& fds);
-  void dispatch(const pollfd* fds, std::size_t count);
-  // The most descriptors collect() can add.
-  std::size_t most_descriptors() const noexcept {
-    return captures_.size() * 2 + feeders_.size() + line_sources_.size();
-  }
+  // --- the event loop: the reads and writes to wait for, and what they did
+  // (once the loop has completed `list`)
+  void collect(os::wait_list& list);
+  void dispatch();
+  // The most entries collect() can add.
+  std::size_t most_waits() const noexcept { return captures_.size() * 2 + feeders_.size() + line_sources_.size(); }
 
   // Once the processes are gone, do not wait for end of file: a grandchild
   // may hold a pipe open for as long as it likes (a kill, a timeout).
@@ -6914,9 +7202,38 @@ class stream_pump final : public stream_sink {
   std::string take_combined() { return std::move(combined_bytes_); }
 
  private:
+  // A read into a growing string: `size` bytes at its end, the string cut
+  // back to what the read filled once it completes.
+  struct string_tail final : os::read_target {
+    std::string* text = nullptr;
+    std::size_t size = 0;
+    std::size_t old_size = 0;
+    space room() override {
+      old_size = text->size();
+      text->resize(old_size + size);
+      return space{text->data() + old_size, size};
+    }
+    void filled(std::size_t bytes) override { text->resize(old_size + bytes); }
+  };
+  // A read into a capture: room where the capture's next bytes go.
+  struct capture_room final : os::read_target {
+    capture_buffer* buffer = nullptr;
+    space given{nullptr, 0};  // the last room given
+    space room() override {
+      const auto made = buffer->room();
+      given = space{made.data, made.size};
+      return given;
+    }
+  };
   struct capture_source {
+    capture_source(unique_fd&& from, int which, std::optional<stdio_target> to)
+        : read(std::move(from)), stream(which), forward(std::move(to)) {}
     unique_fd read;
-    int stream;                           // 1 or 2
+    os::stream_operation reading;
+    os::stream_operation forwarding;
+    capture_room into_capture;            // where a kept source reads to
+    string_tail into_pending;             // where a forward-only source reads to
+    int stream;                           // 1 or 2 (0: typed into a terminal)
     std::optional<stdio_target> forward;  // tee: where the bytes also go
     std::string pending;                  // tee: bytes not yet forwarded start at pending_offset;
     std::size_t pending_offset = 0;       //   empty once everything is forwarded
@@ -6935,39 +7252,44 @@ class stream_pump final : public stream_sink {
     std::chrono::milliseconds look_delay{0};
   };
   struct feeder {
+    feeder(unique_fd&& to, std::shared_ptr<const std::string> what) : write(std::move(to)), bytes(std::move(what)) {}
     unique_fd write;
+    os::stream_operation writing;
     std::shared_ptr<const std::string> bytes;
     std::size_t offset = 0;
   };
   struct line_source {
+    line_source(unique_fd&& from, line_function fn) : read(std::move(from)), on_line(std::move(fn)) {}
     unique_fd read;
+    os::stream_operation reading;
+    string_tail tail;
     line_function on_line;
     std::string buffer;       // read, not yet passed on; polled only while it holds no whole line
     bool ended = false;       // end of file: a last line without newline is passed too
     bool whole_line = false;  // `buffer` holds a newline
   };
-  enum class target_kind { capture, forward, feeder, lines };
-  struct poll_target {
-    target_kind kind;
-    std::size_t index;
-  };
-
   enum class pipe_end { read, write };
   pipe_ends make_pipe(const char* what, pipe_end kept);
-  void read_capture(capture_source& source);
-  void read_forwarded(capture_source& source);
+  void take_capture_read(capture_source& source, const os::io_result& read);
+  void drain_capture(capture_source& source);
+  void take_forwarded_read(capture_source& source, const os::io_result& read);
+  void close_source(capture_source& source) noexcept;
   void end_source(capture_source& source);
   void release_terminals() noexcept;
-  void forward_tee(capture_source& source);
+  void take_forward_write(capture_source& source, const os::io_result& written);
+  void start_forward(capture_source& source);
   void release_drained_forward(capture_source& source);
-  void write_feeder(feeder& f);
-  void read_lines(line_source& source);
+  void take_feeder_write(feeder& f, const os::io_result& written);
+  void take_line_read(line_source& source, const os::io_result& read);
+  void drain_lines(line_source& source);
   void type_end_of_input(capture_source& source, steady_time now);
 
   const expression& command_;
-  std::vector<capture_source> captures_;
-  std::vector<feeder> feeders_;
-  std::vector<line_source> line_sources_;
+  // Deques: an operation the loop holds points into its source, which must
+  // not move when another source is added.
+  std::deque<capture_source> captures_;
+  std::deque<feeder> feeders_;
+  std::deque<line_source> line_sources_;
   std::shared_ptr<input_channel> input_;
   std::weak_ptr<const unique_fd> caller_read_;  // the stdin_pipe() read end while a child may still get it
   std::vector<int> terminals_;                  // masters, for resize; owned by their sources or held_masters_
@@ -6975,7 +7297,6 @@ class stream_pump final : public stream_sink {
   bool input_closed_ = false;
   bool combined_ = false;
   std::string combined_bytes_;
-  std::vector<poll_target> targets_;
   std::weak_ptr<const unique_fd> capture_write_[3];
   capture_buffer captured_[3];
   bool stop_at_exit_ = false;
@@ -7021,7 +7342,7 @@ DUCTILE_INLINE stdio_target stream_pump::capture(stdio stream) {
   if (auto existing = capture_write_[index].lock()) return stdio_target{existing->get(), existing};
   pipe_ends ends = make_pipe("make a capture pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
-  captures_.push_back(capture_source{std::move(ends.read), index, std::nullopt, {}});
+  captures_.emplace_back(std::move(ends.read), index, std::nullopt);
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
   capture_write_[index] = write_end;
   return stdio_target{write_end->get(), write_end};
@@ -7035,8 +7356,7 @@ DUCTILE_INLINE stdio_target stream_pump::tee(stdio stream, stdio_target forward)
   pipe_ends ends = make_pipe("make a tee pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
   const bool to_file = sys::is_regular_file(forward.fd);
-  captures_.push_back(capture_source{std::move(ends.read), static_cast<int>(stream), std::move(forward), {}});
-  captures_.back().forward_to_file = to_file;
+  captures_.emplace_back(std::move(ends.read), static_cast<int>(stream), std::move(forward)).forward_to_file = to_file;
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
   return stdio_target{write_end->get(), write_end};
 }
@@ -7045,7 +7365,7 @@ DUCTILE_INLINE stdio_target stream_pump::feed(std::shared_ptr<const std::string>
   pipe_ends ends = make_pipe("make a stdin pipe", pipe_end::write);
   sys::set_nonblocking(ends.write.get());
   if (bytes->size() > large_pipe / 16) sys::resize_pipe(ends.write.get(), large_pipe);
-  feeders_.push_back(feeder{std::move(ends.write), std::move(bytes), 0});
+  feeders_.emplace_back(std::move(ends.write), std::move(bytes));
   auto read_end = std::make_shared<const unique_fd>(std::move(ends.read));
   return stdio_target{read_end->get(), read_end};
 }
@@ -7054,7 +7374,7 @@ DUCTILE_INLINE stdio_target stream_pump::lines(stdio stream, line_function fn) {
   (void)stream;  // both streams are served alike; the callback knows which it is
   pipe_ends ends = make_pipe("make a line pipe", pipe_end::read);
   sys::set_nonblocking(ends.read.get());
-  line_sources_.push_back(line_source{std::move(ends.read), std::move(fn), {}, false});
+  line_sources_.emplace_back(std::move(ends.read), std::move(fn));
   auto write_end = std::make_shared<const unique_fd>(std::move(ends.write));
   return stdio_target{write_end->get(), write_end};
 }
@@ -7103,10 +7423,9 @@ DUCTILE_INLINE stdio_target stream_pump::terminal(const std::optional<pty_size>&
     }
     sys::set_nonblocking(from.get());
     auto typing_end = std::make_shared<const unique_fd>(std::move(typing));
-    capture_source typed{std::move(from), 0, stdio_target{typing_end->get(), typing_end}, {}};
+    capture_source& typed = captures_.emplace_back(std::move(from), 0, stdio_target{typing_end->get(), typing_end});
     typed.keep = false;
     typed.is_input = true;
-    captures_.push_back(std::move(typed));
   }
   terminals_.push_back(master.get());
   const bool into_capture = [&] {
@@ -7114,15 +7433,13 @@ DUCTILE_INLINE stdio_target stream_pump::terminal(const std::optional<pty_size>&
     return existing != nullptr && existing == output.owner;
   }();
   if (into_capture) {
-    capture_source shown{std::move(master), 1, std::nullopt, {}};
+    capture_source& shown = captures_.emplace_back(std::move(master), 1, std::nullopt);
     shown.is_terminal = true;
-    captures_.push_back(std::move(shown));
   } else {
-    capture_source shown{std::move(master), 1, output, {}};
+    capture_source& shown = captures_.emplace_back(std::move(master), 1, output);
     shown.keep = false;
     shown.is_terminal = true;
     shown.forward_to_file = sys::is_regular_file(output.fd);
-    captures_.push_back(std::move(shown));
   }
   slot = std::make_shared<terminal_slot>();
   slot->slave = std::make_shared<const unique_fd>(std::move(slave));
@@ -7133,19 +7450,31 @@ DUCTILE_INLINE void stream_pump::resize_terminals(pty_size size) noexcept {
   for (const int master : terminals_) sys::set_window_size(master, sys::window_size{size.rows, size.cols});
 }
 
-DUCTILE_INLINE void stream_pump::read_lines(line_source& source) {
-  constexpr std::size_t chunk = 64 * 1024;
-  const std::size_t old_size = source.buffer.size();
-  source.buffer.resize(old_size + chunk);
-  std::size_t got = 0;
-  const auto error = sys::read_some(source.read.get(), source.buffer.data() + old_size, chunk, got);
-  source.buffer.resize(old_size + got);
+// Line sources and forward-only sources read 64 KiB at a time into the end
+// of a string.
+inline constexpr std::size_t line_chunk = 64 * 1024;
+inline constexpr std::size_t forward_chunk = 64 * 1024;
+
+DUCTILE_INLINE void stream_pump::take_line_read(line_source& source, const os::io_result& read) {
+  const std::size_t old_size = source.tail.old_size;
   if (source.buffer.find('\n', old_size) != std::string::npos) source.whole_line = true;
-  if (error == std::errc::resource_unavailable_try_again) return;
-  if (error || got == 0) {
+  if (read.end) {
+    source.reading.abandon();
     source.read.reset();
     source.ended = true;
   }
+}
+
+// What is readable now, without waiting.
+DUCTILE_INLINE void stream_pump::drain_lines(line_source& source) {
+  source.reading.abandon();
+  source.tail.text = &source.buffer;
+  source.tail.size = line_chunk;
+  const auto space = source.tail.room();
+  bool would_block = false;
+  const os::io_result read = os::read_now(source.read.get(), space.data, space.size, would_block);
+  source.tail.filled(would_block ? 0 : read.bytes);
+  if (!would_block) take_line_read(source, read);
 }
 
 DUCTILE_INLINE bool stream_pump::has_lines() const noexcept {
@@ -7177,37 +7506,61 @@ DUCTILE_INLINE void stream_pump::take_lines(std::vector<line_batch>& out) {
   }
 }
 
-DUCTILE_INLINE void stream_pump::read_capture(capture_source& source) {
-  if (!source.keep) {
-    read_forwarded(source);
-    return;
-  }
+// A completed read into a kept capture. While reads fill their buffer, more
+// are made at once, a bounded number per wake-up so that one busy stream
+// does not starve the others.
+DUCTILE_INLINE void stream_pump::take_capture_read(capture_source& source, const os::io_result& first) {
   capture_buffer& buffer = captured_[source.stream];
-  // A bounded number of reads per wake-up keeps one busy stream from starving the others.
-  for (int round = 0; round < 16; ++round) {
-    const auto space = buffer.room();
-    std::size_t got = 0;
-    const auto error = sys::read_some(source.read.get(), space.data, space.size, got);
-    if (error == std::errc::resource_unavailable_try_again) return;
-    if (error || got == 0) {
+  os::io_result read = first;
+  const char* data = source.into_capture.given.data;
+  std::size_t asked = source.into_capture.given.size;
+  for (int round = 0;; ++round) {
+    if (read.end) {
       end_source(source);
       return;
     }
-    buffer.commit(got);
-    if (combined_) combined_bytes_.append(space.data, got);
-    if (source.forward) source.pending.append(space.data, got);
-    if (got < space.size) return;
+    buffer.commit(read.bytes);
+    if (combined_) combined_bytes_.append(data, read.bytes);
+    if (source.forward) source.pending.append(data, read.bytes);
+    if (read.bytes < asked || round == 15) return;
     if (!source.pipe_grown) {
       source.pipe_grown = true;
       sys::resize_pipe(source.read.get(), large_pipe);
     }
+    const auto space = buffer.room();
+    data = space.data;
+    asked = space.size;
+    bool would_block = false;
+    read = os::read_now(source.read.get(), space.data, space.size, would_block);
+    if (would_block) return;
   }
+}
+
+// Keeps what is readable now, without waiting.
+DUCTILE_INLINE void stream_pump::drain_capture(capture_source& source) {
+  source.reading.abandon();
+  if (!source.keep) {
+    source.into_pending.text = &source.pending;
+    source.into_pending.size = forward_chunk;
+    const auto space = source.into_pending.room();
+    bool would_block = false;
+    const os::io_result read = os::read_now(source.read.get(), space.data, space.size, would_block);
+    source.into_pending.filled(would_block ? 0 : read.bytes);
+    if (!would_block) take_forwarded_read(source, read);
+    return;
+  }
+  source.into_capture.buffer = &captured_[source.stream];
+  const auto space = source.into_capture.room();
+  bool would_block = false;
+  const os::io_result read = os::read_now(source.read.get(), space.data, space.size, would_block);
+  if (!would_block) take_capture_read(source, read);
 }
 
 // A master stays open until the run has finished: closing it hangs the
 // terminal up, and SIGHUP would reach a session leader that has closed its
 // descriptors (as GNU tools do at exit) but not yet exited.
 DUCTILE_INLINE void stream_pump::end_source(capture_source& source) {
+  source.reading.abandon();
   if (source.is_terminal)
     held_masters_.push_back(std::move(source.read));
   else
@@ -7219,23 +7572,14 @@ DUCTILE_INLINE void stream_pump::release_terminals() noexcept {
   held_masters_.clear();
 }
 
-// Bytes that only pass through: into the pending forward, a bounded amount per wake-up.
-DUCTILE_INLINE void stream_pump::read_forwarded(capture_source& source) {
-  constexpr std::size_t chunk = 64 * 1024;
-  if (source.pending.size() - source.pending_offset >= forward_backlog) return;  // the target is slow: wait for it
-  const std::size_t old_size = source.pending.size();
-  source.pending.resize(old_size + chunk);
-  std::size_t got = 0;
-  const auto error = sys::read_some(source.read.get(), source.pending.data() + old_size, chunk, got);
-  source.pending.resize(old_size + got);
-  if (error == std::errc::resource_unavailable_try_again) return;
-  if (error || got == 0) {
-    end_source(source);  // end of file, or EIO from a master whose slaves are all closed
-    // Typed input has ended: the terminal's end-of-file character tells the program.
-    if (source.is_input) {
-      source.ending = true;
-      source.next_look = std::chrono::steady_clock::now();
-    }
+// Bytes that only pass through, read into the pending forward.
+DUCTILE_INLINE void stream_pump::take_forwarded_read(capture_source& source, const os::io_result& read) {
+  if (!read.end) return;
+  end_source(source);  // end of file, or EIO from a master whose slaves are all closed
+  // Typed input has ended: the terminal's end-of-file character tells the program.
+  if (source.is_input) {
+    source.ending = true;
+    source.next_look = std::chrono::steady_clock::now();
   }
 }
 
@@ -7284,21 +7628,23 @@ DUCTILE_INLINE void stream_pump::run_timers(steady_time now) {
     if (c.ending && c.next_look <= now && c.pending.empty()) type_end_of_input(c, now);
 }
 
-DUCTILE_INLINE void stream_pump::forward_tee(capture_source& source) {
-  std::size_t done = 0;
+// A pipe promises room for only this much when poll says it is writable; a
+// file takes everything.
+DUCTILE_INLINE void stream_pump::start_forward(capture_source& source) {
   const std::size_t left = source.pending.size() - source.pending_offset;
-  // A pipe promises room for only this much when poll says it is writable; a
-  // file takes everything.
   const std::size_t size = source.forward_to_file ? left : std::min(left, atomic_pipe_write);
-  const auto error = sys::write_some(source.forward->fd, source.pending.data() + source.pending_offset, size, done);
-  if (error == std::errc::resource_unavailable_try_again) return;
-  if (error || done == left) {
+  source.forwarding.start_write(source.forward->fd, source.pending.data() + source.pending_offset, size);
+}
+
+DUCTILE_INLINE void stream_pump::take_forward_write(capture_source& source, const os::io_result& written) {
+  const std::size_t left = source.pending.size() - source.pending_offset;
+  if (written.end || written.bytes == left) {
     // Done, or the reader went away (the capture still keeps everything).
     source.pending.clear();
     source.pending_offset = 0;
     return;
   }
-  source.pending_offset += done;
+  source.pending_offset += written.bytes;
   // Dropping the forwarded front only now and then keeps forwarding linear.
   if (source.pending_offset >= source.pending.size() / 2) {
     source.pending.erase(0, source.pending_offset);
@@ -7312,72 +7658,76 @@ DUCTILE_INLINE void stream_pump::release_drained_forward(capture_source& source)
   if (source.forward && !source.read && source.pending.empty() && !source.ending) source.forward.reset();
 }
 
-DUCTILE_INLINE void stream_pump::write_feeder(feeder& f) {
+// A completed write of stdin bytes; more are written at once until the pipe
+// is full.
+DUCTILE_INLINE void stream_pump::take_feeder_write(feeder& f, const os::io_result& first) {
   const std::string& bytes = *f.bytes;
-  while (f.offset < bytes.size()) {
-    std::size_t done = 0;
-    const auto error = sys::write_some(f.write.get(), bytes.data() + f.offset, bytes.size() - f.offset, done);
-    if (error == std::errc::resource_unavailable_try_again) return;
-    if (error) break;  // EPIPE: the child stopped reading, which is its right
-    f.offset += done;
+  os::io_result written = first;
+  for (;;) {
+    if (written.end) break;  // EPIPE: the child stopped reading, which is its right
+    f.offset += written.bytes;
+    if (f.offset >= bytes.size()) break;
+    bool would_block = false;
+    written = os::write_now(f.write.get(), bytes.data() + f.offset, bytes.size() - f.offset, would_block);
+    if (would_block) return;
   }
   f.write.reset();
 }
 
-DUCTILE_INLINE void stream_pump::collect(std::vector<pollfd>& fds) {
-  targets_.clear();
-  targets_.reserve(most_descriptors());
-  for (std::size_t i = 0; i < captures_.size(); ++i) {
-    auto& c = captures_[i];
+DUCTILE_INLINE void stream_pump::collect(os::wait_list& list) {
+  for (auto& c : captures_) {
+    // The forward first: the loop completes a turn's operations in order, and
+    // a read into the pending bytes may move them.
+    if (c.forward && !c.pending.empty()) {
+      start_forward(c);
+      list.add(c.forwarding);
+    }
     // A forward-only source whose target is behind waits for it.
     const bool backed_up = !c.keep && c.pending.size() - c.pending_offset >= forward_backlog;
     if (c.read && !backed_up) {
-      fds.push_back(pollfd{c.read.get(), POLLIN, 0});
-      targets_.push_back({target_kind::capture, i});
-    }
-    if (c.forward && !c.pending.empty()) {
-      fds.push_back(pollfd{c.forward->fd, POLLOUT, 0});
-      targets_.push_back({target_kind::forward, i});
+      if (c.keep) {
+        c.into_capture.buffer = &captured_[c.stream];
+        c.reading.start_read(c.read.get(), c.into_capture);
+      } else {
+        c.into_pending.text = &c.pending;
+        c.into_pending.size = forward_chunk;
+        c.reading.start_read(c.read.get(), c.into_pending);
+      }
+      list.add(c.reading);
     }
   }
-  for (std::size_t i = 0; i < feeders_.size(); ++i) {
-    if (!feeders_[i].write) continue;
-    fds.push_back(pollfd{feeders_[i].write.get(), POLLOUT, 0});
-    targets_.push_back({target_kind::feeder, i});
+  for (auto& f : feeders_) {
+    if (!f.write) continue;
+    f.writing.start_write(f.write.get(), f.bytes->data() + f.offset, f.bytes->size() - f.offset);
+    list.add(f.writing);
   }
   // A source whose whole lines still wait for their callback is not read
   // further: memory stays at about one read, whatever flows through it.
-  for (std::size_t i = 0; i < line_sources_.size(); ++i) {
-    const auto& source = line_sources_[i];
+  for (auto& source : line_sources_) {
     if (!source.read || source.whole_line) continue;
-    fds.push_back(pollfd{source.read.get(), POLLIN, 0});
-    targets_.push_back({target_kind::lines, i});
+    source.tail.text = &source.buffer;
+    source.tail.size = line_chunk;
+    source.reading.start_read(source.read.get(), source.tail);
+    list.add(source.reading);
   }
 }
 
-DUCTILE_INLINE void stream_pump::dispatch(const pollfd* fds, std::size_t count) {
-  const std::size_t n = std::min(count, targets_.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    if (fds[i].revents == 0) continue;
-    const auto target = targets_[i];
-    switch (target.kind) {
-      case target_kind::capture:
-        if (captures_[target.index].read) read_capture(captures_[target.index]);
-        release_drained_forward(captures_[target.index]);
-        break;
-      case target_kind::forward:
-        forward_tee(captures_[target.index]);
-        release_drained_forward(captures_[target.index]);
-        break;
-      case target_kind::feeder:
-        if (feeders_[target.index].write) write_feeder(feeders_[target.index]);
-        break;
-      case target_kind::lines:
-        if (line_sources_[target.index].read) read_lines(line_sources_[target.index]);
-        break;
+DUCTILE_INLINE void stream_pump::dispatch() {
+  for (auto& c : captures_) {
+    if (c.forwarding.completed()) take_forward_write(c, c.forwarding.take());
+    if (c.reading.completed()) {
+      const os::io_result read = c.reading.take();
+      if (c.keep)
+        take_capture_read(c, read);
+      else
+        take_forwarded_read(c, read);
     }
+    release_drained_forward(c);
   }
-  targets_.clear();
+  for (auto& f : feeders_)
+    if (f.writing.completed()) take_feeder_write(f, f.writing.take());
+  for (auto& source : line_sources_)
+    if (source.reading.completed()) take_line_read(source, source.reading.take());
 }
 
 DUCTILE_INLINE bool stream_pump::still_flowing() {
@@ -7395,7 +7745,8 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
     }
     if (c.read && stop_at_exit_) {
       // Keep what is already there and stop.
-      read_capture(c);
+      drain_capture(c);
+      c.reading.abandon();
       c.read.reset();
     }
     if (c.read || (c.forward && !c.pending.empty())) flowing = true;
@@ -7404,7 +7755,8 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
   for (auto& source : line_sources_) {
     if (source.read && stop_at_exit_) {
       // Pass on what is already there and stop.
-      read_lines(source);
+      drain_lines(source);
+      source.reading.abandon();
       source.read.reset();
       source.ended = true;
     }
@@ -7417,7 +7769,7 @@ DUCTILE_INLINE bool stream_pump::still_flowing() {
 DUCTILE_INLINE void stream_pump::close_all() noexcept {
   try {
     for (auto& c : captures_) {
-      if (c.read) read_capture(c);  // keep what is already there
+      if (c.read) drain_capture(c);  // keep what is already there
     }
   } catch (...) {
     // Out of memory again: what was captured so far is all there is.
@@ -7545,11 +7897,12 @@ class execution {
   // descriptors were collected before that must collect them again.
   std::uint64_t checks() const noexcept { return checks_; }
 
-  // --- event loop steps, called with `mutex` held
-  void collect(std::vector<pollfd>& fds);
+  // --- event loop steps, called with `mutex` held: what to wait for, and
+  // (once the loop has waited on `list`) what it did
+  void collect(os::wait_list& list);
   // The earliest timer of this run, if any.
   std::optional<steady_time> next_deadline() const;
-  void dispatch(const pollfd* fds, std::size_t count);
+  void dispatch(os::wait_list& list);
   // The event loop cannot wait any more (poll failed): kill, reap, and finish
   // the run with an error naming the cause.
   void abandon_supervision(const std::error_code& error);
@@ -7662,7 +8015,6 @@ class execution {
   proc::sampler sampler_;  // CPU % between two calls of processes()
 #endif
   stream_pump pump_;
-  std::size_t polled_processes_ = 0;  // where the processes' descriptors start in collect()'s list
   using observed_event = std::variant<spawn_event, exit_event>;
   std::vector<observed_event> pending_events_;  // for the observer, outside the lock
   bool delivering_events_ = false;
@@ -7757,6 +8109,13 @@ class readiness_set {
   // been closed meanwhile and its number reused. A report may still come
   // for it, once: owners ignore what they no longer watch.
   void forget(int fd, std::uint32_t owner) noexcept;
+  // What an owner's wait list had watched, for follow().
+  using followed = std::vector<std::pair<int, short>>;
+  // Watches what `list` waits for, for `owner`, and forgets what `before`
+  // held that the list no longer has; `before` then holds the list's.
+  void follow(const os::wait_list& list, std::uint32_t owner, followed& before);
+  // Forgets everything `before` held for `owner`.
+  void forget_all(followed& before, std::uint32_t owner) noexcept;
   // Waits at most `timeout` (negative: forever) and appends what became
   // ready; EINTR returns with nothing.
   std::error_code wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready);
@@ -7782,6 +8141,7 @@ class readiness_set {
   std::vector<kernel_watch> by_fd_;  // the epoll registrations, indexed by descriptor
   std::vector<polled_watch> polled_;
   std::vector<pollfd> poll_list_;
+  followed scratch_;
 };
 
 }  // namespace ductile::detail::sys
@@ -7818,9 +8178,9 @@ class background_driver {
   // while it lives (the owner of its descriptors in the readiness set).
   struct watched_run {
     std::shared_ptr<execution> run;
-    std::vector<pollfd> fds;                     // what its last collect() asked for, in that order
-    std::uint64_t collected_at = 0;              // the run's checks() then
-    std::vector<std::pair<int, short>> watched;  // the same by descriptor, sorted, events merged
+    os::wait_list waits;                   // what its last collect() asked for
+    std::uint64_t collected_at = 0;        // the run's checks() then
+    sys::readiness_set::followed watched;  // what of it the readiness set watches
     deadline_map::iterator deadline;
     bool has_deadline = false;
     bool due = false;  // to be stepped this turn
@@ -7836,7 +8196,6 @@ class background_driver {
   void step(std::uint32_t serial);
   // Collects what the run waits for now; false once it has finished.
   bool refresh(watched_run& entry, std::uint32_t serial);
-  void update_watches(watched_run& entry, std::uint32_t serial);
   void let_go(std::uint32_t serial);
   void notice(const sys::readiness& ready);
   void abandon_all(const std::error_code& error);
@@ -7855,7 +8214,6 @@ class background_driver {
   std::unordered_map<const execution*, std::uint32_t> serial_of_;
   deadline_map deadlines_;
   std::vector<std::uint32_t> due_;
-  std::vector<std::pair<int, short>> scratch_;
   std::uint32_t last_serial_ = 0;  // 0 owns the thread's own descriptors
   int watched_interrupts_ = -1;
 };
@@ -8097,15 +8455,14 @@ DUCTILE_INLINE std::optional<steady_time> execution::next_deadline() const {
   return next;
 }
 
-DUCTILE_INLINE void execution::collect(std::vector<pollfd>& fds) {
-  const std::size_t first = fds.size();
-  fds.reserve(first + pump_.most_descriptors() + processes_.size());
-  pump_.collect(fds);
-  polled_processes_ = fds.size() - first;
-  processes_.collect(fds);
+DUCTILE_INLINE void execution::collect(os::wait_list& list) {
+  list.reserve(list.size() + pump_.most_waits() + processes_.size());
+  pump_.collect(list);
+  processes_.collect(list);
 }
 
-DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
+DUCTILE_INLINE void execution::dispatch(os::wait_list& list) {
+  list.complete();
   if (kill_at_ && std::chrono::steady_clock::now() >= *kill_at_) {
     kill_at_.reset();
     signal_everything(nullptr, SIGKILL);
@@ -8114,10 +8471,9 @@ DUCTILE_INLINE void execution::dispatch(const pollfd* fds, std::size_t count) {
     jobs_.run_timers(std::chrono::steady_clock::now());
     carry_out_signals();
   }
-  const std::size_t streams = std::min(count, polled_processes_);
-  pump_.dispatch(fds, streams);
+  pump_.dispatch();
   pump_.run_timers(std::chrono::steady_clock::now());
-  processes_.dispatch(fds + streams, count - streams, [this](tracked_process& process) {
+  processes_.dispatch([this](tracked_process& process) {
     if (process.remote) notice_ssh_failure(process);
     if (!process.command.empty())
       pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
@@ -8206,19 +8562,18 @@ DUCTILE_INLINE bool execution::check_now() {
   // that thread finishes the run.
   if (state_ == run_state::queued || delivering_events_ || has_events()) return false;
   const std::uint64_t before = checks_;
-  std::vector<pollfd> fds;
+  os::wait_list list;
   // A stream's last bytes and its end take a read each: a few rounds, while
   // anything is ready (bounded: a grandchild may keep writing).
   // Children held by pid have nothing to poll: they are looked at now.
   bool retrying = processes_.retry_now();
   for (int round = 0; round < 8 && !finished() && !has_events(); ++round) {
-    fds.clear();
-    collect(fds);
-    int ready = 0;
-    if (sys::poll_fds(fds.data(), fds.size(), std::chrono::nanoseconds(0), ready)) break;
-    if (ready == 0 && !std::exchange(retrying, false)) break;
+    list.clear();
+    collect(list);
+    if (os::wait_for(list, std::chrono::nanoseconds(0))) break;
+    if (!list.any_ready() && !std::exchange(retrying, false)) break;
     ++checks_;
-    dispatch(fds.data(), fds.size());
+    dispatch(list);
   }
   // A right side to start or lines to hand out: the driver's to do.
   if (!finished() && checks_ != before) nudge_driver();
@@ -8301,27 +8656,25 @@ DUCTILE_INLINE output execution::take_result() {
 }
 
 DUCTILE_INLINE void execution::drive_to_completion() {
-  std::vector<pollfd> fds;
+  os::wait_list list;
   std::unique_lock<std::mutex> lock(mutex);
   while (!finished()) {
-    fds.clear();
-    collect(fds);
+    list.clear();
+    collect(list);
     const auto wait = time_until(next_deadline());
-    const std::size_t own = fds.size();
-    if (const int interrupts = interrupt_fd(); interrupts >= 0) fds.push_back(pollfd{interrupts, POLLIN, 0});
+    const int interrupts = interrupt_fd();
+    const std::size_t interrupt_place = interrupts >= 0 ? list.add_readable(interrupts) : list.size();
     lock.unlock();
-    int ready = 0;
-    const auto error = sys::poll_fds(fds.data(), fds.size(), wait, ready);
+    const auto error = os::wait_for(list, wait);
     // With no lock held: forwarding takes the lock of every live run.
-    if (!error && fds.size() > own && fds[own].revents != 0) forward_interrupt();
-    fds.resize(own);
+    if (!error && interrupt_place < list.size() && list.ready(interrupt_place)) forward_interrupt();
     lock.lock();
     if (error) {
       abandon_supervision(error);
       return;
     }
     try {
-      dispatch(fds.data(), fds.size());
+      dispatch(list);
       start_right_sides(lock);
     } catch (...) {
       end_with(std::current_exception());
@@ -8756,6 +9109,35 @@ DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds time
   return {};
 }
 
+DUCTILE_INLINE void readiness_set::follow(const os::wait_list& list, std::uint32_t owner, followed& before) {
+  scratch_.clear();
+  for (const auto& p : list.polled())
+    if (p.fd >= 0) scratch_.emplace_back(p.fd, p.events);
+  std::sort(scratch_.begin(), scratch_.end());
+  // One watch per descriptor, with every event asked of it.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < scratch_.size(); ++i) {
+    if (kept > 0 && scratch_[kept - 1].first == scratch_[i].first)
+      scratch_[kept - 1].second = static_cast<short>(scratch_[kept - 1].second | scratch_[i].second);
+    else
+      scratch_[kept++] = scratch_[i];
+  }
+  scratch_.resize(kept);
+  // What it no longer waits for goes; the rest is (re-)armed.
+  auto next = scratch_.begin();
+  for (const auto& old : before) {
+    while (next != scratch_.end() && next->first < old.first) ++next;
+    if (next == scratch_.end() || next->first != old.first) forget(old.first, owner);
+  }
+  for (const auto& fd : scratch_) watch(fd.first, fd.second, owner);
+  before.swap(scratch_);
+}
+
+DUCTILE_INLINE void readiness_set::forget_all(followed& before, std::uint32_t owner) noexcept {
+  for (const auto& fd : before) forget(fd.first, owner);
+  before.clear();
+}
+
 }  // namespace ductile::detail::sys
 #endif  // DUCTILE_INLINED_LIB_OS_READINESS_CPP
 // ---- lib/run/driver.cpp
@@ -9028,12 +9410,7 @@ DUCTILE_INLINE void background_driver::notice(const sys::readiness& ready) {
   const auto found = runs_.find(ready.owner);
   if (found == runs_.end()) return;  // a run already let go
   watched_run& entry = found->second;
-  bool known = false;
-  for (auto& fd : entry.fds) {
-    if (fd.fd != ready.fd) continue;
-    fd.revents = static_cast<short>(fd.revents | (ready.events & (fd.events | POLLERR | POLLHUP | POLLNVAL)));
-    known = true;
-  }
+  const bool known = entry.waits.deliver(ready.fd, ready.events);
   if (known) mark_due(found->first, entry);
 }
 
@@ -9060,7 +9437,7 @@ DUCTILE_INLINE void background_driver::step(std::uint32_t serial) {
       try {
         // Collected before try_wait() dispatched the run itself: the
         // descriptors may no longer be in that order, and are collected again.
-        if (entry.collected_at == run->checks()) run->dispatch(entry.fds.data(), entry.fds.size());
+        if (entry.collected_at == run->checks()) run->dispatch(entry.waits);
         run->start_right_sides(lock);
       } catch (...) {
         run->end_with(std::current_exception());
@@ -9084,19 +9461,19 @@ DUCTILE_INLINE bool background_driver::refresh(watched_run& entry, std::uint32_t
     // Held while the descriptors are watched too: only under it are they
     // sure to be the run's, not closed and their numbers reused.
     std::lock_guard<std::mutex> lock(run.mutex);
-    entry.fds.clear();
+    entry.waits.clear();
     entry.collected_at = run.checks();
     if (!run.finished()) {
       try {
-        run.collect(entry.fds);
+        run.collect(entry.waits);
       } catch (...) {
-        entry.fds.clear();
+        entry.waits.clear();
         run.end_with(std::current_exception());
       }
     }
     if (run.finished()) return false;
     deadline = run.next_deadline();
-    update_watches(entry, serial);
+    watched_.follow(entry.waits, serial, entry.watched);
   }
   if (entry.has_deadline && (!deadline || entry.deadline->first != *deadline)) {
     deadlines_.erase(entry.deadline);
@@ -9109,35 +9486,11 @@ DUCTILE_INLINE bool background_driver::refresh(watched_run& entry, std::uint32_t
   return true;
 }
 
-DUCTILE_INLINE void background_driver::update_watches(watched_run& entry, std::uint32_t serial) {
-  scratch_.clear();
-  for (const auto& fd : entry.fds)
-    if (fd.fd >= 0) scratch_.emplace_back(fd.fd, fd.events);
-  std::sort(scratch_.begin(), scratch_.end());
-  // One watch per descriptor, with every event asked of it.
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < scratch_.size(); ++i) {
-    if (kept > 0 && scratch_[kept - 1].first == scratch_[i].first)
-      scratch_[kept - 1].second = static_cast<short>(scratch_[kept - 1].second | scratch_[i].second);
-    else
-      scratch_[kept++] = scratch_[i];
-  }
-  scratch_.resize(kept);
-  // What it no longer waits for goes; the rest is (re-)armed.
-  auto next = scratch_.begin();
-  for (const auto& old : entry.watched) {
-    while (next != scratch_.end() && next->first < old.first) ++next;
-    if (next == scratch_.end() || next->first != old.first) watched_.forget(old.first, serial);
-  }
-  for (const auto& fd : scratch_) watched_.watch(fd.first, fd.second, serial);
-  entry.watched.swap(scratch_);
-}
-
 DUCTILE_INLINE void background_driver::let_go(std::uint32_t serial) {
   const auto found = runs_.find(serial);
   if (found == runs_.end()) return;
   watched_run& entry = found->second;
-  for (const auto& fd : entry.watched) watched_.forget(fd.first, serial);
+  watched_.forget_all(entry.watched, serial);
   if (entry.has_deadline) deadlines_.erase(entry.deadline);
   const auto key = serial_of_.find(entry.run.get());
   if (key != serial_of_.end() && key->second == serial) serial_of_.erase(key);
@@ -9517,8 +9870,6 @@ class stdout_reader final : public drain_while_writing {
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_READER_HPP
 
-#include <poll.h>
-
 #include <cstring>
 
 
@@ -9580,24 +9931,25 @@ DUCTILE_INLINE void stdout_reader::fill_buffer() {
 
 DUCTILE_INLINE bool stdout_reader::wait_readable(const std::optional<steady_time>& deadline) {
   if (end_of_pipe_) return true;
-  pollfd fd{pipe_.get(), POLLIN, 0};
+  os::wait_list list;
+  list.add_readable(pipe_.get());
   for (;;) {
-    int ready = 0;
-    if (sys::poll_fds(&fd, 1, time_until(deadline), ready)) return true;  // let the read report it
-    if (ready > 0) return true;
+    if (os::wait_for(list, time_until(deadline))) return true;  // let the read report it
+    if (list.any_ready()) return true;
     if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
   }
 }
 
 DUCTILE_INLINE bool stdout_reader::await_finish(const std::optional<steady_time>& deadline) {
-  pollfd fds[2] = {{run_->completion_fd(), POLLIN, 0}, {-1, POLLIN, 0}};
+  os::wait_list list;
   for (;;) {
     if (run_->is_finished()) return true;
-    fds[1].fd = end_of_pipe_ ? -1 : pipe_.get();
-    int ready = 0;
-    if (const auto error = sys::poll_fds(fds, 2, time_until(deadline), ready)) return run_->await_finish(deadline);
-    if (fds[1].revents != 0) fill_buffer();
-    if (ready == 0 && deadline && std::chrono::steady_clock::now() >= *deadline) return run_->is_finished();
+    list.clear();
+    list.add_readable(run_->completion_fd());
+    const std::size_t output = end_of_pipe_ ? list.size() : list.add_readable(pipe_.get());
+    if (os::wait_for(list, time_until(deadline))) return run_->await_finish(deadline);
+    if (output < list.size() && list.ready(output)) fill_buffer();
+    if (!list.any_ready() && deadline && std::chrono::steady_clock::now() >= *deadline) return run_->is_finished();
   }
 }
 
@@ -10196,8 +10548,6 @@ DUCTILE_INLINE void jobserver_tokens::give_back(char token) noexcept {
 // the next ones. Only a jobserver's client has one more thread, which waits
 // for tokens while jobs are queued for them.
 
-#include <poll.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
@@ -10384,8 +10734,9 @@ DUCTILE_INLINE void pool_state::take_tokens() {
     token_wanted.wait(lock, [this] { return quitting || wants_token(); });
     if (quitting) return;
     lock.unlock();
-    pollfd readable{tokens->readable(), POLLIN, 0};
-    (void)::poll(&readable, 1, 100);
+    os::wait_list readable;
+    readable.add_readable(tokens->readable());
+    (void)os::wait_for(readable, std::chrono::milliseconds(100));
     const auto token = tokens->try_take();
     lock.lock();
     if (!token) continue;
