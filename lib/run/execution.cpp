@@ -372,6 +372,7 @@ DUCTILE_INLINE const output& execution::result_locked() {
   if (ssh_failure_) std::rethrow_exception(ssh_failure_);
   if (cancelled_) {
     const std::string command = to_string(tree_);
+    if (killed_by_owner_) throw cancelled_error(fmt::format("command {} was cancelled", command), command, output_);
     throw cancelled_error(fmt::format("command {} was stopped by its pool", command), command, output_);
   }
   if (!jobs_.planted()) return output_;
@@ -552,6 +553,7 @@ DUCTILE_INLINE void execution::close_input() {
 DUCTILE_INLINE void execution::set_on_finished(std::function<void()> callback) {
   std::lock_guard<std::mutex> lock(mutex);
   on_finished_ = std::move(callback);
+  pooled_ = true;  // only a pool follows its jobs' ends
 }
 
 DUCTILE_INLINE void execution::notify_if_finished() {
@@ -598,6 +600,13 @@ DUCTILE_INLINE void execution::request_kill() {
     switch (state_) {
       case run_state::queued: cancel_unstarted(); break;
       case run_state::running:
+        // A pool's job killed through its handle is cancelled, as it is
+        // before it starts: the pool's callers tell it from a job that died
+        // of a signal on its own.
+        if (pooled_) {
+          cancelled_ = true;
+          killed_by_owner_ = true;
+        }
         abandon(nullptr);  // killed, not failed
         // A run whose processes are all gone but whose pipes are still held
         // open ends now, without waiting for an event.

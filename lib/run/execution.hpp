@@ -204,7 +204,9 @@ class execution {
   std::exception_ptr failure_;
   std::exception_ptr ssh_failure_;      // an on() subtree's ssh could not run it
   int interrupted_ = 0;                 // the signal an interrupt_guard forwarded
-  bool cancelled_ = false;              // its pool stopped it
+  bool cancelled_ = false;              // its pool stopped it, or its pool handle was killed
+  bool killed_by_owner_ = false;        // cancelled_ by kill() on its handle, not by its pool
+  bool pooled_ = false;                 // a pool's job: kill() on its handle cancels it
   std::optional<steady_time> kill_at_;  // request_stop(): when SIGKILL follows SIGTERM
   output output_;
   std::function<void()> on_finished_;  // emptied once called

@@ -8023,7 +8023,9 @@ class execution {
   std::exception_ptr failure_;
   std::exception_ptr ssh_failure_;      // an on() subtree's ssh could not run it
   int interrupted_ = 0;                 // the signal an interrupt_guard forwarded
-  bool cancelled_ = false;              // its pool stopped it
+  bool cancelled_ = false;              // its pool stopped it, or its pool handle was killed
+  bool killed_by_owner_ = false;        // cancelled_ by kill() on its handle, not by its pool
+  bool pooled_ = false;                 // a pool's job: kill() on its handle cancels it
   std::optional<steady_time> kill_at_;  // request_stop(): when SIGKILL follows SIGTERM
   output output_;
   std::function<void()> on_finished_;  // emptied once called
@@ -8596,6 +8598,7 @@ DUCTILE_INLINE const output& execution::result_locked() {
   if (ssh_failure_) std::rethrow_exception(ssh_failure_);
   if (cancelled_) {
     const std::string command = to_string(tree_);
+    if (killed_by_owner_) throw cancelled_error(fmt::format("command {} was cancelled", command), command, output_);
     throw cancelled_error(fmt::format("command {} was stopped by its pool", command), command, output_);
   }
   if (!jobs_.planted()) return output_;
@@ -8776,6 +8779,7 @@ DUCTILE_INLINE void execution::close_input() {
 DUCTILE_INLINE void execution::set_on_finished(std::function<void()> callback) {
   std::lock_guard<std::mutex> lock(mutex);
   on_finished_ = std::move(callback);
+  pooled_ = true;  // only a pool follows its jobs' ends
 }
 
 DUCTILE_INLINE void execution::notify_if_finished() {
@@ -8822,6 +8826,13 @@ DUCTILE_INLINE void execution::request_kill() {
     switch (state_) {
       case run_state::queued: cancel_unstarted(); break;
       case run_state::running:
+        // A pool's job killed through its handle is cancelled, as it is
+        // before it starts: the pool's callers tell it from a job that died
+        // of a signal on its own.
+        if (pooled_) {
+          cancelled_ = true;
+          killed_by_owner_ = true;
+        }
         abandon(nullptr);  // killed, not failed
         // A run whose processes are all gone but whose pipes are still held
         // open ends now, without waiting for an event.

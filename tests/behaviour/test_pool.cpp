@@ -1,9 +1,11 @@
 #include <algorithm>
 #include <mutex>
+#include <thread>
 
 #include "support.hpp"
 
 using namespace ductile;
+namespace fs = std::filesystem;
 using test::helper;
 
 namespace {
@@ -130,6 +132,26 @@ TEST_CASE("destroying a pool cancels queued jobs and reaps running ones") {
   CHECK_THROWS_AS(running.wait(), status_error);
   CHECK_THROWS_AS(queued.wait(), status_error);
   CHECK(!std::filesystem::exists(tmp / "never"));
+}
+
+TEST_CASE("kill() on the handle of a pool's running job cancels it, as it does a queued one") {
+  test::leak_check check;
+  test::temp_dir dir;
+  const auto started = dir / "started";
+  pool p(1);
+  handle running = p.submit(sh("touch '" + started.string() + "'; exec sleep 30"));
+  handle queued = p.submit(cmd("true"));
+  while (!fs::exists(started)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  running.kill();
+  try {
+    running.wait();
+    FAIL("a killed pool job did not throw");
+  } catch (const cancelled_error& cancelled) {
+    CHECK(std::string(cancelled.what()).find("was cancelled") != std::string::npos);
+    CHECK(cancelled.output().status == exit_status::killed(SIGKILL));
+  }
+  // The slot it held goes to the next job.
+  CHECK(queued.wait().status.success());
 }
 
 TEST_CASE("round 3 defect 8: a dropped pool handle leaves the job to the pool") {
