@@ -46,7 +46,9 @@ TEST_CASE("programs keep their colours under pty()") {
   test::leak_check check;
   test::temp_dir dir;
   test::fs::create_directories(dir / "subdir");
-  const auto list = cmd("ls", "--color=auto", dir.path.string());
+  // ls colours a terminal only if TERM names one that has colours: not the
+  // caller's TERM, which may be "dumb" or unset (a CI job, env -i).
+  const auto list = cmd("ls", "--color=auto", dir.path.string()).env("TERM", "xterm-256color");
   CHECK(list.pty().read().find("\x1b[") != std::string::npos);
   CHECK(list.read().find("\x1b[") == std::string::npos);
 }
