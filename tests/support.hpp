@@ -1,68 +1,14 @@
 #pragma once
-// Shared by every suite: the helper programs, and the checks that no run
-// leaves a zombie or a descriptor behind.
+// Shared by every suite on POSIX systems: the helper programs, and the
+// checks that no run leaves a zombie or a descriptor behind.
 
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <ductile/ductile.hpp>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <mutex>
-#include <set>
-#include <sstream>
-#include <stdexcept>
-#include <string>
-#include <thread>
-#include <vector>
-
-// The backend the library under test runs on, decided as lib/common.hpp does.
-#ifndef DUCTILE_POSIX_BACKEND
-#if defined(__linux__) && !defined(DUCTILE_PORTABLE)
-#define DUCTILE_POSIX_BACKEND 0
-#else
-#define DUCTILE_POSIX_BACKEND 1
-#endif
-#endif
-
-#include "doctest.hpp"
+#include "portable_support.hpp"
 
 namespace test {
-
-namespace fs = std::filesystem;
-
-// Sanitized builds check every byte they move, reserve large address ranges,
-// and ThreadSanitizer cannot start threads in a child forked from a threaded process.
-// GCC names them with macros, clang with __has_feature.
-#if defined(__has_feature)
-#define DUCTILE_TEST_HAS_FEATURE(feature) __has_feature(feature)
-#else
-#define DUCTILE_TEST_HAS_FEATURE(feature) 0
-#endif
-#if defined(__SANITIZE_THREAD__) || DUCTILE_TEST_HAS_FEATURE(thread_sanitizer)
-inline constexpr bool thread_sanitizer = true;
-#else
-inline constexpr bool thread_sanitizer = false;
-#endif
-#if defined(__SANITIZE_ADDRESS__) || DUCTILE_TEST_HAS_FEATURE(address_sanitizer)
-inline constexpr bool sanitized = true;
-#else
-inline constexpr bool sanitized = thread_sanitizer;
-#endif
-#undef DUCTILE_TEST_HAS_FEATURE
-
-inline fs::path helper_path(const char* name) { return fs::path(DUCTILE_TEST_HELPERS) / name; }
-
-template <class... Args>
-ductile::expression helper(const char* name, const Args&... args) {
-  return ductile::cmd(helper_path(name), args...);
-}
 
 // The helpers copied into a 0755 temporary directory, for children that run as
 // another user: the build tree may sit where only its owner can reach it (a
@@ -112,27 +58,6 @@ inline std::set<int> open_fds() {
   }
   closedir(dir);
   return fds;
-}
-
-// Every process whose parent is this one: after a run, there must be none.
-inline std::vector<pid_t> children() {
-  std::vector<pid_t> result;
-  const pid_t self = getpid();
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    const auto close_paren = line.rfind(')');
-    if (close_paren == std::string::npos) continue;
-    std::istringstream rest(line.substr(close_paren + 2));
-    char state;
-    pid_t parent;
-    rest >> state >> parent;
-    if (parent == self) result.push_back(std::stoi(name));
-  }
-  return result;
 }
 
 inline int thread_count() {
@@ -199,32 +124,6 @@ struct leak_check {
   }
 };
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "ductile-test-XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
-
-inline std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary | std::ios::ate);
-  std::string content(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
-  in.seekg(0);
-  in.read(content.data(), static_cast<std::streamsize>(content.size()));
-  return content;
-}
-
-inline void write_file(const fs::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary);
-  out << text;
-}
-
 // Ignores SIGPIPE and SIGINT in this process, as many hosts do, until destroyed.
 struct ignoring_pipe_and_interrupt {
   struct sigaction old_pipe {};
@@ -242,17 +141,5 @@ struct ignoring_pipe_and_interrupt {
   ignoring_pipe_and_interrupt(const ignoring_pipe_and_interrupt&) = delete;
   ignoring_pipe_and_interrupt& operator=(const ignoring_pipe_and_interrupt&) = delete;
 };
-
-// The error `work` throws, which must be an `Error`; fails the test otherwise.
-template <class Error, class Work>
-Error expect_error(Work&& work) {
-  try {
-    work();
-  } catch (const Error& error) {
-    return error;
-  }
-  FAIL("the expected error was not thrown");
-  throw std::logic_error("unreachable");
-}
 
 }  // namespace test

@@ -3,12 +3,13 @@
 # committed single header is what tools/amalgamate.py writes; the whole test
 # suite with warnings as errors, built with g++ and clang++ as C++17 and C++20
 # (clang's C++17 builds under ASan+UBSan and under TSan), once more against
-# the single header alone, and once through the POSIX backend; the consumer builds;
+# the single header alone, and once through the POSIX backend; the library
+# cross-built for Windows, its process-free suites run by Wine; the consumer builds;
 # and a short run of the cmdline fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh clang clang-format libclang-rt-14-dev python3 g++-multilib procps make mount libasio-dev libboost-dev openssh-server openssh-client valgrind \
-  g++-mingw-w64-x86-64-posix
+  g++-mingw-w64-x86-64-posix wine64
 
 echo "== clang-format"
 # A C++ file that runs as a script starts with a shebang, which is not C++:
@@ -67,6 +68,13 @@ for std in c++17 c++20; do
       x86_64-w64-mingw32-g++-posix -std=$std -Wall -Wextra -Wpedantic -Werror -Iinclude -isystem cross/include \
         -x c++ -fsyntax-only - || { echo "$header does not compile for Windows ($std)"; exit 1; }
   done
+done
+
+echo "== the single header compiles for Windows (mingw-w64)"
+for std in c++17 c++20; do
+  echo '#include <ductile/ductile.hpp>' |
+    x86_64-w64-mingw32-g++-posix -std=$std -Wall -Wextra -Wpedantic -Werror -DFMT_HEADER_ONLY -Isingle_include \
+      -isystem cross/include -x c++ -fsyntax-only - || { echo "single_include/ductile/ductile.hpp does not compile for Windows ($std)"; exit 1; }
 done
 
 echo "== the single header compiles with the POSIX backend too"
@@ -138,6 +146,21 @@ run_suite build-gcc-cpp17 kernel-4.18 --wrapper "$as_kernel 4.18 --" --no-suite 
 run_suite build-gcc-cpp17 container-eperm --wrapper "$as_kernel eperm --" --no-suite async --no-suite docs \
   --no-suite tools --no-suite slow --no-suite remote
 run_suite build-gcc-cpp17 kernel-5.10 --wrapper "$as_kernel 5.10 --" run pipe redirect hygiene faults errors platforms
+
+# The library cross-built for Windows with mingw-w64 (cross/mingw-w64.txt),
+# its process-free suites run by Wine: one wine server, kept alive for the
+# whole run (-p) in a prefix of its own, and stopped at the end.
+echo "== Windows (mingw-w64, under Wine)"
+configure build-windows --cross-file cross/mingw-w64.txt -Dbuildtype=debug -Dexamples=false
+export WINEPREFIX="$fresh/wine" WINEDEBUG=-all
+mkdir -p "$WINEPREFIX"
+trap '/usr/lib/wine/wineserver -k 2>/dev/null; rm -rf "$fresh"' EXIT
+# Neither the server nor the services the prefix's first boot starts may hold
+# this script's output open: a test's captured output would never end.
+/usr/lib/wine/wineserver -p </dev/null >/dev/null 2>&1
+/usr/lib/wine/wine64 wineboot --init </dev/null >/dev/null 2>&1
+run_suite build-windows windows
+/usr/lib/wine/wineserver -k 2>/dev/null || true
 
 echo "== consumers"
 if bash tests/consumers/run.sh; then passed=$((passed + 6)); else failed=$((failed + 1)); status=1; fi

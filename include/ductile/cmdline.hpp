@@ -35,7 +35,7 @@ cmdline_argument make_cmdline_argument(const T& value) {
   cmdline_argument argument;
   if constexpr (is_path_like<U>::value) {
     argument.is_path = true;
-    std::string text = value.native();
+    std::string text = path_text(value);
     argument.format = [text](std::string_view spec) {
       return fmt::vformat("{:" + std::string(spec) + "}", fmt::make_format_args(text));
     };

@@ -87,6 +87,18 @@ struct is_path_like<
     T, std::void_t<decltype(std::declval<const T&>().native()), decltype(std::declval<const T&>().filename()),
                    decltype(std::declval<const T&>().is_relative())>> : std::true_type {};
 
+// A path as the library speaks it: UTF-8. Windows keeps paths in UTF-16,
+// so there they are converted; elsewhere the bytes pass unchanged.
+template <class Path>
+std::string path_text(const Path& path) {
+#ifdef _WIN32
+  const auto utf8 = path.u8string();  // std::string before C++20, std::u8string since
+  return std::string(utf8.begin(), utf8.end());
+#else
+  return path.native();
+#endif
+}
+
 template <class T, class = void>
 struct is_range : std::false_type {};
 template <class T>
@@ -108,7 +120,7 @@ template <class T>
 void append_argument(argument_list& out, const T& value) {
   using U = remove_cvref_t<T>;
   if constexpr (is_path_like<U>::value) {
-    out.emplace_back(value.native());
+    out.emplace_back(path_text(value));
   } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
     out.emplace_back(std::string_view(value));
   } else if constexpr (std::is_same_v<U, bool>) {
@@ -141,7 +153,7 @@ class path_arg {
   path_arg(std::string path) : value_(std::move(path)) {}
   path_arg(std::string_view path) : value_(path) {}
   template <class Path, std::enable_if_t<detail::is_path_like<Path>::value, int> = 0>
-  path_arg(const Path& path) : value_(path.native()) {}
+  path_arg(const Path& path) : value_(detail::path_text(path)) {}
   const std::string& str() const noexcept { return value_; }
 
  private:
@@ -378,7 +390,7 @@ expression cmd(const Program& program, const Args&... args) {
   argv.reserve(1 + sizeof...(Args));
   constexpr bool program_is_path = detail::is_path_like<detail::remove_cvref_t<Program>>::value;
   if constexpr (program_is_path) {
-    argv.emplace_back(program.native());
+    argv.emplace_back(detail::path_text(program));
   } else {
     static_assert(std::is_convertible_v<const Program&, std::string_view>,
                   "cmd(): the program must be a string or a std::filesystem::path");

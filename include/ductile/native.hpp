@@ -7,6 +7,14 @@
 /// run that switches them is "not supported on this system" there.
 
 #ifdef _WIN32
+#include <signal.h>
+
+// The C library of Windows names SIGINT and SIGTERM but not SIGKILL, which
+// send_signal() takes there too (it terminates the run's job object).
+#ifndef SIGKILL
+#define SIGKILL 9
+#endif
+
 namespace ductile {
 using native_handle_type = void*;  ///< a HANDLE
 using process_id = unsigned long;  ///< a DWORD, as GetProcessId gives it

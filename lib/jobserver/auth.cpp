@@ -1,14 +1,13 @@
 #include "jobserver/auth.hpp"
 
-#include <fcntl.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 
 #include "common.hpp"
+#include "os/system_calls.hpp"
 
 namespace ductile::detail {
 
@@ -83,12 +82,7 @@ DUCTILE_INLINE int keep_off_jobserver_numbers(int fd) noexcept {
     return fd;  // out of memory: left where it is
   }
   if (auth.kind != jobserver_auth::style::descriptors || (fd != auth.read_fd && fd != auth.write_fd)) return fd;
-  const int saved = errno;
-  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, std::max(auth.read_fd, auth.write_fd) + 1);
-  errno = saved;
-  if (moved < 0) return fd;
-  ::close(fd);
-  return moved;
+  return sys::move_descriptor_up(fd, std::max(auth.read_fd, auth.write_fd) + 1);
 }
 
 }  // namespace ductile::detail

@@ -1,9 +1,11 @@
 #include "jobserver/tokens.hpp"
 
-#include <fcntl.h>
 #include <stdlib.h>
+#ifndef _WIN32
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <string>
@@ -14,6 +16,20 @@
 
 namespace ductile::detail {
 
+#ifdef _WIN32
+// GNU make's Windows jobserver is a named semaphore, which this library does
+// not speak.
+DUCTILE_INLINE std::unique_ptr<jobserver_tokens> jobserver_tokens::join(const jobserver_auth&, std::string& problem) {
+  problem = "not supported on this system";
+  return nullptr;
+}
+
+DUCTILE_INLINE std::unique_ptr<jobserver_tokens> jobserver_tokens::serve(std::size_t) {
+  throw std::system_error(sys::not_supported(), "serve_jobserver");
+}
+
+DUCTILE_INLINE jobserver_tokens::~jobserver_tokens() = default;
+#else
 namespace {
 
 bool is_pipe(int fd) {
@@ -106,7 +122,7 @@ DUCTILE_INLINE std::unique_ptr<jobserver_tokens> jobserver_tokens::serve(std::si
   std::unique_ptr<jobserver_tokens> tokens(new jobserver_tokens());
   const char* tmp = ::getenv("TMPDIR");
   std::string directory = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/ductile-jobserver-XXXXXX";
-  if (::mkdtemp(directory.data()) == nullptr) fail("make a directory");
+  if (sys::make_private_directory(directory)) fail("make a directory");
   tokens->directory_ = directory;
   const std::string path = directory + "/fifo";
   if (::mkfifo(path.c_str(), 0600) != 0) fail("make a fifo");
@@ -127,6 +143,7 @@ DUCTILE_INLINE jobserver_tokens::~jobserver_tokens() {
   if (!fifo_path_.empty()) ::unlink(fifo_path_.c_str());
   if (!directory_.empty()) ::rmdir(directory_.c_str());
 }
+#endif
 
 DUCTILE_INLINE std::optional<char> jobserver_tokens::try_take() noexcept {
   char token;

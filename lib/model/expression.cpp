@@ -29,9 +29,9 @@ DUCTILE_INLINE expression wrap(const std::shared_ptr<const node>& inner, modifie
   return expression(std::make_shared<const node>(node{modifier_node{std::move(change), inner}}));
 }
 
-DUCTILE_INLINE std::shared_ptr<const unique_fd> duplicate_for_tree(int fd, std::string_view what) {
+DUCTILE_INLINE std::shared_ptr<const unique_fd> duplicate_for_tree(native_handle_type fd, std::string_view what) {
   unique_fd copy;
-  if (const auto error = sys::duplicate(fd, copy))
+  if (const auto error = sys::duplicate_native(fd, copy))
     throw std::invalid_argument(fmt::format("{}({}): {}", what, fd, error.message()));
   return std::make_shared<const unique_fd>(std::move(copy));
 }
@@ -189,7 +189,7 @@ DUCTILE_INLINE expression expression::user(std::string_view name) const {
   detail::reject_nul(name, "user()");
   return detail::wrap(node_, detail::run_as_user{std::string(name)});
 }
-DUCTILE_INLINE expression expression::user(uid_t uid) const {
+DUCTILE_INLINE expression expression::user(user_id uid) const {
   detail::reject_unchanged_id(uid, "user()");
   return detail::wrap(node_, detail::run_as_user{uid});
 }
@@ -198,7 +198,7 @@ DUCTILE_INLINE expression expression::group(std::string_view name) const {
   detail::reject_nul(name, "group()");
   return detail::wrap(node_, detail::run_as_group{std::string(name)});
 }
-DUCTILE_INLINE expression expression::group(gid_t gid) const {
+DUCTILE_INLINE expression expression::group(group_id gid) const {
   detail::reject_unchanged_id(gid, "group()");
   return detail::wrap(node_, detail::run_as_group{gid});
 }
@@ -210,8 +210,8 @@ DUCTILE_INLINE expression expression::groups(const std::vector<std::string>& nam
   }
   return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
 }
-DUCTILE_INLINE expression expression::groups(const std::vector<gid_t>& ids) const {
-  for (const gid_t id : ids) detail::reject_unchanged_id(id, "groups()");
+DUCTILE_INLINE expression expression::groups(const std::vector<group_id>& ids) const {
+  for (const group_id id : ids) detail::reject_unchanged_id(id, "groups()");
   std::vector<detail::group_ref> list(ids.begin(), ids.end());
   return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
 }
@@ -257,6 +257,10 @@ DUCTILE_INLINE expression expression::stdin_pipe() const {
   return detail::wrap(node_, redirect{stdio::in, redirect_kind::caller_pipe, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::pass_fd(int child_fd, int parent_fd) const {
+#ifdef _WIN32
+  // A Windows child inherits exactly its three standard handles.
+  throw std::invalid_argument(fmt::format("pass_fd({}, {}): not supported on this system", child_fd, parent_fd));
+#else
   if (child_fd < 3)
     throw std::invalid_argument(
         fmt::format("pass_fd({}, {}): the child's descriptor must be 3 or above; 0, 1 and 2 have their own "
@@ -266,6 +270,7 @@ DUCTILE_INLINE expression expression::pass_fd(int child_fd, int parent_fd) const
     throw std::invalid_argument(fmt::format("pass_fd({}, {}): the child's descriptor must be at most {}", child_fd,
                                             parent_fd, detail::highest_passed_fd));
   return detail::wrap(node_, detail::pass_descriptor{child_fd, detail::duplicate_for_tree(parent_fd, "pass_fd")});
+#endif
 }
 DUCTILE_INLINE expression expression::before_spawn_hook(detail::spawn_hook_function hook) const {
   if (!hook) throw std::invalid_argument("before_spawn(): the hook is empty");

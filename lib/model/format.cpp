@@ -204,7 +204,9 @@ DUCTILE_INLINE std::string signal_name(int signal) {
       "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP", "SIGTSTP",  "SIGTTIN", "SIGTTOU", "SIGURG",
       "SIGXCPU",   "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS"};
   if (signal > 0 && signal < static_cast<int>(sizeof(names) / sizeof(names[0]))) return names[signal];
+#ifdef SIGRTMIN
   if (signal >= SIGRTMIN && signal <= SIGRTMAX) return fmt::format("SIGRTMIN+{}", signal - SIGRTMIN);
+#endif
   return fmt::format("signal {}", signal);
 }
 

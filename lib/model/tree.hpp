@@ -2,11 +2,10 @@
 // The expression tree: immutable nodes shared between copies and threads.
 // Each method call on an expression adds one modifier node around its receiver.
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <ductile/caps.hpp>
 #include <ductile/expression.hpp>
+#include <ductile/native.hpp>
 #include <map>
 #include <memory>
 #include <optional>
@@ -94,8 +93,8 @@ struct run_remotely {
 struct die_with_parent {};
 
 // Credentials: each a field of the children's credential request; inner wins.
-using user_ref = std::variant<std::string, uid_t>;
-using group_ref = std::variant<std::string, gid_t>;
+using user_ref = std::variant<std::string, user_id>;
+using group_ref = std::variant<std::string, group_id>;
 struct run_as_user {
   user_ref who;
 };

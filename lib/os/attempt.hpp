@@ -20,7 +20,7 @@ inline long attempt(call which, Call&& make_call) noexcept {
 }
 
 // What a poll returned `n` means: EINTR is a wake-up with no events.
-inline std::error_code poll_outcome(long n, pollfd* fds, std::size_t count, int& ready) noexcept {
+inline std::error_code poll_outcome(long n, os::polled_stream* fds, std::size_t count, int& ready) noexcept {
   if (n < 0) {
     ready = 0;
     for (std::size_t i = 0; i < count; ++i) fds[i].revents = 0;

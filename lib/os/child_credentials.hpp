@@ -3,10 +3,9 @@
 // resolved and every precondition checked in the parent (plan/credentials),
 // and the child only applies what is written here, with raw system calls.
 
-#include <sys/types.h>
-
 #include <cstddef>
 #include <cstdint>
+#include <ductile/native.hpp>
 
 namespace ductile::detail {
 
@@ -19,10 +18,10 @@ struct child_credentials {
   std::uint64_t bounding_drops = 0;
   int last_capability = 40;
   bool switch_ids = false;
-  const gid_t* groups = nullptr;
+  const group_id* groups = nullptr;
   std::size_t group_count = 0;
-  gid_t gid = 0;
-  uid_t uid = 0;
+  group_id gid = 0;
+  user_id uid = 0;
   bool no_new_privs = false;
 };
 

@@ -78,33 +78,37 @@ DUCTILE_INLINE io_result write_now(native_stream stream, const char* data, std::
 }
 
 DUCTILE_INLINE void wait_list::add(stream_operation& operation) {
-  const short events = operation.direction_ == stream_operation::direction::read ? POLLIN : POLLOUT;
-  polled_.push_back(pollfd{operation.stream_, events, 0});
+  const short events = operation.direction_ == stream_operation::direction::read ? ready_to_read : ready_to_write;
+  polled_.push_back(polled_stream{operation.stream_, events, 0});
   waiters_.push_back(waiter{&operation, nullptr});
 }
 
 DUCTILE_INLINE void wait_list::add(const process_handle& child, exit_watch& watch) {
-  polled_.push_back(pollfd{child.pidfd.get(), POLLIN, 0});
+  polled_.push_back(polled_stream{child.pidfd.get(), ready_to_read, 0});
   waiters_.push_back(waiter{nullptr, &watch});
 }
 
 DUCTILE_INLINE std::size_t wait_list::add_readable(native_stream stream) {
-  polled_.push_back(pollfd{stream, POLLIN, 0});
+  polled_.push_back(polled_stream{stream, ready_to_read, 0});
   waiters_.push_back(waiter{nullptr, nullptr});
   return polled_.size() - 1;
 }
 
 DUCTILE_INLINE std::size_t wait_list::add_writable(native_stream stream) {
-  polled_.push_back(pollfd{stream, POLLOUT, 0});
+  polled_.push_back(polled_stream{stream, ready_to_write, 0});
   waiters_.push_back(waiter{nullptr, nullptr});
   return polled_.size() - 1;
+}
+
+DUCTILE_INLINE std::size_t wait_list::add_event(const sys::event& wake_up) {
+  return add_readable(wake_up.readable.get());
 }
 
 DUCTILE_INLINE bool wait_list::deliver(native_stream stream, short events) noexcept {
   bool known = false;
   for (auto& p : polled_) {
     if (p.fd != stream) continue;
-    p.revents = static_cast<short>(p.revents | (events & (p.events | POLLERR | POLLHUP | POLLNVAL)));
+    p.revents = static_cast<short>(p.revents | (events & (p.events | ended_or_failed)));
     known = true;
   }
   return known;

@@ -14,8 +14,6 @@
 // lock, complete() makes the reads and writes that can be made; the run then
 // takes the results of what completed (dispatch).
 
-#include <poll.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +21,11 @@
 #include <vector>
 
 #include "os/descriptor.hpp"
+#include "os/polled_stream.hpp"
+
+namespace ductile::detail::sys {
+struct event;
+}
 
 namespace ductile::detail::os {
 
@@ -116,12 +119,14 @@ class wait_list {
   // wake-up); returns its place for ready().
   std::size_t add_readable(native_stream stream);
   std::size_t add_writable(native_stream stream);
+  // A wake-up another thread signals; its waker drains it.
+  std::size_t add_event(const sys::event& wake_up);
   bool ready(std::size_t place) const noexcept { return polled_[place].revents != 0; }
   bool any_ready() const noexcept;
 
   // --- for the loop
-  std::vector<pollfd>& polled() noexcept { return polled_; }
-  const std::vector<pollfd>& polled() const noexcept { return polled_; }
+  std::vector<polled_stream>& polled() noexcept { return polled_; }
+  const std::vector<polled_stream>& polled() const noexcept { return polled_; }
   // Records that `stream` showed `events`; whether anything here waited for it.
   bool deliver(native_stream stream, short events) noexcept;
   // Under the run's lock: makes the reads and writes whose streams became
@@ -135,7 +140,7 @@ class wait_list {
     stream_operation* operation;
     exit_watch* watch;
   };
-  std::vector<pollfd> polled_;
+  std::vector<polled_stream> polled_;
   std::vector<waiter> waiters_;  // one per polled_ entry
 };
 

@@ -1,3 +1,5 @@
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include "os/helper_process.hpp"
 
 #include <dirent.h>
@@ -125,3 +127,4 @@ DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
 }
 
 }  // namespace ductile::detail::sys
+#endif  // _WIN32

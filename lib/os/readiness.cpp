@@ -1,3 +1,5 @@
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include "os/readiness.hpp"
 
 #include <algorithm>
@@ -6,7 +8,7 @@
 #include "common.hpp"
 #include "os/attempt.hpp"
 
-#if !DUCTILE_POSIX_BACKEND
+#if DUCTILE_LINUX_BACKEND
 #include <sys/epoll.h>
 #include <time.h>
 
@@ -17,7 +19,7 @@ static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT && EPOLLERR == POLLERR &&
 namespace ductile::detail::sys {
 
 DUCTILE_INLINE std::error_code readiness_set::open() noexcept {
-#if !DUCTILE_POSIX_BACKEND
+#if DUCTILE_LINUX_BACKEND
   const long fd = attempt(call::event, [] { return ::epoll_create1(EPOLL_CLOEXEC); });
   if (fd < 0) return last_error();
   set_.reset(keep_above_stdio(static_cast<int>(fd)));
@@ -30,8 +32,20 @@ DUCTILE_INLINE readiness_set::kernel_watch* readiness_set::kernel_watch_of(int f
   return &by_fd_[fd];
 }
 
+DUCTILE_INLINE void readiness_set::watch_event(const event& wake_up, std::uint32_t owner) {
+  watch(wake_up.readable.get(), POLLIN, owner);
+}
+
+DUCTILE_INLINE void readiness_set::forget_event(const event& wake_up, std::uint32_t owner) noexcept {
+  forget(wake_up.readable.get(), owner);
+}
+
+DUCTILE_INLINE bool readiness_set::reports(const readiness& ready, const event& wake_up) noexcept {
+  return ready.fd == wake_up.readable.get();
+}
+
 DUCTILE_INLINE void readiness_set::watch(int fd, short events, std::uint32_t owner) {
-#if !DUCTILE_POSIX_BACKEND
+#if DUCTILE_LINUX_BACKEND
   epoll_event wanted{};
   wanted.events = static_cast<std::uint32_t>(events) | EPOLLONESHOT;
   wanted.data.u64 = (std::uint64_t{owner} << 32) | static_cast<std::uint32_t>(fd);
@@ -87,7 +101,7 @@ DUCTILE_INLINE void readiness_set::forget(int fd, std::uint32_t owner) noexcept 
   forget_polled(fd, owner);
 }
 
-#if !DUCTILE_POSIX_BACKEND
+#if DUCTILE_LINUX_BACKEND
 DUCTILE_INLINE std::error_code readiness_set::wait_kernel(int milliseconds, std::vector<readiness>& ready) {
   epoll_event events[256];
   const long n = attempt(call::poll, [&] { return ::epoll_wait(set_.get(), events, 256, milliseconds); });
@@ -104,7 +118,7 @@ DUCTILE_INLINE std::error_code readiness_set::wait_kernel(int milliseconds, std:
 
 DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready) {
   poll_list_.clear();
-#if !DUCTILE_POSIX_BACKEND
+#if DUCTILE_LINUX_BACKEND
   // epoll_wait counts in milliseconds: a shorter wait (a child held by pid
   // is looked at after microseconds), and descriptors that must be polled,
   // go through ppoll() with the set itself as one of its descriptors.
@@ -119,7 +133,7 @@ DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds time
   int count = 0;
   if (const auto error = poll_fds(poll_list_.data(), poll_list_.size(), timeout, count)) return error;
   std::size_t first_polled = 0;
-#if !DUCTILE_POSIX_BACKEND
+#if DUCTILE_LINUX_BACKEND
   first_polled = 1;
   if (poll_list_[0].revents != 0) {
     if (const auto error = wait_kernel(0, ready)) return error;
@@ -170,3 +184,4 @@ DUCTILE_INLINE void readiness_set::forget_all(followed& before, std::uint32_t ow
 }
 
 }  // namespace ductile::detail::sys
+#endif  // _WIN32

@@ -11,8 +11,6 @@
 // once, and its owner takes a spurious wake-up (EAGAIN, a child not yet
 // waitable) in its stride.
 
-#include <poll.h>
-
 #include <chrono>
 #include <cstdint>
 #include <system_error>
@@ -20,6 +18,7 @@
 
 #include "os/descriptor.hpp"
 #include "os/event_loop.hpp"
+#include "os/system_calls.hpp"
 
 namespace ductile::detail::sys {
 
@@ -44,6 +43,17 @@ class readiness_set {
   // been closed meanwhile and its number reused. A report may still come
   // for it, once: owners ignore what they no longer watch.
   void forget(int fd, std::uint32_t owner) noexcept;
+  // A wake-up another thread signals, watched for `owner` until reported
+  // once, like a descriptor.
+  void watch_event(const event& wake_up, std::uint32_t owner);
+  void forget_event(const event& wake_up, std::uint32_t owner) noexcept;
+  // Whether `ready` reports that wake-up.
+  static bool reports(const readiness& ready, const event& wake_up) noexcept;
+  // Hands what became ready to the wait list of the run that watched it;
+  // whether anything there waited for it.
+  static bool deliver(const readiness& ready, os::wait_list& list) noexcept {
+    return list.deliver(ready.fd, ready.events);
+  }
   // What an owner's wait list had watched, for follow().
   using followed = std::vector<std::pair<int, short>>;
   // Watches what `list` waits for, for `owner`, and forgets what `before`
@@ -75,7 +85,7 @@ class readiness_set {
   unique_fd set_;
   std::vector<kernel_watch> by_fd_;  // the epoll registrations, indexed by descriptor
   std::vector<polled_watch> polled_;
-  std::vector<pollfd> poll_list_;
+  std::vector<os::polled_stream> poll_list_;
   followed scratch_;
 };
 

@@ -1,3 +1,5 @@
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include "os/system_calls.hpp"
 
 #include "common.hpp"
@@ -15,6 +17,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 
 #include "os/attempt.hpp"
 
@@ -84,14 +87,18 @@ DUCTILE_INLINE std::string working_directory() {
   }
 }
 
-DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
-  if (fd < 0 || fd > 2) return fd;
+DUCTILE_INLINE int move_descriptor_up(int fd, int lowest) noexcept {
   const int saved = errno;
-  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, lowest);
   errno = saved;
   if (moved < 0) return fd;  // out of descriptors: still valid where it is
   ::close(fd);
   return moved;
+}
+
+DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
+  if (fd < 0 || fd > 2) return fd;
+  return move_descriptor_up(fd, 3);
 }
 
 DUCTILE_INLINE int keep_clear_of_new_descriptors(int fd) noexcept {
@@ -118,12 +125,23 @@ DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd&
   }
 }
 
+DUCTILE_INLINE std::error_code make_private_directory(std::string& path_template) noexcept {
+  if (::mkdtemp(path_template.data()) == nullptr) return last_error();
+  return {};
+}
+
 DUCTILE_INLINE std::error_code duplicate(int fd, unique_fd& out) noexcept {
   const long copy = attempt(call::duplicate, [&] { return ::fcntl(fd, F_DUPFD_CLOEXEC, 3); });
   if (copy < 0) return last_error();
   out.reset(static_cast<int>(copy));
   return {};
 }
+
+DUCTILE_INLINE std::error_code duplicate_native(native_handle_type stream, unique_fd& out) noexcept {
+  return duplicate(stream, out);
+}
+
+DUCTILE_INLINE native_handle_type native_handle_of(int fd) noexcept { return fd; }
 
 DUCTILE_INLINE std::error_code set_nonblocking(int fd) noexcept {
   const int flags = ::fcntl(fd, F_GETFL);
@@ -135,6 +153,18 @@ DUCTILE_INLINE bool is_regular_file(int fd) noexcept {
   struct stat info {};
   return ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
 }
+
+DUCTILE_INLINE bool is_executable_file(const char* path) noexcept {
+  struct stat info {};
+  if (::stat(path, &info) != 0 || !S_ISREG(info.st_mode)) return false;
+  return ::faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0;
+}
+
+DUCTILE_INLINE void* allocate_aligned(std::size_t alignment, std::size_t size) noexcept {
+  return std::aligned_alloc(alignment, size);
+}
+
+DUCTILE_INLINE void free_aligned(void* data) noexcept { std::free(data); }
 
 DUCTILE_INLINE std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept {
   for (;;) {
@@ -181,6 +211,41 @@ DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t 
 
 DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
 
+DUCTILE_INLINE void call_around_fork(void (*before)(), void (*in_parent)(), void (*in_child)()) noexcept {
+  ::pthread_atfork(before, in_parent, in_child);
+}
+
+// Room for every signal number: NSIG is not POSIX's, and 128 is the most
+// any system has.
+inline constexpr int signal_slots = 129;
+
+DUCTILE_INLINE bool can_catch(int signal) noexcept {
+  // sigaddset() refuses a number that names no signal here.
+  sigset_t probe;
+  sigemptyset(&probe);
+  return signal > 0 && signal < signal_slots && sigaddset(&probe, signal) == 0 && signal != SIGKILL &&
+         signal != SIGSTOP;
+}
+
+// Immortal: a signal may come while static destructors run.
+DUCTILE_INLINE struct sigaction* replaced_dispositions() noexcept {
+  static struct sigaction* const replaced = new struct sigaction[signal_slots]();
+  return replaced;
+}
+
+DUCTILE_INLINE std::error_code catch_signal(int signal, signal_handler handler) noexcept {
+  struct sigaction record {};
+  record.sa_handler = handler;
+  record.sa_flags = SA_RESTART;
+  sigemptyset(&record.sa_mask);
+  if (::sigaction(signal, &record, &replaced_dispositions()[signal]) != 0) return last_error();
+  return {};
+}
+
+DUCTILE_INLINE void restore_signal(int signal) noexcept {
+  ::sigaction(signal, &replaced_dispositions()[signal], nullptr);
+}
+
 DUCTILE_INLINE void accept_child_signals() noexcept {
   sigset_t child;
   sigemptyset(&child);
@@ -199,3 +264,4 @@ DUCTILE_INLINE thread_signals_blocked::~thread_signals_blocked() {
 }
 
 }  // namespace ductile::detail::sys
+#endif  // _WIN32

@@ -4,22 +4,39 @@
 // leaks across layers. Tests make these calls fail through the fault seam at
 // the end of this file; a process without an injector pays one atomic load.
 
-#include <poll.h>
+#include <sys/types.h>
+#ifndef _WIN32
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/types.h>
+#endif
 
 #include <chrono>
 #include <cstddef>
+#include <ductile/native.hpp>
 #include <ductile/output.hpp>
 #include <string>
 #include <system_error>
 
 #include "os/descriptor.hpp"
+#include "os/polled_stream.hpp"
 
 namespace ductile::detail::sys {
 
 std::error_code last_error() noexcept;
+// What a call this system cannot make reports: "not supported on this
+// system", which compares equal to std::errc::not_supported.
+inline const std::error_category& unsupported_category() noexcept {
+  struct category final : std::error_category {
+    const char* name() const noexcept override { return "ductile"; }
+    std::string message(int) const override { return "not supported on this system"; }
+    std::error_condition default_error_condition(int) const noexcept override {
+      return std::make_error_condition(std::errc::not_supported);
+    }
+  };
+  static const category instance;
+  return instance;
+}
+inline std::error_code not_supported() noexcept { return std::error_code(1, unsupported_category()); }
 
 // This process's working directory ("." if it cannot be named).
 std::string working_directory();
@@ -29,6 +46,9 @@ std::string working_directory();
 // ours in that slot would look to a child like the stream it inherits, then
 // vanish at exec. keep_above_stdio moves `fd` up if it can, and returns it.
 int keep_above_stdio(int fd) noexcept;
+// Moves `fd` to `lowest` or above (close-on-exec), and returns it; where it
+// cannot, `fd` stays where it is.
+int move_descriptor_up(int fd, int lowest) noexcept;
 // For a descriptor held as long as a run lives (a pidfd, the parent's end of
 // a capture or stdin pipe): once the low numbers are crowded, moved to 1024
 // or above where the soft limit allows. New descriptors take the lowest free
@@ -38,9 +58,24 @@ int keep_above_stdio(int fd) noexcept;
 int keep_clear_of_new_descriptors(int fd) noexcept;
 std::error_code make_pipe(pipe_ends& ends) noexcept;
 std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
+// The file that reads as empty and swallows writes.
+#ifdef _WIN32
+inline constexpr const char* null_device = "NUL";
+#else
+inline constexpr const char* null_device = "/dev/null";
+#endif
+// mkdtemp(): `path_template` ends in XXXXXX, which become the new directory's
+// name (mode 0700).
+std::error_code make_private_directory(std::string& path_template) noexcept;
 std::error_code duplicate(int fd, unique_fd& out) noexcept;
+// A copy of a stream the user hands over (stdin_file() and the like), held as
+// the run holds its own; and the user's name for one the run holds.
+std::error_code duplicate_native(native_handle_type stream, unique_fd& out) noexcept;
+native_handle_type native_handle_of(int fd) noexcept;
 std::error_code set_nonblocking(int fd) noexcept;
 bool is_regular_file(int fd) noexcept;
+// What the system would start: a regular file this process may execute.
+bool is_executable_file(const char* path) noexcept;
 // Asks for a pipe buffer of `bytes`; the kernel may refuse (quota), which is harmless.
 void resize_pipe(int fd, std::size_t bytes) noexcept;
 // Returns bytes read, 0 at end of file; EAGAIN comes back as an error code.
@@ -50,7 +85,8 @@ std::error_code write_some(int fd, const char* data, std::size_t size, std::size
 // Waits for events, at most `timeout` (to the nanosecond: a child held by pid
 // is looked at sooner than a millisecond); a negative timeout waits forever.
 // EINTR returns with no events.
-std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout, int& ready) noexcept;
+std::error_code poll_fds(os::polled_stream* fds, std::size_t count, std::chrono::nanoseconds timeout,
+                         int& ready) noexcept;
 // A descriptor another thread can make readable: an eventfd on Linux, a pipe
 // elsewhere. Close-on-exec and non-blocking; signal makes it readable, drain
 // empties it.
@@ -62,9 +98,11 @@ struct event {
 std::error_code make_event(unsigned int initial, event& out) noexcept;
 void signal_event(const event& target) noexcept;
 void drain_event(const event& target) noexcept;
+#ifndef _WIN32
 // waitid on the child: by pidfd where it has one, else by pid. With WNOHANG,
 // info.si_pid stays 0 while the child runs.
 std::error_code wait_process(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept;
+#endif
 // How a child ended, as a run records it: its status and what the kernel
 // accounted for it.
 struct process_exit {
@@ -92,6 +130,24 @@ inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
 // and every page faulted in at once (ignored by kernels that cannot).
 void advise_huge_pages(void* data, std::size_t size) noexcept;
 void prefault(void* data, std::size_t size) noexcept;
+// Memory aligned to `alignment` (a power of two that divides `size`), for
+// the capture's huge-page blocks; nullptr when there is none.
+void* allocate_aligned(std::size_t alignment, std::size_t size) noexcept;
+void free_aligned(void* data) noexcept;
+
+// Functions fork() calls in the forking thread before it forks, and after
+// it in parent and child (pthread_atfork); a system without fork has none.
+void call_around_fork(void (*before)(), void (*in_parent)(), void (*in_child)()) noexcept;
+
+// The signals an interrupt_guard catches (a console control handler on
+// Windows). The handler runs in signal context: it may only record.
+using signal_handler = void (*)(int signal);
+// Whether `signal` can be caught here (SIGKILL and SIGSTOP never can).
+bool can_catch(int signal) noexcept;
+// Installs `handler` for `signal` and keeps the disposition it replaces,
+// which restore_signal() puts back.
+std::error_code catch_signal(int signal, signal_handler handler) noexcept;
+void restore_signal(int signal) noexcept;
 
 // Unblocks SIGCHLD on the calling thread. The kernel drops a SIGCHLD nobody
 // handles only if the thread that started the child does not block it;
@@ -108,7 +164,9 @@ class thread_signals_blocked {
   thread_signals_blocked& operator=(const thread_signals_blocked&) = delete;
 
  private:
+#ifndef _WIN32
   sigset_t previous_;
+#endif
 };
 
 // --- the fault seam, for tests

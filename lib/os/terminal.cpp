@@ -1,3 +1,5 @@
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include "os/terminal.hpp"
 
 #include <fcntl.h>
@@ -80,3 +82,4 @@ DUCTILE_INLINE window_size parent_window_size() noexcept {
 }
 
 }  // namespace ductile::detail::sys
+#endif  // _WIN32

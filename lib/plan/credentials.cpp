@@ -1,12 +1,16 @@
 #include "plan/credentials.hpp"
 
 #include <fmt/format.h>
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
 #include <ductile/error.hpp>
+#ifndef _WIN32
 #include <ductile/users.hpp>
+#endif
 
 #include "model/failure.hpp"
 #include "os/child_plan.hpp"
@@ -18,15 +22,16 @@ namespace ductile::detail {
   throw_spawn_error(command, step, cause, std::error_code(code, std::generic_category()));
 }
 
-DUCTILE_INLINE gid_t resolve_group(const group_ref& ref, const std::string& command) {
-  if (const auto* id = std::get_if<gid_t>(&ref)) return *id;
+#ifndef _WIN32
+DUCTILE_INLINE group_id resolve_group(const group_ref& ref, const std::string& command) {
+  if (const auto* id = std::get_if<group_id>(&ref)) return *id;
   const auto& name = std::get<std::string>(ref);
   const auto found = users::group_by_name(name);
   if (!found) credential_error(command, "group", ENOENT, fmt::format("unknown group {:?}", name));
   return found->gid;
 }
 
-DUCTILE_INLINE std::vector<gid_t> sorted(std::vector<gid_t> ids) {
+DUCTILE_INLINE std::vector<group_id> sorted(std::vector<group_id> ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
@@ -34,8 +39,8 @@ DUCTILE_INLINE std::vector<gid_t> sorted(std::vector<gid_t> ids) {
 
 DUCTILE_INLINE void resolve_ids(const credential_request& request, const std::string& command,
                                 resolved_credentials& out) {
-  uid_t ruid, euid, suid;
-  gid_t rgid, egid, sgid;
+  user_id ruid, euid, suid;
+  group_id rgid, egid, sgid;
 #if defined(__APPLE__)
   // No saved ids to ask for: setuid as root sets all three anyway.
   ruid = ::getuid();
@@ -46,16 +51,16 @@ DUCTILE_INLINE void resolve_ids(const credential_request& request, const std::st
   ::getresuid(&ruid, &euid, &suid);
   ::getresgid(&rgid, &egid, &sgid);
 #endif
-  uid_t uid = ruid;
-  gid_t gid = rgid;
-  std::vector<gid_t> groups = users::process_groups();
+  user_id uid = ruid;
+  group_id gid = rgid;
+  std::vector<group_id> groups = users::process_groups();
   if (request.user) {
     std::optional<users::user> entry;
     if (const auto* name = std::get_if<std::string>(&*request.user)) {
       entry = users::user_by_name(*name);
       if (!entry) credential_error(command, "user", ENOENT, fmt::format("unknown user {:?}", *name));
     } else {
-      uid = std::get<uid_t>(*request.user);
+      uid = std::get<user_id>(*request.user);
       entry = users::user_by_uid(uid);
       if (!entry && !request.group)
         credential_error(command, "user", ENOENT,
@@ -89,6 +94,7 @@ DUCTILE_INLINE void resolve_ids(const credential_request& request, const std::st
   out.plan.uid = uid;
   out.plan.gid = gid;
 }
+#endif
 
 DUCTILE_INLINE void resolve_credentials(const credential_request& request, const std::string& command,
                                         resolved_credentials& out) {
@@ -98,7 +104,10 @@ DUCTILE_INLINE void resolve_credentials(const credential_request& request, const
   plan.new_session = request.new_session;
   plan.umask = request.umask ? static_cast<int>(*request.umask) : -1;
   plan.no_new_privs = request.no_new_privs;
-#if DUCTILE_POSIX_BACKEND
+#if defined(_WIN32)
+  // No ids to switch to, no capabilities, umask or sessions.
+  credential_error(command, "credentials", ENOTSUP, "cannot change credentials: not supported on this system");
+#elif DUCTILE_POSIX_BACKEND
   // Capabilities and no_new_privs are Linux's; users, groups, umask and sessions are POSIX.
   const auto linux_only = [&](const char* step, const char* what) {
     credential_error(command, step, ENOTSUP, fmt::format("cannot {}: not supported on this system", what));

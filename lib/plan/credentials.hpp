@@ -16,8 +16,8 @@ namespace ductile::detail {
 
 struct resolved_credentials {
   child_credentials plan;
-  std::vector<gid_t> groups;  // what plan.groups points into
-  std::string user_name;      // for messages
+  std::vector<group_id> groups;  // what plan.groups points into
+  std::string user_name;         // for messages
 };
 
 // Throws spawn_error naming `command` when a name is unknown or the parent

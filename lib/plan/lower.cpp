@@ -42,7 +42,7 @@ DUCTILE_INLINE stdio_target open_redirect(const node& tree, const redirect& r) {
     case redirect_kind::write_path: flags = O_WRONLY | O_CREAT | O_TRUNC; break;
     case redirect_kind::append_path: flags = O_WRONLY | O_CREAT | O_APPEND; break;
     case redirect_kind::null:
-      path = "/dev/null";
+      path = sys::null_device;
       flags = r.stream == stdio::in ? O_RDONLY : O_WRONLY;
       break;
     default: break;

@@ -2,10 +2,6 @@
 // it: the environment and directory the context's modifiers give it, and
 // execvp's search through PATH.
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <ductile/expression.hpp>
 #include <stdexcept>
@@ -26,11 +22,7 @@ DUCTILE_INLINE std::string absolute_from(const std::string& base, std::string pa
 }
 
 // What execve would accept: a regular file this process may execute.
-DUCTILE_INLINE bool is_executable_file(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return false;
-  return ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0;
-}
+DUCTILE_INLINE bool is_executable_file(const std::string& path) { return sys::is_executable_file(path.c_str()); }
 
 // The environment and directory the outermost modifiers of `tree` give a
 // command inside it, outer first as lowering applies them.

@@ -32,6 +32,11 @@ DUCTILE_INLINE bool local_stream(const modifier& change) {
 DUCTILE_INLINE expression place_on(const expression& e, const remote::host& where) {
   if (!e.tree()) throw std::invalid_argument("on(): the expression is empty");
   if (where.options().host.empty()) return e;  // host::local()
+#ifdef _WIN32
+  // ssh's shared connections need Unix sockets, and the far side's script
+  // needs a sh on this side to be written for.
+  throw std::invalid_argument(fmt::format("on({}): not supported on this system", where.label()));
+#endif
   // The modifiers around the whole subtree, outer first. Local stream targets
   // among them apply to the ssh process, which carries the subtree's
   // streams; unchecked and ok_codes outside any timeout stay local too, so

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -69,9 +68,13 @@ class ssh_directory {
     // A control socket's path must fit in sockaddr_un (about 100 bytes).
     std::string base = tmp != nullptr && *tmp != '\0' && std::string(tmp).size() < 40 ? tmp : "/tmp";
     std::string pattern = base + "/ductile-ssh-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw_spawn_error(command, "ssh", fmt::format("cannot make a directory for ssh in {}", base).c_str(),
-                        sys::last_error());
+#ifdef _WIN32
+    // No ssh multiplexing (its control sockets are Unix sockets) and no sh on
+    // this side to speak to the far one.
+    throw_spawn_error(command, "ssh", "run on another host", sys::not_supported());
+#endif
+    if (const auto error = sys::make_private_directory(pattern))
+      throw_spawn_error(command, "ssh", fmt::format("make a directory for ssh in {}", base).c_str(), error);
     path_ = pattern;
     owner_ = ::getpid();
     if (!exit_handler_registered_) {

@@ -32,7 +32,7 @@ DUCTILE_INLINE capture_buffer& capture_buffer::operator=(capture_buffer&& other)
 DUCTILE_INLINE capture_buffer::~capture_buffer() { release_blocks(); }
 
 DUCTILE_INLINE void capture_buffer::release_blocks() noexcept {
-  for (const auto& b : blocks_) std::free(b.data);
+  for (const auto& b : blocks_) sys::free_aligned(b.data);
   blocks_.clear();
 }
 
@@ -44,7 +44,7 @@ DUCTILE_INLINE capture_buffer::space capture_buffer::room() {
   }
   if (blocks_.empty() || blocks_.back().used == block_size) {
     blocks_.reserve(blocks_.size() + 1);
-    void* memory = std::aligned_alloc(sys::huge_page, block_size);
+    void* memory = sys::allocate_aligned(sys::huge_page, block_size);
     if (memory == nullptr) throw std::bad_alloc();
     sys::advise_huge_pages(memory, block_size);
     blocks_.push_back(block{static_cast<char*>(memory), 0, 0});
@@ -85,7 +85,7 @@ DUCTILE_INLINE std::string capture_buffer::take() {
     for (auto& b : blocks_) {
       sys::prefault(bytes.data() + bytes.size(), b.used);
       bytes.append(b.data, b.used);
-      std::free(b.data);
+      sys::free_aligned(b.data);
       b.data = nullptr;
     }
     blocks_.clear();

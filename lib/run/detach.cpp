@@ -44,7 +44,7 @@ DUCTILE_INLINE process_id expression::start_detached(const detach_options& optio
     throw std::invalid_argument("start_detached(): the pid file name contains a NUL byte");
   context ctx;
   unique_fd null;
-  if (const auto error = sys::open_file("/dev/null", O_RDWR, null))
+  if (const auto error = sys::open_file(sys::null_device, O_RDWR, null))
     throw_spawn_error(to_string(*this), "open stdin", "open /dev/null", error);
   auto shared_null = std::make_shared<const unique_fd>(std::move(null));
   for (auto& stream : ctx.streams) stream = stdio_target{shared_null->get(), shared_null};

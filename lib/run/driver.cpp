@@ -1,9 +1,5 @@
 #include "run/driver.hpp"
 
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -49,7 +45,7 @@ DUCTILE_INLINE background_driver& background_driver::instance() {
   std::lock_guard<std::mutex> lock(r.creating);
   if (background_driver* existing = r.current.load(std::memory_order_acquire)) return *existing;
   static const bool fork_handlers = [] {
-    ::pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+    sys::call_around_fork(before_fork, after_fork_in_parent, after_fork_in_child);
     return true;
   }();
   (void)fork_handlers;
@@ -78,7 +74,7 @@ DUCTILE_INLINE background_driver::background_driver() {
   wake_.readable.reset(keep_off_jobserver_numbers(wake_.readable.release()));
   if (wake_.writer) wake_.writer.reset(keep_off_jobserver_numbers(wake_.writer.release()));
   if (const auto error = watched_.open()) throw std::system_error(error, "make a readiness set");
-  watched_.watch(wake_.readable.get(), POLLIN, 0);
+  watched_.watch_event(wake_, wake_owner);
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
@@ -145,11 +141,10 @@ DUCTILE_INLINE void background_driver::loop() {
     take_news();
     step_due();
     if (!adopted_here_.empty()) continue;
-    if (const int interrupts = interrupt_fd(); interrupts != watched_interrupts_) {
+    if (const sys::event* interrupts = interrupt_event(); interrupts != watched_interrupts_) {
       // Made by the first interrupt_guard, after this thread began waiting.
-      if (watched_interrupts_ >= 0) watched_.forget(watched_interrupts_, 0);
       watched_interrupts_ = interrupts;
-      if (interrupts >= 0) watched_.watch(interrupts, POLLIN, 0);
+      watched_.watch_event(*interrupts, interrupt_owner);
     }
     const auto timeout = deadlines_.empty() ? std::chrono::nanoseconds(-1) : time_until(deadlines_.begin()->first);
     ready.clear();
@@ -203,7 +198,7 @@ DUCTILE_INLINE void background_driver::welcome(std::shared_ptr<execution> run) {
   // Serial numbers wrap after four billion runs; one still alive is skipped.
   do {
     ++last_serial_;
-  } while (last_serial_ == 0 || runs_.count(last_serial_) != 0);
+  } while (last_serial_ < first_run_owner || runs_.count(last_serial_) != 0);
   const std::uint32_t serial = last_serial_;
   const execution* key = run.get();
   watched_run& entry = runs_[serial];
@@ -222,20 +217,24 @@ DUCTILE_INLINE void background_driver::mark_due(std::uint32_t serial, watched_ru
 }
 
 DUCTILE_INLINE void background_driver::notice(const sys::readiness& ready) {
-  if (ready.owner == 0) {
-    if (ready.fd == wake_.readable.get()) {
+  if (ready.owner == wake_owner) {
+    if (sys::readiness_set::reports(ready, wake_)) {
       sys::drain_event(wake_);
-      watched_.watch(ready.fd, POLLIN, 0);
-    } else if (ready.fd == watched_interrupts_) {
+      watched_.watch_event(wake_, wake_owner);
+    }
+    return;
+  }
+  if (ready.owner == interrupt_owner) {
+    if (watched_interrupts_ != nullptr && sys::readiness_set::reports(ready, *watched_interrupts_)) {
       forward_interrupt();
-      watched_.watch(ready.fd, POLLIN, 0);
+      watched_.watch_event(*watched_interrupts_, interrupt_owner);
     }
     return;
   }
   const auto found = runs_.find(ready.owner);
   if (found == runs_.end()) return;  // a run already let go
   watched_run& entry = found->second;
-  const bool known = entry.waits.deliver(ready.fd, ready.events);
+  const bool known = sys::readiness_set::deliver(ready, entry.waits);
   if (known) mark_due(found->first, entry);
 }
 

@@ -85,8 +85,13 @@ class background_driver {
   std::unordered_map<const execution*, std::uint32_t> serial_of_;
   deadline_map deadlines_;
   std::vector<std::uint32_t> due_;
-  std::uint32_t last_serial_ = 0;  // 0 owns the thread's own descriptors
-  int watched_interrupts_ = -1;
+  std::uint32_t last_serial_ = 0;
+  const sys::event* watched_interrupts_ = nullptr;
+  // Owners in the readiness set: the thread's two wake-ups, then the runs
+  // by serial number.
+  static constexpr std::uint32_t wake_owner = 0;
+  static constexpr std::uint32_t interrupt_owner = 1;
+  static constexpr std::uint32_t first_run_owner = 2;
 };
 
 }  // namespace ductile::detail

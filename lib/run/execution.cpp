@@ -1,7 +1,6 @@
 #include "run/execution.hpp"
 
 #include <fmt/format.h>
-#include <signal.h>
 
 #include <algorithm>
 #include <ductile/error.hpp>
@@ -10,6 +9,7 @@
 #include "model/failure.hpp"
 #include "model/status_message.hpp"
 #include "os/cgroup.hpp"
+#include "os/stop.hpp"
 #include "os/system_calls.hpp"
 #include "remote/session.hpp"
 #include "run/driver.hpp"
@@ -34,7 +34,7 @@ DUCTILE_INLINE execution::~execution() {
   if (foreign()) return;  // the parent process's children: not ours to kill
   // Handles kill and wait before letting go; this is the last line of defence
   // against zombies when a run is dropped half-way (a failed start, say).
-  processes_.signal(nullptr, SIGKILL);
+  processes_.signal(nullptr, os::force_to_stop);
   processes_.reap_all_blocking();
   end_cgroups();
 }
@@ -59,7 +59,7 @@ DUCTILE_INLINE void execution::start(context&& initial) {
       if (!may_launch()) finish_unstarted(*jobs_.root());  // killed while its hooks ran
       start_right_sides(lock);
     } catch (...) {
-      processes_.signal(nullptr, SIGKILL);
+      processes_.signal(nullptr, os::force_to_stop);
       processes_.reap_all_blocking();
       throw;
     }
@@ -168,14 +168,14 @@ DUCTILE_INLINE void execution::start_due_right_sides(std::unique_lock<std::mutex
 
 DUCTILE_INLINE void execution::finish_unstarted(job& j) {
   // Killed before its turn, or its start failed.
-  jobs_.finish_unstarted(j, failure_ ? exit_status::exited(127) : exit_status::killed(SIGKILL));
+  jobs_.finish_unstarted(j, failure_ ? exit_status::exited(127) : os::forced_stop_status());
 }
 
 DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) noexcept {
   if (!failure_) failure_ = std::move(failure);
   if (state_ != run_state::finished) state_ = run_state::stopping;
   pump_.stop_at_exit();
-  signal_everything(nullptr, SIGKILL);
+  signal_everything(nullptr, os::force_to_stop);
 }
 
 namespace {
@@ -241,7 +241,7 @@ DUCTILE_INLINE void execution::dispatch(os::wait_list& list) {
   list.complete();
   if (kill_at_ && std::chrono::steady_clock::now() >= *kill_at_) {
     kill_at_.reset();
-    signal_everything(nullptr, SIGKILL);
+    signal_everything(nullptr, os::force_to_stop);
   }
   if (jobs_.has_timers()) {
     jobs_.run_timers(std::chrono::steady_clock::now());
@@ -278,7 +278,7 @@ DUCTILE_INLINE void execution::notice_ssh_failure(const tracked_process& process
 DUCTILE_INLINE void execution::update_finished() {
   // An own_cgroup() subtree has ended: what it left behind (a daemon that
   // escaped its process group, say) dies now, and lets go of the pipes.
-  for (job* ended : jobs_.cgroups_ended) ended->cgroup->signal_all(SIGKILL);
+  for (job* ended : jobs_.cgroups_ended) ended->cgroup->signal_all(os::force_to_stop);
   jobs_.cgroups_ended.clear();
   // Finished only once observers have heard of every process: whoever waits
   // for the run may rely on that.
@@ -404,7 +404,7 @@ DUCTILE_INLINE void execution::abandon_supervision(const std::error_code& error)
 DUCTILE_INLINE void execution::end_with(std::exception_ptr failure) noexcept {
   if (finished()) return;
   abandon(std::move(failure));
-  processes_.reap_all_blocking();  // everything was just sent SIGKILL
+  processes_.reap_all_blocking();  // everything was just forced to stop
   pump_.close_all();
   try {
     build_output();
@@ -439,8 +439,8 @@ DUCTILE_INLINE void execution::drive_to_completion() {
     list.clear();
     collect(list);
     const auto wait = time_until(next_deadline());
-    const int interrupts = interrupt_fd();
-    const std::size_t interrupt_place = interrupts >= 0 ? list.add_readable(interrupts) : list.size();
+    const sys::event* interrupts = interrupt_event();
+    const std::size_t interrupt_place = interrupts != nullptr ? list.add_event(*interrupts) : list.size();
     lock.unlock();
     const auto error = os::wait_for(list, wait);
     // With no lock held: forwarding takes the lock of every live run.
@@ -568,7 +568,7 @@ DUCTILE_INLINE void execution::notify_if_finished() {
 
 // Killed while still queued: it never starts, and fails as cancelled.
 DUCTILE_INLINE void execution::cancel_unstarted() {
-  output_.status = exit_status::killed(SIGKILL);
+  output_.status = os::forced_stop_status();
   try {
     const std::string command = to_string(tree_);
     failure_ = std::make_exception_ptr(
@@ -629,7 +629,7 @@ DUCTILE_INLINE void execution::request_stop(std::chrono::nanoseconds grace) {
         cancelled_ = true;
         state_ = run_state::stopping;
         pump_.stop_at_exit();
-        signal_everything(nullptr, SIGTERM);
+        signal_everything(nullptr, os::ask_to_stop);
         kill_at_ = std::chrono::steady_clock::now() + grace;
         break;
       case run_state::stopping:
@@ -672,7 +672,7 @@ DUCTILE_INLINE void execution::send_signal(int signal) {
   processes_.signal(nullptr, signal);
 }
 
-DUCTILE_INLINE std::vector<pid_t> execution::pids() {
+DUCTILE_INLINE std::vector<process_id> execution::pids() {
   if (foreign()) return {};
   std::lock_guard<std::mutex> lock(mutex);
   return processes_.pids();

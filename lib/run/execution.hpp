@@ -137,7 +137,7 @@ class execution {
   // request_kill(), then waits until the run has finished.
   void kill();
   void send_signal(int signal);
-  std::vector<pid_t> pids();
+  std::vector<process_id> pids();
 #if defined(__linux__)
   // The live processes and their descendants, sampled under the lock, so
   // that none of ours can be reaped (and its pid reused) meanwhile.
@@ -157,6 +157,7 @@ class execution {
 
   // A descriptor that becomes readable when the run has finished; owned here.
   int completion_fd();
+  native_handle_type completion_handle() { return sys::native_handle_of(completion_fd()); }
   // The stdin_pipe() channel; throws ductile::error if the tree has none.
   std::shared_ptr<input_channel> input();
   // Closes the stdin_pipe(), if any: waiting for a run closes its input.

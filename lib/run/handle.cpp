@@ -61,6 +61,6 @@ DUCTILE_INLINE std::vector<proc::process_sample> handle::processes() const { ret
 #endif
 DUCTILE_INLINE void handle::detach() { detached_ = true; }
 DUCTILE_INLINE int handle::completion_fd() const { return execution_->completion_fd(); }
-DUCTILE_INLINE native_handle_type handle::completion_handle() const { return execution_->completion_fd(); }
+DUCTILE_INLINE native_handle_type handle::completion_handle() const { return execution_->completion_handle(); }
 
 }  // namespace ductile

@@ -1,9 +1,5 @@
 #include "run/interrupt.hpp"
 
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -25,12 +21,10 @@ struct interrupt_state {
   execution* first_run = nullptr;
   std::mutex making;  // the event, once
   sys::event pending_event;
-  std::atomic<int> readable{-1};
-  std::atomic<int> writable{-1};
-  std::atomic<int> pending_signal{0};  // arrived, not yet taken by a run
-  std::atomic<bool> unthrown{false};   // arrived, no interrupted_error thrown since
+  std::atomic<const sys::event*> made{nullptr};  // pending_event, once it is made
+  std::atomic<int> pending_signal{0};            // arrived, not yet taken by a run
+  std::atomic<bool> unthrown{false};             // arrived, no interrupted_error thrown since
   std::atomic<bool> guarded{false};
-  struct sigaction previous[NSIG] = {};
 };
 
 DUCTILE_INLINE void lock_runs_for_fork() noexcept;
@@ -39,7 +33,7 @@ DUCTILE_INLINE void unlock_runs_after_fork() noexcept;
 DUCTILE_INLINE interrupt_state& interrupts() noexcept {
   static interrupt_state* const state = [] {
     auto* made = new interrupt_state();
-    ::pthread_atfork(lock_runs_for_fork, unlock_runs_after_fork, unlock_runs_after_fork);
+    sys::call_around_fork(lock_runs_for_fork, unlock_runs_after_fork, unlock_runs_after_fork);
     return made;
   }();
   return *state;
@@ -48,7 +42,9 @@ DUCTILE_INLINE interrupt_state& interrupts() noexcept {
 DUCTILE_INLINE void lock_runs_for_fork() noexcept { interrupts().runs_mutex.lock(); }
 DUCTILE_INLINE void unlock_runs_after_fork() noexcept { interrupts().runs_mutex.unlock(); }
 
-DUCTILE_INLINE int interrupt_fd() noexcept { return interrupts().readable.load(std::memory_order_acquire); }
+DUCTILE_INLINE const sys::event* interrupt_event() noexcept {
+  return interrupts().made.load(std::memory_order_acquire);
+}
 
 DUCTILE_INLINE void join_interruptible(execution& run) {
   interrupt_state& s = interrupts();
@@ -94,9 +90,7 @@ DUCTILE_INLINE void record_interrupt(int signal) {
   interrupt_state& s = interrupts();
   s.pending_signal.store(signal, std::memory_order_release);
   s.unthrown.store(true, std::memory_order_release);
-  const std::uint64_t one = 1;
-  const ssize_t ignored = ::write(s.writable.load(std::memory_order_acquire), &one, sizeof one);
-  (void)ignored;
+  sys::signal_event(*s.made.load(std::memory_order_acquire));
   errno = saved;
 }
 
@@ -110,7 +104,7 @@ DUCTILE_INLINE interrupt_guard::interrupt_guard(std::initializer_list<int> signa
   if (signals.size() > sizeof signals_ / sizeof signals_[0])
     throw std::invalid_argument("interrupt_guard: at most 8 signals");
   for (auto signal = signals.begin(); signal != signals.end(); ++signal) {
-    if (*signal <= 0 || *signal >= NSIG || *signal == SIGKILL || *signal == SIGSTOP)
+    if (!sys::can_catch(*signal))
       throw std::invalid_argument("interrupt_guard: " + signal_name(*signal) + " cannot be caught");
     // Installed twice, the second would save the guard's own handler as the
     // one to restore, and the signal would stay swallowed after the guard.
@@ -132,25 +126,24 @@ DUCTILE_INLINE interrupt_guard::interrupt_guard(std::initializer_list<int> signa
       s.pending_event.readable.reset(keep_off_jobserver_numbers(s.pending_event.readable.release()));
       if (s.pending_event.writer)
         s.pending_event.writer.reset(keep_off_jobserver_numbers(s.pending_event.writer.release()));
-      const int writer = s.pending_event.writer ? s.pending_event.writer.get() : s.pending_event.readable.get();
-      s.writable.store(writer, std::memory_order_release);
-      s.readable.store(s.pending_event.readable.get(), std::memory_order_release);
+      s.made.store(&s.pending_event, std::memory_order_release);
       background_driver::nudge();  // it waits on a list made before the descriptor existed
     }
   }
-  struct sigaction record {};
-  record.sa_handler = record_interrupt;
-  record.sa_flags = SA_RESTART;
-  sigemptyset(&record.sa_mask);
   for (const int signal : signals) {
-    ::sigaction(signal, &record, &s.previous[signal]);
+    if (const auto error = sys::catch_signal(signal, record_interrupt)) {
+      for (int i = 0; i < count_; ++i) sys::restore_signal(signals_[i]);
+      count_ = 0;
+      s.guarded.store(false);
+      throw std::system_error(error, "interrupt_guard: catch " + signal_name(signal));
+    }
     signals_[count_++] = signal;
   }
 }
 
 DUCTILE_INLINE interrupt_guard::~interrupt_guard() {
   detail::interrupt_state& s = detail::interrupts();
-  for (int i = 0; i < count_; ++i) ::sigaction(signals_[i], &s.previous[signals_[i]], nullptr);
+  for (int i = 0; i < count_; ++i) detail::sys::restore_signal(signals_[i]);
   s.pending_signal.store(0);
   s.unthrown.store(false);
   if (s.pending_event) detail::sys::drain_event(s.pending_event);

@@ -1,9 +1,8 @@
 #pragma once
 // Interrupts while an interrupt_guard is alive: a handler that only records
-// the signal and makes one descriptor readable; the event loops watch that
-// descriptor, and the one that wakes forwards the signal to every live run.
-// The runs are found in a process-wide list that each execution joins when
-// made and leaves when destroyed, with no run's lock held either time.
+// the signal and signals one event; the event loops watch that event, and
+// the one that wakes forwards the signal to every live run. The runs are found in a process-wide list that each
+// execution joins when made and leaves when destroyed, with no run's lock held either time.
 
 #include <atomic>
 #include <mutex>
@@ -13,10 +12,14 @@
 namespace ductile::detail {
 
 class execution;
+namespace sys {
+struct event;
+}
 
-// A readable descriptor while an interrupt is pending, for poll; -1 before
-// the first guard. Made once, kept for the life of the process.
-int interrupt_fd() noexcept;
+// The event signalled while an interrupt is pending, for the event loops to
+// watch; null before the first guard. Made once, kept for the life of the
+// process.
+const sys::event* interrupt_event() noexcept;
 // The interrupt descriptor was readable: forwards the pending signal, if any,
 // to every live run. A signal that no run takes (none is going) stays
 // pending for the next run that joins. Call with no run's lock held.

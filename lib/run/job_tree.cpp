@@ -1,8 +1,8 @@
 #include "run/job_tree.hpp"
 
-#include <signal.h>
-
 #include <algorithm>
+
+#include "os/stop.hpp"
 
 namespace ductile::detail {
 
@@ -14,7 +14,7 @@ DUCTILE_INLINE void job_tree::enter_scope(job& scope) {
 DUCTILE_INLINE job_result pipe_result(job_result left, const job_result& right) {
   // Deliberately unlike duct: a writer killed by SIGPIPE only learnt that its
   // reader stopped reading, which is the reader's right.
-  if (left.status.signal() == SIGPIPE) left = job_result{};
+  if (os::ended_by_closed_pipe(left.status)) left = job_result{};
   if (right.failed) return right;
   if (left.failed) return left;
   if (!right.status.success()) return right;
@@ -109,10 +109,10 @@ DUCTILE_INLINE void job_tree::run_timers(steady_time now) {
     if (!limit.fired && now >= limit.deadline) {
       limit.fired = true;
       limit.kill_at = now + limit.grace;
-      signals_due.push_back({scope, SIGTERM});
+      signals_due.push_back({scope, os::ask_to_stop});
     } else if (limit.fired && now >= limit.kill_at) {
       limit.killed = true;
-      signals_due.push_back({scope, SIGKILL});
+      signals_due.push_back({scope, os::force_to_stop});
     }
   }
 }

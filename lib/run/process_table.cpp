@@ -142,15 +142,15 @@ DUCTILE_INLINE std::vector<const tracked_process*> process_table::in_tree_order(
   return ordered;
 }
 
-DUCTILE_INLINE std::vector<pid_t> process_table::pids() const {
-  std::vector<pid_t> result;
+DUCTILE_INLINE std::vector<process_id> process_table::pids() const {
+  std::vector<process_id> result;
   result.reserve(processes_.size());
   for (const auto* p : in_tree_order()) result.push_back(p->record.pid);
   return result;
 }
 
-DUCTILE_INLINE std::vector<pid_t> process_table::live_pids() const {
-  std::vector<pid_t> result;
+DUCTILE_INLINE std::vector<process_id> process_table::live_pids() const {
+  std::vector<process_id> result;
   for (const auto* p : in_tree_order())
     if (!p->reaped()) result.push_back(p->record.pid);
   return result;

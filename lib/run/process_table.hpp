@@ -80,9 +80,9 @@ class process_table {
   void reap_all_blocking() noexcept;
 
   // Left to right in the tree, whatever order they started in.
-  std::vector<pid_t> pids() const;
+  std::vector<process_id> pids() const;
   // The pids not reaped yet, left to right.
-  std::vector<pid_t> live_pids() const;
+  std::vector<process_id> live_pids() const;
   std::vector<process_record> records() const;
 
  private:

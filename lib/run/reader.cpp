@@ -227,7 +227,9 @@ DUCTILE_INLINE void reader_handle::send_signal(int signal) { reader_->run().send
 DUCTILE_INLINE std::vector<process_id> reader_handle::pids() const { return reader_->run().pids(); }
 DUCTILE_INLINE void reader_handle::detach() { reader_->detach(); }
 DUCTILE_INLINE int reader_handle::completion_fd() const { return reader_->run().completion_fd(); }
-DUCTILE_INLINE native_handle_type reader_handle::completion_handle() const { return reader_->run().completion_fd(); }
+DUCTILE_INLINE native_handle_type reader_handle::completion_handle() const {
+  return reader_->run().completion_handle();
+}
 
 DUCTILE_INLINE int detail::reader_output_fd(const reader_handle& reader) noexcept { return reader.reader_->drain_fd(); }
 

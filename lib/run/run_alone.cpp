@@ -14,7 +14,7 @@
 namespace ductile::detail {
 
 DUCTILE_INLINE bool may_run_alone(const expression& command) noexcept {
-  return runs_alone(*command.tree()) && interrupt_fd() < 0 && !observing();
+  return runs_alone(*command.tree()) && interrupt_event() == nullptr && !observing();
 }
 
 DUCTILE_INLINE output run_alone(const expression& command) {

@@ -2,7 +2,8 @@
 // sysconf's suggestion and double on ERANGE; "not found" (a null result with
 // status 0, or ENOENT/ESRCH/EBADF/EPERM as some NSS modules report it) is
 // told apart from a real failure.
-
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -137,3 +138,4 @@ DUCTILE_INLINE std::optional<user> current_user() { return user_by_uid(::getuid(
 DUCTILE_INLINE std::optional<user> effective_user() { return user_by_uid(::geteuid()); }
 
 }  // namespace ductile::users
+#endif  // _WIN32

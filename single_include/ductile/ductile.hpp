@@ -556,6 +556,14 @@ constexpr std::size_t next_word(std::string_view text, std::size_t i) noexcept {
 /// run that switches them is "not supported on this system" there.
 
 #ifdef _WIN32
+#include <signal.h>
+
+// The C library of Windows names SIGINT and SIGTERM but not SIGKILL, which
+// send_signal() takes there too (it terminates the run's job object).
+#ifndef SIGKILL
+#define SIGKILL 9
+#endif
+
 namespace ductile {
 using native_handle_type = void*;  ///< a HANDLE
 using process_id = unsigned long;  ///< a DWORD, as GetProcessId gives it
@@ -641,6 +649,18 @@ struct is_path_like<
     T, std::void_t<decltype(std::declval<const T&>().native()), decltype(std::declval<const T&>().filename()),
                    decltype(std::declval<const T&>().is_relative())>> : std::true_type {};
 
+// A path as the library speaks it: UTF-8. Windows keeps paths in UTF-16,
+// so there they are converted; elsewhere the bytes pass unchanged.
+template <class Path>
+std::string path_text(const Path& path) {
+#ifdef _WIN32
+  const auto utf8 = path.u8string();  // std::string before C++20, std::u8string since
+  return std::string(utf8.begin(), utf8.end());
+#else
+  return path.native();
+#endif
+}
+
 template <class T, class = void>
 struct is_range : std::false_type {};
 template <class T>
@@ -662,7 +682,7 @@ template <class T>
 void append_argument(argument_list& out, const T& value) {
   using U = remove_cvref_t<T>;
   if constexpr (is_path_like<U>::value) {
-    out.emplace_back(value.native());
+    out.emplace_back(path_text(value));
   } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
     out.emplace_back(std::string_view(value));
   } else if constexpr (std::is_same_v<U, bool>) {
@@ -695,7 +715,7 @@ class path_arg {
   path_arg(std::string path) : value_(std::move(path)) {}
   path_arg(std::string_view path) : value_(path) {}
   template <class Path, std::enable_if_t<detail::is_path_like<Path>::value, int> = 0>
-  path_arg(const Path& path) : value_(path.native()) {}
+  path_arg(const Path& path) : value_(detail::path_text(path)) {}
   const std::string& str() const noexcept { return value_; }
 
  private:
@@ -932,7 +952,7 @@ expression cmd(const Program& program, const Args&... args) {
   argv.reserve(1 + sizeof...(Args));
   constexpr bool program_is_path = detail::is_path_like<detail::remove_cvref_t<Program>>::value;
   if constexpr (program_is_path) {
-    argv.emplace_back(program.native());
+    argv.emplace_back(detail::path_text(program));
   } else {
     static_assert(std::is_convertible_v<const Program&, std::string_view>,
                   "cmd(): the program must be a string or a std::filesystem::path");
@@ -1000,7 +1020,7 @@ cmdline_argument make_cmdline_argument(const T& value) {
   cmdline_argument argument;
   if constexpr (is_path_like<U>::value) {
     argument.is_path = true;
-    std::string text = value.native();
+    std::string text = path_text(value);
     argument.format = [text](std::string_view spec) {
       return fmt::vformat("{:" + std::string(spec) + "}", fmt::make_format_args(text));
     };
@@ -2130,20 +2150,33 @@ std::optional<user> effective_user();
 #define DUCTILE_INLINE
 #endif
 
-// Which backend makes and waits for children: Linux's own (clone, pidfds,
-// lib/os/linux/), or the POSIX one (posix_spawn or fork, waitpid,
-// lib/os/posix/) on every other system, and on Linux too where
-// DUCTILE_PORTABLE is defined (meson's -Dportable=true).
-#if defined(__linux__) && !defined(DUCTILE_PORTABLE)
+// Which backend makes and waits for children: Windows's (lib/os/windows/),
+// Linux's own (clone, pidfds, lib/os/linux/), or the POSIX one (posix_spawn
+// or fork, waitpid, lib/os/posix/) on every other system, and on Linux too
+// where DUCTILE_PORTABLE is defined (meson's -Dportable=true). Exactly one
+// is 1.
+#if defined(_WIN32)
+#define DUCTILE_WINDOWS_BACKEND 1
+#define DUCTILE_LINUX_BACKEND 0
+#define DUCTILE_POSIX_BACKEND 0
+#elif defined(__linux__) && !defined(DUCTILE_PORTABLE)
+#define DUCTILE_WINDOWS_BACKEND 0
+#define DUCTILE_LINUX_BACKEND 1
 #define DUCTILE_POSIX_BACKEND 0
 #else
+#define DUCTILE_WINDOWS_BACKEND 0
+#define DUCTILE_LINUX_BACKEND 0
 #define DUCTILE_POSIX_BACKEND 1
 #endif
 
 // Functions that run in a child between clone and exec: never called through
-// the PLT (see lib/os/linux/child.cpp).
+// the PLT (see lib/os/linux/child.cpp). Windows starts no such child.
 #ifndef DUCTILE_HIDDEN
+#if defined(_WIN32)
+#define DUCTILE_HIDDEN
+#else
 #define DUCTILE_HIDDEN __attribute__((visibility("hidden")))
+#endif
 #endif
 #endif  // DUCTILE_INLINED_LIB_COMMON_HPP
 
@@ -2212,334 +2245,6 @@ DUCTILE_INLINE void unique_fd::close_now() noexcept {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_DESCRIPTOR_CPP
-// ---- lib/os/linux/system_calls.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
-// ---- lib/os/system_calls.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
-#define DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
-// The thin layer of system calls the executor makes in the parent. Every call
-// retries EINTR and reports failure as a std::error_code, so errno never
-// leaks across layers. Tests make these calls fail through the fault seam at
-// the end of this file; a process without an injector pays one atomic load.
-
-#include <poll.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/types.h>
-
-#include <chrono>
-#include <cstddef>
-#include <string>
-#include <system_error>
-
-
-namespace ductile::detail::sys {
-
-std::error_code last_error() noexcept;
-
-// This process's working directory ("." if it cannot be named).
-std::string working_directory();
-
-// Every descriptor made here is close-on-exec from birth and numbered 3 or
-// above: a host may have closed its own 0, 1 or 2 (daemons do), and one of
-// ours in that slot would look to a child like the stream it inherits, then
-// vanish at exec. keep_above_stdio moves `fd` up if it can, and returns it.
-int keep_above_stdio(int fd) noexcept;
-// For a descriptor held as long as a run lives (a pidfd, the parent's end of
-// a capture or stdin pipe): once the low numbers are crowded, moved to 1024
-// or above where the soft limit allows. New descriptors take the lowest free
-// numbers, and a child copies only the slots below the highest one it uses
-// (lib/os/linux/child.cpp): what live runs hold, kept out of that range,
-// costs the next spawn nothing.
-int keep_clear_of_new_descriptors(int fd) noexcept;
-std::error_code make_pipe(pipe_ends& ends) noexcept;
-std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
-std::error_code duplicate(int fd, unique_fd& out) noexcept;
-std::error_code set_nonblocking(int fd) noexcept;
-bool is_regular_file(int fd) noexcept;
-// Asks for a pipe buffer of `bytes`; the kernel may refuse (quota), which is harmless.
-void resize_pipe(int fd, std::size_t bytes) noexcept;
-// Returns bytes read, 0 at end of file; EAGAIN comes back as an error code.
-std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept;
-// A write that cannot raise SIGPIPE in this process: EPIPE comes back as an error code.
-std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept;
-// Waits for events, at most `timeout` (to the nanosecond: a child held by pid
-// is looked at sooner than a millisecond); a negative timeout waits forever.
-// EINTR returns with no events.
-std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout, int& ready) noexcept;
-// A descriptor another thread can make readable: an eventfd on Linux, a pipe
-// elsewhere. Close-on-exec and non-blocking; signal makes it readable, drain
-// empties it.
-struct event {
-  unique_fd readable;  // polled, and drained
-  unique_fd writer;    // empty where `readable` takes the writes too (an eventfd)
-  explicit operator bool() const noexcept { return static_cast<bool>(readable); }
-};
-std::error_code make_event(unsigned int initial, event& out) noexcept;
-void signal_event(const event& target) noexcept;
-void drain_event(const event& target) noexcept;
-// waitid on the child: by pidfd where it has one, else by pid. With WNOHANG,
-// info.si_pid stays 0 while the child runs.
-std::error_code wait_process(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept;
-// How a child ended, as a run records it: its status and what the kernel
-// accounted for it.
-struct process_exit {
-  exit_status status;
-  std::chrono::microseconds user_time{0};
-  std::chrono::microseconds system_time{0};
-  std::size_t max_rss_kib = 0;
-};
-enum class exit_state { running, ended, lost };
-// Reaps the child if it has ended, without waiting. `lost`: the child is gone
-// but somebody else reaped it (a host calling waitpid(-1)), and `out` says
-// exit code 255.
-exit_state collect_exit(const process_handle& child, process_exit& out) noexcept;
-// Waits for the child to end and reaps it: never `running`.
-exit_state await_exit(const process_handle& child, process_exit& out) noexcept;
-// Reaps a child that has exited or is about to; only for cleanup paths.
-void reap_now(const process_handle& child) noexcept;
-// Signals an unreaped child: through its pidfd (which cannot reach a recycled
-// pid), else, or if the kernel refuses that call, by pid, which is as safe
-// while the child is unreaped: its pid cannot be reused before we reap it.
-void signal_process(const process_handle& child, int signal) noexcept;
-void signal_group(pid_t group, int signal) noexcept;
-inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
-// Advice for memory the capture fills: huge pages where the range spans them,
-// and every page faulted in at once (ignored by kernels that cannot).
-void advise_huge_pages(void* data, std::size_t size) noexcept;
-void prefault(void* data, std::size_t size) noexcept;
-
-// Unblocks SIGCHLD on the calling thread. The kernel drops a SIGCHLD nobody
-// handles only if the thread that started the child does not block it;
-// blocked there, it wakes another thread of the process for every exit.
-void accept_child_signals() noexcept;
-
-// Blocks every signal the C library lets a thread block, for as long as it
-// lives: a thread made meanwhile inherits the mask.
-class thread_signals_blocked {
- public:
-  thread_signals_blocked() noexcept;
-  ~thread_signals_blocked();
-  thread_signals_blocked(const thread_signals_blocked&) = delete;
-  thread_signals_blocked& operator=(const thread_signals_blocked&) = delete;
-
- private:
-  sigset_t previous_;
-};
-
-// --- the fault seam, for tests
-// `pidfd_flag`: a non-zero answer makes the clone behave as on a kernel that
-// ignores CLONE_PIDFD (before 5.2): it succeeds and leaves no pidfd.
-// `cgroup_kill`: one makes a cgroup be killed as on a kernel without
-// cgroup.kill (before 5.14).
-enum class call : unsigned char {
-  pipe,
-  open,
-  duplicate,
-  read,
-  write,
-  poll,
-  event,
-  waitid,
-  clone,
-  exec,
-  thread,
-  pidfd_flag,
-  cgroup_kill
-};
-// Asked before each call is made; a non-zero result is the errno the call then
-// fails with, without being made. Runs on any thread, and for `exec` in the
-// child between clone and exec, so it must be async-signal-safe.
-using fault_injector = int (*)(call) noexcept;
-void set_fault_injector(fault_injector injector) noexcept;
-DUCTILE_HIDDEN int injected_fault(call which) noexcept;
-
-}  // namespace ductile::detail::sys
-#endif  // DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
-
-// ---- lib/os/attempt.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_ATTEMPT_HPP
-#define DUCTILE_INLINED_LIB_OS_ATTEMPT_HPP
-// Helpers for the files of lib/os/ that make system calls: the fault seam
-// and the meaning of a poll's answer.
-
-#include <cerrno>
-
-
-namespace ductile::detail::sys {
-
-// Makes the call unless a fault is injected, in which case errno is set as the
-// failing call would have set it.
-template <class Call>
-inline long attempt(call which, Call&& make_call) noexcept {
-  if (const int fault = injected_fault(which)) {
-    errno = fault;
-    return -1;
-  }
-  return static_cast<long>(make_call());
-}
-
-// What a poll returned `n` means: EINTR is a wake-up with no events.
-inline std::error_code poll_outcome(long n, pollfd* fds, std::size_t count, int& ready) noexcept {
-  if (n < 0) {
-    ready = 0;
-    for (std::size_t i = 0; i < count; ++i) fds[i].revents = 0;
-    if (errno == EINTR) return {};
-    return last_error();
-  }
-  ready = static_cast<int>(n);
-  return {};
-}
-
-}  // namespace ductile::detail::sys
-#endif  // DUCTILE_INLINED_LIB_OS_ATTEMPT_HPP
-
-// The Linux backend: compiled away where the POSIX one is chosen.
-#if !DUCTILE_POSIX_BACKEND
-
-#include <fcntl.h>
-#include <pthread.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstdint>
-#include <ctime>
-
-// ---- lib/os/linux/syscall_numbers.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SYSCALL_NUMBERS_HPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_SYSCALL_NUMBERS_HPP
-// System calls newer than the oldest C library headers ductile builds with
-// (glibc 2.28, RHEL 8): spelled out here. Since Linux 5.1 new calls have one
-// number on every architecture. tests/os/old_headers.hpp checks that the
-// library compiles without the headers' own definitions.
-
-#include <sys/syscall.h>
-
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_clone3
-#define SYS_clone3 435
-#endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#endif  // DUCTILE_INLINED_LIB_OS_LINUX_SYSCALL_NUMBERS_HPP
-
-namespace ductile::detail::sys {
-
-DUCTILE_INLINE std::error_code make_pipe(pipe_ends& ends) noexcept {
-  int fds[2];
-  if (attempt(call::pipe, [&] { return ::pipe2(fds, O_CLOEXEC); }) != 0) return last_error();
-  ends.read.reset(keep_above_stdio(fds[0]));
-  ends.write.reset(keep_above_stdio(fds[1]));
-  return {};
-}
-
-DUCTILE_INLINE void resize_pipe(int fd, std::size_t bytes) noexcept {
-  ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
-}
-
-DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout,
-                                        int& ready) noexcept {
-  long n;
-  if (timeout.count() < 0) {
-    n = attempt(call::poll, [&] { return ::poll(fds, count, -1); });
-  } else {
-    timespec limit{};
-    limit.tv_sec = static_cast<time_t>(timeout.count() / 1000000000);
-    limit.tv_nsec = static_cast<long>(timeout.count() % 1000000000);
-    n = attempt(call::poll, [&] { return ::ppoll(fds, count, &limit, nullptr); });
-  }
-  return poll_outcome(n, fds, count, ready);
-}
-
-DUCTILE_INLINE std::error_code make_event(unsigned int initial, event& out) noexcept {
-  const long fd = attempt(call::event, [&] { return ::eventfd(initial, EFD_CLOEXEC | EFD_NONBLOCK); });
-  if (fd < 0) return last_error();
-  out.readable.reset(keep_above_stdio(static_cast<int>(fd)));
-  return {};
-}
-
-DUCTILE_INLINE void signal_event(const event& target) noexcept {
-  const int fd = target.readable.get();
-  const std::uint64_t one = 1;
-  // EAGAIN means the counter is full: it is readable, which is all that matters.
-  while (attempt(call::write, [&] { return ::write(fd, &one, sizeof one); }) < 0 && errno == EINTR) {
-  }
-}
-
-DUCTILE_INLINE void drain_event(const event& target) noexcept {
-  const int fd = target.readable.get();
-  std::uint64_t count = 0;
-  while (attempt(call::read, [&] { return ::read(fd, &count, sizeof count); }) < 0 && errno == EINTR) {
-  }
-}
-
-DUCTILE_INLINE long raw_waitid(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept {
-  // The raw call takes the rusage the C library's waitid() does not.
-  if (child.pidfd) return ::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, options, usage);
-  return ::syscall(SYS_waitid, P_PID, child.pid, &info, options, usage);
-}
-
-DUCTILE_INLINE std::error_code wait_process(const process_handle& child, siginfo_t& info, int options,
-                                            rusage* usage) noexcept {
-  for (;;) {
-    const long rc = attempt(call::waitid, [&] { return raw_waitid(child, info, options, usage); });
-    if (rc == 0) return {};
-    if (errno != EINTR) return last_error();
-  }
-}
-
-DUCTILE_INLINE void reap_now(const process_handle& child) noexcept {
-  siginfo_t info{};
-  while (raw_waitid(child, info, WEXITED, nullptr) < 0 && errno == EINTR) {
-  }
-}
-
-DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noexcept {
-  if (child.pidfd) {
-    if (::syscall(SYS_pidfd_send_signal, child.pidfd.get(), signal, nullptr, 0) == 0 || errno == ESRCH) return;
-    // Refused (a seccomp profile, an old kernel): the pid is still ours.
-  }
-  if (child.pid > 0) ::kill(child.pid, signal);
-}
-
-// MADV_POPULATE_WRITE (Linux 5.14), spelled out for older headers.
-inline constexpr int populate_write = 23;
-
-DUCTILE_INLINE void advise_huge_pages(void* data, std::size_t size) noexcept {
-  const auto begin = reinterpret_cast<std::uintptr_t>(data);
-  const std::uintptr_t first = (begin + huge_page - 1) & ~(huge_page - 1);
-  const std::uintptr_t last = (begin + size) & ~(huge_page - 1);
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-}
-
-DUCTILE_INLINE void prefault(void* data, std::size_t size) noexcept {
-  const auto begin = reinterpret_cast<std::uintptr_t>(data);
-  const std::uintptr_t page = 4096;
-  const std::uintptr_t first = (begin + page - 1) & ~(page - 1);
-  const std::uintptr_t last = (begin + size) & ~(page - 1);
-  // One call faults the whole range in: page by page, each fault is a trap,
-  // which on virtual machines costs more than zeroing the page. Older kernels
-  // refuse (EINVAL), and the pages are faulted as they are written instead.
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, populate_write);
-}
-
-}  // namespace ductile::detail::sys
-
-#endif  // !DUCTILE_POSIX_BACKEND
-#endif  // DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
 // ---- lib/model/expression.cpp
 #ifndef DUCTILE_INLINED_LIB_MODEL_EXPRESSION_CPP
 #define DUCTILE_INLINED_LIB_MODEL_EXPRESSION_CPP
@@ -2556,8 +2261,6 @@ DUCTILE_INLINE void prefault(void* data, std::size_t size) noexcept {
 #define DUCTILE_INLINED_LIB_MODEL_TREE_HPP
 // The expression tree: immutable nodes shared between copies and threads.
 // Each method call on an expression adds one modifier node around its receiver.
-
-#include <sys/types.h>
 
 #include <chrono>
 #include <map>
@@ -2646,8 +2349,8 @@ struct run_remotely {
 struct die_with_parent {};
 
 // Credentials: each a field of the children's credential request; inner wins.
-using user_ref = std::variant<std::string, uid_t>;
-using group_ref = std::variant<std::string, gid_t>;
+using user_ref = std::variant<std::string, user_id>;
+using group_ref = std::variant<std::string, group_id>;
 struct run_as_user {
   user_ref who;
 };
@@ -2740,6 +2443,236 @@ std::string format_command_line(const node& n);
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_MODEL_TREE_HPP
+// ---- lib/os/system_calls.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
+#define DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
+// The thin layer of system calls the executor makes in the parent. Every call
+// retries EINTR and reports failure as a std::error_code, so errno never
+// leaks across layers. Tests make these calls fail through the fault seam at
+// the end of this file; a process without an injector pays one atomic load.
+
+#include <sys/types.h>
+#ifndef _WIN32
+#include <signal.h>
+#include <sys/resource.h>
+#endif
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <system_error>
+
+// ---- lib/os/polled_stream.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_POLLED_STREAM_HPP
+#define DUCTILE_INLINED_LIB_OS_POLLED_STREAM_HPP
+// One stream a readiness wait looks at, with the events asked for and those
+// seen: poll()'s own record on POSIX systems, so a wait hands the kernel the
+// list as it is. Windows has no such call for pipes; its loop keeps the same
+// record for the run layer's sake and completes operations instead.
+
+#ifdef _WIN32
+namespace ductile::detail::os {
+struct polled_stream {
+  int fd;
+  short events;
+  short revents;
+};
+inline constexpr short ready_to_read = 0x1;
+inline constexpr short ready_to_write = 0x4;
+// What a wait reports whether asked or not.
+inline constexpr short ended_or_failed = 0x8 | 0x10 | 0x20;
+}  // namespace ductile::detail::os
+#else
+#include <poll.h>
+
+namespace ductile::detail::os {
+using polled_stream = ::pollfd;
+inline constexpr short ready_to_read = POLLIN;
+inline constexpr short ready_to_write = POLLOUT;
+// What poll() reports whether asked or not.
+inline constexpr short ended_or_failed = POLLERR | POLLHUP | POLLNVAL;
+}  // namespace ductile::detail::os
+#endif
+#endif  // DUCTILE_INLINED_LIB_OS_POLLED_STREAM_HPP
+
+namespace ductile::detail::sys {
+
+std::error_code last_error() noexcept;
+// What a call this system cannot make reports: "not supported on this
+// system", which compares equal to std::errc::not_supported.
+inline const std::error_category& unsupported_category() noexcept {
+  struct category final : std::error_category {
+    const char* name() const noexcept override { return "ductile"; }
+    std::string message(int) const override { return "not supported on this system"; }
+    std::error_condition default_error_condition(int) const noexcept override {
+      return std::make_error_condition(std::errc::not_supported);
+    }
+  };
+  static const category instance;
+  return instance;
+}
+inline std::error_code not_supported() noexcept { return std::error_code(1, unsupported_category()); }
+
+// This process's working directory ("." if it cannot be named).
+std::string working_directory();
+
+// Every descriptor made here is close-on-exec from birth and numbered 3 or
+// above: a host may have closed its own 0, 1 or 2 (daemons do), and one of
+// ours in that slot would look to a child like the stream it inherits, then
+// vanish at exec. keep_above_stdio moves `fd` up if it can, and returns it.
+int keep_above_stdio(int fd) noexcept;
+// Moves `fd` to `lowest` or above (close-on-exec), and returns it; where it
+// cannot, `fd` stays where it is.
+int move_descriptor_up(int fd, int lowest) noexcept;
+// For a descriptor held as long as a run lives (a pidfd, the parent's end of
+// a capture or stdin pipe): once the low numbers are crowded, moved to 1024
+// or above where the soft limit allows. New descriptors take the lowest free
+// numbers, and a child copies only the slots below the highest one it uses
+// (lib/os/linux/child.cpp): what live runs hold, kept out of that range,
+// costs the next spawn nothing.
+int keep_clear_of_new_descriptors(int fd) noexcept;
+std::error_code make_pipe(pipe_ends& ends) noexcept;
+std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
+// The file that reads as empty and swallows writes.
+#ifdef _WIN32
+inline constexpr const char* null_device = "NUL";
+#else
+inline constexpr const char* null_device = "/dev/null";
+#endif
+// mkdtemp(): `path_template` ends in XXXXXX, which become the new directory's
+// name (mode 0700).
+std::error_code make_private_directory(std::string& path_template) noexcept;
+std::error_code duplicate(int fd, unique_fd& out) noexcept;
+// A copy of a stream the user hands over (stdin_file() and the like), held as
+// the run holds its own; and the user's name for one the run holds.
+std::error_code duplicate_native(native_handle_type stream, unique_fd& out) noexcept;
+native_handle_type native_handle_of(int fd) noexcept;
+std::error_code set_nonblocking(int fd) noexcept;
+bool is_regular_file(int fd) noexcept;
+// What the system would start: a regular file this process may execute.
+bool is_executable_file(const char* path) noexcept;
+// Asks for a pipe buffer of `bytes`; the kernel may refuse (quota), which is harmless.
+void resize_pipe(int fd, std::size_t bytes) noexcept;
+// Returns bytes read, 0 at end of file; EAGAIN comes back as an error code.
+std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept;
+// A write that cannot raise SIGPIPE in this process: EPIPE comes back as an error code.
+std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept;
+// Waits for events, at most `timeout` (to the nanosecond: a child held by pid
+// is looked at sooner than a millisecond); a negative timeout waits forever.
+// EINTR returns with no events.
+std::error_code poll_fds(os::polled_stream* fds, std::size_t count, std::chrono::nanoseconds timeout,
+                         int& ready) noexcept;
+// A descriptor another thread can make readable: an eventfd on Linux, a pipe
+// elsewhere. Close-on-exec and non-blocking; signal makes it readable, drain
+// empties it.
+struct event {
+  unique_fd readable;  // polled, and drained
+  unique_fd writer;    // empty where `readable` takes the writes too (an eventfd)
+  explicit operator bool() const noexcept { return static_cast<bool>(readable); }
+};
+std::error_code make_event(unsigned int initial, event& out) noexcept;
+void signal_event(const event& target) noexcept;
+void drain_event(const event& target) noexcept;
+#ifndef _WIN32
+// waitid on the child: by pidfd where it has one, else by pid. With WNOHANG,
+// info.si_pid stays 0 while the child runs.
+std::error_code wait_process(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept;
+#endif
+// How a child ended, as a run records it: its status and what the kernel
+// accounted for it.
+struct process_exit {
+  exit_status status;
+  std::chrono::microseconds user_time{0};
+  std::chrono::microseconds system_time{0};
+  std::size_t max_rss_kib = 0;
+};
+enum class exit_state { running, ended, lost };
+// Reaps the child if it has ended, without waiting. `lost`: the child is gone
+// but somebody else reaped it (a host calling waitpid(-1)), and `out` says
+// exit code 255.
+exit_state collect_exit(const process_handle& child, process_exit& out) noexcept;
+// Waits for the child to end and reaps it: never `running`.
+exit_state await_exit(const process_handle& child, process_exit& out) noexcept;
+// Reaps a child that has exited or is about to; only for cleanup paths.
+void reap_now(const process_handle& child) noexcept;
+// Signals an unreaped child: through its pidfd (which cannot reach a recycled
+// pid), else, or if the kernel refuses that call, by pid, which is as safe
+// while the child is unreaped: its pid cannot be reused before we reap it.
+void signal_process(const process_handle& child, int signal) noexcept;
+void signal_group(pid_t group, int signal) noexcept;
+inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
+// Advice for memory the capture fills: huge pages where the range spans them,
+// and every page faulted in at once (ignored by kernels that cannot).
+void advise_huge_pages(void* data, std::size_t size) noexcept;
+void prefault(void* data, std::size_t size) noexcept;
+// Memory aligned to `alignment` (a power of two that divides `size`), for
+// the capture's huge-page blocks; nullptr when there is none.
+void* allocate_aligned(std::size_t alignment, std::size_t size) noexcept;
+void free_aligned(void* data) noexcept;
+
+// Functions fork() calls in the forking thread before it forks, and after
+// it in parent and child (pthread_atfork); a system without fork has none.
+void call_around_fork(void (*before)(), void (*in_parent)(), void (*in_child)()) noexcept;
+
+// The signals an interrupt_guard catches (a console control handler on
+// Windows). The handler runs in signal context: it may only record.
+using signal_handler = void (*)(int signal);
+// Whether `signal` can be caught here (SIGKILL and SIGSTOP never can).
+bool can_catch(int signal) noexcept;
+// Installs `handler` for `signal` and keeps the disposition it replaces,
+// which restore_signal() puts back.
+std::error_code catch_signal(int signal, signal_handler handler) noexcept;
+void restore_signal(int signal) noexcept;
+
+// Unblocks SIGCHLD on the calling thread. The kernel drops a SIGCHLD nobody
+// handles only if the thread that started the child does not block it;
+// blocked there, it wakes another thread of the process for every exit.
+void accept_child_signals() noexcept;
+
+// Blocks every signal the C library lets a thread block, for as long as it
+// lives: a thread made meanwhile inherits the mask.
+class thread_signals_blocked {
+ public:
+  thread_signals_blocked() noexcept;
+  ~thread_signals_blocked();
+  thread_signals_blocked(const thread_signals_blocked&) = delete;
+  thread_signals_blocked& operator=(const thread_signals_blocked&) = delete;
+
+ private:
+#ifndef _WIN32
+  sigset_t previous_;
+#endif
+};
+
+// --- the fault seam, for tests
+// `pidfd_flag`: a non-zero answer makes the clone behave as on a kernel that
+// ignores CLONE_PIDFD (before 5.2): it succeeds and leaves no pidfd.
+// `cgroup_kill`: one makes a cgroup be killed as on a kernel without
+// cgroup.kill (before 5.14).
+enum class call : unsigned char {
+  pipe,
+  open,
+  duplicate,
+  read,
+  write,
+  poll,
+  event,
+  waitid,
+  clone,
+  exec,
+  thread,
+  pidfd_flag,
+  cgroup_kill
+};
+// Asked before each call is made; a non-zero result is the errno the call then
+// fails with, without being made. Runs on any thread, and for `exec` in the
+// child between clone and exec, so it must be async-signal-safe.
+using fault_injector = int (*)(call) noexcept;
+void set_fault_injector(fault_injector injector) noexcept;
+DUCTILE_HIDDEN int injected_fault(call which) noexcept;
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
 
 namespace ductile {
 namespace detail {
@@ -2760,9 +2693,9 @@ DUCTILE_INLINE expression wrap(const std::shared_ptr<const node>& inner, modifie
   return expression(std::make_shared<const node>(node{modifier_node{std::move(change), inner}}));
 }
 
-DUCTILE_INLINE std::shared_ptr<const unique_fd> duplicate_for_tree(int fd, std::string_view what) {
+DUCTILE_INLINE std::shared_ptr<const unique_fd> duplicate_for_tree(native_handle_type fd, std::string_view what) {
   unique_fd copy;
-  if (const auto error = sys::duplicate(fd, copy))
+  if (const auto error = sys::duplicate_native(fd, copy))
     throw std::invalid_argument(fmt::format("{}({}): {}", what, fd, error.message()));
   return std::make_shared<const unique_fd>(std::move(copy));
 }
@@ -2920,7 +2853,7 @@ DUCTILE_INLINE expression expression::user(std::string_view name) const {
   detail::reject_nul(name, "user()");
   return detail::wrap(node_, detail::run_as_user{std::string(name)});
 }
-DUCTILE_INLINE expression expression::user(uid_t uid) const {
+DUCTILE_INLINE expression expression::user(user_id uid) const {
   detail::reject_unchanged_id(uid, "user()");
   return detail::wrap(node_, detail::run_as_user{uid});
 }
@@ -2929,7 +2862,7 @@ DUCTILE_INLINE expression expression::group(std::string_view name) const {
   detail::reject_nul(name, "group()");
   return detail::wrap(node_, detail::run_as_group{std::string(name)});
 }
-DUCTILE_INLINE expression expression::group(gid_t gid) const {
+DUCTILE_INLINE expression expression::group(group_id gid) const {
   detail::reject_unchanged_id(gid, "group()");
   return detail::wrap(node_, detail::run_as_group{gid});
 }
@@ -2941,8 +2874,8 @@ DUCTILE_INLINE expression expression::groups(const std::vector<std::string>& nam
   }
   return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
 }
-DUCTILE_INLINE expression expression::groups(const std::vector<gid_t>& ids) const {
-  for (const gid_t id : ids) detail::reject_unchanged_id(id, "groups()");
+DUCTILE_INLINE expression expression::groups(const std::vector<group_id>& ids) const {
+  for (const group_id id : ids) detail::reject_unchanged_id(id, "groups()");
   std::vector<detail::group_ref> list(ids.begin(), ids.end());
   return detail::wrap(node_, detail::supplementary_groups{std::move(list)});
 }
@@ -2988,6 +2921,10 @@ DUCTILE_INLINE expression expression::stdin_pipe() const {
   return detail::wrap(node_, redirect{stdio::in, redirect_kind::caller_pipe, {}, nullptr, {}});
 }
 DUCTILE_INLINE expression expression::pass_fd(int child_fd, int parent_fd) const {
+#ifdef _WIN32
+  // A Windows child inherits exactly its three standard handles.
+  throw std::invalid_argument(fmt::format("pass_fd({}, {}): not supported on this system", child_fd, parent_fd));
+#else
   if (child_fd < 3)
     throw std::invalid_argument(
         fmt::format("pass_fd({}, {}): the child's descriptor must be 3 or above; 0, 1 and 2 have their own "
@@ -2997,6 +2934,7 @@ DUCTILE_INLINE expression expression::pass_fd(int child_fd, int parent_fd) const
     throw std::invalid_argument(fmt::format("pass_fd({}, {}): the child's descriptor must be at most {}", child_fd,
                                             parent_fd, detail::highest_passed_fd));
   return detail::wrap(node_, detail::pass_descriptor{child_fd, detail::duplicate_for_tree(parent_fd, "pass_fd")});
+#endif
 }
 DUCTILE_INLINE expression expression::before_spawn_hook(detail::spawn_hook_function hook) const {
   if (!hook) throw std::invalid_argument("before_spawn(): the hook is empty");
@@ -3245,7 +3183,9 @@ DUCTILE_INLINE std::string signal_name(int signal) {
       "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP", "SIGTSTP",  "SIGTTIN", "SIGTTOU", "SIGURG",
       "SIGXCPU",   "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS"};
   if (signal > 0 && signal < static_cast<int>(sizeof(names) / sizeof(names[0]))) return names[signal];
+#ifdef SIGRTMIN
   if (signal >= SIGRTMIN && signal <= SIGRTMAX) return fmt::format("SIGRTMIN+{}", signal - SIGRTMIN);
+#endif
   return fmt::format("signal {}", signal);
 }
 
@@ -3760,7 +3700,7 @@ DUCTILE_INLINE stdio_target open_redirect(const node& tree, const redirect& r) {
     case redirect_kind::write_path: flags = O_WRONLY | O_CREAT | O_TRUNC; break;
     case redirect_kind::append_path: flags = O_WRONLY | O_CREAT | O_APPEND; break;
     case redirect_kind::null:
-      path = "/dev/null";
+      path = sys::null_device;
       flags = r.stream == stdio::in ? O_RDONLY : O_WRONLY;
       break;
     default: break;
@@ -4058,10 +3998,6 @@ DUCTILE_INLINE process_launch lower_alone(const node& tree, bool& checked) {
 // it: the environment and directory the context's modifiers give it, and
 // execvp's search through PATH.
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <stdexcept>
 
@@ -4078,11 +4014,7 @@ DUCTILE_INLINE std::string absolute_from(const std::string& base, std::string pa
 }
 
 // What execve would accept: a regular file this process may execute.
-DUCTILE_INLINE bool is_executable_file(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return false;
-  return ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0;
-}
+DUCTILE_INLINE bool is_executable_file(const std::string& path) { return sys::is_executable_file(path.c_str()); }
 
 // The environment and directory the outermost modifiers of `tree` give a
 // command inside it, outer first as lowering applies them.
@@ -4148,18 +4080,19 @@ DUCTILE_INLINE std::optional<std::string> which(std::string_view name, const exp
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_LIB_PLAN_WHICH_CPP
-// ---- lib/os/linux/clone.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
-// ---- lib/os/start_child.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
-#define DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
-// The one way this library makes a child, whatever the backend: the child
-// runs a prepared plan and its report is collected through one channel
-// (shared memory or a pipe, see child_message). lib/os/linux/clone.cpp makes
-// it with clone; lib/os/posix/start_child.cpp with posix_spawn or fork.
+// ---- lib/run/spawn.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_SPAWN_CPP
+#define DUCTILE_INLINED_LIB_RUN_SPAWN_CPP
+// ---- lib/run/spawn.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_SPAWN_HPP
+#define DUCTILE_INLINED_LIB_RUN_SPAWN_HPP
+// Spawning one process of a launch plan: hooks, program lookup and the
+// argument and environment arrays are prepared in the parent; then one start_child.
 
-#include <system_error>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
 
 // ---- lib/os/child_plan.hpp
 #ifndef DUCTILE_INLINED_LIB_OS_CHILD_PLAN_HPP
@@ -4178,8 +4111,6 @@ DUCTILE_INLINE std::optional<std::string> which(std::string_view name, const exp
 // resolved and every precondition checked in the parent (plan/credentials),
 // and the child only applies what is written here, with raw system calls.
 
-#include <sys/types.h>
-
 #include <cstddef>
 #include <cstdint>
 
@@ -4194,10 +4125,10 @@ struct child_credentials {
   std::uint64_t bounding_drops = 0;
   int last_capability = 40;
   bool switch_ids = false;
-  const gid_t* groups = nullptr;
+  const group_id* groups = nullptr;
   std::size_t group_count = 0;
-  gid_t gid = 0;
-  uid_t uid = 0;
+  group_id gid = 0;
+  user_id uid = 0;
   bool no_new_privs = false;
 };
 
@@ -4300,6 +4231,16 @@ struct child_plan {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_CHILD_PLAN_HPP
+// ---- lib/os/start_child.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
+#define DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
+// The one way this library makes a child, whatever the backend: the child
+// runs a prepared plan and its report is collected through one channel
+// (shared memory or a pipe, see child_message). lib/os/linux/clone.cpp makes
+// it with clone; lib/os/posix/start_child.cpp with posix_spawn or fork.
+
+#include <system_error>
+
 
 namespace ductile::detail {
 
@@ -4342,388 +4283,6 @@ void read_child_reports(int fd, child_report& report) noexcept;
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_START_CHILD_HPP
-
-// The Linux backend: compiled away where the POSIX one is chosen.
-#if !DUCTILE_POSIX_BACKEND
-#include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstdint>
-#include <cstdlib>
-#include <cstring>
-
-// ---- lib/os/linux/clone.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
-// Linux's start_child (lib/os/start_child.hpp): clone with every signal
-// blocked, the child running child_main on the prepared plan.
-
-// ---- lib/os/linux/child.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
-// The code that runs in a new child between clone and exec.
-
-
-namespace ductile::detail {
-
-// The size of the kernel's signal set (64 signals), for the raw rt_sigprocmask.
-inline constexpr long kernel_sigset_size = 8;
-
-// The kernel's struct sigaction, for the raw rt_sigaction.
-struct kernel_sigaction {
-  void* handler;
-  unsigned long flags;
-  void* restorer;
-  unsigned long mask[2];
-};
-
-// Entry point of the child; never returns.
-DUCTILE_HIDDEN int child_main(void* plan) noexcept;
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
-
-namespace ductile::detail {
-
-// Blocks the signals of the calling thread, the C library's own included
-// (pthread_sigmask would leave those), for as long as it lives: no handler
-// of the parent may run in a child before it has reset its dispositions.
-// All of them, but SIGCHLD when nothing handles it: a SIGCHLD that arrives
-// for another child while this thread waits for the new one's exec is then
-// discarded, rather than kept for the next thread of the host that takes it.
-class signals_blocked_for_clone {
- public:
-  signals_blocked_for_clone() noexcept;
-  ~signals_blocked_for_clone();
-  signals_blocked_for_clone(const signals_blocked_for_clone&) = delete;
-  signals_blocked_for_clone& operator=(const signals_blocked_for_clone&) = delete;
-
- private:
-  unsigned long previous_[2] = {0, 0};
-};
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
-
-#if defined(__SANITIZE_THREAD__)
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
-#endif
-#endif
-#ifndef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 0
-#endif
-
-namespace ductile::detail {
-
-DUCTILE_INLINE start_mode usual_start_mode() noexcept {
-  return DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY ? start_mode::copied_memory : start_mode::shared_memory;
-}
-
-#undef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
-
-DUCTILE_INLINE signals_blocked_for_clone::signals_blocked_for_clone() noexcept {
-  unsigned long blocked[2] = {~0UL, ~0UL};
-  kernel_sigaction child_signal{};
-  if (syscall(SYS_rt_sigaction, SIGCHLD, nullptr, &child_signal, kernel_sigset_size) == 0 &&
-      (child_signal.handler == reinterpret_cast<void*>(SIG_DFL) ||
-       child_signal.handler == reinterpret_cast<void*>(SIG_IGN)))
-    blocked[0] &= ~(1UL << (SIGCHLD - 1));
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, blocked, previous_, kernel_sigset_size);
-}
-
-DUCTILE_INLINE signals_blocked_for_clone::~signals_blocked_for_clone() {
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_, nullptr, kernel_sigset_size);
-}
-
-// The child's stack: one per spawning thread, made on first use. With
-// CLONE_VFORK the parent thread is suspended while the child uses it, so it is
-// never shared. The pointer is a trivially destructible thread_local, so it
-// stays usable after the thread's destructors ran: a spawn from an atexit
-// handler or a static destructor finds it null and maps a new stack.
-struct child_stack {
-  static constexpr std::size_t guard = 4096;
-  static constexpr std::size_t usable = 64 * 1024;
-  static void*& base() noexcept {
-    thread_local void* mapped = nullptr;
-    return mapped;
-  }
-  // Unmaps the stack when the thread ends, and forgets it.
-  struct releaser {
-    ~releaser() {
-      if (void*& mapped = base(); mapped != nullptr) {
-        ::munmap(mapped, guard + usable);
-        mapped = nullptr;
-      }
-    }
-  };
-  static void* top() noexcept {
-    void*& mapped = base();
-    if (mapped == nullptr) {
-      void* memory =
-          ::mmap(nullptr, guard + usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-      if (memory == MAP_FAILED) return nullptr;
-      ::mprotect(memory, guard, PROT_NONE);  // stacks grow down: the guard sits below
-      mapped = memory;
-      thread_local releaser release_at_thread_exit;
-      (void)release_at_thread_exit;
-    }
-    return static_cast<char*>(mapped) + guard + usable;
-  }
-};
-
-// Whether children are held by pidfd is learnt once per process, at the
-// first spawn, from what the kernel answers; never from a version string.
-DUCTILE_INLINE std::atomic<int>& pidfd_state() noexcept {
-  static std::atomic<int> state{static_cast<int>(pidfd_support::unknown)};
-  return state;
-}
-
-DUCTILE_INLINE pidfd_support pidfds() noexcept {
-  return static_cast<pidfd_support>(pidfd_state().load(std::memory_order_relaxed));
-}
-
-DUCTILE_INLINE void settle_pidfds(pidfd_support answer) noexcept {
-  int expected = static_cast<int>(pidfd_support::unknown);
-  pidfd_state().compare_exchange_strong(expected, static_cast<int>(answer), std::memory_order_relaxed);
-}
-
-// What clone answers when it will not take a flag (CLONE_PIDFD, CLONE_FILES
-// with CLONE_VFORK): EINVAL (a kernel that knows the flag is invalid here, an
-// emulator such as qemu-user, or a profile emulating one), ENOSYS or EPERM (a
-// seccomp profile).
-DUCTILE_INLINE bool refuses_flag(int error) noexcept { return error == EINVAL || error == ENOSYS || error == EPERM; }
-
-// A pidfd is only useful if waitid(P_PIDFD) takes it (5.4). Asked of the
-// first child, without reaping it. (A kernel or profile that refuses
-// pidfd_send_signal is answered at each signal: the pid is signalled instead,
-// which is as safe while the child is unreaped.)
-DUCTILE_INLINE pidfd_support probe_pidfd(const process_handle& child) noexcept {
-  if (!child.pidfd) return pidfd_support::absent;
-  siginfo_t info{};
-  const int saved_errno = errno;
-  long rc;
-  do {
-    rc = ::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, WEXITED | WNOHANG | WNOWAIT, nullptr);
-  } while (rc != 0 && errno == EINTR);
-  errno = saved_errno;
-  return rc == 0 ? pidfd_support::present : pidfd_support::absent;
-}
-
-// clone3 with CLONE_INTO_CGROUP (5.7): the child starts in the cgroup. The
-// structure is clone_args up to its `cgroup` field (CLONE_ARGS_SIZE_VER2).
-struct clone3_arguments {
-  std::uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
-};
-inline constexpr std::uint64_t clone_into_cgroup = 0x200000000ULL;
-
-DUCTILE_INLINE std::atomic<bool>& clone3_refused() noexcept {
-  static std::atomic<bool> refused{false};
-  return refused;
-}
-
-// Like fork (no shared memory, CLONE_VFORK): returns 0 in the child.
-DUCTILE_INLINE long clone_into_cgroup_vfork(int cgroup, int pidfd_flag, int& pidfd) noexcept {
-  clone3_arguments args{};
-  args.flags = CLONE_VFORK | clone_into_cgroup | static_cast<std::uint64_t>(pidfd_flag);
-  args.pidfd = reinterpret_cast<std::uintptr_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  args.cgroup = static_cast<std::uint64_t>(cgroup);
-  return syscall(SYS_clone3, &args, sizeof args);
-}
-
-// Valgrind runs only the clone flag sets of fork, vfork and threads, and ends
-// the whole process at any other, CLONE_VM | CLONE_VFORK | CLONE_FILES
-// included. Its core library is preloaded into every program it runs.
-DUCTILE_INLINE bool under_valgrind() noexcept {
-  const char* preloaded = std::getenv("LD_PRELOAD");
-  return preloaded != nullptr && std::strstr(preloaded, "vgpreload") != nullptr;
-}
-
-// Whether a child may borrow the parent's descriptor table until it has made
-// its own (lib/os/linux/child.cpp, take_own_descriptor_table): learnt at the
-// first child that could not, or from a clone that refused the flag.
-DUCTILE_INLINE std::atomic<bool>& table_sharing_refused() noexcept {
-  static std::atomic<bool> refused{under_valgrind()};
-  return refused;
-}
-
-// A child that exited before it used anything: reaped and forgotten.
-DUCTILE_INLINE void reap_unused_child(long pid, int& pidfd) noexcept {
-  siginfo_t info{};
-  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED) != 0 && errno == EINTR) {
-  }
-  if (pidfd >= 0) ::close(pidfd);
-  pidfd = -1;
-}
-
-DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
-  started_child result;
-  const int saved_errno = errno;
-  const auto failed = [&](std::error_code error, const char* step, const char* what) {
-    result.error = error;
-    result.step = step;
-    result.what = what;
-    errno = saved_errno;
-    return std::move(result);
-  };
-  // clone3 cannot share memory without a stack switch in assembly; a child
-  // entering a cgroup is made like fork, and reports through the pipe.
-  if (plan.cgroup_directory >= 0 && mode == start_mode::shared_memory) mode = start_mode::copied_memory;
-  void* stack_top = nullptr;
-  pipe_ends channel;
-  if (mode == start_mode::shared_memory) {
-    stack_top = child_stack::top();
-    if (stack_top == nullptr) return failed(sys::last_error(), "clone", "allocate a stack");
-  } else if (mode == start_mode::daemon) {
-    if (const auto error = sys::make_pipe(channel)) return failed(error, "pipe", "make a pipe");
-  } else {
-    // Made directly, not through the fault seam: this pipe stands in for the
-    // shared memory of the usual path, which cannot fail.
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return failed(sys::last_error(), "pipe", "make a pipe");
-    channel.read.reset(sys::keep_above_stdio(fds[0]));
-    channel.write.reset(sys::keep_above_stdio(fds[1]));
-  }
-  plan.report = &report;
-  plan.report_fd = channel.write ? channel.write.get() : -1;
-
-  const auto clone_with = [&](int pidfd_flag, int& pidfd) -> long {
-    switch (mode) {
-      case start_mode::shared_memory: {
-        constexpr int shared_memory_flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
-        const bool may_share = !table_sharing_refused().load(std::memory_order_relaxed);
-        if (may_share) {
-          plan.shares_descriptor_table = true;
-          const long pid =
-              ::clone(child_main, stack_top, shared_memory_flags | CLONE_FILES | pidfd_flag, &plan, &pidfd);
-          plan.shares_descriptor_table = false;
-          if (pid > 0 && report.step != child_step::descriptor_table) return pid;
-          if (pid < 0 && !refuses_flag(errno)) return pid;
-          // close_range(CLOSE_RANGE_UNSHARE) was refused, or clone would not
-          // take CLONE_FILES (or CLONE_PIDFD: only a clone without the first
-          // tells them apart).
-          if (pid > 0) {
-            reap_unused_child(pid, pidfd);
-            report = child_report{};
-          }
-        }
-        const long pid = ::clone(child_main, stack_top, shared_memory_flags | pidfd_flag, &plan, &pidfd);
-        // From now on every child gets its copy of the table from clone.
-        if (may_share && pid > 0) table_sharing_refused().store(true, std::memory_order_relaxed);
-        return pid;
-      }
-      case start_mode::copied_memory: {
-        long pid = -1;
-        plan.cgroup_entered_at_clone = false;
-        if (plan.cgroup_directory >= 0 && !clone3_refused().load(std::memory_order_relaxed)) {
-          plan.cgroup_entered_at_clone = true;
-          pid = clone_into_cgroup_vfork(plan.cgroup_directory, pidfd_flag, pidfd);
-          if (pid == 0) child_main(&plan);
-          if (pid < 0) {
-            // Before 5.7, or a profile that refuses clone3: the child enters
-            // by writing its pid, before it runs anything of the user's.
-            if (errno == ENOSYS || errno == E2BIG || errno == EPERM)
-              clone3_refused().store(true, std::memory_order_relaxed);
-            plan.cgroup_entered_at_clone = false;
-          }
-        }
-        if (pid < 0) pid = syscall(SYS_clone, CLONE_VFORK | pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
-        if (pid == 0) child_main(&plan);
-        return pid;
-      }
-      case start_mode::daemon: {
-        const long pid = syscall(SYS_clone, pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
-        if (pid == 0) child_main(&plan);
-        return pid;
-      }
-    }
-    return -1;
-  };
-
-  int pidfd = -1;
-  long pid = -1;
-  int clone_errno = 0;
-  bool asked_for_pidfd = pidfds() != pidfd_support::absent;
-  {
-    const signals_blocked_for_clone blocked;
-    if (const int fault = sys::injected_fault(sys::call::clone)) {
-      clone_errno = fault;
-    } else {
-      pid = clone_with(asked_for_pidfd ? clone_pidfd : 0, pidfd);
-      if (pid < 0) clone_errno = errno;
-      if (pid < 0 && asked_for_pidfd && refuses_flag(clone_errno)) {
-        // A kernel before 5.2, or a profile that refuses the flag: by pid from now on.
-        settle_pidfds(pidfd_support::absent);
-        asked_for_pidfd = false;
-        pidfd = -1;
-        pid = clone_with(0, pidfd);
-        if (pid < 0) clone_errno = errno;
-      }
-    }
-  }
-  errno = saved_errno;
-  channel.write.reset();  // the child holds the only write end now
-  if (pid < 0) {
-    result.error = std::error_code(clone_errno, std::generic_category());
-    result.step = mode == start_mode::daemon ? "fork" : "clone";
-    result.what = mode == start_mode::daemon ? "fork" : "create a process";
-    return result;
-  }
-  result.process.pid = static_cast<pid_t>(pid);
-  if (asked_for_pidfd) {
-    // A kernel that ignores the flag leaves -1: that is an answer too.
-    if (pidfd >= 0 && sys::injected_fault(sys::call::pidfd_flag) != 0) {
-      ::close(pidfd);
-      pidfd = -1;
-    }
-    if (pidfd >= 0) result.process.pidfd.reset(sys::keep_clear_of_new_descriptors(pidfd));
-    if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
-    if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
-  }
-  if (mode == start_mode::daemon) {
-    // The intermediate child exits as soon as it has forked the daemon.
-    siginfo_t info{};
-    if (sys::wait_process(result.process, info, WEXITED, nullptr)) sys::reap_now(result.process);
-    result.process = process_handle{};
-  }
-  if (channel.read) read_child_reports(channel.read.get(), report);
-  if (mode == start_mode::daemon) {
-    result.process.pid = report.daemon;
-  } else if (report.step != child_step::none) {
-    // The child has exited already (the parent resumed only after that): reap it.
-    sys::reap_now(result.process);
-  }
-  return result;
-}
-
-}  // namespace ductile::detail
-
-#endif  // !DUCTILE_POSIX_BACKEND
-#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
-// ---- lib/run/spawn.cpp
-#ifndef DUCTILE_INLINED_LIB_RUN_SPAWN_CPP
-#define DUCTILE_INLINED_LIB_RUN_SPAWN_CPP
-// ---- lib/run/spawn.hpp
-#ifndef DUCTILE_INLINED_LIB_RUN_SPAWN_HPP
-#define DUCTILE_INLINED_LIB_RUN_SPAWN_HPP
-// Spawning one process of a launch plan: hooks, program lookup and the
-// argument and environment arrays are prepared in the parent; then one start_child.
-
-#include <sys/types.h>
-
-#include <string>
-#include <vector>
-
 // ---- lib/plan/credentials.hpp
 #ifndef DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
 #define DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_HPP
@@ -4742,8 +4301,8 @@ namespace ductile::detail {
 
 struct resolved_credentials {
   child_credentials plan;
-  std::vector<gid_t> groups;  // what plan.groups points into
-  std::string user_name;      // for messages
+  std::vector<group_id> groups;  // what plan.groups points into
+  std::string user_name;         // for messages
 };
 
 // Throws spawn_error naming `command` when a name is unknown or the parent
@@ -5071,129 +4630,6 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 
 #undef DUCTILE_HAS_FPENDING
 #endif  // DUCTILE_INLINED_LIB_RUN_SPAWN_CPP
-// ---- lib/os/terminal.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
-#define DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
-// ---- lib/os/terminal.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_TERMINAL_HPP
-#define DUCTILE_INLINED_LIB_OS_TERMINAL_HPP
-// Pseudo-terminals for pty(): a master the event loop serves and a slave the
-// children get as stdin, stdout and stderr.
-
-#include <system_error>
-
-
-namespace ductile::detail::sys {
-
-struct window_size {
-  unsigned short rows;
-  unsigned short cols;
-};
-
-// A new pseudo-terminal: both ends close-on-exec, neither our controlling
-// terminal; the master non-blocking. Its window is `size`.
-std::error_code open_terminal(window_size size, unique_fd& master, unique_fd& slave) noexcept;
-// Sets the window size; the kernel sends SIGWINCH to the foreground group.
-std::error_code set_window_size(int master, window_size size) noexcept;
-// The size of the terminal on the parent's stdin, stdout or stderr, else 24x80.
-window_size parent_window_size() noexcept;
-
-// How the slave reads its input now, seen through the master (which shares
-// the slave's settings): line by line (canonical) or byte by byte, and the
-// character that ends input in canonical mode.
-struct input_mode {
-  bool canonical = true;
-  char end_of_file = '\x04';
-  bool operator==(const input_mode& other) const noexcept {
-    return canonical == other.canonical && end_of_file == other.end_of_file;
-  }
-  bool operator!=(const input_mode& other) const noexcept { return !(*this == other); }
-};
-std::error_code terminal_input_mode(int master, input_mode& mode) noexcept;
-
-}  // namespace ductile::detail::sys
-#endif  // DUCTILE_INLINED_LIB_OS_TERMINAL_HPP
-
-#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/ioctl.h>
-#include <termios.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <mutex>
-
-
-namespace ductile::detail::sys {
-
-// The slave's name: ptsname_r where there is one, else ptsname, whose static
-// buffer a lock protects from our own other threads.
-DUCTILE_INLINE int slave_name(int master, char* buffer, std::size_t size) noexcept {
-#if defined(__linux__)
-  return ::ptsname_r(master, buffer, size);
-#else
-  static std::mutex lock;
-  std::lock_guard<std::mutex> guard(lock);
-  const char* name = ::ptsname(master);
-  if (name == nullptr) return errno;
-  std::size_t n = 0;
-  for (; name[n] != '\0' && n + 1 < size; ++n) buffer[n] = name[n];
-  buffer[n] = '\0';
-  return name[n] == '\0' ? 0 : ERANGE;
-#endif
-}
-
-DUCTILE_INLINE std::error_code open_terminal(window_size size, unique_fd& master, unique_fd& slave) noexcept {
-  const auto failed = [] { return std::error_code(errno, std::generic_category()); };
-  const int opened = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (opened < 0) return failed();
-  unique_fd made(keep_above_stdio(opened));
-  if (!made) return failed();
-  // Where posix_openpt ignores O_CLOEXEC, the window before this is only
-  // reachable by a fork that ductile does not make.
-  ::fcntl(made.get(), F_SETFD, FD_CLOEXEC);
-  if (::grantpt(made.get()) != 0 || ::unlockpt(made.get()) != 0) return failed();
-  char name[128];
-  if (const int error = slave_name(made.get(), name, sizeof name))
-    return std::error_code(error, std::generic_category());
-  unique_fd end;
-  if (const auto error = open_file(name, O_RDWR | O_NOCTTY, end)) return error;
-  if (const auto error = set_window_size(made.get(), size)) return error;
-  if (const auto error = set_nonblocking(made.get())) return error;
-  master = std::move(made);
-  slave = std::move(end);
-  return {};
-}
-
-DUCTILE_INLINE std::error_code set_window_size(int master, window_size size) noexcept {
-  winsize window{};
-  window.ws_row = size.rows;
-  window.ws_col = size.cols;
-  if (::ioctl(master, TIOCSWINSZ, &window) != 0) return std::error_code(errno, std::generic_category());
-  return {};
-}
-
-DUCTILE_INLINE std::error_code terminal_input_mode(int master, input_mode& mode) noexcept {
-  termios settings{};
-  if (::tcgetattr(master, &settings) != 0) return std::error_code(errno, std::generic_category());
-  mode.canonical = (settings.c_lflag & ICANON) != 0;
-  const cc_t eof = settings.c_cc[VEOF];
-  // A disabled end-of-file character: ^D, what a person would type.
-  mode.end_of_file = eof == _POSIX_VDISABLE || eof == 0 ? '\x04' : static_cast<char>(eof);
-  return {};
-}
-
-DUCTILE_INLINE window_size parent_window_size() noexcept {
-  for (const int fd : {0, 1, 2}) {
-    winsize window{};
-    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, &window) == 0 && window.ws_row > 0 && window.ws_col > 0)
-      return window_size{window.ws_row, window.ws_col};
-  }
-  return window_size{24, 80};
-}
-
-}  // namespace ductile::detail::sys
-#endif  // DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
 // ---- lib/os/event_loop.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_EVENT_LOOP_CPP
 #define DUCTILE_INLINED_LIB_OS_EVENT_LOOP_CPP
@@ -5215,14 +4651,16 @@ DUCTILE_INLINE window_size parent_window_size() noexcept {
 // lock, complete() makes the reads and writes that can be made; the run then
 // takes the results of what completed (dispatch).
 
-#include <poll.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <system_error>
 #include <vector>
 
+
+namespace ductile::detail::sys {
+struct event;
+}
 
 namespace ductile::detail::os {
 
@@ -5316,12 +4754,14 @@ class wait_list {
   // wake-up); returns its place for ready().
   std::size_t add_readable(native_stream stream);
   std::size_t add_writable(native_stream stream);
+  // A wake-up another thread signals; its waker drains it.
+  std::size_t add_event(const sys::event& wake_up);
   bool ready(std::size_t place) const noexcept { return polled_[place].revents != 0; }
   bool any_ready() const noexcept;
 
   // --- for the loop
-  std::vector<pollfd>& polled() noexcept { return polled_; }
-  const std::vector<pollfd>& polled() const noexcept { return polled_; }
+  std::vector<polled_stream>& polled() noexcept { return polled_; }
+  const std::vector<polled_stream>& polled() const noexcept { return polled_; }
   // Records that `stream` showed `events`; whether anything here waited for it.
   bool deliver(native_stream stream, short events) noexcept;
   // Under the run's lock: makes the reads and writes whose streams became
@@ -5335,7 +4775,7 @@ class wait_list {
     stream_operation* operation;
     exit_watch* watch;
   };
-  std::vector<pollfd> polled_;
+  std::vector<polled_stream> polled_;
   std::vector<waiter> waiters_;  // one per polled_ entry
 };
 
@@ -5429,33 +4869,37 @@ DUCTILE_INLINE io_result write_now(native_stream stream, const char* data, std::
 }
 
 DUCTILE_INLINE void wait_list::add(stream_operation& operation) {
-  const short events = operation.direction_ == stream_operation::direction::read ? POLLIN : POLLOUT;
-  polled_.push_back(pollfd{operation.stream_, events, 0});
+  const short events = operation.direction_ == stream_operation::direction::read ? ready_to_read : ready_to_write;
+  polled_.push_back(polled_stream{operation.stream_, events, 0});
   waiters_.push_back(waiter{&operation, nullptr});
 }
 
 DUCTILE_INLINE void wait_list::add(const process_handle& child, exit_watch& watch) {
-  polled_.push_back(pollfd{child.pidfd.get(), POLLIN, 0});
+  polled_.push_back(polled_stream{child.pidfd.get(), ready_to_read, 0});
   waiters_.push_back(waiter{nullptr, &watch});
 }
 
 DUCTILE_INLINE std::size_t wait_list::add_readable(native_stream stream) {
-  polled_.push_back(pollfd{stream, POLLIN, 0});
+  polled_.push_back(polled_stream{stream, ready_to_read, 0});
   waiters_.push_back(waiter{nullptr, nullptr});
   return polled_.size() - 1;
 }
 
 DUCTILE_INLINE std::size_t wait_list::add_writable(native_stream stream) {
-  polled_.push_back(pollfd{stream, POLLOUT, 0});
+  polled_.push_back(polled_stream{stream, ready_to_write, 0});
   waiters_.push_back(waiter{nullptr, nullptr});
   return polled_.size() - 1;
+}
+
+DUCTILE_INLINE std::size_t wait_list::add_event(const sys::event& wake_up) {
+  return add_readable(wake_up.readable.get());
 }
 
 DUCTILE_INLINE bool wait_list::deliver(native_stream stream, short events) noexcept {
   bool known = false;
   for (auto& p : polled_) {
     if (p.fd != stream) continue;
-    p.revents = static_cast<short>(p.revents | (events & (p.events | POLLERR | POLLHUP | POLLNVAL)));
+    p.revents = static_cast<short>(p.revents | (events & (p.events | ended_or_failed)));
     known = true;
   }
   return known;
@@ -5492,7 +4936,6 @@ DUCTILE_INLINE std::error_code wait_for(wait_list& list, std::chrono::nanosecond
 #define DUCTILE_INLINED_LIB_OS_LINUX_CGROUP_CPP
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -5575,7 +5018,8 @@ DUCTILE_INLINE std::string cpu_max_text(double cpus) {
 
 }  // namespace ductile::detail
 
-#if !DUCTILE_POSIX_BACKEND
+#if DUCTILE_LINUX_BACKEND
+#include <poll.h>
 
 namespace ductile::detail {
 
@@ -5780,583 +5224,6 @@ DUCTILE_INLINE const cgroup_usage& cgroup_scope::finish() noexcept { return usag
 
 #endif
 #endif  // DUCTILE_INLINED_LIB_OS_LINUX_CGROUP_CPP
-// ---- lib/os/linux/child.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
-#define DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
-// The child between clone and exec.
-//
-// Async-signal-safety: this code runs on a borrowed stack in memory shared
-// with the suspended parent (CLONE_VM | CLONE_VFORK). It may only make raw
-// system calls: no allocation, no locks, no stdio, no NSS, no libc function
-// that touches shared state. Everything it needs was prepared by the parent.
-// `syscall()` is used for every call; on failure it stores errno in the
-// parent thread's TLS slot, which the parent saves and restores around clone.
-// Every function here has hidden visibility: in the shared library a call to
-// a default-visibility function goes through the PLT, and with lazy binding
-// its first call would run the dynamic linker in the child, writing the GOT
-// the parent shares. The only libc entry points reached are `syscall` and
-// `__errno_location`, both bound by the parent before the first clone (and the
-// library is linked with -z now); tests/os/child_calls.py checks the machine code.
-
-
-// The Linux backend: compiled away where the POSIX one is chosen.
-#if !DUCTILE_POSIX_BACKEND
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <sys/ioctl.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <cerrno>
-
-
-// The kernel structures and calls below are checked for these architectures
-// only: elsewhere `struct sigaction` may put the flags first (MIPS) or use
-// another sigset size, and the id calls may differ.
-#if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__) && !defined(__arm__) && \
-    !(defined(__riscv) && __riscv_xlen == 64)
-#error "ductile's child code has not been checked on this architecture (see lib/os/linux/child.cpp)"
-#endif
-
-#define DUCTILE_CHILD_CODE DUCTILE_INLINE DUCTILE_HIDDEN
-
-namespace ductile::detail {
-
-// On 32-bit x86 and ARM the plain calls take 16-bit ids (uid 100000 would
-// become 34464, group 1001 would become 1001 & 0xffff); the *32 calls take
-// full ids. Elsewhere only the full-width calls exist.
-namespace id_calls {
-#if defined(SYS_setresuid32)
-inline constexpr long setgroups = SYS_setgroups32;
-inline constexpr long setresgid = SYS_setresgid32;
-inline constexpr long setresuid = SYS_setresuid32;
-#else
-inline constexpr long setgroups = SYS_setgroups;
-inline constexpr long setresgid = SYS_setresgid;
-inline constexpr long setresuid = SYS_setresuid;
-#endif
-}  // namespace id_calls
-
-inline constexpr int highest_signal = 64;
-// From <linux/close_range.h>, which older C libraries lack.
-inline constexpr unsigned close_range_unshare = 1U << 1;
-inline constexpr unsigned close_range_cloexec = 1U << 2;
-
-DUCTILE_CHILD_CODE void tell_parent(const child_plan& plan, const child_message& message) noexcept {
-  if (plan.report_fd >= 0)
-    syscall(SYS_write, plan.report_fd, &message, sizeof message);
-  else
-    plan.report->record(message);
-}
-
-[[noreturn]] DUCTILE_CHILD_CODE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
-  tell_parent(plan, child_message{child_message::kind::failed, step, error, 0});
-  for (;;) syscall(SYS_exit_group, 127);
-}
-
-// One past the highest descriptor the child takes from the parent's table.
-DUCTILE_CHILD_CODE int first_unused_descriptor(const child_plan& plan) noexcept {
-  int end = 3;
-  for (const int fd : plan.stdio)
-    if (fd >= end) end = fd + 1;
-  for (std::size_t i = 0; i < plan.passed_count; ++i)
-    if (plan.passed[i].source >= end) end = plan.passed[i].source + 1;
-  const int others[] = {plan.controlling_terminal, plan.cgroup_procs, plan.report_fd};
-  for (const int fd : others)
-    if (fd >= end) end = fd + 1;
-  return end;
-}
-
-// A child cloned with CLONE_FILES borrows the parent's descriptor table
-// instead of having clone copy it: a copy takes a reference on every open
-// descriptor, so a parent holding thousands of live children (a pidfd each)
-// paid for all of them at every spawn. The child makes its own table before
-// it touches any descriptor: close_range with CLOSE_RANGE_UNSHARE (5.9)
-// copies only the slots below the first one it closes, the few the child
-// uses. Where that is refused (an older kernel, a profile) the child exits
-// untouched and the parent clones it again the old way
-// (lib/os/linux/clone.cpp). unshare(CLONE_FILES) is not tried: a profile may
-// kill a process for calling it, where clone's own copy is always allowed.
-DUCTILE_CHILD_CODE void take_own_descriptor_table(const child_plan& plan) noexcept {
-  const auto first_closed = static_cast<unsigned>(first_unused_descriptor(plan));
-  if (syscall(SYS_close_range, first_closed, ~0U, close_range_unshare) != 0)
-    child_fail(plan, child_step::descriptor_table, errno);
-}
-
-// Children start with default dispositions, even for signals the parent
-// ignores or handles: a handler of the parent must never run here, on shared
-// memory. Signals are blocked until just before exec (all but SIGCHLD when
-// the parent leaves it unhandled, which can then do nothing here).
-DUCTILE_CHILD_CODE void reset_signal_dispositions() noexcept {
-  for (int sig = 1; sig <= highest_signal; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    kernel_sigaction old{};
-    if (syscall(SYS_rt_sigaction, sig, nullptr, &old, kernel_sigset_size) != 0) continue;
-    if (old.handler == reinterpret_cast<void*>(SIG_DFL)) continue;
-    kernel_sigaction standard{};
-    standard.handler = reinterpret_cast<void*>(SIG_DFL);
-    syscall(SYS_rt_sigaction, sig, &standard, nullptr, kernel_sigset_size);
-  }
-}
-
-// Where each passed descriptor is while the child sets up: a copy above every
-// target when the original sits where another descriptor is going.
-struct passed_sources {
-  int fd[most_passed_fds];
-};
-
-DUCTILE_CHILD_CODE void install_stdio(const child_plan& plan, passed_sources& passed) noexcept {
-  int limit = 3;  // above every target
-  for (std::size_t i = 0; i < plan.passed_count; ++i)
-    if (plan.passed[i].target >= limit) limit = plan.passed[i].target + 1;
-  // A source below the targets that moves elsewhere could be overwritten by
-  // another target's dup (a swap of 1 and 2, say), so every such source is
-  // first copied above them. The copies are close-on-exec and vanish at exec.
-  for (std::size_t i = 0; i < plan.passed_count; ++i) {
-    passed.fd[i] = plan.passed[i].source;
-    if (passed.fd[i] == plan.passed[i].target || passed.fd[i] >= limit) continue;
-    const long copy = syscall(SYS_fcntl, passed.fd[i], F_DUPFD_CLOEXEC, limit);
-    if (copy < 0) child_fail(plan, child_step::pass_fds, errno);
-    passed.fd[i] = static_cast<int>(copy);
-  }
-  int source[3] = {plan.stdio[0], plan.stdio[1], plan.stdio[2]};
-  for (int target = 0; target < 3; ++target) {
-    if (source[target] == target || source[target] >= 3) continue;
-    const long copy = syscall(SYS_fcntl, source[target], F_DUPFD_CLOEXEC, 3);
-    if (copy < 0) child_fail(plan, child_step::stdio, errno);
-    source[target] = static_cast<int>(copy);
-  }
-  for (int target = 0; target < 3; ++target) {
-    if (source[target] == target) continue;
-    // dup3 leaves the new descriptor without close-on-exec.
-    if (syscall(SYS_dup3, source[target], target, 0) < 0) child_fail(plan, child_step::stdio, errno);
-  }
-}
-
-// After every other descriptor was marked close-on-exec: the passed ones
-// arrive without the mark.
-DUCTILE_CHILD_CODE void install_passed(const child_plan& plan, const passed_sources& passed) noexcept {
-  for (std::size_t i = 0; i < plan.passed_count; ++i) {
-    const int target = plan.passed[i].target;
-    const long done =
-        passed.fd[i] == target ? syscall(SYS_fcntl, target, F_SETFD, 0) : syscall(SYS_dup3, passed.fd[i], target, 0);
-    if (done < 0) child_fail(plan, child_step::pass_fds, errno);
-  }
-}
-
-// The head of the kernel's struct linux_dirent64; the name follows it.
-struct directory_entry {
-  std::uint64_t inode;
-  std::int64_t offset;
-  unsigned short length;
-  unsigned char type;
-  char name[1];
-};
-
-// Marks every open descriptor above 2 close-on-exec, as listed by
-// /proc/self/fd: the cost follows what is open, not RLIMIT_NOFILE (which may
-// be 2^30), and descriptors above a lowered soft limit are found too. False
-// if /proc cannot be read.
-DUCTILE_CHILD_CODE bool mark_listed_descriptors() noexcept {
-  const long dir = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return false;
-  alignas(8) char entries[2048];
-  bool complete = true;
-  for (;;) {
-    const long got = syscall(SYS_getdents64, dir, entries, sizeof entries);
-    if (got <= 0) {
-      complete = got == 0;
-      break;
-    }
-    for (long at = 0; at < got;) {
-      const auto* entry = reinterpret_cast<const directory_entry*>(entries + at);
-      at += entry->length;
-      long fd = 0;
-      const char* digit = entry->name;
-      for (; *digit >= '0' && *digit <= '9'; ++digit) fd = fd * 10 + (*digit - '0');
-      if (*digit != '\0' || digit == entry->name || fd < 3 || fd == dir) continue;
-      syscall(SYS_fcntl, static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
-    }
-  }
-  syscall(SYS_close, dir);
-  return complete;
-}
-
-// Without /proc: every slot up to the hard limit, asking poll() which are
-// open 128 at a time (POLLNVAL marks a closed one), so each system call covers
-// many slots. Bounded by the kernel's default fs.nr_open.
-DUCTILE_CHILD_CODE void mark_descriptors_by_polling() noexcept {
-  struct {
-    unsigned long current, maximum;
-  } limit{1024, 1024};
-  syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &limit);
-  unsigned long end = limit.maximum > limit.current ? limit.maximum : limit.current;
-  if (end > (1UL << 20)) end = 1UL << 20;
-  constexpr unsigned long batch = 128;
-  struct pollfd slots[batch];
-  for (unsigned long first = 3; first < end; first += batch) {
-    const unsigned long count = end - first < batch ? end - first : batch;
-    for (unsigned long i = 0; i < count; ++i) slots[i] = pollfd{static_cast<int>(first + i), 0, 0};
-    const timespec zero{0, 0};
-    if (syscall(SYS_ppoll, slots, count, &zero, nullptr, 0) < 0) {
-      for (unsigned long i = 0; i < count; ++i) syscall(SYS_fcntl, static_cast<int>(first + i), F_SETFD, FD_CLOEXEC);
-      continue;
-    }
-    for (unsigned long i = 0; i < count; ++i)
-      if ((slots[i].revents & POLLNVAL) == 0) syscall(SYS_fcntl, slots[i].fd, F_SETFD, FD_CLOEXEC);
-  }
-}
-
-// Nothing but 0, 1 and 2 may reach the program, even descriptors the host
-// program opened without O_CLOEXEC. This marks the child's own table only.
-// close_range may be missing (before 5.9: ENOSYS; before 5.11 the flag:
-// EINVAL) or refused by a seccomp profile (EPERM, or anything): whatever it
-// answers, the descriptors are then found another way.
-DUCTILE_CHILD_CODE void close_other_descriptors() noexcept {
-  if (syscall(SYS_close_range, 3U, ~0U, close_range_cloexec) == 0) return;
-  if (mark_listed_descriptors()) return;
-  mark_descriptors_by_polling();
-}
-
-// PATH_MAX: a longer candidate could not be executed anyway.
-inline constexpr std::size_t path_buffer_size = 4096;
-
-// Plain loops: the child may not rely on anything but system calls. The
-// volatile accesses keep compilers from recognising the loops and calling
-// strlen or memcpy through the PLT instead.
-DUCTILE_CHILD_CODE std::size_t text_length(const char* text) noexcept {
-  const volatile char* at = text;
-  std::size_t n = 0;
-  while (at[n] != '\0') ++n;
-  return n;
-}
-
-DUCTILE_CHILD_CODE void copy_bytes(char* to, const char* from, std::size_t count) noexcept {
-  volatile char* target = to;
-  for (std::size_t i = 0; i < count; ++i) target[i] = from[i];
-}
-
-// execvp's rules: keep searching after "not there" errors, remember EACCES.
-DUCTILE_CHILD_CODE bool keeps_searching(int error) noexcept {
-  return error == ENOENT || error == ENOTDIR || error == ESTALE || error == ELOOP || error == ENAMETOOLONG ||
-         error == ENODEV || error == ETIMEDOUT || error == EACCES;
-}
-
-// Joining the group of the subtree's first process fails once every member of
-// that group has been reaped (a later stage of a `then`): lead a new one then.
-DUCTILE_CHILD_CODE void enter_process_group(const child_plan& plan) noexcept {
-  if (plan.process_group < 0) return;
-  if (plan.process_group > 0 && syscall(SYS_setpgid, 0, plan.process_group) == 0) return;
-  if (syscall(SYS_setpgid, 0, 0) != 0) child_fail(plan, child_step::process_group, errno);
-  tell_parent(plan, child_message{child_message::kind::made_group, child_step::none, 0, 0});
-}
-
-struct kernel_capability_header {
-  std::uint32_t version;
-  int pid;
-};
-struct kernel_capability_data {
-  std::uint32_t effective, permitted, inheritable;
-};
-inline constexpr std::uint32_t kernel_capability_version_3 = 0x20080522;
-
-// The credential steps, in the only order that works: capabilities must be
-// made inheritable and kept before the uid switch clears them, the bounding
-// set can only be dropped while cap_setpcap is still held, groups before gid
-// before uid because each needs the privilege the next one gives up, and
-// ambient last because it needs the final permitted and inheritable sets.
-DUCTILE_CHILD_CODE void apply_credentials(const child_plan& plan) noexcept {
-  const child_credentials& c = *plan.credentials;
-  if (c.umask >= 0) syscall(SYS_umask, c.umask);
-  if (c.keep && c.switch_ids && syscall(SYS_prctl, PR_SET_KEEPCAPS, 1UL, 0UL, 0UL, 0UL) != 0)
-    child_fail(plan, child_step::keep_caps, errno);
-  if (c.keep) {
-    kernel_capability_header header{kernel_capability_version_3, 0};
-    kernel_capability_data data[2] = {};
-    if (syscall(SYS_capget, &header, data) != 0) child_fail(plan, child_step::inheritable, errno);
-    data[0].inheritable |= static_cast<std::uint32_t>(c.kept);
-    data[1].inheritable |= static_cast<std::uint32_t>(c.kept >> 32);
-    if (syscall(SYS_capset, &header, data) != 0) child_fail(plan, child_step::inheritable, errno);
-  }
-  if (c.change_bounding) {
-    for (int cap = 0; cap <= c.last_capability && cap < 64; ++cap) {
-      if ((c.bounding_drops & (std::uint64_t{1} << cap)) == 0) continue;
-      if (syscall(SYS_prctl, PR_CAPBSET_DROP, static_cast<unsigned long>(cap), 0UL, 0UL, 0UL) != 0)
-        child_fail(plan, child_step::bounding, errno);
-    }
-  }
-  if (c.switch_ids) {
-    if (syscall(id_calls::setgroups, c.group_count, c.groups) != 0) child_fail(plan, child_step::setgroups, errno);
-    if (syscall(id_calls::setresgid, c.gid, c.gid, c.gid) != 0) child_fail(plan, child_step::setresgid, errno);
-    if (syscall(id_calls::setresuid, c.uid, c.uid, c.uid) != 0) child_fail(plan, child_step::setresuid, errno);
-  }
-  if (c.keep) {
-    kernel_capability_header header{kernel_capability_version_3, 0};
-    kernel_capability_data data[2] = {};
-    for (int word = 0; word < 2; ++word) {
-      const auto bits = static_cast<std::uint32_t>(c.kept >> (32 * word));
-      data[word] = kernel_capability_data{bits, bits, bits};
-    }
-    if (syscall(SYS_capset, &header, data) != 0) child_fail(plan, child_step::capset, errno);
-    for (int cap = 0; cap < 64; ++cap) {
-      if ((c.kept & (std::uint64_t{1} << cap)) == 0) continue;
-      if (syscall(SYS_prctl, PR_CAP_AMBIENT, static_cast<unsigned long>(PR_CAP_AMBIENT_RAISE),
-                  static_cast<unsigned long>(cap), 0UL, 0UL) != 0)
-        child_fail(plan, child_step::ambient, errno);
-    }
-  }
-  if (c.no_new_privs && syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0)
-    child_fail(plan, child_step::no_new_privs, errno);
-}
-
-// The daemon holds its pid file locked for its whole life: the descriptor is
-// opened without close-on-exec so the lock survives exec.
-DUCTILE_CHILD_CODE int lock_pid_file(const child_plan& plan) noexcept {
-  const long fd = syscall(SYS_open, plan.daemon->pid_file, O_WRONLY | O_CREAT | O_NOFOLLOW, 0644);
-  if (fd < 0) child_fail(plan, child_step::pid_file, errno);
-  if (syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) != 0) child_fail(plan, child_step::pid_file, errno);
-  return static_cast<int>(fd);
-}
-
-DUCTILE_CHILD_CODE void write_pid_file(const child_plan& plan, int fd) noexcept {
-  char digits[24];
-  int at = sizeof digits;
-  digits[--at] = '\n';
-  for (long pid = syscall(SYS_getpid); pid > 0 || at == static_cast<int>(sizeof digits) - 1; pid /= 10)
-    digits[--at] = static_cast<char>('0' + pid % 10);
-  if (syscall(SYS_ftruncate, fd, 0) != 0 ||
-      syscall(SYS_write, fd, digits + at, sizeof digits - static_cast<std::size_t>(at)) < 0)
-    child_fail(plan, child_step::pid_file, errno);
-}
-
-// Double fork: the first child leads a new session and forks the daemon,
-// which is then no session leader and can never acquire a terminal.
-DUCTILE_CHILD_CODE void become_daemon(const child_plan& plan) noexcept {
-  if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
-  const long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-  if (pid < 0) child_fail(plan, child_step::fork, errno);
-  if (pid > 0) {
-    tell_parent(plan, child_message{child_message::kind::daemon_started, child_step::none, 0, static_cast<pid_t>(pid)});
-    for (;;) syscall(SYS_exit_group, 0);
-  }
-}
-
-// own_cgroup() where clone could not enter the cgroup: before anything of the
-// user's runs, so nothing can leave before it is contained.
-DUCTILE_CHILD_CODE void join_cgroup(const child_plan& plan) noexcept {
-  char digits[24];
-  std::size_t length = 0;
-  for (unsigned long pid = static_cast<unsigned long>(syscall(SYS_getpid)); pid != 0 || length == 0; pid /= 10)
-    digits[sizeof digits - ++length] = static_cast<char>('0' + pid % 10);
-  if (syscall(SYS_write, plan.cgroup_procs, digits + sizeof digits - length, length) != static_cast<long>(length))
-    child_fail(plan, child_step::cgroup, errno);
-}
-
-DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
-  const child_plan& plan = *static_cast<const child_plan*>(argument);
-  if (plan.shares_descriptor_table) take_own_descriptor_table(plan);
-  if (plan.cgroup_procs >= 0 && !plan.cgroup_entered_at_clone) join_cgroup(plan);
-  reset_signal_dispositions();
-  if (plan.daemon != nullptr) {
-    become_daemon(plan);
-  } else if ((plan.credentials != nullptr && plan.credentials->new_session) || plan.controlling_terminal >= 0) {
-    // A new session also makes a new process group; setsid fails for a group leader.
-    if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
-  } else {
-    enter_process_group(plan);
-  }
-  passed_sources passed;
-  install_stdio(plan, passed);
-  if (plan.controlling_terminal >= 0 && syscall(SYS_ioctl, plan.controlling_terminal, TIOCSCTTY, 0) != 0)
-    child_fail(plan, child_step::terminal, errno);
-  close_other_descriptors();
-  install_passed(plan, passed);
-  int pid_file = -1;
-  if (plan.daemon != nullptr) {
-    syscall(SYS_umask, 027);  // a umask() modifier, applied with the credentials, overrides it
-    if (plan.daemon->pid_file != nullptr) pid_file = lock_pid_file(plan);
-  }
-  if (plan.credentials != nullptr) apply_credentials(plan);
-  if (pid_file >= 0) write_pid_file(plan, pid_file);
-  if (plan.die_with != 0) {
-    // After the user switch, which clears the request.
-    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(plan, child_step::parent_death, errno);
-    // A parent that died before the request was made never sends it.
-    if (syscall(SYS_getppid) != plan.die_with) syscall(SYS_kill, syscall(SYS_getpid), SIGKILL);
-  }
-  const char* dir = plan.dir != nullptr ? plan.dir : (plan.daemon != nullptr ? "/" : nullptr);
-  if (dir != nullptr && syscall(SYS_chdir, dir) != 0) child_fail(plan, child_step::chdir, errno);
-
-  unsigned long empty_mask[2] = {0, 0};
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, empty_mask, nullptr, kernel_sigset_size);
-
-  if (const int fault = sys::injected_fault(sys::call::exec)) child_fail(plan, child_step::exec, fault);
-  if (plan.search_path == nullptr) {
-    syscall(SYS_execve, plan.program, plan.argv, plan.envp);
-    child_fail(plan, child_step::exec, errno);
-  }
-  // execvp's search, with each candidate built on this stack: no allocation.
-  const std::size_t name_length = text_length(plan.program);
-  char candidate[path_buffer_size];
-  int error = ENOENT;
-  bool saw_access_denied = false;
-  for (const char* entry = plan.search_path;;) {
-    const char* entry_end = entry;
-    while (*entry_end != '\0' && *entry_end != ':') ++entry_end;
-    const std::size_t entry_length = entry_end == entry ? 1 : static_cast<std::size_t>(entry_end - entry);
-    if (entry_length + 1 + name_length < sizeof candidate) {
-      if (entry_end == entry)
-        candidate[0] = '.';  // an empty entry means the current directory
-      else
-        copy_bytes(candidate, entry, entry_length);
-      candidate[entry_length] = '/';
-      copy_bytes(candidate + entry_length + 1, plan.program, name_length + 1);
-      syscall(SYS_execve, candidate, plan.argv, plan.envp);
-      error = errno;
-      if (error == EACCES) saw_access_denied = true;
-      if (!keeps_searching(error)) break;
-    } else {
-      error = ENAMETOOLONG;
-    }
-    if (*entry_end == '\0') break;
-    entry = entry_end + 1;
-  }
-  if (saw_access_denied && keeps_searching(error)) error = EACCES;
-  child_fail(plan, child_step::exec, error);
-}
-
-}  // namespace ductile::detail
-
-#undef DUCTILE_CHILD_CODE
-
-#endif  // !DUCTILE_POSIX_BACKEND
-#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
-// ---- lib/os/posix/extensions.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_CPP
-#define DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_CPP
-// ---- lib/os/posix/extensions.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_HPP
-#define DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_HPP
-// The calls the POSIX backend needs beyond POSIX.1-2008. Every system it
-// targets (macOS, the BSDs, Linux with glibc or musl) has them, but their
-// headers show them only outside a strict POSIX compilation, so they are
-// wrapped in extensions.cpp, the one file of the backend compiled without
-// -D_POSIX_C_SOURCE=200809L.
-
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/types.h>
-
-#include <cstddef>
-
-
-namespace ductile::detail::posix {
-
-// wait4: waitpid with the child's resource usage (waitid has none). Returns
-// the pid, 0 for a WNOHANG child still running, -1 with errno. ru_maxrss is
-// made KiB everywhere (macOS counts bytes).
-pid_t wait_for_child(pid_t pid, int& status, int options, rusage* usage) noexcept;
-// WCOREDUMP, an XSI extension.
-bool dumped_core(int status) noexcept;
-// setgroups, for a forked child about to change user: async-signal-safe there.
-DUCTILE_HIDDEN int set_groups(std::size_t count, const gid_t* groups) noexcept;
-// flock(LOCK_EX | LOCK_NB): the lock a pid file holds, which other programs
-// test with flock; a fcntl record lock would be invisible to them.
-DUCTILE_HIDDEN int lock_whole_file(int fd) noexcept;
-
-// A forked child asks for SIGKILL when its parent dies (Linux's
-// PR_SET_PDEATHSIG); -1 with errno ENOSYS where there is no such thing.
-// Async-signal-safe.
-DUCTILE_HIDDEN int kill_me_with_parent() noexcept;
-
-// ioctl(TIOCSCTTY) for a session leader: the terminal becomes its controlling
-// terminal. Async-signal-safe.
-DUCTILE_HIDDEN int take_controlling_terminal(int fd) noexcept;
-
-// posix_spawn_file_actions_addchdir_np (glibc 2.29, macOS 10.15, FreeBSD
-// 13.1): lets posix_spawn start a child in another directory, which
-// otherwise takes a fork. ENOSYS where the C library lacks it.
-int spawn_action_chdir(posix_spawn_file_actions_t* actions, const char* dir) noexcept;
-
-}  // namespace ductile::detail::posix
-#endif  // DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_HPP
-
-
-#if DUCTILE_POSIX_BACKEND
-
-#include <errno.h>
-#include <grp.h>
-#include <spawn.h>
-#include <sys/file.h>
-#include <sys/ioctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#if defined(__linux__)
-#include <signal.h>
-#include <sys/prctl.h>
-#endif
-
-namespace ductile::detail::posix {
-
-DUCTILE_INLINE pid_t wait_for_child(pid_t pid, int& status, int options, rusage* usage) noexcept {
-  const pid_t got = ::wait4(pid, &status, options, usage);
-#if defined(__APPLE__)
-  if (got > 0 && usage != nullptr) usage->ru_maxrss /= 1024;
-#endif
-  return got;
-}
-
-DUCTILE_INLINE bool dumped_core(int status) noexcept {
-#if defined(WCOREDUMP)
-  return WCOREDUMP(status);
-#else
-  (void)status;
-  return false;
-#endif
-}
-
-DUCTILE_INLINE int set_groups(std::size_t count, const gid_t* groups) noexcept {
-#if defined(__linux__)
-  return ::setgroups(count, groups);
-#else
-  return ::setgroups(static_cast<int>(count), groups);
-#endif
-}
-
-DUCTILE_INLINE int lock_whole_file(int fd) noexcept { return ::flock(fd, LOCK_EX | LOCK_NB); }
-
-DUCTILE_INLINE int kill_me_with_parent() noexcept {
-#if defined(__linux__)
-  return ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-#else
-  errno = ENOSYS;
-  return -1;
-#endif
-}
-
-DUCTILE_INLINE int take_controlling_terminal(int fd) noexcept { return ::ioctl(fd, TIOCSCTTY, 0); }
-
-DUCTILE_INLINE int spawn_action_chdir(posix_spawn_file_actions_t* actions, const char* dir) noexcept {
-#if (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))) || defined(__APPLE__)
-  return ::posix_spawn_file_actions_addchdir_np(actions, dir);
-#else
-  (void)actions;
-  (void)dir;
-  return ENOSYS;
-#endif
-}
-
-}  // namespace ductile::detail::posix
-
-#endif  // DUCTILE_POSIX_BACKEND
-#endif  // DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_CPP
 // ---- lib/run/capture_buffer.cpp
 #ifndef DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_CPP
 #define DUCTILE_INLINED_LIB_RUN_CAPTURE_BUFFER_CPP
@@ -6458,7 +5325,7 @@ DUCTILE_INLINE capture_buffer& capture_buffer::operator=(capture_buffer&& other)
 DUCTILE_INLINE capture_buffer::~capture_buffer() { release_blocks(); }
 
 DUCTILE_INLINE void capture_buffer::release_blocks() noexcept {
-  for (const auto& b : blocks_) std::free(b.data);
+  for (const auto& b : blocks_) sys::free_aligned(b.data);
   blocks_.clear();
 }
 
@@ -6470,7 +5337,7 @@ DUCTILE_INLINE capture_buffer::space capture_buffer::room() {
   }
   if (blocks_.empty() || blocks_.back().used == block_size) {
     blocks_.reserve(blocks_.size() + 1);
-    void* memory = std::aligned_alloc(sys::huge_page, block_size);
+    void* memory = sys::allocate_aligned(sys::huge_page, block_size);
     if (memory == nullptr) throw std::bad_alloc();
     sys::advise_huge_pages(memory, block_size);
     blocks_.push_back(block{static_cast<char*>(memory), 0, 0});
@@ -6511,7 +5378,7 @@ DUCTILE_INLINE std::string capture_buffer::take() {
     for (auto& b : blocks_) {
       sys::prefault(bytes.data() + bytes.size(), b.used);
       bytes.append(b.data, b.used);
-      std::free(b.data);
+      sys::free_aligned(b.data);
       b.data = nullptr;
     }
     blocks_.clear();
@@ -6588,9 +5455,49 @@ class job_tree {
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_JOB_TREE_HPP
 
+#include <algorithm>
+
+// ---- lib/os/stop.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_STOP_HPP
+#define DUCTILE_INLINED_LIB_OS_STOP_HPP
+// The signals a run sends of its own accord, named for what they ask, and how
+// the system tells that a writer died of a closed pipe. A user's own
+// send_signal(n) passes its number through unchanged; these are the run's.
+// On Windows a run's job object is terminated for either request (with exit
+// code 1, as TerminateProcess is told) and no program dies of a pipe: a
+// write fails there and the program chooses its exit code.
+
 #include <signal.h>
 
-#include <algorithm>
+
+namespace ductile::detail::os {
+
+// A timeout's or a pool's first word: the program may clean up.
+inline constexpr int ask_to_stop = SIGTERM;
+// kill(), a grace period run out, a failed run's siblings: no say.
+inline constexpr int force_to_stop = SIGKILL;
+
+// The status a run records for a job it forced to stop before it could say.
+constexpr exit_status forced_stop_status() noexcept {
+#ifdef _WIN32
+  return exit_status::exited(1);
+#else
+  return exit_status::killed(SIGKILL);
+#endif
+}
+
+// A pipe's writer that died because its reader stopped reading.
+inline bool ended_by_closed_pipe(const exit_status& status) noexcept {
+#ifdef _WIN32
+  (void)status;
+  return false;
+#else
+  return status.signal() == SIGPIPE;
+#endif
+}
+
+}  // namespace ductile::detail::os
+#endif  // DUCTILE_INLINED_LIB_OS_STOP_HPP
 
 namespace ductile::detail {
 
@@ -6602,7 +5509,7 @@ DUCTILE_INLINE void job_tree::enter_scope(job& scope) {
 DUCTILE_INLINE job_result pipe_result(job_result left, const job_result& right) {
   // Deliberately unlike duct: a writer killed by SIGPIPE only learnt that its
   // reader stopped reading, which is the reader's right.
-  if (left.status.signal() == SIGPIPE) left = job_result{};
+  if (os::ended_by_closed_pipe(left.status)) left = job_result{};
   if (right.failed) return right;
   if (left.failed) return left;
   if (!right.status.success()) return right;
@@ -6697,10 +5604,10 @@ DUCTILE_INLINE void job_tree::run_timers(steady_time now) {
     if (!limit.fired && now >= limit.deadline) {
       limit.fired = true;
       limit.kill_at = now + limit.grace;
-      signals_due.push_back({scope, SIGTERM});
+      signals_due.push_back({scope, os::ask_to_stop});
     } else if (limit.fired && now >= limit.kill_at) {
       limit.killed = true;
-      signals_due.push_back({scope, SIGKILL});
+      signals_due.push_back({scope, os::force_to_stop});
     }
   }
 }
@@ -6789,9 +5696,9 @@ class process_table {
   void reap_all_blocking() noexcept;
 
   // Left to right in the tree, whatever order they started in.
-  std::vector<pid_t> pids() const;
+  std::vector<process_id> pids() const;
   // The pids not reaped yet, left to right.
-  std::vector<pid_t> live_pids() const;
+  std::vector<process_id> live_pids() const;
   std::vector<process_record> records() const;
 
  private:
@@ -6945,15 +5852,15 @@ DUCTILE_INLINE std::vector<const tracked_process*> process_table::in_tree_order(
   return ordered;
 }
 
-DUCTILE_INLINE std::vector<pid_t> process_table::pids() const {
-  std::vector<pid_t> result;
+DUCTILE_INLINE std::vector<process_id> process_table::pids() const {
+  std::vector<process_id> result;
   result.reserve(processes_.size());
   for (const auto* p : in_tree_order()) result.push_back(p->record.pid);
   return result;
 }
 
-DUCTILE_INLINE std::vector<pid_t> process_table::live_pids() const {
-  std::vector<pid_t> result;
+DUCTILE_INLINE std::vector<process_id> process_table::live_pids() const {
+  std::vector<process_id> result;
   for (const auto* p : in_tree_order())
     if (!p->reaped()) result.push_back(p->record.pid);
   return result;
@@ -7146,6 +6053,45 @@ DUCTILE_INLINE void input_stream::close() {
 #include <string>
 #include <vector>
 
+// ---- lib/os/terminal.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_TERMINAL_HPP
+#define DUCTILE_INLINED_LIB_OS_TERMINAL_HPP
+// Pseudo-terminals for pty(): a master the event loop serves and a slave the
+// children get as stdin, stdout and stderr.
+
+#include <system_error>
+
+
+namespace ductile::detail::sys {
+
+struct window_size {
+  unsigned short rows;
+  unsigned short cols;
+};
+
+// A new pseudo-terminal: both ends close-on-exec, neither our controlling
+// terminal; the master non-blocking. Its window is `size`.
+std::error_code open_terminal(window_size size, unique_fd& master, unique_fd& slave) noexcept;
+// Sets the window size; the kernel sends SIGWINCH to the foreground group.
+std::error_code set_window_size(int master, window_size size) noexcept;
+// The size of the terminal on the parent's stdin, stdout or stderr, else 24x80.
+window_size parent_window_size() noexcept;
+
+// How the slave reads its input now, seen through the master (which shares
+// the slave's settings): line by line (canonical) or byte by byte, and the
+// character that ends input in canonical mode.
+struct input_mode {
+  bool canonical = true;
+  char end_of_file = '\x04';
+  bool operator==(const input_mode& other) const noexcept {
+    return canonical == other.canonical && end_of_file == other.end_of_file;
+  }
+  bool operator!=(const input_mode& other) const noexcept { return !(*this == other); }
+};
+std::error_code terminal_input_mode(int master, input_mode& mode) noexcept;
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_TERMINAL_HPP
 
 namespace ductile::detail {
 
@@ -7819,10 +6765,9 @@ DUCTILE_INLINE void stream_pump::close_all() noexcept {
 #ifndef DUCTILE_INLINED_LIB_RUN_INTERRUPT_HPP
 #define DUCTILE_INLINED_LIB_RUN_INTERRUPT_HPP
 // Interrupts while an interrupt_guard is alive: a handler that only records
-// the signal and makes one descriptor readable; the event loops watch that
-// descriptor, and the one that wakes forwards the signal to every live run.
-// The runs are found in a process-wide list that each execution joins when
-// made and leaves when destroyed, with no run's lock held either time.
+// the signal and signals one event; the event loops watch that event, and
+// the one that wakes forwards the signal to every live run. The runs are found in a process-wide list that each
+// execution joins when made and leaves when destroyed, with no run's lock held either time.
 
 #include <atomic>
 #include <mutex>
@@ -7831,10 +6776,14 @@ DUCTILE_INLINE void stream_pump::close_all() noexcept {
 namespace ductile::detail {
 
 class execution;
+namespace sys {
+struct event;
+}
 
-// A readable descriptor while an interrupt is pending, for poll; -1 before
-// the first guard. Made once, kept for the life of the process.
-int interrupt_fd() noexcept;
+// The event signalled while an interrupt is pending, for the event loops to
+// watch; null before the first guard. Made once, kept for the life of the
+// process.
+const sys::event* interrupt_event() noexcept;
 // The interrupt descriptor was readable: forwards the pending signal, if any,
 // to every live run. A signal that no run takes (none is going) stays
 // pending for the next run that joins. Call with no run's lock held.
@@ -7956,7 +6905,7 @@ class execution {
   // request_kill(), then waits until the run has finished.
   void kill();
   void send_signal(int signal);
-  std::vector<pid_t> pids();
+  std::vector<process_id> pids();
 #if defined(__linux__)
   // The live processes and their descendants, sampled under the lock, so
   // that none of ours can be reaped (and its pid reused) meanwhile.
@@ -7976,6 +6925,7 @@ class execution {
 
   // A descriptor that becomes readable when the run has finished; owned here.
   int completion_fd();
+  native_handle_type completion_handle() { return sys::native_handle_of(completion_fd()); }
   // The stdin_pipe() channel; throws ductile::error if the tree has none.
   std::shared_ptr<input_channel> input();
   // Closes the stdin_pipe(), if any: waiting for a run closes its input.
@@ -8042,7 +6992,6 @@ unsigned fork_generation() noexcept;
 #endif  // DUCTILE_INLINED_LIB_RUN_EXECUTION_HPP
 
 #include <fmt/format.h>
-#include <signal.h>
 
 #include <algorithm>
 
@@ -8080,8 +7029,6 @@ unsigned fork_generation() noexcept;
 // once, and its owner takes a spurious wake-up (EAGAIN, a child not yet
 // waitable) in its stride.
 
-#include <poll.h>
-
 #include <chrono>
 #include <cstdint>
 #include <system_error>
@@ -8111,6 +7058,17 @@ class readiness_set {
   // been closed meanwhile and its number reused. A report may still come
   // for it, once: owners ignore what they no longer watch.
   void forget(int fd, std::uint32_t owner) noexcept;
+  // A wake-up another thread signals, watched for `owner` until reported
+  // once, like a descriptor.
+  void watch_event(const event& wake_up, std::uint32_t owner);
+  void forget_event(const event& wake_up, std::uint32_t owner) noexcept;
+  // Whether `ready` reports that wake-up.
+  static bool reports(const readiness& ready, const event& wake_up) noexcept;
+  // Hands what became ready to the wait list of the run that watched it;
+  // whether anything there waited for it.
+  static bool deliver(const readiness& ready, os::wait_list& list) noexcept {
+    return list.deliver(ready.fd, ready.events);
+  }
   // What an owner's wait list had watched, for follow().
   using followed = std::vector<std::pair<int, short>>;
   // Watches what `list` waits for, for `owner`, and forgets what `before`
@@ -8142,7 +7100,7 @@ class readiness_set {
   unique_fd set_;
   std::vector<kernel_watch> by_fd_;  // the epoll registrations, indexed by descriptor
   std::vector<polled_watch> polled_;
-  std::vector<pollfd> poll_list_;
+  std::vector<os::polled_stream> poll_list_;
   followed scratch_;
 };
 
@@ -8216,8 +7174,13 @@ class background_driver {
   std::unordered_map<const execution*, std::uint32_t> serial_of_;
   deadline_map deadlines_;
   std::vector<std::uint32_t> due_;
-  std::uint32_t last_serial_ = 0;  // 0 owns the thread's own descriptors
-  int watched_interrupts_ = -1;
+  std::uint32_t last_serial_ = 0;
+  const sys::event* watched_interrupts_ = nullptr;
+  // Owners in the readiness set: the thread's two wake-ups, then the runs
+  // by serial number.
+  static constexpr std::uint32_t wake_owner = 0;
+  static constexpr std::uint32_t interrupt_owner = 1;
+  static constexpr std::uint32_t first_run_owner = 2;
 };
 
 }  // namespace ductile::detail
@@ -8260,7 +7223,7 @@ DUCTILE_INLINE execution::~execution() {
   if (foreign()) return;  // the parent process's children: not ours to kill
   // Handles kill and wait before letting go; this is the last line of defence
   // against zombies when a run is dropped half-way (a failed start, say).
-  processes_.signal(nullptr, SIGKILL);
+  processes_.signal(nullptr, os::force_to_stop);
   processes_.reap_all_blocking();
   end_cgroups();
 }
@@ -8285,7 +7248,7 @@ DUCTILE_INLINE void execution::start(context&& initial) {
       if (!may_launch()) finish_unstarted(*jobs_.root());  // killed while its hooks ran
       start_right_sides(lock);
     } catch (...) {
-      processes_.signal(nullptr, SIGKILL);
+      processes_.signal(nullptr, os::force_to_stop);
       processes_.reap_all_blocking();
       throw;
     }
@@ -8394,14 +7357,14 @@ DUCTILE_INLINE void execution::start_due_right_sides(std::unique_lock<std::mutex
 
 DUCTILE_INLINE void execution::finish_unstarted(job& j) {
   // Killed before its turn, or its start failed.
-  jobs_.finish_unstarted(j, failure_ ? exit_status::exited(127) : exit_status::killed(SIGKILL));
+  jobs_.finish_unstarted(j, failure_ ? exit_status::exited(127) : os::forced_stop_status());
 }
 
 DUCTILE_INLINE void execution::abandon(std::exception_ptr failure) noexcept {
   if (!failure_) failure_ = std::move(failure);
   if (state_ != run_state::finished) state_ = run_state::stopping;
   pump_.stop_at_exit();
-  signal_everything(nullptr, SIGKILL);
+  signal_everything(nullptr, os::force_to_stop);
 }
 
 namespace {
@@ -8467,7 +7430,7 @@ DUCTILE_INLINE void execution::dispatch(os::wait_list& list) {
   list.complete();
   if (kill_at_ && std::chrono::steady_clock::now() >= *kill_at_) {
     kill_at_.reset();
-    signal_everything(nullptr, SIGKILL);
+    signal_everything(nullptr, os::force_to_stop);
   }
   if (jobs_.has_timers()) {
     jobs_.run_timers(std::chrono::steady_clock::now());
@@ -8504,7 +7467,7 @@ DUCTILE_INLINE void execution::notice_ssh_failure(const tracked_process& process
 DUCTILE_INLINE void execution::update_finished() {
   // An own_cgroup() subtree has ended: what it left behind (a daemon that
   // escaped its process group, say) dies now, and lets go of the pipes.
-  for (job* ended : jobs_.cgroups_ended) ended->cgroup->signal_all(SIGKILL);
+  for (job* ended : jobs_.cgroups_ended) ended->cgroup->signal_all(os::force_to_stop);
   jobs_.cgroups_ended.clear();
   // Finished only once observers have heard of every process: whoever waits
   // for the run may rely on that.
@@ -8630,7 +7593,7 @@ DUCTILE_INLINE void execution::abandon_supervision(const std::error_code& error)
 DUCTILE_INLINE void execution::end_with(std::exception_ptr failure) noexcept {
   if (finished()) return;
   abandon(std::move(failure));
-  processes_.reap_all_blocking();  // everything was just sent SIGKILL
+  processes_.reap_all_blocking();  // everything was just forced to stop
   pump_.close_all();
   try {
     build_output();
@@ -8665,8 +7628,8 @@ DUCTILE_INLINE void execution::drive_to_completion() {
     list.clear();
     collect(list);
     const auto wait = time_until(next_deadline());
-    const int interrupts = interrupt_fd();
-    const std::size_t interrupt_place = interrupts >= 0 ? list.add_readable(interrupts) : list.size();
+    const sys::event* interrupts = interrupt_event();
+    const std::size_t interrupt_place = interrupts != nullptr ? list.add_event(*interrupts) : list.size();
     lock.unlock();
     const auto error = os::wait_for(list, wait);
     // With no lock held: forwarding takes the lock of every live run.
@@ -8794,7 +7757,7 @@ DUCTILE_INLINE void execution::notify_if_finished() {
 
 // Killed while still queued: it never starts, and fails as cancelled.
 DUCTILE_INLINE void execution::cancel_unstarted() {
-  output_.status = exit_status::killed(SIGKILL);
+  output_.status = os::forced_stop_status();
   try {
     const std::string command = to_string(tree_);
     failure_ = std::make_exception_ptr(
@@ -8855,7 +7818,7 @@ DUCTILE_INLINE void execution::request_stop(std::chrono::nanoseconds grace) {
         cancelled_ = true;
         state_ = run_state::stopping;
         pump_.stop_at_exit();
-        signal_everything(nullptr, SIGTERM);
+        signal_everything(nullptr, os::ask_to_stop);
         kill_at_ = std::chrono::steady_clock::now() + grace;
         break;
       case run_state::stopping:
@@ -8898,7 +7861,7 @@ DUCTILE_INLINE void execution::send_signal(int signal) {
   processes_.signal(nullptr, signal);
 }
 
-DUCTILE_INLINE std::vector<pid_t> execution::pids() {
+DUCTILE_INLINE std::vector<process_id> execution::pids() {
   if (foreign()) return {};
   std::lock_guard<std::mutex> lock(mutex);
   return processes_.pids();
@@ -8978,186 +7941,9 @@ DUCTILE_INLINE void queued_run::launch() {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_QUEUED_RUN_CPP
-// ---- lib/os/readiness.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_READINESS_CPP
-#define DUCTILE_INLINED_LIB_OS_READINESS_CPP
-
-#include <algorithm>
-#include <cerrno>
-
-
-#if !DUCTILE_POSIX_BACKEND
-#include <sys/epoll.h>
-#include <time.h>
-
-static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT && EPOLLERR == POLLERR && EPOLLHUP == POLLHUP,
-              "epoll reports readiness in poll()'s bits");
-#endif
-
-namespace ductile::detail::sys {
-
-DUCTILE_INLINE std::error_code readiness_set::open() noexcept {
-#if !DUCTILE_POSIX_BACKEND
-  const long fd = attempt(call::event, [] { return ::epoll_create1(EPOLL_CLOEXEC); });
-  if (fd < 0) return last_error();
-  set_.reset(keep_above_stdio(static_cast<int>(fd)));
-#endif
-  return {};
-}
-
-DUCTILE_INLINE readiness_set::kernel_watch* readiness_set::kernel_watch_of(int fd) noexcept {
-  if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size() || !by_fd_[fd].used) return nullptr;
-  return &by_fd_[fd];
-}
-
-DUCTILE_INLINE void readiness_set::watch(int fd, short events, std::uint32_t owner) {
-#if !DUCTILE_POSIX_BACKEND
-  epoll_event wanted{};
-  wanted.events = static_cast<std::uint32_t>(events) | EPOLLONESHOT;
-  wanted.data.u64 = (std::uint64_t{owner} << 32) | static_cast<std::uint32_t>(fd);
-  kernel_watch* held = kernel_watch_of(fd);
-  if (held != nullptr && held->owner == owner) {
-    if (held->armed && held->events == events) return;
-    if (::epoll_ctl(set_.get(), EPOLL_CTL_MOD, fd, &wanted) == 0) {
-      held->events = events;
-      held->armed = true;
-      return;
-    }
-    // ENOENT: the number was closed and reopened, so it is a new file.
-  }
-  int added = ::epoll_ctl(set_.get(), EPOLL_CTL_ADD, fd, &wanted);
-  // EEXIST with no live watch on the number: a watch that was let go of
-  // without a system call (see forget()) on this very file. Take it over.
-  if (added != 0 && errno == EEXIST && (held == nullptr || held->owner == owner))
-    added = ::epoll_ctl(set_.get(), EPOLL_CTL_MOD, fd, &wanted);
-  if (added == 0) {
-    if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(static_cast<std::size_t>(fd) + 1);
-    by_fd_[fd] = kernel_watch{owner, events, true, true};
-    forget_polled(fd, owner);
-    return;
-  }
-  // EEXIST: another owner watches this very file (one stdout teed by two
-  // runs); EPERM: a regular file; ENOSPC: the user's limit on watches.
-  if (held != nullptr && held->owner == owner) held->used = false;
-#endif
-  watch_polled(fd, events, owner);
-}
-
-DUCTILE_INLINE void readiness_set::watch_polled(int fd, short events, std::uint32_t owner) {
-  for (auto& p : polled_) {
-    if (p.fd == fd && p.owner == owner) {
-      p.events = events;
-      return;
-    }
-  }
-  polled_.push_back(polled_watch{fd, events, owner});
-}
-
-DUCTILE_INLINE void readiness_set::forget_polled(int fd, std::uint32_t owner) noexcept {
-  polled_.erase(std::remove_if(polled_.begin(), polled_.end(),
-                               [&](const polled_watch& p) { return p.fd == fd && p.owner == owner; }),
-                polled_.end());
-}
-
-DUCTILE_INLINE void readiness_set::forget(int fd, std::uint32_t owner) noexcept {
-  // No EPOLL_CTL_DEL: the descriptor may be closed by now and its number
-  // reused by another thread. A closed file leaves the kernel's set by
-  // itself; one still open fires at most once more (one-shot), to nobody.
-  if (kernel_watch* held = kernel_watch_of(fd); held != nullptr && held->owner == owner) held->used = false;
-  forget_polled(fd, owner);
-}
-
-#if !DUCTILE_POSIX_BACKEND
-DUCTILE_INLINE std::error_code readiness_set::wait_kernel(int milliseconds, std::vector<readiness>& ready) {
-  epoll_event events[256];
-  const long n = attempt(call::poll, [&] { return ::epoll_wait(set_.get(), events, 256, milliseconds); });
-  if (n < 0) return errno == EINTR ? std::error_code() : last_error();
-  for (long i = 0; i < n; ++i) {
-    const auto owner = static_cast<std::uint32_t>(events[i].data.u64 >> 32);
-    const auto fd = static_cast<int>(static_cast<std::uint32_t>(events[i].data.u64));
-    if (kernel_watch* held = kernel_watch_of(fd); held != nullptr && held->owner == owner) held->armed = false;
-    ready.push_back(readiness{owner, fd, static_cast<short>(events[i].events)});
-  }
-  return {};
-}
-#endif
-
-DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready) {
-  poll_list_.clear();
-#if !DUCTILE_POSIX_BACKEND
-  // epoll_wait counts in milliseconds: a shorter wait (a child held by pid
-  // is looked at after microseconds), and descriptors that must be polled,
-  // go through ppoll() with the set itself as one of its descriptors.
-  const bool short_wait = timeout.count() > 0 && timeout < std::chrono::milliseconds(10);
-  if (polled_.empty() && !short_wait) {
-    const auto milliseconds = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
-    return wait_kernel(timeout.count() < 0 ? -1 : static_cast<int>(std::min<long long>(milliseconds, 1 << 30)), ready);
-  }
-  poll_list_.push_back(pollfd{set_.get(), POLLIN, 0});
-#endif
-  for (const auto& p : polled_) poll_list_.push_back(pollfd{p.fd, p.events, 0});
-  int count = 0;
-  if (const auto error = poll_fds(poll_list_.data(), poll_list_.size(), timeout, count)) return error;
-  std::size_t first_polled = 0;
-#if !DUCTILE_POSIX_BACKEND
-  first_polled = 1;
-  if (poll_list_[0].revents != 0) {
-    if (const auto error = wait_kernel(0, ready)) return error;
-  }
-#endif
-  // One-shot here too: what was reported leaves the list until watched again
-  // (POLLNVAL included: the owner learns its descriptor is gone).
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < polled_.size(); ++i) {
-    const short happened = poll_list_[first_polled + i].revents;
-    if (happened != 0) {
-      ready.push_back(readiness{polled_[i].owner, polled_[i].fd, happened});
-      continue;
-    }
-    polled_[kept++] = polled_[i];
-  }
-  polled_.resize(kept);
-  return {};
-}
-
-DUCTILE_INLINE void readiness_set::follow(const os::wait_list& list, std::uint32_t owner, followed& before) {
-  scratch_.clear();
-  for (const auto& p : list.polled())
-    if (p.fd >= 0) scratch_.emplace_back(p.fd, p.events);
-  std::sort(scratch_.begin(), scratch_.end());
-  // One watch per descriptor, with every event asked of it.
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < scratch_.size(); ++i) {
-    if (kept > 0 && scratch_[kept - 1].first == scratch_[i].first)
-      scratch_[kept - 1].second = static_cast<short>(scratch_[kept - 1].second | scratch_[i].second);
-    else
-      scratch_[kept++] = scratch_[i];
-  }
-  scratch_.resize(kept);
-  // What it no longer waits for goes; the rest is (re-)armed.
-  auto next = scratch_.begin();
-  for (const auto& old : before) {
-    while (next != scratch_.end() && next->first < old.first) ++next;
-    if (next == scratch_.end() || next->first != old.first) forget(old.first, owner);
-  }
-  for (const auto& fd : scratch_) watch(fd.first, fd.second, owner);
-  before.swap(scratch_);
-}
-
-DUCTILE_INLINE void readiness_set::forget_all(followed& before, std::uint32_t owner) noexcept {
-  for (const auto& fd : before) forget(fd.first, owner);
-  before.clear();
-}
-
-}  // namespace ductile::detail::sys
-#endif  // DUCTILE_INLINED_LIB_OS_READINESS_CPP
 // ---- lib/run/driver.cpp
 #ifndef DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
 #define DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
-
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9235,7 +8021,7 @@ DUCTILE_INLINE background_driver& background_driver::instance() {
   std::lock_guard<std::mutex> lock(r.creating);
   if (background_driver* existing = r.current.load(std::memory_order_acquire)) return *existing;
   static const bool fork_handlers = [] {
-    ::pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+    sys::call_around_fork(before_fork, after_fork_in_parent, after_fork_in_child);
     return true;
   }();
   (void)fork_handlers;
@@ -9264,7 +8050,7 @@ DUCTILE_INLINE background_driver::background_driver() {
   wake_.readable.reset(keep_off_jobserver_numbers(wake_.readable.release()));
   if (wake_.writer) wake_.writer.reset(keep_off_jobserver_numbers(wake_.writer.release()));
   if (const auto error = watched_.open()) throw std::system_error(error, "make a readiness set");
-  watched_.watch(wake_.readable.get(), POLLIN, 0);
+  watched_.watch_event(wake_, wake_owner);
   // The thread inherits the creator's signal mask: block everything so that
   // the host's signals are delivered to its own threads, and a pipe write
   // here can never raise a process-killing SIGPIPE.
@@ -9331,11 +8117,10 @@ DUCTILE_INLINE void background_driver::loop() {
     take_news();
     step_due();
     if (!adopted_here_.empty()) continue;
-    if (const int interrupts = interrupt_fd(); interrupts != watched_interrupts_) {
+    if (const sys::event* interrupts = interrupt_event(); interrupts != watched_interrupts_) {
       // Made by the first interrupt_guard, after this thread began waiting.
-      if (watched_interrupts_ >= 0) watched_.forget(watched_interrupts_, 0);
       watched_interrupts_ = interrupts;
-      if (interrupts >= 0) watched_.watch(interrupts, POLLIN, 0);
+      watched_.watch_event(*interrupts, interrupt_owner);
     }
     const auto timeout = deadlines_.empty() ? std::chrono::nanoseconds(-1) : time_until(deadlines_.begin()->first);
     ready.clear();
@@ -9389,7 +8174,7 @@ DUCTILE_INLINE void background_driver::welcome(std::shared_ptr<execution> run) {
   // Serial numbers wrap after four billion runs; one still alive is skipped.
   do {
     ++last_serial_;
-  } while (last_serial_ == 0 || runs_.count(last_serial_) != 0);
+  } while (last_serial_ < first_run_owner || runs_.count(last_serial_) != 0);
   const std::uint32_t serial = last_serial_;
   const execution* key = run.get();
   watched_run& entry = runs_[serial];
@@ -9408,20 +8193,24 @@ DUCTILE_INLINE void background_driver::mark_due(std::uint32_t serial, watched_ru
 }
 
 DUCTILE_INLINE void background_driver::notice(const sys::readiness& ready) {
-  if (ready.owner == 0) {
-    if (ready.fd == wake_.readable.get()) {
+  if (ready.owner == wake_owner) {
+    if (sys::readiness_set::reports(ready, wake_)) {
       sys::drain_event(wake_);
-      watched_.watch(ready.fd, POLLIN, 0);
-    } else if (ready.fd == watched_interrupts_) {
+      watched_.watch_event(wake_, wake_owner);
+    }
+    return;
+  }
+  if (ready.owner == interrupt_owner) {
+    if (watched_interrupts_ != nullptr && sys::readiness_set::reports(ready, *watched_interrupts_)) {
       forward_interrupt();
-      watched_.watch(ready.fd, POLLIN, 0);
+      watched_.watch_event(*watched_interrupts_, interrupt_owner);
     }
     return;
   }
   const auto found = runs_.find(ready.owner);
   if (found == runs_.end()) return;  // a run already let go
   watched_run& entry = found->second;
-  const bool known = entry.waits.deliver(ready.fd, ready.events);
+  const bool known = sys::readiness_set::deliver(ready, entry.waits);
   if (known) mark_due(found->first, entry);
 }
 
@@ -9531,10 +8320,6 @@ DUCTILE_INLINE void background_driver::abandon_all(const std::error_code& error)
 #ifndef DUCTILE_INLINED_LIB_RUN_INTERRUPT_CPP
 #define DUCTILE_INLINED_LIB_RUN_INTERRUPT_CPP
 
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -9551,12 +8336,10 @@ struct interrupt_state {
   execution* first_run = nullptr;
   std::mutex making;  // the event, once
   sys::event pending_event;
-  std::atomic<int> readable{-1};
-  std::atomic<int> writable{-1};
-  std::atomic<int> pending_signal{0};  // arrived, not yet taken by a run
-  std::atomic<bool> unthrown{false};   // arrived, no interrupted_error thrown since
+  std::atomic<const sys::event*> made{nullptr};  // pending_event, once it is made
+  std::atomic<int> pending_signal{0};            // arrived, not yet taken by a run
+  std::atomic<bool> unthrown{false};             // arrived, no interrupted_error thrown since
   std::atomic<bool> guarded{false};
-  struct sigaction previous[NSIG] = {};
 };
 
 DUCTILE_INLINE void lock_runs_for_fork() noexcept;
@@ -9565,7 +8348,7 @@ DUCTILE_INLINE void unlock_runs_after_fork() noexcept;
 DUCTILE_INLINE interrupt_state& interrupts() noexcept {
   static interrupt_state* const state = [] {
     auto* made = new interrupt_state();
-    ::pthread_atfork(lock_runs_for_fork, unlock_runs_after_fork, unlock_runs_after_fork);
+    sys::call_around_fork(lock_runs_for_fork, unlock_runs_after_fork, unlock_runs_after_fork);
     return made;
   }();
   return *state;
@@ -9574,7 +8357,9 @@ DUCTILE_INLINE interrupt_state& interrupts() noexcept {
 DUCTILE_INLINE void lock_runs_for_fork() noexcept { interrupts().runs_mutex.lock(); }
 DUCTILE_INLINE void unlock_runs_after_fork() noexcept { interrupts().runs_mutex.unlock(); }
 
-DUCTILE_INLINE int interrupt_fd() noexcept { return interrupts().readable.load(std::memory_order_acquire); }
+DUCTILE_INLINE const sys::event* interrupt_event() noexcept {
+  return interrupts().made.load(std::memory_order_acquire);
+}
 
 DUCTILE_INLINE void join_interruptible(execution& run) {
   interrupt_state& s = interrupts();
@@ -9620,9 +8405,7 @@ DUCTILE_INLINE void record_interrupt(int signal) {
   interrupt_state& s = interrupts();
   s.pending_signal.store(signal, std::memory_order_release);
   s.unthrown.store(true, std::memory_order_release);
-  const std::uint64_t one = 1;
-  const ssize_t ignored = ::write(s.writable.load(std::memory_order_acquire), &one, sizeof one);
-  (void)ignored;
+  sys::signal_event(*s.made.load(std::memory_order_acquire));
   errno = saved;
 }
 
@@ -9636,7 +8419,7 @@ DUCTILE_INLINE interrupt_guard::interrupt_guard(std::initializer_list<int> signa
   if (signals.size() > sizeof signals_ / sizeof signals_[0])
     throw std::invalid_argument("interrupt_guard: at most 8 signals");
   for (auto signal = signals.begin(); signal != signals.end(); ++signal) {
-    if (*signal <= 0 || *signal >= NSIG || *signal == SIGKILL || *signal == SIGSTOP)
+    if (!sys::can_catch(*signal))
       throw std::invalid_argument("interrupt_guard: " + signal_name(*signal) + " cannot be caught");
     // Installed twice, the second would save the guard's own handler as the
     // one to restore, and the signal would stay swallowed after the guard.
@@ -9658,25 +8441,24 @@ DUCTILE_INLINE interrupt_guard::interrupt_guard(std::initializer_list<int> signa
       s.pending_event.readable.reset(keep_off_jobserver_numbers(s.pending_event.readable.release()));
       if (s.pending_event.writer)
         s.pending_event.writer.reset(keep_off_jobserver_numbers(s.pending_event.writer.release()));
-      const int writer = s.pending_event.writer ? s.pending_event.writer.get() : s.pending_event.readable.get();
-      s.writable.store(writer, std::memory_order_release);
-      s.readable.store(s.pending_event.readable.get(), std::memory_order_release);
+      s.made.store(&s.pending_event, std::memory_order_release);
       background_driver::nudge();  // it waits on a list made before the descriptor existed
     }
   }
-  struct sigaction record {};
-  record.sa_handler = record_interrupt;
-  record.sa_flags = SA_RESTART;
-  sigemptyset(&record.sa_mask);
   for (const int signal : signals) {
-    ::sigaction(signal, &record, &s.previous[signal]);
+    if (const auto error = sys::catch_signal(signal, record_interrupt)) {
+      for (int i = 0; i < count_; ++i) sys::restore_signal(signals_[i]);
+      count_ = 0;
+      s.guarded.store(false);
+      throw std::system_error(error, "interrupt_guard: catch " + signal_name(signal));
+    }
     signals_[count_++] = signal;
   }
 }
 
 DUCTILE_INLINE interrupt_guard::~interrupt_guard() {
   detail::interrupt_state& s = detail::interrupts();
-  for (int i = 0; i < count_; ++i) ::sigaction(signals_[i], &s.previous[signals_[i]], nullptr);
+  for (int i = 0; i < count_; ++i) detail::sys::restore_signal(signals_[i]);
   s.pending_signal.store(0);
   s.unthrown.store(false);
   if (s.pending_event) detail::sys::drain_event(s.pending_event);
@@ -9797,7 +8579,7 @@ DUCTILE_INLINE std::vector<proc::process_sample> handle::processes() const { ret
 #endif
 DUCTILE_INLINE void handle::detach() { detached_ = true; }
 DUCTILE_INLINE int handle::completion_fd() const { return execution_->completion_fd(); }
-DUCTILE_INLINE native_handle_type handle::completion_handle() const { return execution_->completion_fd(); }
+DUCTILE_INLINE native_handle_type handle::completion_handle() const { return execution_->completion_handle(); }
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_LIB_RUN_HANDLE_CPP
@@ -10103,7 +8885,9 @@ DUCTILE_INLINE void reader_handle::send_signal(int signal) { reader_->run().send
 DUCTILE_INLINE std::vector<process_id> reader_handle::pids() const { return reader_->run().pids(); }
 DUCTILE_INLINE void reader_handle::detach() { reader_->detach(); }
 DUCTILE_INLINE int reader_handle::completion_fd() const { return reader_->run().completion_fd(); }
-DUCTILE_INLINE native_handle_type reader_handle::completion_handle() const { return reader_->run().completion_fd(); }
+DUCTILE_INLINE native_handle_type reader_handle::completion_handle() const {
+  return reader_->run().completion_handle();
+}
 
 DUCTILE_INLINE int detail::reader_output_fd(const reader_handle& reader) noexcept { return reader.reader_->drain_fd(); }
 
@@ -10156,7 +8940,7 @@ output run_alone(const expression& command);
 namespace ductile::detail {
 
 DUCTILE_INLINE bool may_run_alone(const expression& command) noexcept {
-  return runs_alone(*command.tree()) && interrupt_fd() < 0 && !observing();
+  return runs_alone(*command.tree()) && interrupt_event() == nullptr && !observing();
 }
 
 DUCTILE_INLINE output run_alone(const expression& command) {
@@ -10263,9 +9047,7 @@ DUCTILE_INLINE line_range expression::lines() const { return reader().lines(); }
 #ifndef DUCTILE_INLINED_LIB_JOBSERVER_AUTH_CPP
 #define DUCTILE_INLINED_LIB_JOBSERVER_AUTH_CPP
 
-#include <fcntl.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10345,12 +9127,7 @@ DUCTILE_INLINE int keep_off_jobserver_numbers(int fd) noexcept {
     return fd;  // out of memory: left where it is
   }
   if (auth.kind != jobserver_auth::style::descriptors || (fd != auth.read_fd && fd != auth.write_fd)) return fd;
-  const int saved = errno;
-  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, std::max(auth.read_fd, auth.write_fd) + 1);
-  errno = saved;
-  if (moved < 0) return fd;
-  ::close(fd);
-  return moved;
+  return sys::move_descriptor_up(fd, std::max(auth.read_fd, auth.write_fd) + 1);
 }
 
 }  // namespace ductile::detail
@@ -10410,10 +9187,12 @@ class jobserver_tokens {
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_JOBSERVER_TOKENS_HPP
 
-#include <fcntl.h>
 #include <stdlib.h>
+#ifndef _WIN32
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <string>
@@ -10422,6 +9201,20 @@ class jobserver_tokens {
 
 namespace ductile::detail {
 
+#ifdef _WIN32
+// GNU make's Windows jobserver is a named semaphore, which this library does
+// not speak.
+DUCTILE_INLINE std::unique_ptr<jobserver_tokens> jobserver_tokens::join(const jobserver_auth&, std::string& problem) {
+  problem = "not supported on this system";
+  return nullptr;
+}
+
+DUCTILE_INLINE std::unique_ptr<jobserver_tokens> jobserver_tokens::serve(std::size_t) {
+  throw std::system_error(sys::not_supported(), "serve_jobserver");
+}
+
+DUCTILE_INLINE jobserver_tokens::~jobserver_tokens() = default;
+#else
 namespace {
 
 bool is_pipe(int fd) {
@@ -10514,7 +9307,7 @@ DUCTILE_INLINE std::unique_ptr<jobserver_tokens> jobserver_tokens::serve(std::si
   std::unique_ptr<jobserver_tokens> tokens(new jobserver_tokens());
   const char* tmp = ::getenv("TMPDIR");
   std::string directory = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/ductile-jobserver-XXXXXX";
-  if (::mkdtemp(directory.data()) == nullptr) fail("make a directory");
+  if (sys::make_private_directory(directory)) fail("make a directory");
   tokens->directory_ = directory;
   const std::string path = directory + "/fifo";
   if (::mkfifo(path.c_str(), 0600) != 0) fail("make a fifo");
@@ -10535,6 +9328,7 @@ DUCTILE_INLINE jobserver_tokens::~jobserver_tokens() {
   if (!fifo_path_.empty()) ::unlink(fifo_path_.c_str());
   if (!directory_.empty()) ::rmdir(directory_.c_str());
 }
+#endif
 
 DUCTILE_INLINE std::optional<char> jobserver_tokens::try_take() noexcept {
   char token;
@@ -11893,147 +10687,6 @@ DUCTILE_INLINE void set_no_new_privs() { detail::checked_prctl("set no_new_privs
 
 }  // namespace ductile::caps
 #endif  // DUCTILE_INLINED_LIB_CAPS_CAPS_CPP
-// ---- lib/users/users.cpp
-#ifndef DUCTILE_INLINED_LIB_USERS_USERS_CPP
-#define DUCTILE_INLINED_LIB_USERS_USERS_CPP
-// Users and groups through the reentrant getpwnam_r family. Buffers start at
-// sysconf's suggestion and double on ERANGE; "not found" (a null result with
-// status 0, or ENOENT/ESRCH/EBADF/EPERM as some NSS modules report it) is
-// told apart from a real failure.
-
-#include <grp.h>
-#include <pwd.h>
-#include <unistd.h>
-
-#include <cerrno>
-
-
-namespace ductile::users {
-namespace detail {
-
-DUCTILE_INLINE bool means_not_found(int status) {
-  return status == 0 || status == ENOENT || status == ESRCH || status == EBADF || status == EPERM;
-}
-
-DUCTILE_INLINE std::size_t initial_buffer(int which) {
-  const long suggested = ::sysconf(which);
-  return suggested > 0 ? static_cast<std::size_t>(suggested) : 1024;
-}
-
-// Calls `lookup(entry, buffer, size, result)` until the buffer is large enough,
-// and converts the entry while the buffer its strings point into still lives.
-template <class Entry, class Lookup, class Convert>
-auto lookup_entry(Lookup lookup, int size_hint, Convert convert, const std::string& what)
-    -> std::optional<decltype(convert(std::declval<const Entry&>()))> {
-  std::vector<char> buffer(initial_buffer(size_hint));
-  for (;;) {
-    Entry entry{};
-    Entry* result = nullptr;
-    const int status = lookup(&entry, buffer.data(), buffer.size(), &result);
-    if (status == ERANGE) {
-      if (buffer.size() > (std::size_t{1} << 24)) throw lookup_error(ERANGE, what);
-      buffer.resize(buffer.size() * 2);
-      continue;
-    }
-    if (result != nullptr) return convert(entry);
-    if (status == EINTR) continue;
-    if (means_not_found(status)) return std::nullopt;
-    throw lookup_error(status, what);
-  }
-}
-
-DUCTILE_INLINE user from_passwd(const passwd& p) {
-  return user{p.pw_uid,
-              p.pw_gid,
-              p.pw_name ? p.pw_name : "",
-              p.pw_dir ? p.pw_dir : "",
-              p.pw_shell ? p.pw_shell : "",
-              p.pw_gecos ? p.pw_gecos : ""};
-}
-
-DUCTILE_INLINE group from_group(const ::group& g) {
-  group result{g.gr_gid, g.gr_name ? g.gr_name : "", {}};
-  for (char** member = g.gr_mem; member != nullptr && *member != nullptr; ++member)
-    result.members.emplace_back(*member);
-  return result;
-}
-
-}  // namespace detail
-
-DUCTILE_INLINE std::optional<user> user_by_name(std::string_view name) {
-  const std::string key(name);
-  auto lookup = [&](passwd* e, char* b, std::size_t n, passwd** r) { return ::getpwnam_r(key.c_str(), e, b, n, r); };
-  return detail::lookup_entry<passwd>(lookup, _SC_GETPW_R_SIZE_MAX, detail::from_passwd, "look up user " + key);
-}
-
-DUCTILE_INLINE std::optional<user> user_by_uid(uid_t uid) {
-  auto lookup = [&](passwd* e, char* b, std::size_t n, passwd** r) { return ::getpwuid_r(uid, e, b, n, r); };
-  return detail::lookup_entry<passwd>(lookup, _SC_GETPW_R_SIZE_MAX, detail::from_passwd,
-                                      "look up uid " + std::to_string(uid));
-}
-
-DUCTILE_INLINE std::optional<group> group_by_name(std::string_view name) {
-  const std::string key(name);
-  auto lookup = [&](::group* e, char* b, std::size_t n, ::group** r) { return ::getgrnam_r(key.c_str(), e, b, n, r); };
-  return detail::lookup_entry<::group>(lookup, _SC_GETGR_R_SIZE_MAX, detail::from_group, "look up group " + key);
-}
-
-DUCTILE_INLINE std::optional<group> group_by_gid(gid_t gid) {
-  auto lookup = [&](::group* e, char* b, std::size_t n, ::group** r) { return ::getgrgid_r(gid, e, b, n, r); };
-  return detail::lookup_entry<::group>(lookup, _SC_GETGR_R_SIZE_MAX, detail::from_group,
-                                       "look up gid " + std::to_string(gid));
-}
-
-DUCTILE_INLINE std::vector<gid_t> group_list(std::string_view user_name, gid_t primary) {
-  const std::string name(user_name);
-  int count = 16;
-  std::vector<gid_t> groups;
-  for (;;) {
-    groups.assign(static_cast<std::size_t>(count), 0);
-    int found = count;
-    // getgrouplist returns -1 and sets `found` to the size it needs when the
-    // buffer is short. Only the first `found` entries are ever meaningful:
-    // reading past them is how a list comes back with a spurious group 0.
-#if defined(__APPLE__)
-    // macOS declares the list as int; gid_t has the same size there.
-    static_assert(sizeof(int) == sizeof(gid_t), "getgrouplist's int list holds gid_t values");
-    const int listed =
-        ::getgrouplist(name.c_str(), static_cast<int>(primary), reinterpret_cast<int*>(groups.data()), &found);
-#else
-    const int listed = ::getgrouplist(name.c_str(), primary, groups.data(), &found);
-#endif
-    if (listed >= 0) {
-      groups.resize(static_cast<std::size_t>(found));
-      return groups;
-    }
-    count = found > count ? found : count * 2;
-    if (count > 65536) throw lookup_error(ERANGE, "list the groups of " + name);
-  }
-}
-
-DUCTILE_INLINE std::vector<gid_t> process_groups() {
-  for (;;) {
-    const int count = ::getgroups(0, nullptr);
-    if (count < 0) throw lookup_error(errno, "getgroups");
-    std::vector<gid_t> groups(static_cast<std::size_t>(count));
-    const int got = ::getgroups(count, groups.data());
-    if (got >= 0) {
-      groups.resize(static_cast<std::size_t>(got));
-      return groups;
-    }
-    if (errno != EINVAL) throw lookup_error(errno, "getgroups");  // EINVAL: the list grew meanwhile
-  }
-}
-
-DUCTILE_INLINE uid_t current_uid() noexcept { return ::getuid(); }
-DUCTILE_INLINE uid_t effective_uid() noexcept { return ::geteuid(); }
-DUCTILE_INLINE gid_t current_gid() noexcept { return ::getgid(); }
-DUCTILE_INLINE gid_t effective_gid() noexcept { return ::getegid(); }
-DUCTILE_INLINE std::optional<user> current_user() { return user_by_uid(::getuid()); }
-DUCTILE_INLINE std::optional<user> effective_user() { return user_by_uid(::geteuid()); }
-
-}  // namespace ductile::users
-#endif  // DUCTILE_INLINED_LIB_USERS_USERS_CPP
 // ---- lib/proc/proc.cpp
 #ifndef DUCTILE_INLINED_LIB_PROC_PROC_CPP
 #define DUCTILE_INLINED_LIB_PROC_PROC_CPP
@@ -12685,10 +11338,14 @@ DUCTILE_INLINE unsigned cpu_count() {
 #define DUCTILE_INLINED_LIB_PLAN_CREDENTIALS_CPP
 
 #include <fmt/format.h>
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
+#ifndef _WIN32
+#endif
 
 
 namespace ductile::detail {
@@ -12698,15 +11355,16 @@ namespace ductile::detail {
   throw_spawn_error(command, step, cause, std::error_code(code, std::generic_category()));
 }
 
-DUCTILE_INLINE gid_t resolve_group(const group_ref& ref, const std::string& command) {
-  if (const auto* id = std::get_if<gid_t>(&ref)) return *id;
+#ifndef _WIN32
+DUCTILE_INLINE group_id resolve_group(const group_ref& ref, const std::string& command) {
+  if (const auto* id = std::get_if<group_id>(&ref)) return *id;
   const auto& name = std::get<std::string>(ref);
   const auto found = users::group_by_name(name);
   if (!found) credential_error(command, "group", ENOENT, fmt::format("unknown group {:?}", name));
   return found->gid;
 }
 
-DUCTILE_INLINE std::vector<gid_t> sorted(std::vector<gid_t> ids) {
+DUCTILE_INLINE std::vector<group_id> sorted(std::vector<group_id> ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
@@ -12714,8 +11372,8 @@ DUCTILE_INLINE std::vector<gid_t> sorted(std::vector<gid_t> ids) {
 
 DUCTILE_INLINE void resolve_ids(const credential_request& request, const std::string& command,
                                 resolved_credentials& out) {
-  uid_t ruid, euid, suid;
-  gid_t rgid, egid, sgid;
+  user_id ruid, euid, suid;
+  group_id rgid, egid, sgid;
 #if defined(__APPLE__)
   // No saved ids to ask for: setuid as root sets all three anyway.
   ruid = ::getuid();
@@ -12726,16 +11384,16 @@ DUCTILE_INLINE void resolve_ids(const credential_request& request, const std::st
   ::getresuid(&ruid, &euid, &suid);
   ::getresgid(&rgid, &egid, &sgid);
 #endif
-  uid_t uid = ruid;
-  gid_t gid = rgid;
-  std::vector<gid_t> groups = users::process_groups();
+  user_id uid = ruid;
+  group_id gid = rgid;
+  std::vector<group_id> groups = users::process_groups();
   if (request.user) {
     std::optional<users::user> entry;
     if (const auto* name = std::get_if<std::string>(&*request.user)) {
       entry = users::user_by_name(*name);
       if (!entry) credential_error(command, "user", ENOENT, fmt::format("unknown user {:?}", *name));
     } else {
-      uid = std::get<uid_t>(*request.user);
+      uid = std::get<user_id>(*request.user);
       entry = users::user_by_uid(uid);
       if (!entry && !request.group)
         credential_error(command, "user", ENOENT,
@@ -12769,6 +11427,7 @@ DUCTILE_INLINE void resolve_ids(const credential_request& request, const std::st
   out.plan.uid = uid;
   out.plan.gid = gid;
 }
+#endif
 
 DUCTILE_INLINE void resolve_credentials(const credential_request& request, const std::string& command,
                                         resolved_credentials& out) {
@@ -12778,7 +11437,10 @@ DUCTILE_INLINE void resolve_credentials(const credential_request& request, const
   plan.new_session = request.new_session;
   plan.umask = request.umask ? static_cast<int>(*request.umask) : -1;
   plan.no_new_privs = request.no_new_privs;
-#if DUCTILE_POSIX_BACKEND
+#if defined(_WIN32)
+  // No ids to switch to, no capabilities, umask or sessions.
+  credential_error(command, "credentials", ENOTSUP, "cannot change credentials: not supported on this system");
+#elif DUCTILE_POSIX_BACKEND
   // Capabilities and no_new_privs are Linux's; users, groups, umask and sessions are POSIX.
   const auto linux_only = [&](const char* step, const char* what) {
     credential_error(command, step, ENOTSUP, fmt::format("cannot {}: not supported on this system", what));
@@ -12896,7 +11558,7 @@ DUCTILE_INLINE process_id expression::start_detached(const detach_options& optio
     throw std::invalid_argument("start_detached(): the pid file name contains a NUL byte");
   context ctx;
   unique_fd null;
-  if (const auto error = sys::open_file("/dev/null", O_RDWR, null))
+  if (const auto error = sys::open_file(sys::null_device, O_RDWR, null))
     throw_spawn_error(to_string(*this), "open stdin", "open /dev/null", error);
   auto shared_null = std::make_shared<const unique_fd>(std::move(null));
   for (auto& stream : ctx.streams) stream = stdio_target{shared_null->get(), shared_null};
@@ -12927,165 +11589,6 @@ DUCTILE_INLINE process_id expression::start_detached(const detach_options& optio
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_LIB_RUN_DETACH_CPP
-// ---- lib/os/helper_process.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_CPP
-#define DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_CPP
-// ---- lib/os/helper_process.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_HPP
-#define DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_HPP
-// Short helper programs the library runs for itself, outside any run: the
-// command that signals a remote run's processes, and the one that closes a
-// shared ssh connection at exit. They get /dev/null for 0, 1 and 2 and no
-// other descriptor, and are waited for here.
-
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <vector>
-
-namespace ductile::detail::sys {
-
-// Runs argv[0] (searched in PATH) and waits for it; the error is the
-// spawn's, not the helper's status. Allocates nothing itself.
-std::error_code run_helper(const std::vector<const char*>& argv) noexcept;
-
-// The same with `input` on its stdin (a socket, so that a helper that stops
-// reading costs no SIGPIPE), and its exit code in `exit_code` (-1 if a
-// signal ended it).
-std::error_code run_helper_with_input(const std::vector<const char*>& argv, std::string_view input,
-                                      int& exit_code) noexcept;
-
-// Removes the files directly in `path`, then `path`.
-void remove_flat_directory(const std::string& path) noexcept;
-
-}  // namespace ductile::detail::sys
-#endif  // DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_HPP
-
-#include <dirent.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-
-
-extern char** environ;
-
-namespace ductile::detail::sys {
-
-namespace helper {
-
-// The file actions and attributes of one posix_spawn, released with it.
-struct spawn_setup {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  int failed = 0;
-  spawn_setup() noexcept {
-    failed = ::posix_spawn_file_actions_init(&actions);
-    if (failed == 0) failed = ::posix_spawnattr_init(&attributes);
-  }
-  ~spawn_setup() {
-    ::posix_spawn_file_actions_destroy(&actions);
-    ::posix_spawnattr_destroy(&attributes);
-  }
-  spawn_setup(const spawn_setup&) = delete;
-  spawn_setup& operator=(const spawn_setup&) = delete;
-};
-
-}  // namespace helper
-
-namespace helper {
-
-// Spawns argv with `stdin_fd` (or /dev/null) as its stdin and /dev/null as
-// its stdout and stderr; nothing else crosses.
-DUCTILE_INLINE std::error_code spawn(const std::vector<const char*>& argv, int stdin_fd, pid_t& pid) noexcept {
-  if (argv.empty() || argv.back() != nullptr) return std::make_error_code(std::errc::invalid_argument);
-  spawn_setup setup;
-  int rc = setup.failed;
-  if (rc == 0)
-    rc = stdin_fd >= 0 ? ::posix_spawn_file_actions_adddup2(&setup.actions, stdin_fd, 0)
-                       : ::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
-  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
-  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2);
-    // Nothing else crosses: descriptors the program left inheritable stay here.
-#if defined(__APPLE__)
-  if (rc == 0) rc = ::posix_spawnattr_setflags(&setup.attributes, POSIX_SPAWN_CLOEXEC_DEFAULT);
-#elif defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-  if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
-#elif defined(__FreeBSD__)
-  if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
-#endif
-  if (rc != 0) return std::error_code(rc, std::generic_category());
-  rc = ::posix_spawnp(&pid, argv[0], &setup.actions, &setup.attributes, const_cast<char* const*>(argv.data()), environ);
-  if (rc != 0) return std::error_code(rc, std::generic_category());
-  return {};
-}
-
-DUCTILE_INLINE int wait_for(pid_t pid) noexcept {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-}  // namespace helper
-
-DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>& argv) noexcept {
-  pid_t pid = -1;
-  if (const auto error = helper::spawn(argv, -1, pid)) return error;
-  (void)helper::wait_for(pid);
-  return {};
-}
-
-DUCTILE_INLINE std::error_code run_helper_with_input(const std::vector<const char*>& argv, std::string_view input,
-                                                     int& exit_code) noexcept {
-  int ends[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) != 0) return std::error_code(errno, std::generic_category());
-  for (const int end : ends) ::fcntl(end, F_SETFD, FD_CLOEXEC);
-#if !defined(MSG_NOSIGNAL) && defined(SO_NOSIGPIPE)
-  const int on = 1;
-  ::setsockopt(ends[0], SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
-#endif
-  pid_t pid = -1;
-  const auto error = helper::spawn(argv, ends[1], pid);
-  ::close(ends[1]);
-  if (error) {
-    ::close(ends[0]);
-    return error;
-  }
-  while (!input.empty()) {
-#if defined(MSG_NOSIGNAL)
-    const ssize_t sent = ::send(ends[0], input.data(), input.size(), MSG_NOSIGNAL);
-#else
-    const ssize_t sent = ::send(ends[0], input.data(), input.size(), 0);
-#endif
-    if (sent < 0 && errno == EINTR) continue;
-    if (sent <= 0) break;  // it stopped reading: its exit code says why
-    input.remove_prefix(static_cast<std::size_t>(sent));
-  }
-  ::shutdown(ends[0], SHUT_WR);
-  ::close(ends[0]);
-  exit_code = helper::wait_for(pid);
-  return {};
-}
-
-DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
-  if (DIR* dir = ::opendir(path.c_str())) {
-    const int fd = ::dirfd(dir);
-    while (const dirent* entry = ::readdir(dir)) {
-      const char* name = entry->d_name;
-      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
-      ::unlinkat(fd, name, 0);
-    }
-    ::closedir(dir);
-  }
-  ::rmdir(path.c_str());
-}
-
-}  // namespace ductile::detail::sys
-#endif  // DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_CPP
 // ---- lib/remote/host.cpp
 #ifndef DUCTILE_INLINED_LIB_REMOTE_HOST_CPP
 #define DUCTILE_INLINED_LIB_REMOTE_HOST_CPP
@@ -13408,6 +11911,11 @@ DUCTILE_INLINE bool local_stream(const modifier& change) {
 DUCTILE_INLINE expression place_on(const expression& e, const remote::host& where) {
   if (!e.tree()) throw std::invalid_argument("on(): the expression is empty");
   if (where.options().host.empty()) return e;  // host::local()
+#ifdef _WIN32
+  // ssh's shared connections need Unix sockets, and the far side's script
+  // needs a sh on this side to be written for.
+  throw std::invalid_argument(fmt::format("on({}): not supported on this system", where.label()));
+#endif
   // The modifiers around the whole subtree, outer first. Local stream targets
   // among them apply to the ssh process, which carries the subtree's
   // streams; unchecked and ok_codes outside any timeout stay local too, so
@@ -13465,7 +11973,6 @@ DUCTILE_INLINE expression expression::on(const remote::host& where) const { retu
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13473,6 +11980,36 @@ DUCTILE_INLINE expression expression::on(const remote::host& where) const { retu
 #include <random>
 #include <set>
 
+// ---- lib/os/helper_process.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_HPP
+#define DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_HPP
+// Short helper programs the library runs for itself, outside any run: the
+// command that signals a remote run's processes, and the one that closes a
+// shared ssh connection at exit. They get /dev/null for 0, 1 and 2 and no
+// other descriptor, and are waited for here.
+
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace ductile::detail::sys {
+
+// Runs argv[0] (searched in PATH) and waits for it; the error is the
+// spawn's, not the helper's status. Allocates nothing itself.
+std::error_code run_helper(const std::vector<const char*>& argv) noexcept;
+
+// The same with `input` on its stdin (a socket, so that a helper that stops
+// reading costs no SIGPIPE), and its exit code in `exit_code` (-1 if a
+// signal ended it).
+std::error_code run_helper_with_input(const std::vector<const char*>& argv, std::string_view input,
+                                      int& exit_code) noexcept;
+
+// Removes the files directly in `path`, then `path`.
+void remove_flat_directory(const std::string& path) noexcept;
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_HPP
 
 namespace ductile::detail {
 
@@ -13524,9 +12061,13 @@ class ssh_directory {
     // A control socket's path must fit in sockaddr_un (about 100 bytes).
     std::string base = tmp != nullptr && *tmp != '\0' && std::string(tmp).size() < 40 ? tmp : "/tmp";
     std::string pattern = base + "/ductile-ssh-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw_spawn_error(command, "ssh", fmt::format("cannot make a directory for ssh in {}", base).c_str(),
-                        sys::last_error());
+#ifdef _WIN32
+    // No ssh multiplexing (its control sockets are Unix sockets) and no sh on
+    // this side to speak to the far one.
+    throw_spawn_error(command, "ssh", "run on another host", sys::not_supported());
+#endif
+    if (const auto error = sys::make_private_directory(pattern))
+      throw_spawn_error(command, "ssh", fmt::format("make a directory for ssh in {}", base).c_str(), error);
     path_ = pattern;
     owner_ = ::getpid();
     if (!exit_handler_registered_) {
@@ -13694,9 +12235,1970 @@ DUCTILE_INLINE void remote_session::send_script(const std::string& command) cons
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_REMOTE_SESSION_CPP
+// ---- lib/os/linux/system_calls.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
+
+// ---- lib/os/attempt.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_ATTEMPT_HPP
+#define DUCTILE_INLINED_LIB_OS_ATTEMPT_HPP
+// Helpers for the files of lib/os/ that make system calls: the fault seam
+// and the meaning of a poll's answer.
+
+#include <cerrno>
+
+
+namespace ductile::detail::sys {
+
+// Makes the call unless a fault is injected, in which case errno is set as the
+// failing call would have set it.
+template <class Call>
+inline long attempt(call which, Call&& make_call) noexcept {
+  if (const int fault = injected_fault(which)) {
+    errno = fault;
+    return -1;
+  }
+  return static_cast<long>(make_call());
+}
+
+// What a poll returned `n` means: EINTR is a wake-up with no events.
+inline std::error_code poll_outcome(long n, os::polled_stream* fds, std::size_t count, int& ready) noexcept {
+  if (n < 0) {
+    ready = 0;
+    for (std::size_t i = 0; i < count; ++i) fds[i].revents = 0;
+    if (errno == EINTR) return {};
+    return last_error();
+  }
+  ready = static_cast<int>(n);
+  return {};
+}
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_ATTEMPT_HPP
+
+// The Linux backend: compiled away where the POSIX one is chosen.
+#if DUCTILE_LINUX_BACKEND
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <ctime>
+
+// ---- lib/os/linux/syscall_numbers.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_SYSCALL_NUMBERS_HPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_SYSCALL_NUMBERS_HPP
+// System calls newer than the oldest C library headers ductile builds with
+// (glibc 2.28, RHEL 8): spelled out here. Since Linux 5.1 new calls have one
+// number on every architecture. tests/os/old_headers.hpp checks that the
+// library compiles without the headers' own definitions.
+
+#include <sys/syscall.h>
+
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_SYSCALL_NUMBERS_HPP
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE std::error_code make_pipe(pipe_ends& ends) noexcept {
+  int fds[2];
+  if (attempt(call::pipe, [&] { return ::pipe2(fds, O_CLOEXEC); }) != 0) return last_error();
+  ends.read.reset(keep_above_stdio(fds[0]));
+  ends.write.reset(keep_above_stdio(fds[1]));
+  return {};
+}
+
+DUCTILE_INLINE void resize_pipe(int fd, std::size_t bytes) noexcept {
+  ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
+}
+
+DUCTILE_INLINE std::error_code poll_fds(pollfd* fds, std::size_t count, std::chrono::nanoseconds timeout,
+                                        int& ready) noexcept {
+  long n;
+  if (timeout.count() < 0) {
+    n = attempt(call::poll, [&] { return ::poll(fds, count, -1); });
+  } else {
+    timespec limit{};
+    limit.tv_sec = static_cast<time_t>(timeout.count() / 1000000000);
+    limit.tv_nsec = static_cast<long>(timeout.count() % 1000000000);
+    n = attempt(call::poll, [&] { return ::ppoll(fds, count, &limit, nullptr); });
+  }
+  return poll_outcome(n, fds, count, ready);
+}
+
+DUCTILE_INLINE std::error_code make_event(unsigned int initial, event& out) noexcept {
+  const long fd = attempt(call::event, [&] { return ::eventfd(initial, EFD_CLOEXEC | EFD_NONBLOCK); });
+  if (fd < 0) return last_error();
+  out.readable.reset(keep_above_stdio(static_cast<int>(fd)));
+  return {};
+}
+
+DUCTILE_INLINE void signal_event(const event& target) noexcept {
+  const int fd = target.readable.get();
+  const std::uint64_t one = 1;
+  // EAGAIN means the counter is full: it is readable, which is all that matters.
+  while (attempt(call::write, [&] { return ::write(fd, &one, sizeof one); }) < 0 && errno == EINTR) {
+  }
+}
+
+DUCTILE_INLINE void drain_event(const event& target) noexcept {
+  const int fd = target.readable.get();
+  std::uint64_t count = 0;
+  while (attempt(call::read, [&] { return ::read(fd, &count, sizeof count); }) < 0 && errno == EINTR) {
+  }
+}
+
+DUCTILE_INLINE long raw_waitid(const process_handle& child, siginfo_t& info, int options, rusage* usage) noexcept {
+  // The raw call takes the rusage the C library's waitid() does not.
+  if (child.pidfd) return ::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, options, usage);
+  return ::syscall(SYS_waitid, P_PID, child.pid, &info, options, usage);
+}
+
+DUCTILE_INLINE std::error_code wait_process(const process_handle& child, siginfo_t& info, int options,
+                                            rusage* usage) noexcept {
+  for (;;) {
+    const long rc = attempt(call::waitid, [&] { return raw_waitid(child, info, options, usage); });
+    if (rc == 0) return {};
+    if (errno != EINTR) return last_error();
+  }
+}
+
+DUCTILE_INLINE void reap_now(const process_handle& child) noexcept {
+  siginfo_t info{};
+  while (raw_waitid(child, info, WEXITED, nullptr) < 0 && errno == EINTR) {
+  }
+}
+
+DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noexcept {
+  if (child.pidfd) {
+    if (::syscall(SYS_pidfd_send_signal, child.pidfd.get(), signal, nullptr, 0) == 0 || errno == ESRCH) return;
+    // Refused (a seccomp profile, an old kernel): the pid is still ours.
+  }
+  if (child.pid > 0) ::kill(child.pid, signal);
+}
+
+// MADV_POPULATE_WRITE (Linux 5.14), spelled out for older headers.
+inline constexpr int populate_write = 23;
+
+DUCTILE_INLINE void advise_huge_pages(void* data, std::size_t size) noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t first = (begin + huge_page - 1) & ~(huge_page - 1);
+  const std::uintptr_t last = (begin + size) & ~(huge_page - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
+DUCTILE_INLINE void prefault(void* data, std::size_t size) noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t page = 4096;
+  const std::uintptr_t first = (begin + page - 1) & ~(page - 1);
+  const std::uintptr_t last = (begin + size) & ~(page - 1);
+  // One call faults the whole range in: page by page, each fault is a trap,
+  // which on virtual machines costs more than zeroing the page. Older kernels
+  // refuse (EINVAL), and the pages are faulted as they are written instead.
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, populate_write);
+}
+
+}  // namespace ductile::detail::sys
+
+#endif  // DUCTILE_LINUX_BACKEND
+#endif  // _WIN32
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
+// ---- lib/os/linux/clone.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
+
+// The Linux backend: compiled away where the POSIX one is chosen.
+#if DUCTILE_LINUX_BACKEND
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+// ---- lib/os/linux/clone.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
+// Linux's start_child (lib/os/start_child.hpp): clone with every signal
+// blocked, the child running child_main on the prepared plan.
+
+// ---- lib/os/linux/child.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
+// The code that runs in a new child between clone and exec.
+
+
+namespace ductile::detail {
+
+// The size of the kernel's signal set (64 signals), for the raw rt_sigprocmask.
+inline constexpr long kernel_sigset_size = 8;
+
+// The kernel's struct sigaction, for the raw rt_sigaction.
+struct kernel_sigaction {
+  void* handler;
+  unsigned long flags;
+  void* restorer;
+  unsigned long mask[2];
+};
+
+// Entry point of the child; never returns.
+DUCTILE_HIDDEN int child_main(void* plan) noexcept;
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CHILD_HPP
+
+namespace ductile::detail {
+
+// Blocks the signals of the calling thread, the C library's own included
+// (pthread_sigmask would leave those), for as long as it lives: no handler
+// of the parent may run in a child before it has reset its dispositions.
+// All of them, but SIGCHLD when nothing handles it: a SIGCHLD that arrives
+// for another child while this thread waits for the new one's exec is then
+// discarded, rather than kept for the next thread of the host that takes it.
+class signals_blocked_for_clone {
+ public:
+  signals_blocked_for_clone() noexcept;
+  ~signals_blocked_for_clone();
+  signals_blocked_for_clone(const signals_blocked_for_clone&) = delete;
+  signals_blocked_for_clone& operator=(const signals_blocked_for_clone&) = delete;
+
+ private:
+  unsigned long previous_[2] = {0, 0};
+};
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
+
+#if defined(__SANITIZE_THREAD__)
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#endif
+#endif
+#ifndef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
+#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 0
+#endif
+
+namespace ductile::detail {
+
+DUCTILE_INLINE start_mode usual_start_mode() noexcept {
+  return DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY ? start_mode::copied_memory : start_mode::shared_memory;
+}
+
+#undef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
+
+DUCTILE_INLINE signals_blocked_for_clone::signals_blocked_for_clone() noexcept {
+  unsigned long blocked[2] = {~0UL, ~0UL};
+  kernel_sigaction child_signal{};
+  if (syscall(SYS_rt_sigaction, SIGCHLD, nullptr, &child_signal, kernel_sigset_size) == 0 &&
+      (child_signal.handler == reinterpret_cast<void*>(SIG_DFL) ||
+       child_signal.handler == reinterpret_cast<void*>(SIG_IGN)))
+    blocked[0] &= ~(1UL << (SIGCHLD - 1));
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, blocked, previous_, kernel_sigset_size);
+}
+
+DUCTILE_INLINE signals_blocked_for_clone::~signals_blocked_for_clone() {
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, previous_, nullptr, kernel_sigset_size);
+}
+
+// The child's stack: one per spawning thread, made on first use. With
+// CLONE_VFORK the parent thread is suspended while the child uses it, so it is
+// never shared. The pointer is a trivially destructible thread_local, so it
+// stays usable after the thread's destructors ran: a spawn from an atexit
+// handler or a static destructor finds it null and maps a new stack.
+struct child_stack {
+  static constexpr std::size_t guard = 4096;
+  static constexpr std::size_t usable = 64 * 1024;
+  static void*& base() noexcept {
+    thread_local void* mapped = nullptr;
+    return mapped;
+  }
+  // Unmaps the stack when the thread ends, and forgets it.
+  struct releaser {
+    ~releaser() {
+      if (void*& mapped = base(); mapped != nullptr) {
+        ::munmap(mapped, guard + usable);
+        mapped = nullptr;
+      }
+    }
+  };
+  static void* top() noexcept {
+    void*& mapped = base();
+    if (mapped == nullptr) {
+      void* memory =
+          ::mmap(nullptr, guard + usable, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+      if (memory == MAP_FAILED) return nullptr;
+      ::mprotect(memory, guard, PROT_NONE);  // stacks grow down: the guard sits below
+      mapped = memory;
+      thread_local releaser release_at_thread_exit;
+      (void)release_at_thread_exit;
+    }
+    return static_cast<char*>(mapped) + guard + usable;
+  }
+};
+
+// Whether children are held by pidfd is learnt once per process, at the
+// first spawn, from what the kernel answers; never from a version string.
+DUCTILE_INLINE std::atomic<int>& pidfd_state() noexcept {
+  static std::atomic<int> state{static_cast<int>(pidfd_support::unknown)};
+  return state;
+}
+
+DUCTILE_INLINE pidfd_support pidfds() noexcept {
+  return static_cast<pidfd_support>(pidfd_state().load(std::memory_order_relaxed));
+}
+
+DUCTILE_INLINE void settle_pidfds(pidfd_support answer) noexcept {
+  int expected = static_cast<int>(pidfd_support::unknown);
+  pidfd_state().compare_exchange_strong(expected, static_cast<int>(answer), std::memory_order_relaxed);
+}
+
+// What clone answers when it will not take a flag (CLONE_PIDFD, CLONE_FILES
+// with CLONE_VFORK): EINVAL (a kernel that knows the flag is invalid here, an
+// emulator such as qemu-user, or a profile emulating one), ENOSYS or EPERM (a
+// seccomp profile).
+DUCTILE_INLINE bool refuses_flag(int error) noexcept { return error == EINVAL || error == ENOSYS || error == EPERM; }
+
+// A pidfd is only useful if waitid(P_PIDFD) takes it (5.4). Asked of the
+// first child, without reaping it. (A kernel or profile that refuses
+// pidfd_send_signal is answered at each signal: the pid is signalled instead,
+// which is as safe while the child is unreaped.)
+DUCTILE_INLINE pidfd_support probe_pidfd(const process_handle& child) noexcept {
+  if (!child.pidfd) return pidfd_support::absent;
+  siginfo_t info{};
+  const int saved_errno = errno;
+  long rc;
+  do {
+    rc = ::syscall(SYS_waitid, waitid_pidfd, child.pidfd.get(), &info, WEXITED | WNOHANG | WNOWAIT, nullptr);
+  } while (rc != 0 && errno == EINTR);
+  errno = saved_errno;
+  return rc == 0 ? pidfd_support::present : pidfd_support::absent;
+}
+
+// clone3 with CLONE_INTO_CGROUP (5.7): the child starts in the cgroup. The
+// structure is clone_args up to its `cgroup` field (CLONE_ARGS_SIZE_VER2).
+struct clone3_arguments {
+  std::uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+inline constexpr std::uint64_t clone_into_cgroup = 0x200000000ULL;
+
+DUCTILE_INLINE std::atomic<bool>& clone3_refused() noexcept {
+  static std::atomic<bool> refused{false};
+  return refused;
+}
+
+// Like fork (no shared memory, CLONE_VFORK): returns 0 in the child.
+DUCTILE_INLINE long clone_into_cgroup_vfork(int cgroup, int pidfd_flag, int& pidfd) noexcept {
+  clone3_arguments args{};
+  args.flags = CLONE_VFORK | clone_into_cgroup | static_cast<std::uint64_t>(pidfd_flag);
+  args.pidfd = reinterpret_cast<std::uintptr_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<std::uint64_t>(cgroup);
+  return syscall(SYS_clone3, &args, sizeof args);
+}
+
+// Valgrind runs only the clone flag sets of fork, vfork and threads, and ends
+// the whole process at any other, CLONE_VM | CLONE_VFORK | CLONE_FILES
+// included. Its core library is preloaded into every program it runs.
+DUCTILE_INLINE bool under_valgrind() noexcept {
+  const char* preloaded = std::getenv("LD_PRELOAD");
+  return preloaded != nullptr && std::strstr(preloaded, "vgpreload") != nullptr;
+}
+
+// Whether a child may borrow the parent's descriptor table until it has made
+// its own (lib/os/linux/child.cpp, take_own_descriptor_table): learnt at the
+// first child that could not, or from a clone that refused the flag.
+DUCTILE_INLINE std::atomic<bool>& table_sharing_refused() noexcept {
+  static std::atomic<bool> refused{under_valgrind()};
+  return refused;
+}
+
+// A child that exited before it used anything: reaped and forgotten.
+DUCTILE_INLINE void reap_unused_child(long pid, int& pidfd) noexcept {
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED) != 0 && errno == EINTR) {
+  }
+  if (pidfd >= 0) ::close(pidfd);
+  pidfd = -1;
+}
+
+DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
+  started_child result;
+  const int saved_errno = errno;
+  const auto failed = [&](std::error_code error, const char* step, const char* what) {
+    result.error = error;
+    result.step = step;
+    result.what = what;
+    errno = saved_errno;
+    return std::move(result);
+  };
+  // clone3 cannot share memory without a stack switch in assembly; a child
+  // entering a cgroup is made like fork, and reports through the pipe.
+  if (plan.cgroup_directory >= 0 && mode == start_mode::shared_memory) mode = start_mode::copied_memory;
+  void* stack_top = nullptr;
+  pipe_ends channel;
+  if (mode == start_mode::shared_memory) {
+    stack_top = child_stack::top();
+    if (stack_top == nullptr) return failed(sys::last_error(), "clone", "allocate a stack");
+  } else if (mode == start_mode::daemon) {
+    if (const auto error = sys::make_pipe(channel)) return failed(error, "pipe", "make a pipe");
+  } else {
+    // Made directly, not through the fault seam: this pipe stands in for the
+    // shared memory of the usual path, which cannot fail.
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return failed(sys::last_error(), "pipe", "make a pipe");
+    channel.read.reset(sys::keep_above_stdio(fds[0]));
+    channel.write.reset(sys::keep_above_stdio(fds[1]));
+  }
+  plan.report = &report;
+  plan.report_fd = channel.write ? channel.write.get() : -1;
+
+  const auto clone_with = [&](int pidfd_flag, int& pidfd) -> long {
+    switch (mode) {
+      case start_mode::shared_memory: {
+        constexpr int shared_memory_flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+        const bool may_share = !table_sharing_refused().load(std::memory_order_relaxed);
+        if (may_share) {
+          plan.shares_descriptor_table = true;
+          const long pid =
+              ::clone(child_main, stack_top, shared_memory_flags | CLONE_FILES | pidfd_flag, &plan, &pidfd);
+          plan.shares_descriptor_table = false;
+          if (pid > 0 && report.step != child_step::descriptor_table) return pid;
+          if (pid < 0 && !refuses_flag(errno)) return pid;
+          // close_range(CLOSE_RANGE_UNSHARE) was refused, or clone would not
+          // take CLONE_FILES (or CLONE_PIDFD: only a clone without the first
+          // tells them apart).
+          if (pid > 0) {
+            reap_unused_child(pid, pidfd);
+            report = child_report{};
+          }
+        }
+        const long pid = ::clone(child_main, stack_top, shared_memory_flags | pidfd_flag, &plan, &pidfd);
+        // From now on every child gets its copy of the table from clone.
+        if (may_share && pid > 0) table_sharing_refused().store(true, std::memory_order_relaxed);
+        return pid;
+      }
+      case start_mode::copied_memory: {
+        long pid = -1;
+        plan.cgroup_entered_at_clone = false;
+        if (plan.cgroup_directory >= 0 && !clone3_refused().load(std::memory_order_relaxed)) {
+          plan.cgroup_entered_at_clone = true;
+          pid = clone_into_cgroup_vfork(plan.cgroup_directory, pidfd_flag, pidfd);
+          if (pid == 0) child_main(&plan);
+          if (pid < 0) {
+            // Before 5.7, or a profile that refuses clone3: the child enters
+            // by writing its pid, before it runs anything of the user's.
+            if (errno == ENOSYS || errno == E2BIG || errno == EPERM)
+              clone3_refused().store(true, std::memory_order_relaxed);
+            plan.cgroup_entered_at_clone = false;
+          }
+        }
+        if (pid < 0) pid = syscall(SYS_clone, CLONE_VFORK | pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
+        if (pid == 0) child_main(&plan);
+        return pid;
+      }
+      case start_mode::daemon: {
+        const long pid = syscall(SYS_clone, pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
+        if (pid == 0) child_main(&plan);
+        return pid;
+      }
+    }
+    return -1;
+  };
+
+  int pidfd = -1;
+  long pid = -1;
+  int clone_errno = 0;
+  bool asked_for_pidfd = pidfds() != pidfd_support::absent;
+  {
+    const signals_blocked_for_clone blocked;
+    if (const int fault = sys::injected_fault(sys::call::clone)) {
+      clone_errno = fault;
+    } else {
+      pid = clone_with(asked_for_pidfd ? clone_pidfd : 0, pidfd);
+      if (pid < 0) clone_errno = errno;
+      if (pid < 0 && asked_for_pidfd && refuses_flag(clone_errno)) {
+        // A kernel before 5.2, or a profile that refuses the flag: by pid from now on.
+        settle_pidfds(pidfd_support::absent);
+        asked_for_pidfd = false;
+        pidfd = -1;
+        pid = clone_with(0, pidfd);
+        if (pid < 0) clone_errno = errno;
+      }
+    }
+  }
+  errno = saved_errno;
+  channel.write.reset();  // the child holds the only write end now
+  if (pid < 0) {
+    result.error = std::error_code(clone_errno, std::generic_category());
+    result.step = mode == start_mode::daemon ? "fork" : "clone";
+    result.what = mode == start_mode::daemon ? "fork" : "create a process";
+    return result;
+  }
+  result.process.pid = static_cast<pid_t>(pid);
+  if (asked_for_pidfd) {
+    // A kernel that ignores the flag leaves -1: that is an answer too.
+    if (pidfd >= 0 && sys::injected_fault(sys::call::pidfd_flag) != 0) {
+      ::close(pidfd);
+      pidfd = -1;
+    }
+    if (pidfd >= 0) result.process.pidfd.reset(sys::keep_clear_of_new_descriptors(pidfd));
+    if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
+    if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
+  }
+  if (mode == start_mode::daemon) {
+    // The intermediate child exits as soon as it has forked the daemon.
+    siginfo_t info{};
+    if (sys::wait_process(result.process, info, WEXITED, nullptr)) sys::reap_now(result.process);
+    result.process = process_handle{};
+  }
+  if (channel.read) read_child_reports(channel.read.get(), report);
+  if (mode == start_mode::daemon) {
+    result.process.pid = report.daemon;
+  } else if (report.step != child_step::none) {
+    // The child has exited already (the parent resumed only after that): reap it.
+    sys::reap_now(result.process);
+  }
+  return result;
+}
+
+}  // namespace ductile::detail
+
+#endif  // DUCTILE_LINUX_BACKEND
+#endif  // _WIN32
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
+// ---- lib/os/terminal.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
+#define DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <mutex>
+
+
+namespace ductile::detail::sys {
+
+// The slave's name: ptsname_r where there is one, else ptsname, whose static
+// buffer a lock protects from our own other threads.
+DUCTILE_INLINE int slave_name(int master, char* buffer, std::size_t size) noexcept {
+#if defined(__linux__)
+  return ::ptsname_r(master, buffer, size);
+#else
+  static std::mutex lock;
+  std::lock_guard<std::mutex> guard(lock);
+  const char* name = ::ptsname(master);
+  if (name == nullptr) return errno;
+  std::size_t n = 0;
+  for (; name[n] != '\0' && n + 1 < size; ++n) buffer[n] = name[n];
+  buffer[n] = '\0';
+  return name[n] == '\0' ? 0 : ERANGE;
+#endif
+}
+
+DUCTILE_INLINE std::error_code open_terminal(window_size size, unique_fd& master, unique_fd& slave) noexcept {
+  const auto failed = [] { return std::error_code(errno, std::generic_category()); };
+  const int opened = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (opened < 0) return failed();
+  unique_fd made(keep_above_stdio(opened));
+  if (!made) return failed();
+  // Where posix_openpt ignores O_CLOEXEC, the window before this is only
+  // reachable by a fork that ductile does not make.
+  ::fcntl(made.get(), F_SETFD, FD_CLOEXEC);
+  if (::grantpt(made.get()) != 0 || ::unlockpt(made.get()) != 0) return failed();
+  char name[128];
+  if (const int error = slave_name(made.get(), name, sizeof name))
+    return std::error_code(error, std::generic_category());
+  unique_fd end;
+  if (const auto error = open_file(name, O_RDWR | O_NOCTTY, end)) return error;
+  if (const auto error = set_window_size(made.get(), size)) return error;
+  if (const auto error = set_nonblocking(made.get())) return error;
+  master = std::move(made);
+  slave = std::move(end);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code set_window_size(int master, window_size size) noexcept {
+  winsize window{};
+  window.ws_row = size.rows;
+  window.ws_col = size.cols;
+  if (::ioctl(master, TIOCSWINSZ, &window) != 0) return std::error_code(errno, std::generic_category());
+  return {};
+}
+
+DUCTILE_INLINE std::error_code terminal_input_mode(int master, input_mode& mode) noexcept {
+  termios settings{};
+  if (::tcgetattr(master, &settings) != 0) return std::error_code(errno, std::generic_category());
+  mode.canonical = (settings.c_lflag & ICANON) != 0;
+  const cc_t eof = settings.c_cc[VEOF];
+  // A disabled end-of-file character: ^D, what a person would type.
+  mode.end_of_file = eof == _POSIX_VDISABLE || eof == 0 ? '\x04' : static_cast<char>(eof);
+  return {};
+}
+
+DUCTILE_INLINE window_size parent_window_size() noexcept {
+  for (const int fd : {0, 1, 2}) {
+    winsize window{};
+    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, &window) == 0 && window.ws_row > 0 && window.ws_col > 0)
+      return window_size{window.ws_row, window.ws_col};
+  }
+  return window_size{24, 80};
+}
+
+}  // namespace ductile::detail::sys
+#endif  // _WIN32
+#endif  // DUCTILE_INLINED_LIB_OS_TERMINAL_CPP
+// ---- lib/os/linux/child.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
+#define DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
+// The child between clone and exec.
+//
+// Async-signal-safety: this code runs on a borrowed stack in memory shared
+// with the suspended parent (CLONE_VM | CLONE_VFORK). It may only make raw
+// system calls: no allocation, no locks, no stdio, no NSS, no libc function
+// that touches shared state. Everything it needs was prepared by the parent.
+// `syscall()` is used for every call; on failure it stores errno in the
+// parent thread's TLS slot, which the parent saves and restores around clone.
+// Every function here has hidden visibility: in the shared library a call to
+// a default-visibility function goes through the PLT, and with lazy binding
+// its first call would run the dynamic linker in the child, writing the GOT
+// the parent shares. The only libc entry points reached are `syscall` and
+// `__errno_location`, both bound by the parent before the first clone (and the
+// library is linked with -z now); tests/os/child_calls.py checks the machine code.
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
+
+// The Linux backend: compiled away where the POSIX one is chosen.
+#if DUCTILE_LINUX_BACKEND
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+
+// The kernel structures and calls below are checked for these architectures
+// only: elsewhere `struct sigaction` may put the flags first (MIPS) or use
+// another sigset size, and the id calls may differ.
+#if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__) && !defined(__arm__) && \
+    !(defined(__riscv) && __riscv_xlen == 64)
+#error "ductile's child code has not been checked on this architecture (see lib/os/linux/child.cpp)"
+#endif
+
+#define DUCTILE_CHILD_CODE DUCTILE_INLINE DUCTILE_HIDDEN
+
+namespace ductile::detail {
+
+// On 32-bit x86 and ARM the plain calls take 16-bit ids (uid 100000 would
+// become 34464, group 1001 would become 1001 & 0xffff); the *32 calls take
+// full ids. Elsewhere only the full-width calls exist.
+namespace id_calls {
+#if defined(SYS_setresuid32)
+inline constexpr long setgroups = SYS_setgroups32;
+inline constexpr long setresgid = SYS_setresgid32;
+inline constexpr long setresuid = SYS_setresuid32;
+#else
+inline constexpr long setgroups = SYS_setgroups;
+inline constexpr long setresgid = SYS_setresgid;
+inline constexpr long setresuid = SYS_setresuid;
+#endif
+}  // namespace id_calls
+
+inline constexpr int highest_signal = 64;
+// From <linux/close_range.h>, which older C libraries lack.
+inline constexpr unsigned close_range_unshare = 1U << 1;
+inline constexpr unsigned close_range_cloexec = 1U << 2;
+
+DUCTILE_CHILD_CODE void tell_parent(const child_plan& plan, const child_message& message) noexcept {
+  if (plan.report_fd >= 0)
+    syscall(SYS_write, plan.report_fd, &message, sizeof message);
+  else
+    plan.report->record(message);
+}
+
+[[noreturn]] DUCTILE_CHILD_CODE void child_fail(const child_plan& plan, child_step step, int error) noexcept {
+  tell_parent(plan, child_message{child_message::kind::failed, step, error, 0});
+  for (;;) syscall(SYS_exit_group, 127);
+}
+
+// One past the highest descriptor the child takes from the parent's table.
+DUCTILE_CHILD_CODE int first_unused_descriptor(const child_plan& plan) noexcept {
+  int end = 3;
+  for (const int fd : plan.stdio)
+    if (fd >= end) end = fd + 1;
+  for (std::size_t i = 0; i < plan.passed_count; ++i)
+    if (plan.passed[i].source >= end) end = plan.passed[i].source + 1;
+  const int others[] = {plan.controlling_terminal, plan.cgroup_procs, plan.report_fd};
+  for (const int fd : others)
+    if (fd >= end) end = fd + 1;
+  return end;
+}
+
+// A child cloned with CLONE_FILES borrows the parent's descriptor table
+// instead of having clone copy it: a copy takes a reference on every open
+// descriptor, so a parent holding thousands of live children (a pidfd each)
+// paid for all of them at every spawn. The child makes its own table before
+// it touches any descriptor: close_range with CLOSE_RANGE_UNSHARE (5.9)
+// copies only the slots below the first one it closes, the few the child
+// uses. Where that is refused (an older kernel, a profile) the child exits
+// untouched and the parent clones it again the old way
+// (lib/os/linux/clone.cpp). unshare(CLONE_FILES) is not tried: a profile may
+// kill a process for calling it, where clone's own copy is always allowed.
+DUCTILE_CHILD_CODE void take_own_descriptor_table(const child_plan& plan) noexcept {
+  const auto first_closed = static_cast<unsigned>(first_unused_descriptor(plan));
+  if (syscall(SYS_close_range, first_closed, ~0U, close_range_unshare) != 0)
+    child_fail(plan, child_step::descriptor_table, errno);
+}
+
+// Children start with default dispositions, even for signals the parent
+// ignores or handles: a handler of the parent must never run here, on shared
+// memory. Signals are blocked until just before exec (all but SIGCHLD when
+// the parent leaves it unhandled, which can then do nothing here).
+DUCTILE_CHILD_CODE void reset_signal_dispositions() noexcept {
+  for (int sig = 1; sig <= highest_signal; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    kernel_sigaction old{};
+    if (syscall(SYS_rt_sigaction, sig, nullptr, &old, kernel_sigset_size) != 0) continue;
+    if (old.handler == reinterpret_cast<void*>(SIG_DFL)) continue;
+    kernel_sigaction standard{};
+    standard.handler = reinterpret_cast<void*>(SIG_DFL);
+    syscall(SYS_rt_sigaction, sig, &standard, nullptr, kernel_sigset_size);
+  }
+}
+
+// Where each passed descriptor is while the child sets up: a copy above every
+// target when the original sits where another descriptor is going.
+struct passed_sources {
+  int fd[most_passed_fds];
+};
+
+DUCTILE_CHILD_CODE void install_stdio(const child_plan& plan, passed_sources& passed) noexcept {
+  int limit = 3;  // above every target
+  for (std::size_t i = 0; i < plan.passed_count; ++i)
+    if (plan.passed[i].target >= limit) limit = plan.passed[i].target + 1;
+  // A source below the targets that moves elsewhere could be overwritten by
+  // another target's dup (a swap of 1 and 2, say), so every such source is
+  // first copied above them. The copies are close-on-exec and vanish at exec.
+  for (std::size_t i = 0; i < plan.passed_count; ++i) {
+    passed.fd[i] = plan.passed[i].source;
+    if (passed.fd[i] == plan.passed[i].target || passed.fd[i] >= limit) continue;
+    const long copy = syscall(SYS_fcntl, passed.fd[i], F_DUPFD_CLOEXEC, limit);
+    if (copy < 0) child_fail(plan, child_step::pass_fds, errno);
+    passed.fd[i] = static_cast<int>(copy);
+  }
+  int source[3] = {plan.stdio[0], plan.stdio[1], plan.stdio[2]};
+  for (int target = 0; target < 3; ++target) {
+    if (source[target] == target || source[target] >= 3) continue;
+    const long copy = syscall(SYS_fcntl, source[target], F_DUPFD_CLOEXEC, 3);
+    if (copy < 0) child_fail(plan, child_step::stdio, errno);
+    source[target] = static_cast<int>(copy);
+  }
+  for (int target = 0; target < 3; ++target) {
+    if (source[target] == target) continue;
+    // dup3 leaves the new descriptor without close-on-exec.
+    if (syscall(SYS_dup3, source[target], target, 0) < 0) child_fail(plan, child_step::stdio, errno);
+  }
+}
+
+// After every other descriptor was marked close-on-exec: the passed ones
+// arrive without the mark.
+DUCTILE_CHILD_CODE void install_passed(const child_plan& plan, const passed_sources& passed) noexcept {
+  for (std::size_t i = 0; i < plan.passed_count; ++i) {
+    const int target = plan.passed[i].target;
+    const long done =
+        passed.fd[i] == target ? syscall(SYS_fcntl, target, F_SETFD, 0) : syscall(SYS_dup3, passed.fd[i], target, 0);
+    if (done < 0) child_fail(plan, child_step::pass_fds, errno);
+  }
+}
+
+// The head of the kernel's struct linux_dirent64; the name follows it.
+struct directory_entry {
+  std::uint64_t inode;
+  std::int64_t offset;
+  unsigned short length;
+  unsigned char type;
+  char name[1];
+};
+
+// Marks every open descriptor above 2 close-on-exec, as listed by
+// /proc/self/fd: the cost follows what is open, not RLIMIT_NOFILE (which may
+// be 2^30), and descriptors above a lowered soft limit are found too. False
+// if /proc cannot be read.
+DUCTILE_CHILD_CODE bool mark_listed_descriptors() noexcept {
+  const long dir = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return false;
+  alignas(8) char entries[2048];
+  bool complete = true;
+  for (;;) {
+    const long got = syscall(SYS_getdents64, dir, entries, sizeof entries);
+    if (got <= 0) {
+      complete = got == 0;
+      break;
+    }
+    for (long at = 0; at < got;) {
+      const auto* entry = reinterpret_cast<const directory_entry*>(entries + at);
+      at += entry->length;
+      long fd = 0;
+      const char* digit = entry->name;
+      for (; *digit >= '0' && *digit <= '9'; ++digit) fd = fd * 10 + (*digit - '0');
+      if (*digit != '\0' || digit == entry->name || fd < 3 || fd == dir) continue;
+      syscall(SYS_fcntl, static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+    }
+  }
+  syscall(SYS_close, dir);
+  return complete;
+}
+
+// Without /proc: every slot up to the hard limit, asking poll() which are
+// open 128 at a time (POLLNVAL marks a closed one), so each system call covers
+// many slots. Bounded by the kernel's default fs.nr_open.
+DUCTILE_CHILD_CODE void mark_descriptors_by_polling() noexcept {
+  struct {
+    unsigned long current, maximum;
+  } limit{1024, 1024};
+  syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &limit);
+  unsigned long end = limit.maximum > limit.current ? limit.maximum : limit.current;
+  if (end > (1UL << 20)) end = 1UL << 20;
+  constexpr unsigned long batch = 128;
+  struct pollfd slots[batch];
+  for (unsigned long first = 3; first < end; first += batch) {
+    const unsigned long count = end - first < batch ? end - first : batch;
+    for (unsigned long i = 0; i < count; ++i) slots[i] = pollfd{static_cast<int>(first + i), 0, 0};
+    const timespec zero{0, 0};
+    if (syscall(SYS_ppoll, slots, count, &zero, nullptr, 0) < 0) {
+      for (unsigned long i = 0; i < count; ++i) syscall(SYS_fcntl, static_cast<int>(first + i), F_SETFD, FD_CLOEXEC);
+      continue;
+    }
+    for (unsigned long i = 0; i < count; ++i)
+      if ((slots[i].revents & POLLNVAL) == 0) syscall(SYS_fcntl, slots[i].fd, F_SETFD, FD_CLOEXEC);
+  }
+}
+
+// Nothing but 0, 1 and 2 may reach the program, even descriptors the host
+// program opened without O_CLOEXEC. This marks the child's own table only.
+// close_range may be missing (before 5.9: ENOSYS; before 5.11 the flag:
+// EINVAL) or refused by a seccomp profile (EPERM, or anything): whatever it
+// answers, the descriptors are then found another way.
+DUCTILE_CHILD_CODE void close_other_descriptors() noexcept {
+  if (syscall(SYS_close_range, 3U, ~0U, close_range_cloexec) == 0) return;
+  if (mark_listed_descriptors()) return;
+  mark_descriptors_by_polling();
+}
+
+// PATH_MAX: a longer candidate could not be executed anyway.
+inline constexpr std::size_t path_buffer_size = 4096;
+
+// Plain loops: the child may not rely on anything but system calls. The
+// volatile accesses keep compilers from recognising the loops and calling
+// strlen or memcpy through the PLT instead.
+DUCTILE_CHILD_CODE std::size_t text_length(const char* text) noexcept {
+  const volatile char* at = text;
+  std::size_t n = 0;
+  while (at[n] != '\0') ++n;
+  return n;
+}
+
+DUCTILE_CHILD_CODE void copy_bytes(char* to, const char* from, std::size_t count) noexcept {
+  volatile char* target = to;
+  for (std::size_t i = 0; i < count; ++i) target[i] = from[i];
+}
+
+// execvp's rules: keep searching after "not there" errors, remember EACCES.
+DUCTILE_CHILD_CODE bool keeps_searching(int error) noexcept {
+  return error == ENOENT || error == ENOTDIR || error == ESTALE || error == ELOOP || error == ENAMETOOLONG ||
+         error == ENODEV || error == ETIMEDOUT || error == EACCES;
+}
+
+// Joining the group of the subtree's first process fails once every member of
+// that group has been reaped (a later stage of a `then`): lead a new one then.
+DUCTILE_CHILD_CODE void enter_process_group(const child_plan& plan) noexcept {
+  if (plan.process_group < 0) return;
+  if (plan.process_group > 0 && syscall(SYS_setpgid, 0, plan.process_group) == 0) return;
+  if (syscall(SYS_setpgid, 0, 0) != 0) child_fail(plan, child_step::process_group, errno);
+  tell_parent(plan, child_message{child_message::kind::made_group, child_step::none, 0, 0});
+}
+
+struct kernel_capability_header {
+  std::uint32_t version;
+  int pid;
+};
+struct kernel_capability_data {
+  std::uint32_t effective, permitted, inheritable;
+};
+inline constexpr std::uint32_t kernel_capability_version_3 = 0x20080522;
+
+// The credential steps, in the only order that works: capabilities must be
+// made inheritable and kept before the uid switch clears them, the bounding
+// set can only be dropped while cap_setpcap is still held, groups before gid
+// before uid because each needs the privilege the next one gives up, and
+// ambient last because it needs the final permitted and inheritable sets.
+DUCTILE_CHILD_CODE void apply_credentials(const child_plan& plan) noexcept {
+  const child_credentials& c = *plan.credentials;
+  if (c.umask >= 0) syscall(SYS_umask, c.umask);
+  if (c.keep && c.switch_ids && syscall(SYS_prctl, PR_SET_KEEPCAPS, 1UL, 0UL, 0UL, 0UL) != 0)
+    child_fail(plan, child_step::keep_caps, errno);
+  if (c.keep) {
+    kernel_capability_header header{kernel_capability_version_3, 0};
+    kernel_capability_data data[2] = {};
+    if (syscall(SYS_capget, &header, data) != 0) child_fail(plan, child_step::inheritable, errno);
+    data[0].inheritable |= static_cast<std::uint32_t>(c.kept);
+    data[1].inheritable |= static_cast<std::uint32_t>(c.kept >> 32);
+    if (syscall(SYS_capset, &header, data) != 0) child_fail(plan, child_step::inheritable, errno);
+  }
+  if (c.change_bounding) {
+    for (int cap = 0; cap <= c.last_capability && cap < 64; ++cap) {
+      if ((c.bounding_drops & (std::uint64_t{1} << cap)) == 0) continue;
+      if (syscall(SYS_prctl, PR_CAPBSET_DROP, static_cast<unsigned long>(cap), 0UL, 0UL, 0UL) != 0)
+        child_fail(plan, child_step::bounding, errno);
+    }
+  }
+  if (c.switch_ids) {
+    if (syscall(id_calls::setgroups, c.group_count, c.groups) != 0) child_fail(plan, child_step::setgroups, errno);
+    if (syscall(id_calls::setresgid, c.gid, c.gid, c.gid) != 0) child_fail(plan, child_step::setresgid, errno);
+    if (syscall(id_calls::setresuid, c.uid, c.uid, c.uid) != 0) child_fail(plan, child_step::setresuid, errno);
+  }
+  if (c.keep) {
+    kernel_capability_header header{kernel_capability_version_3, 0};
+    kernel_capability_data data[2] = {};
+    for (int word = 0; word < 2; ++word) {
+      const auto bits = static_cast<std::uint32_t>(c.kept >> (32 * word));
+      data[word] = kernel_capability_data{bits, bits, bits};
+    }
+    if (syscall(SYS_capset, &header, data) != 0) child_fail(plan, child_step::capset, errno);
+    for (int cap = 0; cap < 64; ++cap) {
+      if ((c.kept & (std::uint64_t{1} << cap)) == 0) continue;
+      if (syscall(SYS_prctl, PR_CAP_AMBIENT, static_cast<unsigned long>(PR_CAP_AMBIENT_RAISE),
+                  static_cast<unsigned long>(cap), 0UL, 0UL) != 0)
+        child_fail(plan, child_step::ambient, errno);
+    }
+  }
+  if (c.no_new_privs && syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0)
+    child_fail(plan, child_step::no_new_privs, errno);
+}
+
+// The daemon holds its pid file locked for its whole life: the descriptor is
+// opened without close-on-exec so the lock survives exec.
+DUCTILE_CHILD_CODE int lock_pid_file(const child_plan& plan) noexcept {
+  const long fd = syscall(SYS_open, plan.daemon->pid_file, O_WRONLY | O_CREAT | O_NOFOLLOW, 0644);
+  if (fd < 0) child_fail(plan, child_step::pid_file, errno);
+  if (syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) != 0) child_fail(plan, child_step::pid_file, errno);
+  return static_cast<int>(fd);
+}
+
+DUCTILE_CHILD_CODE void write_pid_file(const child_plan& plan, int fd) noexcept {
+  char digits[24];
+  int at = sizeof digits;
+  digits[--at] = '\n';
+  for (long pid = syscall(SYS_getpid); pid > 0 || at == static_cast<int>(sizeof digits) - 1; pid /= 10)
+    digits[--at] = static_cast<char>('0' + pid % 10);
+  if (syscall(SYS_ftruncate, fd, 0) != 0 ||
+      syscall(SYS_write, fd, digits + at, sizeof digits - static_cast<std::size_t>(at)) < 0)
+    child_fail(plan, child_step::pid_file, errno);
+}
+
+// Double fork: the first child leads a new session and forks the daemon,
+// which is then no session leader and can never acquire a terminal.
+DUCTILE_CHILD_CODE void become_daemon(const child_plan& plan) noexcept {
+  if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
+  const long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) child_fail(plan, child_step::fork, errno);
+  if (pid > 0) {
+    tell_parent(plan, child_message{child_message::kind::daemon_started, child_step::none, 0, static_cast<pid_t>(pid)});
+    for (;;) syscall(SYS_exit_group, 0);
+  }
+}
+
+// own_cgroup() where clone could not enter the cgroup: before anything of the
+// user's runs, so nothing can leave before it is contained.
+DUCTILE_CHILD_CODE void join_cgroup(const child_plan& plan) noexcept {
+  char digits[24];
+  std::size_t length = 0;
+  for (unsigned long pid = static_cast<unsigned long>(syscall(SYS_getpid)); pid != 0 || length == 0; pid /= 10)
+    digits[sizeof digits - ++length] = static_cast<char>('0' + pid % 10);
+  if (syscall(SYS_write, plan.cgroup_procs, digits + sizeof digits - length, length) != static_cast<long>(length))
+    child_fail(plan, child_step::cgroup, errno);
+}
+
+DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
+  const child_plan& plan = *static_cast<const child_plan*>(argument);
+  if (plan.shares_descriptor_table) take_own_descriptor_table(plan);
+  if (plan.cgroup_procs >= 0 && !plan.cgroup_entered_at_clone) join_cgroup(plan);
+  reset_signal_dispositions();
+  if (plan.daemon != nullptr) {
+    become_daemon(plan);
+  } else if ((plan.credentials != nullptr && plan.credentials->new_session) || plan.controlling_terminal >= 0) {
+    // A new session also makes a new process group; setsid fails for a group leader.
+    if (syscall(SYS_setsid) < 0) child_fail(plan, child_step::session, errno);
+  } else {
+    enter_process_group(plan);
+  }
+  passed_sources passed;
+  install_stdio(plan, passed);
+  if (plan.controlling_terminal >= 0 && syscall(SYS_ioctl, plan.controlling_terminal, TIOCSCTTY, 0) != 0)
+    child_fail(plan, child_step::terminal, errno);
+  close_other_descriptors();
+  install_passed(plan, passed);
+  int pid_file = -1;
+  if (plan.daemon != nullptr) {
+    syscall(SYS_umask, 027);  // a umask() modifier, applied with the credentials, overrides it
+    if (plan.daemon->pid_file != nullptr) pid_file = lock_pid_file(plan);
+  }
+  if (plan.credentials != nullptr) apply_credentials(plan);
+  if (pid_file >= 0) write_pid_file(plan, pid_file);
+  if (plan.die_with != 0) {
+    // After the user switch, which clears the request.
+    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(plan, child_step::parent_death, errno);
+    // A parent that died before the request was made never sends it.
+    if (syscall(SYS_getppid) != plan.die_with) syscall(SYS_kill, syscall(SYS_getpid), SIGKILL);
+  }
+  const char* dir = plan.dir != nullptr ? plan.dir : (plan.daemon != nullptr ? "/" : nullptr);
+  if (dir != nullptr && syscall(SYS_chdir, dir) != 0) child_fail(plan, child_step::chdir, errno);
+
+  unsigned long empty_mask[2] = {0, 0};
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, empty_mask, nullptr, kernel_sigset_size);
+
+  if (const int fault = sys::injected_fault(sys::call::exec)) child_fail(plan, child_step::exec, fault);
+  if (plan.search_path == nullptr) {
+    syscall(SYS_execve, plan.program, plan.argv, plan.envp);
+    child_fail(plan, child_step::exec, errno);
+  }
+  // execvp's search, with each candidate built on this stack: no allocation.
+  const std::size_t name_length = text_length(plan.program);
+  char candidate[path_buffer_size];
+  int error = ENOENT;
+  bool saw_access_denied = false;
+  for (const char* entry = plan.search_path;;) {
+    const char* entry_end = entry;
+    while (*entry_end != '\0' && *entry_end != ':') ++entry_end;
+    const std::size_t entry_length = entry_end == entry ? 1 : static_cast<std::size_t>(entry_end - entry);
+    if (entry_length + 1 + name_length < sizeof candidate) {
+      if (entry_end == entry)
+        candidate[0] = '.';  // an empty entry means the current directory
+      else
+        copy_bytes(candidate, entry, entry_length);
+      candidate[entry_length] = '/';
+      copy_bytes(candidate + entry_length + 1, plan.program, name_length + 1);
+      syscall(SYS_execve, candidate, plan.argv, plan.envp);
+      error = errno;
+      if (error == EACCES) saw_access_denied = true;
+      if (!keeps_searching(error)) break;
+    } else {
+      error = ENAMETOOLONG;
+    }
+    if (*entry_end == '\0') break;
+    entry = entry_end + 1;
+  }
+  if (saw_access_denied && keeps_searching(error)) error = EACCES;
+  child_fail(plan, child_step::exec, error);
+}
+
+}  // namespace ductile::detail
+
+#undef DUCTILE_CHILD_CODE
+
+#endif  // DUCTILE_LINUX_BACKEND
+#endif  // _WIN32
+#endif  // DUCTILE_INLINED_LIB_OS_LINUX_CHILD_CPP
+// ---- lib/os/posix/extensions.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_CPP
+#define DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_CPP
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
+// ---- lib/os/posix/extensions.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_HPP
+#define DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_HPP
+// The calls the POSIX backend needs beyond POSIX.1-2008. Every system it
+// targets (macOS, the BSDs, Linux with glibc or musl) has them, but their
+// headers show them only outside a strict POSIX compilation, so they are
+// wrapped in extensions.cpp, the one file of the backend compiled without
+// -D_POSIX_C_SOURCE=200809L.
+
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstddef>
+
+
+namespace ductile::detail::posix {
+
+// wait4: waitpid with the child's resource usage (waitid has none). Returns
+// the pid, 0 for a WNOHANG child still running, -1 with errno. ru_maxrss is
+// made KiB everywhere (macOS counts bytes).
+pid_t wait_for_child(pid_t pid, int& status, int options, rusage* usage) noexcept;
+// WCOREDUMP, an XSI extension.
+bool dumped_core(int status) noexcept;
+// setgroups, for a forked child about to change user: async-signal-safe there.
+DUCTILE_HIDDEN int set_groups(std::size_t count, const gid_t* groups) noexcept;
+// flock(LOCK_EX | LOCK_NB): the lock a pid file holds, which other programs
+// test with flock; a fcntl record lock would be invisible to them.
+DUCTILE_HIDDEN int lock_whole_file(int fd) noexcept;
+
+// A forked child asks for SIGKILL when its parent dies (Linux's
+// PR_SET_PDEATHSIG); -1 with errno ENOSYS where there is no such thing.
+// Async-signal-safe.
+DUCTILE_HIDDEN int kill_me_with_parent() noexcept;
+
+// ioctl(TIOCSCTTY) for a session leader: the terminal becomes its controlling
+// terminal. Async-signal-safe.
+DUCTILE_HIDDEN int take_controlling_terminal(int fd) noexcept;
+
+// posix_spawn_file_actions_addchdir_np (glibc 2.29, macOS 10.15, FreeBSD
+// 13.1): lets posix_spawn start a child in another directory, which
+// otherwise takes a fork. ENOSYS where the C library lacks it.
+int spawn_action_chdir(posix_spawn_file_actions_t* actions, const char* dir) noexcept;
+
+}  // namespace ductile::detail::posix
+#endif  // DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_HPP
+
+
+#if DUCTILE_POSIX_BACKEND
+
+#include <errno.h>
+#include <grp.h>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__linux__)
+#include <signal.h>
+#include <sys/prctl.h>
+#endif
+
+namespace ductile::detail::posix {
+
+DUCTILE_INLINE pid_t wait_for_child(pid_t pid, int& status, int options, rusage* usage) noexcept {
+  const pid_t got = ::wait4(pid, &status, options, usage);
+#if defined(__APPLE__)
+  if (got > 0 && usage != nullptr) usage->ru_maxrss /= 1024;
+#endif
+  return got;
+}
+
+DUCTILE_INLINE bool dumped_core(int status) noexcept {
+#if defined(WCOREDUMP)
+  return WCOREDUMP(status);
+#else
+  (void)status;
+  return false;
+#endif
+}
+
+DUCTILE_INLINE int set_groups(std::size_t count, const gid_t* groups) noexcept {
+#if defined(__linux__)
+  return ::setgroups(count, groups);
+#else
+  return ::setgroups(static_cast<int>(count), groups);
+#endif
+}
+
+DUCTILE_INLINE int lock_whole_file(int fd) noexcept { return ::flock(fd, LOCK_EX | LOCK_NB); }
+
+DUCTILE_INLINE int kill_me_with_parent() noexcept {
+#if defined(__linux__)
+  return ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+DUCTILE_INLINE int take_controlling_terminal(int fd) noexcept { return ::ioctl(fd, TIOCSCTTY, 0); }
+
+DUCTILE_INLINE int spawn_action_chdir(posix_spawn_file_actions_t* actions, const char* dir) noexcept {
+#if (defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))) || defined(__APPLE__)
+  return ::posix_spawn_file_actions_addchdir_np(actions, dir);
+#else
+  (void)actions;
+  (void)dir;
+  return ENOSYS;
+#endif
+}
+
+}  // namespace ductile::detail::posix
+
+#endif  // DUCTILE_POSIX_BACKEND
+#endif  // _WIN32
+#endif  // DUCTILE_INLINED_LIB_OS_POSIX_EXTENSIONS_CPP
+// ---- lib/os/readiness.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_READINESS_CPP
+#define DUCTILE_INLINED_LIB_OS_READINESS_CPP
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
+
+#include <algorithm>
+#include <cerrno>
+
+
+#if DUCTILE_LINUX_BACKEND
+#include <sys/epoll.h>
+#include <time.h>
+
+static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT && EPOLLERR == POLLERR && EPOLLHUP == POLLHUP,
+              "epoll reports readiness in poll()'s bits");
+#endif
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE std::error_code readiness_set::open() noexcept {
+#if DUCTILE_LINUX_BACKEND
+  const long fd = attempt(call::event, [] { return ::epoll_create1(EPOLL_CLOEXEC); });
+  if (fd < 0) return last_error();
+  set_.reset(keep_above_stdio(static_cast<int>(fd)));
+#endif
+  return {};
+}
+
+DUCTILE_INLINE readiness_set::kernel_watch* readiness_set::kernel_watch_of(int fd) noexcept {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size() || !by_fd_[fd].used) return nullptr;
+  return &by_fd_[fd];
+}
+
+DUCTILE_INLINE void readiness_set::watch_event(const event& wake_up, std::uint32_t owner) {
+  watch(wake_up.readable.get(), POLLIN, owner);
+}
+
+DUCTILE_INLINE void readiness_set::forget_event(const event& wake_up, std::uint32_t owner) noexcept {
+  forget(wake_up.readable.get(), owner);
+}
+
+DUCTILE_INLINE bool readiness_set::reports(const readiness& ready, const event& wake_up) noexcept {
+  return ready.fd == wake_up.readable.get();
+}
+
+DUCTILE_INLINE void readiness_set::watch(int fd, short events, std::uint32_t owner) {
+#if DUCTILE_LINUX_BACKEND
+  epoll_event wanted{};
+  wanted.events = static_cast<std::uint32_t>(events) | EPOLLONESHOT;
+  wanted.data.u64 = (std::uint64_t{owner} << 32) | static_cast<std::uint32_t>(fd);
+  kernel_watch* held = kernel_watch_of(fd);
+  if (held != nullptr && held->owner == owner) {
+    if (held->armed && held->events == events) return;
+    if (::epoll_ctl(set_.get(), EPOLL_CTL_MOD, fd, &wanted) == 0) {
+      held->events = events;
+      held->armed = true;
+      return;
+    }
+    // ENOENT: the number was closed and reopened, so it is a new file.
+  }
+  int added = ::epoll_ctl(set_.get(), EPOLL_CTL_ADD, fd, &wanted);
+  // EEXIST with no live watch on the number: a watch that was let go of
+  // without a system call (see forget()) on this very file. Take it over.
+  if (added != 0 && errno == EEXIST && (held == nullptr || held->owner == owner))
+    added = ::epoll_ctl(set_.get(), EPOLL_CTL_MOD, fd, &wanted);
+  if (added == 0) {
+    if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(static_cast<std::size_t>(fd) + 1);
+    by_fd_[fd] = kernel_watch{owner, events, true, true};
+    forget_polled(fd, owner);
+    return;
+  }
+  // EEXIST: another owner watches this very file (one stdout teed by two
+  // runs); EPERM: a regular file; ENOSPC: the user's limit on watches.
+  if (held != nullptr && held->owner == owner) held->used = false;
+#endif
+  watch_polled(fd, events, owner);
+}
+
+DUCTILE_INLINE void readiness_set::watch_polled(int fd, short events, std::uint32_t owner) {
+  for (auto& p : polled_) {
+    if (p.fd == fd && p.owner == owner) {
+      p.events = events;
+      return;
+    }
+  }
+  polled_.push_back(polled_watch{fd, events, owner});
+}
+
+DUCTILE_INLINE void readiness_set::forget_polled(int fd, std::uint32_t owner) noexcept {
+  polled_.erase(std::remove_if(polled_.begin(), polled_.end(),
+                               [&](const polled_watch& p) { return p.fd == fd && p.owner == owner; }),
+                polled_.end());
+}
+
+DUCTILE_INLINE void readiness_set::forget(int fd, std::uint32_t owner) noexcept {
+  // No EPOLL_CTL_DEL: the descriptor may be closed by now and its number
+  // reused by another thread. A closed file leaves the kernel's set by
+  // itself; one still open fires at most once more (one-shot), to nobody.
+  if (kernel_watch* held = kernel_watch_of(fd); held != nullptr && held->owner == owner) held->used = false;
+  forget_polled(fd, owner);
+}
+
+#if DUCTILE_LINUX_BACKEND
+DUCTILE_INLINE std::error_code readiness_set::wait_kernel(int milliseconds, std::vector<readiness>& ready) {
+  epoll_event events[256];
+  const long n = attempt(call::poll, [&] { return ::epoll_wait(set_.get(), events, 256, milliseconds); });
+  if (n < 0) return errno == EINTR ? std::error_code() : last_error();
+  for (long i = 0; i < n; ++i) {
+    const auto owner = static_cast<std::uint32_t>(events[i].data.u64 >> 32);
+    const auto fd = static_cast<int>(static_cast<std::uint32_t>(events[i].data.u64));
+    if (kernel_watch* held = kernel_watch_of(fd); held != nullptr && held->owner == owner) held->armed = false;
+    ready.push_back(readiness{owner, fd, static_cast<short>(events[i].events)});
+  }
+  return {};
+}
+#endif
+
+DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready) {
+  poll_list_.clear();
+#if DUCTILE_LINUX_BACKEND
+  // epoll_wait counts in milliseconds: a shorter wait (a child held by pid
+  // is looked at after microseconds), and descriptors that must be polled,
+  // go through ppoll() with the set itself as one of its descriptors.
+  const bool short_wait = timeout.count() > 0 && timeout < std::chrono::milliseconds(10);
+  if (polled_.empty() && !short_wait) {
+    const auto milliseconds = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
+    return wait_kernel(timeout.count() < 0 ? -1 : static_cast<int>(std::min<long long>(milliseconds, 1 << 30)), ready);
+  }
+  poll_list_.push_back(pollfd{set_.get(), POLLIN, 0});
+#endif
+  for (const auto& p : polled_) poll_list_.push_back(pollfd{p.fd, p.events, 0});
+  int count = 0;
+  if (const auto error = poll_fds(poll_list_.data(), poll_list_.size(), timeout, count)) return error;
+  std::size_t first_polled = 0;
+#if DUCTILE_LINUX_BACKEND
+  first_polled = 1;
+  if (poll_list_[0].revents != 0) {
+    if (const auto error = wait_kernel(0, ready)) return error;
+  }
+#endif
+  // One-shot here too: what was reported leaves the list until watched again
+  // (POLLNVAL included: the owner learns its descriptor is gone).
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < polled_.size(); ++i) {
+    const short happened = poll_list_[first_polled + i].revents;
+    if (happened != 0) {
+      ready.push_back(readiness{polled_[i].owner, polled_[i].fd, happened});
+      continue;
+    }
+    polled_[kept++] = polled_[i];
+  }
+  polled_.resize(kept);
+  return {};
+}
+
+DUCTILE_INLINE void readiness_set::follow(const os::wait_list& list, std::uint32_t owner, followed& before) {
+  scratch_.clear();
+  for (const auto& p : list.polled())
+    if (p.fd >= 0) scratch_.emplace_back(p.fd, p.events);
+  std::sort(scratch_.begin(), scratch_.end());
+  // One watch per descriptor, with every event asked of it.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < scratch_.size(); ++i) {
+    if (kept > 0 && scratch_[kept - 1].first == scratch_[i].first)
+      scratch_[kept - 1].second = static_cast<short>(scratch_[kept - 1].second | scratch_[i].second);
+    else
+      scratch_[kept++] = scratch_[i];
+  }
+  scratch_.resize(kept);
+  // What it no longer waits for goes; the rest is (re-)armed.
+  auto next = scratch_.begin();
+  for (const auto& old : before) {
+    while (next != scratch_.end() && next->first < old.first) ++next;
+    if (next == scratch_.end() || next->first != old.first) forget(old.first, owner);
+  }
+  for (const auto& fd : scratch_) watch(fd.first, fd.second, owner);
+  before.swap(scratch_);
+}
+
+DUCTILE_INLINE void readiness_set::forget_all(followed& before, std::uint32_t owner) noexcept {
+  for (const auto& fd : before) forget(fd.first, owner);
+  before.clear();
+}
+
+}  // namespace ductile::detail::sys
+#endif  // _WIN32
+#endif  // DUCTILE_INLINED_LIB_OS_READINESS_CPP
+// ---- lib/users/users.cpp
+#ifndef DUCTILE_INLINED_LIB_USERS_USERS_CPP
+#define DUCTILE_INLINED_LIB_USERS_USERS_CPP
+// Users and groups through the reentrant getpwnam_r family. Buffers start at
+// sysconf's suggestion and double on ERANGE; "not found" (a null result with
+// status 0, or ENOENT/ESRCH/EBADF/EPERM as some NSS modules report it) is
+// told apart from a real failure.
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+
+namespace ductile::users {
+namespace detail {
+
+DUCTILE_INLINE bool means_not_found(int status) {
+  return status == 0 || status == ENOENT || status == ESRCH || status == EBADF || status == EPERM;
+}
+
+DUCTILE_INLINE std::size_t initial_buffer(int which) {
+  const long suggested = ::sysconf(which);
+  return suggested > 0 ? static_cast<std::size_t>(suggested) : 1024;
+}
+
+// Calls `lookup(entry, buffer, size, result)` until the buffer is large enough,
+// and converts the entry while the buffer its strings point into still lives.
+template <class Entry, class Lookup, class Convert>
+auto lookup_entry(Lookup lookup, int size_hint, Convert convert, const std::string& what)
+    -> std::optional<decltype(convert(std::declval<const Entry&>()))> {
+  std::vector<char> buffer(initial_buffer(size_hint));
+  for (;;) {
+    Entry entry{};
+    Entry* result = nullptr;
+    const int status = lookup(&entry, buffer.data(), buffer.size(), &result);
+    if (status == ERANGE) {
+      if (buffer.size() > (std::size_t{1} << 24)) throw lookup_error(ERANGE, what);
+      buffer.resize(buffer.size() * 2);
+      continue;
+    }
+    if (result != nullptr) return convert(entry);
+    if (status == EINTR) continue;
+    if (means_not_found(status)) return std::nullopt;
+    throw lookup_error(status, what);
+  }
+}
+
+DUCTILE_INLINE user from_passwd(const passwd& p) {
+  return user{p.pw_uid,
+              p.pw_gid,
+              p.pw_name ? p.pw_name : "",
+              p.pw_dir ? p.pw_dir : "",
+              p.pw_shell ? p.pw_shell : "",
+              p.pw_gecos ? p.pw_gecos : ""};
+}
+
+DUCTILE_INLINE group from_group(const ::group& g) {
+  group result{g.gr_gid, g.gr_name ? g.gr_name : "", {}};
+  for (char** member = g.gr_mem; member != nullptr && *member != nullptr; ++member)
+    result.members.emplace_back(*member);
+  return result;
+}
+
+}  // namespace detail
+
+DUCTILE_INLINE std::optional<user> user_by_name(std::string_view name) {
+  const std::string key(name);
+  auto lookup = [&](passwd* e, char* b, std::size_t n, passwd** r) { return ::getpwnam_r(key.c_str(), e, b, n, r); };
+  return detail::lookup_entry<passwd>(lookup, _SC_GETPW_R_SIZE_MAX, detail::from_passwd, "look up user " + key);
+}
+
+DUCTILE_INLINE std::optional<user> user_by_uid(uid_t uid) {
+  auto lookup = [&](passwd* e, char* b, std::size_t n, passwd** r) { return ::getpwuid_r(uid, e, b, n, r); };
+  return detail::lookup_entry<passwd>(lookup, _SC_GETPW_R_SIZE_MAX, detail::from_passwd,
+                                      "look up uid " + std::to_string(uid));
+}
+
+DUCTILE_INLINE std::optional<group> group_by_name(std::string_view name) {
+  const std::string key(name);
+  auto lookup = [&](::group* e, char* b, std::size_t n, ::group** r) { return ::getgrnam_r(key.c_str(), e, b, n, r); };
+  return detail::lookup_entry<::group>(lookup, _SC_GETGR_R_SIZE_MAX, detail::from_group, "look up group " + key);
+}
+
+DUCTILE_INLINE std::optional<group> group_by_gid(gid_t gid) {
+  auto lookup = [&](::group* e, char* b, std::size_t n, ::group** r) { return ::getgrgid_r(gid, e, b, n, r); };
+  return detail::lookup_entry<::group>(lookup, _SC_GETGR_R_SIZE_MAX, detail::from_group,
+                                       "look up gid " + std::to_string(gid));
+}
+
+DUCTILE_INLINE std::vector<gid_t> group_list(std::string_view user_name, gid_t primary) {
+  const std::string name(user_name);
+  int count = 16;
+  std::vector<gid_t> groups;
+  for (;;) {
+    groups.assign(static_cast<std::size_t>(count), 0);
+    int found = count;
+    // getgrouplist returns -1 and sets `found` to the size it needs when the
+    // buffer is short. Only the first `found` entries are ever meaningful:
+    // reading past them is how a list comes back with a spurious group 0.
+#if defined(__APPLE__)
+    // macOS declares the list as int; gid_t has the same size there.
+    static_assert(sizeof(int) == sizeof(gid_t), "getgrouplist's int list holds gid_t values");
+    const int listed =
+        ::getgrouplist(name.c_str(), static_cast<int>(primary), reinterpret_cast<int*>(groups.data()), &found);
+#else
+    const int listed = ::getgrouplist(name.c_str(), primary, groups.data(), &found);
+#endif
+    if (listed >= 0) {
+      groups.resize(static_cast<std::size_t>(found));
+      return groups;
+    }
+    count = found > count ? found : count * 2;
+    if (count > 65536) throw lookup_error(ERANGE, "list the groups of " + name);
+  }
+}
+
+DUCTILE_INLINE std::vector<gid_t> process_groups() {
+  for (;;) {
+    const int count = ::getgroups(0, nullptr);
+    if (count < 0) throw lookup_error(errno, "getgroups");
+    std::vector<gid_t> groups(static_cast<std::size_t>(count));
+    const int got = ::getgroups(count, groups.data());
+    if (got >= 0) {
+      groups.resize(static_cast<std::size_t>(got));
+      return groups;
+    }
+    if (errno != EINVAL) throw lookup_error(errno, "getgroups");  // EINVAL: the list grew meanwhile
+  }
+}
+
+DUCTILE_INLINE uid_t current_uid() noexcept { return ::getuid(); }
+DUCTILE_INLINE uid_t effective_uid() noexcept { return ::geteuid(); }
+DUCTILE_INLINE gid_t current_gid() noexcept { return ::getgid(); }
+DUCTILE_INLINE gid_t effective_gid() noexcept { return ::getegid(); }
+DUCTILE_INLINE std::optional<user> current_user() { return user_by_uid(::getuid()); }
+DUCTILE_INLINE std::optional<user> effective_user() { return user_by_uid(::geteuid()); }
+
+}  // namespace ductile::users
+#endif  // _WIN32
+#endif  // DUCTILE_INLINED_LIB_USERS_USERS_CPP
+// ---- lib/os/helper_process.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_CPP
+#define DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_CPP
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+
+extern char** environ;
+
+namespace ductile::detail::sys {
+
+namespace helper {
+
+// The file actions and attributes of one posix_spawn, released with it.
+struct spawn_setup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  int failed = 0;
+  spawn_setup() noexcept {
+    failed = ::posix_spawn_file_actions_init(&actions);
+    if (failed == 0) failed = ::posix_spawnattr_init(&attributes);
+  }
+  ~spawn_setup() {
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::posix_spawnattr_destroy(&attributes);
+  }
+  spawn_setup(const spawn_setup&) = delete;
+  spawn_setup& operator=(const spawn_setup&) = delete;
+};
+
+}  // namespace helper
+
+namespace helper {
+
+// Spawns argv with `stdin_fd` (or /dev/null) as its stdin and /dev/null as
+// its stdout and stderr; nothing else crosses.
+DUCTILE_INLINE std::error_code spawn(const std::vector<const char*>& argv, int stdin_fd, pid_t& pid) noexcept {
+  if (argv.empty() || argv.back() != nullptr) return std::make_error_code(std::errc::invalid_argument);
+  spawn_setup setup;
+  int rc = setup.failed;
+  if (rc == 0)
+    rc = stdin_fd >= 0 ? ::posix_spawn_file_actions_adddup2(&setup.actions, stdin_fd, 0)
+                       : ::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
+  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2);
+    // Nothing else crosses: descriptors the program left inheritable stay here.
+#if defined(__APPLE__)
+  if (rc == 0) rc = ::posix_spawnattr_setflags(&setup.attributes, POSIX_SPAWN_CLOEXEC_DEFAULT);
+#elif defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+#elif defined(__FreeBSD__)
+  if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+#endif
+  if (rc != 0) return std::error_code(rc, std::generic_category());
+  rc = ::posix_spawnp(&pid, argv[0], &setup.actions, &setup.attributes, const_cast<char* const*>(argv.data()), environ);
+  if (rc != 0) return std::error_code(rc, std::generic_category());
+  return {};
+}
+
+DUCTILE_INLINE int wait_for(pid_t pid) noexcept {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace helper
+
+DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>& argv) noexcept {
+  pid_t pid = -1;
+  if (const auto error = helper::spawn(argv, -1, pid)) return error;
+  (void)helper::wait_for(pid);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code run_helper_with_input(const std::vector<const char*>& argv, std::string_view input,
+                                                     int& exit_code) noexcept {
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) != 0) return std::error_code(errno, std::generic_category());
+  for (const int end : ends) ::fcntl(end, F_SETFD, FD_CLOEXEC);
+#if !defined(MSG_NOSIGNAL) && defined(SO_NOSIGPIPE)
+  const int on = 1;
+  ::setsockopt(ends[0], SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+#endif
+  pid_t pid = -1;
+  const auto error = helper::spawn(argv, ends[1], pid);
+  ::close(ends[1]);
+  if (error) {
+    ::close(ends[0]);
+    return error;
+  }
+  while (!input.empty()) {
+#if defined(MSG_NOSIGNAL)
+    const ssize_t sent = ::send(ends[0], input.data(), input.size(), MSG_NOSIGNAL);
+#else
+    const ssize_t sent = ::send(ends[0], input.data(), input.size(), 0);
+#endif
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent <= 0) break;  // it stopped reading: its exit code says why
+    input.remove_prefix(static_cast<std::size_t>(sent));
+  }
+  ::shutdown(ends[0], SHUT_WR);
+  ::close(ends[0]);
+  exit_code = helper::wait_for(pid);
+  return {};
+}
+
+DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
+  if (DIR* dir = ::opendir(path.c_str())) {
+    const int fd = ::dirfd(dir);
+    while (const dirent* entry = ::readdir(dir)) {
+      const char* name = entry->d_name;
+      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+      ::unlinkat(fd, name, 0);
+    }
+    ::closedir(dir);
+  }
+  ::rmdir(path.c_str());
+}
+
+}  // namespace ductile::detail::sys
+#endif  // _WIN32
+#endif  // DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_CPP
+// ---- lib/os/windows/system_calls.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_SYSTEM_CALLS_CPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_SYSTEM_CALLS_CPP
+// The system-call layer on Windows, as far as the portable core needs it to
+// build and to lower expressions: descriptors are the C runtime's, opened
+// binary and uninheritable. Starting, waiting for and signalling children,
+// events and the wait for readiness are not there yet: they report "not
+// supported on this system" (sys::not_supported()).
+
+
+#if DUCTILE_WINDOWS_BACKEND
+#include <fcntl.h>
+#include <io.h>
+#include <malloc.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE std::atomic<fault_injector>& active_injector() noexcept {
+  static std::atomic<fault_injector> injector{nullptr};
+  return injector;
+}
+
+// _O_NOINHERIT keeps the handle beneath a descriptor from leaking into any
+// CreateProcess meanwhile; binary, so that bytes pass unchanged.
+inline constexpr int private_binary = _O_BINARY | _O_NOINHERIT;
+
+DUCTILE_INLINE void set_fault_injector(fault_injector injector) noexcept {
+  active_injector().store(injector, std::memory_order_release);
+}
+
+DUCTILE_INLINE int injected_fault(call which) noexcept {
+  const fault_injector injector = active_injector().load(std::memory_order_acquire);
+  return injector != nullptr ? injector(which) : 0;
+}
+
+DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
+
+DUCTILE_INLINE std::string working_directory() {
+  std::error_code error;
+  const auto here = std::filesystem::current_path(error);
+  return error ? std::string(".") : here.string();
+}
+
+DUCTILE_INLINE int keep_above_stdio(int fd) noexcept { return fd; }
+DUCTILE_INLINE int move_descriptor_up(int fd, int) noexcept { return fd; }
+DUCTILE_INLINE int keep_clear_of_new_descriptors(int fd) noexcept { return fd; }
+
+DUCTILE_INLINE std::error_code make_pipe(pipe_ends& ends) noexcept {
+  if (const int fault = injected_fault(call::pipe)) return std::error_code(fault, std::generic_category());
+  int fds[2];
+  if (::_pipe(fds, 64 * 1024, private_binary) != 0) return last_error();
+  ends.read.reset(fds[0]);
+  ends.write.reset(fds[1]);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept {
+  if (const int fault = injected_fault(call::open)) return std::error_code(fault, std::generic_category());
+  const int fd = ::_open(path, flags | private_binary, _S_IREAD | _S_IWRITE);
+  if (fd < 0) return last_error();
+  out.reset(fd);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code make_private_directory(std::string&) noexcept { return not_supported(); }
+
+DUCTILE_INLINE std::error_code duplicate(int fd, unique_fd& out) noexcept {
+  if (const int fault = injected_fault(call::duplicate)) return std::error_code(fault, std::generic_category());
+  const int copy = ::_dup(fd);
+  if (copy < 0) return last_error();
+  out.reset(copy);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code duplicate_native(native_handle_type, unique_fd&) noexcept { return not_supported(); }
+
+DUCTILE_INLINE native_handle_type native_handle_of(int fd) noexcept {
+  return reinterpret_cast<native_handle_type>(::_get_osfhandle(fd));
+}
+
+DUCTILE_INLINE std::error_code set_nonblocking(int) noexcept { return not_supported(); }
+
+DUCTILE_INLINE bool is_regular_file(int fd) noexcept {
+  struct _stat64 info {};
+  return ::_fstat64(fd, &info) == 0 && (info.st_mode & _S_IFMT) == _S_IFREG;
+}
+
+DUCTILE_INLINE bool is_executable_file(const char*) noexcept { return false; }
+
+DUCTILE_INLINE void resize_pipe(int, std::size_t) noexcept {}
+
+DUCTILE_INLINE std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept {
+  if (const int fault = injected_fault(call::read)) return std::error_code(fault, std::generic_category());
+  const int chunk = size > (1u << 30) ? (1 << 30) : static_cast<int>(size);
+  const int got = ::_read(fd, buffer, static_cast<unsigned>(chunk));
+  if (got < 0) return last_error();
+  done = static_cast<std::size_t>(got);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept {
+  if (const int fault = injected_fault(call::write)) return std::error_code(fault, std::generic_category());
+  const int chunk = size > (1u << 30) ? (1 << 30) : static_cast<int>(size);
+  const int written = ::_write(fd, data, static_cast<unsigned>(chunk));
+  if (written < 0) return last_error();
+  done = static_cast<std::size_t>(written);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code poll_fds(os::polled_stream*, std::size_t, std::chrono::nanoseconds,
+                                        int& ready) noexcept {
+  ready = 0;
+  return not_supported();
+}
+
+DUCTILE_INLINE std::error_code make_event(unsigned int, event&) noexcept { return not_supported(); }
+DUCTILE_INLINE void signal_event(const event&) noexcept {}
+DUCTILE_INLINE void drain_event(const event&) noexcept {}
+
+// No child is ever started here, so none is waited for: a child handed in
+// is reported gone.
+DUCTILE_INLINE exit_state collect_exit(const process_handle&, process_exit& out) noexcept {
+  out = process_exit{};
+  out.status = exit_status::exited(255);
+  return exit_state::lost;
+}
+DUCTILE_INLINE exit_state await_exit(const process_handle& child, process_exit& out) noexcept {
+  return collect_exit(child, out);
+}
+DUCTILE_INLINE void reap_now(const process_handle&) noexcept {}
+DUCTILE_INLINE void signal_process(const process_handle&, int) noexcept {}
+DUCTILE_INLINE void signal_group(pid_t, int) noexcept {}
+
+DUCTILE_INLINE void advise_huge_pages(void*, std::size_t) noexcept {}
+DUCTILE_INLINE void prefault(void*, std::size_t) noexcept {}
+
+DUCTILE_INLINE void* allocate_aligned(std::size_t alignment, std::size_t size) noexcept {
+  return ::_aligned_malloc(size, alignment);
+}
+DUCTILE_INLINE void free_aligned(void* data) noexcept { ::_aligned_free(data); }
+
+// Windows has no fork.
+DUCTILE_INLINE void call_around_fork(void (*)(), void (*)(), void (*)()) noexcept {}
+
+DUCTILE_INLINE bool can_catch(int signal) noexcept {
+  return signal == SIGINT || signal == SIGBREAK || signal == SIGTERM;
+}
+DUCTILE_INLINE std::error_code catch_signal(int, signal_handler) noexcept { return not_supported(); }
+DUCTILE_INLINE void restore_signal(int) noexcept {}
+
+DUCTILE_INLINE void accept_child_signals() noexcept {}
+DUCTILE_INLINE thread_signals_blocked::thread_signals_blocked() noexcept = default;
+DUCTILE_INLINE thread_signals_blocked::~thread_signals_blocked() = default;
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_WINDOWS_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_SYSTEM_CALLS_CPP
+// ---- lib/os/windows/start_child.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_START_CHILD_CPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_START_CHILD_CPP
+// Starting a child on Windows: not there yet, so every start fails as
+// "not supported on this system" and names the step, as a failed start does.
+
+
+#if DUCTILE_WINDOWS_BACKEND
+
+namespace ductile::detail {
+
+DUCTILE_INLINE start_mode usual_start_mode() noexcept { return start_mode::copied_memory; }
+
+DUCTILE_INLINE pidfd_support pidfds() noexcept { return pidfd_support::absent; }
+
+DUCTILE_INLINE started_child start_child(child_plan&, child_report&, start_mode) noexcept {
+  started_child started;
+  started.error = sys::not_supported();
+  started.step = "spawn";
+  started.what = "start a process";
+  return started;
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_WINDOWS_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_START_CHILD_CPP
+// ---- lib/os/windows/readiness.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_READINESS_CPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_READINESS_CPP
+// The background thread's wait on Windows: not there yet. Opening the set
+// fails, so the thread is never made and every run that needs it fails
+// with "not supported on this system".
+
+
+#if DUCTILE_WINDOWS_BACKEND
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE std::error_code readiness_set::open() noexcept { return not_supported(); }
+DUCTILE_INLINE void readiness_set::watch(int, short, std::uint32_t) {}
+DUCTILE_INLINE void readiness_set::forget(int, std::uint32_t) noexcept {}
+DUCTILE_INLINE void readiness_set::watch_event(const event&, std::uint32_t) {}
+DUCTILE_INLINE void readiness_set::forget_event(const event&, std::uint32_t) noexcept {}
+DUCTILE_INLINE bool readiness_set::reports(const readiness&, const event&) noexcept { return false; }
+DUCTILE_INLINE void readiness_set::follow(const os::wait_list&, std::uint32_t, followed&) {}
+DUCTILE_INLINE void readiness_set::forget_all(followed&, std::uint32_t) noexcept {}
+DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds, std::vector<readiness>&) {
+  return not_supported();
+}
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_WINDOWS_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_READINESS_CPP
+// ---- lib/os/windows/terminal.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_TERMINAL_CPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_TERMINAL_CPP
+// Pseudo-terminals on Windows (pseudo consoles): not there yet.
+
+
+#if DUCTILE_WINDOWS_BACKEND
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE std::error_code open_terminal(window_size, unique_fd&, unique_fd&) noexcept { return not_supported(); }
+DUCTILE_INLINE std::error_code set_window_size(int, window_size) noexcept { return not_supported(); }
+DUCTILE_INLINE window_size parent_window_size() noexcept { return window_size{24, 80}; }
+DUCTILE_INLINE std::error_code terminal_input_mode(int, input_mode&) noexcept { return not_supported(); }
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_WINDOWS_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_TERMINAL_CPP
+// ---- lib/os/windows/helper_process.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_HELPER_PROCESS_CPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_HELPER_PROCESS_CPP
+// Helper commands (ssh's control commands): remote hosts are not supported
+// on Windows, so none is ever run.
+
+
+#if DUCTILE_WINDOWS_BACKEND
+#include <filesystem>
+
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>&) noexcept { return not_supported(); }
+
+DUCTILE_INLINE std::error_code run_helper_with_input(const std::vector<const char*>&, std::string_view,
+                                                     int& exit_code) noexcept {
+  exit_code = -1;
+  return not_supported();
+}
+
+DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
+}
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_WINDOWS_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_HELPER_PROCESS_CPP
 // ---- lib/os/system_calls.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_CPP
 #define DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_CPP
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 
 
 // The system calls both backends make alike: POSIX.1-2008 alone, compiled in
@@ -13712,6 +14214,7 @@ DUCTILE_INLINE void remote_session::send_script(const std::string& command) cons
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 
 
 namespace ductile::detail::sys {
@@ -13780,14 +14283,18 @@ DUCTILE_INLINE std::string working_directory() {
   }
 }
 
-DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
-  if (fd < 0 || fd > 2) return fd;
+DUCTILE_INLINE int move_descriptor_up(int fd, int lowest) noexcept {
   const int saved = errno;
-  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, lowest);
   errno = saved;
   if (moved < 0) return fd;  // out of descriptors: still valid where it is
   ::close(fd);
   return moved;
+}
+
+DUCTILE_INLINE int keep_above_stdio(int fd) noexcept {
+  if (fd < 0 || fd > 2) return fd;
+  return move_descriptor_up(fd, 3);
 }
 
 DUCTILE_INLINE int keep_clear_of_new_descriptors(int fd) noexcept {
@@ -13814,12 +14321,23 @@ DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd&
   }
 }
 
+DUCTILE_INLINE std::error_code make_private_directory(std::string& path_template) noexcept {
+  if (::mkdtemp(path_template.data()) == nullptr) return last_error();
+  return {};
+}
+
 DUCTILE_INLINE std::error_code duplicate(int fd, unique_fd& out) noexcept {
   const long copy = attempt(call::duplicate, [&] { return ::fcntl(fd, F_DUPFD_CLOEXEC, 3); });
   if (copy < 0) return last_error();
   out.reset(static_cast<int>(copy));
   return {};
 }
+
+DUCTILE_INLINE std::error_code duplicate_native(native_handle_type stream, unique_fd& out) noexcept {
+  return duplicate(stream, out);
+}
+
+DUCTILE_INLINE native_handle_type native_handle_of(int fd) noexcept { return fd; }
 
 DUCTILE_INLINE std::error_code set_nonblocking(int fd) noexcept {
   const int flags = ::fcntl(fd, F_GETFL);
@@ -13831,6 +14349,18 @@ DUCTILE_INLINE bool is_regular_file(int fd) noexcept {
   struct stat info {};
   return ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
 }
+
+DUCTILE_INLINE bool is_executable_file(const char* path) noexcept {
+  struct stat info {};
+  if (::stat(path, &info) != 0 || !S_ISREG(info.st_mode)) return false;
+  return ::faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0;
+}
+
+DUCTILE_INLINE void* allocate_aligned(std::size_t alignment, std::size_t size) noexcept {
+  return std::aligned_alloc(alignment, size);
+}
+
+DUCTILE_INLINE void free_aligned(void* data) noexcept { std::free(data); }
 
 DUCTILE_INLINE std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept {
   for (;;) {
@@ -13877,6 +14407,41 @@ DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t 
 
 DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
 
+DUCTILE_INLINE void call_around_fork(void (*before)(), void (*in_parent)(), void (*in_child)()) noexcept {
+  ::pthread_atfork(before, in_parent, in_child);
+}
+
+// Room for every signal number: NSIG is not POSIX's, and 128 is the most
+// any system has.
+inline constexpr int signal_slots = 129;
+
+DUCTILE_INLINE bool can_catch(int signal) noexcept {
+  // sigaddset() refuses a number that names no signal here.
+  sigset_t probe;
+  sigemptyset(&probe);
+  return signal > 0 && signal < signal_slots && sigaddset(&probe, signal) == 0 && signal != SIGKILL &&
+         signal != SIGSTOP;
+}
+
+// Immortal: a signal may come while static destructors run.
+DUCTILE_INLINE struct sigaction* replaced_dispositions() noexcept {
+  static struct sigaction* const replaced = new struct sigaction[signal_slots]();
+  return replaced;
+}
+
+DUCTILE_INLINE std::error_code catch_signal(int signal, signal_handler handler) noexcept {
+  struct sigaction record {};
+  record.sa_handler = handler;
+  record.sa_flags = SA_RESTART;
+  sigemptyset(&record.sa_mask);
+  if (::sigaction(signal, &record, &replaced_dispositions()[signal]) != 0) return last_error();
+  return {};
+}
+
+DUCTILE_INLINE void restore_signal(int signal) noexcept {
+  ::sigaction(signal, &replaced_dispositions()[signal], nullptr);
+}
+
 DUCTILE_INLINE void accept_child_signals() noexcept {
   sigset_t child;
   sigemptyset(&child);
@@ -13895,10 +14460,13 @@ DUCTILE_INLINE thread_signals_blocked::~thread_signals_blocked() {
 }
 
 }  // namespace ductile::detail::sys
+#endif  // _WIN32
 #endif  // DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_CPP
 // ---- lib/os/posix/system_calls.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_POSIX_SYSTEM_CALLS_CPP
 #define DUCTILE_INLINED_LIB_OS_POSIX_SYSTEM_CALLS_CPP
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 
 
 // The POSIX backend's system calls: POSIX.1-2008 alone (this file compiles
@@ -14108,6 +14676,7 @@ DUCTILE_INLINE void prefault(void*, std::size_t) noexcept {}
 }  // namespace ductile::detail::sys
 
 #endif  // DUCTILE_POSIX_BACKEND
+#endif  // _WIN32
 #endif  // DUCTILE_INLINED_LIB_OS_POSIX_SYSTEM_CALLS_CPP
 // ---- lib/os/posix/start_child.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_POSIX_START_CHILD_CPP
@@ -14120,7 +14689,8 @@ DUCTILE_INLINE void prefault(void*, std::size_t) noexcept {}
 // session, or make a daemon, in POSIX.1-2008: those go through fork, whose
 // child runs os/posix/child.cpp. Either way the descriptors open in the
 // parent are listed first, and every one above 2 is kept from the program.
-
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 
 
 #if DUCTILE_POSIX_BACKEND
@@ -14497,6 +15067,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 }  // namespace ductile::detail
 
 #endif  // DUCTILE_POSIX_BACKEND
+#endif  // _WIN32
 #endif  // DUCTILE_INLINED_LIB_OS_POSIX_START_CHILD_CPP
 // ---- lib/os/posix/child.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_POSIX_CHILD_CPP
@@ -14508,7 +15079,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 // async-signal-safe are called, plus setgroups and flock (system calls on
 // every target, through extensions.hpp); nothing allocates. Everything needed
 // was prepared by the parent.
-
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 
 
 #if DUCTILE_POSIX_BACKEND
@@ -14747,6 +15319,7 @@ DUCTILE_INLINE void run_forked_child(const child_plan& plan, open_descriptors in
 }  // namespace ductile::detail::posix
 
 #endif  // DUCTILE_POSIX_BACKEND
+#endif  // _WIN32
 #endif  // DUCTILE_INLINED_LIB_OS_POSIX_CHILD_CPP
 
 #undef DUCTILE_INLINE

@@ -1,10 +1,11 @@
-// Lowering on its own: no process is spawned in this suite.
+// Lowering on its own: no process is spawned in this suite. pass_fd() is
+// refused on Windows when the expression is built (test_format.cpp).
 #if __has_include("plan/plan.hpp")
 #include "plan/plan.hpp"
 #endif  // else the single header has it inline
 #include <sys/stat.h>
 
-#include "support.hpp"
+#include "portable_support.hpp"
 
 using namespace ductile;
 using namespace ductile::detail;
@@ -121,6 +122,7 @@ TEST_CASE("a redirect that cannot be opened is a spawn_error naming the command"
   }
 }
 
+#ifndef _WIN32
 TEST_CASE("pass_fd: the inner modifier for a number wins, and other numbers add up") {
   recording_sink sink;
   const auto e = cmd("a").pass_fd(5, 0).pass_fd(5, 1).pass_fd(7, 2);
@@ -137,6 +139,7 @@ TEST_CASE("pass_fd: the inner modifier for a number wins, and other numbers add 
   CHECK(inner_fd.st_ino == zero.st_ino);
   CHECK(inner_fd.st_dev == zero.st_dev);
 }
+#endif
 
 TEST_CASE("combined_capture captures both streams and asks the run to interleave them") {
   recording_sink sink;

@@ -1,7 +1,6 @@
 #include "os/cgroup.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,7 +86,8 @@ DUCTILE_INLINE std::string cpu_max_text(double cpus) {
 
 }  // namespace ductile::detail
 
-#if !DUCTILE_POSIX_BACKEND
+#if DUCTILE_LINUX_BACKEND
+#include <poll.h>
 
 namespace ductile::detail {
 

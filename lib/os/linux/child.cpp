@@ -12,13 +12,14 @@
 // the parent shares. The only libc entry points reached are `syscall` and
 // `__errno_location`, both bound by the parent before the first clone (and the
 // library is linked with -z now); tests/os/child_calls.py checks the machine code.
-
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include "common.hpp"
 #include "os/child_plan.hpp"
 #include "os/system_calls.hpp"
 
 // The Linux backend: compiled away where the POSIX one is chosen.
-#if !DUCTILE_POSIX_BACKEND
+#if DUCTILE_LINUX_BACKEND
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -455,4 +456,5 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
 
 #undef DUCTILE_CHILD_CODE
 
-#endif  // !DUCTILE_POSIX_BACKEND
+#endif  // DUCTILE_LINUX_BACKEND
+#endif  // _WIN32

@@ -1,9 +1,11 @@
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include "common.hpp"
 #include "os/start_child.hpp"
 #include "os/system_calls.hpp"
 
 // The Linux backend: compiled away where the POSIX one is chosen.
-#if !DUCTILE_POSIX_BACKEND
+#if DUCTILE_LINUX_BACKEND
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -317,4 +319,5 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 
 }  // namespace ductile::detail
 
-#endif  // !DUCTILE_POSIX_BACKEND
+#endif  // DUCTILE_LINUX_BACKEND
+#endif  // _WIN32

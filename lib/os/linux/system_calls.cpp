@@ -1,10 +1,12 @@
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include "os/system_calls.hpp"
 
 #include "common.hpp"
 #include "os/attempt.hpp"
 
 // The Linux backend: compiled away where the POSIX one is chosen.
-#if !DUCTILE_POSIX_BACKEND
+#if DUCTILE_LINUX_BACKEND
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -124,4 +126,5 @@ DUCTILE_INLINE void prefault(void* data, std::size_t size) noexcept {
 
 }  // namespace ductile::detail::sys
 
-#endif  // !DUCTILE_POSIX_BACKEND
+#endif  // DUCTILE_LINUX_BACKEND
+#endif  // _WIN32

@@ -5,7 +5,8 @@
 // async-signal-safe are called, plus setgroups and flock (system calls on
 // every target, through extensions.hpp); nothing allocates. Everything needed
 // was prepared by the parent.
-
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include "os/posix/child.hpp"
 
 #include "common.hpp"
@@ -249,3 +250,4 @@ DUCTILE_INLINE void run_forked_child(const child_plan& plan, open_descriptors in
 }  // namespace ductile::detail::posix
 
 #endif  // DUCTILE_POSIX_BACKEND
+#endif  // _WIN32

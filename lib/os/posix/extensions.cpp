@@ -1,3 +1,5 @@
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include "os/posix/extensions.hpp"
 
 #include "common.hpp"
@@ -70,3 +72,4 @@ DUCTILE_INLINE int spawn_action_chdir(posix_spawn_file_actions_t* actions, const
 }  // namespace ductile::detail::posix
 
 #endif  // DUCTILE_POSIX_BACKEND
+#endif  // _WIN32

@@ -6,7 +6,8 @@
 // session, or make a daemon, in POSIX.1-2008: those go through fork, whose
 // child runs os/posix/child.cpp. Either way the descriptors open in the
 // parent are listed first, and every one above 2 is kept from the program.
-
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include "os/start_child.hpp"
 
 #include "common.hpp"
@@ -359,3 +360,4 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 }  // namespace ductile::detail
 
 #endif  // DUCTILE_POSIX_BACKEND
+#endif  // _WIN32

@@ -1,3 +1,5 @@
+// POSIX systems only: Windows has lib/os/windows/.
+#ifndef _WIN32
 #include "os/system_calls.hpp"
 
 #include "common.hpp"
@@ -164,3 +166,4 @@ DUCTILE_INLINE void prefault(void*, std::size_t) noexcept {}
 }  // namespace ductile::detail::sys
 
 #endif  // DUCTILE_POSIX_BACKEND
+#endif  // _WIN32
