@@ -14246,8 +14246,11 @@ exit_status status_from(const siginfo_t& info) noexcept {
 }
 
 exit_state exit_of(int options, const process_handle& child, process_exit& out) noexcept {
-  siginfo_t info{};
-  rusage usage{};
+  // Filled by the kernel when the call succeeds; only si_pid is read when it
+  // finds nothing (WNOHANG), so only it is cleared: every reap makes this call.
+  siginfo_t info;
+  info.si_pid = 0;
+  rusage usage;
   if (wait_process(child, info, options, &usage)) {
     out = process_exit{};
     out.status = exit_status::exited(255);
