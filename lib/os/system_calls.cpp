@@ -15,27 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 
 #include "os/attempt.hpp"
 
 namespace ductile::detail::sys {
-
-DUCTILE_INLINE DUCTILE_HIDDEN std::atomic<fault_injector>& active_injector() noexcept {
-  static std::atomic<fault_injector> injector{nullptr};
-  return injector;
-}
-
-DUCTILE_INLINE void set_fault_injector(fault_injector injector) noexcept {
-  active_injector().store(injector, std::memory_order_release);
-}
-
-DUCTILE_INLINE int injected_fault(call which) noexcept {
-  const fault_injector injector = active_injector().load(std::memory_order_acquire);
-  return injector != nullptr ? injector(which) : 0;
-}
 
 DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
 

@@ -2245,204 +2245,15 @@ DUCTILE_INLINE void unique_fd::close_now() noexcept {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_DESCRIPTOR_CPP
-// ---- lib/model/expression.cpp
-#ifndef DUCTILE_INLINED_LIB_MODEL_EXPRESSION_CPP
-#define DUCTILE_INLINED_LIB_MODEL_EXPRESSION_CPP
-// Building expressions: validation happens here, at the call, so that a bad
-// argument is reported where it was written rather than when the tree runs.
+// ---- lib/os/fault_seam.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_FAULT_SEAM_CPP
+#define DUCTILE_INLINED_LIB_OS_FAULT_SEAM_CPP
+// The fault seam of os/system_calls.hpp, the same on every system: a test
+// makes a call fail by installing an injector; without one, a call pays one
+// atomic load.
 
-#include <fcntl.h>
-#include <fmt/format.h>
+#include <atomic>
 
-#include <stdexcept>
-
-// ---- lib/model/tree.hpp
-#ifndef DUCTILE_INLINED_LIB_MODEL_TREE_HPP
-#define DUCTILE_INLINED_LIB_MODEL_TREE_HPP
-// The expression tree: immutable nodes shared between copies and threads.
-// Each method call on an expression adds one modifier node around its receiver.
-
-#include <chrono>
-#include <map>
-#include <memory>
-#include <optional>
-#include <string>
-#include <type_traits>
-#include <variant>
-#include <vector>
-
-
-namespace ductile::detail {
-
-enum class stdio : int { in = 0, out = 1, err = 2 };
-
-enum class redirect_kind {
-  read_path,     // < path
-  write_path,    // > path
-  append_path,   // >> path
-  descriptor,    // a descriptor the user passed
-  null,          // /dev/null
-  capture,       // into output::stdout_bytes / stderr_bytes
-  tee,           // capture and forward to the previous target
-  other_stream,  // 1>&2 or 2>&1
-  swap,          // exchange stdout and stderr
-  lines,         // each line to a callback, on the thread that drives the run
-  caller_pipe,   // stdin: a pipe the caller writes through input()
-};
-
-struct redirect {
-  stdio stream;
-  redirect_kind kind;
-  std::string path;
-  std::shared_ptr<const unique_fd> fd;
-  line_function on_line;  // lines only
-};
-struct feed_bytes {
-  std::shared_ptr<const std::string> bytes;
-};
-// stdin, stdout and stderr on a new pseudo-terminal; no size: the parent's.
-struct use_terminal {
-  std::optional<pty_size> size;
-};
-// Both outputs captured, and also interleaved in arrival order.
-struct combine_outputs {};
-// A descriptor above 2 the children receive as `child_fd`.
-inline constexpr int highest_passed_fd = 65535;
-struct pass_descriptor {
-  int child_fd;
-  std::shared_ptr<const unique_fd> fd;
-};
-struct set_dir {
-  std::string path;
-};
-struct set_env {
-  std::string name;
-  std::string value;
-};
-struct remove_env {
-  std::string name;
-};
-struct replace_env {
-  std::shared_ptr<const std::map<std::string, std::string>> variables;
-};
-struct mark_unchecked {};
-// Exit codes that count as success for the subtree.
-struct accept_codes {
-  std::vector<int> codes;
-};
-struct time_limit {
-  std::chrono::nanoseconds duration;
-  std::chrono::nanoseconds grace;
-};
-struct own_process_group {};
-// own_cgroup(): a scope of the job tree whose processes share a new cgroup.
-struct contain_in_cgroup {
-  cgroup_options options;
-};
-// on(host): the subtree runs on another machine as one local `ssh` process.
-// Everything about it is worked out when on() is called (remote/plan.hpp).
-struct remote_plan;
-struct run_remotely {
-  std::shared_ptr<const remote_plan> plan;
-};
-// PR_SET_PDEATHSIG: the children die with the process that runs them.
-struct die_with_parent {};
-
-// Credentials: each a field of the children's credential request; inner wins.
-using user_ref = std::variant<std::string, user_id>;
-using group_ref = std::variant<std::string, group_id>;
-struct run_as_user {
-  user_ref who;
-};
-struct run_as_group {
-  group_ref which;
-};
-struct supplementary_groups {
-  std::vector<group_ref> list;
-};
-struct keep_capabilities {
-  caps::set kept;
-};
-struct bounding_capabilities {
-  caps::set allowed;
-};
-struct forbid_new_privileges {};
-struct file_mode_mask {
-  mode_t mask;
-};
-struct own_session {};
-struct spawn_hook {
-  spawn_hook_function hook;
-};
-
-// Modifiers come in families; a family is a closed set, and so is the set of
-// families. visit_modifier() reaches the member, so a visitor without a case
-// for every member of every family does not compile.
-using stream_modifier = std::variant<redirect, feed_bytes, combine_outputs, pass_descriptor, use_terminal>;
-using environment_modifier = std::variant<set_dir, set_env, remove_env, replace_env>;
-using credential_modifier = std::variant<run_as_user, run_as_group, supplementary_groups, keep_capabilities,
-                                         bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
-using process_modifier = std::variant<spawn_hook, own_process_group, die_with_parent>;
-// Not settings of a process: scopes of the job tree around the subtree.
-using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes, contain_in_cgroup, run_remotely>;
-using modifier =
-    std::variant<stream_modifier, environment_modifier, credential_modifier, process_modifier, scope_modifier>;
-
-struct command_node {
-  argument_list argv;
-  bool program_is_path = false;
-};
-struct pipe_node {
-  std::shared_ptr<const node> left;
-  std::shared_ptr<const node> right;
-};
-struct then_node {
-  std::shared_ptr<const node> left;
-  std::shared_ptr<const node> right;
-};
-struct modifier_node {
-  modifier change;
-  std::shared_ptr<const node> inner;
-};
-
-struct node {
-  std::variant<command_node, pipe_node, then_node, modifier_node> value;
-};
-
-// An overload set for std::visit: with no catch-all case, a modifier added to
-// `modifier` without a case at every visit is a compile error.
-template <class... Cases>
-struct overloaded : Cases... {
-  using Cases::operator()...;
-};
-template <class... Cases>
-overloaded(Cases...) -> overloaded<Cases...>;
-
-// Calls `visitor` with the member of the modifier's family.
-template <class Visitor>
-decltype(auto) visit_modifier(Visitor&& visitor, const modifier& change) {
-  return std::visit([&](const auto& family) -> decltype(auto) { return std::visit(visitor, family); }, change);
-}
-
-// The member `T` of a modifier, or nullptr.
-template <class T>
-const T* modifier_as(const modifier& change) noexcept {
-  return visit_modifier(
-      [](const auto& member) -> const T* {
-        if constexpr (std::is_same_v<std::decay_t<decltype(member)>, T>)
-          return &member;
-        else
-          return nullptr;
-      },
-      change);
-}
-
-// A subtree as a person would type it in sh (lib/model/format.cpp): what
-// error messages name as the command.
-std::string format_command_line(const node& n);
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_MODEL_TREE_HPP
 // ---- lib/os/system_calls.hpp
 #ifndef DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
 #define DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
@@ -2673,6 +2484,225 @@ DUCTILE_HIDDEN int injected_fault(call which) noexcept;
 
 }  // namespace ductile::detail::sys
 #endif  // DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
+
+namespace ductile::detail::sys {
+
+// Constant-initialized, so no guard is taken: the child reads it between
+// clone and exec.
+DUCTILE_INLINE DUCTILE_HIDDEN std::atomic<fault_injector>& active_injector() noexcept {
+  static std::atomic<fault_injector> injector{nullptr};
+  return injector;
+}
+
+DUCTILE_INLINE void set_fault_injector(fault_injector injector) noexcept {
+  active_injector().store(injector, std::memory_order_release);
+}
+
+DUCTILE_INLINE int injected_fault(call which) noexcept {
+  const fault_injector injector = active_injector().load(std::memory_order_acquire);
+  return injector != nullptr ? injector(which) : 0;
+}
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_FAULT_SEAM_CPP
+// ---- lib/model/expression.cpp
+#ifndef DUCTILE_INLINED_LIB_MODEL_EXPRESSION_CPP
+#define DUCTILE_INLINED_LIB_MODEL_EXPRESSION_CPP
+// Building expressions: validation happens here, at the call, so that a bad
+// argument is reported where it was written rather than when the tree runs.
+
+#include <fcntl.h>
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+// ---- lib/model/tree.hpp
+#ifndef DUCTILE_INLINED_LIB_MODEL_TREE_HPP
+#define DUCTILE_INLINED_LIB_MODEL_TREE_HPP
+// The expression tree: immutable nodes shared between copies and threads.
+// Each method call on an expression adds one modifier node around its receiver.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+
+namespace ductile::detail {
+
+enum class stdio : int { in = 0, out = 1, err = 2 };
+
+enum class redirect_kind {
+  read_path,     // < path
+  write_path,    // > path
+  append_path,   // >> path
+  descriptor,    // a descriptor the user passed
+  null,          // /dev/null
+  capture,       // into output::stdout_bytes / stderr_bytes
+  tee,           // capture and forward to the previous target
+  other_stream,  // 1>&2 or 2>&1
+  swap,          // exchange stdout and stderr
+  lines,         // each line to a callback, on the thread that drives the run
+  caller_pipe,   // stdin: a pipe the caller writes through input()
+};
+
+struct redirect {
+  stdio stream;
+  redirect_kind kind;
+  std::string path;
+  std::shared_ptr<const unique_fd> fd;
+  line_function on_line;  // lines only
+};
+struct feed_bytes {
+  std::shared_ptr<const std::string> bytes;
+};
+// stdin, stdout and stderr on a new pseudo-terminal; no size: the parent's.
+struct use_terminal {
+  std::optional<pty_size> size;
+};
+// Both outputs captured, and also interleaved in arrival order.
+struct combine_outputs {};
+// A descriptor above 2 the children receive as `child_fd`.
+inline constexpr int highest_passed_fd = 65535;
+struct pass_descriptor {
+  int child_fd;
+  std::shared_ptr<const unique_fd> fd;
+};
+struct set_dir {
+  std::string path;
+};
+struct set_env {
+  std::string name;
+  std::string value;
+};
+struct remove_env {
+  std::string name;
+};
+struct replace_env {
+  std::shared_ptr<const std::map<std::string, std::string>> variables;
+};
+struct mark_unchecked {};
+// Exit codes that count as success for the subtree.
+struct accept_codes {
+  std::vector<int> codes;
+};
+struct time_limit {
+  std::chrono::nanoseconds duration;
+  std::chrono::nanoseconds grace;
+};
+struct own_process_group {};
+// own_cgroup(): a scope of the job tree whose processes share a new cgroup.
+struct contain_in_cgroup {
+  cgroup_options options;
+};
+// on(host): the subtree runs on another machine as one local `ssh` process.
+// Everything about it is worked out when on() is called (remote/plan.hpp).
+struct remote_plan;
+struct run_remotely {
+  std::shared_ptr<const remote_plan> plan;
+};
+// PR_SET_PDEATHSIG: the children die with the process that runs them.
+struct die_with_parent {};
+
+// Credentials: each a field of the children's credential request; inner wins.
+using user_ref = std::variant<std::string, user_id>;
+using group_ref = std::variant<std::string, group_id>;
+struct run_as_user {
+  user_ref who;
+};
+struct run_as_group {
+  group_ref which;
+};
+struct supplementary_groups {
+  std::vector<group_ref> list;
+};
+struct keep_capabilities {
+  caps::set kept;
+};
+struct bounding_capabilities {
+  caps::set allowed;
+};
+struct forbid_new_privileges {};
+struct file_mode_mask {
+  mode_t mask;
+};
+struct own_session {};
+struct spawn_hook {
+  spawn_hook_function hook;
+};
+
+// Modifiers come in families; a family is a closed set, and so is the set of
+// families. visit_modifier() reaches the member, so a visitor without a case
+// for every member of every family does not compile.
+using stream_modifier = std::variant<redirect, feed_bytes, combine_outputs, pass_descriptor, use_terminal>;
+using environment_modifier = std::variant<set_dir, set_env, remove_env, replace_env>;
+using credential_modifier = std::variant<run_as_user, run_as_group, supplementary_groups, keep_capabilities,
+                                         bounding_capabilities, forbid_new_privileges, file_mode_mask, own_session>;
+using process_modifier = std::variant<spawn_hook, own_process_group, die_with_parent>;
+// Not settings of a process: scopes of the job tree around the subtree.
+using scope_modifier = std::variant<mark_unchecked, time_limit, accept_codes, contain_in_cgroup, run_remotely>;
+using modifier =
+    std::variant<stream_modifier, environment_modifier, credential_modifier, process_modifier, scope_modifier>;
+
+struct command_node {
+  argument_list argv;
+  bool program_is_path = false;
+};
+struct pipe_node {
+  std::shared_ptr<const node> left;
+  std::shared_ptr<const node> right;
+};
+struct then_node {
+  std::shared_ptr<const node> left;
+  std::shared_ptr<const node> right;
+};
+struct modifier_node {
+  modifier change;
+  std::shared_ptr<const node> inner;
+};
+
+struct node {
+  std::variant<command_node, pipe_node, then_node, modifier_node> value;
+};
+
+// An overload set for std::visit: with no catch-all case, a modifier added to
+// `modifier` without a case at every visit is a compile error.
+template <class... Cases>
+struct overloaded : Cases... {
+  using Cases::operator()...;
+};
+template <class... Cases>
+overloaded(Cases...) -> overloaded<Cases...>;
+
+// Calls `visitor` with the member of the modifier's family.
+template <class Visitor>
+decltype(auto) visit_modifier(Visitor&& visitor, const modifier& change) {
+  return std::visit([&](const auto& family) -> decltype(auto) { return std::visit(visitor, family); }, change);
+}
+
+// The member `T` of a modifier, or nullptr.
+template <class T>
+const T* modifier_as(const modifier& change) noexcept {
+  return visit_modifier(
+      [](const auto& member) -> const T* {
+        if constexpr (std::is_same_v<std::decay_t<decltype(member)>, T>)
+          return &member;
+        else
+          return nullptr;
+      },
+      change);
+}
+
+// A subtree as a person would type it in sh (lib/model/format.cpp): what
+// error messages name as the command.
+std::string format_command_line(const node& n);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_MODEL_TREE_HPP
 
 namespace ductile {
 namespace detail {
@@ -13946,7 +13976,6 @@ DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
 #include <malloc.h>
 #include <sys/stat.h>
 
-#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
@@ -13954,23 +13983,9 @@ DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
 
 namespace ductile::detail::sys {
 
-DUCTILE_INLINE std::atomic<fault_injector>& active_injector() noexcept {
-  static std::atomic<fault_injector> injector{nullptr};
-  return injector;
-}
-
 // _O_NOINHERIT keeps the handle beneath a descriptor from leaking into any
 // CreateProcess meanwhile; binary, so that bytes pass unchanged.
 inline constexpr int private_binary = _O_BINARY | _O_NOINHERIT;
-
-DUCTILE_INLINE void set_fault_injector(fault_injector injector) noexcept {
-  active_injector().store(injector, std::memory_order_release);
-}
-
-DUCTILE_INLINE int injected_fault(call which) noexcept {
-  const fault_injector injector = active_injector().load(std::memory_order_acquire);
-  return injector != nullptr ? injector(which) : 0;
-}
 
 DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
 
@@ -14212,26 +14227,11 @@ DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 
 
 namespace ductile::detail::sys {
-
-DUCTILE_INLINE DUCTILE_HIDDEN std::atomic<fault_injector>& active_injector() noexcept {
-  static std::atomic<fault_injector> injector{nullptr};
-  return injector;
-}
-
-DUCTILE_INLINE void set_fault_injector(fault_injector injector) noexcept {
-  active_injector().store(injector, std::memory_order_release);
-}
-
-DUCTILE_INLINE int injected_fault(call which) noexcept {
-  const fault_injector injector = active_injector().load(std::memory_order_acquire);
-  return injector != nullptr ? injector(which) : 0;
-}
 
 DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
 

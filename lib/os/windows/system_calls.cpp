@@ -12,7 +12,6 @@
 #include <malloc.h>
 #include <sys/stat.h>
 
-#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
@@ -21,23 +20,9 @@
 
 namespace ductile::detail::sys {
 
-DUCTILE_INLINE std::atomic<fault_injector>& active_injector() noexcept {
-  static std::atomic<fault_injector> injector{nullptr};
-  return injector;
-}
-
 // _O_NOINHERIT keeps the handle beneath a descriptor from leaking into any
 // CreateProcess meanwhile; binary, so that bytes pass unchanged.
 inline constexpr int private_binary = _O_BINARY | _O_NOINHERIT;
-
-DUCTILE_INLINE void set_fault_injector(fault_injector injector) noexcept {
-  active_injector().store(injector, std::memory_order_release);
-}
-
-DUCTILE_INLINE int injected_fault(call which) noexcept {
-  const fault_injector injector = active_injector().load(std::memory_order_acquire);
-  return injector != nullptr ? injector(which) : 0;
-}
 
 DUCTILE_INLINE std::error_code last_error() noexcept { return std::error_code(errno, std::generic_category()); }
 
