@@ -117,13 +117,19 @@ inline std::vector<pid_t> children() {
 
 struct temp_dir {
   fs::path path;
+  // Six random characters, as mkdtemp() makes: a path under it must stay
+  // short enough for a Unix socket (ssh's control sockets live there).
   temp_dir() {
+    static constexpr char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     std::random_device seed;
-    std::mt19937_64 random(seed());
+    std::mt19937 random(seed());
     for (;;) {
-      path = fs::temp_directory_path() / ("ductile-test-" + std::to_string(random()));
+      std::string name = "ductile-test-";
+      for (int i = 0; i < 6; ++i) name += letters[random() % (sizeof letters - 1)];
+      path = fs::temp_directory_path() / name;
       if (fs::create_directory(path)) break;
     }
+    fs::permissions(path, fs::perms::owner_all);  // private, as mkdtemp() makes it
   }
   ~temp_dir() {
     std::error_code ignored;
