@@ -156,6 +156,9 @@ DUCTILE_INLINE void background_driver::loop() {
       continue;
     }
     for (const auto& r : ready) notice(r);
+    // The Ctrl-C that ended a child may be recorded before its event is
+    // seen: forwarded first, it makes that run interrupted, not killed.
+    if (watched_interrupts_ != nullptr && interrupt_pending()) forward_interrupt();
     if (!deadlines_.empty()) {
       const auto now = std::chrono::steady_clock::now();
       for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it) {

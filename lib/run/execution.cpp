@@ -444,7 +444,8 @@ DUCTILE_INLINE void execution::drive_to_completion() {
     lock.unlock();
     const auto error = os::wait_for(list, wait);
     // With no lock held: forwarding takes the lock of every live run.
-    if (!error && interrupt_place < list.size() && list.ready(interrupt_place)) forward_interrupt();
+    if (!error && interrupt_place < list.size() && (list.ready(interrupt_place) || interrupt_pending()))
+      forward_interrupt();
     lock.lock();
     if (error) {
       abandon_supervision(error);

@@ -46,6 +46,10 @@ DUCTILE_INLINE const sys::event* interrupt_event() noexcept {
   return interrupts().made.load(std::memory_order_acquire);
 }
 
+DUCTILE_INLINE bool interrupt_pending() noexcept {
+  return interrupts().pending_signal.load(std::memory_order_acquire) != 0;
+}
+
 DUCTILE_INLINE void join_interruptible(execution& run) {
   interrupt_state& s = interrupts();
   std::lock_guard<std::mutex> lock(s.runs_mutex);

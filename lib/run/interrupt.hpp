@@ -20,6 +20,11 @@ struct event;
 // watch; null before the first guard. Made once, kept for the life of the
 // process.
 const sys::event* interrupt_event() noexcept;
+// A signal has come that no run has taken yet. Its handler records it
+// before it signals the event, so a loop that sees a child's end may see
+// this before the event: a child the same Ctrl-C ended is then reported as
+// interrupted, not as killed by SIGINT.
+bool interrupt_pending() noexcept;
 // The interrupt descriptor was readable: forwards the pending signal, if any,
 // to every live run. A signal that no run takes (none is going) stays
 // pending for the next run that joins. Call with no run's lock held.

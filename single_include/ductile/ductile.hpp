@@ -6814,6 +6814,11 @@ struct event;
 // watch; null before the first guard. Made once, kept for the life of the
 // process.
 const sys::event* interrupt_event() noexcept;
+// A signal has come that no run has taken yet. Its handler records it
+// before it signals the event, so a loop that sees a child's end may see
+// this before the event: a child the same Ctrl-C ended is then reported as
+// interrupted, not as killed by SIGINT.
+bool interrupt_pending() noexcept;
 // The interrupt descriptor was readable: forwards the pending signal, if any,
 // to every live run. A signal that no run takes (none is going) stays
 // pending for the next run that joins. Call with no run's lock held.
@@ -7663,7 +7668,8 @@ DUCTILE_INLINE void execution::drive_to_completion() {
     lock.unlock();
     const auto error = os::wait_for(list, wait);
     // With no lock held: forwarding takes the lock of every live run.
-    if (!error && interrupt_place < list.size() && list.ready(interrupt_place)) forward_interrupt();
+    if (!error && interrupt_place < list.size() && (list.ready(interrupt_place) || interrupt_pending()))
+      forward_interrupt();
     lock.lock();
     if (error) {
       abandon_supervision(error);
@@ -8162,6 +8168,9 @@ DUCTILE_INLINE void background_driver::loop() {
       continue;
     }
     for (const auto& r : ready) notice(r);
+    // The Ctrl-C that ended a child may be recorded before its event is
+    // seen: forwarded first, it makes that run interrupted, not killed.
+    if (watched_interrupts_ != nullptr && interrupt_pending()) forward_interrupt();
     if (!deadlines_.empty()) {
       const auto now = std::chrono::steady_clock::now();
       for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it) {
@@ -8389,6 +8398,10 @@ DUCTILE_INLINE void unlock_runs_after_fork() noexcept { interrupts().runs_mutex.
 
 DUCTILE_INLINE const sys::event* interrupt_event() noexcept {
   return interrupts().made.load(std::memory_order_acquire);
+}
+
+DUCTILE_INLINE bool interrupt_pending() noexcept {
+  return interrupts().pending_signal.load(std::memory_order_acquire) != 0;
 }
 
 DUCTILE_INLINE void join_interruptible(execution& run) {

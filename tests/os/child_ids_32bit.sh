@@ -41,7 +41,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 0
 fi
 g++ "${flags[@]}" "$root/tests/os/child_ids_32bit.cpp" "$root/lib/os/linux/child.cpp" "$root/lib/os/linux/system_calls.cpp" "$root/lib/os/system_calls.cpp" \
-  "$root/lib/os/descriptor.cpp" -o "$work/child_ids_32bit"
+  "$root/lib/os/descriptor.cpp" "$root/lib/os/fault_seam.cpp" -o "$work/child_ids_32bit"
 status=$("$work/child_ids_32bit")
 echo "$status" | grep -E '^(Uid|Gid|Groups):'
 echo "$status" | grep -qP '^Uid:\t100000\t100000\t100000\t100000$'
