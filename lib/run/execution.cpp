@@ -532,6 +532,7 @@ DUCTILE_INLINE bool has_caller_pipe(const node& n) {
 }
 
 DUCTILE_INLINE std::shared_ptr<input_channel> execution::input() {
+  refuse_if_foreign();
   if (!has_caller_pipe(*tree_.tree())) {
     const std::string command = to_string(tree_);
     throw ductile::error(fmt::format("command {} has no stdin_pipe(): there is no input to write", command), command);
@@ -540,7 +541,10 @@ DUCTILE_INLINE std::shared_ptr<input_channel> execution::input() {
   return pump_.input();
 }
 
+// A forked child must not touch the run's locks: the parent's background
+// thread may have held them at fork(), and nothing would ever release them.
 DUCTILE_INLINE void execution::close_input() {
+  if (foreign()) return;
   std::shared_ptr<input_channel> channel;
   {
     std::lock_guard<std::mutex> lock(mutex);
@@ -650,6 +654,7 @@ DUCTILE_INLINE void execution::kill() {
 }
 
 DUCTILE_INLINE void execution::resize(pty_size size) {
+  if (foreign()) return;
   std::lock_guard<std::mutex> lock(mutex);
   pump_.resize_terminals(size);
 }

@@ -213,6 +213,56 @@ TEST_CASE("defect 4: a child forked after the background thread exists neither h
   h.kill();
 }
 
+TEST_CASE("defect 4: a forked child touches no lock of a run the background thread is busy with") {
+  if (thread_sanitizer) {
+    MESSAGE("skipped: ThreadSanitizer cannot start threads in a child forked from a threaded process");
+    return;
+  }
+  test::leak_check check;
+  // The background thread takes this run's lock for every batch of lines, so
+  // some fork() lands while it holds it: the child's copy stays locked forever.
+  std::atomic<std::uint64_t> lines{0};
+  auto h = cmd("yes").stdout_lines([&](std::string_view) { lines.fetch_add(1, std::memory_order_relaxed); }).start();
+  REQUIRE(test::eventually([&] { return lines.load() > 1000; }));
+  int hung = 0;
+  int wrong = 0;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    const pid_t child = fork();
+    if (child == 0) {
+      int code = 0;
+      try {
+        h.wait_for(std::chrono::milliseconds(1));
+        code = 1;
+      } catch (const ductile::error&) {
+      }
+      try {
+        h.try_wait();
+        code = 2;
+      } catch (const ductile::error&) {
+      }
+      if (!h.pids().empty()) code = 3;
+      h.send_signal(SIGTERM);
+      h.kill();
+      { handle dropped = std::move(h); }
+      _exit(code);
+    }
+    REQUIRE(child > 0);
+    int status = -1;
+    if (!test::eventually([&] { return waitpid(child, &status, WNOHANG) == child; })) {
+      ++hung;
+      ::kill(child, SIGKILL);
+      waitpid(child, &status, 0);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      ++wrong;
+    }
+    if (hung > 0) break;
+  }
+  CHECK(hung == 0);
+  CHECK(wrong == 0);
+  CHECK(h.try_wait() == nullptr);
+  h.kill();
+}
+
 TEST_CASE("defect 5 and 9: spawning from atexit and static destructors, and an observer at exit") {
   test::leak_check check;
   const auto result = helper("spawn_at_exit").stdout_capture().stderr_capture().run();
