@@ -115,6 +115,17 @@ inline std::vector<pid_t> children() {
 }
 #endif
 
+// Whether `condition` becomes true within `limit`, looked at every 5 ms.
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
+
 struct temp_dir {
   fs::path path;
   // Six random characters, as mkdtemp() makes: a path under it must stay

@@ -88,16 +88,6 @@ inline bool stopped_running(pid_t pid) {
   return close_paren != std::string::npos && line.size() > close_paren + 2 && line[close_paren + 2] == 'Z';
 }
 
-inline bool eventually(const std::function<bool()>& condition,
-                       std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return condition();
-}
-
 // Declared at the top of a test: at its end, no new descriptor and no child.
 struct leak_check {
   std::set<int> before;

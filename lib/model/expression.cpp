@@ -65,7 +65,13 @@ using detail::redirect_kind;
 using detail::stdio;
 
 DUCTILE_INLINE expression sh(std::string_view script) {
+#ifdef _WIN32
+  (void)script;
+  throw std::invalid_argument(
+      "sh(): not supported on this system: there is no /bin/sh; use cmd(\"cmd\", \"/c\", ...) or cmdline()");
+#else
   return detail::make_command({"/bin/sh", "-c", std::string(script)}, false);
+#endif
 }
 
 DUCTILE_INLINE expression operator|(const expression& left, const expression& right) { return left.pipe(right); }
@@ -165,7 +171,7 @@ DUCTILE_INLINE expression expression::full_env_map(std::map<std::string, std::st
     detail::reject_nul(value, fmt::format("full_env(): the value of {}", name));
   }
   return detail::wrap(
-      node_, detail::replace_env{std::make_shared<const std::map<std::string, std::string>>(std::move(variables))});
+      node_, detail::replace_env{std::make_shared<const detail::environment>(variables.begin(), variables.end())});
 }
 DUCTILE_INLINE expression expression::timeout(std::chrono::nanoseconds duration, std::chrono::nanoseconds grace) const {
   if (duration.count() < 0 || grace.count() < 0)

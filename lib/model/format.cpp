@@ -210,7 +210,35 @@ DUCTILE_INLINE std::string signal_name(int signal) {
   return fmt::format("signal {}", signal);
 }
 
+#ifdef _WIN32
+// What Windows means by an exit code that is an exception or a status
+// (NTSTATUS), as a crash report names it.
+DUCTILE_INLINE const char* windows_status_name(std::uint32_t code) noexcept {
+  switch (code) {
+    case 0x80000003u: return "breakpoint";
+    case 0xC0000005u: return "access violation";
+    case 0xC000001Du: return "illegal instruction";
+    case 0xC000008Eu: return "floating-point division by zero";
+    case 0xC0000094u: return "integer division by zero";
+    case 0xC0000096u: return "privileged instruction";
+    case 0xC00000FDu: return "stack overflow";
+    case 0xC000013Au: return "ended by Ctrl-C";
+    case 0xC0000135u: return "a DLL was not found";
+    case 0xC0000142u: return "a DLL failed to initialize";
+    case 0xC0000374u: return "heap corruption";
+    case 0xC0000409u: return "stack buffer overrun";
+    default: return nullptr;
+  }
+}
+#endif
+
 DUCTILE_INLINE std::string to_string(exit_status status) {
+#ifdef _WIN32
+  if (const auto code = status.code(); code && *code >= 0x80000000u) {
+    if (const char* name = windows_status_name(*code)) return fmt::format("exit code {:#010X} ({})", *code, name);
+    return fmt::format("exit code {:#010X}", *code);
+  }
+#endif
   if (const auto code = status.code()) return fmt::format("exit code {}", *code);
   const int signal = status.signal().value_or(0);
   return fmt::format("signal {} ({}{})", signal, signal_name(signal), status.core_dumped() ? ", core dumped" : "");

@@ -59,6 +59,25 @@ struct pass_descriptor {
 struct set_dir {
   std::string path;
 };
+// Environment names: Windows compares them without case (Path and PATH are
+// one variable), POSIX systems byte for byte.
+#ifdef _WIN32
+struct environment_name_less {
+  bool operator()(const std::string& a, const std::string& b) const noexcept {
+    const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; };
+      const char x = upper(a[i]), y = upper(b[i]);
+      if (x != y) return static_cast<unsigned char>(x) < static_cast<unsigned char>(y);
+    }
+    return a.size() < b.size();
+  }
+};
+using environment = std::map<std::string, std::string, environment_name_less>;
+#else
+using environment = std::map<std::string, std::string>;
+#endif
+
 struct set_env {
   std::string name;
   std::string value;
@@ -67,7 +86,7 @@ struct remove_env {
   std::string name;
 };
 struct replace_env {
-  std::shared_ptr<const std::map<std::string, std::string>> variables;
+  std::shared_ptr<const environment> variables;
 };
 struct mark_unchecked {};
 // Exit codes that count as success for the subtree.

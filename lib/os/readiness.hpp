@@ -13,12 +13,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <system_error>
 #include <vector>
 
 #include "os/descriptor.hpp"
 #include "os/event_loop.hpp"
 #include "os/system_calls.hpp"
+
+namespace ductile::detail::windows {
+struct waiter;
+}
 
 namespace ductile::detail::sys {
 
@@ -87,6 +92,9 @@ class readiness_set {
   std::vector<polled_watch> polled_;
   std::vector<os::polled_stream> poll_list_;
   followed scratch_;
+#ifdef _WIN32
+  std::shared_ptr<windows::waiter> waiter_;  // what the completion port reports to
+#endif
 };
 
 }  // namespace ductile::detail::sys

@@ -4,6 +4,7 @@
 // (shared memory or a pipe, see child_message). lib/os/linux/clone.cpp makes
 // it with clone; lib/os/posix/start_child.cpp with posix_spawn or fork.
 
+#include <string>
 #include <system_error>
 
 #include "os/child_plan.hpp"
@@ -37,6 +38,7 @@ struct started_child {
   std::error_code error;       // the start failed:
   const char* step = nullptr;  //   spawn_error's step
   const char* what = nullptr;  //   and what could not be done ("make a pipe")
+  std::string explanation;     //   or, where it names an argument, this instead of `what`
 };
 
 // Starts a child that runs `plan` and fills `report` with what it said. A

@@ -10,6 +10,8 @@
 
 #include <ductile/native.hpp>
 #include <ductile/output.hpp>
+#include <stdexcept>
+#include <string>
 
 namespace ductile::detail::os {
 
@@ -38,3 +40,20 @@ inline bool ended_by_closed_pipe(const exit_status& status) noexcept {
 }
 
 }  // namespace ductile::detail::os
+
+namespace ductile::detail {
+
+// What send_signal() can send: any number on POSIX; on Windows the ones that
+// map to ending the job (SIGKILL, SIGTERM) or to a console event (SIGINT,
+// SIGBREAK). Others are std::invalid_argument there.
+inline void refuse_unsendable_signal(int signal) {
+#ifdef _WIN32
+  if (signal == SIGKILL || signal == SIGTERM || signal == SIGINT || signal == SIGBREAK) return;
+  throw std::invalid_argument("send_signal(" + std::to_string(signal) +
+                              "): not supported on this system: only SIGKILL, SIGTERM, SIGINT and SIGBREAK are");
+#else
+  (void)signal;
+#endif
+}
+
+}  // namespace ductile::detail

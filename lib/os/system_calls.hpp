@@ -57,6 +57,14 @@ int move_descriptor_up(int fd, int lowest) noexcept;
 // costs the next spawn nothing.
 int keep_clear_of_new_descriptors(int fd) noexcept;
 std::error_code make_pipe(pipe_ends& ends) noexcept;
+// A pipe whose one end the parent keeps and reads (or writes) itself; the
+// other end goes to a child. Windows makes the parent's end overlapped, for
+// its completion port; elsewhere it is make_pipe().
+#ifdef _WIN32
+std::error_code make_parent_pipe(pipe_ends& ends, bool parent_reads) noexcept;
+#else
+inline std::error_code make_parent_pipe(pipe_ends& ends, bool) noexcept { return make_pipe(ends); }
+#endif
 std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
 // The file that reads as empty and swallows writes.
 #ifdef _WIN32

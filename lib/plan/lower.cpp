@@ -11,14 +11,32 @@
 #include "plan/plan.hpp"
 #include "remote/session.hpp"
 
+#ifdef _WIN32
+#include <cwchar>
+
+#include "os/windows/win32.hpp"
+#else
 extern char** environ;
+#endif
 
 namespace ductile::detail {
 
 DUCTILE_INLINE environment parent_environment() {
   environment env;
+#ifdef _WIN32
+  // The C runtime's environ is in the ANSI code page; the library speaks UTF-8.
+  std::vector<std::string> entries;
+  if (wchar_t* block = ::GetEnvironmentStringsW()) {
+    for (const wchar_t* entry = block; *entry != L'\0'; entry += std::wcslen(entry) + 1)
+      entries.push_back(windows::narrow(entry));
+    ::FreeEnvironmentStringsW(block);
+  }
+  for (const std::string& entry : entries) {
+    const std::string_view text(entry);
+#else
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string_view text(*entry);
+#endif
     const auto equals = text.find('=');
     if (equals == std::string_view::npos || equals == 0) continue;
     env.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));

@@ -29,7 +29,6 @@ struct stdio_target {
   std::shared_ptr<const unique_fd> owner;
 };
 
-using environment = std::map<std::string, std::string>;
 using hook_list = std::vector<spawn_hook_function>;
 
 // The pseudo-terminal of a pty() subtree: its first process makes it its

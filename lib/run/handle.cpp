@@ -2,6 +2,7 @@
 
 #include <ductile/handle.hpp>
 
+#include "os/stop.hpp"
 #include "run/execution.hpp"
 #include "run/input_channel.hpp"
 
@@ -53,7 +54,10 @@ DUCTILE_INLINE input_stream& handle::input() {
 DUCTILE_INLINE void handle::resize(pty_size size) { execution_->resize(size); }
 
 DUCTILE_INLINE void handle::kill() { execution_->kill(); }
-DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
+DUCTILE_INLINE void handle::send_signal(int signal) {
+  detail::refuse_unsendable_signal(signal);
+  execution_->send_signal(signal);
+}
 DUCTILE_INLINE std::vector<process_id> handle::pids() const { return execution_->pids(); }
 
 #if defined(__linux__)

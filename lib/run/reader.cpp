@@ -6,6 +6,7 @@
 #include <ductile/handle.hpp>
 
 #include "os/event_loop.hpp"
+#include "os/stop.hpp"
 #include "os/system_calls.hpp"
 
 namespace ductile {
@@ -223,7 +224,10 @@ DUCTILE_INLINE const output* reader_handle::wait_for(std::chrono::nanoseconds ti
 DUCTILE_INLINE input_stream& reader_handle::input() { return reader_->input(); }
 DUCTILE_INLINE void reader_handle::resize(pty_size size) { reader_->run().resize(size); }
 DUCTILE_INLINE void reader_handle::kill() { reader_->run().kill(); }
-DUCTILE_INLINE void reader_handle::send_signal(int signal) { reader_->run().send_signal(signal); }
+DUCTILE_INLINE void reader_handle::send_signal(int signal) {
+  detail::refuse_unsendable_signal(signal);
+  reader_->run().send_signal(signal);
+}
 DUCTILE_INLINE std::vector<process_id> reader_handle::pids() const { return reader_->run().pids(); }
 DUCTILE_INLINE void reader_handle::detach() { reader_->detach(); }
 DUCTILE_INLINE int reader_handle::completion_fd() const { return reader_->run().completion_fd(); }

@@ -53,7 +53,7 @@ DUCTILE_INLINE reader_handle start_reader(const expression& command, stdio strea
   auto& driver = background_driver::instance_for(command);
   auto run = std::make_shared<execution>(command);
   pipe_ends ends;
-  if (const auto error = sys::make_pipe(ends)) {
+  if (const auto error = sys::make_parent_pipe(ends, true)) {
     const std::string text = to_string(command);
     throw_spawn_error(text, "pipe", "make a pipe", error);
   }

@@ -39,7 +39,8 @@ DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
 DUCTILE_INLINE void run_hooks(process_launch& launch) {
   spawn_spec spec;
   spec.argv = launch.argv;
-  spec.env = launch.settings.env ? *launch.settings.env : snapshot_environment(context{});
+  const environment current = launch.settings.env ? *launch.settings.env : snapshot_environment(context{});
+  spec.env.insert(current.begin(), current.end());
   spec.dir = launch.settings.dir.value_or(std::string());
   for (const auto& hook : launch.settings.hooks) hook(spec);
   if (spec.argv.empty() || spec.argv.front().empty())
@@ -51,7 +52,7 @@ DUCTILE_INLINE void run_hooks(process_launch& launch) {
     if (name.empty() || name.find('=') != std::string::npos || (name + value).find('\0') != std::string::npos)
       throw std::invalid_argument(fmt::format("before_spawn(): the hook left an invalid variable {:?}", name));
   launch.argv = std::move(spec.argv);
-  launch.settings.env = std::make_shared<const environment>(std::move(spec.env));
+  launch.settings.env = std::make_shared<const environment>(spec.env.begin(), spec.env.end());
   launch.settings.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
 }
 
@@ -146,21 +147,39 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
   return {};
 }
 
+// Windows paths also start with a drive ("C:\\", "C:/") or "\\", and
+// separate with either slash.
+DUCTILE_INLINE bool is_absolute_path(const std::string& path) {
+#ifdef _WIN32
+  if (path.size() >= 2 && path[1] == ':') return true;
+  if (!path.empty() && path.front() == '\\') return true;
+#endif
+  return !path.empty() && path.front() == '/';
+}
+
+DUCTILE_INLINE bool names_a_path(const std::string& program) {
+#ifdef _WIN32
+  if (program.find_first_of("\\:") != std::string::npos) return true;
+#endif
+  return program.find('/') != std::string::npos;
+}
+
 DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) {
   if (!launch.settings.hooks.empty()) run_hooks(launch);
 
   out.program = launch.argv.front();
   // Made explicitly relative, so that no PATH search applies; one that
   // already is ("./x") keeps its name.
-  if (launch.program_is_path && out.program.front() != '/' && out.program.compare(0, 2, "./") != 0) {
+  if (launch.program_is_path && !is_absolute_path(out.program) && out.program.compare(0, 2, "./") != 0 &&
+      out.program.compare(0, 2, ".\\") != 0) {
     out.program = "./" + out.program;
     launch.argv.front() = out.program;
   }
-  out.searched_path = out.program.find('/') == std::string::npos;
+  out.searched_path = !names_a_path(out.program);
   out.launch = std::move(launch);
   const process_launch& l = out.launch;
   // A relative path names a file relative to the parent, not to `dir`.
-  if (!out.searched_path && l.settings.dir && out.program.front() != '/')
+  if (!out.searched_path && l.settings.dir && !is_absolute_path(out.program))
     out.exec_path = sys::working_directory() + "/" + out.program;
 
   const char** argv = out.argv_inline;
@@ -171,7 +190,11 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   for (std::size_t i = 0; i < l.argv.size(); ++i) argv[i] = l.argv[i].c_str();
   argv[l.argv.size()] = nullptr;
 
+#ifdef _WIN32
+  const char* const* env_pointer = nullptr;  // the child inherits the environment as it is
+#else
   const char* const* env_pointer = environ;
+#endif
   if (l.settings.env) {
     // Unchanged environments pass `environ` through untouched: copying it for
     // every spawn would be most of the cost of a spawn.
@@ -228,6 +251,10 @@ DUCTILE_INLINE void prepared_spawn::throw_failure() const {
 }
 
 DUCTILE_INLINE void prepared_spawn::throw_if_failed(const started_child& child) const {
+  if (child.error == std::errc::illegal_byte_sequence)
+    throw std::invalid_argument(fmt::format("command {}: {}", command_text(), child.explanation));
+  if (child.error && !child.explanation.empty())
+    throw_spawn_error(command_text(), child.step, child.explanation, child.error);
   if (child.error) throw_spawn_error(command_text(), child.step, child.what, child.error);
   if (report.step != child_step::none) throw_failure();
 }

@@ -28,7 +28,7 @@ inline constexpr std::size_t atomic_pipe_write = 4096;
 // sys::keep_clear_of_new_descriptors).
 DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what, pipe_end kept) {
   pipe_ends ends;
-  if (const auto error = sys::make_pipe(ends)) {
+  if (const auto error = sys::make_parent_pipe(ends, kept == pipe_end::read)) {
     const std::string command = to_string(command_);
     throw_spawn_error(command, "pipe", what, error);
   }

@@ -2233,45 +2233,80 @@ inline constexpr int clone_pidfd = 0x00001000;  // CLONE_PIDFD
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_DESCRIPTOR_HPP
 
-#include <unistd.h>
+#ifdef _WIN32
+#include <io.h>
 
-namespace ductile::detail {
-
-DUCTILE_INLINE void unique_fd::close_now() noexcept {
-  // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
-  ::close(fd_);
-  fd_ = -1;
-}
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_OS_DESCRIPTOR_CPP
-// ---- lib/os/fault_seam.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_FAULT_SEAM_CPP
-#define DUCTILE_INLINED_LIB_OS_FAULT_SEAM_CPP
-// The fault seam of os/system_calls.hpp, the same on every system: a test
-// makes a call fail by installing an injector; without one, a call pays one
-// atomic load.
-
-#include <atomic>
-
-// ---- lib/os/system_calls.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
-#define DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
-// The thin layer of system calls the executor makes in the parent. Every call
-// retries EINTR and reports failure as a std::error_code, so errno never
-// leaks across layers. Tests make these calls fail through the fault seam at
-// the end of this file; a process without an injector pays one atomic load.
-
-#include <sys/types.h>
-#ifndef _WIN32
-#include <signal.h>
-#include <sys/resource.h>
-#endif
+// ---- lib/os/windows/io_port.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_HPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_HPP
+// The process's one I/O completion port, and the readiness the run layer
+// waits for, made from its completions.
+//
+// The run layer thinks in readiness ("this stream has bytes", "this child
+// has ended"); Windows reports completions. The bridge is libuv's: the
+// parent's end of every pipe it reads is overlapped, and a read of zero
+// bytes is kept in flight on it; its completion means bytes are there, and
+// the read that follows takes them at once. A write copies its bytes into
+// the stream's own buffer and is in flight until the port says it is done;
+// until then the stream is not writable. A child's exit arrives as a packet
+// the system's wait posts to the same port. One thread dequeues every
+// packet and wakes whoever watches what changed: the background thread's
+// readiness set or a caller's own wait. No thread per stream or per child.
+//
+// Streams, events and processes are named by number, as descriptors are
+// elsewhere: a stream by its C runtime descriptor, events and processes by
+// numbers above any descriptor (object_numbers). unique_fd closes either.
 
 #include <chrono>
 #include <cstddef>
-#include <string>
+#include <cstdint>
 #include <system_error>
+#include <vector>
+
+// ---- lib/os/readiness.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_READINESS_HPP
+#define DUCTILE_INLINED_LIB_OS_READINESS_HPP
+// A set of watched descriptors that reports only those that became ready, so
+// that a wait costs the events it returns and not the descriptors it holds:
+// an epoll set on Linux, poll() over the whole set in the POSIX backend.
+//
+// Every watch is one-shot: once reported it stays quiet until watched again.
+// That keeps a registration the kernel cannot take back from firing forever:
+// epoll keys a registration by descriptor *and* open file, so one whose
+// number was closed while another process still held the file (a child
+// between clone and exec) outlives its number. Such a ghost reports at most
+// once, and its owner takes a spurious wake-up (EAGAIN, a child not yet
+// waitable) in its stride.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+// ---- lib/os/event_loop.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
+#define DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
+// What the run layer asks of an event loop, in terms both kinds of system
+// serve: reads into memory the run owns, writes from it, and children's
+// exits, each completed by the loop. The run never learns how: Linux and the
+// POSIX backend wait for readiness (epoll or poll) and then make the read or
+// the write themselves; Windows starts the operation and its completion port
+// says when it is done. This is libuv's shape (its uv_read_start with an
+// allocation callback): a read asks for its buffer only once bytes are there,
+// so ten thousand quiet captures hold no memory.
+//
+// A turn of a loop: the run starts the operations it wants and adds them,
+// with its children, to a wait_list (collect); the loop waits on the lists of
+// every run it drives and marks what became ready (deliver); under the run's
+// lock, complete() makes the reads and writes that can be made; the run then
+// takes the results of what completed (dispatch).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+#include <vector>
 
 // ---- lib/os/polled_stream.hpp
 #ifndef DUCTILE_INLINED_LIB_OS_POLLED_STREAM_HPP
@@ -2305,6 +2340,160 @@ inline constexpr short ended_or_failed = POLLERR | POLLHUP | POLLNVAL;
 }  // namespace ductile::detail::os
 #endif
 #endif  // DUCTILE_INLINED_LIB_OS_POLLED_STREAM_HPP
+
+namespace ductile::detail::sys {
+struct event;
+}
+
+namespace ductile::detail::os {
+
+// A stream as the system names it, held (owned and kept open) by the run:
+// a descriptor here, a HANDLE on Windows. The run passes it through and
+// never looks inside.
+using native_stream = int;
+
+// How a stream operation ended.
+struct io_result {
+  std::size_t bytes = 0;  // read into the buffer, or written
+  // A read found the end of the stream (a terminal whose slaves have all
+  // closed counts); a write found nobody reading any more. `error` says why
+  // when it was not a plain end.
+  bool end = false;
+  std::error_code error;
+};
+
+// Memory for a read, asked for only when bytes are there to read. The run
+// that owns it keeps it in place until the read completes.
+class read_target {
+ public:
+  struct space {
+    char* data;
+    std::size_t size;
+  };
+  virtual space room() = 0;
+  // How much of the last room the read filled (0: none, it would have waited).
+  virtual void filled(std::size_t bytes) { (void)bytes; }
+
+ protected:
+  ~read_target() = default;
+};
+
+// One read or one write on a stream, asked for by a run and completed by the
+// loop. A run starts what it wants at every turn; one still in flight on a
+// completion system stays as it was started.
+class stream_operation {
+ public:
+  enum class direction : unsigned char { read, write };
+
+  void start_read(native_stream stream, read_target& target) noexcept;
+  void start_write(native_stream stream, const char* data, std::size_t size) noexcept;
+  bool started() const noexcept { return state_ == state::started; }
+  bool completed() const noexcept { return state_ == state::completed; }
+  // The result of a completed operation; the operation is free again.
+  io_result take() noexcept;
+  // The run gives up on it (its stream is closing): free again, nothing pending.
+  void abandon() noexcept;
+
+ private:
+  friend class wait_list;
+  enum class state : unsigned char { idle, started, completed };
+  void complete() noexcept;
+
+  state state_ = state::idle;
+  direction direction_ = direction::read;
+  native_stream stream_ = -1;
+  read_target* target_ = nullptr;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  io_result result_;
+};
+
+// A child whose end a run waits for: `due` once the loop saw it may have
+// exited (its pidfd became readable). Children held by pid have nothing to
+// wait on; the run looks at them on its own timer.
+struct exit_watch {
+  bool due = false;
+};
+
+// What one run waits for in one turn: the operations it started, its
+// children, and streams it only watches (a wake-up). Made by the run under
+// its lock and kept by whoever drives it; the loop reads `polled()` in
+// place, so a turn copies nothing.
+class wait_list {
+ public:
+  void clear() noexcept {
+    polled_.clear();
+    waiters_.clear();
+  }
+  std::size_t size() const noexcept { return polled_.size(); }
+  void reserve(std::size_t count) {
+    polled_.reserve(count);
+    waiters_.reserve(count);
+  }
+  void add(stream_operation& operation);
+  void add(const process_handle& child, exit_watch& watch);
+  // A stream watched for bytes to read, or for room to write, by a caller
+  // that makes the read or write itself (a blocking wait of its own thread, a
+  // wake-up); returns its place for ready().
+  std::size_t add_readable(native_stream stream);
+  std::size_t add_writable(native_stream stream);
+  // A wake-up another thread signals; its waker drains it.
+  std::size_t add_event(const sys::event& wake_up);
+  bool ready(std::size_t place) const noexcept { return polled_[place].revents != 0; }
+  bool any_ready() const noexcept;
+
+  // --- for the loop
+  std::vector<polled_stream>& polled() noexcept { return polled_; }
+  const std::vector<polled_stream>& polled() const noexcept { return polled_; }
+  // Records that `stream` showed `events`; whether anything here waited for it.
+  bool deliver(native_stream stream, short events) noexcept;
+  // Under the run's lock: makes the reads and writes whose streams became
+  // ready, marks the children due, and forgets what the loop saw. An
+  // operation whose stream was not ready after all (another reader took the
+  // bytes) stays started.
+  void complete() noexcept;
+
+ private:
+  struct waiter {
+    stream_operation* operation;
+    exit_watch* watch;
+  };
+  std::vector<polled_stream> polled_;
+  std::vector<waiter> waiters_;  // one per polled_ entry
+};
+
+// Waits at most `timeout` (negative: forever) for anything on the list; EINTR
+// returns with nothing ready. The loop of a caller's own thread (run(), a
+// look at a started run): poll() over the list.
+std::error_code wait_for(wait_list& list, std::chrono::nanoseconds timeout) noexcept;
+
+// A read made at once, for a run that keeps reading while bytes come (after a
+// completed read filled its buffer): `would_block` when there are none now.
+io_result read_now(native_stream stream, char* data, std::size_t size, bool& would_block) noexcept;
+// A write made at once: `would_block` when the stream has no room now.
+io_result write_now(native_stream stream, const char* data, std::size_t size, bool& would_block) noexcept;
+
+}  // namespace ductile::detail::os
+#endif  // DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
+// ---- lib/os/system_calls.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
+#define DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
+// The thin layer of system calls the executor makes in the parent. Every call
+// retries EINTR and reports failure as a std::error_code, so errno never
+// leaks across layers. Tests make these calls fail through the fault seam at
+// the end of this file; a process without an injector pays one atomic load.
+
+#include <sys/types.h>
+#ifndef _WIN32
+#include <signal.h>
+#include <sys/resource.h>
+#endif
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <system_error>
+
 
 namespace ductile::detail::sys {
 
@@ -2343,6 +2532,14 @@ int move_descriptor_up(int fd, int lowest) noexcept;
 // costs the next spawn nothing.
 int keep_clear_of_new_descriptors(int fd) noexcept;
 std::error_code make_pipe(pipe_ends& ends) noexcept;
+// A pipe whose one end the parent keeps and reads (or writes) itself; the
+// other end goes to a child. Windows makes the parent's end overlapped, for
+// its completion port; elsewhere it is make_pipe().
+#ifdef _WIN32
+std::error_code make_parent_pipe(pipe_ends& ends, bool parent_reads) noexcept;
+#else
+inline std::error_code make_parent_pipe(pipe_ends& ends, bool) noexcept { return make_pipe(ends); }
+#endif
 std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept;
 // The file that reads as empty and swallows writes.
 #ifdef _WIN32
@@ -2485,6 +2682,209 @@ DUCTILE_HIDDEN int injected_fault(call which) noexcept;
 }  // namespace ductile::detail::sys
 #endif  // DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
 
+namespace ductile::detail::windows {
+struct waiter;
+}
+
+namespace ductile::detail::sys {
+
+// A descriptor that became ready, and who watched it.
+struct readiness {
+  std::uint32_t owner;
+  int fd;
+  short events;  // POLLIN, POLLOUT, POLLHUP, POLLERR, as poll() reports them
+};
+
+class readiness_set {
+ public:
+  std::error_code open() noexcept;
+  // Watches `fd` for `events` (POLLIN and/or POLLOUT) for `owner` until it is
+  // reported once. Watching it again for the same owner re-arms it with the
+  // new events. The caller must hold `fd` open meanwhile (the owner's lock).
+  // A descriptor the kernel will not watch (a regular file) or one another
+  // owner holds (the same stdout teed twice) is polled instead: always
+  // correct, only slower.
+  void watch(int fd, short events, std::uint32_t owner);
+  // Stops watching `fd` for `owner`; makes no system call, so `fd` may have
+  // been closed meanwhile and its number reused. A report may still come
+  // for it, once: owners ignore what they no longer watch.
+  void forget(int fd, std::uint32_t owner) noexcept;
+  // A wake-up another thread signals, watched for `owner` until reported
+  // once, like a descriptor.
+  void watch_event(const event& wake_up, std::uint32_t owner);
+  void forget_event(const event& wake_up, std::uint32_t owner) noexcept;
+  // Whether `ready` reports that wake-up.
+  static bool reports(const readiness& ready, const event& wake_up) noexcept;
+  // Hands what became ready to the wait list of the run that watched it;
+  // whether anything there waited for it.
+  static bool deliver(const readiness& ready, os::wait_list& list) noexcept {
+    return list.deliver(ready.fd, ready.events);
+  }
+  // What an owner's wait list had watched, for follow().
+  using followed = std::vector<std::pair<int, short>>;
+  // Watches what `list` waits for, for `owner`, and forgets what `before`
+  // held that the list no longer has; `before` then holds the list's.
+  void follow(const os::wait_list& list, std::uint32_t owner, followed& before);
+  // Forgets everything `before` held for `owner`.
+  void forget_all(followed& before, std::uint32_t owner) noexcept;
+  // Waits at most `timeout` (negative: forever) and appends what became
+  // ready; EINTR returns with nothing.
+  std::error_code wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready);
+
+ private:
+  struct kernel_watch {
+    std::uint32_t owner = 0;
+    short events = 0;
+    bool armed = false;
+    bool used = false;
+  };
+  struct polled_watch {
+    int fd;
+    short events;
+    std::uint32_t owner;
+  };
+  kernel_watch* kernel_watch_of(int fd) noexcept;
+  std::error_code wait_kernel(int milliseconds, std::vector<readiness>& ready);
+  void watch_polled(int fd, short events, std::uint32_t owner);
+  void forget_polled(int fd, std::uint32_t owner) noexcept;
+
+  unique_fd set_;
+  std::vector<kernel_watch> by_fd_;  // the epoll registrations, indexed by descriptor
+  std::vector<polled_watch> polled_;
+  std::vector<os::polled_stream> poll_list_;
+  followed scratch_;
+#ifdef _WIN32
+  std::shared_ptr<windows::waiter> waiter_;  // what the completion port reports to
+#endif
+};
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_READINESS_HPP
+// ---- lib/os/windows/win32.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_HPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_HPP
+// The Windows headers, included once and tamed (no min/max macros, nothing
+// rarely used), and the conversions every Windows file needs: UTF-8 in the
+// library, UTF-16 at the system's calls.
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+// <psapi.h> needs <windows.h> first.
+// clang-format off
+#include <windows.h>
+#include <psapi.h>
+// clang-format on
+
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace ductile::detail::windows {
+
+// UTF-8 to UTF-16; false (and `out` unspecified) for bytes that are not UTF-8.
+bool widen(std::string_view utf8, std::wstring& out);
+std::string narrow(std::wstring_view utf16);
+
+// A Windows error as the library compares errors: the portable condition
+// where one names it (no_such_file_or_directory, permission_denied, ...),
+// else the system's own code and message.
+std::error_code error_from(DWORD code) noexcept;
+inline std::error_code last_error() noexcept { return error_from(::GetLastError()); }
+// The errno a child's report carries for `code` (ENOENT, EACCES, ...).
+int errno_from(DWORD code) noexcept;
+
+}  // namespace ductile::detail::windows
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_HPP
+
+namespace ductile::detail::windows {
+
+inline constexpr int object_numbers = 1 << 24;
+
+// Someone who waits: what became ready is appended to `reports` (under the
+// port's lock) and `wake` is set.
+struct waiter {
+  HANDLE wake = nullptr;  // an auto-reset event
+  std::vector<sys::readiness> reports;
+  waiter();
+  ~waiter();
+  waiter(const waiter&) = delete;
+  waiter& operator=(const waiter&) = delete;
+};
+
+// A pipe whose parent end is overlapped and served by the port; the child's
+// end is an ordinary one, as a child expects. `parent_reads`: the parent
+// keeps the read end.
+std::error_code make_parent_pipe(pipe_ends& ends, bool parent_reads) noexcept;
+// Whether `number` is a stream, event or process the port serves.
+bool serves(int number) noexcept;
+// A read or write on a stream the port serves, made at once: EAGAIN when it
+// would wait. A read of 0 bytes is the end of the stream.
+std::error_code read_stream(int fd, char* data, std::size_t size, std::size_t& done) noexcept;
+std::error_code write_stream(int fd, const char* data, std::size_t size, std::size_t& done) noexcept;
+
+// Makes reads and writes on `fd` say EAGAIN where they would wait.
+void set_nonblocking(int fd) noexcept;
+
+// Events another thread signals.
+std::error_code make_event(bool signalled, int& number) noexcept;
+void set_event(int number, bool signalled) noexcept;
+
+// A started child (suspended or not) and the job that holds its tree; the
+// port reports its end. Takes both handles.
+int adopt_process(HANDLE process, HANDLE job, DWORD pid) noexcept;
+HANDLE process_of(int number) noexcept;
+HANDLE job_of(int number) noexcept;
+
+// Closes what `number` names: a stream's own handle (once a write in flight
+// is done), an event, a process and its job.
+void release(int number) noexcept;
+
+// Watches `number` for `events` (os::ready_to_read, os::ready_to_write) for
+// `owner` of `who`, once: reported at once if it is ready already. A number
+// the port does not serve (a file, a console) is always ready.
+void watch(int number, short events, waiter& who, std::uint32_t owner);
+void forget(int number, waiter& who, std::uint32_t owner) noexcept;
+// Waits until something is reported to `who` or `timeout` passes (negative:
+// forever), then moves the reports into `out`.
+void wait(waiter& who, std::chrono::nanoseconds timeout, std::vector<sys::readiness>& out);
+
+}  // namespace ductile::detail::windows
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_HPP
+#else
+#include <unistd.h>
+#endif
+
+namespace ductile::detail {
+
+DUCTILE_INLINE void unique_fd::close_now() noexcept {
+#ifdef _WIN32
+  // The completion port's own handle of the stream, or the event or process
+  // the number names; then the C runtime's descriptor, if it is one.
+  windows::release(fd_);
+  if (fd_ < windows::object_numbers) ::_close(fd_);
+#else
+  // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
+  ::close(fd_);
+#endif
+  fd_ = -1;
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OS_DESCRIPTOR_CPP
+// ---- lib/os/fault_seam.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_FAULT_SEAM_CPP
+#define DUCTILE_INLINED_LIB_OS_FAULT_SEAM_CPP
+// The fault seam of os/system_calls.hpp, the same on every system: a test
+// makes a call fail by installing an injector; without one, a call pays one
+// atomic load.
+
+#include <atomic>
+
+
 namespace ductile::detail::sys {
 
 // Constant-initialized, so no guard is taken: the child reads it between
@@ -2575,6 +2975,25 @@ struct pass_descriptor {
 struct set_dir {
   std::string path;
 };
+// Environment names: Windows compares them without case (Path and PATH are
+// one variable), POSIX systems byte for byte.
+#ifdef _WIN32
+struct environment_name_less {
+  bool operator()(const std::string& a, const std::string& b) const noexcept {
+    const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; };
+      const char x = upper(a[i]), y = upper(b[i]);
+      if (x != y) return static_cast<unsigned char>(x) < static_cast<unsigned char>(y);
+    }
+    return a.size() < b.size();
+  }
+};
+using environment = std::map<std::string, std::string, environment_name_less>;
+#else
+using environment = std::map<std::string, std::string>;
+#endif
+
 struct set_env {
   std::string name;
   std::string value;
@@ -2583,7 +3002,7 @@ struct remove_env {
   std::string name;
 };
 struct replace_env {
-  std::shared_ptr<const std::map<std::string, std::string>> variables;
+  std::shared_ptr<const environment> variables;
 };
 struct mark_unchecked {};
 // Exit codes that count as success for the subtree.
@@ -2759,7 +3178,13 @@ using detail::redirect_kind;
 using detail::stdio;
 
 DUCTILE_INLINE expression sh(std::string_view script) {
+#ifdef _WIN32
+  (void)script;
+  throw std::invalid_argument(
+      "sh(): not supported on this system: there is no /bin/sh; use cmd(\"cmd\", \"/c\", ...) or cmdline()");
+#else
   return detail::make_command({"/bin/sh", "-c", std::string(script)}, false);
+#endif
 }
 
 DUCTILE_INLINE expression operator|(const expression& left, const expression& right) { return left.pipe(right); }
@@ -2859,7 +3284,7 @@ DUCTILE_INLINE expression expression::full_env_map(std::map<std::string, std::st
     detail::reject_nul(value, fmt::format("full_env(): the value of {}", name));
   }
   return detail::wrap(
-      node_, detail::replace_env{std::make_shared<const std::map<std::string, std::string>>(std::move(variables))});
+      node_, detail::replace_env{std::make_shared<const detail::environment>(variables.begin(), variables.end())});
 }
 DUCTILE_INLINE expression expression::timeout(std::chrono::nanoseconds duration, std::chrono::nanoseconds grace) const {
   if (duration.count() < 0 || grace.count() < 0)
@@ -3219,7 +3644,35 @@ DUCTILE_INLINE std::string signal_name(int signal) {
   return fmt::format("signal {}", signal);
 }
 
+#ifdef _WIN32
+// What Windows means by an exit code that is an exception or a status
+// (NTSTATUS), as a crash report names it.
+DUCTILE_INLINE const char* windows_status_name(std::uint32_t code) noexcept {
+  switch (code) {
+    case 0x80000003u: return "breakpoint";
+    case 0xC0000005u: return "access violation";
+    case 0xC000001Du: return "illegal instruction";
+    case 0xC000008Eu: return "floating-point division by zero";
+    case 0xC0000094u: return "integer division by zero";
+    case 0xC0000096u: return "privileged instruction";
+    case 0xC00000FDu: return "stack overflow";
+    case 0xC000013Au: return "ended by Ctrl-C";
+    case 0xC0000135u: return "a DLL was not found";
+    case 0xC0000142u: return "a DLL failed to initialize";
+    case 0xC0000374u: return "heap corruption";
+    case 0xC0000409u: return "stack buffer overrun";
+    default: return nullptr;
+  }
+}
+#endif
+
 DUCTILE_INLINE std::string to_string(exit_status status) {
+#ifdef _WIN32
+  if (const auto code = status.code(); code && *code >= 0x80000000u) {
+    if (const char* name = windows_status_name(*code)) return fmt::format("exit code {:#010X} ({})", *code, name);
+    return fmt::format("exit code {:#010X}", *code);
+  }
+#endif
   if (const auto code = status.code()) return fmt::format("exit code {}", *code);
   const int signal = status.signal().value_or(0);
   return fmt::format("signal {} ({}{})", signal, signal_name(signal), status.core_dumped() ? ", core dumped" : "");
@@ -3480,7 +3933,6 @@ struct stdio_target {
   std::shared_ptr<const unique_fd> owner;
 };
 
-using environment = std::map<std::string, std::string>;
 using hook_list = std::vector<spawn_hook_function>;
 
 // The pseudo-terminal of a pty() subtree: its first process makes it its
@@ -3699,14 +4151,31 @@ std::shared_ptr<const remote_session> open_session(const remote_plan& plan, argu
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_REMOTE_SESSION_HPP
 
+#ifdef _WIN32
+#include <cwchar>
+
+#else
 extern char** environ;
+#endif
 
 namespace ductile::detail {
 
 DUCTILE_INLINE environment parent_environment() {
   environment env;
+#ifdef _WIN32
+  // The C runtime's environ is in the ANSI code page; the library speaks UTF-8.
+  std::vector<std::string> entries;
+  if (wchar_t* block = ::GetEnvironmentStringsW()) {
+    for (const wchar_t* entry = block; *entry != L'\0'; entry += std::wcslen(entry) + 1)
+      entries.push_back(windows::narrow(entry));
+    ::FreeEnvironmentStringsW(block);
+  }
+  for (const std::string& entry : entries) {
+    const std::string_view text(entry);
+#else
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string_view text(*entry);
+#endif
     const auto equals = text.find('=');
     if (equals == std::string_view::npos || equals == 0) continue;
     env.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
@@ -4269,6 +4738,7 @@ struct child_plan {
 // (shared memory or a pipe, see child_message). lib/os/linux/clone.cpp makes
 // it with clone; lib/os/posix/start_child.cpp with posix_spawn or fork.
 
+#include <string>
 #include <system_error>
 
 
@@ -4300,6 +4770,7 @@ struct started_child {
   std::error_code error;       // the start failed:
   const char* step = nullptr;  //   spawn_error's step
   const char* what = nullptr;  //   and what could not be done ("make a pipe")
+  std::string explanation;     //   or, where it names an argument, this instead of `what`
 };
 
 // Starts a child that runs `plan` and fills `report` with what it said. A
@@ -4424,7 +4895,8 @@ DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
 DUCTILE_INLINE void run_hooks(process_launch& launch) {
   spawn_spec spec;
   spec.argv = launch.argv;
-  spec.env = launch.settings.env ? *launch.settings.env : snapshot_environment(context{});
+  const environment current = launch.settings.env ? *launch.settings.env : snapshot_environment(context{});
+  spec.env.insert(current.begin(), current.end());
   spec.dir = launch.settings.dir.value_or(std::string());
   for (const auto& hook : launch.settings.hooks) hook(spec);
   if (spec.argv.empty() || spec.argv.front().empty())
@@ -4436,7 +4908,7 @@ DUCTILE_INLINE void run_hooks(process_launch& launch) {
     if (name.empty() || name.find('=') != std::string::npos || (name + value).find('\0') != std::string::npos)
       throw std::invalid_argument(fmt::format("before_spawn(): the hook left an invalid variable {:?}", name));
   launch.argv = std::move(spec.argv);
-  launch.settings.env = std::make_shared<const environment>(std::move(spec.env));
+  launch.settings.env = std::make_shared<const environment>(spec.env.begin(), spec.env.end());
   launch.settings.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
 }
 
@@ -4531,21 +5003,39 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
   return {};
 }
 
+// Windows paths also start with a drive ("C:\\", "C:/") or "\\", and
+// separate with either slash.
+DUCTILE_INLINE bool is_absolute_path(const std::string& path) {
+#ifdef _WIN32
+  if (path.size() >= 2 && path[1] == ':') return true;
+  if (!path.empty() && path.front() == '\\') return true;
+#endif
+  return !path.empty() && path.front() == '/';
+}
+
+DUCTILE_INLINE bool names_a_path(const std::string& program) {
+#ifdef _WIN32
+  if (program.find_first_of("\\:") != std::string::npos) return true;
+#endif
+  return program.find('/') != std::string::npos;
+}
+
 DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) {
   if (!launch.settings.hooks.empty()) run_hooks(launch);
 
   out.program = launch.argv.front();
   // Made explicitly relative, so that no PATH search applies; one that
   // already is ("./x") keeps its name.
-  if (launch.program_is_path && out.program.front() != '/' && out.program.compare(0, 2, "./") != 0) {
+  if (launch.program_is_path && !is_absolute_path(out.program) && out.program.compare(0, 2, "./") != 0 &&
+      out.program.compare(0, 2, ".\\") != 0) {
     out.program = "./" + out.program;
     launch.argv.front() = out.program;
   }
-  out.searched_path = out.program.find('/') == std::string::npos;
+  out.searched_path = !names_a_path(out.program);
   out.launch = std::move(launch);
   const process_launch& l = out.launch;
   // A relative path names a file relative to the parent, not to `dir`.
-  if (!out.searched_path && l.settings.dir && out.program.front() != '/')
+  if (!out.searched_path && l.settings.dir && !is_absolute_path(out.program))
     out.exec_path = sys::working_directory() + "/" + out.program;
 
   const char** argv = out.argv_inline;
@@ -4556,7 +5046,11 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   for (std::size_t i = 0; i < l.argv.size(); ++i) argv[i] = l.argv[i].c_str();
   argv[l.argv.size()] = nullptr;
 
+#ifdef _WIN32
+  const char* const* env_pointer = nullptr;  // the child inherits the environment as it is
+#else
   const char* const* env_pointer = environ;
+#endif
   if (l.settings.env) {
     // Unchanged environments pass `environ` through untouched: copying it for
     // every spawn would be most of the cost of a spawn.
@@ -4613,6 +5107,10 @@ DUCTILE_INLINE void prepared_spawn::throw_failure() const {
 }
 
 DUCTILE_INLINE void prepared_spawn::throw_if_failed(const started_child& child) const {
+  if (child.error == std::errc::illegal_byte_sequence)
+    throw std::invalid_argument(fmt::format("command {}: {}", command_text(), child.explanation));
+  if (child.error && !child.explanation.empty())
+    throw_spawn_error(command_text(), child.step, child.explanation, child.error);
   if (child.error) throw_spawn_error(command_text(), child.step, child.what, child.error);
   if (report.step != child_step::none) throw_failure();
 }
@@ -4663,165 +5161,6 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 // ---- lib/os/event_loop.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_EVENT_LOOP_CPP
 #define DUCTILE_INLINED_LIB_OS_EVENT_LOOP_CPP
-// ---- lib/os/event_loop.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
-#define DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
-// What the run layer asks of an event loop, in terms both kinds of system
-// serve: reads into memory the run owns, writes from it, and children's
-// exits, each completed by the loop. The run never learns how: Linux and the
-// POSIX backend wait for readiness (epoll or poll) and then make the read or
-// the write themselves; Windows starts the operation and its completion port
-// says when it is done. This is libuv's shape (its uv_read_start with an
-// allocation callback): a read asks for its buffer only once bytes are there,
-// so ten thousand quiet captures hold no memory.
-//
-// A turn of a loop: the run starts the operations it wants and adds them,
-// with its children, to a wait_list (collect); the loop waits on the lists of
-// every run it drives and marks what became ready (deliver); under the run's
-// lock, complete() makes the reads and writes that can be made; the run then
-// takes the results of what completed (dispatch).
-
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <system_error>
-#include <vector>
-
-
-namespace ductile::detail::sys {
-struct event;
-}
-
-namespace ductile::detail::os {
-
-// A stream as the system names it, held (owned and kept open) by the run:
-// a descriptor here, a HANDLE on Windows. The run passes it through and
-// never looks inside.
-using native_stream = int;
-
-// How a stream operation ended.
-struct io_result {
-  std::size_t bytes = 0;  // read into the buffer, or written
-  // A read found the end of the stream (a terminal whose slaves have all
-  // closed counts); a write found nobody reading any more. `error` says why
-  // when it was not a plain end.
-  bool end = false;
-  std::error_code error;
-};
-
-// Memory for a read, asked for only when bytes are there to read. The run
-// that owns it keeps it in place until the read completes.
-class read_target {
- public:
-  struct space {
-    char* data;
-    std::size_t size;
-  };
-  virtual space room() = 0;
-  // How much of the last room the read filled (0: none, it would have waited).
-  virtual void filled(std::size_t bytes) { (void)bytes; }
-
- protected:
-  ~read_target() = default;
-};
-
-// One read or one write on a stream, asked for by a run and completed by the
-// loop. A run starts what it wants at every turn; one still in flight on a
-// completion system stays as it was started.
-class stream_operation {
- public:
-  enum class direction : unsigned char { read, write };
-
-  void start_read(native_stream stream, read_target& target) noexcept;
-  void start_write(native_stream stream, const char* data, std::size_t size) noexcept;
-  bool started() const noexcept { return state_ == state::started; }
-  bool completed() const noexcept { return state_ == state::completed; }
-  // The result of a completed operation; the operation is free again.
-  io_result take() noexcept;
-  // The run gives up on it (its stream is closing): free again, nothing pending.
-  void abandon() noexcept;
-
- private:
-  friend class wait_list;
-  enum class state : unsigned char { idle, started, completed };
-  void complete() noexcept;
-
-  state state_ = state::idle;
-  direction direction_ = direction::read;
-  native_stream stream_ = -1;
-  read_target* target_ = nullptr;
-  const char* data_ = nullptr;
-  std::size_t size_ = 0;
-  io_result result_;
-};
-
-// A child whose end a run waits for: `due` once the loop saw it may have
-// exited (its pidfd became readable). Children held by pid have nothing to
-// wait on; the run looks at them on its own timer.
-struct exit_watch {
-  bool due = false;
-};
-
-// What one run waits for in one turn: the operations it started, its
-// children, and streams it only watches (a wake-up). Made by the run under
-// its lock and kept by whoever drives it; the loop reads `polled()` in
-// place, so a turn copies nothing.
-class wait_list {
- public:
-  void clear() noexcept {
-    polled_.clear();
-    waiters_.clear();
-  }
-  std::size_t size() const noexcept { return polled_.size(); }
-  void reserve(std::size_t count) {
-    polled_.reserve(count);
-    waiters_.reserve(count);
-  }
-  void add(stream_operation& operation);
-  void add(const process_handle& child, exit_watch& watch);
-  // A stream watched for bytes to read, or for room to write, by a caller
-  // that makes the read or write itself (a blocking wait of its own thread, a
-  // wake-up); returns its place for ready().
-  std::size_t add_readable(native_stream stream);
-  std::size_t add_writable(native_stream stream);
-  // A wake-up another thread signals; its waker drains it.
-  std::size_t add_event(const sys::event& wake_up);
-  bool ready(std::size_t place) const noexcept { return polled_[place].revents != 0; }
-  bool any_ready() const noexcept;
-
-  // --- for the loop
-  std::vector<polled_stream>& polled() noexcept { return polled_; }
-  const std::vector<polled_stream>& polled() const noexcept { return polled_; }
-  // Records that `stream` showed `events`; whether anything here waited for it.
-  bool deliver(native_stream stream, short events) noexcept;
-  // Under the run's lock: makes the reads and writes whose streams became
-  // ready, marks the children due, and forgets what the loop saw. An
-  // operation whose stream was not ready after all (another reader took the
-  // bytes) stays started.
-  void complete() noexcept;
-
- private:
-  struct waiter {
-    stream_operation* operation;
-    exit_watch* watch;
-  };
-  std::vector<polled_stream> polled_;
-  std::vector<waiter> waiters_;  // one per polled_ entry
-};
-
-// Waits at most `timeout` (negative: forever) for anything on the list; EINTR
-// returns with nothing ready. The loop of a caller's own thread (run(), a
-// look at a started run): poll() over the list.
-std::error_code wait_for(wait_list& list, std::chrono::nanoseconds timeout) noexcept;
-
-// A read made at once, for a run that keeps reading while bytes come (after a
-// completed read filled its buffer): `would_block` when there are none now.
-io_result read_now(native_stream stream, char* data, std::size_t size, bool& would_block) noexcept;
-// A write made at once: `would_block` when the stream has no room now.
-io_result write_now(native_stream stream, const char* data, std::size_t size, bool& would_block) noexcept;
-
-}  // namespace ductile::detail::os
-#endif  // DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
 
 #include <cerrno>
 
@@ -4961,6 +5300,48 @@ DUCTILE_INLINE std::error_code wait_for(wait_list& list, std::chrono::nanosecond
 
 }  // namespace ductile::detail::os
 #endif  // DUCTILE_INLINED_LIB_OS_EVENT_LOOP_CPP
+// ---- lib/os/readiness_follow.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_READINESS_FOLLOW_CPP
+#define DUCTILE_INLINED_LIB_OS_READINESS_FOLLOW_CPP
+// Following a run's wait list with one-shot watches: the same for every
+// system's readiness set.
+
+#include <algorithm>
+
+
+namespace ductile::detail::sys {
+
+DUCTILE_INLINE void readiness_set::follow(const os::wait_list& list, std::uint32_t owner, followed& before) {
+  scratch_.clear();
+  for (const auto& p : list.polled())
+    if (p.fd >= 0) scratch_.emplace_back(p.fd, p.events);
+  std::sort(scratch_.begin(), scratch_.end());
+  // One watch per descriptor, with every event asked of it.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < scratch_.size(); ++i) {
+    if (kept > 0 && scratch_[kept - 1].first == scratch_[i].first)
+      scratch_[kept - 1].second = static_cast<short>(scratch_[kept - 1].second | scratch_[i].second);
+    else
+      scratch_[kept++] = scratch_[i];
+  }
+  scratch_.resize(kept);
+  // What it no longer waits for goes; the rest is (re-)armed.
+  auto next = scratch_.begin();
+  for (const auto& old : before) {
+    while (next != scratch_.end() && next->first < old.first) ++next;
+    if (next == scratch_.end() || next->first != old.first) forget(old.first, owner);
+  }
+  for (const auto& fd : scratch_) watch(fd.first, fd.second, owner);
+  before.swap(scratch_);
+}
+
+DUCTILE_INLINE void readiness_set::forget_all(followed& before, std::uint32_t owner) noexcept {
+  for (const auto& fd : before) forget(fd.first, owner);
+  before.clear();
+}
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_READINESS_FOLLOW_CPP
 // ---- lib/os/linux/cgroup.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_LINUX_CGROUP_CPP
 #define DUCTILE_INLINED_LIB_OS_LINUX_CGROUP_CPP
@@ -5499,6 +5880,8 @@ class job_tree {
 
 #include <signal.h>
 
+#include <stdexcept>
+#include <string>
 
 namespace ductile::detail::os {
 
@@ -5527,6 +5910,23 @@ inline bool ended_by_closed_pipe(const exit_status& status) noexcept {
 }
 
 }  // namespace ductile::detail::os
+
+namespace ductile::detail {
+
+// What send_signal() can send: any number on POSIX; on Windows the ones that
+// map to ending the job (SIGKILL, SIGTERM) or to a console event (SIGINT,
+// SIGBREAK). Others are std::invalid_argument there.
+inline void refuse_unsendable_signal(int signal) {
+#ifdef _WIN32
+  if (signal == SIGKILL || signal == SIGTERM || signal == SIGINT || signal == SIGBREAK) return;
+  throw std::invalid_argument("send_signal(" + std::to_string(signal) +
+                              "): not supported on this system: only SIGKILL, SIGTERM, SIGINT and SIGBREAK are");
+#else
+  (void)signal;
+#endif
+}
+
+}  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_OS_STOP_HPP
 
 namespace ductile::detail {
@@ -6304,7 +6704,7 @@ inline constexpr std::size_t atomic_pipe_write = 4096;
 // sys::keep_clear_of_new_descriptors).
 DUCTILE_INLINE pipe_ends stream_pump::make_pipe(const char* what, pipe_end kept) {
   pipe_ends ends;
-  if (const auto error = sys::make_pipe(ends)) {
+  if (const auto error = sys::make_parent_pipe(ends, kept == pipe_end::read)) {
     const std::string command = to_string(command_);
     throw_spawn_error(command, "pipe", what, error);
   }
@@ -7049,98 +7449,6 @@ unsigned fork_generation() noexcept;
 #include <unordered_map>
 #include <vector>
 
-// ---- lib/os/readiness.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_READINESS_HPP
-#define DUCTILE_INLINED_LIB_OS_READINESS_HPP
-// A set of watched descriptors that reports only those that became ready, so
-// that a wait costs the events it returns and not the descriptors it holds:
-// an epoll set on Linux, poll() over the whole set in the POSIX backend.
-//
-// Every watch is one-shot: once reported it stays quiet until watched again.
-// That keeps a registration the kernel cannot take back from firing forever:
-// epoll keys a registration by descriptor *and* open file, so one whose
-// number was closed while another process still held the file (a child
-// between clone and exec) outlives its number. Such a ghost reports at most
-// once, and its owner takes a spurious wake-up (EAGAIN, a child not yet
-// waitable) in its stride.
-
-#include <chrono>
-#include <cstdint>
-#include <system_error>
-#include <vector>
-
-
-namespace ductile::detail::sys {
-
-// A descriptor that became ready, and who watched it.
-struct readiness {
-  std::uint32_t owner;
-  int fd;
-  short events;  // POLLIN, POLLOUT, POLLHUP, POLLERR, as poll() reports them
-};
-
-class readiness_set {
- public:
-  std::error_code open() noexcept;
-  // Watches `fd` for `events` (POLLIN and/or POLLOUT) for `owner` until it is
-  // reported once. Watching it again for the same owner re-arms it with the
-  // new events. The caller must hold `fd` open meanwhile (the owner's lock).
-  // A descriptor the kernel will not watch (a regular file) or one another
-  // owner holds (the same stdout teed twice) is polled instead: always
-  // correct, only slower.
-  void watch(int fd, short events, std::uint32_t owner);
-  // Stops watching `fd` for `owner`; makes no system call, so `fd` may have
-  // been closed meanwhile and its number reused. A report may still come
-  // for it, once: owners ignore what they no longer watch.
-  void forget(int fd, std::uint32_t owner) noexcept;
-  // A wake-up another thread signals, watched for `owner` until reported
-  // once, like a descriptor.
-  void watch_event(const event& wake_up, std::uint32_t owner);
-  void forget_event(const event& wake_up, std::uint32_t owner) noexcept;
-  // Whether `ready` reports that wake-up.
-  static bool reports(const readiness& ready, const event& wake_up) noexcept;
-  // Hands what became ready to the wait list of the run that watched it;
-  // whether anything there waited for it.
-  static bool deliver(const readiness& ready, os::wait_list& list) noexcept {
-    return list.deliver(ready.fd, ready.events);
-  }
-  // What an owner's wait list had watched, for follow().
-  using followed = std::vector<std::pair<int, short>>;
-  // Watches what `list` waits for, for `owner`, and forgets what `before`
-  // held that the list no longer has; `before` then holds the list's.
-  void follow(const os::wait_list& list, std::uint32_t owner, followed& before);
-  // Forgets everything `before` held for `owner`.
-  void forget_all(followed& before, std::uint32_t owner) noexcept;
-  // Waits at most `timeout` (negative: forever) and appends what became
-  // ready; EINTR returns with nothing.
-  std::error_code wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready);
-
- private:
-  struct kernel_watch {
-    std::uint32_t owner = 0;
-    short events = 0;
-    bool armed = false;
-    bool used = false;
-  };
-  struct polled_watch {
-    int fd;
-    short events;
-    std::uint32_t owner;
-  };
-  kernel_watch* kernel_watch_of(int fd) noexcept;
-  std::error_code wait_kernel(int milliseconds, std::vector<readiness>& ready);
-  void watch_polled(int fd, short events, std::uint32_t owner);
-  void forget_polled(int fd, std::uint32_t owner) noexcept;
-
-  unique_fd set_;
-  std::vector<kernel_watch> by_fd_;  // the epoll registrations, indexed by descriptor
-  std::vector<polled_watch> polled_;
-  std::vector<os::polled_stream> poll_list_;
-  followed scratch_;
-};
-
-}  // namespace ductile::detail::sys
-#endif  // DUCTILE_INLINED_LIB_OS_READINESS_HPP
 
 namespace ductile::detail {
 
@@ -8619,7 +8927,10 @@ DUCTILE_INLINE input_stream& handle::input() {
 DUCTILE_INLINE void handle::resize(pty_size size) { execution_->resize(size); }
 
 DUCTILE_INLINE void handle::kill() { execution_->kill(); }
-DUCTILE_INLINE void handle::send_signal(int signal) { execution_->send_signal(signal); }
+DUCTILE_INLINE void handle::send_signal(int signal) {
+  detail::refuse_unsendable_signal(signal);
+  execution_->send_signal(signal);
+}
 DUCTILE_INLINE std::vector<process_id> handle::pids() const { return execution_->pids(); }
 
 #if defined(__linux__)
@@ -8929,7 +9240,10 @@ DUCTILE_INLINE const output* reader_handle::wait_for(std::chrono::nanoseconds ti
 DUCTILE_INLINE input_stream& reader_handle::input() { return reader_->input(); }
 DUCTILE_INLINE void reader_handle::resize(pty_size size) { reader_->run().resize(size); }
 DUCTILE_INLINE void reader_handle::kill() { reader_->run().kill(); }
-DUCTILE_INLINE void reader_handle::send_signal(int signal) { reader_->run().send_signal(signal); }
+DUCTILE_INLINE void reader_handle::send_signal(int signal) {
+  detail::refuse_unsendable_signal(signal);
+  reader_->run().send_signal(signal);
+}
 DUCTILE_INLINE std::vector<process_id> reader_handle::pids() const { return reader_->run().pids(); }
 DUCTILE_INLINE void reader_handle::detach() { reader_->detach(); }
 DUCTILE_INLINE int reader_handle::completion_fd() const { return reader_->run().completion_fd(); }
@@ -9067,7 +9381,7 @@ DUCTILE_INLINE reader_handle start_reader(const expression& command, stdio strea
   auto& driver = background_driver::instance_for(command);
   auto run = std::make_shared<execution>(command);
   pipe_ends ends;
-  if (const auto error = sys::make_pipe(ends)) {
+  if (const auto error = sys::make_parent_pipe(ends, true)) {
     const std::string text = to_string(command);
     throw_spawn_error(text, "pipe", "make a pipe", error);
   }
@@ -13671,35 +13985,6 @@ DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds time
   return {};
 }
 
-DUCTILE_INLINE void readiness_set::follow(const os::wait_list& list, std::uint32_t owner, followed& before) {
-  scratch_.clear();
-  for (const auto& p : list.polled())
-    if (p.fd >= 0) scratch_.emplace_back(p.fd, p.events);
-  std::sort(scratch_.begin(), scratch_.end());
-  // One watch per descriptor, with every event asked of it.
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < scratch_.size(); ++i) {
-    if (kept > 0 && scratch_[kept - 1].first == scratch_[i].first)
-      scratch_[kept - 1].second = static_cast<short>(scratch_[kept - 1].second | scratch_[i].second);
-    else
-      scratch_[kept++] = scratch_[i];
-  }
-  scratch_.resize(kept);
-  // What it no longer waits for goes; the rest is (re-)armed.
-  auto next = scratch_.begin();
-  for (const auto& old : before) {
-    while (next != scratch_.end() && next->first < old.first) ++next;
-    if (next == scratch_.end() || next->first != old.first) forget(old.first, owner);
-  }
-  for (const auto& fd : scratch_) watch(fd.first, fd.second, owner);
-  before.swap(scratch_);
-}
-
-DUCTILE_INLINE void readiness_set::forget_all(followed& before, std::uint32_t owner) noexcept {
-  for (const auto& fd : before) forget(fd.first, owner);
-  before.clear();
-}
-
 }  // namespace ductile::detail::sys
 #endif  // _WIN32
 #endif  // DUCTILE_INLINED_LIB_OS_READINESS_CPP
@@ -13978,14 +14263,706 @@ DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
 }  // namespace ductile::detail::sys
 #endif  // _WIN32
 #endif  // DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_CPP
+// ---- lib/os/windows/win32.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_CPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_CPP
+
+#if DUCTILE_WINDOWS_BACKEND
+#include <cerrno>
+
+
+namespace ductile::detail::windows {
+
+DUCTILE_INLINE bool widen(std::string_view utf8, std::wstring& out) {
+  out.clear();
+  if (utf8.empty()) return true;
+  const int size = static_cast<int>(utf8.size());
+  const int wide = ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8.data(), size, nullptr, 0);
+  if (wide <= 0) return false;
+  out.resize(static_cast<std::size_t>(wide));
+  return ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8.data(), size, out.data(), wide) == wide;
+}
+
+DUCTILE_INLINE std::string narrow(std::wstring_view utf16) {
+  if (utf16.empty()) return {};
+  const int size = static_cast<int>(utf16.size());
+  const int bytes = ::WideCharToMultiByte(CP_UTF8, 0, utf16.data(), size, nullptr, 0, nullptr, nullptr);
+  std::string out(static_cast<std::size_t>(bytes > 0 ? bytes : 0), '\0');
+  if (bytes > 0) ::WideCharToMultiByte(CP_UTF8, 0, utf16.data(), size, out.data(), bytes, nullptr, nullptr);
+  return out;
+}
+
+DUCTILE_INLINE int errno_from(DWORD code) noexcept {
+  switch (code) {
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+    case ERROR_INVALID_DRIVE:
+    case ERROR_BAD_NETPATH:
+    case ERROR_DIRECTORY: return ENOENT;
+    case ERROR_ACCESS_DENIED:
+    case ERROR_SHARING_VIOLATION: return EACCES;
+    case ERROR_BAD_EXE_FORMAT:
+    case ERROR_EXE_MACHINE_TYPE_MISMATCH: return ENOEXEC;
+    case ERROR_NOT_ENOUGH_MEMORY:
+    case ERROR_OUTOFMEMORY: return ENOMEM;
+    case ERROR_BROKEN_PIPE:
+    case ERROR_NO_DATA: return EPIPE;
+    case ERROR_INVALID_PARAMETER:
+    case ERROR_INVALID_HANDLE: return EINVAL;
+    case ERROR_TOO_MANY_OPEN_FILES: return EMFILE;
+    case ERROR_FILENAME_EXCED_RANGE: return ENAMETOOLONG;
+    case ERROR_NOT_SUPPORTED: return ENOTSUP;
+    default: return 0;
+  }
+}
+
+DUCTILE_INLINE std::error_code error_from(DWORD code) noexcept {
+  if (const int portable = errno_from(code)) return std::error_code(portable, std::generic_category());
+  return std::error_code(static_cast<int>(code), std::system_category());
+}
+
+}  // namespace ductile::detail::windows
+#endif  // DUCTILE_WINDOWS_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_CPP
+// ---- lib/os/windows/io_port.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_CPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_CPP
+
+#if DUCTILE_WINDOWS_BACKEND
+#include <fcntl.h>
+#include <io.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+
+namespace ductile::detail::windows {
+
+// What a packet's completion key says it is.
+enum packet_kind : ULONG_PTR { stream_packet = 1, exit_packet = 2 };
+
+// As much as one write takes; a larger one is made in pieces.
+inline constexpr std::size_t write_piece = 64 * 1024;
+
+struct record;
+
+struct stream_operation {
+  OVERLAPPED overlapped;  // first: a packet's OVERLAPPED* is this
+  record* owner;
+  bool is_write;
+};
+
+struct watch_entry {
+  waiter* who;
+  std::uint32_t owner;
+  short events;
+};
+
+struct record {
+  enum class kind : unsigned char { stream, event, process } what = kind::stream;
+  int number = -1;
+  HANDLE handle = nullptr;  // a stream's own handle of the parent's end; a process
+  HANDLE job = nullptr;
+  HANDLE exit_wait = nullptr;  // RegisterWaitForSingleObject's
+  stream_operation read_op{};
+  stream_operation write_op{};
+  bool read_pending = false;   // a zero-byte read is in flight
+  bool readable = false;       // it completed, or the stream ended: a read will not wait
+  bool write_pending = false;  // a write is in flight
+  bool write_failed = false;   // the reader has gone
+  bool signalled = false;      // an event that is set; a process that has ended
+  bool released = false;       // its number is gone; freed once nothing is in flight
+  bool nonblocking = false;    // a read or write that would wait says EAGAIN instead
+  std::unique_ptr<char[]> write_buffer;
+  std::vector<watch_entry> watches;
+};
+
+struct port_state {
+  std::mutex lock;
+  HANDLE port = nullptr;
+  std::unordered_map<int, record*> by_number;
+  int next_object = object_numbers;
+  std::atomic<unsigned> pipe_serial{0};
+};
+
+DUCTILE_INLINE short ready_now(record& r, short events) noexcept {
+  short ready = 0;
+  switch (r.what) {
+    case record::kind::stream:
+      if ((events & os::ready_to_read) && r.readable) ready |= os::ready_to_read;
+      if ((events & os::ready_to_write) && !r.write_pending) ready |= os::ready_to_write;
+      break;
+    case record::kind::event:
+    case record::kind::process:
+      if ((events & os::ready_to_read) && r.signalled) ready |= os::ready_to_read;
+      break;
+  }
+  return ready;
+}
+
+// Starts what makes `events` come: a zero-byte read on a stream.
+DUCTILE_INLINE void arm(record& r, short events) noexcept {
+  if (r.what == record::kind::process && !r.signalled) {
+    if (::WaitForSingleObject(r.handle, 0) == WAIT_OBJECT_0) r.signalled = true;
+    return;
+  }
+  if (r.what != record::kind::stream || !(events & os::ready_to_read)) return;
+  if (r.readable || r.read_pending) return;
+  std::memset(&r.read_op.overlapped, 0, sizeof r.read_op.overlapped);
+  static char nothing;
+  if (::ReadFile(r.handle, &nothing, 0, nullptr, &r.read_op.overlapped)) {
+    r.read_pending = true;  // its packet still comes
+    r.readable = true;
+  } else if (::GetLastError() == ERROR_IO_PENDING) {
+    r.read_pending = true;
+  } else {
+    r.readable = true;  // ended or failed: the read says which
+  }
+}
+
+DUCTILE_INLINE void notify(record& r) noexcept {
+  auto& watches = r.watches;
+  for (std::size_t i = 0; i < watches.size();) {
+    const short ready = ready_now(r, watches[i].events);
+    if (ready == 0) {
+      ++i;
+      continue;
+    }
+    waiter* who = watches[i].who;
+    try {
+      who->reports.push_back(sys::readiness{watches[i].owner, r.number, ready});
+    } catch (...) {
+      // Out of memory: the waiter wakes and looks again.
+    }
+    ::SetEvent(who->wake);
+    watches[i] = watches.back();
+    watches.pop_back();
+  }
+}
+
+DUCTILE_INLINE void free_if_idle(record* r) noexcept {
+  if (r->released && !r->read_pending && !r->write_pending) delete r;
+}
+
+DUCTILE_INLINE void serve(port_state& state) {
+  OVERLAPPED_ENTRY entries[64];
+  for (;;) {
+    ULONG count = 0;
+    if (!::GetQueuedCompletionStatusEx(state.port, entries, 64, &count, INFINITE, FALSE)) continue;
+    std::lock_guard<std::mutex> guard(state.lock);
+    for (ULONG i = 0; i < count; ++i) {
+      const OVERLAPPED_ENTRY& entry = entries[i];
+      if (entry.lpCompletionKey == stream_packet) {
+        auto* operation = reinterpret_cast<stream_operation*>(entry.lpOverlapped);
+        record* r = operation->owner;
+        if (operation->is_write) {
+          r->write_pending = false;
+          if (operation->overlapped.Internal != 0) r->write_failed = true;
+          // A release that came while the write was in flight closes now.
+          if (r->released && r->handle != nullptr) {
+            ::CloseHandle(r->handle);
+            r->handle = nullptr;
+          }
+        } else {
+          r->read_pending = false;
+          r->readable = true;
+        }
+        if (r->released)
+          free_if_idle(r);
+        else
+          notify(*r);
+      } else if (entry.lpCompletionKey == exit_packet) {
+        const int number = static_cast<int>(reinterpret_cast<std::intptr_t>(entry.lpOverlapped));
+        const auto found = state.by_number.find(number);
+        if (found == state.by_number.end()) continue;
+        found->second->signalled = true;
+        notify(*found->second);
+      }
+    }
+  }
+}
+
+// Immortal: packets may come as long as the process lives.
+DUCTILE_INLINE port_state& state() {
+  static port_state* const instance = [] {
+    auto* made = new port_state();
+    made->port = ::CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+    std::thread([made] { serve(*made); }).detach();
+    return made;
+  }();
+  return *instance;
+}
+
+DUCTILE_INLINE record* find(port_state& s, int number) noexcept {
+  const auto found = s.by_number.find(number);
+  return found == s.by_number.end() ? nullptr : found->second;
+}
+
+DUCTILE_INLINE std::error_code errno_code(int value) noexcept {
+  return std::error_code(value, std::generic_category());
+}
+
+DUCTILE_INLINE waiter::waiter() : wake(::CreateEventW(nullptr, FALSE, FALSE, nullptr)) {
+  if (wake == nullptr) throw std::system_error(last_error(), "make an event");
+}
+
+DUCTILE_INLINE waiter::~waiter() { ::CloseHandle(wake); }
+
+DUCTILE_INLINE std::error_code make_parent_pipe(pipe_ends& ends, bool parent_reads) noexcept {
+  port_state* s = nullptr;
+  try {
+    s = &state();
+  } catch (...) {
+    return errno_code(ENOMEM);
+  }
+  if (s->port == nullptr) return errno_code(EMFILE);
+  wchar_t name[96];
+  ::swprintf(name, 96, L"\\\\.\\pipe\\ductile-%lu-%u", ::GetCurrentProcessId(), s->pipe_serial.fetch_add(1) + 1);
+  const DWORD direction = parent_reads ? PIPE_ACCESS_INBOUND : PIPE_ACCESS_OUTBOUND;
+  HANDLE server = ::CreateNamedPipeW(name, direction | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+                                     PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1,
+                                     64 * 1024, 64 * 1024, 0, nullptr);
+  if (server == INVALID_HANDLE_VALUE) return last_error();
+  const DWORD access = parent_reads ? GENERIC_WRITE | FILE_READ_ATTRIBUTES : GENERIC_READ | FILE_WRITE_ATTRIBUTES;
+  HANDLE client = ::CreateFileW(name, access, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+  if (client == INVALID_HANDLE_VALUE) {
+    const auto error = last_error();
+    ::CloseHandle(server);
+    return error;
+  }
+  HANDLE crt_copy = nullptr;
+  if (!::DuplicateHandle(::GetCurrentProcess(), server, ::GetCurrentProcess(), &crt_copy, 0, FALSE,
+                         DUPLICATE_SAME_ACCESS) ||
+      ::CreateIoCompletionPort(server, s->port, stream_packet, 0) == nullptr) {
+    const auto error = last_error();
+    if (crt_copy != nullptr) ::CloseHandle(crt_copy);
+    ::CloseHandle(server);
+    ::CloseHandle(client);
+    return error;
+  }
+  const int parent_mode = _O_BINARY | (parent_reads ? _O_RDONLY : _O_WRONLY);
+  const int child_mode = _O_BINARY | (parent_reads ? _O_WRONLY : _O_RDONLY);
+  const int parent_fd = ::_open_osfhandle(reinterpret_cast<intptr_t>(crt_copy), parent_mode);
+  const int child_fd = parent_fd < 0 ? -1 : ::_open_osfhandle(reinterpret_cast<intptr_t>(client), child_mode);
+  if (parent_fd < 0 || child_fd < 0) {
+    if (parent_fd >= 0)
+      ::_close(parent_fd);
+    else
+      ::CloseHandle(crt_copy);
+    ::CloseHandle(client);
+    ::CloseHandle(server);
+    return errno_code(EMFILE);
+  }
+  record* r = nullptr;
+  try {
+    auto made = std::make_unique<record>();
+    made->number = parent_fd;
+    made->handle = server;
+    made->read_op.owner = made.get();
+    made->write_op.owner = made.get();
+    made->write_op.is_write = true;
+    if (!parent_reads) made->write_buffer.reset(new char[write_piece]);
+    std::lock_guard<std::mutex> guard(s->lock);
+    s->by_number[parent_fd] = made.get();
+    r = made.release();
+  } catch (...) {
+  }
+  if (r == nullptr) {
+    ::_close(parent_fd);
+    ::_close(child_fd);
+    ::CloseHandle(server);
+    return errno_code(ENOMEM);
+  }
+  unique_fd parent(parent_fd);
+  unique_fd child(child_fd);
+  (parent_reads ? ends.read : ends.write) = std::move(parent);
+  (parent_reads ? ends.write : ends.read) = std::move(child);
+  return {};
+}
+
+DUCTILE_INLINE bool serves(int number) noexcept {
+  if (number < 0) return false;
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  return find(s, number) != nullptr;
+}
+
+DUCTILE_INLINE std::error_code wait_until_ready(int fd, short events) noexcept {
+  try {
+    static thread_local waiter blocked;
+    std::vector<sys::readiness> ready;
+    watch(fd, events, blocked, 0);
+    wait(blocked, std::chrono::nanoseconds(-1), ready);
+    return {};
+  } catch (...) {
+    return errno_code(ENOMEM);
+  }
+}
+
+DUCTILE_INLINE std::error_code read_once(port_state& s, int fd, char* data, std::size_t size, std::size_t& done,
+                                         bool& nonblocking) noexcept {
+  done = 0;
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, fd);
+  if (r == nullptr || r->what != record::kind::stream) return errno_code(EBADF);
+  nonblocking = r->nonblocking;
+  DWORD available = 0;
+  if (!::PeekNamedPipe(r->handle, nullptr, 0, nullptr, &available, nullptr)) {
+    const DWORD error = ::GetLastError();
+    if (error == ERROR_BROKEN_PIPE || error == ERROR_PIPE_NOT_CONNECTED) return {};  // the end
+    return error_from(error);
+  }
+  if (available == 0) {
+    r->readable = false;
+    return errno_code(EAGAIN);
+  }
+  const DWORD wanted = static_cast<DWORD>(std::min<std::size_t>(size, available));
+  // The low bit of hEvent keeps this read's completion off the port: the
+  // bytes are there, so it completes at once, here.
+  static thread_local HANDLE done_event = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  OVERLAPPED operation{};
+  operation.hEvent = reinterpret_cast<HANDLE>(reinterpret_cast<std::uintptr_t>(done_event) | 1);
+  DWORD got = 0;
+  if (!::ReadFile(r->handle, data, wanted, &got, &operation)) {
+    const DWORD error = ::GetLastError();
+    if (error != ERROR_IO_PENDING || !::GetOverlappedResult(r->handle, &operation, &got, TRUE)) {
+      const DWORD failure = error == ERROR_IO_PENDING ? ::GetLastError() : error;
+      if (failure == ERROR_BROKEN_PIPE) return {};
+      return error_from(failure);
+    }
+  }
+  done = got;
+  r->readable = got < available;
+  return {};
+}
+
+// A stream that is not nonblocking waits as a blocking descriptor does.
+DUCTILE_INLINE std::error_code read_stream(int fd, char* data, std::size_t size, std::size_t& done) noexcept {
+  port_state& s = state();
+  for (;;) {
+    bool nonblocking = true;
+    const auto error = read_once(s, fd, data, size, done, nonblocking);
+    if (error != std::errc::resource_unavailable_try_again || nonblocking) return error;
+    if (const auto failure = wait_until_ready(fd, os::ready_to_read)) return failure;
+  }
+}
+
+DUCTILE_INLINE std::error_code write_once(port_state& s, int fd, const char* data, std::size_t size, std::size_t& done,
+                                          bool& nonblocking) noexcept {
+  done = 0;
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, fd);
+  if (r == nullptr || r->what != record::kind::stream || !r->write_buffer) return errno_code(EBADF);
+  nonblocking = r->nonblocking;
+  if (r->write_failed) return errno_code(EPIPE);
+  if (r->write_pending) return errno_code(EAGAIN);
+  const std::size_t piece = std::min(size, write_piece);
+  std::memcpy(r->write_buffer.get(), data, piece);
+  std::memset(&r->write_op.overlapped, 0, sizeof r->write_op.overlapped);
+  if (!::WriteFile(r->handle, r->write_buffer.get(), static_cast<DWORD>(piece), nullptr, &r->write_op.overlapped)) {
+    const DWORD error = ::GetLastError();
+    if (error != ERROR_IO_PENDING) {
+      r->write_failed = error == ERROR_NO_DATA || error == ERROR_BROKEN_PIPE;
+      return r->write_failed ? errno_code(EPIPE) : error_from(error);
+    }
+  }
+  r->write_pending = true;  // done at once or not, its packet comes
+  done = piece;
+  return {};
+}
+
+DUCTILE_INLINE std::error_code write_stream(int fd, const char* data, std::size_t size, std::size_t& done) noexcept {
+  port_state& s = state();
+  for (;;) {
+    bool nonblocking = true;
+    const auto error = write_once(s, fd, data, size, done, nonblocking);
+    if (error != std::errc::resource_unavailable_try_again || nonblocking) return error;
+    if (const auto failure = wait_until_ready(fd, os::ready_to_write)) return failure;
+  }
+}
+
+DUCTILE_INLINE void set_nonblocking(int fd) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  if (record* r = find(s, fd)) r->nonblocking = true;
+}
+
+DUCTILE_INLINE std::error_code make_event(bool signalled, int& number) noexcept {
+  try {
+    port_state& s = state();
+    auto made = std::make_unique<record>();
+    made->what = record::kind::event;
+    made->signalled = signalled;
+    std::lock_guard<std::mutex> guard(s.lock);
+    made->number = s.next_object++;
+    s.by_number[made->number] = made.get();
+    number = made.release()->number;
+    return {};
+  } catch (...) {
+    return errno_code(ENOMEM);
+  }
+}
+
+DUCTILE_INLINE void set_event(int number, bool signalled) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, number);
+  if (r == nullptr) return;
+  r->signalled = signalled;
+  if (signalled) notify(*r);
+}
+
+DUCTILE_INLINE void CALLBACK post_exit(PVOID number, BOOLEAN) {
+  ::PostQueuedCompletionStatus(state().port, 0, exit_packet, static_cast<LPOVERLAPPED>(number));
+}
+
+DUCTILE_INLINE int adopt_process(HANDLE process, HANDLE job, DWORD pid) noexcept {
+  (void)pid;
+  record* r = nullptr;
+  port_state& s = state();
+  try {
+    auto made = std::make_unique<record>();
+    made->what = record::kind::process;
+    made->handle = process;
+    made->job = job;
+    std::lock_guard<std::mutex> guard(s.lock);
+    made->number = s.next_object++;
+    s.by_number[made->number] = made.get();
+    r = made.release();
+  } catch (...) {
+    return -1;
+  }
+  const auto number = reinterpret_cast<PVOID>(static_cast<std::intptr_t>(r->number));
+  if (!::RegisterWaitForSingleObject(&r->exit_wait, process, post_exit, number, INFINITE,
+                                     WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD))
+    r->exit_wait = nullptr;  // looked at on each watch instead
+  return r->number;
+}
+
+DUCTILE_INLINE HANDLE process_of(int number) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, number);
+  return r != nullptr && r->what == record::kind::process ? r->handle : nullptr;
+}
+
+DUCTILE_INLINE HANDLE job_of(int number) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, number);
+  return r != nullptr && r->what == record::kind::process ? r->job : nullptr;
+}
+
+DUCTILE_INLINE void release(int number) noexcept {
+  if (number < 0) return;
+  port_state& s = state();
+  record* r = nullptr;
+  {
+    std::lock_guard<std::mutex> guard(s.lock);
+    const auto found = s.by_number.find(number);
+    if (found == s.by_number.end()) return;
+    r = found->second;
+    s.by_number.erase(found);
+    r->released = true;
+    for (const auto& w : r->watches) ::SetEvent(w.who->wake);
+    r->watches.clear();
+    if (r->what == record::kind::stream) {
+      // A write in flight keeps the handle until it is done, so its bytes
+      // reach the reader; a zero-byte read is cancelled by the close.
+      if (!r->write_pending) {
+        ::CloseHandle(r->handle);
+        r->handle = nullptr;
+      }
+      free_if_idle(r);
+      return;
+    }
+  }
+  // The exit wait's callback takes no lock, so waiting for it here is safe.
+  if (r->exit_wait != nullptr) ::UnregisterWaitEx(r->exit_wait, INVALID_HANDLE_VALUE);
+  if (r->handle != nullptr) ::CloseHandle(r->handle);
+  if (r->job != nullptr) ::CloseHandle(r->job);
+  delete r;
+}
+
+DUCTILE_INLINE void watch(int number, short events, waiter& who, std::uint32_t owner) {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, number);
+  if (r == nullptr) {
+    who.reports.push_back(sys::readiness{owner, number, events});
+    return;
+  }
+  auto& watches = r->watches;
+  watches.erase(std::remove_if(watches.begin(), watches.end(),
+                               [&](const watch_entry& w) { return w.who == &who && w.owner == owner; }),
+                watches.end());
+  arm(*r, events);
+  if (const short ready = ready_now(*r, events)) {
+    who.reports.push_back(sys::readiness{owner, number, ready});
+    return;
+  }
+  watches.push_back(watch_entry{&who, owner, events});
+}
+
+DUCTILE_INLINE void forget(int number, waiter& who, std::uint32_t owner) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, number);
+  if (r == nullptr) return;
+  auto& watches = r->watches;
+  watches.erase(std::remove_if(watches.begin(), watches.end(),
+                               [&](const watch_entry& w) { return w.who == &who && w.owner == owner; }),
+                watches.end());
+}
+
+DUCTILE_INLINE void wait(waiter& who, std::chrono::nanoseconds timeout, std::vector<sys::readiness>& out) {
+  port_state& s = state();
+  const bool forever = timeout.count() < 0;
+  const auto deadline = std::chrono::steady_clock::now() + (forever ? std::chrono::nanoseconds(0) : timeout);
+  std::unique_lock<std::mutex> guard(s.lock);
+  while (who.reports.empty()) {
+    DWORD milliseconds = INFINITE;
+    if (!forever) {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left.count() <= 0) break;
+      // Rounded up: a wait that ends early would only wait again.
+      milliseconds = static_cast<DWORD>((left.count() + 999'999) / 1'000'000);
+    }
+    guard.unlock();
+    ::WaitForSingleObject(who.wake, milliseconds);
+    guard.lock();
+  }
+  out.insert(out.end(), who.reports.begin(), who.reports.end());
+  who.reports.clear();
+}
+
+}  // namespace ductile::detail::windows
+#endif  // DUCTILE_WINDOWS_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_CPP
+// ---- lib/os/windows/command_line.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_COMMAND_LINE_CPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_COMMAND_LINE_CPP
+
+#if DUCTILE_WINDOWS_BACKEND
+// ---- lib/os/windows/command_line.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_COMMAND_LINE_HPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_COMMAND_LINE_HPP
+// Windows passes a child one command line, which the child splits itself:
+// CommandLineToArgvW and the C runtime split it alike, and cmd.exe (for a
+// batch file) in its own way. These build the line so that the child reads
+// back exactly the arguments it was given, or refuse.
+
+#include <string>
+#include <string_view>
+
+namespace ductile::detail::windows {
+
+// Appends `arg`, quoted where it must be: backslashes are doubled only
+// before a quote (written \") and before the closing quote.
+void append_argument(std::wstring& line, std::wstring_view arg);
+
+// The program's own name is read without escapes: it is quoted whole, and
+// one holding a quote cannot be passed (false).
+bool append_program_name(std::wstring& line, std::wstring_view name);
+
+// A batch file's argument, as cmd.exe and the script's %1 or %* receive it:
+// quoted unless it is plain ([A-Za-z0-9] and #$*+-./:?@\_, or non-ASCII).
+// False for what cmd.exe cannot receive unchanged: a quote, a percent sign
+// (expanded even inside quotes), a line break or another control character.
+bool append_batch_argument(std::wstring& line, std::wstring_view arg);
+
+// A program Windows runs through cmd.exe: a name ending in .bat or .cmd.
+bool is_batch_file(std::wstring_view path);
+
+}  // namespace ductile::detail::windows
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_COMMAND_LINE_HPP
+
+namespace ductile::detail::windows {
+
+DUCTILE_INLINE void append_argument(std::wstring& line, std::wstring_view arg) {
+  if (!line.empty()) line += L' ';
+  const bool plain = !arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring_view::npos;
+  if (plain) {
+    line.append(arg);
+    return;
+  }
+  line += L'"';
+  std::size_t backslashes = 0;
+  for (const wchar_t c : arg) {
+    if (c == L'\\') {
+      ++backslashes;
+      continue;
+    }
+    // Backslashes before a quote escape each other and the quote.
+    if (c == L'"') backslashes = backslashes * 2 + 1;
+    line.append(backslashes, L'\\');
+    backslashes = 0;
+    line += c;
+  }
+  line.append(backslashes * 2, L'\\');  // before the closing quote, they escape each other
+  line += L'"';
+}
+
+DUCTILE_INLINE bool append_program_name(std::wstring& line, std::wstring_view name) {
+  if (name.find(L'"') != std::wstring_view::npos) return false;
+  if (!line.empty()) line += L' ';
+  line += L'"';
+  line.append(name);
+  line += L'"';
+  return true;
+}
+
+DUCTILE_INLINE bool append_batch_argument(std::wstring& line, std::wstring_view arg) {
+  bool quote = arg.empty();
+  for (const wchar_t c : arg) {
+    if (c == L'"' || c == L'%' || c < 0x20 || c == 0x7f) return false;
+    const bool plain = (c >= L'a' && c <= L'z') || (c >= L'A' && c <= L'Z') || (c >= L'0' && c <= L'9') ||
+                       std::wstring_view(L"#$*+-./:?@\\_").find(c) != std::wstring_view::npos || c > 0x7f;
+    if (!plain) quote = true;
+  }
+  // A trailing backslash would escape the closing quote for a program the
+  // script hands %* to: doubled, as the C runtime reads it back as one.
+  if (!arg.empty() && arg.back() == L'\\') quote = true;
+  if (!line.empty()) line += L' ';
+  if (!quote) {
+    line.append(arg);
+    return true;
+  }
+  line += L'"';
+  line.append(arg);
+  if (!arg.empty() && arg.back() == L'\\') {
+    std::size_t trailing = 0;
+    for (auto it = arg.rbegin(); it != arg.rend() && *it == L'\\'; ++it) ++trailing;
+    line.append(trailing, L'\\');
+  }
+  line += L'"';
+  return true;
+}
+
+DUCTILE_INLINE bool is_batch_file(std::wstring_view path) {
+  if (path.size() < 4) return false;
+  std::wstring tail(path.substr(path.size() - 4));
+  for (auto& c : tail)
+    if (c >= L'A' && c <= L'Z') c = static_cast<wchar_t>(c - L'A' + L'a');
+  return tail == L".bat" || tail == L".cmd";
+}
+
+}  // namespace ductile::detail::windows
+#endif  // DUCTILE_WINDOWS_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_COMMAND_LINE_CPP
 // ---- lib/os/windows/system_calls.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_SYSTEM_CALLS_CPP
 #define DUCTILE_INLINED_LIB_OS_WINDOWS_SYSTEM_CALLS_CPP
-// The system-call layer on Windows, as far as the portable core needs it to
-// build and to lower expressions: descriptors are the C runtime's, opened
-// binary and uninheritable. Starting, waiting for and signalling children,
-// events and the wait for readiness are not there yet: they report "not
-// supported on this system" (sys::not_supported()).
+// The system-call layer on Windows. Descriptors are the C runtime's, opened
+// binary and uninheritable; the parent's ends of the pipes a run reads and
+// writes, events and children are served by the completion port
+// (io_port.hpp), which also answers the waits.
 
 
 #if DUCTILE_WINDOWS_BACKEND
@@ -13994,9 +14971,12 @@ DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
 #include <malloc.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <filesystem>
 #include <system_error>
+#include <vector>
 
 
 namespace ductile::detail::sys {
@@ -14034,7 +15014,29 @@ DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd&
   return {};
 }
 
-DUCTILE_INLINE std::error_code make_private_directory(std::string&) noexcept { return not_supported(); }
+DUCTILE_INLINE std::error_code make_parent_pipe(pipe_ends& ends, bool parent_reads) noexcept {
+  if (const int fault = injected_fault(call::pipe)) return std::error_code(fault, std::generic_category());
+  return windows::make_parent_pipe(ends, parent_reads);
+}
+
+DUCTILE_INLINE std::error_code make_private_directory(std::string& path_template) noexcept {
+  // XXXXXX becomes random letters until a directory of that name can be made.
+  if (path_template.size() < 6) return std::make_error_code(std::errc::invalid_argument);
+  static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    unsigned long long seed = ::GetTickCount64() ^ (static_cast<unsigned long long>(::GetCurrentProcessId()) << 20) ^
+                              (static_cast<unsigned long long>(attempt) * 0x9E3779B97F4A7C15ull);
+    for (std::size_t i = path_template.size() - 6; i < path_template.size(); ++i) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      path_template[i] = letters[(seed >> 33) % 36];
+    }
+    std::wstring wide;
+    if (!windows::widen(path_template, wide)) return std::make_error_code(std::errc::illegal_byte_sequence);
+    if (::CreateDirectoryW(wide.c_str(), nullptr)) return {};
+    if (::GetLastError() != ERROR_ALREADY_EXISTS) return windows::last_error();
+  }
+  return std::make_error_code(std::errc::file_exists);
+}
 
 DUCTILE_INLINE std::error_code duplicate(int fd, unique_fd& out) noexcept {
   if (const int fault = injected_fault(call::duplicate)) return std::error_code(fault, std::generic_category());
@@ -14044,25 +15046,51 @@ DUCTILE_INLINE std::error_code duplicate(int fd, unique_fd& out) noexcept {
   return {};
 }
 
-DUCTILE_INLINE std::error_code duplicate_native(native_handle_type, unique_fd&) noexcept { return not_supported(); }
+DUCTILE_INLINE std::error_code duplicate_native(native_handle_type stream, unique_fd& out) noexcept {
+  HANDLE copy = nullptr;
+  if (!::DuplicateHandle(::GetCurrentProcess(), stream, ::GetCurrentProcess(), &copy, 0, FALSE, DUPLICATE_SAME_ACCESS))
+    return windows::last_error();
+  const int fd = ::_open_osfhandle(reinterpret_cast<intptr_t>(copy), _O_BINARY);
+  if (fd < 0) {
+    ::CloseHandle(copy);
+    return std::make_error_code(std::errc::too_many_files_open);
+  }
+  out.reset(fd);
+  return {};
+}
 
 DUCTILE_INLINE native_handle_type native_handle_of(int fd) noexcept {
   return reinterpret_cast<native_handle_type>(::_get_osfhandle(fd));
 }
 
-DUCTILE_INLINE std::error_code set_nonblocking(int) noexcept { return not_supported(); }
+DUCTILE_INLINE std::error_code set_nonblocking(int fd) noexcept {
+  windows::set_nonblocking(fd);
+  return {};
+}
 
 DUCTILE_INLINE bool is_regular_file(int fd) noexcept {
   struct _stat64 info {};
   return ::_fstat64(fd, &info) == 0 && (info.st_mode & _S_IFMT) == _S_IFREG;
 }
 
-DUCTILE_INLINE bool is_executable_file(const char*) noexcept { return false; }
+// Windows runs any regular file it can open; whether it is a program is
+// CreateProcessW's to say.
+DUCTILE_INLINE bool is_executable_file(const char* path) noexcept {
+  std::wstring wide;
+  try {
+    if (!windows::widen(path, wide)) return false;
+  } catch (...) {
+    return false;
+  }
+  const DWORD attributes = ::GetFileAttributesW(wide.c_str());
+  return attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_DIRECTORY);
+}
 
 DUCTILE_INLINE void resize_pipe(int, std::size_t) noexcept {}
 
 DUCTILE_INLINE std::error_code read_some(int fd, char* buffer, std::size_t size, std::size_t& done) noexcept {
   if (const int fault = injected_fault(call::read)) return std::error_code(fault, std::generic_category());
+  if (windows::serves(fd)) return windows::read_stream(fd, buffer, size, done);
   const int chunk = size > (1u << 30) ? (1 << 30) : static_cast<int>(size);
   const int got = ::_read(fd, buffer, static_cast<unsigned>(chunk));
   if (got < 0) return last_error();
@@ -14072,6 +15100,7 @@ DUCTILE_INLINE std::error_code read_some(int fd, char* buffer, std::size_t size,
 
 DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t size, std::size_t& done) noexcept {
   if (const int fault = injected_fault(call::write)) return std::error_code(fault, std::generic_category());
+  if (windows::serves(fd)) return windows::write_stream(fd, data, size, done);
   const int chunk = size > (1u << 30) ? (1 << 30) : static_cast<int>(size);
   const int written = ::_write(fd, data, static_cast<unsigned>(chunk));
   if (written < 0) return last_error();
@@ -14079,28 +15108,112 @@ DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t 
   return {};
 }
 
-DUCTILE_INLINE std::error_code poll_fds(os::polled_stream*, std::size_t, std::chrono::nanoseconds,
+DUCTILE_INLINE std::error_code poll_fds(os::polled_stream* fds, std::size_t count, std::chrono::nanoseconds timeout,
                                         int& ready) noexcept {
   ready = 0;
-  return not_supported();
+  if (const int fault = injected_fault(call::poll)) return std::error_code(fault, std::generic_category());
+  try {
+    static thread_local windows::waiter polling;
+    std::vector<readiness> reports;
+    for (std::size_t i = 0; i < count; ++i) {
+      fds[i].revents = 0;
+      if (fds[i].fd >= 0) windows::watch(fds[i].fd, fds[i].events, polling, static_cast<std::uint32_t>(i));
+    }
+    windows::wait(polling, timeout, reports);
+    for (std::size_t i = 0; i < count; ++i)
+      if (fds[i].fd >= 0) windows::forget(fds[i].fd, polling, static_cast<std::uint32_t>(i));
+    // What was reported after the wait ended is seen by the next poll's watch.
+    std::vector<readiness> late;
+    windows::wait(polling, std::chrono::nanoseconds(0), late);
+    reports.insert(reports.end(), late.begin(), late.end());
+    for (const readiness& r : reports) {
+      os::polled_stream& entry = fds[r.owner];
+      if (entry.revents == 0) ++ready;
+      entry.revents = static_cast<short>(entry.revents | r.events);
+    }
+    return {};
+  } catch (const std::system_error& failure) {
+    return failure.code();
+  } catch (...) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
 }
 
-DUCTILE_INLINE std::error_code make_event(unsigned int, event&) noexcept { return not_supported(); }
-DUCTILE_INLINE void signal_event(const event&) noexcept {}
-DUCTILE_INLINE void drain_event(const event&) noexcept {}
+DUCTILE_INLINE std::error_code make_event(unsigned int initial, event& out) noexcept {
+  if (const int fault = injected_fault(call::event)) return std::error_code(fault, std::generic_category());
+  int number = -1;
+  if (const auto error = windows::make_event(initial != 0, number)) return error;
+  out.readable.reset(number);
+  out.writer.reset();
+  return {};
+}
+DUCTILE_INLINE void signal_event(const event& target) noexcept { windows::set_event(target.readable.get(), true); }
+DUCTILE_INLINE void drain_event(const event& target) noexcept { windows::set_event(target.readable.get(), false); }
 
-// No child is ever started here, so none is waited for: a child handed in
-// is reported gone.
-DUCTILE_INLINE exit_state collect_exit(const process_handle&, process_exit& out) noexcept {
+// 100-nanosecond ticks to microseconds.
+DUCTILE_INLINE std::chrono::microseconds from_ticks(const FILETIME& time) noexcept {
+  const unsigned long long ticks = (static_cast<unsigned long long>(time.dwHighDateTime) << 32) | time.dwLowDateTime;
+  return std::chrono::microseconds(ticks / 10);
+}
+
+DUCTILE_INLINE void account(HANDLE process, process_exit& out) noexcept {
+  DWORD code = 0;
+  ::GetExitCodeProcess(process, &code);
+  out.status = exit_status::exited(code);
+  FILETIME created, ended, kernel, user;
+  if (::GetProcessTimes(process, &created, &ended, &kernel, &user)) {
+    out.user_time = from_ticks(user);
+    out.system_time = from_ticks(kernel);
+  }
+  PROCESS_MEMORY_COUNTERS memory{};
+  memory.cb = sizeof memory;
+  if (::K32GetProcessMemoryInfo(process, &memory, sizeof memory)) out.max_rss_kib = memory.PeakWorkingSetSize / 1024;
+}
+
+DUCTILE_INLINE exit_state collect_exit(const process_handle& child, process_exit& out) noexcept {
   out = process_exit{};
-  out.status = exit_status::exited(255);
-  return exit_state::lost;
+  HANDLE process = windows::process_of(child.pidfd.get());
+  if (process == nullptr) {
+    out.status = exit_status::exited(255);
+    return exit_state::lost;
+  }
+  if (const int fault = injected_fault(call::waitid)) {
+    (void)fault;
+    return exit_state::running;
+  }
+  if (::WaitForSingleObject(process, 0) != WAIT_OBJECT_0) return exit_state::running;
+  account(process, out);
+  return exit_state::ended;
 }
+
 DUCTILE_INLINE exit_state await_exit(const process_handle& child, process_exit& out) noexcept {
+  if (HANDLE process = windows::process_of(child.pidfd.get())) ::WaitForSingleObject(process, INFINITE);
   return collect_exit(child, out);
 }
+
+// The handles close with the child's number (unique_fd): nothing to reap.
 DUCTILE_INLINE void reap_now(const process_handle&) noexcept {}
-DUCTILE_INLINE void signal_process(const process_handle&, int) noexcept {}
+
+// SIGKILL and SIGTERM end the child's job: the child and every process it
+// started. SIGINT and SIGBREAK are console events for a child that leads
+// its own console process group.
+DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noexcept {
+  const int number = child.pidfd.get();
+  switch (signal) {
+    case SIGKILL:
+    case SIGTERM: {
+      HANDLE job = windows::job_of(number);
+      if (job == nullptr || !::TerminateJobObject(job, 1))
+        if (HANDLE process = windows::process_of(number)) ::TerminateProcess(process, 1);
+      break;
+    }
+    case SIGINT: ::GenerateConsoleCtrlEvent(CTRL_C_EVENT, static_cast<DWORD>(child.pid)); break;
+    case SIGBREAK: ::GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, static_cast<DWORD>(child.pid)); break;
+    default: break;
+  }
+}
+
+// A console process group is its leader's job here: signalled through it.
 DUCTILE_INLINE void signal_group(pid_t, int) noexcept {}
 
 DUCTILE_INLINE void advise_huge_pages(void*, std::size_t) noexcept {}
@@ -14117,8 +15230,31 @@ DUCTILE_INLINE void call_around_fork(void (*)(), void (*)(), void (*)()) noexcep
 DUCTILE_INLINE bool can_catch(int signal) noexcept {
   return signal == SIGINT || signal == SIGBREAK || signal == SIGTERM;
 }
-DUCTILE_INLINE std::error_code catch_signal(int, signal_handler) noexcept { return not_supported(); }
-DUCTILE_INLINE void restore_signal(int) noexcept {}
+// One console control handler stands for every caught signal: Ctrl-C is
+// SIGINT, Ctrl-Break SIGBREAK, closing the console SIGTERM.
+DUCTILE_INLINE std::atomic<signal_handler>& console_handler(int signal) noexcept {
+  static std::atomic<signal_handler> handlers[3] = {};
+  return handlers[signal == SIGINT ? 0 : signal == SIGBREAK ? 1 : 2];
+}
+
+DUCTILE_INLINE BOOL WINAPI on_console_event(DWORD event) {
+  const int signal = event == CTRL_C_EVENT ? SIGINT : event == CTRL_BREAK_EVENT ? SIGBREAK : SIGTERM;
+  signal_handler handler = console_handler(signal).load();
+  if (handler == nullptr) return FALSE;
+  handler(signal);
+  return TRUE;
+}
+
+DUCTILE_INLINE std::error_code catch_signal(int signal, signal_handler handler) noexcept {
+  if (!can_catch(signal)) return std::make_error_code(std::errc::invalid_argument);
+  static const bool installed = ::SetConsoleCtrlHandler(on_console_event, TRUE) != 0;
+  if (!installed) return windows::last_error();
+  console_handler(signal).store(handler);
+  return {};
+}
+DUCTILE_INLINE void restore_signal(int signal) noexcept {
+  if (can_catch(signal)) console_handler(signal).store(nullptr);
+}
 
 DUCTILE_INLINE void accept_child_signals() noexcept {}
 DUCTILE_INLINE thread_signals_blocked::thread_signals_blocked() noexcept = default;
@@ -14130,11 +15266,22 @@ DUCTILE_INLINE thread_signals_blocked::~thread_signals_blocked() = default;
 // ---- lib/os/windows/start_child.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_START_CHILD_CPP
 #define DUCTILE_INLINED_LIB_OS_WINDOWS_START_CHILD_CPP
-// Starting a child on Windows: not there yet, so every start fails as
-// "not supported on this system" and names the step, as a failed start does.
+// Starting a child on Windows: the program found as which() finds it, a
+// command line the child reads back exactly (command_line.hpp), only its
+// three standard handles inherited (PROC_THREAD_ATTRIBUTE_HANDLE_LIST), and
+// the child made suspended, put in a job of its own and only then resumed,
+// so that nothing it starts escapes the job that kill() ends.
 
 
 #if DUCTILE_WINDOWS_BACKEND
+#include <io.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cwctype>
+#include <string>
+#include <vector>
+
 
 namespace ductile::detail {
 
@@ -14142,12 +15289,353 @@ DUCTILE_INLINE start_mode usual_start_mode() noexcept { return start_mode::copie
 
 DUCTILE_INLINE pidfd_support pidfds() noexcept { return pidfd_support::absent; }
 
-DUCTILE_INLINE started_child start_child(child_plan&, child_report&, start_mode) noexcept {
+namespace windows {
+
+// Environment names compare without case: Path and PATH are one variable.
+DUCTILE_INLINE bool same_name(std::wstring_view a, std::wstring_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::towupper(a[i]) != std::towupper(b[i])) return false;
+  return true;
+}
+
+DUCTILE_INLINE std::wstring_view name_of(std::wstring_view entry) noexcept {
+  // "=C:=C:\\dir" names a drive's directory: its name starts after the first '='.
+  const std::size_t equals = entry.find(L'=', 1);
+  return entry.substr(0, equals == std::wstring_view::npos ? entry.size() : equals);
+}
+
+// The child's environment block: one entry per name (the last given wins),
+// sorted without case as Windows expects.
+struct environment_block {
+  std::vector<std::wstring> entries;
+  std::wstring block;
+
+  const std::wstring* find(std::wstring_view name) const {
+    for (const auto& entry : entries)
+      if (same_name(name_of(entry), name)) return &entry;
+    return nullptr;
+  }
+  std::wstring value(std::wstring_view name) const {
+    const std::wstring* entry = find(name);
+    return entry == nullptr ? std::wstring() : entry->substr(name.size() + 1);
+  }
+};
+
+DUCTILE_INLINE bool make_environment(const char* const* envp, environment_block& out, std::string& bad) {
+  for (const char* const* entry = envp; *entry != nullptr; ++entry) {
+    std::wstring wide;
+    if (!widen(*entry, wide)) {
+      bad = *entry;
+      return false;
+    }
+    const std::wstring_view name = name_of(wide);
+    auto same = std::find_if(out.entries.begin(), out.entries.end(),
+                             [&](const std::wstring& e) { return same_name(name_of(e), name); });
+    if (same != out.entries.end())
+      *same = std::move(wide);
+    else
+      out.entries.push_back(std::move(wide));
+  }
+  std::sort(out.entries.begin(), out.entries.end(), [](const std::wstring& a, const std::wstring& b) {
+    const std::wstring_view x = name_of(a), y = name_of(b);
+    for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
+      const auto p = std::towupper(x[i]), q = std::towupper(y[i]);
+      if (p != q) return p < q;
+    }
+    return x.size() < y.size();
+  });
+  for (const auto& entry : out.entries) {
+    out.block += entry;
+    out.block += L'\0';
+  }
+  if (out.entries.empty()) out.block += L'\0';
+  out.block += L'\0';
+  return true;
+}
+
+DUCTILE_INLINE std::wstring inherited_variable(const wchar_t* name) {
+  std::wstring value(256, L'\0');
+  for (;;) {
+    const DWORD size = ::GetEnvironmentVariableW(name, value.data(), static_cast<DWORD>(value.size()));
+    if (size == 0) return {};
+    if (size < value.size()) {
+      value.resize(size);
+      return value;
+    }
+    value.resize(size);
+  }
+}
+
+DUCTILE_INLINE bool is_file(const std::wstring& path) {
+  const DWORD attributes = ::GetFileAttributesW(path.c_str());
+  return attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_DIRECTORY);
+}
+
+DUCTILE_INLINE bool has_extension(std::wstring_view path) {
+  const std::size_t dot = path.find_last_of(L'.');
+  const std::size_t slash = path.find_last_of(L"\\/");
+  return dot != std::wstring_view::npos && (slash == std::wstring_view::npos || dot > slash);
+}
+
+// `path` itself if it names a file, else with each PATHEXT extension in turn.
+DUCTILE_INLINE bool resolve_file(const std::wstring& path, const std::wstring& extensions, std::wstring& out) {
+  if (has_extension(path) && is_file(path)) {
+    out = path;
+    return true;
+  }
+  for (std::size_t start = 0; start <= extensions.size();) {
+    std::size_t end = extensions.find(L';', start);
+    if (end == std::wstring::npos) end = extensions.size();
+    if (end > start) {
+      std::wstring candidate = path + extensions.substr(start, end - start);
+      if (is_file(candidate)) {
+        out = std::move(candidate);
+        return true;
+      }
+    }
+    start = end + 1;
+  }
+  if (!has_extension(path) && is_file(path)) {
+    out = path;
+    return true;
+  }
+  return false;
+}
+
+// Where a bare name is looked for: the child's PATH, in order; never the
+// current directory or this program's, which CreateProcessW would try first.
+DUCTILE_INLINE bool find_program(const std::wstring& name, bool searched, const std::wstring& path,
+                                 const std::wstring& extensions, std::wstring& out) {
+  const bool is_path = !searched || name.find_first_of(L"\\/:") != std::wstring::npos;
+  if (is_path) return resolve_file(name, extensions, out);
+  for (std::size_t start = 0; start <= path.size();) {
+    std::size_t end = path.find(L';', start);
+    if (end == std::wstring::npos) end = path.size();
+    std::wstring directory = path.substr(start, end - start);
+    directory.erase(std::remove(directory.begin(), directory.end(), L'"'), directory.end());
+    if (!directory.empty()) {
+      if (directory.back() != L'\\' && directory.back() != L'/') directory += L'\\';
+      if (resolve_file(directory + name, extensions, out)) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+DUCTILE_INLINE std::wstring system_program(const wchar_t* name) {
+  wchar_t directory[MAX_PATH];
+  const UINT size = ::GetSystemDirectoryW(directory, MAX_PATH);
+  return std::wstring(directory, size < MAX_PATH ? size : 0) + L"\\" + name;
+}
+
+// Inheritable copies of the child's standard handles, closed when done.
+struct inherited_handles {
+  HANDLE stdio[3] = {nullptr, nullptr, nullptr};
+  std::vector<HANDLE> list;
+  ~inherited_handles() {
+    for (HANDLE h : list) ::CloseHandle(h);
+  }
+};
+
+DUCTILE_INLINE std::error_code inherit_stdio(const child_plan& plan, inherited_handles& out) {
+  for (int i = 0; i < 3; ++i) {
+    const int fd = plan.stdio[i];
+    if (fd < 0) continue;
+    // The same descriptor for two streams is one inherited handle.
+    bool shared = false;
+    for (int earlier = 0; earlier < i; ++earlier)
+      if (plan.stdio[earlier] == fd && out.stdio[earlier] != nullptr) {
+        out.stdio[i] = out.stdio[earlier];
+        shared = true;
+      }
+    if (shared) continue;
+    const auto source = reinterpret_cast<HANDLE>(::_get_osfhandle(fd));
+    if (source == INVALID_HANDLE_VALUE || source == nullptr) continue;  // a parent without that stream
+    HANDLE copy = nullptr;
+    if (!::DuplicateHandle(::GetCurrentProcess(), source, ::GetCurrentProcess(), &copy, 0, TRUE, DUPLICATE_SAME_ACCESS))
+      return last_error();
+    out.list.push_back(copy);
+    out.stdio[i] = copy;
+  }
+  return {};
+}
+
+}  // namespace windows
+
+DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
   started_child started;
-  started.error = sys::not_supported();
-  started.step = "spawn";
-  started.what = "start a process";
-  return started;
+  auto refuse = [&](std::error_code error, const char* step, const char* what) {
+    started.error = error;
+    started.step = step;
+    started.what = what;
+    return std::move(started);
+  };
+  auto fail_in_child = [&](child_step step, int error) {
+    report.step = step;
+    report.error = error;
+    return std::move(started);
+  };
+  if (mode == start_mode::daemon || plan.daemon != nullptr)
+    return refuse(sys::not_supported(), "spawn", "start a detached process");
+  if (plan.credentials != nullptr) return refuse(sys::not_supported(), "credentials", "change credentials");
+  if (plan.passed_count > 0) return refuse(sys::not_supported(), "pass_fd", "pass descriptors");
+  if (plan.controlling_terminal >= 0) return refuse(sys::not_supported(), "pty", "attach a pseudo console");
+  try {
+    using namespace windows;
+    // Arguments, environment and directory in UTF-16.
+    std::vector<std::wstring> args;
+    for (const char* const* arg = plan.argv; *arg != nullptr; ++arg) {
+      std::wstring wide;
+      if (!widen(*arg, wide)) {
+        started.error = std::make_error_code(std::errc::illegal_byte_sequence);
+        started.explanation = std::string("argument is not valid UTF-8: ") + *arg;
+        return started;
+      }
+      args.push_back(std::move(wide));
+    }
+    environment_block environment;
+    const bool own_environment = plan.envp != nullptr;
+    if (own_environment) {
+      std::string bad;
+      if (!make_environment(plan.envp, environment, bad)) {
+        started.error = std::make_error_code(std::errc::illegal_byte_sequence);
+        started.explanation = "environment entry is not valid UTF-8: " + bad;
+        return started;
+      }
+    }
+    std::wstring directory;
+    if (plan.dir != nullptr) {
+      if (!widen(plan.dir, directory)) {
+        started.error = std::make_error_code(std::errc::illegal_byte_sequence);
+        started.explanation = std::string("directory is not valid UTF-8: ") + plan.dir;
+        return started;
+      }
+      const DWORD attributes = ::GetFileAttributesW(directory.c_str());
+      if (attributes == INVALID_FILE_ATTRIBUTES || !(attributes & FILE_ATTRIBUTE_DIRECTORY))
+        return fail_in_child(child_step::chdir, attributes == INVALID_FILE_ATTRIBUTES ? ENOENT : ENOTDIR);
+    }
+    std::wstring program_name;
+    if (!widen(plan.program, program_name)) {
+      started.error = std::make_error_code(std::errc::illegal_byte_sequence);
+      started.explanation = std::string("program name is not valid UTF-8: ") + plan.program;
+      return started;
+    }
+
+    // The program, found in the child's PATH with the child's PATHEXT.
+    const std::wstring path = own_environment ? environment.value(L"PATH") : inherited_variable(L"PATH");
+    std::wstring extensions = own_environment ? environment.value(L"PATHEXT") : inherited_variable(L"PATHEXT");
+    if (extensions.empty()) extensions = L".COM;.EXE;.BAT;.CMD";
+    std::wstring program;
+    if (!find_program(program_name, plan.search_path != nullptr, path, extensions, program))
+      return fail_in_child(child_step::exec, ENOENT);
+
+    // The command line.
+    std::wstring application = program;
+    std::wstring line;
+    if (is_batch_file(program)) {
+      // cmd.exe /s strips the outer quotes of what follows /c and runs the rest.
+      if (program.find_first_of(L"\"%") != std::wstring::npos) {
+        started.error = std::make_error_code(std::errc::invalid_argument);
+        started.step = "exec";
+        started.explanation = "the batch file's path holds a quote or a percent sign, which cmd.exe cannot receive";
+        return started;
+      }
+      application = system_program(L"cmd.exe");
+      line = L"cmd.exe /d /v:off /s /c \"\"" + program + L"\"";
+      for (std::size_t i = 1; i < args.size(); ++i) {
+        if (!append_batch_argument(line, args[i])) {
+          started.error = std::make_error_code(std::errc::invalid_argument);
+          started.step = "exec";
+          started.explanation = "argument " + std::to_string(i) + " (" + narrow(args[i]) +
+                                ") cannot be passed to a batch file unchanged: cmd.exe would read quotes, "
+                                "percent signs and line breaks as its own";
+          return started;
+        }
+      }
+      line += L'"';
+    } else {
+      if (!append_program_name(line, args.empty() ? program : args[0])) {
+        started.error = std::make_error_code(std::errc::invalid_argument);
+        started.step = "exec";
+        started.explanation = "the program's name holds a quote, which Windows cannot pass";
+        return started;
+      }
+      for (std::size_t i = 1; i < args.size(); ++i) append_argument(line, args[i]);
+    }
+    if (line.size() >= 32767) return fail_in_child(child_step::exec, E2BIG);
+
+    // Exactly the three standard handles are inherited.
+    inherited_handles handles;
+    if (const auto error = inherit_stdio(plan, handles)) return refuse(error, "stdio", "pass the standard handles");
+    SIZE_T attribute_size = 0;
+    ::InitializeProcThreadAttributeList(nullptr, 1, 0, &attribute_size);
+    std::vector<unsigned char> attribute_memory(attribute_size);
+    auto* attributes = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(attribute_memory.data());
+    if (!::InitializeProcThreadAttributeList(attributes, 1, 0, &attribute_size))
+      return refuse(last_error(), "spawn", "prepare the handles to inherit");
+    struct attribute_list_end {
+      LPPROC_THREAD_ATTRIBUTE_LIST list;
+      ~attribute_list_end() { ::DeleteProcThreadAttributeList(list); }
+    } end_list{attributes};
+    if (!handles.list.empty() &&
+        !::UpdateProcThreadAttribute(attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, handles.list.data(),
+                                     handles.list.size() * sizeof(HANDLE), nullptr, nullptr))
+      return refuse(last_error(), "spawn", "list the handles to inherit");
+    STARTUPINFOEXW startup{};
+    startup.StartupInfo.cb = sizeof startup;
+    startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+    startup.StartupInfo.hStdInput = handles.stdio[0];
+    startup.StartupInfo.hStdOutput = handles.stdio[1];
+    startup.StartupInfo.hStdError = handles.stdio[2];
+    startup.lpAttributeList = attributes;
+
+    DWORD flags = CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT;
+    if (plan.process_group == 0) {
+      flags |= CREATE_NEW_PROCESS_GROUP;
+      report.made_group = true;
+    }
+    HANDLE job = ::CreateJobObjectW(nullptr, nullptr);
+    if (job == nullptr) return refuse(last_error(), "spawn", "make a job object");
+    if (plan.die_with != 0) {
+      JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
+      limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+      ::SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits);
+    }
+    PROCESS_INFORMATION made{};
+    if (const int fault = sys::injected_fault(sys::call::clone)) {
+      ::CloseHandle(job);
+      return refuse(std::error_code(fault, std::generic_category()), "spawn", "start a process");
+    }
+    if (!::CreateProcessW(application.c_str(), line.data(), nullptr, nullptr, handles.list.empty() ? FALSE : TRUE,
+                          flags, own_environment ? environment.block.data() : nullptr,
+                          directory.empty() ? nullptr : directory.c_str(), &startup.StartupInfo, &made)) {
+      const DWORD error = ::GetLastError();
+      ::CloseHandle(job);
+      const int portable = errno_from(error);
+      if (portable != 0) return fail_in_child(child_step::exec, portable);
+      return refuse(error_from(error), "exec", "start the process");
+    }
+    // In its job before it runs a single instruction: nothing it starts escapes.
+    if (!::AssignProcessToJobObject(job, made.hProcess)) {
+      ::CloseHandle(job);
+      job = nullptr;  // a parent's job that allows no other: the process alone is ended
+    }
+    ::ResumeThread(made.hThread);
+    ::CloseHandle(made.hThread);
+    started.process.pid = static_cast<pid_t>(made.dwProcessId);
+    const int number = adopt_process(made.hProcess, job, made.dwProcessId);
+    if (number < 0) {
+      ::TerminateProcess(made.hProcess, 1);
+      ::CloseHandle(made.hProcess);
+      if (job != nullptr) ::CloseHandle(job);
+      return refuse(std::make_error_code(std::errc::not_enough_memory), "spawn", "track the process");
+    }
+    started.process.pidfd.reset(number);
+    return started;
+  } catch (...) {
+    return refuse(std::make_error_code(std::errc::not_enough_memory), "spawn", "start a process");
+  }
 }
 
 }  // namespace ductile::detail
@@ -14156,25 +15644,48 @@ DUCTILE_INLINE started_child start_child(child_plan&, child_report&, start_mode)
 // ---- lib/os/windows/readiness.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_READINESS_CPP
 #define DUCTILE_INLINED_LIB_OS_WINDOWS_READINESS_CPP
-// The background thread's wait on Windows: not there yet. Opening the set
-// fails, so the thread is never made and every run that needs it fails
-// with "not supported on this system".
+// The background thread's wait on Windows: its watches are reported by the
+// completion port's thread (io_port.hpp), one-shot as on Linux.
 
 
 #if DUCTILE_WINDOWS_BACKEND
 
 namespace ductile::detail::sys {
 
-DUCTILE_INLINE std::error_code readiness_set::open() noexcept { return not_supported(); }
-DUCTILE_INLINE void readiness_set::watch(int, short, std::uint32_t) {}
-DUCTILE_INLINE void readiness_set::forget(int, std::uint32_t) noexcept {}
-DUCTILE_INLINE void readiness_set::watch_event(const event&, std::uint32_t) {}
-DUCTILE_INLINE void readiness_set::forget_event(const event&, std::uint32_t) noexcept {}
-DUCTILE_INLINE bool readiness_set::reports(const readiness&, const event&) noexcept { return false; }
-DUCTILE_INLINE void readiness_set::follow(const os::wait_list&, std::uint32_t, followed&) {}
-DUCTILE_INLINE void readiness_set::forget_all(followed&, std::uint32_t) noexcept {}
-DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds, std::vector<readiness>&) {
-  return not_supported();
+DUCTILE_INLINE std::error_code readiness_set::open() noexcept {
+  try {
+    waiter_ = std::make_shared<windows::waiter>();
+    return {};
+  } catch (const std::system_error& failure) {
+    return failure.code();
+  } catch (...) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+}
+
+DUCTILE_INLINE void readiness_set::watch(int fd, short events, std::uint32_t owner) {
+  windows::watch(fd, events, *waiter_, owner);
+}
+
+DUCTILE_INLINE void readiness_set::forget(int fd, std::uint32_t owner) noexcept {
+  windows::forget(fd, *waiter_, owner);
+}
+
+DUCTILE_INLINE void readiness_set::watch_event(const event& wake_up, std::uint32_t owner) {
+  watch(wake_up.readable.get(), os::ready_to_read, owner);
+}
+
+DUCTILE_INLINE void readiness_set::forget_event(const event& wake_up, std::uint32_t owner) noexcept {
+  forget(wake_up.readable.get(), owner);
+}
+
+DUCTILE_INLINE bool readiness_set::reports(const readiness& ready, const event& wake_up) noexcept {
+  return ready.fd == wake_up.readable.get();
+}
+
+DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready) {
+  windows::wait(*waiter_, timeout, ready);
+  return {};
 }
 
 }  // namespace ductile::detail::sys

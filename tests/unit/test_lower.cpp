@@ -59,7 +59,7 @@ TEST_CASE("env_remove and full_env follow inner-wins too") {
   CHECK(leaf(*lower(*removed.tree(), context{}, sink)).settings.env->count("X") == 0);
   const auto replaced = cmd("a").env("Y", "inner").full_env(std::map<std::string, std::string>{{"X", "1"}});
   const auto env = *leaf(*lower(*replaced.tree(), context{}, sink)).settings.env;
-  CHECK(env == std::map<std::string, std::string>{{"X", "1"}, {"Y", "inner"}});
+  CHECK(env == detail::environment{{"X", "1"}, {"Y", "inner"}});
   const auto unchanged = cmd("a");
   CHECK(!leaf(*lower(*unchanged.tree(), context{}, sink)).settings.env);
 }

@@ -1,24 +1,48 @@
-// The background thread's wait on Windows: not there yet. Opening the set
-// fails, so the thread is never made and every run that needs it fails
-// with "not supported on this system".
+// The background thread's wait on Windows: its watches are reported by the
+// completion port's thread (io_port.hpp), one-shot as on Linux.
 
 #include "common.hpp"
 
 #if DUCTILE_WINDOWS_BACKEND
 #include "os/readiness.hpp"
+#include "os/windows/io_port.hpp"
 
 namespace ductile::detail::sys {
 
-DUCTILE_INLINE std::error_code readiness_set::open() noexcept { return not_supported(); }
-DUCTILE_INLINE void readiness_set::watch(int, short, std::uint32_t) {}
-DUCTILE_INLINE void readiness_set::forget(int, std::uint32_t) noexcept {}
-DUCTILE_INLINE void readiness_set::watch_event(const event&, std::uint32_t) {}
-DUCTILE_INLINE void readiness_set::forget_event(const event&, std::uint32_t) noexcept {}
-DUCTILE_INLINE bool readiness_set::reports(const readiness&, const event&) noexcept { return false; }
-DUCTILE_INLINE void readiness_set::follow(const os::wait_list&, std::uint32_t, followed&) {}
-DUCTILE_INLINE void readiness_set::forget_all(followed&, std::uint32_t) noexcept {}
-DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds, std::vector<readiness>&) {
-  return not_supported();
+DUCTILE_INLINE std::error_code readiness_set::open() noexcept {
+  try {
+    waiter_ = std::make_shared<windows::waiter>();
+    return {};
+  } catch (const std::system_error& failure) {
+    return failure.code();
+  } catch (...) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+}
+
+DUCTILE_INLINE void readiness_set::watch(int fd, short events, std::uint32_t owner) {
+  windows::watch(fd, events, *waiter_, owner);
+}
+
+DUCTILE_INLINE void readiness_set::forget(int fd, std::uint32_t owner) noexcept {
+  windows::forget(fd, *waiter_, owner);
+}
+
+DUCTILE_INLINE void readiness_set::watch_event(const event& wake_up, std::uint32_t owner) {
+  watch(wake_up.readable.get(), os::ready_to_read, owner);
+}
+
+DUCTILE_INLINE void readiness_set::forget_event(const event& wake_up, std::uint32_t owner) noexcept {
+  forget(wake_up.readable.get(), owner);
+}
+
+DUCTILE_INLINE bool readiness_set::reports(const readiness& ready, const event& wake_up) noexcept {
+  return ready.fd == wake_up.readable.get();
+}
+
+DUCTILE_INLINE std::error_code readiness_set::wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready) {
+  windows::wait(*waiter_, timeout, ready);
+  return {};
 }
 
 }  // namespace ductile::detail::sys

@@ -1,0 +1,157 @@
+// The programs the Windows suites run, in one: `helper <what> [args]`.
+// Everything it prints is UTF-8, and stdin and stdout are binary.
+//
+//   argv               its arguments after `argv` as CommandLineToArgvW
+//                      splits them, each followed by a NUL byte
+//   echo WORDS...      the words, space-separated, and a newline
+//   cat                stdin to stdout
+//   sleep MS           sleeps
+//   exit CODE          exits with CODE (decimal or 0x hex: the full 32 bits)
+//   env NAME           the variable's value, or "(unset)"
+//   env_count NAME     how many environment entries have that name, in any case
+//   pwd                the working directory
+//   grandchild         starts `helper sleep 60000`, prints its pid, sleeps
+//   crash              writes through a null pointer
+//   flood BYTES        writes BYTES to stdout and to stderr, interleaved,
+//                      then reads stdin to its end and prints its size
+//   handle VALUE       "valid" if VALUE is a handle this process holds
+//   lines N            N numbered lines
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <fcntl.h>
+#include <io.h>
+// <shellapi.h> needs <windows.h> first.
+// clang-format off
+#include <windows.h>
+#include <shellapi.h>
+// clang-format on
+
+#include <cstdio>
+#include <cstdlib>
+#include <cwchar>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::string utf8(const std::wstring& text) {
+  if (text.empty()) return {};
+  const int size =
+      WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0, nullptr, nullptr);
+  std::string out(static_cast<std::size_t>(size), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), out.data(), size, nullptr, nullptr);
+  return out;
+}
+
+void put(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+int flood(unsigned long long bytes) {
+  std::string chunk(64 * 1024, 'o');
+  std::string error_chunk(64 * 1024, 'e');
+  for (unsigned long long done = 0; done < bytes;) {
+    const std::size_t piece = static_cast<std::size_t>(std::min<unsigned long long>(chunk.size(), bytes - done));
+    std::fwrite(chunk.data(), 1, piece, stdout);
+    std::fwrite(error_chunk.data(), 1, piece, stderr);
+    done += piece;
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  unsigned long long read = 0;
+  char buffer[65536];
+  for (;;) {
+    const std::size_t got = std::fread(buffer, 1, sizeof buffer, stdin);
+    if (got == 0) break;
+    read += got;
+  }
+  std::printf("\nstdin %llu\n", read);
+  return 0;
+}
+
+}  // namespace
+
+int main() {
+  _setmode(_fileno(stdin), _O_BINARY);
+  _setmode(_fileno(stdout), _O_BINARY);
+  _setmode(_fileno(stderr), _O_BINARY);
+  int count = 0;
+  wchar_t** args = CommandLineToArgvW(GetCommandLineW(), &count);
+  std::vector<std::wstring> argv(args, args + count);
+  if (argv.size() < 2) return 64;
+  const std::wstring what = argv[1];
+  if (what == L"argv") {
+    for (std::size_t i = 2; i < argv.size(); ++i) {
+      put(utf8(argv[i]));
+      std::fputc('\0', stdout);
+    }
+  } else if (what == L"echo") {
+    for (std::size_t i = 2; i < argv.size(); ++i) {
+      if (i > 2) put(" ");
+      put(utf8(argv[i]));
+    }
+    put("\n");
+  } else if (what == L"cat") {
+    char buffer[65536];
+    for (;;) {
+      const std::size_t got = std::fread(buffer, 1, sizeof buffer, stdin);
+      if (got == 0) break;
+      std::fwrite(buffer, 1, got, stdout);
+    }
+  } else if (what == L"sleep" && argv.size() > 2) {
+    Sleep(static_cast<DWORD>(std::wcstoul(argv[2].c_str(), nullptr, 10)));
+  } else if (what == L"exit" && argv.size() > 2) {
+    std::fflush(stdout);
+    ExitProcess(static_cast<UINT>(std::wcstoul(argv[2].c_str(), nullptr, 0)));
+  } else if (what == L"env" && argv.size() > 2) {
+    wchar_t value[32768];
+    const DWORD size = GetEnvironmentVariableW(argv[2].c_str(), value, 32768);
+    put(size == 0 ? std::string("(unset)") : utf8(std::wstring(value, size)));
+    put("\n");
+  } else if (what == L"env_count" && argv.size() > 2) {
+    int found = 0;
+    wchar_t* block = GetEnvironmentStringsW();
+    for (wchar_t* entry = block; *entry != L'\0'; entry += std::wcslen(entry) + 1) {
+      const wchar_t* equals = std::wcschr(entry + 1, L'=');
+      const std::wstring name(entry, equals == nullptr ? std::wcslen(entry) : static_cast<std::size_t>(equals - entry));
+      if (_wcsicmp(name.c_str(), argv[2].c_str()) == 0) ++found;
+    }
+    FreeEnvironmentStringsW(block);
+    std::printf("%d\n", found);
+  } else if (what == L"pwd") {
+    wchar_t here[MAX_PATH];
+    const DWORD size = GetCurrentDirectoryW(MAX_PATH, here);
+    put(utf8(std::wstring(here, size)) + "\n");
+  } else if (what == L"grandchild") {
+    wchar_t self[MAX_PATH];
+    GetModuleFileNameW(nullptr, self, MAX_PATH);
+    std::wstring line = L"\"" + std::wstring(self) + L"\" sleep 60000";
+    STARTUPINFOW startup{};
+    startup.cb = sizeof startup;
+    PROCESS_INFORMATION made{};
+    if (!CreateProcessW(self, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &startup, &made)) return 70;
+    std::printf("%lu\n", made.dwProcessId);
+    std::fflush(stdout);
+    Sleep(60000);
+  } else if (what == L"crash") {
+    // Unhandled, it ends the process with the exception's code, as on
+    // Windows; the filter only keeps Wine's debugger from starting.
+    SetUnhandledExceptionFilter([](EXCEPTION_POINTERS*) -> LONG { return EXCEPTION_EXECUTE_HANDLER; });
+    volatile int* nothing = nullptr;
+    *nothing = 1;
+  } else if (what == L"flood" && argv.size() > 2) {
+    return flood(std::wcstoull(argv[2].c_str(), nullptr, 10));
+  } else if (what == L"handle" && argv.size() > 2) {
+    DWORD flags = 0;
+    const auto value =
+        reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(std::wcstoull(argv[2].c_str(), nullptr, 0)));
+    put(GetHandleInformation(value, &flags) ? "valid\n" : "invalid\n");
+  } else if (what == L"lines" && argv.size() > 2) {
+    const unsigned long n = std::wcstoul(argv[2].c_str(), nullptr, 10);
+    for (unsigned long i = 1; i <= n; ++i) std::printf("line %lu\n", i);
+  } else {
+    return 64;
+  }
+  std::fflush(stdout);
+  return 0;
+}

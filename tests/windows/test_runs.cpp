@@ -1,0 +1,188 @@
+// The expressions of the Linux behaviour suites, on CreateProcessW, job
+// objects and the completion port, with helper.exe standing in for the
+// POSIX tools.
+#include <atomic>
+#include <ductile/native.hpp>
+#include <thread>
+
+#include "windows_support.hpp"
+
+using namespace ductile;
+using namespace std::chrono_literals;
+using test::win_helper;
+namespace fs = std::filesystem;
+
+TEST_CASE("run, read and exit codes of the full 32 bits") {
+  CHECK(win_helper("echo", "hello", "world").read() == "hello world");
+  CHECK(win_helper("exit", "0").run().status.success());
+  const auto three = win_helper("exit", "3").unchecked().run();
+  CHECK(three.status.code() == exit_status::code_type{3});
+  const auto big = win_helper("exit", "0xC0000005").unchecked().run();
+  CHECK(big.status.code() == exit_status::code_type{0xC0000005u});
+  CHECK_FALSE(big.status.signal().has_value());
+  const auto error = test::expect_error<status_error>([] { win_helper("exit", "7").run(); });
+  CHECK(std::string(error.what()).find("exit code 7") != std::string::npos);
+  CHECK(test::children().empty());
+}
+
+TEST_CASE("a crash is named in the message") {
+  const auto error = test::expect_error<status_error>([] { win_helper("crash").run(); });
+  CAPTURE(error.what());
+  CHECK(error.output().status.code() == exit_status::code_type{0xC0000005u});
+  CHECK(std::string(error.what()).find("access violation") != std::string::npos);
+}
+
+TEST_CASE("captures of every size, from both streams, with 64 MiB of input at once") {
+  for (const unsigned long long size : {0ull, 1ull, 4095ull, 65536ull, 1000001ull}) {
+    const auto out = win_helper("flood", std::to_string(size)).stdout_capture().stderr_capture().run();
+    CHECK(out.stdout_bytes.size() == size + std::string("\nstdin 0\n").size());
+    CHECK(out.stderr_bytes.size() == size);
+  }
+  const std::size_t mib64 = 64ull << 20;
+  const auto out = win_helper("flood", std::to_string(mib64))
+                       .stdin_bytes(std::string(mib64, 'i'))
+                       .stdout_capture()
+                       .stderr_capture()
+                       .run();
+  CHECK(out.stderr_bytes.size() == mib64);
+  REQUIRE(out.stdout_bytes.size() > mib64);
+  CHECK(out.stdout_bytes.substr(mib64) == "\nstdin " + std::to_string(mib64) + "\n");
+  CHECK(out.stdout_bytes.find_first_not_of('o') == mib64);
+}
+
+TEST_CASE("pipelines of three and more, then, unchecked and ok_codes") {
+  CHECK((win_helper("echo", "a b c") | win_helper("cat") | win_helper("cat") | win_helper("cat")).read() == "a b c");
+  CHECK(win_helper("echo", "one").then(win_helper("echo", "two")).read() == "one\ntwo");
+  const auto last = (win_helper("echo", "x") | win_helper("exit", "4")).unchecked().run();
+  CHECK(last.status.code() == exit_status::code_type{4});
+  CHECK(win_helper("exit", "5").ok_codes({0, 5}).run().status.code() == exit_status::code_type{5});
+  CHECK(test::children().empty());
+}
+
+TEST_CASE("combined capture, tee and line callbacks") {
+  const auto both = win_helper("flood", "10").stdin_null().stderr_to_stdout().stdout_capture().run();
+  CHECK(both.stdout_bytes.size() == 20 + std::string("\nstdin 0\n").size());
+  std::vector<std::string> lines;
+  win_helper("lines", "1000").stdout_lines([&](std::string_view line) { lines.emplace_back(line); }).run();
+  REQUIRE(lines.size() == 1000);
+  CHECK(lines.front() == "line 1");
+  CHECK(lines.back() == "line 1000");
+  test::temp_dir dir;
+  win_helper("echo", "into a file").stdout_path(dir / "out.txt").run();
+  CHECK(test::slurp(dir / "out.txt") == "into a file\n");
+  win_helper("echo", "gone").stdout_null().run();
+  CHECK(win_helper("cat").stdin_path(dir / "out.txt").read() == "into a file");
+  CHECK(win_helper("cat").stdin_null().read().empty());
+}
+
+TEST_CASE("stdin_pipe and input(), reader, lines, read_for and read_line_for") {
+  auto h = win_helper("cat").stdin_pipe().stdout_capture().start();
+  auto in = h.input();
+  std::string sent;
+  for (int i = 0; i < 100; ++i) {
+    const std::string line = "line " + std::to_string(i) + "\n";
+    CHECK(in.write(line));
+    sent += line;
+  }
+  CHECK(in.write(std::string(1 << 20, 'x')));
+  sent += std::string(1 << 20, 'x');
+  in.close();
+  CHECK(h.wait().stdout_bytes == sent);
+  auto reader = win_helper("lines", "3").reader();
+  std::string all;
+  char buffer[4];
+  for (std::size_t got; (got = reader.read(buffer, sizeof buffer)) > 0;) all.append(buffer, got);
+  CHECK(all == "line 1\nline 2\nline 3\n");
+  std::vector<std::string> seen;
+  for (const auto& line : win_helper("lines", "5").lines()) seen.emplace_back(line);
+  CHECK(seen.size() == 5);
+  auto slow = win_helper("sleep", "2000").reader();
+  char byte;
+  CHECK_FALSE(slow.read_for(&byte, 1, 100ms).has_value());
+  slow.kill();
+  auto line_reader = win_helper("lines", "2").reader();
+  std::string first;
+  CHECK(line_reader.read_line_for(first, 5s) == std::optional<bool>(true));
+  CHECK(first == "line 1");
+}
+
+TEST_CASE("timeouts and kill() end the whole tree, grandchildren included") {
+  auto h = win_helper("grandchild").stdout_capture().start();
+  std::string pid_line;
+  // The grandchild's pid comes first; wait for it on a reader of our own.
+  auto r = win_helper("grandchild").reader();
+  char c;
+  while (r.read(&c, 1) == 1 && c != '\n') pid_line += c;
+  const unsigned long grandchild = std::stoul(pid_line);
+  CHECK(test::running(grandchild));
+  r.kill();
+  CHECK(test::eventually([&] { return !test::running(grandchild); }));
+  h.kill();
+  const auto error = test::expect_error<timeout_error>([] { win_helper("sleep", "30000").timeout(200ms).run(); });
+  CHECK(std::string(error.what()).find("timed out") != std::string::npos);
+  CHECK(test::children().empty());
+}
+
+TEST_CASE("send_signal(SIGKILL) and SIGTERM end the run; other numbers are refused") {
+  for (const int signal : {SIGTERM, SIGKILL}) {
+    auto h = win_helper("sleep", "30000").unchecked().start();
+    h.send_signal(signal);
+    const output* ended = h.wait_for(10s);
+    REQUIRE(ended != nullptr);
+    CHECK(ended->status.code() == exit_status::code_type{1});  // what TerminateJobObject is told
+  }
+  auto other = win_helper("sleep", "30000").start();
+  CHECK_THROWS_AS(other.send_signal(10), std::invalid_argument);  // SIGUSR1's number elsewhere
+  other.kill();
+}
+
+TEST_CASE("the directory, and the environment whose names ignore case") {
+  test::temp_dir dir;
+  const auto here = win_helper("pwd").dir(dir.path).read();
+  CHECK(fs::equivalent(fs::path(here), dir.path));
+  CHECK(win_helper("env", "DUCTILE_TEST").env("DUCTILE_TEST", "ü and spaces").read() == "ü and spaces");
+  CHECK(win_helper("env", "ductile_test").env("DUCTILE_TEST", "any case").read() == "any case");
+  CHECK(win_helper("env_count", "PATH").env("Path", "C:\\windows").read() == "1");
+  CHECK(win_helper("env", "PATH").env("Path", "C:\\windows").read() == "C:\\windows");
+  CHECK(win_helper("env", "HOMEDRIVE").env_remove("homedrive").read() == "(unset)");
+  const auto error = test::expect_error<spawn_error>([&] { win_helper("pwd").dir(dir / "missing").run(); });
+  CHECK(std::string(error.what()).find("cannot change directory") != std::string::npos);
+}
+
+TEST_CASE("a bare name is found in the child's PATH with PATHEXT, never in the current directory") {
+  test::temp_dir bin, cwd;
+  fs::copy_file(test::windows_helper(), bin / "found-helper.exe");
+  fs::copy_file(test::windows_helper(), cwd / "local-helper.exe");
+  const std::string path = bin.path.string();
+  CHECK(cmd("found-helper", "echo", "via PATH").env("PATH", path).read() == "via PATH");
+  CHECK(cmd("FOUND-HELPER.EXE", "echo", "any case").env("Path", path).read() == "any case");
+  CHECK(which("found-helper") == std::nullopt);
+  const auto previous = fs::current_path();
+  fs::current_path(cwd.path);
+  const auto error = test::expect_error<spawn_error>([&] { cmd("local-helper", "echo", "x").env("PATH", path).run(); });
+  fs::current_path(previous);
+  CHECK(std::string(error.what()).find("not found in PATH") != std::string::npos);
+}
+
+TEST_CASE("invalid UTF-8 is std::invalid_argument") {
+  CHECK_THROWS_AS(win_helper("echo", std::string("\xff\xfe")).run(), std::invalid_argument);
+  CHECK_THROWS_AS(win_helper("echo").env("BAD", std::string("\xc3")).run(), std::invalid_argument);
+}
+
+TEST_CASE("only the three standard handles are inherited") {
+  SECURITY_ATTRIBUTES inheritable{sizeof inheritable, nullptr, TRUE};
+  HANDLE event = CreateEventW(&inheritable, TRUE, FALSE, nullptr);
+  REQUIRE(event != nullptr);
+  const auto value = std::to_string(reinterpret_cast<std::uintptr_t>(event));
+  CHECK(win_helper("handle", value).read() == "invalid");
+  CloseHandle(event);
+}
+
+TEST_CASE("pools run every job with at most N at a time") {
+  pool p(3);
+  std::vector<handle> jobs;
+  for (int i = 0; i < 8; ++i) jobs.push_back(p.submit(win_helper("echo", std::to_string(i)).stdout_capture()));
+  p.wait_all();
+  for (std::size_t i = 0; i < jobs.size(); ++i) CHECK(jobs[i].wait().stdout_bytes == std::to_string(i) + "\n");
+  CHECK(test::children().empty());
+}
