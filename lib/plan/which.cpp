@@ -10,6 +10,11 @@
 #include "os/system_calls.hpp"
 #include "plan/plan.hpp"
 
+#ifdef _WIN32
+#include "os/windows/program_search.hpp"
+#include "os/windows/win32.hpp"
+#endif
+
 namespace ductile {
 namespace detail {
 
@@ -46,9 +51,32 @@ DUCTILE_INLINE void apply_context(const node& tree, context& ctx) {
   }
 }
 
+#ifdef _WIN32
+// Windows: the child's PATH with its PATHEXT, as a start looks (lib/os/windows/program_search.hpp).
+DUCTILE_INLINE std::wstring context_variable(const context& ctx, const char* name, const wchar_t* wide_name) {
+  if (!ctx.env) return windows::inherited_variable(wide_name);
+  const auto found = ctx.env->find(name);
+  std::wstring value;
+  if (found != ctx.env->end() && !windows::widen(found->second, value))
+    throw std::invalid_argument(std::string("which(): ") + name + " is not valid UTF-8");
+  return value;
+}
+#endif
+
 DUCTILE_INLINE std::optional<std::string> find_program(std::string_view name, const context& ctx) {
   if (name.empty()) throw std::invalid_argument("which(): the name is empty");
   if (name.find('\0') != std::string_view::npos) throw std::invalid_argument("which(): the name contains a NUL byte");
+#ifdef _WIN32
+  std::wstring wide;
+  if (!windows::widen(name, wide)) throw std::invalid_argument("which(): the name is not valid UTF-8");
+  std::wstring extensions = context_variable(ctx, "PATHEXT", L"PATHEXT");
+  if (extensions.empty()) extensions = windows::default_extensions;
+  std::wstring found;
+  if (!windows::find_program(wide, true, context_variable(ctx, "PATH", L"PATH"), extensions, found))
+    return std::nullopt;
+  return windows::narrow(windows::full_path(found));
+#endif
+#ifndef _WIN32
   const std::string parent = sys::working_directory();
   // A name with a slash is a path, relative to the parent (as cmd() resolves it).
   if (name.find('/') != std::string_view::npos) {
@@ -72,6 +100,7 @@ DUCTILE_INLINE std::optional<std::string> find_program(std::string_view name, co
     if (colon == std::string::npos) return std::nullopt;
     start = colon + 1;
   }
+#endif
 }
 
 }  // namespace detail

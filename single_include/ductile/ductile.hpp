@@ -2832,10 +2832,17 @@ void set_nonblocking(int fd) noexcept;
 // Events another thread signals.
 std::error_code make_event(bool signalled, int& number) noexcept;
 void set_event(int number, bool signalled) noexcept;
+// A manual-reset Win32 event that is set while the event `number` is: what
+// a wait outside the library (WaitForSingleObject, Asio's object_handle)
+// can wait on. Made on first use; closed with the number.
+HANDLE native_event(int number) noexcept;
 
 // A started child (suspended or not) and the job that holds its tree; the
 // port reports its end. Takes both handles.
 int adopt_process(HANDLE process, HANDLE job, DWORD pid) noexcept;
+// A job alone (an own_cgroup() subtree's), inside the job `outer` (-1: none).
+int adopt_job(HANDLE job, int outer) noexcept;
+int outer_job_of(int number) noexcept;
 HANDLE process_of(int number) noexcept;
 HANDLE job_of(int number) noexcept;
 
@@ -4501,6 +4508,35 @@ DUCTILE_INLINE process_launch lower_alone(const node& tree, bool& checked) {
 #include <stdexcept>
 
 
+#ifdef _WIN32
+// ---- lib/os/windows/program_search.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_PROGRAM_SEARCH_HPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_PROGRAM_SEARCH_HPP
+// Where Windows programs are found, the same for a start and for which():
+// a path as it is (or with a PATHEXT extension), a bare name in each
+// directory of PATH in turn, never the current directory or the parent's
+// own, which CreateProcessW would try first.
+
+#include <string>
+
+namespace ductile::detail::windows {
+
+// `searched`: a bare name is looked for in `path` (PATH's value); a name
+// with a separator or a drive is a path either way. `extensions` is
+// PATHEXT's value. True, with the file in `out`, when one is found.
+bool find_program(const std::wstring& name, bool searched, const std::wstring& path, const std::wstring& extensions,
+                  std::wstring& out);
+// The parent's variable `name` (empty when unset).
+std::wstring inherited_variable(const wchar_t* name);
+// PATHEXT when the environment has none.
+inline constexpr const wchar_t* default_extensions = L".COM;.EXE;.BAT;.CMD";
+// `path` made absolute against this process's directory.
+std::wstring full_path(const std::wstring& path);
+
+}  // namespace ductile::detail::windows
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_PROGRAM_SEARCH_HPP
+#endif
+
 namespace ductile {
 namespace detail {
 
@@ -4537,9 +4573,32 @@ DUCTILE_INLINE void apply_context(const node& tree, context& ctx) {
   }
 }
 
+#ifdef _WIN32
+// Windows: the child's PATH with its PATHEXT, as a start looks (lib/os/windows/program_search.hpp).
+DUCTILE_INLINE std::wstring context_variable(const context& ctx, const char* name, const wchar_t* wide_name) {
+  if (!ctx.env) return windows::inherited_variable(wide_name);
+  const auto found = ctx.env->find(name);
+  std::wstring value;
+  if (found != ctx.env->end() && !windows::widen(found->second, value))
+    throw std::invalid_argument(std::string("which(): ") + name + " is not valid UTF-8");
+  return value;
+}
+#endif
+
 DUCTILE_INLINE std::optional<std::string> find_program(std::string_view name, const context& ctx) {
   if (name.empty()) throw std::invalid_argument("which(): the name is empty");
   if (name.find('\0') != std::string_view::npos) throw std::invalid_argument("which(): the name contains a NUL byte");
+#ifdef _WIN32
+  std::wstring wide;
+  if (!windows::widen(name, wide)) throw std::invalid_argument("which(): the name is not valid UTF-8");
+  std::wstring extensions = context_variable(ctx, "PATHEXT", L"PATHEXT");
+  if (extensions.empty()) extensions = windows::default_extensions;
+  std::wstring found;
+  if (!windows::find_program(wide, true, context_variable(ctx, "PATH", L"PATH"), extensions, found))
+    return std::nullopt;
+  return windows::narrow(windows::full_path(found));
+#endif
+#ifndef _WIN32
   const std::string parent = sys::working_directory();
   // A name with a slash is a path, relative to the parent (as cmd() resolves it).
   if (name.find('/') != std::string_view::npos) {
@@ -4563,6 +4622,7 @@ DUCTILE_INLINE std::optional<std::string> find_program(std::string_view name, co
     if (colon == std::string::npos) return std::nullopt;
     start = colon + 1;
   }
+#endif
 }
 
 }  // namespace detail
@@ -5618,7 +5678,7 @@ DUCTILE_INLINE const cgroup_usage& cgroup_scope::finish() noexcept {
 
 }  // namespace ductile::detail
 
-#else
+#elif !DUCTILE_WINDOWS_BACKEND  // Windows: lib/os/windows/job_scope.cpp
 
 namespace ductile::detail {
 
@@ -14370,6 +14430,8 @@ struct record {
   HANDLE handle = nullptr;  // a stream's own handle of the parent's end; a process
   HANDLE job = nullptr;
   HANDLE exit_wait = nullptr;  // RegisterWaitForSingleObject's
+  HANDLE mirror = nullptr;     // an event's Win32 twin, for waits outside the library
+  int outer = -1;              // a job's enclosing job, by number
   stream_operation read_op{};
   stream_operation write_op{};
   bool read_pending = false;   // a zero-byte read is in flight
@@ -14409,7 +14471,7 @@ DUCTILE_INLINE short ready_now(record& r, short events) noexcept {
 // Starts what makes `events` come: a zero-byte read on a stream.
 DUCTILE_INLINE void arm(record& r, short events) noexcept {
   if (r.what == record::kind::process && !r.signalled) {
-    if (::WaitForSingleObject(r.handle, 0) == WAIT_OBJECT_0) r.signalled = true;
+    if (r.handle != nullptr && ::WaitForSingleObject(r.handle, 0) == WAIT_OBJECT_0) r.signalled = true;
     return;
   }
   if (r.what != record::kind::stream || !(events & os::ready_to_read)) return;
@@ -14715,7 +14777,17 @@ DUCTILE_INLINE void set_event(int number, bool signalled) noexcept {
   record* r = find(s, number);
   if (r == nullptr) return;
   r->signalled = signalled;
+  if (r->mirror != nullptr) signalled ? ::SetEvent(r->mirror) : ::ResetEvent(r->mirror);
   if (signalled) notify(*r);
+}
+
+DUCTILE_INLINE HANDLE native_event(int number) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, number);
+  if (r == nullptr || r->what != record::kind::event) return nullptr;
+  if (r->mirror == nullptr) r->mirror = ::CreateEventW(nullptr, TRUE, r->signalled ? TRUE : FALSE, nullptr);
+  return r->mirror;
 }
 
 DUCTILE_INLINE void CALLBACK post_exit(PVOID number, BOOLEAN) {
@@ -14743,6 +14815,29 @@ DUCTILE_INLINE int adopt_process(HANDLE process, HANDLE job, DWORD pid) noexcept
                                      WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD))
     r->exit_wait = nullptr;  // looked at on each watch instead
   return r->number;
+}
+
+DUCTILE_INLINE int adopt_job(HANDLE job, int outer) noexcept {
+  port_state& s = state();
+  try {
+    auto made = std::make_unique<record>();
+    made->what = record::kind::process;  // a process that never ends: the job alone
+    made->job = job;
+    made->outer = outer;
+    std::lock_guard<std::mutex> guard(s.lock);
+    made->number = s.next_object++;
+    s.by_number[made->number] = made.get();
+    return made.release()->number;
+  } catch (...) {
+    return -1;
+  }
+}
+
+DUCTILE_INLINE int outer_job_of(int number) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, number);
+  return r != nullptr ? r->outer : -1;
 }
 
 DUCTILE_INLINE HANDLE process_of(int number) noexcept {
@@ -14787,6 +14882,7 @@ DUCTILE_INLINE void release(int number) noexcept {
   if (r->exit_wait != nullptr) ::UnregisterWaitEx(r->exit_wait, INVALID_HANDLE_VALUE);
   if (r->handle != nullptr) ::CloseHandle(r->handle);
   if (r->job != nullptr) ::CloseHandle(r->job);
+  if (r->mirror != nullptr) ::CloseHandle(r->mirror);
   delete r;
 }
 
@@ -14956,6 +15052,199 @@ DUCTILE_INLINE bool is_batch_file(std::wstring_view path) {
 }  // namespace ductile::detail::windows
 #endif  // DUCTILE_WINDOWS_BACKEND
 #endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_COMMAND_LINE_CPP
+// ---- lib/os/windows/program_search.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_PROGRAM_SEARCH_CPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_PROGRAM_SEARCH_CPP
+
+#if DUCTILE_WINDOWS_BACKEND
+#include <algorithm>
+
+
+namespace ductile::detail::windows {
+
+DUCTILE_INLINE std::wstring inherited_variable(const wchar_t* name) {
+  std::wstring value(256, L'\0');
+  for (;;) {
+    const DWORD size = ::GetEnvironmentVariableW(name, value.data(), static_cast<DWORD>(value.size()));
+    if (size == 0) return {};
+    if (size < value.size()) {
+      value.resize(size);
+      return value;
+    }
+    value.resize(size);
+  }
+}
+
+DUCTILE_INLINE bool is_file(const std::wstring& path) {
+  const DWORD attributes = ::GetFileAttributesW(path.c_str());
+  return attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_DIRECTORY);
+}
+
+DUCTILE_INLINE bool has_extension(std::wstring_view path) {
+  const std::size_t dot = path.find_last_of(L'.');
+  const std::size_t slash = path.find_last_of(L"\\/");
+  return dot != std::wstring_view::npos && (slash == std::wstring_view::npos || dot > slash);
+}
+
+// `path` itself if it names a file, else with each PATHEXT extension in turn.
+DUCTILE_INLINE bool resolve_file(const std::wstring& path, const std::wstring& extensions, std::wstring& out) {
+  if (has_extension(path) && is_file(path)) {
+    out = path;
+    return true;
+  }
+  for (std::size_t start = 0; start <= extensions.size();) {
+    std::size_t end = extensions.find(L';', start);
+    if (end == std::wstring::npos) end = extensions.size();
+    if (end > start) {
+      std::wstring candidate = path + extensions.substr(start, end - start);
+      if (is_file(candidate)) {
+        out = std::move(candidate);
+        return true;
+      }
+    }
+    start = end + 1;
+  }
+  if (!has_extension(path) && is_file(path)) {
+    out = path;
+    return true;
+  }
+  return false;
+}
+
+// Where a bare name is looked for: the child's PATH, in order; never the
+// current directory or this program's, which CreateProcessW would try first.
+DUCTILE_INLINE bool find_program(const std::wstring& name, bool searched, const std::wstring& path,
+                                 const std::wstring& extensions, std::wstring& out) {
+  const bool is_path = !searched || name.find_first_of(L"\\/:") != std::wstring::npos;
+  if (is_path) return resolve_file(name, extensions, out);
+  for (std::size_t start = 0; start <= path.size();) {
+    std::size_t end = path.find(L';', start);
+    if (end == std::wstring::npos) end = path.size();
+    std::wstring directory = path.substr(start, end - start);
+    directory.erase(std::remove(directory.begin(), directory.end(), L'"'), directory.end());
+    if (!directory.empty()) {
+      if (directory.back() != L'\\' && directory.back() != L'/') directory += L'\\';
+      if (resolve_file(directory + name, extensions, out)) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+DUCTILE_INLINE std::wstring full_path(const std::wstring& path) {
+  std::wstring full(MAX_PATH, L'\0');
+  for (;;) {
+    const DWORD size = ::GetFullPathNameW(path.c_str(), static_cast<DWORD>(full.size()), full.data(), nullptr);
+    if (size == 0) return path;
+    if (size < full.size()) {
+      full.resize(size);
+      return full;
+    }
+    full.resize(size);
+  }
+}
+
+}  // namespace ductile::detail::windows
+#endif  // DUCTILE_WINDOWS_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_PROGRAM_SEARCH_CPP
+// ---- lib/os/windows/job_scope.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_JOB_SCOPE_CPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_JOB_SCOPE_CPP
+// own_cgroup() on Windows: the subtree's processes share a job object (each
+// child's own job nested inside it), whose limits stand for the cgroup's
+// (memory_max: job memory, pids_max: active processes, cpu_max: a hard CPU
+// rate) and whose accounting becomes output::cgroup.
+
+
+#if DUCTILE_WINDOWS_BACKEND
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <thread>
+
+
+namespace ductile::detail {
+
+DUCTILE_INLINE std::shared_ptr<cgroup_scope> cgroup_scope::create(const cgroup_options& options,
+                                                                  const cgroup_scope* enclosing,
+                                                                  const std::string& command) {
+  if (!options.parent.empty())
+    throw_spawn_error(command, "cgroup", std::string("own_cgroup(): a parent cgroup is not supported on this system"),
+                      std::make_error_code(std::errc::not_supported));
+  HANDLE job = ::CreateJobObjectW(nullptr, nullptr);
+  if (job == nullptr) throw_spawn_error(command, "cgroup", "make a job object", windows::last_error());
+  auto fail = [&](const char* what) {
+    const auto error = windows::last_error();
+    ::CloseHandle(job);
+    throw_spawn_error(command, "cgroup", what, error);
+  };
+  JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
+  if (options.memory_max) {
+    limits.BasicLimitInformation.LimitFlags |= JOB_OBJECT_LIMIT_JOB_MEMORY;
+    limits.JobMemoryLimit = static_cast<SIZE_T>(*options.memory_max);
+  }
+  if (options.pids_max) {
+    limits.BasicLimitInformation.LimitFlags |= JOB_OBJECT_LIMIT_ACTIVE_PROCESS;
+    limits.BasicLimitInformation.ActiveProcessLimit = static_cast<DWORD>(*options.pids_max);
+  }
+  if (limits.BasicLimitInformation.LimitFlags != 0 &&
+      !::SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits))
+    fail("set the job's memory and process limits");
+  if (options.cpu_max) {
+    SYSTEM_INFO system{};
+    ::GetSystemInfo(&system);
+    // CpuRate is in 1/10000 of the whole machine.
+    const double share = *options.cpu_max / static_cast<double>(system.dwNumberOfProcessors);
+    JOBOBJECT_CPU_RATE_CONTROL_INFORMATION rate{};
+    rate.ControlFlags = JOB_OBJECT_CPU_RATE_CONTROL_ENABLE | JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP;
+    rate.CpuRate = static_cast<DWORD>(std::lround(std::min(1.0, std::max(share, 0.0001)) * 10000));
+    if (!::SetInformationJobObject(job, JobObjectCpuRateControlInformation, &rate, sizeof rate))
+      fail("set the job's CPU rate");
+  }
+  std::shared_ptr<cgroup_scope> scope(new cgroup_scope());
+  const int number = windows::adopt_job(job, enclosing != nullptr ? enclosing->directory_fd() : -1);
+  if (number < 0) {
+    ::CloseHandle(job);
+    throw_spawn_error(command, "cgroup", "track the job object", std::make_error_code(std::errc::not_enough_memory));
+  }
+  scope->directory_.reset(number);
+  scope->path_ = "job object";
+  return scope;
+}
+
+DUCTILE_INLINE cgroup_scope::~cgroup_scope() { finish(); }
+
+DUCTILE_INLINE void cgroup_scope::signal_all(int signal) noexcept {
+  if (signal != SIGKILL && signal != SIGTERM) return;
+  if (HANDLE job = windows::job_of(directory_.get())) ::TerminateJobObject(job, 1);
+}
+
+DUCTILE_INLINE const cgroup_usage& cgroup_scope::finish() noexcept {
+  if (finished_) return usage_;
+  finished_ = true;
+  HANDLE job = windows::job_of(directory_.get());
+  if (job == nullptr) return usage_;
+  ::TerminateJobObject(job, 1);
+  JOBOBJECT_BASIC_ACCOUNTING_INFORMATION accounting{};
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    if (!::QueryInformationJobObject(job, JobObjectBasicAccountingInformation, &accounting, sizeof accounting,
+                                     nullptr) ||
+        accounting.ActiveProcesses == 0)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto ticks = accounting.TotalUserTime.QuadPart + accounting.TotalKernelTime.QuadPart;
+  usage_.cpu_time = std::chrono::microseconds(ticks / 10);
+  JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
+  if (::QueryInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits, nullptr))
+    usage_.memory_peak_bytes = limits.PeakJobMemoryUsed;
+  directory_.reset();
+  return usage_;
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_WINDOWS_BACKEND
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_JOB_SCOPE_CPP
 // ---- lib/os/windows/system_calls.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_SYSTEM_CALLS_CPP
 #define DUCTILE_INLINED_LIB_OS_WINDOWS_SYSTEM_CALLS_CPP
@@ -15060,6 +15349,7 @@ DUCTILE_INLINE std::error_code duplicate_native(native_handle_type stream, uniqu
 }
 
 DUCTILE_INLINE native_handle_type native_handle_of(int fd) noexcept {
+  if (fd >= windows::object_numbers) return windows::native_event(fd);
   return reinterpret_cast<native_handle_type>(::_get_osfhandle(fd));
 }
 
@@ -15354,75 +15644,6 @@ DUCTILE_INLINE bool make_environment(const char* const* envp, environment_block&
   return true;
 }
 
-DUCTILE_INLINE std::wstring inherited_variable(const wchar_t* name) {
-  std::wstring value(256, L'\0');
-  for (;;) {
-    const DWORD size = ::GetEnvironmentVariableW(name, value.data(), static_cast<DWORD>(value.size()));
-    if (size == 0) return {};
-    if (size < value.size()) {
-      value.resize(size);
-      return value;
-    }
-    value.resize(size);
-  }
-}
-
-DUCTILE_INLINE bool is_file(const std::wstring& path) {
-  const DWORD attributes = ::GetFileAttributesW(path.c_str());
-  return attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_DIRECTORY);
-}
-
-DUCTILE_INLINE bool has_extension(std::wstring_view path) {
-  const std::size_t dot = path.find_last_of(L'.');
-  const std::size_t slash = path.find_last_of(L"\\/");
-  return dot != std::wstring_view::npos && (slash == std::wstring_view::npos || dot > slash);
-}
-
-// `path` itself if it names a file, else with each PATHEXT extension in turn.
-DUCTILE_INLINE bool resolve_file(const std::wstring& path, const std::wstring& extensions, std::wstring& out) {
-  if (has_extension(path) && is_file(path)) {
-    out = path;
-    return true;
-  }
-  for (std::size_t start = 0; start <= extensions.size();) {
-    std::size_t end = extensions.find(L';', start);
-    if (end == std::wstring::npos) end = extensions.size();
-    if (end > start) {
-      std::wstring candidate = path + extensions.substr(start, end - start);
-      if (is_file(candidate)) {
-        out = std::move(candidate);
-        return true;
-      }
-    }
-    start = end + 1;
-  }
-  if (!has_extension(path) && is_file(path)) {
-    out = path;
-    return true;
-  }
-  return false;
-}
-
-// Where a bare name is looked for: the child's PATH, in order; never the
-// current directory or this program's, which CreateProcessW would try first.
-DUCTILE_INLINE bool find_program(const std::wstring& name, bool searched, const std::wstring& path,
-                                 const std::wstring& extensions, std::wstring& out) {
-  const bool is_path = !searched || name.find_first_of(L"\\/:") != std::wstring::npos;
-  if (is_path) return resolve_file(name, extensions, out);
-  for (std::size_t start = 0; start <= path.size();) {
-    std::size_t end = path.find(L';', start);
-    if (end == std::wstring::npos) end = path.size();
-    std::wstring directory = path.substr(start, end - start);
-    directory.erase(std::remove(directory.begin(), directory.end(), L'"'), directory.end());
-    if (!directory.empty()) {
-      if (directory.back() != L'\\' && directory.back() != L'/') directory += L'\\';
-      if (resolve_file(directory + name, extensions, out)) return true;
-    }
-    start = end + 1;
-  }
-  return false;
-}
-
 DUCTILE_INLINE std::wstring system_program(const wchar_t* name) {
   wchar_t directory[MAX_PATH];
   const UINT size = ::GetSystemDirectoryW(directory, MAX_PATH);
@@ -15463,6 +15684,41 @@ DUCTILE_INLINE std::error_code inherit_stdio(const child_plan& plan, inherited_h
 
 }  // namespace windows
 
+// A daemon: outside the caller's job where the job lets it break away, in a
+// console process group of its own and without a console; its pid written
+// to the pid file before it runs.
+DUCTILE_INLINE started_child start_daemon(const std::wstring& application, std::wstring& line,
+                                          windows::environment_block& environment, bool own_environment,
+                                          const std::wstring& directory, STARTUPINFOEXW& startup, bool inherits,
+                                          HANDLE pid_file, DWORD flags, started_child& started, child_report& report) {
+  flags |= DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP;
+  PROCESS_INFORMATION made{};
+  auto create = [&](DWORD extra) {
+    return ::CreateProcessW(application.c_str(), line.data(), nullptr, nullptr, inherits ? TRUE : FALSE, flags | extra,
+                            own_environment ? environment.block.data() : nullptr,
+                            directory.empty() ? nullptr : directory.c_str(), &startup.StartupInfo, &made) != 0;
+  };
+  if (!create(CREATE_BREAKAWAY_FROM_JOB) && !create(0)) {
+    report.step = child_step::exec;
+    report.error = windows::errno_from(::GetLastError());
+    if (report.error == 0) report.error = EINVAL;
+    return std::move(started);
+  }
+  if (pid_file != nullptr) {
+    const std::string text = std::to_string(made.dwProcessId) + "\n";
+    DWORD written = 0;
+    ::SetFilePointer(pid_file, 0, nullptr, FILE_BEGIN);
+    ::SetEndOfFile(pid_file);
+    ::WriteFile(pid_file, text.data(), static_cast<DWORD>(text.size()), &written, nullptr);
+  }
+  ::ResumeThread(made.hThread);
+  ::CloseHandle(made.hThread);
+  ::CloseHandle(made.hProcess);
+  started.process.pid = static_cast<pid_t>(made.dwProcessId);
+  report.daemon = started.process.pid;
+  return std::move(started);
+}
+
 DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
   started_child started;
   auto refuse = [&](std::error_code error, const char* step, const char* what) {
@@ -15476,8 +15732,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     report.error = error;
     return std::move(started);
   };
-  if (mode == start_mode::daemon || plan.daemon != nullptr)
-    return refuse(sys::not_supported(), "spawn", "start a detached process");
+  const bool daemon = mode == start_mode::daemon || plan.daemon != nullptr;
   if (plan.credentials != nullptr) return refuse(sys::not_supported(), "credentials", "change credentials");
   if (plan.passed_count > 0) return refuse(sys::not_supported(), "pass_fd", "pass descriptors");
   if (plan.controlling_terminal >= 0) return refuse(sys::not_supported(), "pty", "attach a pseudo console");
@@ -15525,7 +15780,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     // The program, found in the child's PATH with the child's PATHEXT.
     const std::wstring path = own_environment ? environment.value(L"PATH") : inherited_variable(L"PATH");
     std::wstring extensions = own_environment ? environment.value(L"PATHEXT") : inherited_variable(L"PATHEXT");
-    if (extensions.empty()) extensions = L".COM;.EXE;.BAT;.CMD";
+    if (extensions.empty()) extensions = default_extensions;
     std::wstring program;
     if (!find_program(program_name, plan.search_path != nullptr, path, extensions, program))
       return fail_in_child(child_step::exec, ENOENT);
@@ -15568,6 +15823,33 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     // Exactly the three standard handles are inherited.
     inherited_handles handles;
     if (const auto error = inherit_stdio(plan, handles)) return refuse(error, "stdio", "pass the standard handles");
+    // A daemon's pid file, locked here and inherited: the lock lasts as long
+    // as the daemon holds the handle, its whole life (flock's role on POSIX).
+    HANDLE pid_file = nullptr;
+    if (daemon && plan.daemon != nullptr && plan.daemon->pid_file != nullptr) {
+      std::wstring name;
+      if (!widen(plan.daemon->pid_file, name)) {
+        started.error = std::make_error_code(std::errc::illegal_byte_sequence);
+        started.explanation = std::string("pid file name is not valid UTF-8: ") + plan.daemon->pid_file;
+        return started;
+      }
+      SECURITY_ATTRIBUTES inheritable{sizeof inheritable, nullptr, TRUE};
+      pid_file = ::CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE,
+                               FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, &inheritable, OPEN_ALWAYS,
+                               FILE_ATTRIBUTE_NORMAL, nullptr);
+      if (pid_file == INVALID_HANDLE_VALUE) return fail_in_child(child_step::pid_file, errno_from(::GetLastError()));
+      handles.list.push_back(pid_file);  // closed with the others
+      // A byte far past the pid's text, so that anyone can still read the pid.
+      OVERLAPPED far_byte{};
+      far_byte.Offset = 0xFFFFFFFEu;
+      far_byte.OffsetHigh = 0x7FFFFFFFu;
+      if (!::LockFileEx(pid_file, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &far_byte)) {
+        const DWORD error = ::GetLastError();
+        return fail_in_child(child_step::pid_file, error == ERROR_LOCK_VIOLATION || error == ERROR_IO_PENDING
+                                                       ? EWOULDBLOCK
+                                                       : (errno_from(error) != 0 ? errno_from(error) : EACCES));
+      }
+    }
     SIZE_T attribute_size = 0;
     ::InitializeProcThreadAttributeList(nullptr, 1, 0, &attribute_size);
     std::vector<unsigned char> attribute_memory(attribute_size);
@@ -15591,6 +15873,9 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     startup.lpAttributeList = attributes;
 
     DWORD flags = CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT;
+    if (daemon)
+      return start_daemon(application, line, environment, own_environment, directory, startup, !handles.list.empty(),
+                          pid_file, flags, started, report);
     if (plan.process_group == 0) {
       flags |= CREATE_NEW_PROCESS_GROUP;
       report.made_group = true;
@@ -15616,7 +15901,22 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       if (portable != 0) return fail_in_child(child_step::exec, portable);
       return refuse(error_from(error), "exec", "start the process");
     }
-    // In its job before it runs a single instruction: nothing it starts escapes.
+    // In its jobs before it runs a single instruction: nothing it starts
+    // escapes. An own_cgroup() subtree's jobs come first, outermost first, so
+    // that each job assigned after is nested in them.
+    std::vector<HANDLE> enclosing;
+    for (int number = plan.cgroup_directory; number >= 0; number = outer_job_of(number))
+      if (HANDLE outer = job_of(number)) enclosing.insert(enclosing.begin(), outer);
+    for (HANDLE outer : enclosing) {
+      if (!::AssignProcessToJobObject(outer, made.hProcess)) {
+        const DWORD error = ::GetLastError();
+        ::TerminateProcess(made.hProcess, 1);
+        ::CloseHandle(made.hThread);
+        ::CloseHandle(made.hProcess);
+        ::CloseHandle(job);
+        return fail_in_child(child_step::cgroup, errno_from(error) != 0 ? errno_from(error) : EPERM);
+      }
+    }
     if (!::AssignProcessToJobObject(job, made.hProcess)) {
       ::CloseHandle(job);
       job = nullptr;  // a parent's job that allows no other: the process alone is ended

@@ -16,6 +16,9 @@
 //                      then reads stdin to its end and prints its size
 //   handle VALUE       "valid" if VALUE is a handle this process holds
 //   lines N            N numbered lines
+//   alloc MIB          commits and touches MIB mebibytes: "ok" or "refused"
+//   spawn_many N       starts N `helper sleep 60000`, prints how many started
+//   spin MS            keeps a CPU busy
 
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
@@ -149,6 +152,29 @@ int main() {
   } else if (what == L"lines" && argv.size() > 2) {
     const unsigned long n = std::wcstoul(argv[2].c_str(), nullptr, 10);
     for (unsigned long i = 1; i <= n; ++i) std::printf("line %lu\n", i);
+  } else if (what == L"alloc" && argv.size() > 2) {
+    const std::size_t bytes = static_cast<std::size_t>(std::wcstoull(argv[2].c_str(), nullptr, 10)) << 20;
+    void* memory = VirtualAlloc(nullptr, bytes, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    if (memory != nullptr)
+      for (std::size_t i = 0; i < bytes; i += 4096) static_cast<volatile char*>(memory)[i] = 1;
+    put(memory != nullptr ? "ok\n" : "refused\n");
+  } else if (what == L"spawn_many" && argv.size() > 2) {
+    wchar_t self[MAX_PATH];
+    GetModuleFileNameW(nullptr, self, MAX_PATH);
+    const unsigned long n = std::wcstoul(argv[2].c_str(), nullptr, 10);
+    unsigned long started = 0;
+    for (unsigned long i = 0; i < n; ++i) {
+      std::wstring line = L"\"" + std::wstring(self) + L"\" sleep 60000";
+      STARTUPINFOW startup{};
+      startup.cb = sizeof startup;
+      PROCESS_INFORMATION made{};
+      if (CreateProcessW(self, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &startup, &made)) ++started;
+    }
+    std::printf("%lu\n", started);
+  } else if (what == L"spin" && argv.size() > 2) {
+    const ULONGLONG until = GetTickCount64() + std::wcstoul(argv[2].c_str(), nullptr, 10);
+    volatile unsigned long long work = 0;
+    while (GetTickCount64() < until) ++work;
   } else {
     return 64;
   }

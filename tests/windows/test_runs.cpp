@@ -157,6 +157,9 @@ TEST_CASE("a bare name is found in the child's PATH with PATHEXT, never in the c
   CHECK(cmd("found-helper", "echo", "via PATH").env("PATH", path).read() == "via PATH");
   CHECK(cmd("FOUND-HELPER.EXE", "echo", "any case").env("Path", path).read() == "any case");
   CHECK(which("found-helper") == std::nullopt);
+  const auto found = which("found-helper", cmd("x").env("Path", path));
+  REQUIRE(found.has_value());
+  CHECK(fs::equivalent(fs::path(*found), bin / "found-helper.exe"));
   const auto previous = fs::current_path();
   fs::current_path(cwd.path);
   const auto error = test::expect_error<spawn_error>([&] { cmd("local-helper", "echo", "x").env("PATH", path).run(); });
@@ -185,4 +188,157 @@ TEST_CASE("pools run every job with at most N at a time") {
   p.wait_all();
   for (std::size_t i = 0; i < jobs.size(); ++i) CHECK(jobs[i].wait().stdout_bytes == std::to_string(i) + "\n");
   CHECK(test::children().empty());
+}
+
+namespace {
+// Whether this system keeps a job's limits and accounts its processes: Windows
+// does; Wine 8 accepts the limits without keeping or enforcing them, and
+// accounts no CPU time.
+bool system_enforces_job_limits() {
+  HANDLE job = CreateJobObjectW(nullptr, nullptr);
+  JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
+  limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_ACTIVE_PROCESS;
+  limits.BasicLimitInformation.ActiveProcessLimit = 3;
+  SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits);
+  JOBOBJECT_EXTENDED_LIMIT_INFORMATION kept{};
+  QueryInformationJobObject(job, JobObjectExtendedLimitInformation, &kept, sizeof kept, nullptr);
+  CloseHandle(job);
+  return kept.BasicLimitInformation.ActiveProcessLimit == 3;
+}
+}  // namespace
+
+TEST_CASE("own_cgroup() is a job object: output::cgroup is its accounting, and its limits hold") {
+  const auto spun = win_helper("spin", "300").own_cgroup().run();
+  REQUIRE(spun.cgroup.has_value());
+  REQUIRE(spun.cgroup->memory_peak_bytes.has_value());
+  if (!system_enforces_job_limits()) {
+    MESSAGE("skipped: this system (Wine 8) neither keeps a job's limits nor accounts its CPU time");
+    return;
+  }
+  CHECK(spun.cgroup->cpu_time >= 100ms);
+  CHECK(*spun.cgroup->memory_peak_bytes > 0);
+  cgroup_options small;
+  small.memory_max = 64ull << 20;
+  CHECK(win_helper("alloc", "16").own_cgroup(small).read() == "ok");
+  CHECK(win_helper("alloc", "256").own_cgroup(small).read() == "refused");
+  cgroup_options few;
+  few.pids_max = 3;
+  // The helper and two of the five it asks for.
+  CHECK(win_helper("spawn_many", "5").own_cgroup(few).read() == "2");
+  cgroup_options slow;
+  slow.cpu_max = 0.5;
+  CHECK(win_helper("spin", "10").own_cgroup(slow).run().status.success());
+  CHECK(test::children().empty());
+}
+
+TEST_CASE("own_cgroup() with a parent cgroup is not supported") {
+  cgroup_options elsewhere;
+  elsewhere.parent = "C:\\nowhere";
+  const auto error = test::expect_error<spawn_error>([&] { win_helper("echo").own_cgroup(elsewhere).run(); });
+  CHECK(std::string(error.what()).find("not supported on this system") != std::string::npos);
+}
+
+TEST_CASE("what an own_cgroup() subtree leaves running ends with it") {
+  auto r = win_helper("grandchild").own_cgroup().reader();
+  std::string pid_line;
+  char c;
+  while (r.read(&c, 1) == 1 && c != '\n') pid_line += c;
+  const unsigned long grandchild = std::stoul(pid_line);
+  r.kill();
+  CHECK(test::eventually([&] { return !test::running(grandchild); }));
+}
+
+TEST_CASE("start_detached() runs a daemon outside the run's job, its pid file locked") {
+  test::temp_dir dir;
+  const auto pid_file = (dir / "daemon.pid").string();
+  detach_options options;
+  options.pid_file = pid_file;
+  const process_id daemon = win_helper("sleep", "60000").start_detached(options);
+  CHECK(test::running(daemon));
+  CHECK(test::slurp(pid_file) == std::to_string(daemon) + "\n");
+  const auto again = test::expect_error<spawn_error>([&] { win_helper("sleep", "60000").start_detached(options); });
+  CHECK(std::string(again.what()).find("already running") != std::string::npos);
+  HANDLE process = OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, daemon);
+  REQUIRE(process != nullptr);
+  TerminateProcess(process, 0);
+  WaitForSingleObject(process, 10000);
+  CloseHandle(process);
+  const process_id second = win_helper("sleep", "60000").start_detached(options);
+  CHECK(test::running(second));
+  HANDLE other = OpenProcess(PROCESS_TERMINATE, FALSE, second);
+  TerminateProcess(other, 0);
+  CloseHandle(other);
+}
+
+TEST_CASE("tee, before_spawn and observers") {
+  const auto teed = win_helper("echo", "both ways").stdout_tee().run();
+  CHECK(teed.stdout_bytes == "both ways\n");
+  const auto edited = win_helper("echo", "before").before_spawn([](spawn_spec& spec) { spec.argv.back() = "after"; });
+  CHECK(edited.read() == "after");
+  struct counting final : observer {
+    std::atomic<int> spawned_count{0}, exited_count{0};
+    void spawned(const spawn_event&) override { ++spawned_count; }
+    void exited(const exit_event& e) override {
+      if (e.status.success()) ++exited_count;
+    }
+  };
+  auto seen = std::make_shared<counting>();
+  set_observer(seen);
+  (win_helper("echo", "x") | win_helper("cat")).read();
+  set_observer(nullptr);
+  CHECK(seen->spawned_count == 2);
+  CHECK(seen->exited_count == 2);
+}
+
+TEST_CASE("pools report progress and follow their failure policy") {
+  std::vector<progress> seen;
+  std::mutex lock;
+  pool p(2, failure_policy::stop, 1s);
+  p.on_progress([&](const progress& now) {
+    std::lock_guard<std::mutex> guard(lock);
+    seen.push_back(now);
+  });
+  auto failing = p.submit(win_helper("exit", "9"));
+  auto slow = p.submit(win_helper("sleep", "30000"));
+  auto queued = p.submit(win_helper("echo", "never"));
+  p.wait_all();
+  CHECK(p.stopped());
+  CHECK_THROWS_AS(failing.wait(), status_error);
+  CHECK_THROWS_AS(slow.wait(), cancelled_error);
+  CHECK_THROWS_AS(queued.wait(), cancelled_error);
+  std::lock_guard<std::mutex> guard(lock);
+  REQUIRE_FALSE(seen.empty());
+  CHECK(seen.back().total == 3);
+  CHECK(seen.back().failed >= 1);
+}
+
+TEST_CASE("completion_handle() is a Win32 event set when the run ends") {
+  auto h = win_helper("sleep", "300").start();
+  HANDLE done = h.completion_handle();
+  REQUIRE(done != nullptr);
+  CHECK(WaitForSingleObject(done, 0) == WAIT_TIMEOUT);
+  CHECK(WaitForSingleObject(done, 10000) == WAIT_OBJECT_0);
+  CHECK(h.try_wait() != nullptr);
+}
+
+TEST_CASE("stdin_file and stdout_file take Windows handles, duplicated at the call") {
+  test::temp_dir dir;
+  const auto path = (dir / "handle.txt").wstring();
+  HANDLE file = CreateFileW(path.c_str(), GENERIC_WRITE, FILE_SHARE_READ, nullptr, CREATE_ALWAYS, 0, nullptr);
+  REQUIRE(file != INVALID_HANDLE_VALUE);
+  const auto e = win_helper("echo", "through a handle").stdout_file(file);
+  CloseHandle(file);  // the expression holds its own duplicate
+  e.run();
+  CHECK(test::slurp(dir / "handle.txt") == "through a handle\n");
+}
+
+TEST_CASE("kill_on_parent_exit() ends the child when the process that started it exits") {
+  const auto parent = test::own_directory() / "parent_exits.exe";
+  const unsigned long bound = std::stoul(cmd(parent, "bound").read());
+  CHECK(test::eventually([&] { return !test::running(bound); }));
+  const unsigned long free = std::stoul(cmd(parent, "free").read());
+  CHECK(test::running(free));
+  HANDLE process = OpenProcess(PROCESS_TERMINATE, FALSE, free);
+  TerminateProcess(process, 0);
+  CloseHandle(process);
 }

@@ -25,3 +25,20 @@ TEST_CASE("credentials fail when the run starts, naming the command") {
   CHECK(error.code() == std::errc::not_supported);
   CHECK(test::children().empty());
 }
+
+TEST_CASE("the jobserver is not supported: a pool cannot serve one") {
+  pool p(4);
+  try {
+    p.serve_jobserver();
+    FAIL("serve_jobserver() did not fail");
+  } catch (const std::system_error& error) {
+    CHECK(error.code() == std::errc::not_supported);
+    CHECK(std::string(error.what()).find("not supported on this system") != std::string::npos);
+  }
+}
+
+TEST_CASE("a process is not sent signals Windows has no meaning for") {
+  auto h = test::win_helper("sleep", "10000").start();
+  CHECK_THROWS_WITH_AS(h.send_signal(1), doctest::Contains("not supported on this system"), std::invalid_argument);
+  h.kill();
+}

@@ -275,7 +275,7 @@ DUCTILE_INLINE const cgroup_usage& cgroup_scope::finish() noexcept {
 
 }  // namespace ductile::detail
 
-#else
+#elif !DUCTILE_WINDOWS_BACKEND  // Windows: lib/os/windows/job_scope.cpp
 
 namespace ductile::detail {
 

@@ -44,6 +44,8 @@ struct record {
   HANDLE handle = nullptr;  // a stream's own handle of the parent's end; a process
   HANDLE job = nullptr;
   HANDLE exit_wait = nullptr;  // RegisterWaitForSingleObject's
+  HANDLE mirror = nullptr;     // an event's Win32 twin, for waits outside the library
+  int outer = -1;              // a job's enclosing job, by number
   stream_operation read_op{};
   stream_operation write_op{};
   bool read_pending = false;   // a zero-byte read is in flight
@@ -83,7 +85,7 @@ DUCTILE_INLINE short ready_now(record& r, short events) noexcept {
 // Starts what makes `events` come: a zero-byte read on a stream.
 DUCTILE_INLINE void arm(record& r, short events) noexcept {
   if (r.what == record::kind::process && !r.signalled) {
-    if (::WaitForSingleObject(r.handle, 0) == WAIT_OBJECT_0) r.signalled = true;
+    if (r.handle != nullptr && ::WaitForSingleObject(r.handle, 0) == WAIT_OBJECT_0) r.signalled = true;
     return;
   }
   if (r.what != record::kind::stream || !(events & os::ready_to_read)) return;
@@ -389,7 +391,17 @@ DUCTILE_INLINE void set_event(int number, bool signalled) noexcept {
   record* r = find(s, number);
   if (r == nullptr) return;
   r->signalled = signalled;
+  if (r->mirror != nullptr) signalled ? ::SetEvent(r->mirror) : ::ResetEvent(r->mirror);
   if (signalled) notify(*r);
+}
+
+DUCTILE_INLINE HANDLE native_event(int number) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, number);
+  if (r == nullptr || r->what != record::kind::event) return nullptr;
+  if (r->mirror == nullptr) r->mirror = ::CreateEventW(nullptr, TRUE, r->signalled ? TRUE : FALSE, nullptr);
+  return r->mirror;
 }
 
 DUCTILE_INLINE void CALLBACK post_exit(PVOID number, BOOLEAN) {
@@ -417,6 +429,29 @@ DUCTILE_INLINE int adopt_process(HANDLE process, HANDLE job, DWORD pid) noexcept
                                      WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD))
     r->exit_wait = nullptr;  // looked at on each watch instead
   return r->number;
+}
+
+DUCTILE_INLINE int adopt_job(HANDLE job, int outer) noexcept {
+  port_state& s = state();
+  try {
+    auto made = std::make_unique<record>();
+    made->what = record::kind::process;  // a process that never ends: the job alone
+    made->job = job;
+    made->outer = outer;
+    std::lock_guard<std::mutex> guard(s.lock);
+    made->number = s.next_object++;
+    s.by_number[made->number] = made.get();
+    return made.release()->number;
+  } catch (...) {
+    return -1;
+  }
+}
+
+DUCTILE_INLINE int outer_job_of(int number) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, number);
+  return r != nullptr ? r->outer : -1;
 }
 
 DUCTILE_INLINE HANDLE process_of(int number) noexcept {
@@ -461,6 +496,7 @@ DUCTILE_INLINE void release(int number) noexcept {
   if (r->exit_wait != nullptr) ::UnregisterWaitEx(r->exit_wait, INVALID_HANDLE_VALUE);
   if (r->handle != nullptr) ::CloseHandle(r->handle);
   if (r->job != nullptr) ::CloseHandle(r->job);
+  if (r->mirror != nullptr) ::CloseHandle(r->mirror);
   delete r;
 }
 

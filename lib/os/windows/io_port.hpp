@@ -59,10 +59,17 @@ void set_nonblocking(int fd) noexcept;
 // Events another thread signals.
 std::error_code make_event(bool signalled, int& number) noexcept;
 void set_event(int number, bool signalled) noexcept;
+// A manual-reset Win32 event that is set while the event `number` is: what
+// a wait outside the library (WaitForSingleObject, Asio's object_handle)
+// can wait on. Made on first use; closed with the number.
+HANDLE native_event(int number) noexcept;
 
 // A started child (suspended or not) and the job that holds its tree; the
 // port reports its end. Takes both handles.
 int adopt_process(HANDLE process, HANDLE job, DWORD pid) noexcept;
+// A job alone (an own_cgroup() subtree's), inside the job `outer` (-1: none).
+int adopt_job(HANDLE job, int outer) noexcept;
+int outer_job_of(int number) noexcept;
 HANDLE process_of(int number) noexcept;
 HANDLE job_of(int number) noexcept;
 

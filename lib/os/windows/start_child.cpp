@@ -19,6 +19,7 @@
 #include "os/system_calls.hpp"
 #include "os/windows/command_line.hpp"
 #include "os/windows/io_port.hpp"
+#include "os/windows/program_search.hpp"
 #include "os/windows/win32.hpp"
 
 namespace ductile::detail {
@@ -92,75 +93,6 @@ DUCTILE_INLINE bool make_environment(const char* const* envp, environment_block&
   return true;
 }
 
-DUCTILE_INLINE std::wstring inherited_variable(const wchar_t* name) {
-  std::wstring value(256, L'\0');
-  for (;;) {
-    const DWORD size = ::GetEnvironmentVariableW(name, value.data(), static_cast<DWORD>(value.size()));
-    if (size == 0) return {};
-    if (size < value.size()) {
-      value.resize(size);
-      return value;
-    }
-    value.resize(size);
-  }
-}
-
-DUCTILE_INLINE bool is_file(const std::wstring& path) {
-  const DWORD attributes = ::GetFileAttributesW(path.c_str());
-  return attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_DIRECTORY);
-}
-
-DUCTILE_INLINE bool has_extension(std::wstring_view path) {
-  const std::size_t dot = path.find_last_of(L'.');
-  const std::size_t slash = path.find_last_of(L"\\/");
-  return dot != std::wstring_view::npos && (slash == std::wstring_view::npos || dot > slash);
-}
-
-// `path` itself if it names a file, else with each PATHEXT extension in turn.
-DUCTILE_INLINE bool resolve_file(const std::wstring& path, const std::wstring& extensions, std::wstring& out) {
-  if (has_extension(path) && is_file(path)) {
-    out = path;
-    return true;
-  }
-  for (std::size_t start = 0; start <= extensions.size();) {
-    std::size_t end = extensions.find(L';', start);
-    if (end == std::wstring::npos) end = extensions.size();
-    if (end > start) {
-      std::wstring candidate = path + extensions.substr(start, end - start);
-      if (is_file(candidate)) {
-        out = std::move(candidate);
-        return true;
-      }
-    }
-    start = end + 1;
-  }
-  if (!has_extension(path) && is_file(path)) {
-    out = path;
-    return true;
-  }
-  return false;
-}
-
-// Where a bare name is looked for: the child's PATH, in order; never the
-// current directory or this program's, which CreateProcessW would try first.
-DUCTILE_INLINE bool find_program(const std::wstring& name, bool searched, const std::wstring& path,
-                                 const std::wstring& extensions, std::wstring& out) {
-  const bool is_path = !searched || name.find_first_of(L"\\/:") != std::wstring::npos;
-  if (is_path) return resolve_file(name, extensions, out);
-  for (std::size_t start = 0; start <= path.size();) {
-    std::size_t end = path.find(L';', start);
-    if (end == std::wstring::npos) end = path.size();
-    std::wstring directory = path.substr(start, end - start);
-    directory.erase(std::remove(directory.begin(), directory.end(), L'"'), directory.end());
-    if (!directory.empty()) {
-      if (directory.back() != L'\\' && directory.back() != L'/') directory += L'\\';
-      if (resolve_file(directory + name, extensions, out)) return true;
-    }
-    start = end + 1;
-  }
-  return false;
-}
-
 DUCTILE_INLINE std::wstring system_program(const wchar_t* name) {
   wchar_t directory[MAX_PATH];
   const UINT size = ::GetSystemDirectoryW(directory, MAX_PATH);
@@ -201,6 +133,41 @@ DUCTILE_INLINE std::error_code inherit_stdio(const child_plan& plan, inherited_h
 
 }  // namespace windows
 
+// A daemon: outside the caller's job where the job lets it break away, in a
+// console process group of its own and without a console; its pid written
+// to the pid file before it runs.
+DUCTILE_INLINE started_child start_daemon(const std::wstring& application, std::wstring& line,
+                                          windows::environment_block& environment, bool own_environment,
+                                          const std::wstring& directory, STARTUPINFOEXW& startup, bool inherits,
+                                          HANDLE pid_file, DWORD flags, started_child& started, child_report& report) {
+  flags |= DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP;
+  PROCESS_INFORMATION made{};
+  auto create = [&](DWORD extra) {
+    return ::CreateProcessW(application.c_str(), line.data(), nullptr, nullptr, inherits ? TRUE : FALSE, flags | extra,
+                            own_environment ? environment.block.data() : nullptr,
+                            directory.empty() ? nullptr : directory.c_str(), &startup.StartupInfo, &made) != 0;
+  };
+  if (!create(CREATE_BREAKAWAY_FROM_JOB) && !create(0)) {
+    report.step = child_step::exec;
+    report.error = windows::errno_from(::GetLastError());
+    if (report.error == 0) report.error = EINVAL;
+    return std::move(started);
+  }
+  if (pid_file != nullptr) {
+    const std::string text = std::to_string(made.dwProcessId) + "\n";
+    DWORD written = 0;
+    ::SetFilePointer(pid_file, 0, nullptr, FILE_BEGIN);
+    ::SetEndOfFile(pid_file);
+    ::WriteFile(pid_file, text.data(), static_cast<DWORD>(text.size()), &written, nullptr);
+  }
+  ::ResumeThread(made.hThread);
+  ::CloseHandle(made.hThread);
+  ::CloseHandle(made.hProcess);
+  started.process.pid = static_cast<pid_t>(made.dwProcessId);
+  report.daemon = started.process.pid;
+  return std::move(started);
+}
+
 DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report, start_mode mode) noexcept {
   started_child started;
   auto refuse = [&](std::error_code error, const char* step, const char* what) {
@@ -214,8 +181,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     report.error = error;
     return std::move(started);
   };
-  if (mode == start_mode::daemon || plan.daemon != nullptr)
-    return refuse(sys::not_supported(), "spawn", "start a detached process");
+  const bool daemon = mode == start_mode::daemon || plan.daemon != nullptr;
   if (plan.credentials != nullptr) return refuse(sys::not_supported(), "credentials", "change credentials");
   if (plan.passed_count > 0) return refuse(sys::not_supported(), "pass_fd", "pass descriptors");
   if (plan.controlling_terminal >= 0) return refuse(sys::not_supported(), "pty", "attach a pseudo console");
@@ -263,7 +229,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     // The program, found in the child's PATH with the child's PATHEXT.
     const std::wstring path = own_environment ? environment.value(L"PATH") : inherited_variable(L"PATH");
     std::wstring extensions = own_environment ? environment.value(L"PATHEXT") : inherited_variable(L"PATHEXT");
-    if (extensions.empty()) extensions = L".COM;.EXE;.BAT;.CMD";
+    if (extensions.empty()) extensions = default_extensions;
     std::wstring program;
     if (!find_program(program_name, plan.search_path != nullptr, path, extensions, program))
       return fail_in_child(child_step::exec, ENOENT);
@@ -306,6 +272,33 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     // Exactly the three standard handles are inherited.
     inherited_handles handles;
     if (const auto error = inherit_stdio(plan, handles)) return refuse(error, "stdio", "pass the standard handles");
+    // A daemon's pid file, locked here and inherited: the lock lasts as long
+    // as the daemon holds the handle, its whole life (flock's role on POSIX).
+    HANDLE pid_file = nullptr;
+    if (daemon && plan.daemon != nullptr && plan.daemon->pid_file != nullptr) {
+      std::wstring name;
+      if (!widen(plan.daemon->pid_file, name)) {
+        started.error = std::make_error_code(std::errc::illegal_byte_sequence);
+        started.explanation = std::string("pid file name is not valid UTF-8: ") + plan.daemon->pid_file;
+        return started;
+      }
+      SECURITY_ATTRIBUTES inheritable{sizeof inheritable, nullptr, TRUE};
+      pid_file = ::CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE,
+                               FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, &inheritable, OPEN_ALWAYS,
+                               FILE_ATTRIBUTE_NORMAL, nullptr);
+      if (pid_file == INVALID_HANDLE_VALUE) return fail_in_child(child_step::pid_file, errno_from(::GetLastError()));
+      handles.list.push_back(pid_file);  // closed with the others
+      // A byte far past the pid's text, so that anyone can still read the pid.
+      OVERLAPPED far_byte{};
+      far_byte.Offset = 0xFFFFFFFEu;
+      far_byte.OffsetHigh = 0x7FFFFFFFu;
+      if (!::LockFileEx(pid_file, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &far_byte)) {
+        const DWORD error = ::GetLastError();
+        return fail_in_child(child_step::pid_file, error == ERROR_LOCK_VIOLATION || error == ERROR_IO_PENDING
+                                                       ? EWOULDBLOCK
+                                                       : (errno_from(error) != 0 ? errno_from(error) : EACCES));
+      }
+    }
     SIZE_T attribute_size = 0;
     ::InitializeProcThreadAttributeList(nullptr, 1, 0, &attribute_size);
     std::vector<unsigned char> attribute_memory(attribute_size);
@@ -329,6 +322,9 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     startup.lpAttributeList = attributes;
 
     DWORD flags = CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT;
+    if (daemon)
+      return start_daemon(application, line, environment, own_environment, directory, startup, !handles.list.empty(),
+                          pid_file, flags, started, report);
     if (plan.process_group == 0) {
       flags |= CREATE_NEW_PROCESS_GROUP;
       report.made_group = true;
@@ -354,7 +350,22 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       if (portable != 0) return fail_in_child(child_step::exec, portable);
       return refuse(error_from(error), "exec", "start the process");
     }
-    // In its job before it runs a single instruction: nothing it starts escapes.
+    // In its jobs before it runs a single instruction: nothing it starts
+    // escapes. An own_cgroup() subtree's jobs come first, outermost first, so
+    // that each job assigned after is nested in them.
+    std::vector<HANDLE> enclosing;
+    for (int number = plan.cgroup_directory; number >= 0; number = outer_job_of(number))
+      if (HANDLE outer = job_of(number)) enclosing.insert(enclosing.begin(), outer);
+    for (HANDLE outer : enclosing) {
+      if (!::AssignProcessToJobObject(outer, made.hProcess)) {
+        const DWORD error = ::GetLastError();
+        ::TerminateProcess(made.hProcess, 1);
+        ::CloseHandle(made.hThread);
+        ::CloseHandle(made.hProcess);
+        ::CloseHandle(job);
+        return fail_in_child(child_step::cgroup, errno_from(error) != 0 ? errno_from(error) : EPERM);
+      }
+    }
     if (!::AssignProcessToJobObject(job, made.hProcess)) {
       ::CloseHandle(job);
       job = nullptr;  // a parent's job that allows no other: the process alone is ended

@@ -104,6 +104,7 @@ DUCTILE_INLINE std::error_code duplicate_native(native_handle_type stream, uniqu
 }
 
 DUCTILE_INLINE native_handle_type native_handle_of(int fd) noexcept {
+  if (fd >= windows::object_numbers) return windows::native_event(fd);
   return reinterpret_cast<native_handle_type>(::_get_osfhandle(fd));
 }
 
