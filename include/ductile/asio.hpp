@@ -12,7 +12,11 @@
 #include <asio/associated_executor.hpp>
 #include <asio/compose.hpp>
 #include <asio/error.hpp>
+#ifdef _WIN32
+#include <asio/windows/object_handle.hpp>
+#else
 #include <asio/posix/stream_descriptor.hpp>
+#endif
 #include <asio/post.hpp>
 #include <asio/system_executor.hpp>
 #include <asio/version.hpp>

@@ -130,6 +130,11 @@ namespace detail {
 // when output or its end arrives; -1 once the end was read (the run's
 // completion_fd() then tells when the status is there). Not to be read or closed.
 int reader_output_fd(const reader_handle& reader) noexcept;
+#ifdef _WIN32
+// A Win32 event set while the reader's output can be read without waiting
+// (null once the output has ended): what Asio waits on there.
+native_handle_type reader_output_event(const reader_handle& reader) noexcept;
+#endif
 }  // namespace detail
 
 /// A running expression whose stdout (or, from stderr_reader(), stderr) the
@@ -183,6 +188,9 @@ class reader_handle {
 
  private:
   friend int detail::reader_output_fd(const reader_handle&) noexcept;
+#ifdef _WIN32
+  friend native_handle_type detail::reader_output_event(const reader_handle&) noexcept;
+#endif
   std::shared_ptr<detail::stdout_reader> reader_;
 };
 

@@ -80,6 +80,11 @@ std::error_code duplicate(int fd, unique_fd& out) noexcept;
 // the run holds its own; and the user's name for one the run holds.
 std::error_code duplicate_native(native_handle_type stream, unique_fd& out) noexcept;
 native_handle_type native_handle_of(int fd) noexcept;
+#ifdef _WIN32
+// A Win32 event set while `fd`, a stream the parent reads, can be read
+// without waiting: for a wait outside the library (Asio's object_handle).
+native_handle_type readable_event(int fd) noexcept;
+#endif
 std::error_code set_nonblocking(int fd) noexcept;
 bool is_regular_file(int fd) noexcept;
 // What the system would start: a regular file this process may execute.

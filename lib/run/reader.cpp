@@ -237,6 +237,13 @@ DUCTILE_INLINE native_handle_type reader_handle::completion_handle() const {
 
 DUCTILE_INLINE int detail::reader_output_fd(const reader_handle& reader) noexcept { return reader.reader_->drain_fd(); }
 
+#ifdef _WIN32
+DUCTILE_INLINE native_handle_type detail::reader_output_event(const reader_handle& reader) noexcept {
+  const int fd = reader.reader_->drain_fd();
+  return fd >= 0 ? sys::readable_event(fd) : nullptr;
+}
+#endif
+
 #if defined(__linux__)
 DUCTILE_INLINE std::vector<proc::process_sample> reader_handle::processes() const { return reader_->run().processes(); }
 #endif

@@ -17,7 +17,11 @@
 #include <asio/associated_executor.hpp>
 #include <asio/compose.hpp>
 #include <asio/error.hpp>
+#ifdef _WIN32
+#include <asio/windows/object_handle.hpp>
+#else
 #include <asio/posix/stream_descriptor.hpp>
+#endif
 #include <asio/post.hpp>
 #include <asio/system_executor.hpp>
 #include <asio/version.hpp>
@@ -41,12 +45,16 @@ using system_error = std::system_error;
 //
 // Every operation waits on a descriptor through the executor's reactor (the
 // handle's completion_fd(), or the pipe a reader reads) and then calls the
-// blocking function that no longer blocks. The processes are driven by
+// blocking function that no longer blocks. On Windows it waits on an event
+// instead, with an object_handle: the handle's completion_handle(), or the
+// event set while the reader's pipe has bytes. The processes are driven by
 // ductile's background thread as always; no thread is made per operation.
 
-#include <fcntl.h>
 #include <signal.h>
+#ifndef _WIN32
+#include <fcntl.h>
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <exception>
@@ -64,29 +72,95 @@ inline std::exception_ptr operation_aborted() {
   return std::make_exception_ptr(system_error(net::error::operation_aborted));
 }
 
+#ifdef _WIN32
+using watched = net::windows::object_handle;
+using watched_native = native_handle_type;
+#else
+using watched = net::posix::stream_descriptor;
+using watched_native = int;
+#endif
+
 // The executor whose reactor watches the descriptors: the one the caller
 // gave, else the completion handler's if it can do I/O (an io_context's, a
 // coroutine's), else the system executor's threads (a future's).
 template <class Self>
 net::any_io_executor reactor_of(const std::optional<net::any_io_executor>& given, Self& self) {
   if (given) return *given;
-  if constexpr (std::is_constructible_v<net::posix::stream_descriptor, decltype(self.get_executor()), int>)
+  if constexpr (std::is_constructible_v<watched, decltype(self.get_executor()), watched_native>)
     return self.get_executor();
   else
     return net::system_executor();
 }
 
-// A duplicate of `fd` registered with the reactor: the original stays with
-// its owner, who may close it.
-inline std::unique_ptr<net::posix::stream_descriptor> watch(const net::any_io_executor& executor, int fd) {
-  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+// A duplicate of `native` registered with the reactor: the original stays
+// with its owner, who may close it.
+inline std::unique_ptr<watched> watch(const net::any_io_executor& executor, watched_native native) {
+#ifdef _WIN32
+  HANDLE copy = nullptr;
+  if (native == nullptr ||
+      !::DuplicateHandle(::GetCurrentProcess(), native, ::GetCurrentProcess(), &copy, 0, FALSE, DUPLICATE_SAME_ACCESS))
+    throw system_error(error_code(static_cast<int>(::GetLastError()), net::error::get_system_category()),
+                       "ductile: DuplicateHandle");
+  try {
+    return std::make_unique<watched>(executor, copy);
+  } catch (...) {
+    ::CloseHandle(copy);
+    throw;
+  }
+#else
+  const int copy = ::fcntl(native, F_DUPFD_CLOEXEC, 3);
   if (copy < 0) throw system_error(error_code(errno, net::error::get_system_category()), "ductile: dup");
   try {
-    return std::make_unique<net::posix::stream_descriptor>(executor, copy);
+    return std::make_unique<watched>(executor, copy);
   } catch (...) {
     ::close(copy);
     throw;
   }
+#endif
+}
+
+// Waits until what `w` watches is ready (readable; an event: set).
+template <class Self>
+void wait_on(watched& w, Self&& self) {
+#ifdef _WIN32
+#if DUCTILE_ASYNC_CANCELLATION
+  // Asio's object_handle takes no per-operation cancellation: a cancellation
+  // cancels the wait by hand, which then completes with operation_aborted.
+  auto slot = self.get_cancellation_state().slot();
+  if (slot.is_connected()) slot.assign([&w](net::cancellation_type) { w.cancel(); });
+#endif
+  w.async_wait(std::forward<Self>(self));
+#else
+  w.async_wait(net::posix::descriptor_base::wait_read, std::forward<Self>(self));
+#endif
+}
+
+// Forgets the cancellation handler a wait installed, before what it names goes.
+template <class Self>
+void stop_watching_cancellation([[maybe_unused]] Self& self) {
+#if defined(_WIN32) && DUCTILE_ASYNC_CANCELLATION
+  auto slot = self.get_cancellation_state().slot();
+  if (slot.is_connected()) slot.clear();
+#endif
+}
+
+// What tells that a run has finished, and that a reader has output (or,
+// after its end, that its run has finished).
+inline watched_native completion_of(handle& h) {
+#ifdef _WIN32
+  return h.completion_handle();
+#else
+  return h.completion_fd();
+#endif
+}
+inline watched_native output_of(reader_handle& r) {
+#ifdef _WIN32
+  const native_handle_type output = reader_output_event(r);
+  return output != nullptr ? output : r.completion_handle();
+#else
+  const int output_fd = reader_output_fd(r);
+  return output_fd >= 0 ? output_fd : r.completion_fd();
+#endif
 }
 
 // read()'s text: stdout without its trailing newlines.
@@ -112,7 +186,13 @@ int cancellation_signal_of([[maybe_unused]] Self& self) {
   const auto how = self.get_cancellation_state().cancelled();
   if ((how & net::cancellation_type::terminal) != net::cancellation_type::none) return 0;
   if ((how & net::cancellation_type::partial) != net::cancellation_type::none) return SIGTERM;
+#ifdef _WIN32
+  // A console event reaches only a child in a console process group of its
+  // own: total cancellation ends the job as partial does.
+  if ((how & net::cancellation_type::total) != net::cancellation_type::none) return SIGTERM;
+#else
   if ((how & net::cancellation_type::total) != net::cancellation_type::none) return SIGINT;
+#endif
 #endif
   return 0;
 }
@@ -136,11 +216,12 @@ struct wait_operation {
   std::optional<net::any_io_executor> executor;
   std::unique_ptr<handle> owned;  // async_run/async_read start their own
   std::exception_ptr start_failure;
-  std::unique_ptr<net::posix::stream_descriptor> finished;
+  std::unique_ptr<watched> finished;
   bool started = false;
 
   template <class Self>
   void operator()(Self& self, error_code error = {}) {
+    stop_watching_cancellation(self);
     const bool first = !started;
     if (first) {
       started = true;
@@ -157,8 +238,8 @@ struct wait_operation {
       if (const int signal = cancellation_signal_of(self)) {
         target->send_signal(signal);
         try {
-          finished = watch(reactor_of(executor, self), target->completion_fd());
-          return finished->async_wait(net::posix::descriptor_base::wait_read, std::move(self));
+          finished = watch(reactor_of(executor, self), completion_of(*target));
+          return wait_on(*finished, std::move(self));
         } catch (...) {
           start_failure = std::current_exception();  // then killed below, like a terminal cancellation
         }
@@ -176,8 +257,8 @@ struct wait_operation {
         } catch (...) {
         }
         if (running) {
-          finished = watch(reactor_of(executor, self), target->completion_fd());
-          return finished->async_wait(net::posix::descriptor_base::wait_read, std::move(self));
+          finished = watch(reactor_of(executor, self), completion_of(*target));
+          return wait_on(*finished, std::move(self));
         }
       } catch (...) {
         start_failure = std::current_exception();
@@ -226,11 +307,12 @@ wait_operation<Result> starting(const net::any_io_executor& executor, const expr
 // after its end, on the run's completion) in between.
 struct line_operation {
   reader_handle* reader;
-  std::unique_ptr<net::posix::stream_descriptor> ready;
+  std::unique_ptr<watched> ready;
   bool started = false;
 
   template <class Self>
   void operator()(Self& self, error_code error = {}) {
+    stop_watching_cancellation(self);
     if (start_posted(started, self)) return;
     if (error == net::error::operation_aborted) {
       ready.reset();
@@ -242,12 +324,11 @@ struct line_operation {
       std::string line;
       const std::optional<bool> got = reader->read_line_for(line, std::chrono::nanoseconds(0));
       if (got) return self.complete(nullptr, *got ? std::optional<std::string>(std::move(line)) : std::nullopt);
-      const int output_fd = reader_output_fd(*reader);
-      ready = watch(reactor_of(std::nullopt, self), output_fd >= 0 ? output_fd : reader->completion_fd());
+      ready = watch(reactor_of(std::nullopt, self), output_of(*reader));
     } catch (...) {
       return self.complete(std::current_exception(), std::nullopt);
     }
-    ready->async_wait(net::posix::descriptor_base::wait_read, std::move(self));
+    wait_on(*ready, std::move(self));
   }
 };
 

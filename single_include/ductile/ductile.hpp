@@ -1510,6 +1510,11 @@ namespace detail {
 // when output or its end arrives; -1 once the end was read (the run's
 // completion_fd() then tells when the status is there). Not to be read or closed.
 int reader_output_fd(const reader_handle& reader) noexcept;
+#ifdef _WIN32
+// A Win32 event set while the reader's output can be read without waiting
+// (null once the output has ended): what Asio waits on there.
+native_handle_type reader_output_event(const reader_handle& reader) noexcept;
+#endif
 }  // namespace detail
 
 /// A running expression whose stdout (or, from stderr_reader(), stderr) the
@@ -1563,6 +1568,9 @@ class reader_handle {
 
  private:
   friend int detail::reader_output_fd(const reader_handle&) noexcept;
+#ifdef _WIN32
+  friend native_handle_type detail::reader_output_event(const reader_handle&) noexcept;
+#endif
   std::shared_ptr<detail::stdout_reader> reader_;
 };
 
@@ -2555,6 +2563,11 @@ std::error_code duplicate(int fd, unique_fd& out) noexcept;
 // the run holds its own; and the user's name for one the run holds.
 std::error_code duplicate_native(native_handle_type stream, unique_fd& out) noexcept;
 native_handle_type native_handle_of(int fd) noexcept;
+#ifdef _WIN32
+// A Win32 event set while `fd`, a stream the parent reads, can be read
+// without waiting: for a wait outside the library (Asio's object_handle).
+native_handle_type readable_event(int fd) noexcept;
+#endif
 std::error_code set_nonblocking(int fd) noexcept;
 bool is_regular_file(int fd) noexcept;
 // What the system would start: a regular file this process may execute.
@@ -2832,9 +2845,10 @@ void set_nonblocking(int fd) noexcept;
 // Events another thread signals.
 std::error_code make_event(bool signalled, int& number) noexcept;
 void set_event(int number, bool signalled) noexcept;
-// A manual-reset Win32 event that is set while the event `number` is: what
-// a wait outside the library (WaitForSingleObject, Asio's object_handle)
-// can wait on. Made on first use; closed with the number.
+// A manual-reset Win32 event that is set while the event `number` is, or
+// while the stream `number` can be read without waiting (bytes or its end):
+// what a wait outside the library (WaitForSingleObject, Asio's
+// object_handle) can wait on. Made on first use; closed with the number.
 HANDLE native_event(int number) noexcept;
 
 // A started child (suspended or not) and the job that holds its tree; the
@@ -9313,6 +9327,13 @@ DUCTILE_INLINE native_handle_type reader_handle::completion_handle() const {
 
 DUCTILE_INLINE int detail::reader_output_fd(const reader_handle& reader) noexcept { return reader.reader_->drain_fd(); }
 
+#ifdef _WIN32
+DUCTILE_INLINE native_handle_type detail::reader_output_event(const reader_handle& reader) noexcept {
+  const int fd = reader.reader_->drain_fd();
+  return fd >= 0 ? sys::readable_event(fd) : nullptr;
+}
+#endif
+
 #if defined(__linux__)
 DUCTILE_INLINE std::vector<proc::process_sample> reader_handle::processes() const { return reader_->run().processes(); }
 #endif
@@ -14486,6 +14507,7 @@ DUCTILE_INLINE void arm(record& r, short events) noexcept {
   } else {
     r.readable = true;  // ended or failed: the read says which
   }
+  if (r.readable && r.mirror != nullptr) ::SetEvent(r.mirror);
 }
 
 DUCTILE_INLINE void notify(record& r) noexcept {
@@ -14534,6 +14556,7 @@ DUCTILE_INLINE void serve(port_state& state) {
         } else {
           r->read_pending = false;
           r->readable = true;
+          if (r->mirror != nullptr) ::SetEvent(r->mirror);
         }
         if (r->released)
           free_if_idle(r);
@@ -14682,6 +14705,10 @@ DUCTILE_INLINE std::error_code read_once(port_state& s, int fd, char* data, std:
   }
   if (available == 0) {
     r->readable = false;
+    if (r->mirror != nullptr) {
+      ::ResetEvent(r->mirror);
+      arm(*r, os::ready_to_read);
+    }
     return errno_code(EAGAIN);
   }
   const DWORD wanted = static_cast<DWORD>(std::min<std::size_t>(size, available));
@@ -14701,6 +14728,10 @@ DUCTILE_INLINE std::error_code read_once(port_state& s, int fd, char* data, std:
   }
   done = got;
   r->readable = got < available;
+  if (!r->readable && r->mirror != nullptr) {
+    ::ResetEvent(r->mirror);
+    arm(*r, os::ready_to_read);
+  }
   return {};
 }
 
@@ -14785,8 +14816,15 @@ DUCTILE_INLINE HANDLE native_event(int number) noexcept {
   port_state& s = state();
   std::lock_guard<std::mutex> guard(s.lock);
   record* r = find(s, number);
-  if (r == nullptr || r->what != record::kind::event) return nullptr;
-  if (r->mirror == nullptr) r->mirror = ::CreateEventW(nullptr, TRUE, r->signalled ? TRUE : FALSE, nullptr);
+  if (r == nullptr) return nullptr;
+  if (r->mirror != nullptr) return r->mirror;
+  if (r->what == record::kind::event) {
+    r->mirror = ::CreateEventW(nullptr, TRUE, r->signalled ? TRUE : FALSE, nullptr);
+  } else if (r->what == record::kind::stream) {
+    r->mirror = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    arm(*r, os::ready_to_read);
+    if (r->readable) ::SetEvent(r->mirror);
+  }
   return r->mirror;
 }
 
@@ -14868,6 +14906,10 @@ DUCTILE_INLINE void release(int number) noexcept {
     for (const auto& w : r->watches) ::SetEvent(w.who->wake);
     r->watches.clear();
     if (r->what == record::kind::stream) {
+      if (r->mirror != nullptr) {
+        ::CloseHandle(r->mirror);
+        r->mirror = nullptr;
+      }
       // A write in flight keeps the handle until it is done, so its bytes
       // reach the reader; a zero-byte read is cancelled by the close.
       if (!r->write_pending) {
@@ -15352,6 +15394,8 @@ DUCTILE_INLINE native_handle_type native_handle_of(int fd) noexcept {
   if (fd >= windows::object_numbers) return windows::native_event(fd);
   return reinterpret_cast<native_handle_type>(::_get_osfhandle(fd));
 }
+
+DUCTILE_INLINE native_handle_type readable_event(int fd) noexcept { return windows::native_event(fd); }
 
 DUCTILE_INLINE std::error_code set_nonblocking(int fd) noexcept {
   windows::set_nonblocking(fd);

@@ -100,6 +100,7 @@ DUCTILE_INLINE void arm(record& r, short events) noexcept {
   } else {
     r.readable = true;  // ended or failed: the read says which
   }
+  if (r.readable && r.mirror != nullptr) ::SetEvent(r.mirror);
 }
 
 DUCTILE_INLINE void notify(record& r) noexcept {
@@ -148,6 +149,7 @@ DUCTILE_INLINE void serve(port_state& state) {
         } else {
           r->read_pending = false;
           r->readable = true;
+          if (r->mirror != nullptr) ::SetEvent(r->mirror);
         }
         if (r->released)
           free_if_idle(r);
@@ -296,6 +298,10 @@ DUCTILE_INLINE std::error_code read_once(port_state& s, int fd, char* data, std:
   }
   if (available == 0) {
     r->readable = false;
+    if (r->mirror != nullptr) {
+      ::ResetEvent(r->mirror);
+      arm(*r, os::ready_to_read);
+    }
     return errno_code(EAGAIN);
   }
   const DWORD wanted = static_cast<DWORD>(std::min<std::size_t>(size, available));
@@ -315,6 +321,10 @@ DUCTILE_INLINE std::error_code read_once(port_state& s, int fd, char* data, std:
   }
   done = got;
   r->readable = got < available;
+  if (!r->readable && r->mirror != nullptr) {
+    ::ResetEvent(r->mirror);
+    arm(*r, os::ready_to_read);
+  }
   return {};
 }
 
@@ -399,8 +409,15 @@ DUCTILE_INLINE HANDLE native_event(int number) noexcept {
   port_state& s = state();
   std::lock_guard<std::mutex> guard(s.lock);
   record* r = find(s, number);
-  if (r == nullptr || r->what != record::kind::event) return nullptr;
-  if (r->mirror == nullptr) r->mirror = ::CreateEventW(nullptr, TRUE, r->signalled ? TRUE : FALSE, nullptr);
+  if (r == nullptr) return nullptr;
+  if (r->mirror != nullptr) return r->mirror;
+  if (r->what == record::kind::event) {
+    r->mirror = ::CreateEventW(nullptr, TRUE, r->signalled ? TRUE : FALSE, nullptr);
+  } else if (r->what == record::kind::stream) {
+    r->mirror = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    arm(*r, os::ready_to_read);
+    if (r->readable) ::SetEvent(r->mirror);
+  }
   return r->mirror;
 }
 
@@ -482,6 +499,10 @@ DUCTILE_INLINE void release(int number) noexcept {
     for (const auto& w : r->watches) ::SetEvent(w.who->wake);
     r->watches.clear();
     if (r->what == record::kind::stream) {
+      if (r->mirror != nullptr) {
+        ::CloseHandle(r->mirror);
+        r->mirror = nullptr;
+      }
       // A write in flight keeps the handle until it is done, so its bytes
       // reach the reader; a zero-byte read is cancelled by the close.
       if (!r->write_pending) {

@@ -59,9 +59,10 @@ void set_nonblocking(int fd) noexcept;
 // Events another thread signals.
 std::error_code make_event(bool signalled, int& number) noexcept;
 void set_event(int number, bool signalled) noexcept;
-// A manual-reset Win32 event that is set while the event `number` is: what
-// a wait outside the library (WaitForSingleObject, Asio's object_handle)
-// can wait on. Made on first use; closed with the number.
+// A manual-reset Win32 event that is set while the event `number` is, or
+// while the stream `number` can be read without waiting (bytes or its end):
+// what a wait outside the library (WaitForSingleObject, Asio's
+// object_handle) can wait on. Made on first use; closed with the number.
 HANDLE native_event(int number) noexcept;
 
 // A started child (suspended or not) and the job that holds its tree; the

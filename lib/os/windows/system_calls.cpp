@@ -108,6 +108,8 @@ DUCTILE_INLINE native_handle_type native_handle_of(int fd) noexcept {
   return reinterpret_cast<native_handle_type>(::_get_osfhandle(fd));
 }
 
+DUCTILE_INLINE native_handle_type readable_event(int fd) noexcept { return windows::native_event(fd); }
+
 DUCTILE_INLINE std::error_code set_nonblocking(int fd) noexcept {
   windows::set_nonblocking(fd);
   return {};
