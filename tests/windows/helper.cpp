@@ -19,6 +19,9 @@
 //   alloc MIB          commits and touches MIB mebibytes: "ok" or "refused"
 //   spawn_many N       starts N `helper sleep 60000`, prints how many started
 //   spin MS            keeps a CPU busy
+//   console            through its console (CONOUT$), "console ROWSxCOLS";
+//                      then, until that size changes (5 s at most), the new
+//                      one the same way
 
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
@@ -171,6 +174,28 @@ int main() {
       if (CreateProcessW(self, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &startup, &made)) ++started;
     }
     std::printf("%lu\n", started);
+  } else if (what == L"console") {
+    HANDLE console = CreateFileW(L"CONOUT$", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
+                                 OPEN_EXISTING, 0, nullptr);
+    CONSOLE_SCREEN_BUFFER_INFO info{};
+    if (console == INVALID_HANDLE_VALUE || !GetConsoleScreenBufferInfo(console, &info)) return 65;
+    auto say = [&](const CONSOLE_SCREEN_BUFFER_INFO& now) {
+      char text[64];
+      const int n = std::snprintf(text, sizeof text, "console %dx%d\r\n", now.srWindow.Bottom - now.srWindow.Top + 1,
+                                  now.srWindow.Right - now.srWindow.Left + 1);
+      DWORD written = 0;
+      WriteFile(console, text, static_cast<DWORD>(n), &written, nullptr);
+    };
+    say(info);
+    for (int i = 0; i < 250; ++i) {
+      Sleep(20);
+      CONSOLE_SCREEN_BUFFER_INFO now{};
+      GetConsoleScreenBufferInfo(console, &now);
+      if (now.srWindow.Right != info.srWindow.Right || now.srWindow.Bottom != info.srWindow.Bottom) {
+        say(now);
+        break;
+      }
+    }
   } else if (what == L"spin" && argv.size() > 2) {
     const ULONGLONG until = GetTickCount64() + std::wcstoul(argv[2].c_str(), nullptr, 10);
     volatile unsigned long long work = 0;

@@ -5,6 +5,7 @@
 #include <ductile/native.hpp>
 #include <thread>
 
+#include "os/windows/io_port.hpp"
 #include "windows_support.hpp"
 
 using namespace ductile;
@@ -341,4 +342,41 @@ TEST_CASE("kill_on_parent_exit() ends the child when the process that started it
   HANDLE process = OpenProcess(PROCESS_TERMINATE, FALSE, free);
   TerminateProcess(process, 0);
   CloseHandle(process);
+}
+
+namespace {
+// Whether this system resizes a pseudo console: Windows does; Wine 8 answers
+// E_NOTIMPL.
+bool system_resizes_pseudo_consoles() {
+  HANDLE in_read, in_write, out_read, out_write;
+  CreatePipe(&in_read, &in_write, nullptr, 0);
+  CreatePipe(&out_read, &out_write, nullptr, 0);
+  auto& api = detail::windows::pseudo_consoles();
+  void* console = nullptr;
+  bool resizes = false;
+  if (api.create != nullptr && SUCCEEDED(api.create(COORD{80, 24}, in_read, out_write, 0, &console))) {
+    resizes = SUCCEEDED(api.resize(console, COORD{100, 30}));
+    api.close(console);
+  }
+  for (HANDLE h : {in_read, in_write, out_read, out_write}) CloseHandle(h);
+  return resizes;
+}
+}  // namespace
+
+TEST_CASE("pty() is a pseudo console of the size asked for, and resize() resizes it") {
+  const auto shown = win_helper("console").pty(pty_size{30, 100}).stdout_capture().run();
+  // The console's output is the master's, terminal sequences and all; the
+  // run ends when the console does, after its program.
+  CHECK(shown.stdout_bytes.find("console 30x100") != std::string::npos);
+  CHECK(test::children().empty());
+  if (!system_resizes_pseudo_consoles()) {
+    MESSAGE("skipped: this system (Wine 8) does not resize a pseudo console (E_NOTIMPL)");
+    return;
+  }
+  auto h = win_helper("console").pty(pty_size{30, 100}).stdout_capture().start();
+  std::this_thread::sleep_for(300ms);
+  h.resize(pty_size{40, 120});
+  const auto& out = h.wait();
+  CAPTURE(out.stdout_bytes);
+  CHECK(out.stdout_bytes.find("console 40x120") != std::string::npos);
 }

@@ -36,12 +36,18 @@ struct watch_entry {
   waiter* who;
   std::uint32_t owner;
   short events;
+  int number;  // as watched: a duplicated stream has more than one
 };
 
 struct record {
-  enum class kind : unsigned char { stream, event, process } what = kind::stream;
+  enum class kind : unsigned char { stream, event, process, console } what = kind::stream;
   int number = -1;
-  HANDLE handle = nullptr;  // a stream's own handle of the parent's end; a process
+  int names = 1;                  // numbers naming it (a duplicated stream has two)
+  HANDLE handle = nullptr;        // a stream's own handle of the parent's end; a process
+  HANDLE write_handle = nullptr;  // a terminal's master writes here, reads from `handle`
+  void* console = nullptr;        // a pseudo console, an HPCON (kind::console)
+  int attached = 0;               // a console: processes attached and still running
+  int console_number = -1;        // a terminal's master, an attached process: its console
   HANDLE job = nullptr;
   HANDLE exit_wait = nullptr;  // RegisterWaitForSingleObject's
   HANDLE mirror = nullptr;     // an event's Win32 twin, for waits outside the library
@@ -63,6 +69,7 @@ struct port_state {
   std::mutex lock;
   HANDLE port = nullptr;
   std::unordered_map<int, record*> by_number;
+  std::unordered_map<int, record*> consoles;  // by number, until closed (released ones too)
   int next_object = object_numbers;
   std::atomic<unsigned> pipe_serial{0};
 };
@@ -78,6 +85,7 @@ DUCTILE_INLINE short ready_now(record& r, short events) noexcept {
     case record::kind::process:
       if ((events & os::ready_to_read) && r.signalled) ready |= os::ready_to_read;
       break;
+    case record::kind::console: break;  // never waited for
   }
   return ready;
 }
@@ -113,7 +121,7 @@ DUCTILE_INLINE void notify(record& r) noexcept {
     }
     waiter* who = watches[i].who;
     try {
-      who->reports.push_back(sys::readiness{watches[i].owner, r.number, ready});
+      who->reports.push_back(sys::readiness{watches[i].owner, watches[i].number, ready});
     } catch (...) {
       // Out of memory: the waiter wakes and looks again.
     }
@@ -125,6 +133,58 @@ DUCTILE_INLINE void notify(record& r) noexcept {
 
 DUCTILE_INLINE void free_if_idle(record* r) noexcept {
   if (r->released && !r->read_pending && !r->write_pending) delete r;
+}
+
+DUCTILE_INLINE const console_functions& pseudo_consoles() noexcept {
+  static const console_functions loaded = [] {
+    console_functions f;
+    if (HMODULE kernel = ::GetModuleHandleW(L"kernel32.dll")) {
+      f.create = reinterpret_cast<decltype(f.create)>(
+          reinterpret_cast<void (*)()>(::GetProcAddress(kernel, "CreatePseudoConsole")));
+      f.resize = reinterpret_cast<decltype(f.resize)>(
+          reinterpret_cast<void (*)()>(::GetProcAddress(kernel, "ResizePseudoConsole")));
+      f.close = reinterpret_cast<decltype(f.close)>(
+          reinterpret_cast<void (*)()>(::GetProcAddress(kernel, "ClosePseudoConsole")));
+    }
+    return f;
+  }();
+  return loaded;
+}
+
+DUCTILE_INLINE void close_stream_handles(record& r) noexcept {
+  if (r.handle != nullptr) ::CloseHandle(r.handle);
+  if (r.write_handle != nullptr) ::CloseHandle(r.write_handle);
+  r.handle = nullptr;
+  r.write_handle = nullptr;
+}
+
+// A pseudo console is closed once its number is gone and every process
+// attached to it has ended: closing it ends what is still attached, and
+// ends its output, which the master then reads as the end of the stream.
+// ClosePseudoConsole may wait for that output to be read, which needs this
+// port's thread: it is called on a thread of its own.
+DUCTILE_INLINE void close_console_if_done(port_state& state, record* console) noexcept {
+  if (!console->released || console->attached > 0) return;
+  state.consoles.erase(console->number);
+  void* closing = console->console;
+  console->console = nullptr;
+  delete console;
+  if (closing == nullptr) return;
+  try {
+    std::thread([closing] { pseudo_consoles().close(closing); }).detach();
+  } catch (...) {
+    pseudo_consoles().close(closing);
+  }
+}
+
+DUCTILE_INLINE void detach_from_console(port_state& state, record& process) noexcept {
+  if (process.console_number < 0) return;
+  const auto found = state.consoles.find(process.console_number);
+  process.console_number = -1;
+  if (found == state.consoles.end()) return;
+  record* console = found->second;
+  --console->attached;
+  close_console_if_done(state, console);
 }
 
 DUCTILE_INLINE void serve(port_state& state) {
@@ -142,10 +202,7 @@ DUCTILE_INLINE void serve(port_state& state) {
           r->write_pending = false;
           if (operation->overlapped.Internal != 0) r->write_failed = true;
           // A release that came while the write was in flight closes now.
-          if (r->released && r->handle != nullptr) {
-            ::CloseHandle(r->handle);
-            r->handle = nullptr;
-          }
+          if (r->released) close_stream_handles(*r);
         } else {
           r->read_pending = false;
           r->readable = true;
@@ -159,8 +216,10 @@ DUCTILE_INLINE void serve(port_state& state) {
         const int number = static_cast<int>(reinterpret_cast<std::intptr_t>(entry.lpOverlapped));
         const auto found = state.by_number.find(number);
         if (found == state.by_number.end()) continue;
-        found->second->signalled = true;
-        notify(*found->second);
+        record& ended = *found->second;
+        if (!ended.signalled) detach_from_console(state, ended);
+        ended.signalled = true;
+        notify(ended);
       }
     }
   }
@@ -351,7 +410,8 @@ DUCTILE_INLINE std::error_code write_once(port_state& s, int fd, const char* dat
   const std::size_t piece = std::min(size, write_piece);
   std::memcpy(r->write_buffer.get(), data, piece);
   std::memset(&r->write_op.overlapped, 0, sizeof r->write_op.overlapped);
-  if (!::WriteFile(r->handle, r->write_buffer.get(), static_cast<DWORD>(piece), nullptr, &r->write_op.overlapped)) {
+  HANDLE target = r->write_handle != nullptr ? r->write_handle : r->handle;
+  if (!::WriteFile(target, r->write_buffer.get(), static_cast<DWORD>(piece), nullptr, &r->write_op.overlapped)) {
     const DWORD error = ::GetLastError();
     if (error != ERROR_IO_PENDING) {
       r->write_failed = error == ERROR_NO_DATA || error == ERROR_BROKEN_PIPE;
@@ -495,22 +555,39 @@ DUCTILE_INLINE void release(int number) noexcept {
     if (found == s.by_number.end()) return;
     r = found->second;
     s.by_number.erase(found);
+    auto& watches = r->watches;
+    for (auto it = watches.begin(); it != watches.end();) {
+      if (it->number != number) {
+        ++it;
+        continue;
+      }
+      ::SetEvent(it->who->wake);
+      it = watches.erase(it);
+    }
+    if (--r->names > 0) return;  // another number still names it
     r->released = true;
-    for (const auto& w : r->watches) ::SetEvent(w.who->wake);
-    r->watches.clear();
-    if (r->what == record::kind::stream) {
-      if (r->mirror != nullptr) {
-        ::CloseHandle(r->mirror);
-        r->mirror = nullptr;
-      }
-      // A write in flight keeps the handle until it is done, so its bytes
-      // reach the reader; a zero-byte read is cancelled by the close.
-      if (!r->write_pending) {
-        ::CloseHandle(r->handle);
-        r->handle = nullptr;
-      }
-      free_if_idle(r);
-      return;
+    switch (r->what) {
+      case record::kind::stream:
+        if (r->mirror != nullptr) {
+          ::CloseHandle(r->mirror);
+          r->mirror = nullptr;
+        }
+        // A write in flight keeps the handle it writes to until it is done,
+        // so its bytes reach the reader; a zero-byte read is cancelled by
+        // the close.
+        if (!r->write_pending) {
+          close_stream_handles(*r);
+        } else if (r->write_handle != nullptr && r->handle != nullptr) {
+          ::CloseHandle(r->handle);
+          r->handle = nullptr;
+        }
+        free_if_idle(r);
+        return;
+      case record::kind::console: close_console_if_done(s, r); return;
+      case record::kind::process:
+        if (!r->signalled) detach_from_console(s, *r);
+        break;
+      case record::kind::event: break;
     }
   }
   // The exit wait's callback takes no lock, so waiting for it here is safe.
@@ -519,6 +596,82 @@ DUCTILE_INLINE void release(int number) noexcept {
   if (r->job != nullptr) ::CloseHandle(r->job);
   if (r->mirror != nullptr) ::CloseHandle(r->mirror);
   delete r;
+}
+
+DUCTILE_INLINE bool alias(int number, int another) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, number);
+  if (r == nullptr) return false;
+  try {
+    s.by_number[another] = r;
+  } catch (...) {
+    return false;
+  }
+  ++r->names;
+  return true;
+}
+
+// Two pipes, as CreatePseudoConsole takes them: the console reads its input
+// from one and writes its output to the other. The parent's ends are
+// overlapped and served as one stream, the master.
+DUCTILE_INLINE std::error_code open_console(short rows, short cols, unique_fd& master, int& console) noexcept {
+  port_state& s = state();
+  pipe_ends input, output;
+  if (const auto error = make_parent_pipe(input, false)) return error;
+  if (const auto error = make_parent_pipe(output, true)) return error;
+  const console_functions& api = pseudo_consoles();
+  if (api.create == nullptr) return std::make_error_code(std::errc::not_supported);  // before Windows 10 1809
+  void* made = nullptr;
+  const HRESULT result = api.create(COORD{cols, rows}, reinterpret_cast<HANDLE>(::_get_osfhandle(input.read.get())),
+                                    reinterpret_cast<HANDLE>(::_get_osfhandle(output.write.get())), 0, &made);
+  if (FAILED(result)) return error_from(static_cast<DWORD>(HRESULT_CODE(result)));
+  // The console holds its own copies of its ends (input.read, output.write),
+  // which close here. The master is the output's parent end, which takes
+  // over the input's for its writes.
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* reading = find(s, output.read.get());
+  record* writing = find(s, input.write.get());
+  if (reading == nullptr || writing == nullptr) {
+    api.close(made);
+    return errno_code(EBADF);
+  }
+  reading->write_handle = writing->handle;
+  writing->handle = nullptr;
+  reading->write_buffer = std::move(writing->write_buffer);
+  try {
+    auto record_of_console = std::make_unique<record>();
+    record_of_console->what = record::kind::console;
+    record_of_console->console = made;
+    record_of_console->number = s.next_object++;
+    s.by_number[record_of_console->number] = record_of_console.get();
+    s.consoles[record_of_console->number] = record_of_console.get();
+    reading->console_number = record_of_console->number;
+    console = record_of_console.release()->number;
+  } catch (...) {
+    api.close(made);
+    return errno_code(ENOMEM);
+  }
+  master = std::move(output.read);
+  return {};
+}
+
+DUCTILE_INLINE void* console_of(int number) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* r = find(s, number);
+  if (r != nullptr && r->what == record::kind::stream && r->console_number >= 0) r = find(s, r->console_number);
+  return r != nullptr && r->what == record::kind::console ? r->console : nullptr;
+}
+
+DUCTILE_INLINE void attach_to_console(int console, int process) noexcept {
+  port_state& s = state();
+  std::lock_guard<std::mutex> guard(s.lock);
+  record* c = find(s, console);
+  record* p = find(s, process);
+  if (c == nullptr || p == nullptr || c->what != record::kind::console) return;
+  ++c->attached;
+  p->console_number = console;
 }
 
 DUCTILE_INLINE void watch(int number, short events, waiter& who, std::uint32_t owner) {
@@ -530,15 +683,16 @@ DUCTILE_INLINE void watch(int number, short events, waiter& who, std::uint32_t o
     return;
   }
   auto& watches = r->watches;
-  watches.erase(std::remove_if(watches.begin(), watches.end(),
-                               [&](const watch_entry& w) { return w.who == &who && w.owner == owner; }),
-                watches.end());
+  watches.erase(
+      std::remove_if(watches.begin(), watches.end(),
+                     [&](const watch_entry& w) { return w.who == &who && w.owner == owner && w.number == number; }),
+      watches.end());
   arm(*r, events);
   if (const short ready = ready_now(*r, events)) {
     who.reports.push_back(sys::readiness{owner, number, ready});
     return;
   }
-  watches.push_back(watch_entry{&who, owner, events});
+  watches.push_back(watch_entry{&who, owner, events, number});
 }
 
 DUCTILE_INLINE void forget(int number, waiter& who, std::uint32_t owner) noexcept {
@@ -547,9 +701,10 @@ DUCTILE_INLINE void forget(int number, waiter& who, std::uint32_t owner) noexcep
   record* r = find(s, number);
   if (r == nullptr) return;
   auto& watches = r->watches;
-  watches.erase(std::remove_if(watches.begin(), watches.end(),
-                               [&](const watch_entry& w) { return w.who == &who && w.owner == owner; }),
-                watches.end());
+  watches.erase(
+      std::remove_if(watches.begin(), watches.end(),
+                     [&](const watch_entry& w) { return w.who == &who && w.owner == owner && w.number == number; }),
+      watches.end());
 }
 
 DUCTILE_INLINE void wait(waiter& who, std::chrono::nanoseconds timeout, std::vector<sys::readiness>& out) {

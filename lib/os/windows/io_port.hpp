@@ -74,6 +74,29 @@ int outer_job_of(int number) noexcept;
 HANDLE process_of(int number) noexcept;
 HANDLE job_of(int number) noexcept;
 
+// `another` (a new C runtime descriptor of the same stream) names what
+// `number` names too; false if the port does not serve `number`.
+bool alias(int number, int another) noexcept;
+
+// A pseudo console of `rows` x `cols`: `master` reads what its programs
+// write and writes what they read; `console` names it for the programs
+// started in it (attach_to_console). It closes once its number is released
+// and every program attached has ended, and the master then ends.
+std::error_code open_console(short rows, short cols, unique_fd& master, int& console) noexcept;
+void* console_of(int number) noexcept;  // a console's HPCON, or a master's console's
+
+// Pseudo consoles came with Windows 10 1809: looked up when first needed,
+// so that the library still starts on a system without them.
+struct console_functions {
+  HRESULT(WINAPI* create)(COORD, HANDLE, HANDLE, DWORD, void**) = nullptr;
+  HRESULT(WINAPI* resize)(void*, COORD) = nullptr;
+  void(WINAPI* close)(void*) = nullptr;
+};
+const console_functions& pseudo_consoles() noexcept;
+// The attribute that starts a program in a pseudo console.
+inline constexpr DWORD_PTR pseudo_console_attribute = 0x00020016;  // PROC_THREAD_ATTRIBUTE_PSEUDOCONSOLE
+void attach_to_console(int console, int process) noexcept;
+
 // Closes what `number` names: a stream's own handle (once a write in flight
 // is done), an event, a process and its job.
 void release(int number) noexcept;

@@ -111,7 +111,9 @@ struct inherited_handles {
 DUCTILE_INLINE std::error_code inherit_stdio(const child_plan& plan, inherited_handles& out) {
   for (int i = 0; i < 3; ++i) {
     const int fd = plan.stdio[i];
-    if (fd < 0) continue;
+    // A pseudo console (a pty() child's "slave") is no handle: the child
+    // finds it as its console.
+    if (fd < 0 || fd >= object_numbers) continue;
     // The same descriptor for two streams is one inherited handle.
     bool shared = false;
     for (int earlier = 0; earlier < i; ++earlier)
@@ -184,7 +186,6 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
   const bool daemon = mode == start_mode::daemon || plan.daemon != nullptr;
   if (plan.credentials != nullptr) return refuse(sys::not_supported(), "credentials", "change credentials");
   if (plan.passed_count > 0) return refuse(sys::not_supported(), "pass_fd", "pass descriptors");
-  if (plan.controlling_terminal >= 0) return refuse(sys::not_supported(), "pty", "attach a pseudo console");
   try {
     using namespace windows;
     // Arguments, environment and directory in UTF-16.
@@ -300,10 +301,10 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       }
     }
     SIZE_T attribute_size = 0;
-    ::InitializeProcThreadAttributeList(nullptr, 1, 0, &attribute_size);
+    ::InitializeProcThreadAttributeList(nullptr, 2, 0, &attribute_size);
     std::vector<unsigned char> attribute_memory(attribute_size);
     auto* attributes = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(attribute_memory.data());
-    if (!::InitializeProcThreadAttributeList(attributes, 1, 0, &attribute_size))
+    if (!::InitializeProcThreadAttributeList(attributes, 2, 0, &attribute_size))
       return refuse(last_error(), "spawn", "prepare the handles to inherit");
     struct attribute_list_end {
       LPPROC_THREAD_ATTRIBUTE_LIST list;
@@ -313,6 +314,14 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
         !::UpdateProcThreadAttribute(attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, handles.list.data(),
                                      handles.list.size() * sizeof(HANDLE), nullptr, nullptr))
       return refuse(last_error(), "spawn", "list the handles to inherit");
+    // pty(): started in the pseudo console; its streams that are the
+    // console's get none of ours (a null standard handle there).
+    void* console = plan.controlling_terminal >= 0 ? console_of(plan.controlling_terminal) : nullptr;
+    if (plan.controlling_terminal >= 0 && console == nullptr)
+      return refuse(std::make_error_code(std::errc::bad_file_descriptor), "pty", "find the pseudo console");
+    if (console != nullptr && !::UpdateProcThreadAttribute(attributes, 0, pseudo_console_attribute, console,
+                                                           sizeof console, nullptr, nullptr))
+      return refuse(last_error(), "pty", "start a process in the pseudo console");
     STARTUPINFOEXW startup{};
     startup.StartupInfo.cb = sizeof startup;
     startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
@@ -370,16 +379,20 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       ::CloseHandle(job);
       job = nullptr;  // a parent's job that allows no other: the process alone is ended
     }
-    ::ResumeThread(made.hThread);
-    ::CloseHandle(made.hThread);
-    started.process.pid = static_cast<pid_t>(made.dwProcessId);
+    // Tracked (and counted as its console's) before it runs, so that no end
+    // of it can come first.
     const int number = adopt_process(made.hProcess, job, made.dwProcessId);
     if (number < 0) {
       ::TerminateProcess(made.hProcess, 1);
+      ::CloseHandle(made.hThread);
       ::CloseHandle(made.hProcess);
       if (job != nullptr) ::CloseHandle(job);
       return refuse(std::make_error_code(std::errc::not_enough_memory), "spawn", "track the process");
     }
+    if (console != nullptr) attach_to_console(plan.controlling_terminal, number);
+    ::ResumeThread(made.hThread);
+    ::CloseHandle(made.hThread);
+    started.process.pid = static_cast<pid_t>(made.dwProcessId);
     started.process.pidfd.reset(number);
     return started;
   } catch (...) {

@@ -86,6 +86,8 @@ DUCTILE_INLINE std::error_code duplicate(int fd, unique_fd& out) noexcept {
   if (const int fault = injected_fault(call::duplicate)) return std::error_code(fault, std::generic_category());
   const int copy = ::_dup(fd);
   if (copy < 0) return last_error();
+  // A stream the port serves is served under its new number too.
+  windows::alias(fd, copy);
   out.reset(copy);
   return {};
 }
