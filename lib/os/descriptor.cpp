@@ -2,8 +2,6 @@
 
 #ifdef _WIN32
 #include <io.h>
-
-#include "os/windows/io_port.hpp"
 #else
 #include <unistd.h>
 #endif

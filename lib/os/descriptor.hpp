@@ -53,6 +53,16 @@ struct process_handle {
   unique_fd pidfd;  // empty: waited for and signalled by pid
 };
 
+#ifdef _WIN32
+namespace windows {
+// Numbers above every C runtime descriptor name the completion port's events
+// and processes (lib/os/windows/io_port.hpp); release() lets go of what a
+// number names, a stream the port serves included.
+inline constexpr int object_numbers = 1 << 24;
+void release(int number) noexcept;
+}  // namespace windows
+#endif
+
 // Linux values, spelled out because older C libraries lack the names.
 inline constexpr int waitid_pidfd = 3;          // P_PIDFD
 inline constexpr int clone_pidfd = 0x00001000;  // CLONE_PIDFD

@@ -2234,6 +2234,16 @@ struct process_handle {
   unique_fd pidfd;  // empty: waited for and signalled by pid
 };
 
+#ifdef _WIN32
+namespace windows {
+// Numbers above every C runtime descriptor name the completion port's events
+// and processes (lib/os/windows/io_port.hpp); release() lets go of what a
+// number names, a stream the port serves included.
+inline constexpr int object_numbers = 1 << 24;
+void release(int number) noexcept;
+}  // namespace windows
+#endif
+
 // Linux values, spelled out because older C libraries lack the names.
 inline constexpr int waitid_pidfd = 3;          // P_PIDFD
 inline constexpr int clone_pidfd = 0x00001000;  // CLONE_PIDFD
@@ -2243,78 +2253,54 @@ inline constexpr int clone_pidfd = 0x00001000;  // CLONE_PIDFD
 
 #ifdef _WIN32
 #include <io.h>
+#else
+#include <unistd.h>
+#endif
 
-// ---- lib/os/windows/io_port.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_HPP
-#define DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_HPP
-// The process's one I/O completion port, and the readiness the run layer
-// waits for, made from its completions.
-//
-// The run layer thinks in readiness ("this stream has bytes", "this child
-// has ended"); Windows reports completions. The bridge is libuv's: the
-// parent's end of every pipe it reads is overlapped, and a read of zero
-// bytes is kept in flight on it; its completion means bytes are there, and
-// the read that follows takes them at once. A write copies its bytes into
-// the stream's own buffer and is in flight until the port says it is done;
-// until then the stream is not writable. A child's exit arrives as a packet
-// the system's wait posts to the same port. One thread dequeues every
-// packet and wakes whoever watches what changed: the background thread's
-// readiness set or a caller's own wait. No thread per stream or per child.
-//
-// Streams, events and processes are named by number, as descriptors are
-// elsewhere: a stream by its C runtime descriptor, events and processes by
-// numbers above any descriptor (object_numbers). unique_fd closes either.
+namespace ductile::detail {
 
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <system_error>
-#include <vector>
+DUCTILE_INLINE void unique_fd::close_now() noexcept {
+#ifdef _WIN32
+  // The completion port's own handle of the stream, or the event or process
+  // the number names; then the C runtime's descriptor, if it is one.
+  windows::release(fd_);
+  if (fd_ < windows::object_numbers) ::_close(fd_);
+#else
+  // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
+  ::close(fd_);
+#endif
+  fd_ = -1;
+}
 
-// ---- lib/os/readiness.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_READINESS_HPP
-#define DUCTILE_INLINED_LIB_OS_READINESS_HPP
-// A set of watched descriptors that reports only those that became ready, so
-// that a wait costs the events it returns and not the descriptors it holds:
-// an epoll set on Linux, poll() over the whole set in the POSIX backend.
-//
-// Every watch is one-shot: once reported it stays quiet until watched again.
-// That keeps a registration the kernel cannot take back from firing forever:
-// epoll keys a registration by descriptor *and* open file, so one whose
-// number was closed while another process still held the file (a child
-// between clone and exec) outlives its number. Such a ghost reports at most
-// once, and its owner takes a spurious wake-up (EAGAIN, a child not yet
-// waitable) in its stride.
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_OS_DESCRIPTOR_CPP
+// ---- lib/os/fault_seam.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_FAULT_SEAM_CPP
+#define DUCTILE_INLINED_LIB_OS_FAULT_SEAM_CPP
+// The fault seam of os/system_calls.hpp, the same on every system: a test
+// makes a call fail by installing an injector; without one, a call pays one
+// atomic load.
 
-#include <chrono>
-#include <cstdint>
-#include <memory>
-#include <system_error>
-#include <vector>
+#include <atomic>
 
-// ---- lib/os/event_loop.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
-#define DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
-// What the run layer asks of an event loop, in terms both kinds of system
-// serve: reads into memory the run owns, writes from it, and children's
-// exits, each completed by the loop. The run never learns how: Linux and the
-// POSIX backend wait for readiness (epoll or poll) and then make the read or
-// the write themselves; Windows starts the operation and its completion port
-// says when it is done. This is libuv's shape (its uv_read_start with an
-// allocation callback): a read asks for its buffer only once bytes are there,
-// so ten thousand quiet captures hold no memory.
-//
-// A turn of a loop: the run starts the operations it wants and adds them,
-// with its children, to a wait_list (collect); the loop waits on the lists of
-// every run it drives and marks what became ready (deliver); under the run's
-// lock, complete() makes the reads and writes that can be made; the run then
-// takes the results of what completed (dispatch).
+// ---- lib/os/system_calls.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
+#define DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
+// The thin layer of system calls the executor makes in the parent. Every call
+// retries EINTR and reports failure as a std::error_code, so errno never
+// leaks across layers. Tests make these calls fail through the fault seam at
+// the end of this file; a process without an injector pays one atomic load.
+
+#include <sys/types.h>
+#ifndef _WIN32
+#include <signal.h>
+#include <sys/resource.h>
+#endif
 
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
+#include <string>
 #include <system_error>
-#include <vector>
 
 // ---- lib/os/polled_stream.hpp
 #ifndef DUCTILE_INLINED_LIB_OS_POLLED_STREAM_HPP
@@ -2348,160 +2334,6 @@ inline constexpr short ended_or_failed = POLLERR | POLLHUP | POLLNVAL;
 }  // namespace ductile::detail::os
 #endif
 #endif  // DUCTILE_INLINED_LIB_OS_POLLED_STREAM_HPP
-
-namespace ductile::detail::sys {
-struct event;
-}
-
-namespace ductile::detail::os {
-
-// A stream as the system names it, held (owned and kept open) by the run:
-// a descriptor here, a HANDLE on Windows. The run passes it through and
-// never looks inside.
-using native_stream = int;
-
-// How a stream operation ended.
-struct io_result {
-  std::size_t bytes = 0;  // read into the buffer, or written
-  // A read found the end of the stream (a terminal whose slaves have all
-  // closed counts); a write found nobody reading any more. `error` says why
-  // when it was not a plain end.
-  bool end = false;
-  std::error_code error;
-};
-
-// Memory for a read, asked for only when bytes are there to read. The run
-// that owns it keeps it in place until the read completes.
-class read_target {
- public:
-  struct space {
-    char* data;
-    std::size_t size;
-  };
-  virtual space room() = 0;
-  // How much of the last room the read filled (0: none, it would have waited).
-  virtual void filled(std::size_t bytes) { (void)bytes; }
-
- protected:
-  ~read_target() = default;
-};
-
-// One read or one write on a stream, asked for by a run and completed by the
-// loop. A run starts what it wants at every turn; one still in flight on a
-// completion system stays as it was started.
-class stream_operation {
- public:
-  enum class direction : unsigned char { read, write };
-
-  void start_read(native_stream stream, read_target& target) noexcept;
-  void start_write(native_stream stream, const char* data, std::size_t size) noexcept;
-  bool started() const noexcept { return state_ == state::started; }
-  bool completed() const noexcept { return state_ == state::completed; }
-  // The result of a completed operation; the operation is free again.
-  io_result take() noexcept;
-  // The run gives up on it (its stream is closing): free again, nothing pending.
-  void abandon() noexcept;
-
- private:
-  friend class wait_list;
-  enum class state : unsigned char { idle, started, completed };
-  void complete() noexcept;
-
-  state state_ = state::idle;
-  direction direction_ = direction::read;
-  native_stream stream_ = -1;
-  read_target* target_ = nullptr;
-  const char* data_ = nullptr;
-  std::size_t size_ = 0;
-  io_result result_;
-};
-
-// A child whose end a run waits for: `due` once the loop saw it may have
-// exited (its pidfd became readable). Children held by pid have nothing to
-// wait on; the run looks at them on its own timer.
-struct exit_watch {
-  bool due = false;
-};
-
-// What one run waits for in one turn: the operations it started, its
-// children, and streams it only watches (a wake-up). Made by the run under
-// its lock and kept by whoever drives it; the loop reads `polled()` in
-// place, so a turn copies nothing.
-class wait_list {
- public:
-  void clear() noexcept {
-    polled_.clear();
-    waiters_.clear();
-  }
-  std::size_t size() const noexcept { return polled_.size(); }
-  void reserve(std::size_t count) {
-    polled_.reserve(count);
-    waiters_.reserve(count);
-  }
-  void add(stream_operation& operation);
-  void add(const process_handle& child, exit_watch& watch);
-  // A stream watched for bytes to read, or for room to write, by a caller
-  // that makes the read or write itself (a blocking wait of its own thread, a
-  // wake-up); returns its place for ready().
-  std::size_t add_readable(native_stream stream);
-  std::size_t add_writable(native_stream stream);
-  // A wake-up another thread signals; its waker drains it.
-  std::size_t add_event(const sys::event& wake_up);
-  bool ready(std::size_t place) const noexcept { return polled_[place].revents != 0; }
-  bool any_ready() const noexcept;
-
-  // --- for the loop
-  std::vector<polled_stream>& polled() noexcept { return polled_; }
-  const std::vector<polled_stream>& polled() const noexcept { return polled_; }
-  // Records that `stream` showed `events`; whether anything here waited for it.
-  bool deliver(native_stream stream, short events) noexcept;
-  // Under the run's lock: makes the reads and writes whose streams became
-  // ready, marks the children due, and forgets what the loop saw. An
-  // operation whose stream was not ready after all (another reader took the
-  // bytes) stays started.
-  void complete() noexcept;
-
- private:
-  struct waiter {
-    stream_operation* operation;
-    exit_watch* watch;
-  };
-  std::vector<polled_stream> polled_;
-  std::vector<waiter> waiters_;  // one per polled_ entry
-};
-
-// Waits at most `timeout` (negative: forever) for anything on the list; EINTR
-// returns with nothing ready. The loop of a caller's own thread (run(), a
-// look at a started run): poll() over the list.
-std::error_code wait_for(wait_list& list, std::chrono::nanoseconds timeout) noexcept;
-
-// A read made at once, for a run that keeps reading while bytes come (after a
-// completed read filled its buffer): `would_block` when there are none now.
-io_result read_now(native_stream stream, char* data, std::size_t size, bool& would_block) noexcept;
-// A write made at once: `would_block` when the stream has no room now.
-io_result write_now(native_stream stream, const char* data, std::size_t size, bool& would_block) noexcept;
-
-}  // namespace ductile::detail::os
-#endif  // DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
-// ---- lib/os/system_calls.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
-#define DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
-// The thin layer of system calls the executor makes in the parent. Every call
-// retries EINTR and reports failure as a std::error_code, so errno never
-// leaks across layers. Tests make these calls fail through the fault seam at
-// the end of this file; a process without an injector pays one atomic load.
-
-#include <sys/types.h>
-#ifndef _WIN32
-#include <signal.h>
-#include <sys/resource.h>
-#endif
-
-#include <chrono>
-#include <cstddef>
-#include <string>
-#include <system_error>
-
 
 namespace ductile::detail::sys {
 
@@ -2694,240 +2526,6 @@ DUCTILE_HIDDEN int injected_fault(call which) noexcept;
 
 }  // namespace ductile::detail::sys
 #endif  // DUCTILE_INLINED_LIB_OS_SYSTEM_CALLS_HPP
-
-namespace ductile::detail::windows {
-struct waiter;
-}
-
-namespace ductile::detail::sys {
-
-// A descriptor that became ready, and who watched it.
-struct readiness {
-  std::uint32_t owner;
-  int fd;
-  short events;  // POLLIN, POLLOUT, POLLHUP, POLLERR, as poll() reports them
-};
-
-class readiness_set {
- public:
-  std::error_code open() noexcept;
-  // Watches `fd` for `events` (POLLIN and/or POLLOUT) for `owner` until it is
-  // reported once. Watching it again for the same owner re-arms it with the
-  // new events. The caller must hold `fd` open meanwhile (the owner's lock).
-  // A descriptor the kernel will not watch (a regular file) or one another
-  // owner holds (the same stdout teed twice) is polled instead: always
-  // correct, only slower.
-  void watch(int fd, short events, std::uint32_t owner);
-  // Stops watching `fd` for `owner`; makes no system call, so `fd` may have
-  // been closed meanwhile and its number reused. A report may still come
-  // for it, once: owners ignore what they no longer watch.
-  void forget(int fd, std::uint32_t owner) noexcept;
-  // A wake-up another thread signals, watched for `owner` until reported
-  // once, like a descriptor.
-  void watch_event(const event& wake_up, std::uint32_t owner);
-  void forget_event(const event& wake_up, std::uint32_t owner) noexcept;
-  // Whether `ready` reports that wake-up.
-  static bool reports(const readiness& ready, const event& wake_up) noexcept;
-  // Hands what became ready to the wait list of the run that watched it;
-  // whether anything there waited for it.
-  static bool deliver(const readiness& ready, os::wait_list& list) noexcept {
-    return list.deliver(ready.fd, ready.events);
-  }
-  // What an owner's wait list had watched, for follow().
-  using followed = std::vector<std::pair<int, short>>;
-  // Watches what `list` waits for, for `owner`, and forgets what `before`
-  // held that the list no longer has; `before` then holds the list's.
-  void follow(const os::wait_list& list, std::uint32_t owner, followed& before);
-  // Forgets everything `before` held for `owner`.
-  void forget_all(followed& before, std::uint32_t owner) noexcept;
-  // Waits at most `timeout` (negative: forever) and appends what became
-  // ready; EINTR returns with nothing.
-  std::error_code wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready);
-
- private:
-  struct kernel_watch {
-    std::uint32_t owner = 0;
-    short events = 0;
-    bool armed = false;
-    bool used = false;
-  };
-  struct polled_watch {
-    int fd;
-    short events;
-    std::uint32_t owner;
-  };
-  kernel_watch* kernel_watch_of(int fd) noexcept;
-  std::error_code wait_kernel(int milliseconds, std::vector<readiness>& ready);
-  void watch_polled(int fd, short events, std::uint32_t owner);
-  void forget_polled(int fd, std::uint32_t owner) noexcept;
-
-  unique_fd set_;
-  std::vector<kernel_watch> by_fd_;  // the epoll registrations, indexed by descriptor
-  std::vector<polled_watch> polled_;
-  std::vector<os::polled_stream> poll_list_;
-  followed scratch_;
-#ifdef _WIN32
-  std::shared_ptr<windows::waiter> waiter_;  // what the completion port reports to
-#endif
-};
-
-}  // namespace ductile::detail::sys
-#endif  // DUCTILE_INLINED_LIB_OS_READINESS_HPP
-// ---- lib/os/windows/win32.hpp
-#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_HPP
-#define DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_HPP
-// The Windows headers, included once and tamed (no min/max macros, nothing
-// rarely used), and the conversions every Windows file needs: UTF-8 in the
-// library, UTF-16 at the system's calls.
-
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-// <psapi.h> needs <windows.h> first.
-// clang-format off
-#include <windows.h>
-#include <psapi.h>
-// clang-format on
-
-#include <string>
-#include <string_view>
-#include <system_error>
-
-namespace ductile::detail::windows {
-
-// UTF-8 to UTF-16; false (and `out` unspecified) for bytes that are not UTF-8.
-bool widen(std::string_view utf8, std::wstring& out);
-std::string narrow(std::wstring_view utf16);
-
-// A Windows error as the library compares errors: the portable condition
-// where one names it (no_such_file_or_directory, permission_denied, ...),
-// else the system's own code and message.
-std::error_code error_from(DWORD code) noexcept;
-inline std::error_code last_error() noexcept { return error_from(::GetLastError()); }
-// The errno a child's report carries for `code` (ENOENT, EACCES, ...).
-int errno_from(DWORD code) noexcept;
-
-}  // namespace ductile::detail::windows
-#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_HPP
-
-namespace ductile::detail::windows {
-
-inline constexpr int object_numbers = 1 << 24;
-
-// Someone who waits: what became ready is appended to `reports` (under the
-// port's lock) and `wake` is set.
-struct waiter {
-  HANDLE wake = nullptr;  // an auto-reset event
-  std::vector<sys::readiness> reports;
-  waiter();
-  ~waiter();
-  waiter(const waiter&) = delete;
-  waiter& operator=(const waiter&) = delete;
-};
-
-// A pipe whose parent end is overlapped and served by the port; the child's
-// end is an ordinary one, as a child expects. `parent_reads`: the parent
-// keeps the read end.
-std::error_code make_parent_pipe(pipe_ends& ends, bool parent_reads) noexcept;
-// Whether `number` is a stream, event or process the port serves.
-bool serves(int number) noexcept;
-// A read or write on a stream the port serves, made at once: EAGAIN when it
-// would wait. A read of 0 bytes is the end of the stream.
-std::error_code read_stream(int fd, char* data, std::size_t size, std::size_t& done) noexcept;
-std::error_code write_stream(int fd, const char* data, std::size_t size, std::size_t& done) noexcept;
-
-// Makes reads and writes on `fd` say EAGAIN where they would wait.
-void set_nonblocking(int fd) noexcept;
-
-// Events another thread signals.
-std::error_code make_event(bool signalled, int& number) noexcept;
-void set_event(int number, bool signalled) noexcept;
-// A manual-reset Win32 event that is set while the event `number` is, or
-// while the stream `number` can be read without waiting (bytes or its end):
-// what a wait outside the library (WaitForSingleObject, Asio's
-// object_handle) can wait on. Made on first use; closed with the number.
-HANDLE native_event(int number) noexcept;
-
-// A started child (suspended or not) and the job that holds its tree; the
-// port reports its end. Takes both handles.
-int adopt_process(HANDLE process, HANDLE job, DWORD pid) noexcept;
-// A job alone (an own_cgroup() subtree's), inside the job `outer` (-1: none).
-int adopt_job(HANDLE job, int outer) noexcept;
-int outer_job_of(int number) noexcept;
-HANDLE process_of(int number) noexcept;
-HANDLE job_of(int number) noexcept;
-
-// `another` (a new C runtime descriptor of the same stream) names what
-// `number` names too; false if the port does not serve `number`.
-bool alias(int number, int another) noexcept;
-
-// A pseudo console of `rows` x `cols`: `master` reads what its programs
-// write and writes what they read; `console` names it for the programs
-// started in it (attach_to_console). It closes once its number is released
-// and every program attached has ended, and the master then ends.
-std::error_code open_console(short rows, short cols, unique_fd& master, int& console) noexcept;
-void* console_of(int number) noexcept;  // a console's HPCON, or a master's console's
-
-// Pseudo consoles came with Windows 10 1809: looked up when first needed,
-// so that the library still starts on a system without them.
-struct console_functions {
-  HRESULT(WINAPI* create)(COORD, HANDLE, HANDLE, DWORD, void**) = nullptr;
-  HRESULT(WINAPI* resize)(void*, COORD) = nullptr;
-  void(WINAPI* close)(void*) = nullptr;
-};
-const console_functions& pseudo_consoles() noexcept;
-// The attribute that starts a program in a pseudo console.
-inline constexpr DWORD_PTR pseudo_console_attribute = 0x00020016;  // PROC_THREAD_ATTRIBUTE_PSEUDOCONSOLE
-void attach_to_console(int console, int process) noexcept;
-
-// Closes what `number` names: a stream's own handle (once a write in flight
-// is done), an event, a process and its job.
-void release(int number) noexcept;
-
-// Watches `number` for `events` (os::ready_to_read, os::ready_to_write) for
-// `owner` of `who`, once: reported at once if it is ready already. A number
-// the port does not serve (a file, a console) is always ready.
-void watch(int number, short events, waiter& who, std::uint32_t owner);
-void forget(int number, waiter& who, std::uint32_t owner) noexcept;
-// Waits until something is reported to `who` or `timeout` passes (negative:
-// forever), then moves the reports into `out`.
-void wait(waiter& who, std::chrono::nanoseconds timeout, std::vector<sys::readiness>& out);
-
-}  // namespace ductile::detail::windows
-#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_HPP
-#else
-#include <unistd.h>
-#endif
-
-namespace ductile::detail {
-
-DUCTILE_INLINE void unique_fd::close_now() noexcept {
-#ifdef _WIN32
-  // The completion port's own handle of the stream, or the event or process
-  // the number names; then the C runtime's descriptor, if it is one.
-  windows::release(fd_);
-  if (fd_ < windows::object_numbers) ::_close(fd_);
-#else
-  // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
-  ::close(fd_);
-#endif
-  fd_ = -1;
-}
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_OS_DESCRIPTOR_CPP
-// ---- lib/os/fault_seam.cpp
-#ifndef DUCTILE_INLINED_LIB_OS_FAULT_SEAM_CPP
-#define DUCTILE_INLINED_LIB_OS_FAULT_SEAM_CPP
-// The fault seam of os/system_calls.hpp, the same on every system: a test
-// makes a call fail by installing an injector; without one, a call pays one
-// atomic load.
-
-#include <atomic>
-
 
 namespace ductile::detail::sys {
 
@@ -4198,6 +3796,45 @@ std::shared_ptr<const remote_session> open_session(const remote_plan& plan, argu
 #ifdef _WIN32
 #include <cwchar>
 
+// ---- lib/os/windows/win32.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_HPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_HPP
+// The Windows headers, included once and tamed (no min/max macros, nothing
+// rarely used), and the conversions every Windows file needs: UTF-8 in the
+// library, UTF-16 at the system's calls.
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+// <psapi.h> needs <windows.h> first.
+// clang-format off
+#include <windows.h>
+#include <psapi.h>
+// clang-format on
+
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace ductile::detail::windows {
+
+// UTF-8 to UTF-16; false (and `out` unspecified) for bytes that are not UTF-8.
+bool widen(std::string_view utf8, std::wstring& out);
+std::string narrow(std::wstring_view utf16);
+
+// A Windows error as the library compares errors: the portable condition
+// where one names it (no_such_file_or_directory, permission_denied, ...),
+// else the system's own code and message.
+std::error_code error_from(DWORD code) noexcept;
+inline std::error_code last_error() noexcept { return error_from(::GetLastError()); }
+// The errno a child's report carries for `code` (ENOENT, EACCES, ...).
+int errno_from(DWORD code) noexcept;
+
+}  // namespace ductile::detail::windows
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_HPP
 #else
 extern char** environ;
 #endif
@@ -5258,6 +4895,165 @@ DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
 // ---- lib/os/event_loop.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_EVENT_LOOP_CPP
 #define DUCTILE_INLINED_LIB_OS_EVENT_LOOP_CPP
+// ---- lib/os/event_loop.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
+#define DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
+// What the run layer asks of an event loop, in terms both kinds of system
+// serve: reads into memory the run owns, writes from it, and children's
+// exits, each completed by the loop. The run never learns how: Linux and the
+// POSIX backend wait for readiness (epoll or poll) and then make the read or
+// the write themselves; Windows starts the operation and its completion port
+// says when it is done. This is libuv's shape (its uv_read_start with an
+// allocation callback): a read asks for its buffer only once bytes are there,
+// so ten thousand quiet captures hold no memory.
+//
+// A turn of a loop: the run starts the operations it wants and adds them,
+// with its children, to a wait_list (collect); the loop waits on the lists of
+// every run it drives and marks what became ready (deliver); under the run's
+// lock, complete() makes the reads and writes that can be made; the run then
+// takes the results of what completed (dispatch).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+#include <vector>
+
+
+namespace ductile::detail::sys {
+struct event;
+}
+
+namespace ductile::detail::os {
+
+// A stream as the system names it, held (owned and kept open) by the run:
+// a descriptor here, a HANDLE on Windows. The run passes it through and
+// never looks inside.
+using native_stream = int;
+
+// How a stream operation ended.
+struct io_result {
+  std::size_t bytes = 0;  // read into the buffer, or written
+  // A read found the end of the stream (a terminal whose slaves have all
+  // closed counts); a write found nobody reading any more. `error` says why
+  // when it was not a plain end.
+  bool end = false;
+  std::error_code error;
+};
+
+// Memory for a read, asked for only when bytes are there to read. The run
+// that owns it keeps it in place until the read completes.
+class read_target {
+ public:
+  struct space {
+    char* data;
+    std::size_t size;
+  };
+  virtual space room() = 0;
+  // How much of the last room the read filled (0: none, it would have waited).
+  virtual void filled(std::size_t bytes) { (void)bytes; }
+
+ protected:
+  ~read_target() = default;
+};
+
+// One read or one write on a stream, asked for by a run and completed by the
+// loop. A run starts what it wants at every turn; one still in flight on a
+// completion system stays as it was started.
+class stream_operation {
+ public:
+  enum class direction : unsigned char { read, write };
+
+  void start_read(native_stream stream, read_target& target) noexcept;
+  void start_write(native_stream stream, const char* data, std::size_t size) noexcept;
+  bool started() const noexcept { return state_ == state::started; }
+  bool completed() const noexcept { return state_ == state::completed; }
+  // The result of a completed operation; the operation is free again.
+  io_result take() noexcept;
+  // The run gives up on it (its stream is closing): free again, nothing pending.
+  void abandon() noexcept;
+
+ private:
+  friend class wait_list;
+  enum class state : unsigned char { idle, started, completed };
+  void complete() noexcept;
+
+  state state_ = state::idle;
+  direction direction_ = direction::read;
+  native_stream stream_ = -1;
+  read_target* target_ = nullptr;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  io_result result_;
+};
+
+// A child whose end a run waits for: `due` once the loop saw it may have
+// exited (its pidfd became readable). Children held by pid have nothing to
+// wait on; the run looks at them on its own timer.
+struct exit_watch {
+  bool due = false;
+};
+
+// What one run waits for in one turn: the operations it started, its
+// children, and streams it only watches (a wake-up). Made by the run under
+// its lock and kept by whoever drives it; the loop reads `polled()` in
+// place, so a turn copies nothing.
+class wait_list {
+ public:
+  void clear() noexcept {
+    polled_.clear();
+    waiters_.clear();
+  }
+  std::size_t size() const noexcept { return polled_.size(); }
+  void reserve(std::size_t count) {
+    polled_.reserve(count);
+    waiters_.reserve(count);
+  }
+  void add(stream_operation& operation);
+  void add(const process_handle& child, exit_watch& watch);
+  // A stream watched for bytes to read, or for room to write, by a caller
+  // that makes the read or write itself (a blocking wait of its own thread, a
+  // wake-up); returns its place for ready().
+  std::size_t add_readable(native_stream stream);
+  std::size_t add_writable(native_stream stream);
+  // A wake-up another thread signals; its waker drains it.
+  std::size_t add_event(const sys::event& wake_up);
+  bool ready(std::size_t place) const noexcept { return polled_[place].revents != 0; }
+  bool any_ready() const noexcept;
+
+  // --- for the loop
+  std::vector<polled_stream>& polled() noexcept { return polled_; }
+  const std::vector<polled_stream>& polled() const noexcept { return polled_; }
+  // Records that `stream` showed `events`; whether anything here waited for it.
+  bool deliver(native_stream stream, short events) noexcept;
+  // Under the run's lock: makes the reads and writes whose streams became
+  // ready, marks the children due, and forgets what the loop saw. An
+  // operation whose stream was not ready after all (another reader took the
+  // bytes) stays started.
+  void complete() noexcept;
+
+ private:
+  struct waiter {
+    stream_operation* operation;
+    exit_watch* watch;
+  };
+  std::vector<polled_stream> polled_;
+  std::vector<waiter> waiters_;  // one per polled_ entry
+};
+
+// Waits at most `timeout` (negative: forever) for anything on the list; EINTR
+// returns with nothing ready. The loop of a caller's own thread (run(), a
+// look at a started run): poll() over the list.
+std::error_code wait_for(wait_list& list, std::chrono::nanoseconds timeout) noexcept;
+
+// A read made at once, for a run that keeps reading while bytes come (after a
+// completed read filled its buffer): `would_block` when there are none now.
+io_result read_now(native_stream stream, char* data, std::size_t size, bool& would_block) noexcept;
+// A write made at once: `would_block` when the stream has no room now.
+io_result write_now(native_stream stream, const char* data, std::size_t size, bool& would_block) noexcept;
+
+}  // namespace ductile::detail::os
+#endif  // DUCTILE_INLINED_LIB_OS_EVENT_LOOP_HPP
 
 #include <cerrno>
 
@@ -5405,6 +5201,106 @@ DUCTILE_INLINE std::error_code wait_for(wait_list& list, std::chrono::nanosecond
 
 #include <algorithm>
 
+// ---- lib/os/readiness.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_READINESS_HPP
+#define DUCTILE_INLINED_LIB_OS_READINESS_HPP
+// A set of watched descriptors that reports only those that became ready, so
+// that a wait costs the events it returns and not the descriptors it holds:
+// an epoll set on Linux, poll() over the whole set in the POSIX backend.
+//
+// Every watch is one-shot: once reported it stays quiet until watched again.
+// That keeps a registration the kernel cannot take back from firing forever:
+// epoll keys a registration by descriptor *and* open file, so one whose
+// number was closed while another process still held the file (a child
+// between clone and exec) outlives its number. Such a ghost reports at most
+// once, and its owner takes a spurious wake-up (EAGAIN, a child not yet
+// waitable) in its stride.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+
+namespace ductile::detail::windows {
+struct waiter;
+}
+
+namespace ductile::detail::sys {
+
+// A descriptor that became ready, and who watched it.
+struct readiness {
+  std::uint32_t owner;
+  int fd;
+  short events;  // POLLIN, POLLOUT, POLLHUP, POLLERR, as poll() reports them
+};
+
+class readiness_set {
+ public:
+  std::error_code open() noexcept;
+  // Watches `fd` for `events` (POLLIN and/or POLLOUT) for `owner` until it is
+  // reported once. Watching it again for the same owner re-arms it with the
+  // new events. The caller must hold `fd` open meanwhile (the owner's lock).
+  // A descriptor the kernel will not watch (a regular file) or one another
+  // owner holds (the same stdout teed twice) is polled instead: always
+  // correct, only slower.
+  void watch(int fd, short events, std::uint32_t owner);
+  // Stops watching `fd` for `owner`; makes no system call, so `fd` may have
+  // been closed meanwhile and its number reused. A report may still come
+  // for it, once: owners ignore what they no longer watch.
+  void forget(int fd, std::uint32_t owner) noexcept;
+  // A wake-up another thread signals, watched for `owner` until reported
+  // once, like a descriptor.
+  void watch_event(const event& wake_up, std::uint32_t owner);
+  void forget_event(const event& wake_up, std::uint32_t owner) noexcept;
+  // Whether `ready` reports that wake-up.
+  static bool reports(const readiness& ready, const event& wake_up) noexcept;
+  // Hands what became ready to the wait list of the run that watched it;
+  // whether anything there waited for it.
+  static bool deliver(const readiness& ready, os::wait_list& list) noexcept {
+    return list.deliver(ready.fd, ready.events);
+  }
+  // What an owner's wait list had watched, for follow().
+  using followed = std::vector<std::pair<int, short>>;
+  // Watches what `list` waits for, for `owner`, and forgets what `before`
+  // held that the list no longer has; `before` then holds the list's.
+  void follow(const os::wait_list& list, std::uint32_t owner, followed& before);
+  // Forgets everything `before` held for `owner`.
+  void forget_all(followed& before, std::uint32_t owner) noexcept;
+  // Waits at most `timeout` (negative: forever) and appends what became
+  // ready; EINTR returns with nothing.
+  std::error_code wait(std::chrono::nanoseconds timeout, std::vector<readiness>& ready);
+
+ private:
+  struct kernel_watch {
+    std::uint32_t owner = 0;
+    short events = 0;
+    bool armed = false;
+    bool used = false;
+  };
+  struct polled_watch {
+    int fd;
+    short events;
+    std::uint32_t owner;
+  };
+  kernel_watch* kernel_watch_of(int fd) noexcept;
+  std::error_code wait_kernel(int milliseconds, std::vector<readiness>& ready);
+  void watch_polled(int fd, short events, std::uint32_t owner);
+  void forget_polled(int fd, std::uint32_t owner) noexcept;
+
+  unique_fd set_;
+  std::vector<kernel_watch> by_fd_;  // the epoll registrations, indexed by descriptor
+  std::vector<polled_watch> polled_;
+  std::vector<os::polled_stream> poll_list_;
+  followed scratch_;
+#ifdef _WIN32
+  std::shared_ptr<windows::waiter> waiter_;  // what the completion port reports to
+#endif
+};
+
+}  // namespace ductile::detail::sys
+#endif  // DUCTILE_INLINED_LIB_OS_READINESS_HPP
 
 namespace ductile::detail::sys {
 
@@ -14445,6 +14341,117 @@ DUCTILE_INLINE std::error_code error_from(DWORD code) noexcept {
 #include <thread>
 #include <unordered_map>
 
+// ---- lib/os/windows/io_port.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_HPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_HPP
+// The process's one I/O completion port, and the readiness the run layer
+// waits for, made from its completions.
+//
+// The run layer thinks in readiness ("this stream has bytes", "this child
+// has ended"); Windows reports completions. The bridge is libuv's: the
+// parent's end of every pipe it reads is overlapped, and a read of zero
+// bytes is kept in flight on it; its completion means bytes are there, and
+// the read that follows takes them at once. A write copies its bytes into
+// the stream's own buffer and is in flight until the port says it is done;
+// until then the stream is not writable. A child's exit arrives as a packet
+// the system's wait posts to the same port. One thread dequeues every
+// packet and wakes whoever watches what changed: the background thread's
+// readiness set or a caller's own wait. No thread per stream or per child.
+//
+// Streams, events and processes are named by number, as descriptors are
+// elsewhere: a stream by its C runtime descriptor, events and processes by
+// numbers above any descriptor (object_numbers). unique_fd closes either.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+#include <vector>
+
+
+namespace ductile::detail::windows {
+
+// Someone who waits: what became ready is appended to `reports` (under the
+// port's lock) and `wake` is set.
+struct waiter {
+  HANDLE wake = nullptr;  // an auto-reset event
+  std::vector<sys::readiness> reports;
+  waiter();
+  ~waiter();
+  waiter(const waiter&) = delete;
+  waiter& operator=(const waiter&) = delete;
+};
+
+// A pipe whose parent end is overlapped and served by the port; the child's
+// end is an ordinary one, as a child expects. `parent_reads`: the parent
+// keeps the read end.
+std::error_code make_parent_pipe(pipe_ends& ends, bool parent_reads) noexcept;
+// Whether `number` is a stream, event or process the port serves.
+bool serves(int number) noexcept;
+// A read or write on a stream the port serves, made at once: EAGAIN when it
+// would wait. A read of 0 bytes is the end of the stream.
+std::error_code read_stream(int fd, char* data, std::size_t size, std::size_t& done) noexcept;
+std::error_code write_stream(int fd, const char* data, std::size_t size, std::size_t& done) noexcept;
+
+// Makes reads and writes on `fd` say EAGAIN where they would wait.
+void set_nonblocking(int fd) noexcept;
+
+// Events another thread signals.
+std::error_code make_event(bool signalled, int& number) noexcept;
+void set_event(int number, bool signalled) noexcept;
+// A manual-reset Win32 event that is set while the event `number` is, or
+// while the stream `number` can be read without waiting (bytes or its end):
+// what a wait outside the library (WaitForSingleObject, Asio's
+// object_handle) can wait on. Made on first use; closed with the number.
+HANDLE native_event(int number) noexcept;
+
+// A started child (suspended or not) and the job that holds its tree; the
+// port reports its end. Takes both handles.
+int adopt_process(HANDLE process, HANDLE job, DWORD pid) noexcept;
+// A job alone (an own_cgroup() subtree's), inside the job `outer` (-1: none).
+int adopt_job(HANDLE job, int outer) noexcept;
+int outer_job_of(int number) noexcept;
+HANDLE process_of(int number) noexcept;
+HANDLE job_of(int number) noexcept;
+
+// `another` (a new C runtime descriptor of the same stream) names what
+// `number` names too; false if the port does not serve `number`.
+bool alias(int number, int another) noexcept;
+
+// A pseudo console of `rows` x `cols`: `master` reads what its programs
+// write and writes what they read; `console` names it for the programs
+// started in it (attach_to_console). It closes once its number is released
+// and every program attached has ended, and the master then ends.
+std::error_code open_console(short rows, short cols, unique_fd& master, int& console) noexcept;
+void* console_of(int number) noexcept;  // a console's HPCON, or a master's console's
+
+// Pseudo consoles came with Windows 10 1809: looked up when first needed,
+// so that the library still starts on a system without them.
+struct console_functions {
+  HRESULT(WINAPI* create)(COORD, HANDLE, HANDLE, DWORD, void**) = nullptr;
+  HRESULT(WINAPI* resize)(void*, COORD) = nullptr;
+  void(WINAPI* close)(void*) = nullptr;
+};
+const console_functions& pseudo_consoles() noexcept;
+// The attribute that starts a program in a pseudo console.
+inline constexpr DWORD_PTR pseudo_console_attribute = 0x00020016;  // PROC_THREAD_ATTRIBUTE_PSEUDOCONSOLE
+void attach_to_console(int console, int process) noexcept;
+
+// Closes what `number` names: a stream's own handle (once a write in flight
+// is done), an event, a process and its job.
+void release(int number) noexcept;
+
+// Watches `number` for `events` (os::ready_to_read, os::ready_to_write) for
+// `owner` of `who`, once: reported at once if it is ready already. A number
+// the port does not serve (a file, a console) is always ready.
+void watch(int number, short events, waiter& who, std::uint32_t owner);
+void forget(int number, waiter& who, std::uint32_t owner) noexcept;
+// Waits until something is reported to `who` or `timeout` passes (negative:
+// forever), then moves the reports into `out`.
+void wait(waiter& who, std::chrono::nanoseconds timeout, std::vector<sys::readiness>& out);
+
+}  // namespace ductile::detail::windows
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_HPP
 
 namespace ductile::detail::windows {
 
@@ -14453,6 +14460,9 @@ enum packet_kind : ULONG_PTR { stream_packet = 1, exit_packet = 2 };
 
 // As much as one write takes; a larger one is made in pieces.
 inline constexpr std::size_t write_piece = 64 * 1024;
+// What a pipe holds before its writer waits: a quota, not memory taken up
+// front. Each wait costs a round of the port, so more room means fewer.
+inline constexpr DWORD pipe_buffer = 1024 * 1024;
 
 struct record;
 
@@ -14694,7 +14704,7 @@ DUCTILE_INLINE std::error_code make_parent_pipe(pipe_ends& ends, bool parent_rea
   const DWORD direction = parent_reads ? PIPE_ACCESS_INBOUND : PIPE_ACCESS_OUTBOUND;
   HANDLE server = ::CreateNamedPipeW(name, direction | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
                                      PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1,
-                                     64 * 1024, 64 * 1024, 0, nullptr);
+                                     pipe_buffer, pipe_buffer, 0, nullptr);
   if (server == INVALID_HANDLE_VALUE) return last_error();
   const DWORD access = parent_reads ? GENERIC_WRITE | FILE_READ_ATTRIBUTES : GENERIC_READ | FILE_WRITE_ATTRIBUTES;
   HANDLE client = ::CreateFileW(name, access, 0, nullptr, OPEN_EXISTING, 0, nullptr);

@@ -19,6 +19,7 @@
 //   alloc MIB          commits and touches MIB mebibytes: "ok" or "refused"
 //   spawn_many N       starts N `helper sleep 60000`, prints how many started
 //   spin MS            keeps a CPU busy
+//   bytes N            N bytes to stdout, 64 KiB at a time
 //   console            through its console (CONOUT$), "console ROWSxCOLS";
 //                      then, until that size changes (5 s at most), the new
 //                      one the same way
@@ -195,6 +196,13 @@ int main() {
         say(now);
         break;
       }
+    }
+  } else if (what == L"bytes" && argv.size() > 2) {
+    const std::string chunk(64 * 1024, 'b');
+    for (unsigned long long left = std::wcstoull(argv[2].c_str(), nullptr, 10); left > 0;) {
+      const std::size_t piece = static_cast<std::size_t>(std::min<unsigned long long>(left, chunk.size()));
+      std::fwrite(chunk.data(), 1, piece, stdout);
+      left -= piece;
     }
   } else if (what == L"spin" && argv.size() > 2) {
     const ULONGLONG until = GetTickCount64() + std::wcstoul(argv[2].c_str(), nullptr, 10);

@@ -16,13 +16,16 @@ TEST_CASE("sh(), pass_fd() and on(host) are refused when the expression is built
   CHECK(cmd("some-program").on(remote::host::local()).tree() != nullptr);
 }
 
-TEST_CASE("credentials fail when the run starts, naming the command") {
-  const auto error = test::expect_error<spawn_error>([] { test::win_helper("echo", "x").user(1000).run(); });
-  const std::string message = error.what();
-  CAPTURE(message);
-  CHECK(message.find("helper") != std::string::npos);
-  CHECK(message.find("not supported on this system") != std::string::npos);
-  CHECK(error.code() == std::errc::not_supported);
+TEST_CASE("credentials, umask and new_session fail when the run starts, naming the command") {
+  const expression echo = test::win_helper("echo", "x");
+  for (const expression& e : {echo.user(1000), echo.group(1000), echo.umask(022), echo.new_session()}) {
+    const auto error = test::expect_error<spawn_error>([&] { e.run(); });
+    const std::string message = error.what();
+    CAPTURE(message);
+    CHECK(message.find("helper") != std::string::npos);
+    CHECK(message.find("not supported on this system") != std::string::npos);
+    CHECK(error.code() == std::errc::not_supported);
+  }
   CHECK(test::children().empty());
 }
 

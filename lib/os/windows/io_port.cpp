@@ -23,6 +23,9 @@ enum packet_kind : ULONG_PTR { stream_packet = 1, exit_packet = 2 };
 
 // As much as one write takes; a larger one is made in pieces.
 inline constexpr std::size_t write_piece = 64 * 1024;
+// What a pipe holds before its writer waits: a quota, not memory taken up
+// front. Each wait costs a round of the port, so more room means fewer.
+inline constexpr DWORD pipe_buffer = 1024 * 1024;
 
 struct record;
 
@@ -264,7 +267,7 @@ DUCTILE_INLINE std::error_code make_parent_pipe(pipe_ends& ends, bool parent_rea
   const DWORD direction = parent_reads ? PIPE_ACCESS_INBOUND : PIPE_ACCESS_OUTBOUND;
   HANDLE server = ::CreateNamedPipeW(name, direction | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
                                      PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1,
-                                     64 * 1024, 64 * 1024, 0, nullptr);
+                                     pipe_buffer, pipe_buffer, 0, nullptr);
   if (server == INVALID_HANDLE_VALUE) return last_error();
   const DWORD access = parent_reads ? GENERIC_WRITE | FILE_READ_ATTRIBUTES : GENERIC_READ | FILE_WRITE_ATTRIBUTES;
   HANDLE client = ::CreateFileW(name, access, 0, nullptr, OPEN_EXISTING, 0, nullptr);

@@ -29,8 +29,6 @@
 
 namespace ductile::detail::windows {
 
-inline constexpr int object_numbers = 1 << 24;
-
 // Someone who waits: what became ready is appended to `reports` (under the
 // port's lock) and `wake` is set.
 struct waiter {
