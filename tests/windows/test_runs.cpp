@@ -313,6 +313,28 @@ TEST_CASE("pools report progress and follow their failure policy") {
   CHECK(seen.back().failed >= 1);
 }
 
+TEST_CASE("keep_going runs every job past a failure; finish_running lets the running ones finish") {
+  pool going(2, failure_policy::keep_going);
+  auto bad = going.submit(win_helper("exit", "9"));
+  auto good = going.submit(win_helper("echo", "still").stdout_capture());
+  auto later = going.submit(win_helper("echo", "later").stdout_capture());
+  going.wait_all();
+  CHECK_FALSE(going.stopped());
+  CHECK_THROWS_AS(bad.wait(), status_error);
+  CHECK(good.wait().stdout_bytes == "still\n");
+  CHECK(later.wait().stdout_bytes == "later\n");
+
+  pool finishing(2, failure_policy::finish_running);
+  auto failing = finishing.submit(win_helper("exit", "9"));
+  auto running = finishing.submit(win_helper("sleep", "500").stdout_capture());
+  auto queued = finishing.submit(win_helper("echo", "never"));
+  finishing.wait_all();
+  CHECK(finishing.stopped());
+  CHECK_THROWS_AS(failing.wait(), status_error);
+  CHECK(running.wait().status.success());
+  CHECK_THROWS_AS(queued.wait(), cancelled_error);
+}
+
 TEST_CASE("completion_handle() is a Win32 event set when the run ends") {
   auto h = win_helper("sleep", "300").start();
   HANDLE done = h.completion_handle();

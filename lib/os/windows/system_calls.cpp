@@ -244,7 +244,7 @@ DUCTILE_INLINE exit_state await_exit(const process_handle& child, process_exit& 
 DUCTILE_INLINE void reap_now(const process_handle&) noexcept {}
 
 // SIGKILL and SIGTERM end the child's job: the child and every process it
-// started. SIGINT and SIGBREAK are console events for a child that leads
+// started. SIGINT and SIGBREAK are a console event for a child that leads
 // its own console process group.
 DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noexcept {
   const int number = child.pidfd.get();
@@ -256,7 +256,10 @@ DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noex
         if (HANDLE process = windows::process_of(number)) ::TerminateProcess(process, 1);
       break;
     }
-    case SIGINT: ::GenerateConsoleCtrlEvent(CTRL_C_EVENT, static_cast<DWORD>(child.pid)); break;
+    // Windows delivers Ctrl-C to no process group but the whole console's
+    // (a new group starts with Ctrl-C ignored): a child in a group of its
+    // own gets SIGINT as Ctrl-Break, which ends a program by default alike.
+    case SIGINT:
     case SIGBREAK: ::GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, static_cast<DWORD>(child.pid)); break;
     default: break;
   }
