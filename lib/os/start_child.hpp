@@ -4,6 +4,7 @@
 // (shared memory or a pipe, see child_message). lib/os/linux/clone.cpp makes
 // it with clone; lib/os/posix/start_child.cpp with posix_spawn or fork.
 
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -38,7 +39,9 @@ struct started_child {
   std::error_code error;       // the start failed:
   const char* step = nullptr;  //   spawn_error's step
   const char* what = nullptr;  //   and what could not be done ("make a pipe")
-  std::string explanation;     //   or, where it names an argument, this instead of `what`
+  // Or, where it names an argument, this instead of `what` (a pointer: most
+  // starts succeed, and an empty one costs them nothing).
+  std::unique_ptr<std::string> explanation;
 };
 
 // Starts a child that runs `plan` and fills `report` with what it said. A

@@ -251,11 +251,12 @@ DUCTILE_INLINE void prepared_spawn::throw_failure() const {
 }
 
 DUCTILE_INLINE void prepared_spawn::throw_if_failed(const started_child& child) const {
-  if (child.error == std::errc::illegal_byte_sequence)
-    throw std::invalid_argument(fmt::format("command {}: {}", command_text(), child.explanation));
-  if (child.error && !child.explanation.empty())
-    throw_spawn_error(command_text(), child.step, child.explanation, child.error);
-  if (child.error) throw_spawn_error(command_text(), child.step, child.what, child.error);
+  if (child.error) {
+    if (child.error == std::errc::illegal_byte_sequence)
+      throw std::invalid_argument(fmt::format("command {}: {}", command_text(), *child.explanation));
+    if (child.explanation) throw_spawn_error(command_text(), child.step, *child.explanation, child.error);
+    throw_spawn_error(command_text(), child.step, child.what, child.error);
+  }
   if (report.step != child_step::none) throw_failure();
 }
 

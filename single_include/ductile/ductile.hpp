@@ -4472,6 +4472,7 @@ struct child_plan {
 // (shared memory or a pipe, see child_message). lib/os/linux/clone.cpp makes
 // it with clone; lib/os/posix/start_child.cpp with posix_spawn or fork.
 
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -4504,7 +4505,9 @@ struct started_child {
   std::error_code error;       // the start failed:
   const char* step = nullptr;  //   spawn_error's step
   const char* what = nullptr;  //   and what could not be done ("make a pipe")
-  std::string explanation;     //   or, where it names an argument, this instead of `what`
+  // Or, where it names an argument, this instead of `what` (a pointer: most
+  // starts succeed, and an empty one costs them nothing).
+  std::unique_ptr<std::string> explanation;
 };
 
 // Starts a child that runs `plan` and fills `report` with what it said. A
@@ -4841,11 +4844,12 @@ DUCTILE_INLINE void prepared_spawn::throw_failure() const {
 }
 
 DUCTILE_INLINE void prepared_spawn::throw_if_failed(const started_child& child) const {
-  if (child.error == std::errc::illegal_byte_sequence)
-    throw std::invalid_argument(fmt::format("command {}: {}", command_text(), child.explanation));
-  if (child.error && !child.explanation.empty())
-    throw_spawn_error(command_text(), child.step, child.explanation, child.error);
-  if (child.error) throw_spawn_error(command_text(), child.step, child.what, child.error);
+  if (child.error) {
+    if (child.error == std::errc::illegal_byte_sequence)
+      throw std::invalid_argument(fmt::format("command {}: {}", command_text(), *child.explanation));
+    if (child.explanation) throw_spawn_error(command_text(), child.step, *child.explanation, child.error);
+    throw_spawn_error(command_text(), child.step, child.what, child.error);
+  }
   if (report.step != child_step::none) throw_failure();
 }
 
@@ -15719,7 +15723,7 @@ DUCTILE_INLINE exit_state await_exit(const process_handle& child, process_exit& 
 DUCTILE_INLINE void reap_now(const process_handle&) noexcept {}
 
 // SIGKILL and SIGTERM end the child's job: the child and every process it
-// started. SIGINT and SIGBREAK are console events for a child that leads
+// started. SIGINT and SIGBREAK are a console event for a child that leads
 // its own console process group.
 DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noexcept {
   const int number = child.pidfd.get();
@@ -15731,7 +15735,10 @@ DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noex
         if (HANDLE process = windows::process_of(number)) ::TerminateProcess(process, 1);
       break;
     }
-    case SIGINT: ::GenerateConsoleCtrlEvent(CTRL_C_EVENT, static_cast<DWORD>(child.pid)); break;
+    // Windows delivers Ctrl-C to no process group but the whole console's
+    // (a new group starts with Ctrl-C ignored): a child in a group of its
+    // own gets SIGINT as Ctrl-Break, which ends a program by default alike.
+    case SIGINT:
     case SIGBREAK: ::GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, static_cast<DWORD>(child.pid)); break;
     default: break;
   }
@@ -15979,7 +15986,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       std::wstring wide;
       if (!widen(*arg, wide)) {
         started.error = std::make_error_code(std::errc::illegal_byte_sequence);
-        started.explanation = std::string("argument is not valid UTF-8: ") + *arg;
+        started.explanation = std::make_unique<std::string>(std::string("argument is not valid UTF-8: ") + *arg);
         return started;
       }
       args.push_back(std::move(wide));
@@ -15990,7 +15997,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       std::string bad;
       if (!make_environment(plan.envp, environment, bad)) {
         started.error = std::make_error_code(std::errc::illegal_byte_sequence);
-        started.explanation = "environment entry is not valid UTF-8: " + bad;
+        started.explanation = std::make_unique<std::string>("environment entry is not valid UTF-8: " + bad);
         return started;
       }
     }
@@ -15998,7 +16005,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     if (plan.dir != nullptr) {
       if (!widen(plan.dir, directory)) {
         started.error = std::make_error_code(std::errc::illegal_byte_sequence);
-        started.explanation = std::string("directory is not valid UTF-8: ") + plan.dir;
+        started.explanation = std::make_unique<std::string>(std::string("directory is not valid UTF-8: ") + plan.dir);
         return started;
       }
       const DWORD attributes = ::GetFileAttributesW(directory.c_str());
@@ -16008,7 +16015,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     std::wstring program_name;
     if (!widen(plan.program, program_name)) {
       started.error = std::make_error_code(std::errc::illegal_byte_sequence);
-      started.explanation = std::string("program name is not valid UTF-8: ") + plan.program;
+      started.explanation =
+          std::make_unique<std::string>(std::string("program name is not valid UTF-8: ") + plan.program);
       return started;
     }
 
@@ -16028,7 +16036,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       if (program.find_first_of(L"\"%") != std::wstring::npos) {
         started.error = std::make_error_code(std::errc::invalid_argument);
         started.step = "exec";
-        started.explanation = "the batch file's path holds a quote or a percent sign, which cmd.exe cannot receive";
+        started.explanation = std::make_unique<std::string>(
+            "the batch file's path holds a quote or a percent sign, which cmd.exe cannot receive");
         return started;
       }
       application = system_program(L"cmd.exe");
@@ -16037,9 +16046,10 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
         if (!append_batch_argument(line, args[i])) {
           started.error = std::make_error_code(std::errc::invalid_argument);
           started.step = "exec";
-          started.explanation = "argument " + std::to_string(i) + " (" + narrow(args[i]) +
-                                ") cannot be passed to a batch file unchanged: cmd.exe would read quotes, "
-                                "percent signs and line breaks as its own";
+          started.explanation =
+              std::make_unique<std::string>("argument " + std::to_string(i) + " (" + narrow(args[i]) +
+                                            ") cannot be passed to a batch file unchanged: cmd.exe would read quotes, "
+                                            "percent signs and line breaks as its own");
           return started;
         }
       }
@@ -16048,7 +16058,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       if (!append_program_name(line, args.empty() ? program : args[0])) {
         started.error = std::make_error_code(std::errc::invalid_argument);
         started.step = "exec";
-        started.explanation = "the program's name holds a quote, which Windows cannot pass";
+        started.explanation =
+            std::make_unique<std::string>("the program's name holds a quote, which Windows cannot pass");
         return started;
       }
       for (std::size_t i = 1; i < args.size(); ++i) append_argument(line, args[i]);
@@ -16065,7 +16076,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       std::wstring name;
       if (!widen(plan.daemon->pid_file, name)) {
         started.error = std::make_error_code(std::errc::illegal_byte_sequence);
-        started.explanation = std::string("pid file name is not valid UTF-8: ") + plan.daemon->pid_file;
+        started.explanation =
+            std::make_unique<std::string>(std::string("pid file name is not valid UTF-8: ") + plan.daemon->pid_file);
         return started;
       }
       SECURITY_ATTRIBUTES inheritable{sizeof inheritable, nullptr, TRUE};

@@ -194,7 +194,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       std::wstring wide;
       if (!widen(*arg, wide)) {
         started.error = std::make_error_code(std::errc::illegal_byte_sequence);
-        started.explanation = std::string("argument is not valid UTF-8: ") + *arg;
+        started.explanation = std::make_unique<std::string>(std::string("argument is not valid UTF-8: ") + *arg);
         return started;
       }
       args.push_back(std::move(wide));
@@ -205,7 +205,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       std::string bad;
       if (!make_environment(plan.envp, environment, bad)) {
         started.error = std::make_error_code(std::errc::illegal_byte_sequence);
-        started.explanation = "environment entry is not valid UTF-8: " + bad;
+        started.explanation = std::make_unique<std::string>("environment entry is not valid UTF-8: " + bad);
         return started;
       }
     }
@@ -213,7 +213,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     if (plan.dir != nullptr) {
       if (!widen(plan.dir, directory)) {
         started.error = std::make_error_code(std::errc::illegal_byte_sequence);
-        started.explanation = std::string("directory is not valid UTF-8: ") + plan.dir;
+        started.explanation = std::make_unique<std::string>(std::string("directory is not valid UTF-8: ") + plan.dir);
         return started;
       }
       const DWORD attributes = ::GetFileAttributesW(directory.c_str());
@@ -223,7 +223,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
     std::wstring program_name;
     if (!widen(plan.program, program_name)) {
       started.error = std::make_error_code(std::errc::illegal_byte_sequence);
-      started.explanation = std::string("program name is not valid UTF-8: ") + plan.program;
+      started.explanation =
+          std::make_unique<std::string>(std::string("program name is not valid UTF-8: ") + plan.program);
       return started;
     }
 
@@ -243,7 +244,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       if (program.find_first_of(L"\"%") != std::wstring::npos) {
         started.error = std::make_error_code(std::errc::invalid_argument);
         started.step = "exec";
-        started.explanation = "the batch file's path holds a quote or a percent sign, which cmd.exe cannot receive";
+        started.explanation = std::make_unique<std::string>(
+            "the batch file's path holds a quote or a percent sign, which cmd.exe cannot receive");
         return started;
       }
       application = system_program(L"cmd.exe");
@@ -252,9 +254,10 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
         if (!append_batch_argument(line, args[i])) {
           started.error = std::make_error_code(std::errc::invalid_argument);
           started.step = "exec";
-          started.explanation = "argument " + std::to_string(i) + " (" + narrow(args[i]) +
-                                ") cannot be passed to a batch file unchanged: cmd.exe would read quotes, "
-                                "percent signs and line breaks as its own";
+          started.explanation =
+              std::make_unique<std::string>("argument " + std::to_string(i) + " (" + narrow(args[i]) +
+                                            ") cannot be passed to a batch file unchanged: cmd.exe would read quotes, "
+                                            "percent signs and line breaks as its own");
           return started;
         }
       }
@@ -263,7 +266,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       if (!append_program_name(line, args.empty() ? program : args[0])) {
         started.error = std::make_error_code(std::errc::invalid_argument);
         started.step = "exec";
-        started.explanation = "the program's name holds a quote, which Windows cannot pass";
+        started.explanation =
+            std::make_unique<std::string>("the program's name holds a quote, which Windows cannot pass");
         return started;
       }
       for (std::size_t i = 1; i < args.size(); ++i) append_argument(line, args[i]);
@@ -280,7 +284,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       std::wstring name;
       if (!widen(plan.daemon->pid_file, name)) {
         started.error = std::make_error_code(std::errc::illegal_byte_sequence);
-        started.explanation = std::string("pid file name is not valid UTF-8: ") + plan.daemon->pid_file;
+        started.explanation =
+            std::make_unique<std::string>(std::string("pid file name is not valid UTF-8: ") + plan.daemon->pid_file);
         return started;
       }
       SECURITY_ATTRIBUTES inheritable{sizeof inheritable, nullptr, TRUE};
