@@ -15529,10 +15529,39 @@ DUCTILE_INLINE std::error_code make_pipe(pipe_ends& ends) noexcept {
   return {};
 }
 
+// Through CreateFileW: the path is UTF-8 (the C runtime's _open would read
+// it in the ANSI code page), and a file opened to append is opened with
+// FILE_APPEND_DATA alone, so that a child writing through the handle
+// appends too (the C runtime's O_APPEND is its own seek before each write,
+// which a child never makes).
 DUCTILE_INLINE std::error_code open_file(const char* path, int flags, unique_fd& out) noexcept {
   if (const int fault = injected_fault(call::open)) return std::error_code(fault, std::generic_category());
-  const int fd = ::_open(path, flags | private_binary, _S_IREAD | _S_IWRITE);
-  if (fd < 0) return last_error();
+  std::wstring wide;
+  try {
+    if (!windows::widen(path, wide)) return std::make_error_code(std::errc::illegal_byte_sequence);
+  } catch (...) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  const int access_mode = flags & (_O_RDONLY | _O_WRONLY | _O_RDWR);
+  DWORD access = access_mode == _O_RDONLY   ? GENERIC_READ
+                 : access_mode == _O_WRONLY ? GENERIC_WRITE
+                                            : GENERIC_READ | GENERIC_WRITE;
+  if (flags & _O_APPEND) access = FILE_APPEND_DATA | SYNCHRONIZE | (access_mode == _O_RDWR ? GENERIC_READ : 0);
+  DWORD disposition = OPEN_EXISTING;
+  if ((flags & _O_CREAT) && (flags & _O_TRUNC))
+    disposition = CREATE_ALWAYS;
+  else if (flags & _O_CREAT)
+    disposition = OPEN_ALWAYS;
+  else if (flags & _O_TRUNC)
+    disposition = TRUNCATE_EXISTING;
+  HANDLE file = ::CreateFileW(wide.c_str(), access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                              disposition, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (file == INVALID_HANDLE_VALUE) return windows::last_error();
+  const int fd = ::_open_osfhandle(reinterpret_cast<intptr_t>(file), _O_BINARY | (flags & (_O_APPEND | _O_RDONLY)));
+  if (fd < 0) {
+    ::CloseHandle(file);
+    return std::make_error_code(std::errc::too_many_files_open);
+  }
   out.reset(fd);
   return {};
 }
