@@ -14328,6 +14328,108 @@ DUCTILE_INLINE std::error_code error_from(DWORD code) noexcept {
 }  // namespace ductile::detail::windows
 #endif  // DUCTILE_WINDOWS_BACKEND
 #endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_WIN32_CPP
+// ---- lib/os/windows/private_objects.cpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_PRIVATE_OBJECTS_CPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_PRIVATE_OBJECTS_CPP
+
+#if DUCTILE_WINDOWS_BACKEND
+// RtlGenRandom, advapi32's generator, which needs no provider opened first;
+// <ntsecapi.h> needs <windows.h> first.
+// clang-format off
+// ---- lib/os/windows/private_objects.hpp
+#ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_PRIVATE_OBJECTS_HPP
+#define DUCTILE_INLINED_LIB_OS_WINDOWS_PRIVATE_OBJECTS_HPP
+// What other users must not open or guess: the named pipes behind a run's
+// streams and the directories the library keeps to itself. On POSIX an
+// anonymous pipe has no name and mkdtemp's mode is 0700; here both need
+// saying.
+
+#include <string>
+
+
+namespace ductile::detail::windows {
+
+// Security attributes (not inheritable) whose DACL lets the current user, and
+// nobody else, open the object, with no ACE inherited from a parent;
+// nullptr if the process token cannot be read.
+SECURITY_ATTRIBUTES* owner_only() noexcept;
+
+// `count` random letters and digits from the system's generator, written
+// over text[from, from + count); false if the generator failed.
+bool fill_random_name(std::wstring& text, std::size_t from, std::size_t count) noexcept;
+bool fill_random_name(std::string& text, std::size_t from, std::size_t count) noexcept;
+
+}  // namespace ductile::detail::windows
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_PRIVATE_OBJECTS_HPP
+#include <ntsecapi.h>
+// clang-format on
+
+namespace ductile::detail::windows {
+
+struct owner_only_descriptor {
+  alignas(8) unsigned char user[256];  // TOKEN_USER and the SID after it
+  alignas(8) unsigned char acl[256];
+  SECURITY_DESCRIPTOR descriptor;
+  SECURITY_ATTRIBUTES attributes;
+  bool ready = false;
+
+  owner_only_descriptor() noexcept {
+    HANDLE token = nullptr;
+    if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) return;
+    DWORD size = 0;
+    const BOOL read = ::GetTokenInformation(token, TokenUser, user, sizeof user, &size);
+    ::CloseHandle(token);
+    if (!read) return;
+    PSID sid = reinterpret_cast<TOKEN_USER*>(user)->User.Sid;
+    auto* list = reinterpret_cast<ACL*>(acl);
+    // Inherited by what a directory holds, so its files are as private.
+    if (!::InitializeAcl(list, sizeof acl, ACL_REVISION) ||
+        !::AddAccessAllowedAceEx(list, ACL_REVISION, OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE, GENERIC_ALL, sid))
+      return;
+    // Protected: a parent directory's inheritable entries (Users: read, say)
+    // are not merged in.
+    if (!::InitializeSecurityDescriptor(&descriptor, SECURITY_DESCRIPTOR_REVISION) ||
+        !::SetSecurityDescriptorDacl(&descriptor, TRUE, list, FALSE) ||
+        !::SetSecurityDescriptorControl(&descriptor, SE_DACL_PROTECTED, SE_DACL_PROTECTED))
+      return;
+    attributes.nLength = sizeof attributes;
+    attributes.lpSecurityDescriptor = &descriptor;
+    attributes.bInheritHandle = FALSE;
+    ready = true;
+  }
+};
+
+template <typename Text>
+bool fill_random(Text& text, std::size_t from, std::size_t count) noexcept {
+  static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  unsigned char bytes[64];
+  if (count > sizeof bytes || from + count > text.size()) return false;
+  if (!::RtlGenRandom(bytes, static_cast<ULONG>(count))) return false;
+  // 252 of 256 values keep the letters uniform; the rest are drawn again.
+  for (std::size_t i = 0; i < count; ++i) {
+    while (bytes[i] >= 252)
+      if (!::RtlGenRandom(&bytes[i], 1)) return false;
+    text[from + i] = static_cast<typename Text::value_type>(letters[bytes[i] % 36]);
+  }
+  return true;
+}
+
+DUCTILE_INLINE SECURITY_ATTRIBUTES* owner_only() noexcept {
+  static owner_only_descriptor made;
+  return made.ready ? &made.attributes : nullptr;
+}
+
+DUCTILE_INLINE bool fill_random_name(std::wstring& text, std::size_t from, std::size_t count) noexcept {
+  return fill_random(text, from, count);
+}
+
+DUCTILE_INLINE bool fill_random_name(std::string& text, std::size_t from, std::size_t count) noexcept {
+  return fill_random(text, from, count);
+}
+
+}  // namespace ductile::detail::windows
+#endif
+#endif  // DUCTILE_INLINED_LIB_OS_WINDOWS_PRIVATE_OBJECTS_CPP
 // ---- lib/os/windows/io_port.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_CPP
 #define DUCTILE_INLINED_LIB_OS_WINDOWS_IO_PORT_CPP
@@ -14515,7 +14617,6 @@ struct port_state {
   std::unordered_map<int, record*> by_number;
   std::unordered_map<int, record*> consoles;  // by number, until closed (released ones too)
   int next_object = object_numbers;
-  std::atomic<unsigned> pipe_serial{0};
 };
 
 DUCTILE_INLINE short ready_now(record& r, short events) noexcept {
@@ -14703,15 +14804,26 @@ DUCTILE_INLINE std::error_code make_parent_pipe(pipe_ends& ends, bool parent_rea
     return errno_code(ENOMEM);
   }
   if (s->port == nullptr) return errno_code(EMFILE);
-  wchar_t name[96];
-  ::swprintf(name, 96, L"\\\\.\\pipe\\ductile-%lu-%u", ::GetCurrentProcessId(), s->pipe_serial.fetch_add(1) + 1);
+  // A name nobody can guess and a DACL only this user passes: an anonymous
+  // pipe cannot be overlapped, and a named one is open to squatting and to
+  // other users' clients otherwise.
+  std::wstring name = L"\\\\.\\pipe\\ductile-";
+  const std::size_t prefix = name.size();
+  try {
+    name.resize(prefix + 32);
+  } catch (...) {
+    return errno_code(ENOMEM);
+  }
+  if (!fill_random_name(name, prefix, 32)) return last_error();
+  SECURITY_ATTRIBUTES* const private_to_user = owner_only();
+  if (private_to_user == nullptr) return errno_code(EACCES);
   const DWORD direction = parent_reads ? PIPE_ACCESS_INBOUND : PIPE_ACCESS_OUTBOUND;
-  HANDLE server = ::CreateNamedPipeW(name, direction | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+  HANDLE server = ::CreateNamedPipeW(name.c_str(), direction | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
                                      PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1,
-                                     pipe_buffer, pipe_buffer, 0, nullptr);
+                                     pipe_buffer, pipe_buffer, 0, private_to_user);
   if (server == INVALID_HANDLE_VALUE) return last_error();
   const DWORD access = parent_reads ? GENERIC_WRITE | FILE_READ_ATTRIBUTES : GENERIC_READ | FILE_WRITE_ATTRIBUTES;
-  HANDLE client = ::CreateFileW(name, access, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+  HANDLE client = ::CreateFileW(name.c_str(), access, 0, nullptr, OPEN_EXISTING, 0, nullptr);
   if (client == INVALID_HANDLE_VALUE) {
     const auto error = last_error();
     ::CloseHandle(server);
@@ -15572,19 +15684,16 @@ DUCTILE_INLINE std::error_code make_parent_pipe(pipe_ends& ends, bool parent_rea
 }
 
 DUCTILE_INLINE std::error_code make_private_directory(std::string& path_template) noexcept {
-  // XXXXXX becomes random letters until a directory of that name can be made.
+  // As mkdtemp: XXXXXX becomes random letters until a directory of that name
+  // can be made, and only this user may enter it.
   if (path_template.size() < 6) return std::make_error_code(std::errc::invalid_argument);
-  static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  SECURITY_ATTRIBUTES* const private_to_user = windows::owner_only();
+  if (private_to_user == nullptr) return std::make_error_code(std::errc::permission_denied);
   for (int attempt = 0; attempt < 100; ++attempt) {
-    unsigned long long seed = ::GetTickCount64() ^ (static_cast<unsigned long long>(::GetCurrentProcessId()) << 20) ^
-                              (static_cast<unsigned long long>(attempt) * 0x9E3779B97F4A7C15ull);
-    for (std::size_t i = path_template.size() - 6; i < path_template.size(); ++i) {
-      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-      path_template[i] = letters[(seed >> 33) % 36];
-    }
+    if (!windows::fill_random_name(path_template, path_template.size() - 6, 6)) return windows::last_error();
     std::wstring wide;
     if (!windows::widen(path_template, wide)) return std::make_error_code(std::errc::illegal_byte_sequence);
-    if (::CreateDirectoryW(wide.c_str(), nullptr)) return {};
+    if (::CreateDirectoryW(wide.c_str(), private_to_user)) return {};
     if (::GetLastError() != ERROR_ALREADY_EXISTS) return windows::last_error();
   }
   return std::make_error_code(std::errc::file_exists);

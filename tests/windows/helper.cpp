@@ -20,6 +20,16 @@
 //   spawn_many N       starts N `helper sleep 60000`, prints how many started
 //   spin MS            keeps a CPU busy
 //   bytes N            N bytes to stdout, 64 KiB at a time
+//   print TEXT         TEXT with \n, \r, \t and \\ unescaped, no newline added
+//   err TEXT           the same to stderr
+//   touch PATH         creates (or empties) the file
+//   readline TAG       reads one line of stdin, byte by byte so that nothing
+//                      after it is taken, and prints "TAG:line"
+//   drain_exit CODE    reads stdin to its end, then exits with CODE
+//   yes                "y" lines until its reader has gone, then exits 0
+//   head N             copies the first N lines of stdin, then exits
+//   count              the number of bytes on stdin
+//   count_lines        the number of lines on stdin
 //   console            through its console (CONOUT$), "console ROWSxCOLS";
 //                      then, until that size changes (5 s at most), the new
 //                      one the same way
@@ -39,6 +49,7 @@
 #include <cstdlib>
 #include <cwchar>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -53,6 +64,30 @@ std::string utf8(const std::wstring& text) {
 }
 
 void put(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+std::string unescape(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\' || i + 1 == text.size()) {
+      out += text[i];
+      continue;
+    }
+    const char next = text[++i];
+    out += next == 'n' ? '\n' : next == 'r' ? '\r' : next == 't' ? '\t' : next;
+  }
+  return out;
+}
+
+// The bytes of stdin, counted, and how many of them are newlines.
+std::pair<unsigned long long, unsigned long long> count_stdin() {
+  unsigned long long bytes = 0, lines = 0;
+  char buffer[65536];
+  for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, stdin)) > 0;) {
+    bytes += got;
+    for (std::size_t i = 0; i < got; ++i) lines += buffer[i] == '\n';
+  }
+  return {bytes, lines};
+}
 
 int flood(unsigned long long bytes) {
   std::string chunk(64 * 1024, 'o');
@@ -204,6 +239,36 @@ int main() {
       std::fwrite(chunk.data(), 1, piece, stdout);
       left -= piece;
     }
+  } else if ((what == L"print" || what == L"err") && argv.size() > 2) {
+    const std::string text = unescape(utf8(argv[2]));
+    std::fwrite(text.data(), 1, text.size(), what == L"print" ? stdout : stderr);
+  } else if (what == L"touch" && argv.size() > 2) {
+    FILE* file = _wfopen(argv[2].c_str(), L"wb");
+    if (file == nullptr) return 66;
+    std::fclose(file);
+  } else if (what == L"readline" && argv.size() > 2) {
+    std::string line;
+    for (int c; (c = std::fgetc(stdin)) != EOF && c != '\n';) line += static_cast<char>(c);
+    put(utf8(argv[2]) + ":" + line + "\n");
+  } else if (what == L"drain_exit" && argv.size() > 2) {
+    count_stdin();
+    std::fflush(stdout);
+    ExitProcess(static_cast<UINT>(std::wcstoul(argv[2].c_str(), nullptr, 0)));
+  } else if (what == L"yes") {
+    // Unbuffered, so a reader that has gone shows at the next line.
+    HANDLE out = GetStdHandle(STD_OUTPUT_HANDLE);
+    DWORD written = 0;
+    while (WriteFile(out, "y\n", 2, &written, nullptr)) {
+    }
+  } else if (what == L"head" && argv.size() > 2) {
+    unsigned long left = std::wcstoul(argv[2].c_str(), nullptr, 10);
+    for (int c; left > 0 && (c = std::fgetc(stdin)) != EOF;) {
+      std::fputc(c, stdout);
+      if (c == '\n') --left;
+    }
+  } else if (what == L"count" || what == L"count_lines") {
+    const auto counted = count_stdin();
+    std::printf("%llu\n", what == L"count" ? counted.first : counted.second);
   } else if (what == L"spin" && argv.size() > 2) {
     const ULONGLONG until = GetTickCount64() + std::wcstoul(argv[2].c_str(), nullptr, 10);
     volatile unsigned long long work = 0;

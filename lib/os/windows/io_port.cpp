@@ -15,6 +15,7 @@
 
 #include "os/polled_stream.hpp"
 #include "os/windows/io_port.hpp"
+#include "os/windows/private_objects.hpp"
 
 namespace ductile::detail::windows {
 
@@ -74,7 +75,6 @@ struct port_state {
   std::unordered_map<int, record*> by_number;
   std::unordered_map<int, record*> consoles;  // by number, until closed (released ones too)
   int next_object = object_numbers;
-  std::atomic<unsigned> pipe_serial{0};
 };
 
 DUCTILE_INLINE short ready_now(record& r, short events) noexcept {
@@ -262,15 +262,26 @@ DUCTILE_INLINE std::error_code make_parent_pipe(pipe_ends& ends, bool parent_rea
     return errno_code(ENOMEM);
   }
   if (s->port == nullptr) return errno_code(EMFILE);
-  wchar_t name[96];
-  ::swprintf(name, 96, L"\\\\.\\pipe\\ductile-%lu-%u", ::GetCurrentProcessId(), s->pipe_serial.fetch_add(1) + 1);
+  // A name nobody can guess and a DACL only this user passes: an anonymous
+  // pipe cannot be overlapped, and a named one is open to squatting and to
+  // other users' clients otherwise.
+  std::wstring name = L"\\\\.\\pipe\\ductile-";
+  const std::size_t prefix = name.size();
+  try {
+    name.resize(prefix + 32);
+  } catch (...) {
+    return errno_code(ENOMEM);
+  }
+  if (!fill_random_name(name, prefix, 32)) return last_error();
+  SECURITY_ATTRIBUTES* const private_to_user = owner_only();
+  if (private_to_user == nullptr) return errno_code(EACCES);
   const DWORD direction = parent_reads ? PIPE_ACCESS_INBOUND : PIPE_ACCESS_OUTBOUND;
-  HANDLE server = ::CreateNamedPipeW(name, direction | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+  HANDLE server = ::CreateNamedPipeW(name.c_str(), direction | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
                                      PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1,
-                                     pipe_buffer, pipe_buffer, 0, nullptr);
+                                     pipe_buffer, pipe_buffer, 0, private_to_user);
   if (server == INVALID_HANDLE_VALUE) return last_error();
   const DWORD access = parent_reads ? GENERIC_WRITE | FILE_READ_ATTRIBUTES : GENERIC_READ | FILE_WRITE_ATTRIBUTES;
-  HANDLE client = ::CreateFileW(name, access, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+  HANDLE client = ::CreateFileW(name.c_str(), access, 0, nullptr, OPEN_EXISTING, 0, nullptr);
   if (client == INVALID_HANDLE_VALUE) {
     const auto error = last_error();
     ::CloseHandle(server);

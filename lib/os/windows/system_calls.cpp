@@ -21,6 +21,7 @@
 #include "os/readiness.hpp"
 #include "os/system_calls.hpp"
 #include "os/windows/io_port.hpp"
+#include "os/windows/private_objects.hpp"
 #include "os/windows/win32.hpp"
 
 namespace ductile::detail::sys {
@@ -93,19 +94,16 @@ DUCTILE_INLINE std::error_code make_parent_pipe(pipe_ends& ends, bool parent_rea
 }
 
 DUCTILE_INLINE std::error_code make_private_directory(std::string& path_template) noexcept {
-  // XXXXXX becomes random letters until a directory of that name can be made.
+  // As mkdtemp: XXXXXX becomes random letters until a directory of that name
+  // can be made, and only this user may enter it.
   if (path_template.size() < 6) return std::make_error_code(std::errc::invalid_argument);
-  static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  SECURITY_ATTRIBUTES* const private_to_user = windows::owner_only();
+  if (private_to_user == nullptr) return std::make_error_code(std::errc::permission_denied);
   for (int attempt = 0; attempt < 100; ++attempt) {
-    unsigned long long seed = ::GetTickCount64() ^ (static_cast<unsigned long long>(::GetCurrentProcessId()) << 20) ^
-                              (static_cast<unsigned long long>(attempt) * 0x9E3779B97F4A7C15ull);
-    for (std::size_t i = path_template.size() - 6; i < path_template.size(); ++i) {
-      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-      path_template[i] = letters[(seed >> 33) % 36];
-    }
+    if (!windows::fill_random_name(path_template, path_template.size() - 6, 6)) return windows::last_error();
     std::wstring wide;
     if (!windows::widen(path_template, wide)) return std::make_error_code(std::errc::illegal_byte_sequence);
-    if (::CreateDirectoryW(wide.c_str(), nullptr)) return {};
+    if (::CreateDirectoryW(wide.c_str(), private_to_user)) return {};
     if (::GetLastError() != ERROR_ALREADY_EXISTS) return windows::last_error();
   }
   return std::make_error_code(std::errc::file_exists);
