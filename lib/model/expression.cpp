@@ -243,8 +243,13 @@ DUCTILE_INLINE expression expression::ok_codes(std::initializer_list<int> codes)
   return ok_codes(std::vector<int>(codes));
 }
 DUCTILE_INLINE expression expression::ok_codes(const std::vector<int>& codes) const {
+#ifdef _WIN32
+  // A Windows exit code has 32 bits: any int names one by its bit pattern
+  // (-1 is 0xFFFFFFFF).
+#else
   for (const int code : codes)
     if (code < 0 || code > 255) throw std::invalid_argument(fmt::format("ok_codes(): {} is not an exit code", code));
+#endif
   return detail::wrap(node_, detail::accept_codes{codes});
 }
 DUCTILE_INLINE expression expression::combined_capture() const {

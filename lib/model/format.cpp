@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "model/status_message.hpp"
 #include "model/tree.hpp"
 #include "remote/plan.hpp"
 
@@ -232,14 +233,18 @@ DUCTILE_INLINE const char* windows_status_name(std::uint32_t code) noexcept {
 }
 #endif
 
-DUCTILE_INLINE std::string to_string(exit_status status) {
+DUCTILE_INLINE std::string detail::exit_code_text(exit_status::code_type code) {
 #ifdef _WIN32
-  if (const auto code = status.code(); code && *code >= 0x80000000u) {
-    if (const char* name = windows_status_name(*code)) return fmt::format("exit code {:#010X} ({})", *code, name);
-    return fmt::format("exit code {:#010X}", *code);
+  if (code >= 0x80000000u) {
+    if (const char* name = windows_status_name(code)) return fmt::format("0x{:08X} ({})", code, name);
+    return fmt::format("0x{:08X}", code);
   }
 #endif
-  if (const auto code = status.code()) return fmt::format("exit code {}", *code);
+  return fmt::format("{}", code);
+}
+
+DUCTILE_INLINE std::string to_string(exit_status status) {
+  if (const auto code = status.code()) return "exit code " + detail::exit_code_text(*code);
   const int signal = status.signal().value_or(0);
   return fmt::format("signal {} ({}{})", signal, signal_name(signal), status.core_dumped() ? ", core dumped" : "");
 }

@@ -41,7 +41,7 @@ DUCTILE_INLINE std::string failure_message(const std::string& command, const std
   if (stage.empty()) {
     text = fmt::format("command {} failed: {}", command, to_string(result.status));
   } else if (const auto code = result.status.code()) {
-    text = fmt::format("{} exited with code {}: command {} failed", stage, *code, command);
+    text = fmt::format("{} exited with code {}: command {} failed", stage, exit_code_text(*code), command);
   } else {
     text = fmt::format("{} was killed by {}: command {} failed", stage, to_string(result.status), command);
   }

@@ -19,6 +19,11 @@ inline constexpr std::size_t tail_bytes = 2048;
 // bytes were left out; empty when `captured` holds nothing but newlines.
 std::string stderr_tail(std::string_view captured);
 
+// An exit code as a message shows it: decimal, and on Windows an exception
+// or status code (from 0x80000000) in hex with its meaning where known,
+// "0xC0000005 (access violation)".
+std::string exit_code_text(exit_status::code_type code);
+
 // "command <command> failed: <status>", or, when `stage` is not empty (a
 // tree of more than one process), "<stage> exited with code 1: command
 // <command> failed"; then the stderr tail.

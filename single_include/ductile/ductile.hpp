@@ -2998,8 +2998,13 @@ DUCTILE_INLINE expression expression::ok_codes(std::initializer_list<int> codes)
   return ok_codes(std::vector<int>(codes));
 }
 DUCTILE_INLINE expression expression::ok_codes(const std::vector<int>& codes) const {
+#ifdef _WIN32
+  // A Windows exit code has 32 bits: any int names one by its bit pattern
+  // (-1 is 0xFFFFFFFF).
+#else
   for (const int code : codes)
     if (code < 0 || code > 255) throw std::invalid_argument(fmt::format("ok_codes(): {} is not an exit code", code));
+#endif
   return detail::wrap(node_, detail::accept_codes{codes});
 }
 DUCTILE_INLINE expression expression::combined_capture() const {
@@ -3049,6 +3054,42 @@ DUCTILE_INLINE expression expression::before_spawn_hook(detail::spawn_hook_funct
 #include <optional>
 #include <vector>
 
+// ---- lib/model/status_message.hpp
+#ifndef DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_HPP
+#define DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_HPP
+// The words of a status_error: which stage decided the status, the whole
+// command, and the last lines the run captured on stderr, so that the one
+// line a CI log shows says why a step failed. Pure functions of their input.
+
+#include <string>
+#include <string_view>
+
+
+namespace ductile::detail {
+
+// At most this much of stderr ends a status_error's message.
+inline constexpr std::size_t tail_lines = 10;
+inline constexpr std::size_t tail_bytes = 2048;
+
+// "\nstderr:\n  line\n  line", or "\nstderr (truncated):\n..." when lines or
+// bytes were left out; empty when `captured` holds nothing but newlines.
+std::string stderr_tail(std::string_view captured);
+
+// An exit code as a message shows it: decimal, and on Windows an exception
+// or status code (from 0x80000000) in hex with its meaning where known,
+// "0xC0000005 (access violation)".
+std::string exit_code_text(exit_status::code_type code);
+
+// "command <command> failed: <status>", or, when `stage` is not empty (a
+// tree of more than one process), "<stage> exited with code 1: command
+// <command> failed"; then the stderr tail.
+std::string failure_message(const std::string& command, const std::string& stage, const output& result);
+
+// "command <command> timed out: <status>", then the stderr tail.
+std::string timeout_message(const std::string& command, const output& result);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_HPP
 // ---- lib/remote/plan.hpp
 #ifndef DUCTILE_INLINED_LIB_REMOTE_PLAN_HPP
 #define DUCTILE_INLINED_LIB_REMOTE_PLAN_HPP
@@ -3308,14 +3349,18 @@ DUCTILE_INLINE const char* windows_status_name(std::uint32_t code) noexcept {
 }
 #endif
 
-DUCTILE_INLINE std::string to_string(exit_status status) {
+DUCTILE_INLINE std::string detail::exit_code_text(exit_status::code_type code) {
 #ifdef _WIN32
-  if (const auto code = status.code(); code && *code >= 0x80000000u) {
-    if (const char* name = windows_status_name(*code)) return fmt::format("exit code {:#010X} ({})", *code, name);
-    return fmt::format("exit code {:#010X}", *code);
+  if (code >= 0x80000000u) {
+    if (const char* name = windows_status_name(code)) return fmt::format("0x{:08X} ({})", code, name);
+    return fmt::format("0x{:08X}", code);
   }
 #endif
-  if (const auto code = status.code()) return fmt::format("exit code {}", *code);
+  return fmt::format("{}", code);
+}
+
+DUCTILE_INLINE std::string to_string(exit_status status) {
+  if (const auto code = status.code()) return "exit code " + detail::exit_code_text(*code);
   const int signal = status.signal().value_or(0);
   return fmt::format("signal {} ({}{})", signal, signal_name(signal), status.core_dumped() ? ", core dumped" : "");
 }
@@ -3389,37 +3434,6 @@ DUCTILE_INLINE void throw_spawn_error(const std::string& command, std::string st
 // ---- lib/model/status_message.cpp
 #ifndef DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_CPP
 #define DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_CPP
-// ---- lib/model/status_message.hpp
-#ifndef DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_HPP
-#define DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_HPP
-// The words of a status_error: which stage decided the status, the whole
-// command, and the last lines the run captured on stderr, so that the one
-// line a CI log shows says why a step failed. Pure functions of their input.
-
-#include <string>
-#include <string_view>
-
-
-namespace ductile::detail {
-
-// At most this much of stderr ends a status_error's message.
-inline constexpr std::size_t tail_lines = 10;
-inline constexpr std::size_t tail_bytes = 2048;
-
-// "\nstderr:\n  line\n  line", or "\nstderr (truncated):\n..." when lines or
-// bytes were left out; empty when `captured` holds nothing but newlines.
-std::string stderr_tail(std::string_view captured);
-
-// "command <command> failed: <status>", or, when `stage` is not empty (a
-// tree of more than one process), "<stage> exited with code 1: command
-// <command> failed"; then the stderr tail.
-std::string failure_message(const std::string& command, const std::string& stage, const output& result);
-
-// "command <command> timed out: <status>", then the stderr tail.
-std::string timeout_message(const std::string& command, const output& result);
-
-}  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_MODEL_STATUS_MESSAGE_HPP
 
 #include <fmt/format.h>
 
@@ -3461,7 +3475,7 @@ DUCTILE_INLINE std::string failure_message(const std::string& command, const std
   if (stage.empty()) {
     text = fmt::format("command {} failed: {}", command, to_string(result.status));
   } else if (const auto code = result.status.code()) {
-    text = fmt::format("{} exited with code {}: command {} failed", stage, *code, command);
+    text = fmt::format("{} exited with code {}: command {} failed", stage, exit_code_text(*code), command);
   } else {
     text = fmt::format("{} was killed by {}: command {} failed", stage, to_string(result.status), command);
   }
