@@ -19,9 +19,10 @@
 //   alloc MIB          commits and touches MIB mebibytes: "ok" or "refused"
 //   spawn_many N       starts N `helper sleep 60000`, prints how many started
 //   spin MS            keeps a CPU busy
-//   bytes N            N bytes to stdout, 64 KiB at a time
+//   bytes N            N bytes to stdout, 64 KiB at a time; exits 1 if a
+//                      write fails
 //   print TEXT         TEXT with \n, \r, \t and \\ unescaped, no newline added
-//   err TEXT           the same to stderr
+//   err TEXT [CODE]    the same to stderr, then exits with CODE (or 0)
 //   touch PATH         creates (or empties) the file
 //   readline TAG       reads one line of stdin, byte by byte so that nothing
 //                      after it is taken, and prints "TAG:line"
@@ -30,6 +31,10 @@
 //   head N             copies the first N lines of stdin, then exits
 //   count              the number of bytes on stdin
 //   count_lines        the number of lines on stdin
+//   count_running DIR  marks itself running in DIR, appends to DIR\peaks how
+//                      many are marked, sleeps 20 ms, and unmarks itself
+//   wait_for PATH      returns once PATH exists
+//   pid_sleep PATH MS  writes its pid to PATH, then sleeps
 //   console            through its console (CONOUT$), "console ROWSxCOLS";
 //                      then, until that size changes (5 s at most), the new
 //                      one the same way
@@ -236,19 +241,27 @@ int main() {
     const std::string chunk(64 * 1024, 'b');
     for (unsigned long long left = std::wcstoull(argv[2].c_str(), nullptr, 10); left > 0;) {
       const std::size_t piece = static_cast<std::size_t>(std::min<unsigned long long>(left, chunk.size()));
-      std::fwrite(chunk.data(), 1, piece, stdout);
+      if (std::fwrite(chunk.data(), 1, piece, stdout) != piece) return 1;
       left -= piece;
     }
   } else if ((what == L"print" || what == L"err") && argv.size() > 2) {
     const std::string text = unescape(utf8(argv[2]));
     std::fwrite(text.data(), 1, text.size(), what == L"print" ? stdout : stderr);
+    if (argv.size() > 3) {
+      std::fflush(nullptr);
+      ExitProcess(static_cast<UINT>(std::wcstoul(argv[3].c_str(), nullptr, 0)));
+    }
   } else if (what == L"touch" && argv.size() > 2) {
     FILE* file = _wfopen(argv[2].c_str(), L"wb");
     if (file == nullptr) return 66;
     std::fclose(file);
   } else if (what == L"readline" && argv.size() > 2) {
+    // ReadFile, not the C runtime's buffered stdin, which reads ahead.
     std::string line;
-    for (int c; (c = std::fgetc(stdin)) != EOF && c != '\n';) line += static_cast<char>(c);
+    HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+    char c = 0;
+    DWORD got = 0;
+    while (ReadFile(in, &c, 1, &got, nullptr) && got == 1 && c != '\n') line += c;
     put(utf8(argv[2]) + ":" + line + "\n");
   } else if (what == L"drain_exit" && argv.size() > 2) {
     count_stdin();
@@ -269,6 +282,39 @@ int main() {
   } else if (what == L"count" || what == L"count_lines") {
     const auto counted = count_stdin();
     std::printf("%llu\n", what == L"count" ? counted.first : counted.second);
+  } else if (what == L"count_running" && argv.size() > 2) {
+    // One named mutex orders every helper's look at the directory.
+    HANDLE turn = CreateMutexW(nullptr, FALSE, L"Local\\ductile-test-count-running");
+    const std::wstring mark = argv[2] + L"\\running-" + std::to_wstring(GetCurrentProcessId());
+    WaitForSingleObject(turn, INFINITE);
+    CloseHandle(CreateFileW(mark.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS, 0, nullptr));
+    int running = 0;
+    WIN32_FIND_DATAW found;
+    HANDLE search = FindFirstFileW((argv[2] + L"\\running-*").c_str(), &found);
+    if (search != INVALID_HANDLE_VALUE) {
+      do ++running;
+      while (FindNextFileW(search, &found));
+      FindClose(search);
+    }
+    FILE* peaks = _wfopen((argv[2] + L"\\peaks").c_str(), L"ab");
+    if (peaks != nullptr) {
+      std::fprintf(peaks, "%d\n", running);
+      std::fclose(peaks);
+    }
+    ReleaseMutex(turn);
+    Sleep(20);
+    WaitForSingleObject(turn, INFINITE);
+    DeleteFileW(mark.c_str());
+    ReleaseMutex(turn);
+    CloseHandle(turn);
+  } else if (what == L"wait_for" && argv.size() > 2) {
+    while (GetFileAttributesW(argv[2].c_str()) == INVALID_FILE_ATTRIBUTES) Sleep(10);
+  } else if (what == L"pid_sleep" && argv.size() > 3) {
+    FILE* file = _wfopen(argv[2].c_str(), L"wb");
+    if (file == nullptr) return 66;
+    std::fprintf(file, "%lu", GetCurrentProcessId());
+    std::fclose(file);
+    Sleep(static_cast<DWORD>(std::wcstoul(argv[3].c_str(), nullptr, 10)));
   } else if (what == L"spin" && argv.size() > 2) {
     const ULONGLONG until = GetTickCount64() + std::wcstoul(argv[2].c_str(), nullptr, 10);
     volatile unsigned long long work = 0;

@@ -31,6 +31,14 @@ inline bool running(unsigned long pid) {
   return alive;
 }
 
+// Whether this is Wine, which reads an ended process's memory from its Unix
+// process: gone by then, or not yet, as it happens. Windows keeps it with
+// the process object.
+inline bool under_wine() {
+  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  return ntdll != nullptr && GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
+
 // The arguments `helper argv` printed, NUL-terminated each.
 inline std::vector<std::string> split_nul(const std::string& text) {
   std::vector<std::string> parts;
