@@ -4,7 +4,7 @@ implementation from lib/, each project file inlined once, with every
 out-of-line definition made `inline` through DUCTILE_INLINE. System and
 third-party includes are kept as they are.
 
-Beside OUTPUT it also writes caps.hpp, users.hpp and proc.hpp: those modules alone,
+Beside OUTPUT it also writes caps.hpp, users.hpp, proc.hpp and daemon.hpp: those modules alone,
 usable without fmt and range-v3; and asio.hpp and boost_asio.hpp, the
 asynchronous operations over the single header.
 
@@ -27,6 +27,12 @@ def meson_facts():
     version = re.search(r"version\s*:\s*'([^']+)'", text).group(1)
     sources = re.findall(r"'(lib/[\w/]+\.cpp)'", text)
     return version, [ROOT / source for source in sources]
+
+
+def module_sources(name):
+    """The sources of one module, lib/<name>/, in build order."""
+    _, sources = meson_facts()
+    return [source for source in sources if source.parent == ROOT / "lib" / name]
 
 
 def resolve(kind, name, including):
@@ -70,7 +76,7 @@ def inline(path, seen, out, keep=()):
 
 
 def generate_module(name):
-    """caps, users or proc alone: its header and source, usable without fmt and range-v3."""
+    """caps, users, proc or daemon alone: its header and source, usable without fmt and range-v3."""
     version, _ = meson_facts()
     out = [
         f"// ductile {version}: <ductile/{name}.hpp> alone, standard library and libc only.",
@@ -80,7 +86,8 @@ def generate_module(name):
     seen = set()
     inline(PUBLIC / f"{name}.hpp", seen, out)
     out += ["", "#define DUCTILE_INLINE inline"]
-    inline(ROOT / "lib" / name / f"{name}.cpp", seen, out)
+    for source in module_sources(name):
+        inline(source, seen, out)
     out += ["", "#undef DUCTILE_INLINE", ""]
     return "\n".join(out)
 
@@ -121,8 +128,10 @@ def generate():
     seen = set()
     inline(PUBLIC / "ductile.hpp", seen, out)
     out += ["", "// ---- implementation: every definition below is inline", "#define DUCTILE_INLINE inline"]
+    # The daemon module is <ductile/daemon.hpp>'s alone, not the umbrella's.
     for source in sources:
-        inline(source, seen, out)
+        if source.parent != ROOT / "lib" / "daemon":
+            inline(source, seen, out)
     out += ["", "#undef DUCTILE_INLINE", ""]
     return "\n".join(out)
 
@@ -134,7 +143,7 @@ def main(argv):
     output = pathlib.Path(argv[1]) if len(argv) > 1 else DEFAULT_OUTPUT
     write_if_changed(output, generate())
     # Beside it: caps.hpp, users.hpp and proc.hpp, which need neither fmt nor range-v3.
-    for name in ("caps", "users", "proc"):
+    for name in ("caps", "users", "proc", "daemon"):
         write_if_changed(output.parent / f"{name}.hpp", generate_module(name))
     # And the Asio flavours, which need Asio (or Boost) besides.
     for name in ("asio", "boost_asio"):

@@ -34,7 +34,7 @@ echo "== single header is fresh"
 fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
 python3 tools/amalgamate.py "$fresh/ductile.hpp"
-for header in ductile.hpp caps.hpp users.hpp proc.hpp asio.hpp boost_asio.hpp; do
+for header in ductile.hpp caps.hpp users.hpp proc.hpp daemon.hpp asio.hpp boost_asio.hpp; do
   if ! cmp -s "$fresh/$header" "single_include/ductile/$header"; then
     echo "single_include/ductile/$header is stale: run tools/amalgamate.py and commit it"
     exit 1
