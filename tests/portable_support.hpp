@@ -21,6 +21,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -114,6 +115,53 @@ inline std::vector<pid_t> children() {
   return result;
 }
 #endif
+
+// Runs `work`; if it has not returned within `limit`, the process ends with a
+// message: a thread blocked on a lock it already holds cannot be unblocked,
+// and a deadlock ends the test program instead of hanging CI.
+template <class Work>
+void without_deadlock(Work&& work, std::chrono::seconds limit = std::chrono::seconds(30)) {
+  std::atomic<bool> done{false};
+  std::thread watchdog([&done, limit] {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!done && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!done) {
+      std::fputs("deadlock: a callback that called back into ductile never returned\n", stderr);
+      std::_Exit(1);
+    }
+  });
+  work();
+  done = true;
+  watchdog.join();
+}
+
+// How a run ended, as the lone-command tests compare the short path with
+// the general one: "ok", "status_error" or "spawn_error", with the words.
+struct run_outcome {
+  std::string kind;
+  std::string message;
+  std::string command;
+  std::string step;
+  ductile::output result;
+};
+
+// Runs `e`; `general` puts an observer in place first, which makes every
+// run() take the general path, with its job tree and event loop.
+inline run_outcome run_through(const ductile::expression& e, bool general) {
+  struct quiet_observer : ductile::observer {};
+  if (general) ductile::set_observer(std::make_shared<quiet_observer>());
+  run_outcome o;
+  try {
+    o.result = e.run();
+    o.kind = "ok";
+  } catch (const ductile::status_error& error) {
+    o = run_outcome{"status_error", error.what(), error.command(), "", error.output()};
+  } catch (const ductile::spawn_error& error) {
+    o = run_outcome{"spawn_error", error.what(), error.command(), error.step(), ductile::output{}};
+  }
+  if (general) ductile::set_observer(nullptr);
+  return o;
+}
 
 // Whether `condition` becomes true within `limit`, looked at every 5 ms.
 inline bool eventually(const std::function<bool()>& condition,

@@ -11,24 +11,6 @@ using namespace ductile;
 
 namespace {
 
-// Runs `work`; if it has not returned within `limit`, the process ends with a
-// message: a thread blocked on a lock it already holds cannot be unblocked.
-template <class Work>
-void without_deadlock(Work&& work, std::chrono::seconds limit = std::chrono::seconds(30)) {
-  std::atomic<bool> done{false};
-  std::thread watchdog([&done, limit] {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!done && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (!done) {
-      std::fputs("deadlock: a callback that called back into ductile never returned\n", stderr);
-      std::_Exit(1);
-    }
-  });
-  work();
-  done = true;
-  watchdog.join();
-}
-
 // The handle a callback reaches for; set by the test before the callback runs.
 std::atomic<handle*> current_handle{nullptr};
 
@@ -66,7 +48,7 @@ struct calling_back_observer : observer {
 
 TEST_CASE("a before_spawn hook on a then() right side calls its own handle") {
   test::leak_check check;
-  without_deadlock([] {
+  test::without_deadlock([] {
     std::atomic<std::size_t> seen{0};
     handle h = cmd("true")
                    .then(cmd("echo", "right").before_spawn([&](spawn_spec&) {
@@ -88,7 +70,7 @@ TEST_CASE("a before_spawn hook on a then() right side calls its own handle") {
 
 TEST_CASE("a before_spawn hook calls into a pool, from run(), start() and a pool job") {
   test::leak_check check;
-  without_deadlock([] {
+  test::without_deadlock([] {
     pool jobs(2);
     std::vector<handle> submitted;
     std::mutex submitted_mutex;
@@ -115,7 +97,7 @@ TEST_CASE("a before_spawn hook calls into a pool, from run(), start() and a pool
 
 TEST_CASE("observer events call the observed handle and a pool") {
   test::leak_check check;
-  without_deadlock([] {
+  test::without_deadlock([] {
     pool jobs(2);
     auto o = std::make_shared<calling_back_observer>();
     o->jobs = &jobs;

@@ -19,13 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool alive(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return false;
-  return line.find(") Z ") == std::string::npos;
-}
-
 // A field of /proc/<pid>/status ("Umask", "Uid", ...), its first word.
 std::string status_field(pid_t pid, const std::string& name) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -54,7 +47,7 @@ std::map<int, std::string> open_fds(pid_t pid) {
 struct running_daemon {
   pid_t pid = 0;
   ~running_daemon() {
-    if (pid > 0 && alive(pid)) ::kill(pid, SIGKILL);
+    if (pid > 0 && !test::stopped_running(pid)) ::kill(pid, SIGKILL);
   }
 };
 
@@ -109,7 +102,7 @@ TEST_CASE("the launcher exits 0 once the daemon is ready, and the daemon is set 
   REQUIRE(fs::exists(pid_file));
   d.pid = read_pid(pid_file);
   CHECK(test::slurp(pid_file) == std::to_string(d.pid) + "\n");
-  CHECK(alive(d.pid));
+  CHECK(!test::stopped_running(d.pid));
   CHECK(d.pid != launched.processes[0].pid);
   // Its own session, and not its leader: it cannot get a controlling terminal.
   CHECK(::getsid(d.pid) != ::getsid(0));
@@ -154,7 +147,7 @@ TEST_CASE("a second start is refused by the lock; SIGHUP reloads; SIGTERM stops 
   REQUIRE(::kill(d.pid, SIGHUP) == 0);
   CHECK(test::eventually([&] { return test::slurp(log).find("reload\n") != std::string::npos; }));
   REQUIRE(::kill(d.pid, SIGTERM) == 0);
-  CHECK(test::eventually([&] { return !alive(d.pid); }));
+  CHECK(test::eventually([&] { return test::stopped_running(d.pid); }));
   CHECK(test::eventually([&] { return !fs::exists(pid_file); }));
   CHECK(test::slurp(log) == "started " + std::to_string(d.pid) + "\nreload\nstopping\n");
 }
@@ -195,9 +188,9 @@ TEST_CASE("the daemon survives the end of the launcher's session") {
   ::kill(-session, SIGHUP);
   ::kill(-session, SIGKILL);
   std::this_thread::sleep_for(200ms);
-  CHECK(alive(d.pid));
+  CHECK(!test::stopped_running(d.pid));
   ::kill(d.pid, SIGTERM);
-  CHECK(test::eventually([&] { return !alive(d.pid); }));
+  CHECK(test::eventually([&] { return test::stopped_running(d.pid); }));
 }
 
 TEST_CASE("descriptors above 2 are closed except those the caller keeps") {
@@ -220,7 +213,7 @@ TEST_CASE("descriptors above 2 are closed except those the caller keeps") {
   if (fds.count(kept)) CHECK(fds.at(kept) == "/dev/zero");
   CHECK(fds.count(dropped) == 0);
   ::kill(d.pid, SIGTERM);
-  CHECK(test::eventually([&] { return !alive(d.pid); }));
+  CHECK(test::eventually([&] { return test::stopped_running(d.pid); }));
 }
 
 TEST_CASE("user and group are switched to before the pid file and the logs are made") {
@@ -249,7 +242,7 @@ TEST_CASE("user and group are switched to before the pid file and the logs are m
   REQUIRE(::stat(log.c_str(), &made) == 0);
   CHECK(made.st_uid == uid);
   ::kill(d.pid, SIGTERM);
-  CHECK(test::eventually([&] { return !alive(d.pid); }));
+  CHECK(test::eventually([&] { return test::stopped_running(d.pid); }));
 }
 
 TEST_CASE("under a notify socket: no fork, the exact datagrams, and NOTIFY_SOCKET kept from children") {
@@ -391,7 +384,7 @@ TEST_CASE("examples/daemon.cpp end to end: start, metrics, SIGHUP, SIGTERM, noth
   }));
   const auto first = worker_pids();
   REQUIRE(first.size() == 2);
-  for (const pid_t pid : first) CHECK(alive(pid));
+  for (const pid_t pid : first) CHECK(!test::stopped_running(pid));
   CHECK(test::slurp(metrics).find("supervisor_worker_resident_bytes{worker=\"0\"} ") != std::string::npos);
   // A reload with one worker: the old ones end, the new one runs.
   test::write_file(config, "sleep 301\n");
@@ -400,11 +393,11 @@ TEST_CASE("examples/daemon.cpp end to end: start, metrics, SIGHUP, SIGTERM, noth
     const auto now = worker_pids();
     return now.size() == 1 && now[0] != first[0] && now[0] != first[1];
   }));
-  for (const pid_t pid : first) CHECK(test::eventually([&] { return !alive(pid); }));
+  for (const pid_t pid : first) CHECK(test::eventually([&] { return test::stopped_running(pid); }));
   const auto second = worker_pids();
   ::kill(d.pid, SIGTERM);
-  CHECK(test::eventually([&] { return !alive(d.pid); }));
+  CHECK(test::eventually([&] { return test::stopped_running(d.pid); }));
   CHECK_FALSE(fs::exists(pid_file));
-  for (const pid_t pid : second) CHECK_FALSE(alive(pid));
+  for (const pid_t pid : second) CHECK_FALSE(!test::stopped_running(pid));
   CHECK(test::slurp(log) == "running 2 workers\nreloading\nrunning 1 workers\nstopping\nstopped\n");
 }

@@ -13,22 +13,6 @@ using test::win_helper;
 
 namespace {
 
-template <class Work>
-void without_deadlock(Work&& work, std::chrono::seconds limit = std::chrono::seconds(60)) {
-  std::atomic<bool> done{false};
-  std::thread watchdog([&done, limit] {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!done && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (!done) {
-      std::fputs("deadlock: a callback that called back into ductile never returned\n", stderr);
-      std::_Exit(1);
-    }
-  });
-  work();
-  done = true;
-  watchdog.join();
-}
-
 std::atomic<handle*> current_handle{nullptr};
 
 // The pool's own jobs (echo) are heard on the background thread while the
@@ -63,7 +47,7 @@ struct calling_back_observer : observer {
 }  // namespace
 
 TEST_CASE("a before_spawn hook on a then() right side calls its own handle") {
-  without_deadlock([] {
+  test::without_deadlock([] {
     std::atomic<std::size_t> seen{0};
     handle h = win_helper("exit", "0")
                    .then(win_helper("echo", "right").before_spawn([&](spawn_spec&) {
@@ -83,7 +67,7 @@ TEST_CASE("a before_spawn hook on a then() right side calls its own handle") {
 }
 
 TEST_CASE("a before_spawn hook calls into a pool, from run(), start() and a pool job") {
-  without_deadlock([] {
+  test::without_deadlock([] {
     pool jobs(2);
     std::vector<handle> submitted;
     std::mutex submitted_mutex;
@@ -109,7 +93,7 @@ TEST_CASE("a before_spawn hook calls into a pool, from run(), start() and a pool
 }
 
 TEST_CASE("observer events call the observed handle and a pool") {
-  without_deadlock([] {
+  test::without_deadlock([] {
     pool jobs(2);
     auto o = std::make_shared<calling_back_observer>();
     o->jobs = &jobs;

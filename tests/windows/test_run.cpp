@@ -118,38 +118,6 @@ TEST_CASE("before_spawn hooks edit argv, env and dir, outer first") {
   CHECK(fs::equivalent(moved.read(), tmp.path));
 }
 
-namespace {
-
-// An observer makes every run() take the general path, with its job tree and
-// event loop; without one a lone command runs on the short path. Both must
-// give the same result and the same errors.
-struct quiet_observer : observer {};
-
-struct outcome {
-  std::string kind;  // "ok", "status_error" or "spawn_error"
-  std::string message;
-  std::string command;
-  std::string step;
-  output result;
-};
-
-outcome run_through(const expression& e, bool general) {
-  if (general) set_observer(std::make_shared<quiet_observer>());
-  outcome o;
-  try {
-    o.result = e.run();
-    o.kind = "ok";
-  } catch (const status_error& error) {
-    o = outcome{"status_error", error.what(), error.command(), "", error.output()};
-  } catch (const spawn_error& error) {
-    o = outcome{"spawn_error", error.what(), error.command(), error.step(), output{}};
-  }
-  if (general) set_observer(nullptr);
-  return o;
-}
-
-}  // namespace
-
 TEST_CASE("a lone command gives the same result and errors on the short path as through the general run") {
   test::temp_dir tmp;
   const std::vector<expression> cases = {
@@ -170,8 +138,8 @@ TEST_CASE("a lone command gives the same result and errors on the short path as 
   };
   for (const auto& e : cases) {
     CAPTURE(to_string(e));
-    const outcome general = run_through(e, true);
-    const outcome alone = run_through(e, false);
+    const auto general = test::run_through(e, true);
+    const auto alone = test::run_through(e, false);
     CHECK(alone.kind == general.kind);
     CHECK(alone.message == general.message);
     CHECK(alone.command == general.command);
