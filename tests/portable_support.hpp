@@ -81,15 +81,33 @@ ductile::expression helper(const char* name, const Args&... args) {
 }
 
 #ifdef _WIN32
-// Every process whose parent is this one: none, where a suite starts none.
+// When `process` was created, as a number that orders creations.
+inline unsigned long long created_at(HANDLE process) {
+  FILETIME created{}, exited{}, kernel{}, user{};
+  if (!GetProcessTimes(process, &created, &exited, &kernel, &user)) return 0;
+  return (static_cast<unsigned long long>(created.dwHighDateTime) << 32) | created.dwLowDateTime;
+}
+
+// Every running process whose parent is this one: none, where a suite starts
+// none. A process id is reused at once (under Wine all the more), and a
+// process keeps its parent's id after the parent has gone: one made before
+// this process was made is the child of an earlier owner of this id.
 inline std::vector<unsigned long> children() {
   std::vector<unsigned long> result;
+  const unsigned long long self_created = created_at(GetCurrentProcess());
   const HANDLE snapshot = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
   if (snapshot == INVALID_HANDLE_VALUE) throw std::runtime_error("CreateToolhelp32Snapshot failed");
   PROCESSENTRY32 entry{};
   entry.dwSize = sizeof entry;
-  for (BOOL more = Process32First(snapshot, &entry); more; more = Process32Next(snapshot, &entry))
-    if (entry.th32ParentProcessID == GetCurrentProcessId()) result.push_back(entry.th32ProcessID);
+  for (BOOL more = Process32First(snapshot, &entry); more; more = Process32Next(snapshot, &entry)) {
+    if (entry.th32ParentProcessID != GetCurrentProcessId()) continue;
+    const HANDLE child = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, entry.th32ProcessID);
+    if (child == nullptr) continue;  // gone meanwhile
+    const bool running = WaitForSingleObject(child, 0) == WAIT_TIMEOUT;
+    const bool ours = created_at(child) >= self_created;
+    CloseHandle(child);
+    if (running && ours) result.push_back(entry.th32ProcessID);
+  }
   CloseHandle(snapshot);
   return result;
 }
