@@ -39,6 +39,14 @@ inline bool under_wine() {
   return ntdll != nullptr && GetProcAddress(ntdll, "wine_get_version") != nullptr;
 }
 
+// `text` with every CR left out, as a text-mode stream's CR LF reads back.
+inline std::string without_carriage_returns(const std::string& text) {
+  std::string plain;
+  for (const char c : text)
+    if (c != '\r') plain += c;
+  return plain;
+}
+
 // The arguments `helper argv` printed, NUL-terminated each.
 inline std::vector<std::string> split_nul(const std::string& text) {
   std::vector<std::string> parts;
