@@ -113,8 +113,18 @@ DUCTILE_INLINE pid_t& pid_file_owner() noexcept {
 // Created, locked (flock: held by the open file, so a child that inherits it
 // by fork holds it too) and written; the descriptor stays open for the lock.
 DUCTILE_INLINE int lock_pid_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Never through a symbolic link, and only a regular file: in a directory
+  // others can write to, a link planted at the pid file's name would have a
+  // daemon running as root truncate whatever it points to.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0 && errno == ELOOP) throw setup_failure("pid file " + path + " is a symbolic link");
+  if (fd < 0 && errno == EISDIR) throw setup_failure("pid file " + path + " is not a regular file");
   if (fd < 0) throw setup_failure("cannot open pid file " + path + ": " + reason(errno));
+  struct stat opened {};
+  if (::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode)) {
+    ::close(fd);
+    throw setup_failure("pid file " + path + " is not a regular file");
+  }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
     char text[32] = {};

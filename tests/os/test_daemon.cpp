@@ -168,13 +168,19 @@ TEST_CASE("each failure on the way is printed by the launcher, which exits 1") {
       {{"--pid-file", (tmp / "missing" / "app.pid").string()},
        "pid file directory " + (tmp / "missing").string() + " does not exist"},
       {{"--no-ready"}, "the daemon exited before it was ready"},
+      {{"--pid-file", (tmp / "link.pid").string()}, "pid file " + (tmp / "link.pid").string() + " is a symbolic link"},
+      {{"--pid-file", tmp.path.string()}, "pid file " + tmp.path.string() + " is not a regular file"},
   };
+  // A link planted where the pid file goes: what it points to stays as it was.
+  test::write_file(tmp / "precious", "keep me\n");
+  fs::create_symlink(tmp / "precious", tmp / "link.pid");
   for (const auto& r : rows) {
     CAPTURE(r.message);
     const output out = app(r.args).stderr_capture().unchecked().run();
     CHECK(out.status.code() == 1);
     CHECK(out.stderr_bytes == "ductile::daemon: " + r.message + "\n");
   }
+  CHECK(test::slurp(tmp / "precious") == "keep me\n");
 }
 
 TEST_CASE("the daemon survives the end of the launcher's session") {
