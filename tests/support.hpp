@@ -3,6 +3,7 @@
 // checks that no run leaves a zombie or a descriptor behind.
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -77,6 +78,25 @@ inline bool no_children_soon() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
+}
+
+// Processes whose argv is exactly {"sleep", seconds}: each test sleeps for a
+// number of its own, so that it finds only the processes it started.
+inline int sleeping_processes(const std::string& seconds) {
+  int found = 0;
+  DIR* proc = ::opendir("/proc");
+  const std::string wanted = "sleep" + std::string(1, '\0') + seconds + std::string(1, '\0');
+  while (const dirent* entry = ::readdir(proc)) {
+    // A process may end while it is read: read(2) fails, and that is "not it".
+    const int fd = ::open((std::string("/proc/") + entry->d_name + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char text[64];
+    const ssize_t got = ::read(fd, text, sizeof text);
+    ::close(fd);
+    if (got > 0 && std::string(text, static_cast<std::size_t>(got)) == wanted) ++found;
+  }
+  ::closedir(proc);
+  return found;
 }
 
 // Gone, or a zombie nobody has reaped yet: either way it no longer runs.

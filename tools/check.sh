@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh clang clang-format libclang-rt-14-dev python3 g++-multilib procps make mount libasio-dev libboost-dev openssh-server openssh-client valgrind \
+  munge slurmctld slurmd slurm-client \
   g++-mingw-w64-x86-64-posix wine64
 
 echo "== clang-format"
@@ -112,10 +113,13 @@ run_suite() {
   shift 2
   echo "== $label"
   meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" | tee "$dir/check-$label.log" || status=1
-  ok=$(sed -nE 's/^Ok: +([0-9]+).*/\1/p' "$dir/check-$label.log" | tail -n 1)
+  count_results "$dir/check-$label.log"
+}
+count_results() {
+  ok=$(sed -nE 's/^Ok: +([0-9]+).*/\1/p' "$1" | tail -n 1)
   bad=0
   for kind in Fail 'Unexpected Pass' Timeout; do
-    n=$(sed -nE "s/^$kind: +([0-9]+).*/\\1/p" "$dir/check-$label.log" | tail -n 1)
+    n=$(sed -nE "s/^$kind: +([0-9]+).*/\\1/p" "$1" | tail -n 1)
     bad=$((bad + ${n:-0}))
   done
   # A build that stopped before its summary counts as one failure.
@@ -126,13 +130,28 @@ run_suite() {
 
 # The cookbook runs bash and ductile side by side, and script_command runs
 # the ductile-script tool (each script a compile): once unchanged and once
-# under ASan is enough.
+# under ASan is enough. The Slurm suite mostly waits for its cluster (a
+# time limit takes a minute to fire) and adds no platform code of its own:
+# with the compiled library it runs in the background while the next build
+# compiles, and once more under TSan (the Slurm pool's watcher thread).
+cluster_log=build-gcc-cpp17/check-cluster.log
 for dir in "${builds[@]}"; do
   case $dir in
-    build-gcc-cpp17 | build-clang-asan) run_suite "$dir" "$dir" ;;
-    *) run_suite "$dir" "$dir" --no-suite docs --no-suite tools ;;
+    build-gcc-cpp17)
+      run_suite "$dir" "$dir" --no-suite cluster
+      meson test -C "$dir" --no-rebuild --print-errorlogs --suite cluster >"$cluster_log" 2>&1 &
+      cluster_run=$!
+      ;;
+    build-clang-asan) run_suite "$dir" "$dir" --no-suite cluster ;;
+    build-clang-tsan-cpp20) run_suite "$dir" "$dir" --no-suite docs --no-suite tools ;;
+    *) run_suite "$dir" "$dir" --no-suite docs --no-suite tools --no-suite cluster ;;
   esac
 done
+
+echo "== build-gcc-cpp17 cluster (run in the background)"
+wait "$cluster_run" || status=1
+cat "$cluster_log"
+count_results "$cluster_log"
 
 # The whole suite again as if on Linux 4.18 and in a container whose seccomp
 # profile refuses new calls with EPERM (children held by pid), and the spawn
@@ -142,9 +161,10 @@ as_kernel="$PWD/build-gcc-cpp17/tests/helpers/as_kernel"
 # platform layer does not already show there, so those runs leave them out.
 # The container profile differs from 4.18 only in the errno of the refusals,
 # so it leaves out the slow suites and the ssh ones too.
-run_suite build-gcc-cpp17 kernel-4.18 --wrapper "$as_kernel 4.18 --" --no-suite async --no-suite docs --no-suite tools
+run_suite build-gcc-cpp17 kernel-4.18 --wrapper "$as_kernel 4.18 --" --no-suite async --no-suite docs --no-suite tools \
+  --no-suite cluster
 run_suite build-gcc-cpp17 container-eperm --wrapper "$as_kernel eperm --" --no-suite async --no-suite docs \
-  --no-suite tools --no-suite slow --no-suite remote
+  --no-suite tools --no-suite slow --no-suite remote --no-suite cluster
 run_suite build-gcc-cpp17 kernel-5.10 --wrapper "$as_kernel 5.10 --" run pipe redirect hygiene faults errors platforms
 
 # The library cross-built for Windows with mingw-w64 (cross/mingw-w64.txt),

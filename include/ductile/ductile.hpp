@@ -5,6 +5,7 @@
 /// Formatting (fmt formatters) comes from <ductile/format.hpp>, included here.
 
 #include "caps.hpp"
+#include "cluster.hpp"
 #include "cmdline.hpp"
 #include "error.hpp"
 #include "expression.hpp"

@@ -29,6 +29,9 @@ struct output;
 namespace remote {
 class host;
 }
+namespace cluster {
+class slurm;
+}
 
 /// What a `before_spawn` hook may edit, just before one process is spawned.
 struct spawn_spec {
@@ -343,6 +346,11 @@ class expression {
   /// for a modifier inside that cannot cross (credentials, before_spawn,
   /// pass_fd, pty, own_cgroup, ...).
   expression on(const remote::host& where) const;
+  /// Runs this subtree as one Slurm job step through `srun` (see
+  /// <ductile/cluster.hpp> and docs/cluster.md), with the same POSIX sh form
+  /// as on(host): pipes, `then`, dir, env, unchecked, ok_codes and file
+  /// redirects happen on the allocated node. Refuses what on(host) refuses.
+  expression on(const cluster::slurm& where) const;
 
   /// Runs to completion on the calling thread. Uncaptured streams are inherited.
   /// Throws status_error on a checked failure and spawn_error if anything cannot start.

@@ -90,6 +90,12 @@ struct cgroup_usage {
   std::optional<std::uint64_t> memory_peak_bytes;  ///< memory.peak, where the memory controller is enabled
 };
 
+/// What a Slurm job used, as its accounting (`sacct`) reported it.
+struct job_usage {
+  std::chrono::microseconds cpu_time{0};           ///< TotalCPU: user and system time of every step
+  std::optional<std::uint64_t> memory_peak_bytes;  ///< the largest MaxRSS of its steps, where reported
+};
+
 /// The result of running an expression.
 struct output {
   exit_status status;                     ///< the expression's status, chosen by the pipe/then rules
@@ -98,6 +104,11 @@ struct output {
   std::string combined_bytes;             ///< combined_capture(): both, in the order they were read
   std::vector<process_record> processes;  ///< one per process that ran, in pipeline order
   std::optional<cgroup_usage> cgroup;     ///< set when own_cgroup() was used (summed over its cgroups)
+  /// on(cluster::slurm): the Slurm job id ("1234"); several on(slurm) parts
+  /// give their ids in pipeline order, joined by ','. Unset when no job was made.
+  std::optional<std::string> cluster_job;
+  /// on(cluster::slurm): what the jobs used, summed, where accounting answers.
+  std::optional<job_usage> cluster_usage;
 };
 
 /// A readable name for a signal number, such as "SIGKILL"; "signal N" if unknown.

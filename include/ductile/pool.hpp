@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster.hpp"
 #include "expression.hpp"
 #include "handle.hpp"
 #include "remote.hpp"
@@ -51,6 +52,12 @@ class pool {
   /// happens next. Throws std::invalid_argument for no slots or a host with 0.
   /// submit() throws std::invalid_argument for a job that cannot cross (see on()).
   pool(std::vector<std::pair<remote::host, std::size_t>> slots, failure_policy policy = failure_policy::keep_going);
+  /// Jobs of a Slurm cluster: each runs as `job.on(cluster)`, at most
+  /// `max_in_flight` submitted at once, and Slurm decides where and when.
+  /// Progress counts jobs pending in Slurm as queued. A stop cancels pending
+  /// and running jobs alike (scancel). Throws std::invalid_argument if
+  /// `max_in_flight` is 0; submit() throws it for a job that cannot cross.
+  pool(cluster::slurm cluster, std::size_t max_in_flight, failure_policy policy = failure_policy::keep_going);
   /// A client of the jobserver MAKEFLAGS names (`--jobserver-auth=fifo:PATH` or
   /// `R,W`): each job beyond the first runs on a token, given back when it ends
   /// however it ends. Without a jobserver, `pool(fallback_parallel)`; with one that

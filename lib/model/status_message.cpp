@@ -36,7 +36,8 @@ DUCTILE_INLINE std::string stderr_tail(std::string_view captured) {
   return text;
 }
 
-DUCTILE_INLINE std::string failure_message(const std::string& command, const std::string& stage, const output& result) {
+DUCTILE_INLINE std::string failure_message(const std::string& command, const std::string& stage, const output& result,
+                                           const std::string& note) {
   std::string text;
   if (stage.empty()) {
     text = fmt::format("command {} failed: {}", command, to_string(result.status));
@@ -45,6 +46,7 @@ DUCTILE_INLINE std::string failure_message(const std::string& command, const std
   } else {
     text = fmt::format("{} was killed by {}: command {} failed", stage, to_string(result.status), command);
   }
+  if (!note.empty()) text += " (" + note + ")";
   return text + stderr_tail(result.stderr_bytes);
 }
 

@@ -26,8 +26,10 @@ std::string exit_code_text(exit_status::code_type code);
 
 // "command <command> failed: <status>", or, when `stage` is not empty (a
 // tree of more than one process), "<stage> exited with code 1: command
-// <command> failed"; then the stderr tail.
-std::string failure_message(const std::string& command, const std::string& stage, const output& result);
+// <command> failed"; then `note` in parentheses (why a far side ended it),
+// if any; then the stderr tail.
+std::string failure_message(const std::string& command, const std::string& stage, const output& result,
+                            const std::string& note = {});
 
 // "command <command> timed out: <status>", then the stderr tail.
 std::string timeout_message(const std::string& command, const output& result);

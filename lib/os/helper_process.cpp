@@ -40,16 +40,19 @@ struct spawn_setup {
 
 namespace helper {
 
-// Spawns argv with `stdin_fd` (or /dev/null) as its stdin and /dev/null as
-// its stdout and stderr; nothing else crosses.
-DUCTILE_INLINE std::error_code spawn(const std::vector<const char*>& argv, int stdin_fd, pid_t& pid) noexcept {
+// Spawns argv with `stdin_fd` (or /dev/null) as its stdin and `output_fd`
+// (or /dev/null) as its stdout and stderr; nothing else crosses.
+DUCTILE_INLINE std::error_code spawn(const std::vector<const char*>& argv, int stdin_fd, pid_t& pid,
+                                     int output_fd = -1) noexcept {
   if (argv.empty() || argv.back() != nullptr) return std::make_error_code(std::errc::invalid_argument);
   spawn_setup setup;
   int rc = setup.failed;
   if (rc == 0)
     rc = stdin_fd >= 0 ? ::posix_spawn_file_actions_adddup2(&setup.actions, stdin_fd, 0)
                        : ::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
-  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
+  if (rc == 0)
+    rc = output_fd >= 0 ? ::posix_spawn_file_actions_adddup2(&setup.actions, output_fd, 1)
+                        : ::posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
   if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2);
     // Nothing else crosses: descriptors the program left inheritable stay here.
 #if defined(__APPLE__)
@@ -108,6 +111,36 @@ DUCTILE_INLINE std::error_code run_helper_with_input(const std::vector<const cha
     input.remove_prefix(static_cast<std::size_t>(sent));
   }
   ::shutdown(ends[0], SHUT_WR);
+  ::close(ends[0]);
+  exit_code = helper::wait_for(pid);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code run_helper_for_output(const std::vector<const char*>& argv, std::string& printed,
+                                                     int& exit_code) noexcept {
+  printed.clear();
+  exit_code = -1;
+  int ends[2];
+  if (::pipe(ends) != 0) return std::error_code(errno, std::generic_category());
+  for (const int end : ends) ::fcntl(end, F_SETFD, FD_CLOEXEC);
+  pid_t pid = -1;
+  const auto error = helper::spawn(argv, -1, pid, ends[1]);
+  ::close(ends[1]);
+  if (error) {
+    ::close(ends[0]);
+    return error;
+  }
+  char buffer[4096];
+  for (;;) {
+    const ssize_t got = ::read(ends[0], buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    try {
+      if (printed.size() < (1u << 20)) printed.append(buffer, static_cast<std::size_t>(got));
+    } catch (...) {
+      // Out of memory: what was read so far is what it printed.
+    }
+  }
   ::close(ends[0]);
   exit_code = helper::wait_for(pid);
   return {};

@@ -1,8 +1,9 @@
 #pragma once
 // Short helper programs the library runs for itself, outside any run: the
-// command that signals a remote run's processes, and the one that closes a
-// shared ssh connection at exit. They get /dev/null for 0, 1 and 2 and no
-// other descriptor, and are waited for here.
+// command that signals a remote run's processes, the one that closes a
+// shared ssh connection at exit, and Slurm's squeue, sacct and scancel. They
+// get /dev/null for 0, 1 and 2 unless told otherwise and no other
+// descriptor, and are waited for here.
 
 #include <string>
 #include <string_view>
@@ -19,6 +20,11 @@ std::error_code run_helper(const std::vector<const char*>& argv) noexcept;
 // reading costs no SIGPIPE), and its exit code in `exit_code` (-1 if a
 // signal ended it).
 std::error_code run_helper_with_input(const std::vector<const char*>& argv, std::string_view input,
+                                      int& exit_code) noexcept;
+
+// The same with stdout and stderr both read into `printed` (at most 1 MiB
+// kept; the rest is read and dropped), and its exit code in `exit_code`.
+std::error_code run_helper_for_output(const std::vector<const char*>& argv, std::string& printed,
                                       int& exit_code) noexcept;
 
 // Removes the files directly in `path`, then `path`.

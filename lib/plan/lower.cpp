@@ -9,7 +9,7 @@
 #include "model/failure.hpp"
 #include "os/cgroup.hpp"
 #include "plan/plan.hpp"
-#include "remote/session.hpp"
+#include "remote/far_side.hpp"
 
 #ifdef _WIN32
 #include <cwchar>
@@ -173,23 +173,25 @@ DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inne
   return scope;
 }
 
-// An on() subtree: one local process, ssh, whose streams are the subtree's.
+// An on() subtree: one local process, ssh or srun, whose streams are the subtree's.
 DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_remotely& remote, context&& ctx) {
   auto leaf = std::make_unique<job>();
   leaf->type = job::kind::process;
   leaf->position = ctx.position;
   leaf->command = &tree;
-  command_node ssh;
-  auto session = open_session(*remote.plan, ssh.argv);
-  leaf->launch.emplace(ssh, std::move(ctx), tree);
-  if (!session->script_to_send.empty()) {
-    // Sent just before ssh starts, with the other hooks of the launch (last,
-    // after the user's): lowering itself does nothing on the far side.
+  command_node carrier;
+  auto opened = open_far_side(*remote.plan, carrier.argv);
+  for (auto& [name, value] : opened.environment) editable_environment(ctx)[name] = std::move(value);
+  leaf->launch.emplace(carrier, std::move(ctx), tree);
+  std::shared_ptr<const far_side> side = std::move(opened.side);
+  if (side->prepares()) {
+    // Done just before the local process starts, with the other hooks of the
+    // launch (last, after the user's): lowering itself does nothing on the far side.
     const node* subtree = &tree;
     leaf->launch->settings.hooks.push_back(
-        spawn_hook_function([session, subtree](spawn_spec&) { session->send_script(format_command_line(*subtree)); }));
+        spawn_hook_function([side, subtree](spawn_spec&) { side->prepare(format_command_line(*subtree)); }));
   }
-  leaf->launch->remote = std::move(session);
+  leaf->launch->remote = std::move(side);
   return leaf;
 }
 

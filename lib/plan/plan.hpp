@@ -81,8 +81,8 @@ struct credential_request {
   bool any() const { return user || group || groups || keep || bounding || no_new_privs || umask || new_session; }
 };
 
-class cgroup_scope;     // os/cgroup.hpp
-struct remote_session;  // remote/session.hpp
+class cgroup_scope;  // os/cgroup.hpp
+class far_side;      // remote/far_side.hpp
 
 // A descriptor above 2 a child receives: pass_fd().
 struct passed_fd {
@@ -112,10 +112,10 @@ struct process_launch {
 
   argument_list argv;
   bool program_is_path = false;
-  context settings;                              // what the modifiers around it said
-  std::optional<std::string> pid_file;           // start_detached only, for messages
-  const node* command = nullptr;                 // for error messages; the run keeps the tree alive
-  std::shared_ptr<const remote_session> remote;  // an on() subtree's ssh process
+  context settings;                        // what the modifiers around it said
+  std::optional<std::string> pid_file;     // start_detached only, for messages
+  const node* command = nullptr;           // for error messages; the run keeps the tree alive
+  std::shared_ptr<const far_side> remote;  // an on() subtree's ssh or srun process
 };
 
 struct job;

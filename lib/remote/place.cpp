@@ -1,4 +1,5 @@
-// on(): where the line between this machine and the far side goes.
+// on(): where the line between this machine and the far side goes, the same
+// for a host and for a Slurm cluster.
 
 #include <fmt/format.h>
 
@@ -11,7 +12,32 @@
 namespace ductile {
 namespace detail {
 
-DUCTILE_INLINE std::string remote_label(const remote_plan& plan) { return plan.where.label(); }
+DUCTILE_INLINE std::string remote_target_label(const remote_target& where) {
+  if (const auto* host = std::get_if<remote::host>(&where)) return host->label();
+  return std::get<slurm_target>(where).cluster.label();
+}
+
+DUCTILE_INLINE std::string remote_label(const remote_plan& plan) { return remote_target_label(plan.where); }
+
+// The file name of the program that starts first: the leftmost command.
+DUCTILE_INLINE std::string first_program_name(const node& tree) {
+  const node* at = &tree;
+  for (;;) {
+    if (const auto* m = std::get_if<modifier_node>(&at->value)) {
+      at = m->inner.get();
+    } else if (const auto* p = std::get_if<pipe_node>(&at->value)) {
+      at = p->left.get();
+    } else if (const auto* t = std::get_if<then_node>(&at->value)) {
+      at = t->left.get();
+    } else {
+      const auto& argv = std::get<command_node>(at->value).argv;
+      if (argv.empty()) return {};
+      const std::string program = argv.front();
+      const auto slash = program.find_last_of('/');
+      return slash == std::string::npos ? program : program.substr(slash + 1);
+    }
+  }
+}
 
 // A stream target only this process can serve: the event loop's pipes and
 // the caller's descriptors.
@@ -29,13 +55,14 @@ DUCTILE_INLINE bool local_stream(const modifier& change) {
   return modifier_as<feed_bytes>(change) != nullptr || modifier_as<combine_outputs>(change) != nullptr;
 }
 
-DUCTILE_INLINE expression place_on(const expression& e, const remote::host& where) {
+DUCTILE_INLINE expression place_on(const expression& e, const remote_target& where) {
   if (!e.tree()) throw std::invalid_argument("on(): the expression is empty");
-  if (where.options().host.empty()) return e;  // host::local()
+  if (const auto* host = std::get_if<remote::host>(&where))
+    if (host->options().host.empty()) return e;  // host::local()
 #ifdef _WIN32
   // ssh's shared connections need Unix sockets, and the far side's script
-  // needs a sh on this side to be written for.
-  throw std::invalid_argument(fmt::format("on({}): not supported on this system", where.label()));
+  // needs a sh on this side to be written for; Slurm has no Windows nodes.
+  throw std::invalid_argument(fmt::format("on({}): not supported on this system", remote_target_label(where)));
 #endif
   // The modifiers around the whole subtree, outer first. Local stream targets
   // among them apply to the ssh process, which carries the subtree's
@@ -71,7 +98,8 @@ DUCTILE_INLINE expression place_on(const expression& e, const remote::host& wher
   // chain inside out gives the part that crosses.
   for (auto it = remote_chain.rbegin(); it != remote_chain.rend(); ++it)
     remote_part = std::make_shared<const node>(node{modifier_node{**it, remote_part}});
-  auto plan = std::make_shared<remote_plan>(remote_plan{where, remote_script(*remote_part)});
+  auto plan =
+      std::make_shared<remote_plan>(remote_plan{where, remote_script(*remote_part), first_program_name(*remote_part)});
   auto placed = std::make_shared<const node>(node{modifier_node{run_remotely{std::move(plan)}, remote_part}});
   for (auto it = kept_local.rbegin(); it != kept_local.rend(); ++it)
     placed = std::make_shared<const node>(node{modifier_node{**it, placed}});
@@ -80,6 +108,12 @@ DUCTILE_INLINE expression place_on(const expression& e, const remote::host& wher
 
 }  // namespace detail
 
-DUCTILE_INLINE expression expression::on(const remote::host& where) const { return detail::place_on(*this, where); }
+DUCTILE_INLINE expression expression::on(const remote::host& where) const {
+  return detail::place_on(*this, detail::remote_target(where));
+}
+
+DUCTILE_INLINE expression expression::on(const cluster::slurm& where) const {
+  return detail::place_on(*this, detail::remote_target(detail::slurm_target{where, {}}));
+}
 
 }  // namespace ductile

@@ -129,7 +129,7 @@ DUCTILE_INLINE std::string remote_signal_name(int signal) {
   return name.substr(3);
 }
 
-DUCTILE_INLINE void remote_session::signal(int signal) const noexcept {
+DUCTILE_INLINE void ssh_session::signal(int signal) const noexcept {
   try {
     const std::string name = remote_signal_name(signal);
     if (name.empty()) return;
@@ -144,11 +144,11 @@ DUCTILE_INLINE void remote_session::signal(int signal) const noexcept {
   }
 }
 
-DUCTILE_INLINE remote_session::~remote_session() {
+DUCTILE_INLINE ssh_session::~ssh_session() {
   if (!log_path.empty()) ::unlink(log_path.c_str());
 }
 
-DUCTILE_INLINE std::string remote_session::take_log() const noexcept {
+DUCTILE_INLINE std::string ssh_session::take_log() const noexcept {
   std::string text;
   try {
     unique_fd fd;
@@ -165,10 +165,24 @@ DUCTILE_INLINE std::string remote_session::take_log() const noexcept {
   return text;
 }
 
-DUCTILE_INLINE std::shared_ptr<const remote_session> open_session(const remote_plan& plan, argument_list& argv) {
-  const remote::ssh_options& o = plan.where.options();
-  auto session = std::make_shared<remote_session>();
-  session->label = plan.where.label();
+DUCTILE_INLINE far_side_report ssh_session::ended(const std::string& command, const exit_status& status,
+                                                  bool /*signalled*/) const {
+  far_side_report report;
+  const std::string message = take_log();
+  if (message.empty() || status.code() != 255) return report;
+  try {
+    throw_spawn_error(command, "ssh", fmt::format("ssh to {} failed: {}", label, message), std::error_code());
+  } catch (...) {
+    report.failure = std::current_exception();
+  }
+  return report;
+}
+
+DUCTILE_INLINE std::shared_ptr<const ssh_session> open_ssh_session(const remote_plan& plan, const remote::host& where,
+                                                                   argument_list& argv) {
+  const remote::ssh_options& o = where.options();
+  auto session = std::make_shared<ssh_session>();
+  session->label = where.label();
   session->token = new_remote_token();
   const std::string directory = ssh_directory::instance().path("ssh " + session->label);
   session->log_path = directory + "/log-" + session->token;
@@ -224,7 +238,7 @@ DUCTILE_INLINE std::shared_ptr<const remote_session> open_session(const remote_p
   return session;
 }
 
-DUCTILE_INLINE void remote_session::send_script(const std::string& command) const {
+DUCTILE_INLINE void ssh_session::prepare(const std::string& command) const {
   const std::string receive = "exec sh -c " + shell_quote(remote_script_receiver) + " ductile " + token;
   std::vector<const char*> argv;
   for (const auto& word : ssh_prefix) argv.push_back(word.c_str());

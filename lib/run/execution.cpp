@@ -11,7 +11,7 @@
 #include "os/cgroup.hpp"
 #include "os/stop.hpp"
 #include "os/system_calls.hpp"
-#include "remote/session.hpp"
+#include "remote/far_side.hpp"
 #include "run/driver.hpp"
 #include "run/observe.hpp"
 
@@ -250,7 +250,7 @@ DUCTILE_INLINE void execution::dispatch(os::wait_list& list) {
   pump_.dispatch();
   pump_.run_timers(std::chrono::steady_clock::now());
   processes_.dispatch([this](tracked_process& process) {
-    if (process.remote) notice_ssh_failure(process);
+    if (process.remote) notice_far_side_end(process);
     if (!process.command.empty())
       pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
                                               std::chrono::steady_clock::now() - process.started});
@@ -261,17 +261,25 @@ DUCTILE_INLINE void execution::dispatch(os::wait_list& list) {
   update_finished();
 }
 
-// ssh exits 255 for its own failures and when the remote command does: only
-// the first leaves a message in its log (LogLevel=ERROR, -E).
-DUCTILE_INLINE void execution::notice_ssh_failure(const tracked_process& process) {
-  const std::string message = process.remote->take_log();
-  if (message.empty() || process.record.status.code() != 255 || ssh_failure_) return;
+// What the far side's transport learned: its own failure (the first one
+// wins), why it ended, and a cluster's job.
+DUCTILE_INLINE void execution::notice_far_side_end(const tracked_process& process) {
+  far_side_report report;
   try {
-    const std::string command = to_string(tree_);
-    throw_spawn_error(command, "ssh", fmt::format("ssh to {} failed: {}", process.remote->label, message),
-                      std::error_code());
+    report = process.remote->ended(to_string(tree_), process.record.status, process.signalled);
   } catch (...) {
-    ssh_failure_ = std::current_exception();
+    if (!far_side_failure_) far_side_failure_ = std::current_exception();
+    return;
+  }
+  if (report.failure && !far_side_failure_) far_side_failure_ = std::move(report.failure);
+  if (!report.note.empty()) far_side_notes_.push_back(std::move(report.note));
+  if (report.job) cluster_jobs_.emplace_back(process.owner->position, std::move(*report.job));
+  if (report.usage) {
+    if (!output_.cluster_usage) output_.cluster_usage = job_usage{};
+    output_.cluster_usage->cpu_time += report.usage->cpu_time;
+    if (report.usage->memory_peak_bytes)
+      output_.cluster_usage->memory_peak_bytes =
+          output_.cluster_usage->memory_peak_bytes.value_or(0) + *report.usage->memory_peak_bytes;
   }
 }
 
@@ -309,6 +317,12 @@ DUCTILE_INLINE void execution::build_output() {
   output_.stderr_bytes = pump_.take(stdio::err);
   output_.combined_bytes = pump_.take_combined();
   output_.processes = processes_.records();
+  if (!cluster_jobs_.empty()) {
+    std::sort(cluster_jobs_.begin(), cluster_jobs_.end());
+    std::string ids;
+    for (const auto& [position, id] : cluster_jobs_) ids += (ids.empty() ? "" : ",") + id;
+    output_.cluster_job = std::move(ids);
+  }
 }
 
 DUCTILE_INLINE void execution::refuse_if_foreign() const {
@@ -369,7 +383,7 @@ DUCTILE_INLINE const output& execution::result_locked() {
                             command, interrupted_);
   }
   if (failure_) std::rethrow_exception(failure_);
-  if (ssh_failure_) std::rethrow_exception(ssh_failure_);
+  if (far_side_failure_) std::rethrow_exception(far_side_failure_);
   if (cancelled_) {
     const std::string command = to_string(tree_);
     if (killed_by_owner_) throw cancelled_error(fmt::format("command {} was cancelled", command), command, output_);
@@ -384,7 +398,9 @@ DUCTILE_INLINE const output& execution::result_locked() {
   std::string stage;
   if (output_.processes.size() > 1 && ended.decided_by != nullptr && ended.decided_by->command != nullptr)
     stage = subtree_text(*ended.decided_by->command);
-  throw status_error(failure_message(command, stage, output_), command, output_);
+  std::string notes;
+  for (const auto& note : far_side_notes_) notes += (notes.empty() ? "" : "; ") + note;
+  throw status_error(failure_message(command, stage, output_, notes), command, output_);
   return output_;
 }
 

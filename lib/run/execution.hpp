@@ -183,7 +183,7 @@ class execution {
   void abandon(std::exception_ptr failure) noexcept;
   void cancel_unstarted();
   void update_finished();
-  void notice_ssh_failure(const tracked_process& process);
+  void notice_far_side_end(const tracked_process& process);
   void build_output();
   void mark_finished();
   // result() with `mutex` held.
@@ -203,9 +203,11 @@ class execution {
   std::uint64_t checks_ = 0;  // see checks()
   sys::event completion_;
   std::exception_ptr failure_;
-  std::exception_ptr ssh_failure_;      // an on() subtree's ssh could not run it
-  int interrupted_ = 0;                 // the signal an interrupt_guard forwarded
-  bool cancelled_ = false;              // its pool stopped it, or its pool handle was killed
+  std::exception_ptr far_side_failure_;                            // an on() subtree's ssh or srun could not run it
+  std::vector<std::string> far_side_notes_;                        // why far sides ended, for messages
+  std::vector<std::pair<std::string, std::string>> cluster_jobs_;  // a Slurm job's position and id
+  int interrupted_ = 0;                                            // the signal an interrupt_guard forwarded
+  bool cancelled_ = false;                                         // its pool stopped it, or its pool handle was killed
   bool killed_by_owner_ = false;        // cancelled_ by kill() on its handle, not by its pool
   bool pooled_ = false;                 // a pool's job: kill() on its handle cancels it
   std::optional<steady_time> kill_at_;  // request_stop(): when SIGKILL follows SIGTERM

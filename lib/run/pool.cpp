@@ -16,8 +16,12 @@
 #include <thread>
 #include <vector>
 
+#include "cluster/job_facts.hpp"
+#include "cluster/srun_session.hpp"
 #include "jobserver/tokens.hpp"
 #include "os/event_loop.hpp"
+#include "remote/plan.hpp"
+#include "remote/session.hpp"
 #include "run/driver.hpp"
 #include "run/queued_run.hpp"
 
@@ -47,6 +51,14 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::vector<std::vector<expression>> placed;
   std::vector<std::size_t> host_of;
 
+  // A pool of Slurm jobs: each job runs as job.on(cluster), and a watcher
+  // counts, while progress is reported, how many launched jobs Slurm still
+  // holds pending (they count as queued).
+  std::optional<slurm_target> cluster;
+  std::size_t pending_in_cluster = 0;
+  std::thread cluster_watcher;
+  std::condition_variable cluster_wake;
+
   // The jobserver: a job beyond the first runs on a token from it.
   std::unique_ptr<jobserver_tokens> tokens;
   std::vector<char> held;   // one per running job beyond the first
@@ -72,6 +84,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   void give_back_spare_tokens() noexcept;
   void take_tokens();
   void report_progress();
+  void watch_cluster();
   // Called with `mutex` held: every change so far has reached on_progress.
   bool reported() const noexcept { return !reporting && (!progress_changed || !on_progress); }
   expression shared_with_children(const expression& job) const;
@@ -230,7 +243,8 @@ DUCTILE_INLINE void pool_state::report_progress() {
         return;
       }
       progress_changed = false;
-      now = progress{queue.size(), running, finished, failed, runs.size()};
+      const std::size_t pending = std::min(pending_in_cluster, running);
+      now = progress{queue.size() + pending, running - pending, finished, failed, runs.size()};
       callback = on_progress;
     }
     std::exception_ptr failure;
@@ -250,6 +264,33 @@ DUCTILE_INLINE void pool_state::report_progress() {
     }
     changed.notify_all();
     return;
+  }
+}
+
+// The cluster watcher's loop: squeue about every quarter second while jobs
+// are launched and someone listens to progress, and never otherwise.
+DUCTILE_INLINE void pool_state::watch_cluster() {
+  const std::string prefix = "ductile-" + cluster->pool_tag + "-";
+  std::unique_lock<std::mutex> lock(mutex);
+  for (;;) {
+    cluster_wake.wait_for(lock, std::chrono::milliseconds(250));
+    if (quitting) return;
+    if (running == 0 || !on_progress) {
+      if (pending_in_cluster == 0) continue;
+      pending_in_cluster = 0;  // nothing launched is pending
+    } else {
+      lock.unlock();
+      const auto listing = slurm_listing();
+      lock.lock();
+      if (!listing) continue;
+      const std::size_t pending = count_pending_jobs(*listing, prefix);
+      if (pending == pending_in_cluster) continue;
+      pending_in_cluster = pending;
+    }
+    progress_changed = true;
+    lock.unlock();
+    report_progress();
+    lock.lock();
   }
 }
 
@@ -342,6 +383,18 @@ DUCTILE_INLINE pool::pool(std::vector<std::pair<remote::host, std::size_t>> slot
   state_->hosts = std::move(slots);
 }
 
+DUCTILE_INLINE pool::pool(cluster::slurm cluster, std::size_t max_in_flight, failure_policy policy)
+    : state_(std::make_shared<detail::pool_state>()) {
+  if (max_in_flight == 0) throw std::invalid_argument("pool: max_in_flight must be at least 1");
+  state_->max_parallel = max_in_flight;
+  state_->policy = policy;
+  state_->grace = std::chrono::seconds(5);
+  // The tag tells this pool's jobs in Slurm's queue from every other's.
+  state_->cluster = detail::slurm_target{std::move(cluster), detail::new_remote_token().substr(0, 12)};
+  detail::pool_state& s = *state_;
+  s.cluster_watcher = std::thread([&s] { s.watch_cluster(); });
+}
+
 DUCTILE_INLINE pool::pool(std::shared_ptr<detail::pool_state> state) noexcept : state_(std::move(state)) {}
 
 DUCTILE_INLINE pool pool::from_jobserver(std::size_t fallback_parallel, failure_policy policy,
@@ -409,16 +462,20 @@ DUCTILE_INLINE pool::~pool() {
     state_->quitting = true;
   }
   state_->token_wanted.notify_all();
+  state_->cluster_wake.notify_all();
   if (state_->token_taker.joinable()) state_->token_taker.join();
+  if (state_->cluster_watcher.joinable()) state_->cluster_watcher.join();
   std::lock_guard<std::mutex> lock(state_->mutex);
   if (state_->tokens) state_->give_back_spare_tokens();
 }
 
 DUCTILE_INLINE handle pool::submit(const expression& job) {
   std::unique_lock<std::mutex> sharing(state_->mutex);
-  const expression shared = state_->shared_with_children(job);
+  expression shared = state_->shared_with_children(job);
   const auto hosts = state_->hosts;
+  const auto cluster = state_->cluster;
   sharing.unlock();
+  if (cluster) shared = detail::place_on(shared, *cluster);
   // Each host's form now, so that a job that cannot cross fails here.
   std::vector<expression> placed;
   for (const auto& slot : hosts) placed.push_back(shared.on(slot.first));

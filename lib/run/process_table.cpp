@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "os/system_calls.hpp"
-#include "remote/session.hpp"
+#include "remote/far_side.hpp"
 
 namespace ductile::detail {
 
@@ -51,6 +51,7 @@ DUCTILE_INLINE void process_table::signal(const job* scope, int signal) noexcept
   for (auto& p : processes_) {
     if (p.reaped() || !in_scope(p, scope)) continue;
     sys::signal_process(p.process, signal);
+    p.signalled = true;
     if (p.remote) p.remote->signal(signal);
     if (p.group <= 0) continue;
     bool group_signalled = false;

@@ -31,7 +31,8 @@ struct tracked_process {
   std::string command;  // set only while observed: for the observer's events
   steady_time started;
   process_record record;
-  std::shared_ptr<const remote_session> remote;  // an on() subtree's ssh: its far side
+  std::shared_ptr<const far_side> remote;  // an on() subtree's ssh or srun: its far side
+  bool signalled = false;                  // the run has sent it a signal
   // When to try waitid(WNOHANG) next, backing off: for a child held by pid
   // (nothing to poll), and for one whose pidfd said "exited" but that a
   // ptrace tracer still holds (the pidfd would stay readable).

@@ -309,6 +309,54 @@ void set_no_new_privs();
 
 }  // namespace ductile::caps
 #endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_CAPS_HPP
+// ---- include/ductile/cluster.hpp
+#ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_CLUSTER_HPP
+#define DUCTILE_INLINED_INCLUDE_DUCTILE_CLUSTER_HPP
+/// \file
+/// Clusters run by a workload manager, reached through its own commands:
+/// `e.on(s)` runs the subtree `e` as one Slurm job step through `srun`, and
+/// `pool(s, n)` keeps at most `n` such jobs submitted (see docs/cluster.md).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ductile::cluster {
+
+/// What to ask Slurm for. Empty or unset fields leave the cluster's defaults.
+struct slurm_options {
+  std::string partition;                           ///< `-p`; empty: the cluster's default
+  std::string account, qos;                        ///< `-A`, `-q`; empty: unset
+  unsigned cpus_per_task = 1;                      ///< `-c`
+  std::optional<std::uint64_t> memory_bytes;       ///< `--mem` (per node), rounded up to whole KiB
+  std::optional<std::chrono::seconds> time_limit;  ///< `-t`, at least one second
+  std::string job_name;                            ///< `-J`; empty: the first program's name
+  /// Further srun options, passed as given after ours (so they win), except
+  /// `--comment`, which ductile sets last: it finds the job in squeue by it.
+  std::vector<std::string> extra;
+};
+
+/// A Slurm cluster, as the `srun`, `squeue` and `scancel` in PATH (and
+/// SLURM_CONF) reach it. Copies share nothing mutable.
+class slurm {
+ public:
+  /// Throws std::invalid_argument for a partition, account, qos or job name
+  /// that srun would read as an option (a leading '-'), 0 CPUs, 0 bytes of
+  /// memory or a time limit under one second.
+  explicit slurm(slurm_options options = {});
+  const slurm_options& options() const noexcept { return *options_; }
+  /// The cluster as messages name it: "slurm", "slurm partition debug".
+  std::string label() const;
+
+ private:
+  std::shared_ptr<const slurm_options> options_;
+};
+
+}  // namespace ductile::cluster
+#endif  // DUCTILE_INLINED_INCLUDE_DUCTILE_CLUSTER_HPP
 // ---- include/ductile/cmdline.hpp
 #ifndef DUCTILE_INLINED_INCLUDE_DUCTILE_CMDLINE_HPP
 #define DUCTILE_INLINED_INCLUDE_DUCTILE_CMDLINE_HPP
@@ -590,6 +638,9 @@ class line_range;
 struct output;
 namespace remote {
 class host;
+}
+namespace cluster {
+class slurm;
 }
 
 /// What a `before_spawn` hook may edit, just before one process is spawned.
@@ -905,6 +956,11 @@ class expression {
   /// for a modifier inside that cannot cross (credentials, before_spawn,
   /// pass_fd, pty, own_cgroup, ...).
   expression on(const remote::host& where) const;
+  /// Runs this subtree as one Slurm job step through `srun` (see
+  /// <ductile/cluster.hpp> and docs/cluster.md), with the same POSIX sh form
+  /// as on(host): pipes, `then`, dir, env, unchecked, ok_codes and file
+  /// redirects happen on the allocated node. Refuses what on(host) refuses.
+  expression on(const cluster::slurm& where) const;
 
   /// Runs to completion on the calling thread. Uncaptured streams are inherited.
   /// Throws status_error on a checked failure and spawn_error if anything cannot start.
@@ -1241,6 +1297,12 @@ struct cgroup_usage {
   std::optional<std::uint64_t> memory_peak_bytes;  ///< memory.peak, where the memory controller is enabled
 };
 
+/// What a Slurm job used, as its accounting (`sacct`) reported it.
+struct job_usage {
+  std::chrono::microseconds cpu_time{0};           ///< TotalCPU: user and system time of every step
+  std::optional<std::uint64_t> memory_peak_bytes;  ///< the largest MaxRSS of its steps, where reported
+};
+
 /// The result of running an expression.
 struct output {
   exit_status status;                     ///< the expression's status, chosen by the pipe/then rules
@@ -1249,6 +1311,11 @@ struct output {
   std::string combined_bytes;             ///< combined_capture(): both, in the order they were read
   std::vector<process_record> processes;  ///< one per process that ran, in pipeline order
   std::optional<cgroup_usage> cgroup;     ///< set when own_cgroup() was used (summed over its cgroups)
+  /// on(cluster::slurm): the Slurm job id ("1234"); several on(slurm) parts
+  /// give their ids in pipeline order, joined by ','. Unset when no job was made.
+  std::optional<std::string> cluster_job;
+  /// on(cluster::slurm): what the jobs used, summed, where accounting answers.
+  std::optional<job_usage> cluster_usage;
 };
 
 /// A readable name for a signal number, such as "SIGKILL"; "signal N" if unknown.
@@ -1771,6 +1838,12 @@ class pool {
   /// happens next. Throws std::invalid_argument for no slots or a host with 0.
   /// submit() throws std::invalid_argument for a job that cannot cross (see on()).
   pool(std::vector<std::pair<remote::host, std::size_t>> slots, failure_policy policy = failure_policy::keep_going);
+  /// Jobs of a Slurm cluster: each runs as `job.on(cluster)`, at most
+  /// `max_in_flight` submitted at once, and Slurm decides where and when.
+  /// Progress counts jobs pending in Slurm as queued. A stop cancels pending
+  /// and running jobs alike (scancel). Throws std::invalid_argument if
+  /// `max_in_flight` is 0; submit() throws it for a job that cannot cross.
+  pool(cluster::slurm cluster, std::size_t max_in_flight, failure_policy policy = failure_policy::keep_going);
   /// A client of the jobserver MAKEFLAGS names (`--jobserver-auth=fifo:PATH` or
   /// `R,W`): each job beyond the first runs on a token, given back when it ends
   /// however it ends. Without a jobserver, `pool(fallback_parallel)`; with one that
@@ -3082,8 +3155,10 @@ std::string exit_code_text(exit_status::code_type code);
 
 // "command <command> failed: <status>", or, when `stage` is not empty (a
 // tree of more than one process), "<stage> exited with code 1: command
-// <command> failed"; then the stderr tail.
-std::string failure_message(const std::string& command, const std::string& stage, const output& result);
+// <command> failed"; then `note` in parentheses (why a far side ended it),
+// if any; then the stderr tail.
+std::string failure_message(const std::string& command, const std::string& stage, const output& result,
+                            const std::string& note = {});
 
 // "command <command> timed out: <status>", then the stderr tail.
 std::string timeout_message(const std::string& command, const output& result);
@@ -3093,20 +3168,34 @@ std::string timeout_message(const std::string& command, const output& result);
 // ---- lib/remote/plan.hpp
 #ifndef DUCTILE_INLINED_LIB_REMOTE_PLAN_HPP
 #define DUCTILE_INLINED_LIB_REMOTE_PLAN_HPP
-// on(host): everything about a remote subtree is decided when on() is called,
-// so a subtree that cannot cross is refused where it was written. Lowering
-// turns the plan into one local `ssh` process (remote/session.hpp).
+// on(host) and on(slurm): everything about a remote subtree is decided when
+// on() is called, so a subtree that cannot cross is refused where it was
+// written. Lowering turns the plan into one local process, `ssh`
+// (remote/session.hpp) or `srun` (cluster/srun_session.hpp), that runs the
+// same sh script on the far side.
 
 #include <string>
+#include <variant>
 
 
 namespace ductile::detail {
 
+// Where a remote subtree runs: a machine reached by ssh, or a Slurm job step.
+// A pool's Slurm jobs carry its tag, so that it can tell its own jobs in
+// Slurm's queue from others.
+struct slurm_target {
+  cluster::slurm cluster;
+  std::string pool_tag;  // empty outside a pool
+};
+using remote_target = std::variant<remote::host, slurm_target>;
+
 struct remote_plan {
-  remote::host where;
-  std::string script;  // the subtree as the POSIX sh script the far side runs
+  remote_target where;
+  std::string script;         // the subtree as the POSIX sh script the far side runs
+  std::string first_program;  // the file name of the subtree's first program, for a job's name
 };
 
+std::string remote_target_label(const remote_target& where);
 std::string remote_label(const remote_plan& plan);
 
 // The subtree as a script for `sh -c SCRIPT ductile TOKEN`. It keeps the
@@ -3120,7 +3209,7 @@ std::string remote_script(const node& subtree);
 // e.on(h): the plan, with captures and other local stream targets at the top
 // of `e` moved outside the ssh process, and unchecked/ok_codes there kept
 // local so that the status the remote side reports keeps its meaning.
-expression place_on(const expression& e, const remote::host& where);
+expression place_on(const expression& e, const remote_target& where);
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_REMOTE_PLAN_HPP
@@ -3470,7 +3559,8 @@ DUCTILE_INLINE std::string stderr_tail(std::string_view captured) {
   return text;
 }
 
-DUCTILE_INLINE std::string failure_message(const std::string& command, const std::string& stage, const output& result) {
+DUCTILE_INLINE std::string failure_message(const std::string& command, const std::string& stage, const output& result,
+                                           const std::string& note) {
   std::string text;
   if (stage.empty()) {
     text = fmt::format("command {} failed: {}", command, to_string(result.status));
@@ -3479,6 +3569,7 @@ DUCTILE_INLINE std::string failure_message(const std::string& command, const std
   } else {
     text = fmt::format("{} was killed by {}: command {} failed", stage, to_string(result.status), command);
   }
+  if (!note.empty()) text += " (" + note + ")";
   return text + stderr_tail(result.stderr_bytes);
 }
 
@@ -3641,8 +3732,8 @@ struct credential_request {
   bool any() const { return user || group || groups || keep || bounding || no_new_privs || umask || new_session; }
 };
 
-class cgroup_scope;     // os/cgroup.hpp
-struct remote_session;  // remote/session.hpp
+class cgroup_scope;  // os/cgroup.hpp
+class far_side;      // remote/far_side.hpp
 
 // A descriptor above 2 a child receives: pass_fd().
 struct passed_fd {
@@ -3672,10 +3763,10 @@ struct process_launch {
 
   argument_list argv;
   bool program_is_path = false;
-  context settings;                              // what the modifiers around it said
-  std::optional<std::string> pid_file;           // start_detached only, for messages
-  const node* command = nullptr;                 // for error messages; the run keeps the tree alive
-  std::shared_ptr<const remote_session> remote;  // an on() subtree's ssh process
+  context settings;                        // what the modifiers around it said
+  std::optional<std::string> pid_file;     // start_detached only, for messages
+  const node* command = nullptr;           // for error messages; the run keeps the tree alive
+  std::shared_ptr<const far_side> remote;  // an on() subtree's ssh or srun process
 };
 
 struct job;
@@ -3756,56 +3847,66 @@ std::string subtree_text(const node& tree);
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_PLAN_PLAN_HPP
-// ---- lib/remote/session.hpp
-#ifndef DUCTILE_INLINED_LIB_REMOTE_SESSION_HPP
-#define DUCTILE_INLINED_LIB_REMOTE_SESSION_HPP
-// One remote subtree at run time: the local `ssh` process's command line and
-// what the run needs from it later: a way to signal the far side, and ssh's
-// own messages, which tell its failures from the remote command's status.
+// ---- lib/remote/far_side.hpp
+#ifndef DUCTILE_INLINED_LIB_REMOTE_FAR_SIDE_HPP
+#define DUCTILE_INLINED_LIB_REMOTE_FAR_SIDE_HPP
+// The far side of an on() subtree at run time: one local process (ssh, srun)
+// carries the subtree's streams, and its transport knows what the run needs
+// beyond that process: a way to signal what runs there, and, once the local
+// process has ended, its own failures and the facts it learned (a cluster's
+// job id and usage).
 
+#include <exception>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 
 namespace ductile::detail {
 
-struct remote_session {
-  remote_session() = default;
-  remote_session(const remote_session&) = delete;
-  remote_session& operator=(const remote_session&) = delete;
-  // ssh writes its log only when it fails; a run killed meanwhile is reaped
-  // without reading it, so the log goes here.
-  ~remote_session();
-
-  std::vector<std::string> ssh_prefix;  // ssh, its options, "--" and the host
-  std::string token;                    // names the run's directory on the far side
-  std::string log_path;                 // ssh -E: its messages, not the command's
-  std::string label;                    // the host, for messages
-  // A script too long to be one argument (Linux takes at most 128 KiB, and
-  // sshd passes the whole command to the remote shell as one): sent ahead by
-  // send_script() into the run's directory there, which the command reads.
-  std::string script_to_send;
-
-  // Runs before the ssh process is spawned when script_to_send is set.
-  // Throws spawn_error naming `command` if the script cannot be sent.
-  void send_script(const std::string& command) const;
-
-  // Sends `signal` to every process of the run on the far side, through a
-  // new ssh command started and not waited for. A kill that comes before
-  // the run has started there stops it from starting. Best effort: a lost
-  // connection loses the signal too.
-  void signal(int signal) const noexcept;
-  // What ssh itself printed (empty if nothing); the log is removed.
-  std::string take_log() const noexcept;
+// What a transport learned when its local process ended.
+struct far_side_report {
+  std::exception_ptr failure;      // its own failure: the run throws this instead of its status
+  std::string note;                // why the far side ended, for a status_error's message
+  std::optional<std::string> job;  // a cluster's job id
+  std::optional<job_usage> usage;  // what that job used, where accounting answers
 };
 
-// The argv of the ssh process that runs `plan`, and its session. Makes the
-// process's private ssh directory on first use; throws spawn_error if that fails.
-std::shared_ptr<const remote_session> open_session(const remote_plan& plan, argument_list& argv);
+class far_side {
+ public:
+  far_side() = default;
+  far_side(const far_side&) = delete;
+  far_side& operator=(const far_side&) = delete;
+  virtual ~far_side() = default;
+
+  // Whether prepare() has work to do before the local process is spawned.
+  virtual bool prepares() const noexcept { return false; }
+  // Runs just before the local process is spawned (with the run's other
+  // hooks); throws spawn_error naming `command`.
+  virtual void prepare(const std::string& /*command*/) const {}
+  // Sends `signal` to what runs on the far side, in whatever way reaches it
+  // beyond the signal the local process gets. Best effort, never blocks.
+  virtual void signal(int signal) const noexcept = 0;
+  // Once, on the thread that drives the run, when the local process has been
+  // reaped with `status`; `signalled`: the run signalled it meanwhile.
+  virtual far_side_report ended(const std::string& command, const exit_status& status, bool signalled) const = 0;
+};
+
+// What lowering needs to start a far side's local process.
+struct far_side_launch {
+  std::shared_ptr<const far_side> side;
+  // Variables the local process gets on top of its environment.
+  std::vector<std::pair<std::string, std::string>> environment;
+};
+
+// The argv of the local process that runs `plan` (ssh or srun), and its far
+// side. Throws spawn_error if what the transport needs here cannot be made.
+far_side_launch open_far_side(const remote_plan& plan, argument_list& argv);
 
 }  // namespace ductile::detail
-#endif  // DUCTILE_INLINED_LIB_REMOTE_SESSION_HPP
+#endif  // DUCTILE_INLINED_LIB_REMOTE_FAR_SIDE_HPP
 
 #ifdef _WIN32
 #include <cwchar>
@@ -4007,23 +4108,25 @@ DUCTILE_INLINE std::unique_ptr<job> lower_scope(job::kind type, const node& inne
   return scope;
 }
 
-// An on() subtree: one local process, ssh, whose streams are the subtree's.
+// An on() subtree: one local process, ssh or srun, whose streams are the subtree's.
 DUCTILE_INLINE std::unique_ptr<job> lower_remote(const node& tree, const run_remotely& remote, context&& ctx) {
   auto leaf = std::make_unique<job>();
   leaf->type = job::kind::process;
   leaf->position = ctx.position;
   leaf->command = &tree;
-  command_node ssh;
-  auto session = open_session(*remote.plan, ssh.argv);
-  leaf->launch.emplace(ssh, std::move(ctx), tree);
-  if (!session->script_to_send.empty()) {
-    // Sent just before ssh starts, with the other hooks of the launch (last,
-    // after the user's): lowering itself does nothing on the far side.
+  command_node carrier;
+  auto opened = open_far_side(*remote.plan, carrier.argv);
+  for (auto& [name, value] : opened.environment) editable_environment(ctx)[name] = std::move(value);
+  leaf->launch.emplace(carrier, std::move(ctx), tree);
+  std::shared_ptr<const far_side> side = std::move(opened.side);
+  if (side->prepares()) {
+    // Done just before the local process starts, with the other hooks of the
+    // launch (last, after the user's): lowering itself does nothing on the far side.
     const node* subtree = &tree;
     leaf->launch->settings.hooks.push_back(
-        spawn_hook_function([session, subtree](spawn_spec&) { session->send_script(format_command_line(*subtree)); }));
+        spawn_hook_function([side, subtree](spawn_spec&) { side->prepare(format_command_line(*subtree)); }));
   }
-  leaf->launch->remote = std::move(session);
+  leaf->launch->remote = std::move(side);
   return leaf;
 }
 
@@ -6088,7 +6191,8 @@ struct tracked_process {
   std::string command;  // set only while observed: for the observer's events
   steady_time started;
   process_record record;
-  std::shared_ptr<const remote_session> remote;  // an on() subtree's ssh: its far side
+  std::shared_ptr<const far_side> remote;  // an on() subtree's ssh or srun: its far side
+  bool signalled = false;                  // the run has sent it a signal
   // When to try waitid(WNOHANG) next, backing off: for a child held by pid
   // (nothing to poll), and for one whose pidfd said "exited" but that a
   // ptrace tracer still holds (the pidfd would stay readable).
@@ -6202,6 +6306,7 @@ DUCTILE_INLINE void process_table::signal(const job* scope, int signal) noexcept
   for (auto& p : processes_) {
     if (p.reaped() || !in_scope(p, scope)) continue;
     sys::signal_process(p.process, signal);
+    p.signalled = true;
     if (p.remote) p.remote->signal(signal);
     if (p.group <= 0) continue;
     bool group_signalled = false;
@@ -7397,7 +7502,7 @@ class execution {
   void abandon(std::exception_ptr failure) noexcept;
   void cancel_unstarted();
   void update_finished();
-  void notice_ssh_failure(const tracked_process& process);
+  void notice_far_side_end(const tracked_process& process);
   void build_output();
   void mark_finished();
   // result() with `mutex` held.
@@ -7417,9 +7522,11 @@ class execution {
   std::uint64_t checks_ = 0;  // see checks()
   sys::event completion_;
   std::exception_ptr failure_;
-  std::exception_ptr ssh_failure_;      // an on() subtree's ssh could not run it
-  int interrupted_ = 0;                 // the signal an interrupt_guard forwarded
-  bool cancelled_ = false;              // its pool stopped it, or its pool handle was killed
+  std::exception_ptr far_side_failure_;                            // an on() subtree's ssh or srun could not run it
+  std::vector<std::string> far_side_notes_;                        // why far sides ended, for messages
+  std::vector<std::pair<std::string, std::string>> cluster_jobs_;  // a Slurm job's position and id
+  int interrupted_ = 0;                                            // the signal an interrupt_guard forwarded
+  bool cancelled_ = false;                                         // its pool stopped it, or its pool handle was killed
   bool killed_by_owner_ = false;        // cancelled_ by kill() on its handle, not by its pool
   bool pooled_ = false;                 // a pool's job: kill() on its handle cancels it
   std::optional<steady_time> kill_at_;  // request_stop(): when SIGKILL follows SIGTERM
@@ -7793,7 +7900,7 @@ DUCTILE_INLINE void execution::dispatch(os::wait_list& list) {
   pump_.dispatch();
   pump_.run_timers(std::chrono::steady_clock::now());
   processes_.dispatch([this](tracked_process& process) {
-    if (process.remote) notice_ssh_failure(process);
+    if (process.remote) notice_far_side_end(process);
     if (!process.command.empty())
       pending_events_.emplace_back(exit_event{process.command, process.record.pid, process.record.status,
                                               std::chrono::steady_clock::now() - process.started});
@@ -7804,17 +7911,25 @@ DUCTILE_INLINE void execution::dispatch(os::wait_list& list) {
   update_finished();
 }
 
-// ssh exits 255 for its own failures and when the remote command does: only
-// the first leaves a message in its log (LogLevel=ERROR, -E).
-DUCTILE_INLINE void execution::notice_ssh_failure(const tracked_process& process) {
-  const std::string message = process.remote->take_log();
-  if (message.empty() || process.record.status.code() != 255 || ssh_failure_) return;
+// What the far side's transport learned: its own failure (the first one
+// wins), why it ended, and a cluster's job.
+DUCTILE_INLINE void execution::notice_far_side_end(const tracked_process& process) {
+  far_side_report report;
   try {
-    const std::string command = to_string(tree_);
-    throw_spawn_error(command, "ssh", fmt::format("ssh to {} failed: {}", process.remote->label, message),
-                      std::error_code());
+    report = process.remote->ended(to_string(tree_), process.record.status, process.signalled);
   } catch (...) {
-    ssh_failure_ = std::current_exception();
+    if (!far_side_failure_) far_side_failure_ = std::current_exception();
+    return;
+  }
+  if (report.failure && !far_side_failure_) far_side_failure_ = std::move(report.failure);
+  if (!report.note.empty()) far_side_notes_.push_back(std::move(report.note));
+  if (report.job) cluster_jobs_.emplace_back(process.owner->position, std::move(*report.job));
+  if (report.usage) {
+    if (!output_.cluster_usage) output_.cluster_usage = job_usage{};
+    output_.cluster_usage->cpu_time += report.usage->cpu_time;
+    if (report.usage->memory_peak_bytes)
+      output_.cluster_usage->memory_peak_bytes =
+          output_.cluster_usage->memory_peak_bytes.value_or(0) + *report.usage->memory_peak_bytes;
   }
 }
 
@@ -7852,6 +7967,12 @@ DUCTILE_INLINE void execution::build_output() {
   output_.stderr_bytes = pump_.take(stdio::err);
   output_.combined_bytes = pump_.take_combined();
   output_.processes = processes_.records();
+  if (!cluster_jobs_.empty()) {
+    std::sort(cluster_jobs_.begin(), cluster_jobs_.end());
+    std::string ids;
+    for (const auto& [position, id] : cluster_jobs_) ids += (ids.empty() ? "" : ",") + id;
+    output_.cluster_job = std::move(ids);
+  }
 }
 
 DUCTILE_INLINE void execution::refuse_if_foreign() const {
@@ -7912,7 +8033,7 @@ DUCTILE_INLINE const output& execution::result_locked() {
                             command, interrupted_);
   }
   if (failure_) std::rethrow_exception(failure_);
-  if (ssh_failure_) std::rethrow_exception(ssh_failure_);
+  if (far_side_failure_) std::rethrow_exception(far_side_failure_);
   if (cancelled_) {
     const std::string command = to_string(tree_);
     if (killed_by_owner_) throw cancelled_error(fmt::format("command {} was cancelled", command), command, output_);
@@ -7927,7 +8048,9 @@ DUCTILE_INLINE const output& execution::result_locked() {
   std::string stage;
   if (output_.processes.size() > 1 && ended.decided_by != nullptr && ended.decided_by->command != nullptr)
     stage = subtree_text(*ended.decided_by->command);
-  throw status_error(failure_message(command, stage, output_), command, output_);
+  std::string notes;
+  for (const auto& note : far_side_notes_) notes += (notes.empty() ? "" : "; ") + note;
+  throw status_error(failure_message(command, stage, output_, notes), command, output_);
   return output_;
 }
 
@@ -9745,6 +9868,171 @@ DUCTILE_INLINE void jobserver_tokens::give_back(char token) noexcept {
 #include <thread>
 #include <vector>
 
+// ---- lib/cluster/job_facts.hpp
+#ifndef DUCTILE_INLINED_LIB_CLUSTER_JOB_FACTS_HPP
+#define DUCTILE_INLINED_LIB_CLUSTER_JOB_FACTS_HPP
+// What Slurm's commands say, read into values, and what they are told:
+// srun's options for a job, a job found in squeue's listing, its accounting
+// in sacct's. Pure functions of their input.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ductile::detail {
+
+// squeue's columns for a job: -o '%k|%i|%T|%r' (comment, id, state, reason).
+inline constexpr const char* squeue_job_format = "%k|%i|%T|%r";
+
+struct slurm_job {
+  std::string id;
+  std::string state;   // PENDING, RUNNING, COMPLETED, TIMEOUT, ...
+  std::string reason;  // None, TimeLimit, NodeDown, ...
+};
+
+// The job whose comment is `comment` in squeue's listing, if any.
+std::optional<slurm_job> find_job(std::string_view listing, std::string_view comment);
+
+// How many jobs of the listing are PENDING with a comment that starts with `prefix`.
+std::size_t count_pending_jobs(std::string_view listing, std::string_view prefix);
+
+// srun's options, before the command, for a job asking for `o`: the
+// caller's extra ones after ours, and then the comment that finds the job.
+std::vector<std::string> srun_options(const cluster::slurm_options& o, const std::string& job_name,
+                                      const std::string& comment);
+
+// -t's text: "H:MM:SS", with the hours unbounded.
+std::string slurm_time_text(std::chrono::seconds limit);
+
+// Why a job that ended in `job.state` ended, for a status_error: Slurm's
+// state and reason and what they mean, such as "Slurm job 12 ended in
+// TIMEOUT (reason TimeLimit): it reached its time limit". Empty for the
+// states a job's own processes lead to (COMPLETED, FAILED) and for live ones.
+std::string slurm_end_note(const slurm_job& job);
+
+// Slurm's own words in what `srun --test-only` printed: its error lines
+// without the "srun: error: " prefix, joined by "; ".
+std::string slurm_refusal_words(std::string_view printed);
+
+// sacct -n -P -o TotalCPU,MaxRSS: the job's line and its steps'. TotalCPU
+// comes from the job's line; the peak is the largest MaxRSS of any line.
+std::optional<job_usage> parse_sacct_usage(std::string_view text);
+
+// sacct's durations: [DD-][HH:]MM:SS[.fff].
+std::optional<std::chrono::microseconds> parse_slurm_duration(std::string_view text);
+
+// sacct's sizes: a number with an optional K, M, G, T or P suffix (powers of 1024).
+std::optional<std::uint64_t> parse_slurm_size(std::string_view text);
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_CLUSTER_JOB_FACTS_HPP
+// ---- lib/cluster/srun_session.hpp
+#ifndef DUCTILE_INLINED_LIB_CLUSTER_SRUN_SESSION_HPP
+#define DUCTILE_INLINED_LIB_CLUSTER_SRUN_SESSION_HPP
+// One on(slurm) subtree at run time: the local `srun` process's command line,
+// and what srun does not tell: the job's id, found in squeue by the comment
+// the job was given; why Slurm ended or refused it; and a kill that srun
+// cannot forward (SIGKILL ends srun alone), carried out by scancel.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+
+namespace ductile::detail {
+
+class srun_session final : public far_side {
+ public:
+  // srun forwards SIGTERM, SIGINT (--quit-on-interrupt) and the others to
+  // the step, and cancels a job still pending; SIGKILL, which srun cannot
+  // catch, becomes `scancel` of the job, pending or running.
+  void signal(int signal) const noexcept override;
+  // The job's id and usage, Slurm's reason for ending it, or, when srun
+  // failed before Slurm made a job, Slurm's words for the refusal.
+  far_side_report ended(const std::string& command, const exit_status& status, bool signalled) const override;
+
+  std::string comment;               // "ductile-" and the run's token: finds the job in squeue
+  std::string label;                 // the cluster, for messages
+  std::vector<std::string> options;  // srun and its options, without the command
+};
+
+// Slurm's scripts cross as one argument up to this size, and as environment
+// variables of at most this size each beyond it (Linux takes at most 128 KiB
+// in one string of either).
+inline constexpr std::size_t longest_srun_word = 100 * 1024;
+
+// The argv of the srun process that runs `plan`, its session, and the
+// environment variables that carry a long script.
+far_side_launch open_srun_session(const remote_plan& plan, const slurm_target& where, argument_list& argv);
+
+// squeue's listing of this user's jobs (squeue_job_format), one query;
+// nullopt if squeue cannot be run or fails.
+std::optional<std::string> slurm_listing();
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_CLUSTER_SRUN_SESSION_HPP
+// ---- lib/remote/session.hpp
+#ifndef DUCTILE_INLINED_LIB_REMOTE_SESSION_HPP
+#define DUCTILE_INLINED_LIB_REMOTE_SESSION_HPP
+// One on(host) subtree at run time: the local `ssh` process's command line
+// and what the run needs from it later: a way to signal the far side, and
+// ssh's own messages, which tell its failures from the remote command's status.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+
+namespace ductile::detail {
+
+class ssh_session final : public far_side {
+ public:
+  // ssh writes its log only when it fails; a run killed meanwhile is reaped
+  // without reading it, so the log goes here.
+  ~ssh_session() override;
+
+  bool prepares() const noexcept override { return !script_to_send.empty(); }
+  // Sends a script too long to be one argument ahead. Throws spawn_error
+  // naming `command` if it cannot be sent.
+  void prepare(const std::string& command) const override;
+  // Sends `signal` to every process of the run on the far side, through a
+  // new ssh command started and not waited for. A kill that comes before
+  // the run has started there stops it from starting. Best effort: a lost
+  // connection loses the signal too.
+  void signal(int signal) const noexcept override;
+  // ssh exits 255 for its own failures and when the remote command does:
+  // only the first leaves a message in its log (LogLevel=ERROR, -E).
+  far_side_report ended(const std::string& command, const exit_status& status, bool signalled) const override;
+
+  std::vector<std::string> ssh_prefix;  // ssh, its options, "--" and the host
+  std::string token;                    // names the run's directory on the far side
+  std::string log_path;                 // ssh -E: its messages, not the command's
+  std::string label;                    // the host, for messages
+  // A script too long to be one argument (Linux takes at most 128 KiB, and
+  // sshd passes the whole command to the remote shell as one): sent ahead by
+  // prepare() into the run's directory there, which the command reads.
+  std::string script_to_send;
+
+ private:
+  // What ssh itself printed (empty if nothing); the log is removed.
+  std::string take_log() const noexcept;
+};
+
+// The argv of the ssh process that runs `plan` on `where`, and its session.
+// Makes the process's private ssh directory on first use; throws spawn_error
+// if that fails.
+std::shared_ptr<const ssh_session> open_ssh_session(const remote_plan& plan, const remote::host& where,
+                                                    argument_list& argv);
+
+// A new random token: 32 hex digits.
+std::string new_remote_token();
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_REMOTE_SESSION_HPP
 
 namespace ductile {
 namespace detail {
@@ -9772,6 +10060,14 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::vector<std::vector<expression>> placed;
   std::vector<std::size_t> host_of;
 
+  // A pool of Slurm jobs: each job runs as job.on(cluster), and a watcher
+  // counts, while progress is reported, how many launched jobs Slurm still
+  // holds pending (they count as queued).
+  std::optional<slurm_target> cluster;
+  std::size_t pending_in_cluster = 0;
+  std::thread cluster_watcher;
+  std::condition_variable cluster_wake;
+
   // The jobserver: a job beyond the first runs on a token from it.
   std::unique_ptr<jobserver_tokens> tokens;
   std::vector<char> held;   // one per running job beyond the first
@@ -9797,6 +10093,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   void give_back_spare_tokens() noexcept;
   void take_tokens();
   void report_progress();
+  void watch_cluster();
   // Called with `mutex` held: every change so far has reached on_progress.
   bool reported() const noexcept { return !reporting && (!progress_changed || !on_progress); }
   expression shared_with_children(const expression& job) const;
@@ -9955,7 +10252,8 @@ DUCTILE_INLINE void pool_state::report_progress() {
         return;
       }
       progress_changed = false;
-      now = progress{queue.size(), running, finished, failed, runs.size()};
+      const std::size_t pending = std::min(pending_in_cluster, running);
+      now = progress{queue.size() + pending, running - pending, finished, failed, runs.size()};
       callback = on_progress;
     }
     std::exception_ptr failure;
@@ -9975,6 +10273,33 @@ DUCTILE_INLINE void pool_state::report_progress() {
     }
     changed.notify_all();
     return;
+  }
+}
+
+// The cluster watcher's loop: squeue about every quarter second while jobs
+// are launched and someone listens to progress, and never otherwise.
+DUCTILE_INLINE void pool_state::watch_cluster() {
+  const std::string prefix = "ductile-" + cluster->pool_tag + "-";
+  std::unique_lock<std::mutex> lock(mutex);
+  for (;;) {
+    cluster_wake.wait_for(lock, std::chrono::milliseconds(250));
+    if (quitting) return;
+    if (running == 0 || !on_progress) {
+      if (pending_in_cluster == 0) continue;
+      pending_in_cluster = 0;  // nothing launched is pending
+    } else {
+      lock.unlock();
+      const auto listing = slurm_listing();
+      lock.lock();
+      if (!listing) continue;
+      const std::size_t pending = count_pending_jobs(*listing, prefix);
+      if (pending == pending_in_cluster) continue;
+      pending_in_cluster = pending;
+    }
+    progress_changed = true;
+    lock.unlock();
+    report_progress();
+    lock.lock();
   }
 }
 
@@ -10067,6 +10392,18 @@ DUCTILE_INLINE pool::pool(std::vector<std::pair<remote::host, std::size_t>> slot
   state_->hosts = std::move(slots);
 }
 
+DUCTILE_INLINE pool::pool(cluster::slurm cluster, std::size_t max_in_flight, failure_policy policy)
+    : state_(std::make_shared<detail::pool_state>()) {
+  if (max_in_flight == 0) throw std::invalid_argument("pool: max_in_flight must be at least 1");
+  state_->max_parallel = max_in_flight;
+  state_->policy = policy;
+  state_->grace = std::chrono::seconds(5);
+  // The tag tells this pool's jobs in Slurm's queue from every other's.
+  state_->cluster = detail::slurm_target{std::move(cluster), detail::new_remote_token().substr(0, 12)};
+  detail::pool_state& s = *state_;
+  s.cluster_watcher = std::thread([&s] { s.watch_cluster(); });
+}
+
 DUCTILE_INLINE pool::pool(std::shared_ptr<detail::pool_state> state) noexcept : state_(std::move(state)) {}
 
 DUCTILE_INLINE pool pool::from_jobserver(std::size_t fallback_parallel, failure_policy policy,
@@ -10134,16 +10471,20 @@ DUCTILE_INLINE pool::~pool() {
     state_->quitting = true;
   }
   state_->token_wanted.notify_all();
+  state_->cluster_wake.notify_all();
   if (state_->token_taker.joinable()) state_->token_taker.join();
+  if (state_->cluster_watcher.joinable()) state_->cluster_watcher.join();
   std::lock_guard<std::mutex> lock(state_->mutex);
   if (state_->tokens) state_->give_back_spare_tokens();
 }
 
 DUCTILE_INLINE handle pool::submit(const expression& job) {
   std::unique_lock<std::mutex> sharing(state_->mutex);
-  const expression shared = state_->shared_with_children(job);
+  expression shared = state_->shared_with_children(job);
   const auto hosts = state_->hosts;
+  const auto cluster = state_->cluster;
   sharing.unlock();
+  if (cluster) shared = detail::place_on(shared, *cluster);
   // Each host's form now, so that a job that cannot cross fails here.
   std::vector<expression> placed;
   for (const auto& slot : hosts) placed.push_back(shared.on(slot.first));
@@ -12259,7 +12600,8 @@ DUCTILE_INLINE std::string remote_script(const node& subtree) {
 // ---- lib/remote/place.cpp
 #ifndef DUCTILE_INLINED_LIB_REMOTE_PLACE_CPP
 #define DUCTILE_INLINED_LIB_REMOTE_PLACE_CPP
-// on(): where the line between this machine and the far side goes.
+// on(): where the line between this machine and the far side goes, the same
+// for a host and for a Slurm cluster.
 
 #include <fmt/format.h>
 
@@ -12270,7 +12612,32 @@ DUCTILE_INLINE std::string remote_script(const node& subtree) {
 namespace ductile {
 namespace detail {
 
-DUCTILE_INLINE std::string remote_label(const remote_plan& plan) { return plan.where.label(); }
+DUCTILE_INLINE std::string remote_target_label(const remote_target& where) {
+  if (const auto* host = std::get_if<remote::host>(&where)) return host->label();
+  return std::get<slurm_target>(where).cluster.label();
+}
+
+DUCTILE_INLINE std::string remote_label(const remote_plan& plan) { return remote_target_label(plan.where); }
+
+// The file name of the program that starts first: the leftmost command.
+DUCTILE_INLINE std::string first_program_name(const node& tree) {
+  const node* at = &tree;
+  for (;;) {
+    if (const auto* m = std::get_if<modifier_node>(&at->value)) {
+      at = m->inner.get();
+    } else if (const auto* p = std::get_if<pipe_node>(&at->value)) {
+      at = p->left.get();
+    } else if (const auto* t = std::get_if<then_node>(&at->value)) {
+      at = t->left.get();
+    } else {
+      const auto& argv = std::get<command_node>(at->value).argv;
+      if (argv.empty()) return {};
+      const std::string program = argv.front();
+      const auto slash = program.find_last_of('/');
+      return slash == std::string::npos ? program : program.substr(slash + 1);
+    }
+  }
+}
 
 // A stream target only this process can serve: the event loop's pipes and
 // the caller's descriptors.
@@ -12288,13 +12655,14 @@ DUCTILE_INLINE bool local_stream(const modifier& change) {
   return modifier_as<feed_bytes>(change) != nullptr || modifier_as<combine_outputs>(change) != nullptr;
 }
 
-DUCTILE_INLINE expression place_on(const expression& e, const remote::host& where) {
+DUCTILE_INLINE expression place_on(const expression& e, const remote_target& where) {
   if (!e.tree()) throw std::invalid_argument("on(): the expression is empty");
-  if (where.options().host.empty()) return e;  // host::local()
+  if (const auto* host = std::get_if<remote::host>(&where))
+    if (host->options().host.empty()) return e;  // host::local()
 #ifdef _WIN32
   // ssh's shared connections need Unix sockets, and the far side's script
-  // needs a sh on this side to be written for.
-  throw std::invalid_argument(fmt::format("on({}): not supported on this system", where.label()));
+  // needs a sh on this side to be written for; Slurm has no Windows nodes.
+  throw std::invalid_argument(fmt::format("on({}): not supported on this system", remote_target_label(where)));
 #endif
   // The modifiers around the whole subtree, outer first. Local stream targets
   // among them apply to the ssh process, which carries the subtree's
@@ -12330,7 +12698,8 @@ DUCTILE_INLINE expression place_on(const expression& e, const remote::host& wher
   // chain inside out gives the part that crosses.
   for (auto it = remote_chain.rbegin(); it != remote_chain.rend(); ++it)
     remote_part = std::make_shared<const node>(node{modifier_node{**it, remote_part}});
-  auto plan = std::make_shared<remote_plan>(remote_plan{where, remote_script(*remote_part)});
+  auto plan =
+      std::make_shared<remote_plan>(remote_plan{where, remote_script(*remote_part), first_program_name(*remote_part)});
   auto placed = std::make_shared<const node>(node{modifier_node{run_remotely{std::move(plan)}, remote_part}});
   for (auto it = kept_local.rbegin(); it != kept_local.rend(); ++it)
     placed = std::make_shared<const node>(node{modifier_node{**it, placed}});
@@ -12339,7 +12708,13 @@ DUCTILE_INLINE expression place_on(const expression& e, const remote::host& wher
 
 }  // namespace detail
 
-DUCTILE_INLINE expression expression::on(const remote::host& where) const { return detail::place_on(*this, where); }
+DUCTILE_INLINE expression expression::on(const remote::host& where) const {
+  return detail::place_on(*this, detail::remote_target(where));
+}
+
+DUCTILE_INLINE expression expression::on(const cluster::slurm& where) const {
+  return detail::place_on(*this, detail::remote_target(detail::slurm_target{where, {}}));
+}
 
 }  // namespace ductile
 #endif  // DUCTILE_INLINED_LIB_REMOTE_PLACE_CPP
@@ -12364,9 +12739,10 @@ DUCTILE_INLINE expression expression::on(const remote::host& where) const { retu
 #ifndef DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_HPP
 #define DUCTILE_INLINED_LIB_OS_HELPER_PROCESS_HPP
 // Short helper programs the library runs for itself, outside any run: the
-// command that signals a remote run's processes, and the one that closes a
-// shared ssh connection at exit. They get /dev/null for 0, 1 and 2 and no
-// other descriptor, and are waited for here.
+// command that signals a remote run's processes, the one that closes a
+// shared ssh connection at exit, and Slurm's squeue, sacct and scancel. They
+// get /dev/null for 0, 1 and 2 unless told otherwise and no other
+// descriptor, and are waited for here.
 
 #include <string>
 #include <string_view>
@@ -12383,6 +12759,11 @@ std::error_code run_helper(const std::vector<const char*>& argv) noexcept;
 // reading costs no SIGPIPE), and its exit code in `exit_code` (-1 if a
 // signal ended it).
 std::error_code run_helper_with_input(const std::vector<const char*>& argv, std::string_view input,
+                                      int& exit_code) noexcept;
+
+// The same with stdout and stderr both read into `printed` (at most 1 MiB
+// kept; the rest is read and dropped), and its exit code in `exit_code`.
+std::error_code run_helper_for_output(const std::vector<const char*>& argv, std::string& printed,
                                       int& exit_code) noexcept;
 
 // Removes the files directly in `path`, then `path`.
@@ -12502,7 +12883,7 @@ DUCTILE_INLINE std::string remote_signal_name(int signal) {
   return name.substr(3);
 }
 
-DUCTILE_INLINE void remote_session::signal(int signal) const noexcept {
+DUCTILE_INLINE void ssh_session::signal(int signal) const noexcept {
   try {
     const std::string name = remote_signal_name(signal);
     if (name.empty()) return;
@@ -12517,11 +12898,11 @@ DUCTILE_INLINE void remote_session::signal(int signal) const noexcept {
   }
 }
 
-DUCTILE_INLINE remote_session::~remote_session() {
+DUCTILE_INLINE ssh_session::~ssh_session() {
   if (!log_path.empty()) ::unlink(log_path.c_str());
 }
 
-DUCTILE_INLINE std::string remote_session::take_log() const noexcept {
+DUCTILE_INLINE std::string ssh_session::take_log() const noexcept {
   std::string text;
   try {
     unique_fd fd;
@@ -12538,10 +12919,24 @@ DUCTILE_INLINE std::string remote_session::take_log() const noexcept {
   return text;
 }
 
-DUCTILE_INLINE std::shared_ptr<const remote_session> open_session(const remote_plan& plan, argument_list& argv) {
-  const remote::ssh_options& o = plan.where.options();
-  auto session = std::make_shared<remote_session>();
-  session->label = plan.where.label();
+DUCTILE_INLINE far_side_report ssh_session::ended(const std::string& command, const exit_status& status,
+                                                  bool /*signalled*/) const {
+  far_side_report report;
+  const std::string message = take_log();
+  if (message.empty() || status.code() != 255) return report;
+  try {
+    throw_spawn_error(command, "ssh", fmt::format("ssh to {} failed: {}", label, message), std::error_code());
+  } catch (...) {
+    report.failure = std::current_exception();
+  }
+  return report;
+}
+
+DUCTILE_INLINE std::shared_ptr<const ssh_session> open_ssh_session(const remote_plan& plan, const remote::host& where,
+                                                                   argument_list& argv) {
+  const remote::ssh_options& o = where.options();
+  auto session = std::make_shared<ssh_session>();
+  session->label = where.label();
   session->token = new_remote_token();
   const std::string directory = ssh_directory::instance().path("ssh " + session->label);
   session->log_path = directory + "/log-" + session->token;
@@ -12597,7 +12992,7 @@ DUCTILE_INLINE std::shared_ptr<const remote_session> open_session(const remote_p
   return session;
 }
 
-DUCTILE_INLINE void remote_session::send_script(const std::string& command) const {
+DUCTILE_INLINE void ssh_session::prepare(const std::string& command) const {
   const std::string receive = "exec sh -c " + shell_quote(remote_script_receiver) + " ductile " + token;
   std::vector<const char*> argv;
   for (const auto& word : ssh_prefix) argv.push_back(word.c_str());
@@ -12615,6 +13010,430 @@ DUCTILE_INLINE void remote_session::send_script(const std::string& command) cons
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_REMOTE_SESSION_CPP
+// ---- lib/cluster/slurm.cpp
+#ifndef DUCTILE_INLINED_LIB_CLUSTER_SLURM_CPP
+#define DUCTILE_INLINED_LIB_CLUSTER_SLURM_CPP
+// cluster::slurm: what a job asks Slurm for, checked where it is written.
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+
+namespace ductile::cluster {
+
+DUCTILE_INLINE slurm::slurm(slurm_options options) {
+  // srun would take these as options of its own.
+  const std::pair<const char*, const std::string*> words[] = {{"partition", &options.partition},
+                                                              {"account", &options.account},
+                                                              {"qos", &options.qos},
+                                                              {"job name", &options.job_name}};
+  for (const auto& [what, value] : words)
+    if (!value->empty() && value->front() == '-')
+      throw std::invalid_argument(fmt::format("cluster::slurm: the {} {:?} starts with '-'", what, *value));
+  if (options.cpus_per_task == 0) throw std::invalid_argument("cluster::slurm: cpus_per_task must be at least 1");
+  if (options.memory_bytes && *options.memory_bytes == 0)
+    throw std::invalid_argument("cluster::slurm: memory_bytes must be more than 0 (unset means the cluster's default)");
+  if (options.time_limit && options.time_limit->count() < 1)
+    throw std::invalid_argument("cluster::slurm: time_limit must be at least one second");
+  options_ = std::make_shared<const slurm_options>(std::move(options));
+}
+
+DUCTILE_INLINE std::string slurm::label() const {
+  return options_->partition.empty() ? std::string("slurm") : "slurm partition " + options_->partition;
+}
+
+}  // namespace ductile::cluster
+#endif  // DUCTILE_INLINED_LIB_CLUSTER_SLURM_CPP
+// ---- lib/cluster/job_facts.cpp
+#ifndef DUCTILE_INLINED_LIB_CLUSTER_JOB_FACTS_CPP
+#define DUCTILE_INLINED_LIB_CLUSTER_JOB_FACTS_CPP
+// Reading and writing the words of Slurm's commands.
+
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+
+namespace ductile::detail {
+
+namespace {
+
+// The lines of `text`, without their '\n' (and a '\r' before it).
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return lines;
+}
+
+std::vector<std::string_view> fields_of(std::string_view line, char separator) {
+  std::vector<std::string_view> fields;
+  for (;;) {
+    const auto end = line.find(separator);
+    fields.push_back(line.substr(0, end));
+    if (end == std::string_view::npos) return fields;
+    line.remove_prefix(end + 1);
+  }
+}
+
+std::optional<std::uint64_t> parse_digits(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::uint64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+DUCTILE_INLINE std::optional<slurm_job> find_job(std::string_view listing, std::string_view comment) {
+  for (const auto line : lines_of(listing)) {
+    // A comment may hold '|' itself: the last three fields are Slurm's.
+    if (std::count(line.begin(), line.end(), '|') < 3) continue;
+    const auto reason_at = line.rfind('|');
+    const auto state_at = line.rfind('|', reason_at - 1);
+    const auto id_at = line.rfind('|', state_at - 1);
+    if (line.substr(0, id_at) != comment) continue;
+    return slurm_job{std::string(line.substr(id_at + 1, state_at - id_at - 1)),
+                     std::string(line.substr(state_at + 1, reason_at - state_at - 1)),
+                     std::string(line.substr(reason_at + 1))};
+  }
+  return std::nullopt;
+}
+
+DUCTILE_INLINE std::size_t count_pending_jobs(std::string_view listing, std::string_view prefix) {
+  std::size_t count = 0;
+  for (const auto line : lines_of(listing)) {
+    if (line.substr(0, prefix.size()) != prefix) continue;
+    const auto reason_at = line.rfind('|');
+    if (reason_at == std::string_view::npos || reason_at == 0) continue;
+    const auto state_at = line.rfind('|', reason_at - 1);
+    if (state_at != std::string_view::npos && line.substr(state_at + 1, reason_at - state_at - 1) == "PENDING") ++count;
+  }
+  return count;
+}
+
+DUCTILE_INLINE std::string slurm_time_text(std::chrono::seconds limit) {
+  const auto total = std::max<long long>(1, limit.count());
+  return fmt::format("{}:{:02d}:{:02d}", total / 3600, (total / 60) % 60, total % 60);
+}
+
+DUCTILE_INLINE std::vector<std::string> srun_options(const cluster::slurm_options& o, const std::string& job_name,
+                                                     const std::string& comment) {
+  // -Q twice: srun prints nothing of its own (not even the "task 0: Exited
+  // with exit code 1" line of every failure), so the subtree's stderr is
+  // what the subtree wrote; Slurm's own failures are looked up when srun
+  // has exited. One Ctrl-C (SIGINT) ends the step, as it ends a local run.
+  std::vector<std::string> words{"srun", "-Q", "-Q", "--quit-on-interrupt", "--ntasks=1", "--nodes=1"};
+  words.push_back("--job-name=" + (o.job_name.empty() ? job_name : o.job_name));
+  words.push_back(fmt::format("--cpus-per-task={}", o.cpus_per_task));
+  if (!o.partition.empty()) words.push_back("--partition=" + o.partition);
+  if (!o.account.empty()) words.push_back("--account=" + o.account);
+  if (!o.qos.empty()) words.push_back("--qos=" + o.qos);
+  if (o.memory_bytes) words.push_back(fmt::format("--mem={}K", (*o.memory_bytes + 1023) / 1024));
+  if (o.time_limit) words.push_back("--time=" + slurm_time_text(*o.time_limit));
+  words.insert(words.end(), o.extra.begin(), o.extra.end());
+  // Last, so that an extra --comment cannot take the one the job is found by.
+  words.push_back("--comment=" + comment);
+  return words;
+}
+
+DUCTILE_INLINE std::string slurm_end_note(const slurm_job& job) {
+  static constexpr std::pair<const char*, const char*> meanings[] = {
+      {"TIMEOUT", "it reached its time limit"},
+      {"NODE_FAIL", "its node failed"},
+      {"OUT_OF_MEMORY", "it ran out of memory"},
+      {"BOOT_FAIL", "its node failed to boot"},
+      {"DEADLINE", "it reached its deadline"},
+      {"PREEMPTED", "it was preempted"},
+      {"CANCELLED", "it was cancelled by scancel or an administrator"},
+  };
+  // A job still completing shows COMPLETING, but its reason tells a time limit.
+  std::string state = job.state;
+  if (state == "COMPLETING" && job.reason == "TimeLimit") state = "TIMEOUT";
+  for (const auto& [name, meaning] : meanings) {
+    if (state.rfind(name, 0) != 0) continue;  // "CANCELLED by 0" counts as CANCELLED
+    std::string note = fmt::format("Slurm job {} ended in {}", job.id, job.state);
+    if (!job.reason.empty() && job.reason != "None") note += fmt::format(" (reason {})", job.reason);
+    return note + ": " + meaning;
+  }
+  return {};
+}
+
+DUCTILE_INLINE std::string slurm_refusal_words(std::string_view printed) {
+  std::string words;
+  for (auto line : lines_of(printed)) {
+    const auto error_at = line.find("error: ");
+    const bool failure = error_at != std::string_view::npos || line.find("failure: ") != std::string_view::npos ||
+                         line.find("fatal: ") != std::string_view::npos;
+    if (!failure) continue;
+    if (line.rfind("srun: ", 0) == 0) line.remove_prefix(6);
+    if (line.rfind("error: ", 0) == 0) line.remove_prefix(7);
+    if (line.empty()) continue;
+    if (!words.empty()) words += "; ";
+    words += line;
+  }
+  if (words.empty())
+    for (const auto line : lines_of(printed))
+      if (!line.empty()) words += (words.empty() ? "" : "; ") + std::string(line);
+  return words;
+}
+
+DUCTILE_INLINE std::optional<std::chrono::microseconds> parse_slurm_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t days = 0;
+  if (const auto dash = text.find('-'); dash != std::string_view::npos) {
+    const auto d = parse_digits(text.substr(0, dash));
+    if (!d) return std::nullopt;
+    days = *d;
+    text.remove_prefix(dash + 1);
+  }
+  std::uint64_t micros = 0;
+  if (const auto dot = text.find('.'); dot != std::string_view::npos) {
+    std::string fraction(text.substr(dot + 1));
+    if (fraction.empty() || fraction.size() > 6 || !parse_digits(fraction)) return std::nullopt;
+    fraction.resize(6, '0');
+    micros = *parse_digits(fraction);
+    text = text.substr(0, dot);
+  }
+  const auto parts = fields_of(text, ':');
+  if (parts.size() < 2 || parts.size() > 3) return std::nullopt;
+  std::uint64_t seconds = 0;
+  for (const auto part : parts) {
+    const auto value = parse_digits(part);
+    if (!value) return std::nullopt;
+    seconds = seconds * 60 + *value;
+  }
+  seconds += days * 86400;
+  return std::chrono::microseconds(static_cast<std::int64_t>(seconds * 1000000 + micros));
+}
+
+DUCTILE_INLINE std::optional<std::uint64_t> parse_slurm_size(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t scale = 1;
+  static constexpr std::string_view units = "KMGTP";
+  if (const auto unit = units.find(static_cast<char>(std::toupper(static_cast<unsigned char>(text.back()))));
+      unit != std::string_view::npos) {
+    for (std::size_t i = 0; i <= unit; ++i) scale *= 1024;
+    text.remove_suffix(1);
+  }
+  // sacct may print a fraction ("1.50M").
+  const auto dot = text.find('.');
+  const auto whole = parse_digits(text.substr(0, dot));
+  if (!whole) return std::nullopt;
+  std::uint64_t value = *whole * scale;
+  if (dot != std::string_view::npos) {
+    const std::string_view fraction = text.substr(dot + 1);
+    const auto digits = parse_digits(fraction);
+    if (!digits) return std::nullopt;
+    std::uint64_t divisor = 1;
+    for (std::size_t i = 0; i < fraction.size(); ++i) divisor *= 10;
+    value += *digits * scale / divisor;
+  }
+  return value;
+}
+
+DUCTILE_INLINE std::optional<job_usage> parse_sacct_usage(std::string_view text) {
+  std::optional<job_usage> usage;
+  for (const auto line : lines_of(text)) {
+    const auto fields = fields_of(line, '|');
+    if (fields.size() < 2) continue;
+    if (!usage) {
+      // The first line is the job's: its TotalCPU covers every step.
+      const auto cpu = parse_slurm_duration(fields[0]);
+      if (!cpu) return std::nullopt;
+      usage = job_usage{*cpu, std::nullopt};
+    }
+    if (const auto peak = parse_slurm_size(fields[1]))
+      if (!usage->memory_peak_bytes || *peak > *usage->memory_peak_bytes) usage->memory_peak_bytes = *peak;
+  }
+  return usage;
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_CLUSTER_JOB_FACTS_CPP
+// ---- lib/cluster/srun_session.cpp
+#ifndef DUCTILE_INLINED_LIB_CLUSTER_SRUN_SESSION_CPP
+#define DUCTILE_INLINED_LIB_CLUSTER_SRUN_SESSION_CPP
+// The srun side of an on(slurm) run: the command line, the lookups in
+// squeue and sacct when srun has exited, and scancel for a kill.
+
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+
+
+namespace ductile::detail {
+
+// Cancels the job whose comment is $1 among the jobs of user $2: srun may
+// have been killed before Slurm listed the job, so it looks for a while.
+inline constexpr const char* slurm_canceller_script =
+    "i=0\n"
+    "while [ $i -lt 50 ]; do\n"
+    "  j=$(squeue -h --states=all -u \"$2\" -o '%k|%i' 2>/dev/null |"
+    " while IFS='|' read -r k id; do [ \"$k\" = \"$1\" ] && { echo \"$id\"; break; }; done)\n"
+    "  [ -n \"$j\" ] && { scancel -Q \"$j\"; exit 0; }\n"
+    "  sleep 0.1 2>/dev/null || sleep 1; i=$((i+1))\n"
+    "done\n";
+
+// Reads back a script too long for one argument from the variables that
+// carried it, and forgets them, so that the subtree's processes do not get them.
+inline constexpr const char* slurm_script_runner =
+    "ductile_script= ductile_i=0\n"
+    "while eval \"[ -n \\\"\\${DUCTILE_SCRIPT_PART_$ductile_i+x}\\\" ]\"; do\n"
+    "  eval \"ductile_script=\\$ductile_script\\$DUCTILE_SCRIPT_PART_$ductile_i; unset "
+    "DUCTILE_SCRIPT_PART_$ductile_i\"\n"
+    "  ductile_i=$((ductile_i+1))\n"
+    "done\n"
+    "[ -n \"$ductile_script\" ] || { echo \"ductile: the script did not reach the node"
+    " (srun --export must pass DUCTILE_SCRIPT_PART_*)\" >&2; exit 126; }\n"
+    "eval \"$ductile_script\"\n";
+
+namespace {
+
+std::string user_number() {
+#ifndef _WIN32
+  return std::to_string(::getuid());
+#else
+  return {};
+#endif
+}
+
+// Whether sacct answers here: asked once per process, as a cluster without
+// accounting says so the same way every time.
+std::atomic<int> accounting_answers{-1};
+
+std::optional<job_usage> job_usage_of(const std::string& job) {
+  if (accounting_answers.load() == 0) return std::nullopt;
+  const std::vector<const char*> argv{"sacct", "-n", "-P", "-o", "TotalCPU,MaxRSS", "-j", job.c_str(), nullptr};
+  std::string printed;
+  int code = -1;
+  if (sys::run_helper_for_output(argv, printed, code) || code != 0) {
+    accounting_answers.store(0);
+    return std::nullopt;
+  }
+  accounting_answers.store(1);
+  return parse_sacct_usage(printed);
+}
+
+}  // namespace
+
+DUCTILE_INLINE std::optional<std::string> slurm_listing() {
+  const std::string user = user_number();
+  const std::vector<const char*> argv{"squeue",     "-h", "--states=all",    "-u",
+                                      user.c_str(), "-o", squeue_job_format, nullptr};
+  std::string printed;
+  int code = -1;
+  if (sys::run_helper_for_output(argv, printed, code) || code != 0) return std::nullopt;
+  return printed;
+}
+
+DUCTILE_INLINE void srun_session::signal(int signal) const noexcept {
+#ifndef _WIN32
+  if (signal != SIGKILL) return;
+  try {
+    const std::string user = user_number();
+    // sh starts the canceller in the background and returns: nobody waits.
+    const std::vector<const char*> argv{
+        "sh", "-c", "\"$@\" &", "sh", "sh", "-c", slurm_canceller_script, "sh", comment.c_str(), user.c_str(), nullptr};
+    (void)sys::run_helper(argv);
+  } catch (...) {
+  }
+#else
+  (void)signal;
+#endif
+}
+
+DUCTILE_INLINE far_side_report srun_session::ended(const std::string& command, const exit_status& status,
+                                                   bool signalled) const {
+  far_side_report report;
+  const auto listing = slurm_listing();
+  const auto job = listing ? find_job(*listing, comment) : std::nullopt;
+  if (job) {
+    report.job = job->id;
+    if (!status.success() && !signalled) report.note = slurm_end_note(*job);
+    report.usage = job_usage_of(job->id);
+    return report;
+  }
+  // srun failed before Slurm made a job (srun -Q -Q said nothing): it is
+  // asked again, aloud, for a job that would run nothing.
+  if (signalled || !status.code() || *status.code() == 0 || !listing) return report;
+  std::vector<const char*> argv;
+  for (const auto& word : options)
+    if (word != "-Q") argv.push_back(word.c_str());
+  for (const char* word : {"--test-only", "true"}) argv.push_back(word);
+  argv.push_back(nullptr);
+  std::string printed;
+  int code = -1;
+  if (sys::run_helper_for_output(argv, printed, code) || code == 0) return report;  // a job was made and forgotten
+  try {
+    throw_spawn_error(command, "srun", fmt::format("{} refused the job: {}", label, slurm_refusal_words(printed)),
+                      std::error_code());
+  } catch (...) {
+    report.failure = std::current_exception();
+  }
+  return report;
+}
+
+DUCTILE_INLINE far_side_launch open_srun_session(const remote_plan& plan, const slurm_target& where,
+                                                 argument_list& argv) {
+  auto session = std::make_shared<srun_session>();
+  const std::string token = where.pool_tag.empty() ? new_remote_token() : where.pool_tag + "-" + new_remote_token();
+  session->comment = "ductile-" + token;
+  session->label = where.cluster.label();
+  session->options = srun_options(where.cluster.options(), plan.first_program, session->comment);
+  far_side_launch launch;
+  argv.assign(session->options.begin(), session->options.end());
+  argv.push_back("--");
+  argv.push_back("sh");
+  argv.push_back("-c");
+  if (plan.script.size() <= longest_srun_word) {
+    argv.push_back(plan.script);
+  } else {
+    argv.push_back(slurm_script_runner);
+    for (std::size_t at = 0, part = 0; at < plan.script.size(); at += longest_srun_word, ++part)
+      launch.environment.emplace_back(fmt::format("DUCTILE_SCRIPT_PART_{}", part),
+                                      plan.script.substr(at, longest_srun_word));
+  }
+  argv.push_back("ductile");
+  argv.push_back(token);
+  launch.side = std::move(session);
+  return launch;
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_CLUSTER_SRUN_SESSION_CPP
+// ---- lib/remote/transport.cpp
+#ifndef DUCTILE_INLINED_LIB_REMOTE_TRANSPORT_CPP
+#define DUCTILE_INLINED_LIB_REMOTE_TRANSPORT_CPP
+// Which local process carries an on() subtree: ssh to a host, srun to Slurm.
+
+
+namespace ductile::detail {
+
+DUCTILE_INLINE far_side_launch open_far_side(const remote_plan& plan, argument_list& argv) {
+  if (const auto* cluster = std::get_if<slurm_target>(&plan.where)) return open_srun_session(plan, *cluster, argv);
+  far_side_launch launch;
+  launch.side = open_ssh_session(plan, std::get<remote::host>(plan.where), argv);
+  return launch;
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_REMOTE_TRANSPORT_CPP
 // ---- lib/os/linux/system_calls.cpp
 #ifndef DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
 #define DUCTILE_INLINED_LIB_OS_LINUX_SYSTEM_CALLS_CPP
@@ -14192,16 +15011,19 @@ struct spawn_setup {
 
 namespace helper {
 
-// Spawns argv with `stdin_fd` (or /dev/null) as its stdin and /dev/null as
-// its stdout and stderr; nothing else crosses.
-DUCTILE_INLINE std::error_code spawn(const std::vector<const char*>& argv, int stdin_fd, pid_t& pid) noexcept {
+// Spawns argv with `stdin_fd` (or /dev/null) as its stdin and `output_fd`
+// (or /dev/null) as its stdout and stderr; nothing else crosses.
+DUCTILE_INLINE std::error_code spawn(const std::vector<const char*>& argv, int stdin_fd, pid_t& pid,
+                                     int output_fd = -1) noexcept {
   if (argv.empty() || argv.back() != nullptr) return std::make_error_code(std::errc::invalid_argument);
   spawn_setup setup;
   int rc = setup.failed;
   if (rc == 0)
     rc = stdin_fd >= 0 ? ::posix_spawn_file_actions_adddup2(&setup.actions, stdin_fd, 0)
                        : ::posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
-  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
+  if (rc == 0)
+    rc = output_fd >= 0 ? ::posix_spawn_file_actions_adddup2(&setup.actions, output_fd, 1)
+                        : ::posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
   if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2);
     // Nothing else crosses: descriptors the program left inheritable stay here.
 #if defined(__APPLE__)
@@ -14260,6 +15082,36 @@ DUCTILE_INLINE std::error_code run_helper_with_input(const std::vector<const cha
     input.remove_prefix(static_cast<std::size_t>(sent));
   }
   ::shutdown(ends[0], SHUT_WR);
+  ::close(ends[0]);
+  exit_code = helper::wait_for(pid);
+  return {};
+}
+
+DUCTILE_INLINE std::error_code run_helper_for_output(const std::vector<const char*>& argv, std::string& printed,
+                                                     int& exit_code) noexcept {
+  printed.clear();
+  exit_code = -1;
+  int ends[2];
+  if (::pipe(ends) != 0) return std::error_code(errno, std::generic_category());
+  for (const int end : ends) ::fcntl(end, F_SETFD, FD_CLOEXEC);
+  pid_t pid = -1;
+  const auto error = helper::spawn(argv, -1, pid, ends[1]);
+  ::close(ends[1]);
+  if (error) {
+    ::close(ends[0]);
+    return error;
+  }
+  char buffer[4096];
+  for (;;) {
+    const ssize_t got = ::read(ends[0], buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    try {
+      if (printed.size() < (1u << 20)) printed.append(buffer, static_cast<std::size_t>(got));
+    } catch (...) {
+      // Out of memory: what was read so far is what it printed.
+    }
+  }
   ::close(ends[0]);
   exit_code = helper::wait_for(pid);
   return {};
@@ -16474,6 +17326,13 @@ DUCTILE_INLINE std::error_code run_helper(const std::vector<const char*>&) noexc
 
 DUCTILE_INLINE std::error_code run_helper_with_input(const std::vector<const char*>&, std::string_view,
                                                      int& exit_code) noexcept {
+  exit_code = -1;
+  return not_supported();
+}
+
+DUCTILE_INLINE std::error_code run_helper_for_output(const std::vector<const char*>&, std::string& printed,
+                                                     int& exit_code) noexcept {
+  printed.clear();
   exit_code = -1;
   return not_supported();
 }

@@ -15,24 +15,12 @@
 #include <string>
 #include <thread>
 
+#include "local_ports.hpp"
 #include "support.hpp"
 
 namespace remote_test {
 
 using namespace test;
-
-// A port nothing listens on now.
-inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t size = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 inline bool accepts_connections(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -64,7 +52,7 @@ struct ssh_server {
       cmd("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir / key).stdout_null().run();
     fs::copy_file(dir / "user_key.pub", dir / "authorized_keys");
     fs::create_directories("/run/sshd");  // sshd's privilege separation directory
-    port = free_port();
+    port = test::free_local_port();
     write_file(dir / "sshd_config", "ListenAddress 127.0.0.1\nPort " + std::to_string(port) + "\nHostKey " +
                                         (dir / "host_key").string() + "\nAuthorizedKeysFile " +
                                         (dir / "authorized_keys").string() +

@@ -5,7 +5,7 @@
 
 using namespace ductile;
 
-TEST_CASE("sh(), pass_fd() and on(host) are refused when the expression is built") {
+TEST_CASE("sh(), pass_fd(), on(host) and on(slurm) are refused when the expression is built") {
   CHECK_THROWS_WITH_AS(sh("echo hi"), doctest::Contains("not supported on this system"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(test::win_helper("echo").pass_fd(3, 0), "pass_fd(3, 0): not supported on this system",
                        std::invalid_argument);
@@ -14,6 +14,10 @@ TEST_CASE("sh(), pass_fd() and on(host) are refused when the expression is built
   CHECK_THROWS_WITH_AS(cmd("some-program").on(remote::host(elsewhere)), "on(example.org): not supported on this system",
                        std::invalid_argument);
   CHECK(cmd("some-program").on(remote::host::local()).tree() != nullptr);
+  CHECK_THROWS_WITH_AS(cmd("some-program").on(cluster::slurm()), "on(slurm): not supported on this system",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(pool(cluster::slurm(), 4).submit(cmd("some-program")), "on(slurm): not supported on this system",
+                       std::invalid_argument);
 }
 
 TEST_CASE("credentials, umask and new_session fail when the run starts, naming the command") {

@@ -19,6 +19,13 @@ DUCTILE_INLINE std::error_code run_helper_with_input(const std::vector<const cha
   return not_supported();
 }
 
+DUCTILE_INLINE std::error_code run_helper_for_output(const std::vector<const char*>&, std::string& printed,
+                                                     int& exit_code) noexcept {
+  printed.clear();
+  exit_code = -1;
+  return not_supported();
+}
+
 DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
   std::error_code ignored;
   std::filesystem::remove_all(path, ignored);
