@@ -116,7 +116,7 @@ DUCTILE_INLINE std::string slurm_end_note(const slurm_job& job) {
   if (state == "COMPLETING" && job.reason == "TimeLimit") state = "TIMEOUT";
   for (const auto& [name, meaning] : meanings) {
     if (state.rfind(name, 0) != 0) continue;  // "CANCELLED by 0" counts as CANCELLED
-    std::string note = fmt::format("Slurm job {} ended in {}", job.id, job.state);
+    std::string note = fmt::format("Slurm job {} ended in {}", job.id, state);
     if (!job.reason.empty() && job.reason != "None") note += fmt::format(" (reason {})", job.reason);
     return note + ": " + meaning;
   }
