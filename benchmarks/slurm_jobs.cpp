@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <ductile/ductile.hpp>
 #include <string>
+#include <vector>
 
 #include "cluster/slurm_cluster.hpp"
 #include "paired.hpp"
@@ -39,8 +40,10 @@ int main(int argc, char** argv) {
         for (int i = 0; i < singles; ++i) cmd("srun", "-Q", "true").run();
       });
   const auto loop_of = [](const char* submit) {
+    // Every job must succeed, as the pool's must: a failure ends the loop with 1.
     return std::string("n=$1 k=$2; for i in $(seq \"$n\"); do ") + submit +
-           " & while [ \"$(jobs -rp | wc -l)\" -ge \"$k\" ]; do wait -n; done; done; wait";
+           " & while [ \"$(jobs -rp | wc -l)\" -ge \"$k\" ]; do wait -n || exit 1; done; done;"
+           " for p in $(jobs -p); do wait \"$p\" || exit 1; done";
   };
   const std::string srun_loop = loop_of("srun -Q true");
   const std::string sbatch_loop = loop_of("sbatch -Q --wait -o /dev/null --wrap true");
@@ -49,8 +52,10 @@ int main(int argc, char** argv) {
       "pool(slurm) vs bash srun & loop", rounds, n,
       [&] {
         pool jobs(slurm, static_cast<std::size_t>(in_flight));
-        for (int i = 0; i < n; ++i) jobs.submit(cmd("true"));
+        std::vector<handle> submitted;
+        for (int i = 0; i < n; ++i) submitted.push_back(jobs.submit(cmd("true")));
         jobs.wait_all();
+        for (auto& job : submitted) job.wait();  // throws, ending the benchmark, if a job failed
       },
       [&] { cmd("bash", "-c", srun_loop, "bash", n, in_flight).run(); });
   bench::compare(

@@ -17,7 +17,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <random>
 #include <string>
 #include <thread>
 
@@ -42,8 +41,10 @@ class slurm_cluster {
  public:
   slurm_cluster() {
     using namespace ductile;
-    std::random_device random;
-    dir_ = fs::temp_directory_path() / ("ductile-slurm-" + std::to_string(random()));
+    // Made here, not found: nobody else's directory of that name is used.
+    std::string pattern = (fs::temp_directory_path() / "ductile-slurm-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("the test cluster: mkdtemp failed");
+    dir_ = pattern;
     fs::create_directories(dir_ / "state");
     fs::create_directories(dir_ / "spool");
     fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
