@@ -268,7 +268,9 @@ DUCTILE_INLINE void pool_state::report_progress() {
 }
 
 // The cluster watcher's loop: squeue about every quarter second while jobs
-// are launched and someone listens to progress, and never otherwise.
+// are launched and someone listens to progress, and never otherwise. It
+// reports only while a job runs: once none does, wait_all() may have
+// returned, and the callback's world may be gone.
 DUCTILE_INLINE void pool_state::watch_cluster() {
   const std::string prefix = "ductile-" + cluster->pool_tag + "-";
   std::unique_lock<std::mutex> lock(mutex);
@@ -276,17 +278,16 @@ DUCTILE_INLINE void pool_state::watch_cluster() {
     cluster_wake.wait_for(lock, std::chrono::milliseconds(250));
     if (quitting) return;
     if (running == 0 || !on_progress) {
-      if (pending_in_cluster == 0) continue;
-      pending_in_cluster = 0;  // nothing launched is pending
-    } else {
-      lock.unlock();
-      const auto listing = slurm_listing();
-      lock.lock();
-      if (!listing) continue;
-      const std::size_t pending = count_pending_jobs(*listing, prefix);
-      if (pending == pending_in_cluster) continue;
-      pending_in_cluster = pending;
+      pending_in_cluster = 0;  // nothing launched is pending; progress clamps it anyway
+      continue;
     }
+    lock.unlock();
+    const auto listing = slurm_listing();
+    lock.lock();
+    if (!listing || running == 0) continue;
+    const std::size_t pending = count_pending_jobs(*listing, prefix);
+    if (pending == pending_in_cluster) continue;
+    pending_in_cluster = pending;
     progress_changed = true;
     lock.unlock();
     report_progress();
