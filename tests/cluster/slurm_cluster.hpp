@@ -78,6 +78,9 @@ class slurm_cluster {
         << "SlurmctldLogFile=" << d << "/slurmctld.log\nSlurmdLogFile=" << d << "/slurmd.log\n"
         << "NodeName=localhost NodeAddr=127.0.0.1 CPUs=2 RealMemory=512 State=UNKNOWN\n"
         << "PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP\n";
+    // On a cgroup v2 host, slurmd makes its cgroups itself instead of asking
+    // systemd, which did not start it.
+    std::ofstream(dir_ / "cgroup.conf") << "IgnoreSystemd=yes\n";
     ::setenv("SLURM_CONF", (dir_ / "slurm.conf").c_str(), 1);
     munged_.emplace(cmd("/usr/sbin/munged", "-F", "-f", "--socket=" + d + "/munge.socket",
                         "--key-file=" + d + "/munge.key", "--pid-file=" + d + "/munged.pid",
@@ -125,9 +128,18 @@ class slurm_cluster {
   void wait_for(Condition condition, const char* what) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!condition()) {
-      if (std::chrono::steady_clock::now() > deadline)
-        throw std::runtime_error(std::string("the test cluster did not start: waited 30 s for ") + what + " (logs in " +
-                                 dir_.string() + ")");
+      if (std::chrono::steady_clock::now() > deadline) {
+        // The daemons' last words say why (slurmd wants a cgroup layout it knows, say).
+        std::string why;
+        for (const char* log : {"slurmd.out", "slurmctld.out", "munged.out"}) {
+          std::ifstream in(dir_ / log);
+          std::string line, last;
+          while (std::getline(in, line))
+            if (line.find("error") != std::string::npos || line.find("fatal") != std::string::npos) last = line;
+          if (!last.empty()) why += "; " + last;
+        }
+        throw std::runtime_error(std::string("the test cluster did not start: waited 30 s for ") + what + why);
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }

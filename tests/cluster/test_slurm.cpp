@@ -9,6 +9,7 @@
 #include <atomic>
 #include <csignal>
 #include <ductile/ductile.hpp>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -22,15 +23,23 @@ using namespace test;
 
 namespace {
 
-// The cluster, started once for the suite; nullptr (and a message) where none can run.
+// The cluster, started once for the suite; nullptr (and a message) where
+// none can run here or its daemons did not start.
 cluster_test::slurm_cluster* test_cluster() {
   static std::optional<std::string> missing = cluster_test::why_no_cluster();
+  static std::unique_ptr<cluster_test::slurm_cluster> made;
+  if (!missing && !made) {
+    try {
+      made = std::make_unique<cluster_test::slurm_cluster>();
+    } catch (const std::exception& failure) {
+      missing = failure.what();
+    }
+  }
   if (missing) {
     MESSAGE("skipped: " << *missing);
     return nullptr;
   }
-  static cluster_test::slurm_cluster made;
-  return &made;
+  return made.get();
 }
 
 // A job's field as `scontrol show job` prints it ("JobState", "TimeLimit", ...).
