@@ -33,7 +33,12 @@ fi
 
 echo "== single header is fresh"
 fresh=$(mktemp -d)
-trap 'rm -rf "$fresh"' EXIT
+# Under set -e a failing command in an EXIT trap becomes the script's exit
+# status, whatever the tests said: clearing scratch space must never fail it.
+remove_scratch() {
+  rm -rf "$fresh" 2>/dev/null || { sleep 2; rm -rf "$fresh" || echo "note: could not remove $fresh"; }
+}
+trap remove_scratch EXIT
 python3 tools/amalgamate.py "$fresh/ductile.hpp"
 for header in ductile.hpp caps.hpp users.hpp proc.hpp daemon.hpp asio.hpp boost_asio.hpp; do
   if ! cmp -s "$fresh/$header" "single_include/ductile/$header"; then
@@ -112,7 +117,8 @@ run_suite() {
   local dir=$1 label=$2
   shift 2
   echo "== $label"
-  meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" | tee "$dir/check-$label.log" || status=1
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" | tee "$dir/check-$label.log" ||
+    { status=1; echo "meson test exited non-zero for $label"; }
   count_results "$dir/check-$label.log"
 }
 count_results() {
@@ -151,7 +157,7 @@ for dir in "${builds[@]}"; do
 done
 
 echo "== build-gcc-cpp17 cluster (run in the background)"
-wait "$cluster_run" || status=1
+wait "$cluster_run" || { status=1; echo "meson test exited non-zero for the cluster suite"; }
 cat "$cluster_log"
 count_results "$cluster_log"
 
@@ -176,15 +182,19 @@ echo "== Windows (mingw-w64, under Wine)"
 configure build-windows --cross-file cross/mingw-w64.txt -Dbuildtype=debug -Dexamples=false
 export WINEPREFIX="$fresh/wine" WINEDEBUG=-all
 mkdir -p "$WINEPREFIX"
-# (The server is stopped below already; under set -e a failing -k here would
-# be the script's exit status.)
-trap '/usr/lib/wine/wineserver -k 2>/dev/null || true; rm -rf "$fresh"' EXIT
+stop_wine() {
+  /usr/lib/wine/wineserver -k 2>/dev/null || true
+  # -k asks the server to end; -w waits until it has, so that nothing is still
+  # writing into the prefix while it is removed.
+  /usr/lib/wine/wineserver -w 2>/dev/null || true
+}
+trap 'stop_wine; remove_scratch' EXIT
 # Neither the server nor the services the prefix's first boot starts may hold
 # this script's output open: a test's captured output would never end.
 /usr/lib/wine/wineserver -p </dev/null >/dev/null 2>&1
 /usr/lib/wine/wine64 wineboot --init </dev/null >/dev/null 2>&1
 run_suite build-windows windows
-/usr/lib/wine/wineserver -k 2>/dev/null || true
+stop_wine
 
 echo "== consumers"
 if bash tests/consumers/run.sh; then passed=$((passed + 6)); else failed=$((failed + 1)); status=1; fi
