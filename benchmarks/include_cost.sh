@@ -42,7 +42,12 @@ umbrella_floor=$(median_ms "$work/umbrella_floor.cpp")
 expression=$(median_ms "$work/expression.cpp" -Iinclude)
 core=$(median_ms "$work/core.cpp" -Iinclude)
 full=$(median_ms "$work/ductile.cpp" -Iinclude)
-single=$(median_ms "$work/ductile.cpp" -Isingle_include -DFMT_HEADER_ONLY)
+# The single header as every file but one of a program sees it (with fmt
+# compiled, like the line above, and with fmt header-only), and as every
+# file of a header-only program does.
+single=$(median_ms "$work/ductile.cpp" -Isingle_include)
+single_fmt_inline=$(median_ms "$work/ductile.cpp" -Isingle_include -DFMT_HEADER_ONLY)
+single_inline=$(median_ms "$work/ductile.cpp" -Isingle_include -DFMT_HEADER_ONLY -DDUCTILE_HEADER_ONLY)
 echo "compiler: $($cxx --version | head -n 1); median of $runs runs"
 printf '%-40s %6s ms  %5s\n' "<string> + <vector>" "$base" "1.00x"
 ratio() { awk -v a="$1" -v b="$base" 'BEGIN { printf "%.2fx", a / b }'; }
@@ -51,7 +56,9 @@ printf '%-40s %6s ms  %5s\n' "<ductile/expression.hpp>" "$expression" "$(ratio "
 printf '%-40s %6s ms  %5s\n' "core: expression handle error output pool" "$core" "$(ratio "$core")"
 printf '%-40s %6s ms  %5s\n' "floor: the std headers and fmt it needs" "$umbrella_floor" "$(ratio "$umbrella_floor")"
 printf '%-40s %6s ms  %5s\n' "<ductile/ductile.hpp> (compiled library)" "$full" "$(ratio "$full")"
-printf '%-40s %6s ms  %5s\n' "single header (whole implementation)" "$single" "$(ratio "$single")"
+printf '%-40s %6s ms  %5s\n' "single header (declarations)" "$single" "$(ratio "$single")"
+printf '%-40s %6s ms  %5s\n' "the same, FMT_HEADER_ONLY" "$single_fmt_inline" "$(ratio "$single_fmt_inline")"
+printf '%-40s %6s ms  %5s\n' "single header, DUCTILE_HEADER_ONLY" "$single_inline" "$(ratio "$single_inline")"
 if [ -f /usr/include/boost/process.hpp ]; then
   printf '#include <boost/process.hpp>\n' > "$work/boost.cpp"
   boost=$(median_ms "$work/boost.cpp")

@@ -79,13 +79,13 @@ done
 echo "== the single header compiles for Windows (mingw-w64)"
 for std in c++17 c++20; do
   echo '#include <ductile/ductile.hpp>' |
-    x86_64-w64-mingw32-g++-posix -std=$std -Wall -Wextra -Wpedantic -Werror -DFMT_HEADER_ONLY -Isingle_include \
+    x86_64-w64-mingw32-g++-posix -std=$std -Wall -Wextra -Wpedantic -Werror -DFMT_HEADER_ONLY -DDUCTILE_HEADER_ONLY -Isingle_include \
       -isystem cross/include -x c++ -fsyntax-only - || { echo "single_include/ductile/ductile.hpp does not compile for Windows ($std)"; exit 1; }
 done
 
 echo "== the single header compiles with the POSIX backend too"
 echo '#include <ductile/ductile.hpp>' |
-  g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -DDUCTILE_PORTABLE -DFMT_HEADER_ONLY -Isingle_include \
+  g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -DDUCTILE_PORTABLE -DFMT_HEADER_ONLY -DDUCTILE_HEADER_ONLY -Isingle_include \
     -x c++ -fsyntax-only - || { echo "single_include/ductile/ductile.hpp does not compile with DUCTILE_PORTABLE"; exit 1; }
 
 configure() {
@@ -197,7 +197,7 @@ run_suite build-windows windows
 stop_wine
 
 echo "== consumers"
-if bash tests/consumers/run.sh; then passed=$((passed + 6)); else failed=$((failed + 1)); status=1; fi
+if bash tests/consumers/run.sh; then passed=$((passed + 7)); else failed=$((failed + 1)); status=1; fi
 
 echo "== fuzzing the cmdline parser for 30 s"
 if tests/fuzz/run.sh 30; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi

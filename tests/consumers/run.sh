@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds and runs one small program four ways: through pkg-config and through
+# Builds and runs one small program five ways: through pkg-config and through
 # CMake find_package after `meson install` into a prefix, as a meson
-# subproject, and with nothing but the single header; and runs a script
-# through the installed ductile-script. Run from the repository root.
+# subproject, and with nothing but the single header, whose implementation is
+# compiled once or inline in every file; and runs a script through the
+# installed ductile-script. Run from the repository root.
 set -euo pipefail
 root=$(pwd)
 work=$(mktemp -d)
@@ -46,18 +47,41 @@ meson setup "$work/subproject/build" "$work/subproject" --wrap-mode=nodownload \
 meson compile -C "$work/subproject/build" >/dev/null
 "$work/subproject/build/consumer"
 
-echo "-- single header only"
-g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -DFMT_HEADER_ONLY -Isingle_include \
-  tests/consumers/program/consumer.cpp -pthread -o "$work/single"
-"$work/single"
+echo "-- single header, one file compiling the implementation (DUCTILE_IMPLEMENTATION)"
+# A program of three files (tests/consumers/split/), built both ways the
+# single header offers; each way's files compile in parallel.
+single_header_build() {  # output, extra flags...
+  local output=$1; shift
+  local objects=() compiles=()
+  for source in tests/consumers/split/*.cpp; do
+    objects+=("$output-$(basename "$source" .cpp).o")
+    g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -DFMT_HEADER_ONLY -Isingle_include "$@" -c "$source" \
+      -o "${objects[-1]}" &
+    compiles+=($!)
+  done
+  for compile in "${compiles[@]}"; do wait "$compile"; done
+  g++ "${objects[@]}" -pthread -o "$output"
+}
+single_header_build "$work/split"
+"$work/split"
+echo "-- single header, every file carrying it inline (DUCTILE_HEADER_ONLY)"
+single_header_build "$work/split-inline" -DDUCTILE_HEADER_ONLY
+"$work/split-inline"
+# Without the implementation's file the program must not link, and the
+# linker names ductile's functions (docs/single_header.md quotes the error).
+if g++ "$work/split-main.o" "$work/split-words.o" -pthread -o "$work/unlinked" 2>"$work/link.err"; then
+  echo "a program without DUCTILE_IMPLEMENTATION linked"; exit 1
+fi
+grep -q "undefined reference to .ductile::" "$work/link.err" ||
+  { echo "the link error names no ductile function:"; cat "$work/link.err"; exit 1; }
 echo "-- caps, users and proc headers alone, without fmt or range-v3"
 printf '#include <ductile/caps.hpp>\n#include <ductile/users.hpp>\n#include <ductile/proc.hpp>\nint main() { return ductile::users::user_by_uid(0) && ductile::caps::last_supported() > 0 && ductile::proc::process::self().stat().ppid > 0 ? 0 : 1; }\n' \
   > "$work/modules.cpp"
-g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -Isingle_include "$work/modules.cpp" -o "$work/modules"
+g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -DDUCTILE_HEADER_ONLY -Isingle_include "$work/modules.cpp" -o "$work/modules"
 "$work/modules"
 echo "-- a script run by the installed ductile-script"
 printf '#!/usr/bin/env ductile-script\n#include <ductile/ductile.hpp>\nint main(int, char** argv) { return ductile::cmd("echo", argv[1]).read() == "installed" ? 0 : 1; }\n' \
   > "$work/installed.cpp"
 chmod +x "$work/installed.cpp"
 PATH=$prefix/bin:$PATH XDG_CACHE_HOME=$work/cache "$work/installed.cpp" installed
-echo "consumers: 6 passed, 0 failed"
+echo "consumers: 7 passed, 0 failed"

@@ -8,7 +8,7 @@ seconds=${1:-60}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -DFMT_HEADER_ONLY -Isingle_include tests/fuzz/cmdline_fuzzer.cpp -o "$work/cmdline_fuzzer"
+  -DFMT_HEADER_ONLY -DDUCTILE_HEADER_ONLY -Isingle_include tests/fuzz/cmdline_fuzzer.cpp -o "$work/cmdline_fuzzer"
 mkdir -p "$work/corpus"
 cp tests/fuzz/corpus/* "$work/corpus/"
 # Artifacts (crashes, slow units) never land in the tree: a failing input is

@@ -1,4 +1,5 @@
-// The single header alone, with no library to link, runs a pipeline on
+// The single header alone, with no library to link (every definition inline:
+// DUCTILE_HEADER_ONLY in meson.build), runs a pipeline on
 // Windows: helper.exe's echo through two cats.
 #include <windows.h>
 
