@@ -1,13 +1,18 @@
-// 1,000 `true` jobs through ductile::pool at max_parallel 2, 8 and 100, against
-// a baseline written directly with posix_spawn + pidfd_open + poll, in
-// alternating rounds in one process. Prints medians and the median of the
-// per-round ratios (ductile time / baseline time; below 1 is faster), and the
-// threads the process had while ductile's jobs ran. Then the handoff at
-// max_parallel 1: from the moment a job is reaped to the moment the next one
-// has been spawned, for the pool (an observer's timestamps) and for the
-// baseline's loop (after waitid, after posix_spawn).
+// 1,000 `true` jobs through ductile::pool at max_parallel 1, 2, 4, 8 and 100,
+// against three baselines, in alternating rounds in one process:
+//   - one thread: posix_spawn + pidfd_open + poll, keeping max_parallel running;
+//   - max_parallel threads, each looping posix_spawn + waitpid over a shared
+//     counter (the raw form of starting in parallel);
+//   - Python's ThreadPoolExecutor(max_parallel) mapping subprocess.run, timed
+//     inside the interpreter (its start-up excluded), when python3 is there.
+// Prints jobs per second (medians) and the medians of the per-round ratios of
+// ductile's rate to each baseline's (above 1 is faster), and the threads the
+// process had while ductile's jobs ran. Then the handoff at max_parallel 1:
+// from the moment a job is reaped to the moment the next one has been
+// spawned, for the pool (an observer's timestamps) and for the baseline's
+// loop (after waitid, after posix_spawn).
 //
-// usage: pool_throughput [jobs] [rounds]
+// usage: pool_throughput [jobs] [rounds] [max_parallel,...]
 
 #include <poll.h>
 #include <spawn.h>
@@ -16,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +29,7 @@
 #include <fstream>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -69,6 +76,42 @@ double baseline(int jobs, int parallel) {
     }
   }
   return seconds_since(start);
+}
+
+double raw_threads(int jobs, int parallel) {
+  const auto start = clock_type::now();
+  std::atomic<int> next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < parallel; ++t)
+    threads.emplace_back([&] {
+      char* argv[] = {const_cast<char*>("true"), nullptr};
+      while (next.fetch_add(1) < jobs) {
+        pid_t pid;
+        if (posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ) != 0) std::abort();
+        int status;
+        while (waitpid(pid, &status, 0) < 0) {
+        }
+      }
+    });
+  for (auto& thread : threads) thread.join();
+  return seconds_since(start);
+}
+
+// Seconds Python's executor took, as it measured them; a negative number
+// when python3 cannot be run.
+double python_pool(int jobs, int parallel) {
+  const char* script =
+      "import concurrent.futures, subprocess, sys, time\n"
+      "jobs, parallel = int(sys.argv[1]), int(sys.argv[2])\n"
+      "with concurrent.futures.ThreadPoolExecutor(parallel) as pool:\n"
+      "    start = time.monotonic()\n"
+      "    list(pool.map(lambda _: subprocess.run(['/bin/true']), range(jobs)))\n"
+      "    print(time.monotonic() - start)\n";
+  try {
+    return std::stod(ductile::cmd("python3", "-c", script, jobs, parallel).read());
+  } catch (const std::exception&) {
+    return -1;
+  }
 }
 
 double with_pool(int jobs, int parallel, int& threads) {
@@ -162,20 +205,42 @@ std::vector<double> pool_handoffs(int jobs) {
 int main(int argc, char** argv) {
   const int jobs = argc > 1 ? std::atoi(argv[1]) : 1000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
-  std::printf("%d jobs of /bin/true, %d rounds, ratio = ductile / baseline\n", jobs, rounds);
-  std::printf("%12s %16s %16s %8s %8s\n", "max_parallel", "baseline jobs/s", "ductile jobs/s", "ratio", "threads");
-  for (int parallel : {2, 8, 100}) {
-    std::vector<double> raw, lib, ratios;
+  std::printf("%d jobs of /bin/true, %d rounds, %u cores; ratio = ductile's jobs/s / the baseline's\n", jobs, rounds,
+              std::thread::hardware_concurrency());
+  std::printf("%12s %10s %10s %10s %10s %9s %9s %9s %8s\n", "max_parallel", "1 thread", "N threads", "Python",
+              "ductile", "vs 1", "vs N", "vs Python", "threads");
+  std::vector<int> levels{1, 2, 4, 8, 100};
+  if (argc > 3) {
+    levels.clear();
+    for (const char* at = argv[3]; *at != '\0';) {
+      char* end;
+      levels.push_back(static_cast<int>(std::strtol(at, &end, 10)));
+      at = *end == ',' ? end + 1 : end;
+      if (levels.back() <= 0) return 2;
+    }
+  }
+  for (int parallel : levels) {
+    std::vector<double> one, many, python, lib, vs_one, vs_many, vs_python;
     int threads = 0;
     for (int r = 0; r < rounds; ++r) {
       const double b = baseline(jobs, parallel);
       const double d = with_pool(jobs, parallel, threads);
-      raw.push_back(b);
-      lib.push_back(d);
-      ratios.push_back(d / b);
+      const double n = raw_threads(jobs, parallel);
+      const double p = python_pool(jobs, parallel);
+      one.push_back(jobs / b);
+      lib.push_back(jobs / d);
+      many.push_back(jobs / n);
+      vs_one.push_back(b / d);
+      vs_many.push_back(n / d);
+      if (p > 0) {
+        python.push_back(jobs / p);
+        vs_python.push_back(p / d);
+      }
     }
-    std::printf("%12d %16.0f %16.0f %8.3f %8d\n", parallel, jobs / median(raw), jobs / median(lib), median(ratios),
-                threads);
+    const bool have_python = !python.empty();
+    std::printf("%12d %10.0f %10.0f %10.0f %10.0f %9.3f %9.3f %9.3f %8d\n", parallel, median(one), median(many),
+                have_python ? median(python) : 0.0, median(lib), median(vs_one), median(vs_many),
+                have_python ? median(vs_python) : 0.0, threads);
   }
   const auto raw_gaps = baseline_handoffs(jobs);
   const auto pool_gaps = pool_handoffs(jobs);

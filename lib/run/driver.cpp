@@ -103,6 +103,12 @@ DUCTILE_INLINE void background_driver::nudge(const execution* run) noexcept {
 DUCTILE_INLINE bool background_driver::post(std::function<void()> task) noexcept {
   try {
     background_driver& driver = instance();
+    if (on_driver_thread()) {
+      // From a callback of this thread: run once this turn's steps are done,
+      // with no lock and no wake-up.
+      driver.posted_here_.push_back(std::move(task));
+      return true;
+    }
     {
       std::lock_guard<std::mutex> lock(driver.mutex_);
       driver.posted_.push_back(std::move(task));
@@ -140,7 +146,7 @@ DUCTILE_INLINE void background_driver::loop() {
   for (;;) {
     take_news();
     step_due();
-    if (!adopted_here_.empty()) continue;
+    if (!adopted_here_.empty() || !posted_here_.empty()) continue;
     if (const sys::event* interrupts = interrupt_event(); interrupts != watched_interrupts_) {
       // Made by the first interrupt_guard, after this thread began waiting.
       watched_interrupts_ = interrupts;
@@ -179,6 +185,8 @@ DUCTILE_INLINE void background_driver::take_news() {
     nudged.swap(nudged_);
     posted.swap(posted_);
   }
+  for (auto& task : posted_here_) posted.push_back(std::move(task));
+  posted_here_.clear();
   // Tasks first: what they start is adopted below, in this same turn.
   for (auto& task : posted) {
     try {

@@ -38,7 +38,8 @@ class background_driver {
   // Runs `task` on the thread before it next waits; false if the thread
   // cannot be made. A pool hands its launches over this way, so that a
   // submitting caller never pays for a spawn and the thread adopts what it
-  // starts without being woken for each run.
+  // starts without being woken for each run. Posted from the thread itself,
+  // the task runs after the runs due this turn have been stepped.
   static bool post(std::function<void()> task) noexcept;
   // Whether the caller is the background thread itself.
   static bool on_driver_thread() noexcept;
@@ -80,6 +81,7 @@ class background_driver {
 
   // The thread's own.
   std::vector<std::shared_ptr<execution>> adopted_here_;  // by the thread itself (a pool's next job)
+  std::vector<std::function<void()>> posted_here_;        // by the thread itself (a pool's launches)
   sys::readiness_set watched_;
   std::unordered_map<std::uint32_t, watched_run> runs_;
   std::unordered_map<const execution*, std::uint32_t> serial_of_;

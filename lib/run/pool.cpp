@@ -1,7 +1,8 @@
 // A pool queues runs and starts them as slots free. It has no thread of its
-// own: runs finish on the shared background thread, whose callback starts
-// the next ones. Only a jobserver's client has one more thread, which waits
-// for tokens while jobs are queued for them.
+// own: runs finish on the shared background thread, and the next ones start
+// on the shared launcher threads (run/launchers.hpp), several at once, or,
+// one at a time, on the background thread itself. Only a jobserver's client
+// has one more thread, which waits for tokens while jobs are queued for them.
 
 #include <algorithm>
 #include <condition_variable>
@@ -23,6 +24,7 @@
 #include "remote/plan.hpp"
 #include "remote/session.hpp"
 #include "run/driver.hpp"
+#include "run/launchers.hpp"
 #include "run/queued_run.hpp"
 
 namespace ductile {
@@ -43,6 +45,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::size_t failed = 0;
   bool stopping = false;
   bool launch_posted = false;  // the background thread has been asked to launch
+  std::size_t helpers = 0;     // launcher threads starting this pool's jobs, or asked to
 
   // A pool over hosts: each queued job's form for each host, made at submit
   // and let go at launch, and the host each launched job runs on.
@@ -74,8 +77,13 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::size_t any_waiters = 0;  // callers in wait_any(), woken by every finished job
   std::exception_ptr progress_failure;
 
-  void launch_ready();
+  void launch_ready(bool helping = false);
   void launch_soon();
+  bool spreads() const noexcept { return max_parallel > 1 && launchers::limit() > 0; }
+  bool wants_helper() const noexcept { return may_start() && helpers < launchers::limit(); }
+  bool recruit_helper();
+  bool hand_launches_over();
+  bool launch_after_this_turn();
   std::size_t take_host_slot(std::size_t index);
   void on_finished(std::size_t index);
   void stop(std::unique_lock<std::mutex>& lock);
@@ -109,22 +117,34 @@ DUCTILE_INLINE void pool_state::give_back_spare_tokens() noexcept {
   }
 }
 
-// Starts queued runs while there are free slots. A run that fails to start
-// finishes at once and its callback comes back here: that nested call returns
-// and the loop below takes the slot, so a long row of failures does not recurse.
-DUCTILE_INLINE void pool_state::launch_ready() {
+// Whether this thread is inside launch_ready(): a run that fails to start
+// finishes at once and its callback comes back to the pool, whose slot the
+// loop below takes instead.
+DUCTILE_INLINE bool& launching_here() noexcept {
   thread_local bool launching = false;
-  if (launching) return;
-  launching = true;
+  return launching;
+}
+
+// Starts queued runs while there are free slots; a launcher thread `helping`
+// stops counting itself once none is left. While more than one job may
+// start, another launcher thread is asked to start the others meanwhile: each
+// start waits while its child execs, and the cores can overlap those waits.
+// The nested call from a failed start returns at once, so that a long row of
+// failures does not recurse.
+DUCTILE_INLINE void pool_state::launch_ready(bool helping) {
+  if (launching_here()) return;
+  launching_here() = true;
   struct reset_flag {
-    ~reset_flag() { launching = false; }
+    ~reset_flag() { launching_here() = false; }
   } reset;
   for (;;) {
     std::shared_ptr<execution> next;
     std::optional<expression> placed_job;
+    bool recruit = false;
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (!may_start()) {
+        if (helping) --helpers;
         if (tokens) {
           give_back_spare_tokens();
           if (wants_token()) token_wanted.notify_one();
@@ -141,20 +161,60 @@ DUCTILE_INLINE void pool_state::launch_ready() {
         placed_job = std::move(placed[index][take_host_slot(index)]);
         std::vector<expression>().swap(placed[index]);
       }
+      recruit = spreads() && wants_helper();
+      if (recruit) ++helpers;
     }
+    if (recruit) (void)recruit_helper();  // else this loop starts the next one too
     if (placed_job) next->retarget(std::move(*placed_job));
     queued_run(std::move(next)).launch();
     report_progress();
   }
 }
 
-// Submitted jobs are launched by the background thread, which adopts what it
-// starts without a wake-up per run and then launches each next job from the
-// last one's exit; the caller only queues. Called with no lock held, after
+// Asks a launcher thread to run launch_ready(), for a helper `helpers`
+// already counts; false (and uncounted) if no launcher thread can be had.
+DUCTILE_INLINE bool pool_state::recruit_helper() {
+  std::weak_ptr<pool_state> weak = weak_from_this();
+  const bool posted = launchers::post([weak] {
+    const auto state = weak.lock();
+    if (!state) return;
+    try {
+      state->launch_ready(true);
+    } catch (...) {
+      // Failures before the loop's end (no memory to retarget a job): the
+      // helper is gone, and whoever launches next takes the slot.
+      std::lock_guard<std::mutex> lock(state->mutex);
+      --state->helpers;
+    }
+  });
+  if (posted) return true;
+  std::lock_guard<std::mutex> lock(mutex);
+  --helpers;
+  return false;
+}
+
+// Leaves what may start now to launcher threads: called where spawning would
+// hold up more than this pool (the background thread reaps every run of the
+// process; a submitting caller should only queue). True when that is done or
+// not needed: launchers already at work take the free slots as they loop.
+DUCTILE_INLINE bool pool_state::hand_launches_over() {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!wants_helper()) return true;
+    ++helpers;
+  }
+  return recruit_helper();
+}
+
+// Submitted jobs are launched by launcher threads where several may run at
+// once, else by the background thread, which adopts what it starts without a
+// wake-up per run and then launches each next job from the last one's exit;
+// the caller only queues. Called with no lock held, after
 // `launch_posted` was set. On that thread itself (a callback submitting), or
 // with no thread or no memory to ask it, the launch happens here: a launch
 // that cannot start its run fails the run with the reason.
 DUCTILE_INLINE void pool_state::launch_soon() {
+  if (spreads() && hand_launches_over()) return;
   if (!background_driver::on_driver_thread()) {
     std::weak_ptr<pool_state> weak = weak_from_this();
     bool posted = false;
@@ -178,6 +238,31 @@ DUCTILE_INLINE void pool_state::launch_soon() {
     launch_posted = false;
   }
   launch_ready();
+}
+
+// On the background thread: launch_ready() once this turn's finished runs
+// have all been counted (false, and nothing asked, elsewhere).
+DUCTILE_INLINE bool pool_state::launch_after_this_turn() {
+  if (!background_driver::on_driver_thread()) return false;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (launch_posted || !may_start()) return true;
+    launch_posted = true;
+  }
+  std::weak_ptr<pool_state> weak = weak_from_this();
+  const bool posted = background_driver::post([weak] {
+    if (auto state = weak.lock()) {
+      {
+        std::lock_guard<std::mutex> lock(state->mutex);
+        state->launch_posted = false;
+      }
+      state->launch_ready();
+    }
+  });
+  if (posted) return true;
+  std::lock_guard<std::mutex> lock(mutex);
+  launch_posted = false;
+  return false;
 }
 
 // Called with `mutex` held: the host with the most free slots for its size.
@@ -339,8 +424,11 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
     // every other one costs each job a context switch.
     wake = any_waiters > 0 || finished == runs.size();
   }
-  // The next job first: its spawn should not wait while waiters wake.
-  launch_ready();
+  // The next job first: its spawn should not wait while waiters wake. On the
+  // background thread with room for several, the launches wait until the
+  // runs due this turn have been stepped, so that one launch_ready() sees
+  // every slot they freed: it starts one job and launcher threads the others.
+  if (!launching_here() && !(spreads() && launch_after_this_turn())) launch_ready();
   if (wake) changed.notify_all();
   report_progress();
 }
@@ -499,7 +587,11 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     state_->queue.push_back(index);
     state_->progress_changed = true;
     cancel = state_->stopping;
-    if (!cancel && !state_->launch_posted && state_->may_start()) launch = state_->launch_posted = true;
+    if (!cancel && state_->spreads()) {
+      launch = state_->wants_helper();
+    } else if (!cancel && !state_->launch_posted && state_->may_start()) {
+      launch = state_->launch_posted = true;
+    }
     // A job beyond the running ones waits for a token: the taker may be
     // asleep, told by the last launch that nothing more was queued.
     if (!launch && state_->wants_token()) state_->token_wanted.notify_one();

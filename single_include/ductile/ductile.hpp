@@ -7603,7 +7603,8 @@ class background_driver {
   // Runs `task` on the thread before it next waits; false if the thread
   // cannot be made. A pool hands its launches over this way, so that a
   // submitting caller never pays for a spawn and the thread adopts what it
-  // starts without being woken for each run.
+  // starts without being woken for each run. Posted from the thread itself,
+  // the task runs after the runs due this turn have been stepped.
   static bool post(std::function<void()> task) noexcept;
   // Whether the caller is the background thread itself.
   static bool on_driver_thread() noexcept;
@@ -7645,6 +7646,7 @@ class background_driver {
 
   // The thread's own.
   std::vector<std::shared_ptr<execution>> adopted_here_;  // by the thread itself (a pool's next job)
+  std::vector<std::function<void()>> posted_here_;        // by the thread itself (a pool's launches)
   sys::readiness_set watched_;
   std::unordered_map<std::uint32_t, watched_run> runs_;
   std::unordered_map<const execution*, std::uint32_t> serial_of_;
@@ -8439,6 +8441,161 @@ DUCTILE_INLINE void queued_run::launch() {
 
 }  // namespace ductile::detail
 #endif  // DUCTILE_INLINED_LIB_RUN_QUEUED_RUN_CPP
+// ---- lib/run/launchers.cpp
+#ifndef DUCTILE_INLINED_LIB_RUN_LAUNCHERS_CPP
+#define DUCTILE_INLINED_LIB_RUN_LAUNCHERS_CPP
+// ---- lib/run/launchers.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_LAUNCHERS_HPP
+#define DUCTILE_INLINED_LIB_RUN_LAUNCHERS_HPP
+// Threads that start a pool's jobs side by side. One thread starts one child
+// at a time (it waits while the child execs), so a pool that starts all its
+// jobs from the background thread is bound to one core's spawn rate. A few
+// launcher threads, at most one per core, take that work; the background
+// thread keeps waiting and reaping.
+
+#include <functional>
+
+namespace ductile::detail {
+
+class launchers {
+ public:
+  // How many launcher threads there may be: the cores, at least two; none
+  // on Windows (see launchers.cpp), where pools start jobs as before.
+  static unsigned limit() noexcept;
+  // Runs `task` on a launcher thread (an idle one, else a new one while
+  // there are fewer than limit()); false if no thread can be had, and the
+  // caller runs it itself. A task reports its own failures.
+  static bool post(std::function<void()> task) noexcept;
+};
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_LAUNCHERS_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+
+namespace ductile::detail {
+
+// Immortal, like the background thread: a launcher may be starting a child
+// while static destructors run at exit. A child forked from this process has
+// none of the threads and starts with a fresh set.
+struct launcher_set {
+  std::mutex mutex;
+  std::condition_variable work;
+  std::deque<std::function<void()>> tasks;
+  unsigned threads = 0;
+  unsigned idle = 0;
+
+  void serve();
+};
+
+struct launcher_registry {
+  std::mutex creating;  // held across fork(), so the child never inherits it held
+  std::atomic<launcher_set*> current{nullptr};
+};
+
+DUCTILE_INLINE launcher_registry& launcher_state() noexcept {
+  static launcher_registry* const instance = new launcher_registry();
+  return *instance;
+}
+
+DUCTILE_INLINE void launchers_before_fork() noexcept { launcher_state().creating.lock(); }
+DUCTILE_INLINE void launchers_after_fork_in_parent() noexcept { launcher_state().creating.unlock(); }
+// The child has only the forking thread: the old set is forgotten (leaked,
+// never touched again), whatever lock its threads held.
+DUCTILE_INLINE void launchers_after_fork_in_child() noexcept {
+  launcher_state().current.store(nullptr, std::memory_order_release);
+  launcher_state().creating.unlock();
+}
+
+DUCTILE_INLINE launcher_set& current_launchers() {
+  launcher_registry& registry = launcher_state();
+  if (launcher_set* existing = registry.current.load(std::memory_order_acquire)) return *existing;
+  std::lock_guard<std::mutex> lock(registry.creating);
+  if (launcher_set* existing = registry.current.load(std::memory_order_acquire)) return *existing;
+  static const bool fork_handlers = [] {
+    sys::call_around_fork(launchers_before_fork, launchers_after_fork_in_parent, launchers_after_fork_in_child);
+    return true;
+  }();
+  (void)fork_handlers;
+  auto* made = new launcher_set();
+  registry.current.store(made, std::memory_order_release);
+  return *made;
+}
+
+DUCTILE_INLINE void launcher_set::serve() {
+  // The host's signals go to its own threads; SIGCHLD stays open, as on the
+  // background thread, so that the exits of the children started here are
+  // discarded by the kernel instead of waking another thread.
+  sys::accept_child_signals();
+  std::unique_lock<std::mutex> lock(mutex);
+  for (;;) {
+    ++idle;
+    work.wait(lock, [this] { return !tasks.empty(); });
+    --idle;
+    std::function<void()> task = std::move(tasks.front());
+    tasks.pop_front();
+    lock.unlock();
+    try {
+      task();
+    } catch (...) {
+      // A task reports its own failures; one that escapes must not end the thread.
+    }
+    task = nullptr;  // what it holds goes now, with no lock held
+    lock.lock();
+  }
+}
+
+DUCTILE_INLINE unsigned launchers::limit() noexcept {
+#if DUCTILE_WINDOWS_BACKEND
+  // None on Windows: with launcher threads the Windows stress suite's
+  // process did not end under Wine once main had returned. Until that is
+  // understood, pools there start their jobs as before.
+  return 0;
+#else
+  // Asked once: the C library reads it from /sys on every call.
+  static const unsigned cores = std::max(2u, std::thread::hardware_concurrency());
+  return cores;
+#endif
+}
+
+DUCTILE_INLINE bool launchers::post(std::function<void()> task) noexcept {
+  if (limit() == 0) return false;
+  try {
+    launcher_set& set = current_launchers();
+    std::unique_lock<std::mutex> lock(set.mutex);
+    set.tasks.push_back(std::move(task));
+    if (set.idle >= set.tasks.size()) {
+      lock.unlock();
+      set.work.notify_one();
+      return true;
+    }
+    if (set.threads < limit()) {
+      try {
+        // Made with every signal blocked, which it inherits.
+        const sys::thread_signals_blocked blocked;
+        std::thread([&set] { set.serve(); }).detach();
+        ++set.threads;
+        return true;
+      } catch (...) {
+        // No thread now: a busy one takes the task when it is done, or the caller does.
+      }
+    }
+    if (set.threads > 0) return true;
+    set.tasks.pop_back();
+    return false;
+  } catch (...) {
+    return false;  // no memory for the task or the set: the caller does it itself
+  }
+}
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_LAUNCHERS_CPP
 // ---- lib/run/driver.cpp
 #ifndef DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
 #define DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
@@ -8577,6 +8734,12 @@ DUCTILE_INLINE void background_driver::nudge(const execution* run) noexcept {
 DUCTILE_INLINE bool background_driver::post(std::function<void()> task) noexcept {
   try {
     background_driver& driver = instance();
+    if (on_driver_thread()) {
+      // From a callback of this thread: run once this turn's steps are done,
+      // with no lock and no wake-up.
+      driver.posted_here_.push_back(std::move(task));
+      return true;
+    }
     {
       std::lock_guard<std::mutex> lock(driver.mutex_);
       driver.posted_.push_back(std::move(task));
@@ -8614,7 +8777,7 @@ DUCTILE_INLINE void background_driver::loop() {
   for (;;) {
     take_news();
     step_due();
-    if (!adopted_here_.empty()) continue;
+    if (!adopted_here_.empty() || !posted_here_.empty()) continue;
     if (const sys::event* interrupts = interrupt_event(); interrupts != watched_interrupts_) {
       // Made by the first interrupt_guard, after this thread began waiting.
       watched_interrupts_ = interrupts;
@@ -8653,6 +8816,8 @@ DUCTILE_INLINE void background_driver::take_news() {
     nudged.swap(nudged_);
     posted.swap(posted_);
   }
+  for (auto& task : posted_here_) posted.push_back(std::move(task));
+  posted_here_.clear();
   // Tasks first: what they start is adopted below, in this same turn.
   for (auto& task : posted) {
     try {
@@ -9867,9 +10032,10 @@ DUCTILE_INLINE void jobserver_tokens::give_back(char token) noexcept {
 #ifndef DUCTILE_INLINED_LIB_RUN_POOL_CPP
 #define DUCTILE_INLINED_LIB_RUN_POOL_CPP
 // A pool queues runs and starts them as slots free. It has no thread of its
-// own: runs finish on the shared background thread, whose callback starts
-// the next ones. Only a jobserver's client has one more thread, which waits
-// for tokens while jobs are queued for them.
+// own: runs finish on the shared background thread, and the next ones start
+// on the shared launcher threads (run/launchers.hpp), several at once, or,
+// one at a time, on the background thread itself. Only a jobserver's client
+// has one more thread, which waits for tokens while jobs are queued for them.
 
 #include <algorithm>
 #include <condition_variable>
@@ -10067,6 +10233,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::size_t failed = 0;
   bool stopping = false;
   bool launch_posted = false;  // the background thread has been asked to launch
+  std::size_t helpers = 0;     // launcher threads starting this pool's jobs, or asked to
 
   // A pool over hosts: each queued job's form for each host, made at submit
   // and let go at launch, and the host each launched job runs on.
@@ -10098,8 +10265,13 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::size_t any_waiters = 0;  // callers in wait_any(), woken by every finished job
   std::exception_ptr progress_failure;
 
-  void launch_ready();
+  void launch_ready(bool helping = false);
   void launch_soon();
+  bool spreads() const noexcept { return max_parallel > 1 && launchers::limit() > 0; }
+  bool wants_helper() const noexcept { return may_start() && helpers < launchers::limit(); }
+  bool recruit_helper();
+  bool hand_launches_over();
+  bool launch_after_this_turn();
   std::size_t take_host_slot(std::size_t index);
   void on_finished(std::size_t index);
   void stop(std::unique_lock<std::mutex>& lock);
@@ -10133,22 +10305,34 @@ DUCTILE_INLINE void pool_state::give_back_spare_tokens() noexcept {
   }
 }
 
-// Starts queued runs while there are free slots. A run that fails to start
-// finishes at once and its callback comes back here: that nested call returns
-// and the loop below takes the slot, so a long row of failures does not recurse.
-DUCTILE_INLINE void pool_state::launch_ready() {
+// Whether this thread is inside launch_ready(): a run that fails to start
+// finishes at once and its callback comes back to the pool, whose slot the
+// loop below takes instead.
+DUCTILE_INLINE bool& launching_here() noexcept {
   thread_local bool launching = false;
-  if (launching) return;
-  launching = true;
+  return launching;
+}
+
+// Starts queued runs while there are free slots; a launcher thread `helping`
+// stops counting itself once none is left. While more than one job may
+// start, another launcher thread is asked to start the others meanwhile: each
+// start waits while its child execs, and the cores can overlap those waits.
+// The nested call from a failed start returns at once, so that a long row of
+// failures does not recurse.
+DUCTILE_INLINE void pool_state::launch_ready(bool helping) {
+  if (launching_here()) return;
+  launching_here() = true;
   struct reset_flag {
-    ~reset_flag() { launching = false; }
+    ~reset_flag() { launching_here() = false; }
   } reset;
   for (;;) {
     std::shared_ptr<execution> next;
     std::optional<expression> placed_job;
+    bool recruit = false;
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (!may_start()) {
+        if (helping) --helpers;
         if (tokens) {
           give_back_spare_tokens();
           if (wants_token()) token_wanted.notify_one();
@@ -10165,20 +10349,60 @@ DUCTILE_INLINE void pool_state::launch_ready() {
         placed_job = std::move(placed[index][take_host_slot(index)]);
         std::vector<expression>().swap(placed[index]);
       }
+      recruit = spreads() && wants_helper();
+      if (recruit) ++helpers;
     }
+    if (recruit) (void)recruit_helper();  // else this loop starts the next one too
     if (placed_job) next->retarget(std::move(*placed_job));
     queued_run(std::move(next)).launch();
     report_progress();
   }
 }
 
-// Submitted jobs are launched by the background thread, which adopts what it
-// starts without a wake-up per run and then launches each next job from the
-// last one's exit; the caller only queues. Called with no lock held, after
+// Asks a launcher thread to run launch_ready(), for a helper `helpers`
+// already counts; false (and uncounted) if no launcher thread can be had.
+DUCTILE_INLINE bool pool_state::recruit_helper() {
+  std::weak_ptr<pool_state> weak = weak_from_this();
+  const bool posted = launchers::post([weak] {
+    const auto state = weak.lock();
+    if (!state) return;
+    try {
+      state->launch_ready(true);
+    } catch (...) {
+      // Failures before the loop's end (no memory to retarget a job): the
+      // helper is gone, and whoever launches next takes the slot.
+      std::lock_guard<std::mutex> lock(state->mutex);
+      --state->helpers;
+    }
+  });
+  if (posted) return true;
+  std::lock_guard<std::mutex> lock(mutex);
+  --helpers;
+  return false;
+}
+
+// Leaves what may start now to launcher threads: called where spawning would
+// hold up more than this pool (the background thread reaps every run of the
+// process; a submitting caller should only queue). True when that is done or
+// not needed: launchers already at work take the free slots as they loop.
+DUCTILE_INLINE bool pool_state::hand_launches_over() {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!wants_helper()) return true;
+    ++helpers;
+  }
+  return recruit_helper();
+}
+
+// Submitted jobs are launched by launcher threads where several may run at
+// once, else by the background thread, which adopts what it starts without a
+// wake-up per run and then launches each next job from the last one's exit;
+// the caller only queues. Called with no lock held, after
 // `launch_posted` was set. On that thread itself (a callback submitting), or
 // with no thread or no memory to ask it, the launch happens here: a launch
 // that cannot start its run fails the run with the reason.
 DUCTILE_INLINE void pool_state::launch_soon() {
+  if (spreads() && hand_launches_over()) return;
   if (!background_driver::on_driver_thread()) {
     std::weak_ptr<pool_state> weak = weak_from_this();
     bool posted = false;
@@ -10202,6 +10426,31 @@ DUCTILE_INLINE void pool_state::launch_soon() {
     launch_posted = false;
   }
   launch_ready();
+}
+
+// On the background thread: launch_ready() once this turn's finished runs
+// have all been counted (false, and nothing asked, elsewhere).
+DUCTILE_INLINE bool pool_state::launch_after_this_turn() {
+  if (!background_driver::on_driver_thread()) return false;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (launch_posted || !may_start()) return true;
+    launch_posted = true;
+  }
+  std::weak_ptr<pool_state> weak = weak_from_this();
+  const bool posted = background_driver::post([weak] {
+    if (auto state = weak.lock()) {
+      {
+        std::lock_guard<std::mutex> lock(state->mutex);
+        state->launch_posted = false;
+      }
+      state->launch_ready();
+    }
+  });
+  if (posted) return true;
+  std::lock_guard<std::mutex> lock(mutex);
+  launch_posted = false;
+  return false;
 }
 
 // Called with `mutex` held: the host with the most free slots for its size.
@@ -10363,8 +10612,11 @@ DUCTILE_INLINE void pool_state::on_finished(std::size_t index) {
     // every other one costs each job a context switch.
     wake = any_waiters > 0 || finished == runs.size();
   }
-  // The next job first: its spawn should not wait while waiters wake.
-  launch_ready();
+  // The next job first: its spawn should not wait while waiters wake. On the
+  // background thread with room for several, the launches wait until the
+  // runs due this turn have been stepped, so that one launch_ready() sees
+  // every slot they freed: it starts one job and launcher threads the others.
+  if (!launching_here() && !(spreads() && launch_after_this_turn())) launch_ready();
   if (wake) changed.notify_all();
   report_progress();
 }
@@ -10523,7 +10775,11 @@ DUCTILE_INLINE handle pool::submit(const expression& job) {
     state_->queue.push_back(index);
     state_->progress_changed = true;
     cancel = state_->stopping;
-    if (!cancel && !state_->launch_posted && state_->may_start()) launch = state_->launch_posted = true;
+    if (!cancel && state_->spreads()) {
+      launch = state_->wants_helper();
+    } else if (!cancel && !state_->launch_posted && state_->may_start()) {
+      launch = state_->launch_posted = true;
+    }
     // A job beyond the running ones waits for a token: the taker may be
     // asleep, told by the last launch that nothing more was queued.
     if (!launch && state_->wants_token()) state_->token_wanted.notify_one();
