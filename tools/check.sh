@@ -138,28 +138,48 @@ count_results() {
 # the ductile-script tool (each script a compile): once unchanged and once
 # under ASan is enough. The Slurm suite mostly waits for its cluster (a
 # time limit takes a minute to fire) and adds no platform code of its own:
-# with the compiled library it runs in the background while the next build
-# compiles, and once more under TSan (the Slurm pool's watcher thread).
-cluster_log=build-gcc-cpp17/check-cluster.log
+# with the compiled library it runs in the background while the next builds
+# compile and test, and once more so under TSan (the Slurm pool's watcher
+# thread). The two never overlap: each starts its own cluster.
+cluster_runs=()
+cluster_logs=()
+start_cluster_suite() {  # build directory
+  [ ${#cluster_runs[@]} -eq 0 ] || wait_cluster_suite
+  # meson test builds only what the suites it runs need.
+  ninja -C "$1" >/dev/null
+  cluster_logs+=("$1/check-cluster.log")
+  meson test -C "$1" --no-rebuild --print-errorlogs --suite cluster >"$1/check-cluster.log" 2>&1 &
+  cluster_runs+=($!)
+}
+cluster_waited=0
+wait_cluster_suite() {
+  while [ $cluster_waited -lt ${#cluster_runs[@]} ]; do
+    wait "${cluster_runs[$cluster_waited]}" ||
+      { status=1; echo "meson test exited non-zero for the cluster suite of ${cluster_logs[$cluster_waited]%%/*}"; }
+    cluster_waited=$((cluster_waited + 1))
+  done
+}
 for dir in "${builds[@]}"; do
   case $dir in
     build-gcc-cpp17)
       run_suite "$dir" "$dir" --no-suite cluster
-      # meson test builds only what the suites it runs need.
-      ninja -C "$dir" >/dev/null
-      meson test -C "$dir" --no-rebuild --print-errorlogs --suite cluster >"$cluster_log" 2>&1 &
-      cluster_run=$!
+      start_cluster_suite "$dir"
       ;;
     build-clang-asan) run_suite "$dir" "$dir" --no-suite cluster ;;
-    build-clang-tsan-cpp20) run_suite "$dir" "$dir" --no-suite docs --no-suite tools ;;
+    build-clang-tsan-cpp20)
+      run_suite "$dir" "$dir" --no-suite docs --no-suite tools --no-suite cluster
+      start_cluster_suite "$dir"
+      ;;
     *) run_suite "$dir" "$dir" --no-suite docs --no-suite tools --no-suite cluster ;;
   esac
 done
 
-echo "== build-gcc-cpp17 cluster (run in the background)"
-wait "$cluster_run" || { status=1; echo "meson test exited non-zero for the cluster suite"; }
-cat "$cluster_log"
-count_results "$cluster_log"
+wait_cluster_suite
+for log in "${cluster_logs[@]}"; do
+  echo "== ${log%%/*} cluster (run in the background)"
+  cat "$log"
+  count_results "$log"
+done
 
 # The whole suite again as if on Linux 4.18 and in a container whose seccomp
 # profile refuses new calls with EPERM (children held by pid), and the spawn
