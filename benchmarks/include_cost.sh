@@ -33,7 +33,7 @@ printf '#include <ductile/%s.hpp>\n' expression handle error output pool > "$wor
 # formatting through the umbrella), with none of ductile's own text.
 printf '#include <%s>\n' sys/types.h chrono cstdint initializer_list map memory optional string string_view \
   type_traits utility vector > "$work/expression_floor.cpp"
-{ cat "$work/expression_floor.cpp"; printf '#include <%s>\n' fmt/core.h functional unordered_map system_error \
+{ cat "$work/expression_floor.cpp"; printf '#include <%s>\n' fmt/core.h system_error \
   stdexcept csignal array; } > "$work/umbrella_floor.cpp"
 
 base=$(median_ms "$work/baseline.cpp")

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -36,8 +35,14 @@ struct progress {
   std::size_t total = 0;
 };
 
+namespace detail {
+using progress_function = shared_function<void(const progress&)>;
+}  // namespace detail
+
 /// Runs submitted expressions with at most `max_parallel` running at once. All
-/// pools and handles together use the one shared background thread.
+/// pools and handles together are driven by the one shared background thread;
+/// a pool of more than one job starts its jobs on launcher threads shared by
+/// the process (at most one per core), never a thread per job.
 class pool {
  public:
   /// Throws std::invalid_argument if `max_parallel` is 0. With failure_policy::stop
@@ -84,7 +89,7 @@ class pool {
   /// not called again and wait_all() and wait_any() rethrow the exception.
   template <class F>
   pool& on_progress(F fn) {
-    set_progress(std::function<void(const progress&)>(std::move(fn)));
+    set_progress(detail::progress_function(std::move(fn)));
     return *this;
   }
 
@@ -107,7 +112,7 @@ class pool {
 
  private:
   explicit pool(std::shared_ptr<detail::pool_state> state) noexcept;
-  void set_progress(std::function<void(const progress&)> fn);
+  void set_progress(detail::progress_function fn);
   std::shared_ptr<detail::pool_state> state_;
 };
 

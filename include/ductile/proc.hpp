@@ -18,7 +18,6 @@
 #include <optional>
 #include <string>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -148,12 +147,15 @@ class sampler {
 
  private:
   struct seen {
+    pid_t pid = 0;
     std::chrono::nanoseconds cpu_time{0};
     std::chrono::steady_clock::time_point at;
     std::uint64_t start_ticks = 0;  // a reused pid starts at another time
   };
   std::optional<process_sample> measure(pid_t pid, std::chrono::steady_clock::time_point now);
-  std::unordered_map<pid_t, seen> seen_;
+  // By pid (/proc lists them in order, so a full sample appends): a sorted
+  // vector, where a hash map would cost every includer <unordered_map>.
+  std::vector<seen> seen_;
 };
 
 /// /proc/meminfo, in bytes.

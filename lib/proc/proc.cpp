@@ -283,6 +283,15 @@ DUCTILE_INLINE std::vector<pid_t> numbered_entries(pid_t pid, const char* path) 
   return found;
 }
 
+// Orders a sampler's memory of processes by pid, for lower_bound.
+struct pid_order {
+  template <class Seen>
+  bool operator()(const Seen& seen, pid_t pid) const noexcept {
+    return seen.pid < pid;
+  }
+};
+inline constexpr pid_order pid_below{};
+
 }  // namespace detail
 
 DUCTILE_INLINE process::process(pid_t pid) : pid_(pid) {
@@ -525,7 +534,8 @@ DUCTILE_INLINE std::optional<process_sample> sampler::measure(pid_t pid, std::ch
   try {
     detail::parse_stat(pid, detail::read_file(pid, "stat"), parsed);
   } catch (const no_such_process&) {
-    seen_.erase(pid);
+    const auto gone = std::lower_bound(seen_.begin(), seen_.end(), pid, detail::pid_below);
+    if (gone != seen_.end() && gone->pid == pid) seen_.erase(gone);
     return std::nullopt;
   }
   stat_info& s = parsed.info;
@@ -536,14 +546,16 @@ DUCTILE_INLINE std::optional<process_sample> sampler::measure(pid_t pid, std::ch
   sample.state = s.state;
   sample.resident_bytes = s.resident_bytes;
   sample.cpu_time = s.user_time + s.system_time;
-  auto [entry, first] = seen_.try_emplace(pid);
-  seen& before = entry->second;
+  auto entry = std::lower_bound(seen_.begin(), seen_.end(), pid, detail::pid_below);
+  const bool first = entry == seen_.end() || entry->pid != pid;
+  if (first) entry = seen_.insert(entry, seen{pid, {}, {}, 0});
+  seen& before = *entry;
   if (!first && before.start_ticks == parsed.start_ticks && now > before.at) {
     const double busy = static_cast<double>((sample.cpu_time - before.cpu_time).count());
     const double elapsed = static_cast<double>(std::chrono::nanoseconds(now - before.at).count());
     sample.cpu_percent = busy > 0 ? 100.0 * busy / elapsed : 0.0;
   }
-  before = seen{sample.cpu_time, now, parsed.start_ticks};
+  before = seen{pid, sample.cpu_time, now, parsed.start_ticks};
   return sample;
 }
 
@@ -555,12 +567,9 @@ DUCTILE_INLINE std::vector<process_sample> sampler::sample() {
   for (const pid_t pid : all)
     if (auto s = measure(pid, now)) samples.push_back(std::move(*s));
   // Forget the processes that are gone, so the table does not grow forever.
-  for (auto it = seen_.begin(); it != seen_.end();) {
-    if (std::binary_search(all.begin(), all.end(), it->first))
-      ++it;
-    else
-      it = seen_.erase(it);
-  }
+  seen_.erase(std::remove_if(seen_.begin(), seen_.end(),
+                             [&](const seen& s) { return !std::binary_search(all.begin(), all.end(), s.pid); }),
+              seen_.end());
   return samples;
 }
 

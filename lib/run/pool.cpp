@@ -71,7 +71,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::condition_variable token_wanted;
   bool quitting = false;
 
-  std::function<void(const progress&)> on_progress;
+  progress_function on_progress;
   bool progress_changed = false;
   bool reporting = false;
   std::size_t any_waiters = 0;  // callers in wait_any(), woken by every finished job
@@ -312,7 +312,7 @@ DUCTILE_INLINE void pool_state::take_tokens() {
 // Calls the callback with the latest counts, one call at a time and with no
 // lock held: whoever is reporting when another change comes reports it too.
 DUCTILE_INLINE void pool_state::report_progress() {
-  std::function<void(const progress&)> callback;
+  progress_function callback;
   progress now;
   {
     std::lock_guard<std::mutex> lock(mutex);
@@ -344,7 +344,7 @@ DUCTILE_INLINE void pool_state::report_progress() {
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (!progress_failure) progress_failure = std::move(failure);
-      on_progress = nullptr;
+      on_progress = {};
       reporting = false;
     }
     changed.notify_all();
@@ -521,7 +521,7 @@ DUCTILE_INLINE pool& pool::serve_jobserver() {
   return *this;
 }
 
-DUCTILE_INLINE void pool::set_progress(std::function<void(const progress&)> fn) {
+DUCTILE_INLINE void pool::set_progress(detail::progress_function fn) {
   std::lock_guard<std::mutex> lock(state_->mutex);
   state_->on_progress = std::move(fn);
 }

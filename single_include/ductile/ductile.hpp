@@ -1759,7 +1759,6 @@ void set_observer(std::shared_ptr<observer> o);
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -1831,8 +1830,14 @@ struct progress {
   std::size_t total = 0;
 };
 
+namespace detail {
+using progress_function = shared_function<void(const progress&)>;
+}  // namespace detail
+
 /// Runs submitted expressions with at most `max_parallel` running at once. All
-/// pools and handles together use the one shared background thread.
+/// pools and handles together are driven by the one shared background thread;
+/// a pool of more than one job starts its jobs on launcher threads shared by
+/// the process (at most one per core), never a thread per job.
 class pool {
  public:
   /// Throws std::invalid_argument if `max_parallel` is 0. With failure_policy::stop
@@ -1879,7 +1884,7 @@ class pool {
   /// not called again and wait_all() and wait_any() rethrow the exception.
   template <class F>
   pool& on_progress(F fn) {
-    set_progress(std::function<void(const progress&)>(std::move(fn)));
+    set_progress(detail::progress_function(std::move(fn)));
     return *this;
   }
 
@@ -1902,7 +1907,7 @@ class pool {
 
  private:
   explicit pool(std::shared_ptr<detail::pool_state> state) noexcept;
-  void set_progress(std::function<void(const progress&)> fn);
+  void set_progress(detail::progress_function fn);
   std::shared_ptr<detail::pool_state> state_;
 };
 
@@ -1930,7 +1935,6 @@ class pool {
 #include <optional>
 #include <string>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -2059,12 +2063,15 @@ class sampler {
 
  private:
   struct seen {
+    pid_t pid = 0;
     std::chrono::nanoseconds cpu_time{0};
     std::chrono::steady_clock::time_point at;
     std::uint64_t start_ticks = 0;  // a reused pid starts at another time
   };
   std::optional<process_sample> measure(pid_t pid, std::chrono::steady_clock::time_point now);
-  std::unordered_map<pid_t, seen> seen_;
+  // By pid (/proc lists them in order, so a full sample appends): a sorted
+  // vector, where a hash map would cost every includer <unordered_map>.
+  std::vector<seen> seen_;
 };
 
 /// /proc/meminfo, in bytes.
@@ -10259,7 +10266,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   std::condition_variable token_wanted;
   bool quitting = false;
 
-  std::function<void(const progress&)> on_progress;
+  progress_function on_progress;
   bool progress_changed = false;
   bool reporting = false;
   std::size_t any_waiters = 0;  // callers in wait_any(), woken by every finished job
@@ -10500,7 +10507,7 @@ DUCTILE_INLINE void pool_state::take_tokens() {
 // Calls the callback with the latest counts, one call at a time and with no
 // lock held: whoever is reporting when another change comes reports it too.
 DUCTILE_INLINE void pool_state::report_progress() {
-  std::function<void(const progress&)> callback;
+  progress_function callback;
   progress now;
   {
     std::lock_guard<std::mutex> lock(mutex);
@@ -10532,7 +10539,7 @@ DUCTILE_INLINE void pool_state::report_progress() {
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (!progress_failure) progress_failure = std::move(failure);
-      on_progress = nullptr;
+      on_progress = {};
       reporting = false;
     }
     changed.notify_all();
@@ -10709,7 +10716,7 @@ DUCTILE_INLINE pool& pool::serve_jobserver() {
   return *this;
 }
 
-DUCTILE_INLINE void pool::set_progress(std::function<void(const progress&)> fn) {
+DUCTILE_INLINE void pool::set_progress(detail::progress_function fn) {
   std::lock_guard<std::mutex> lock(state_->mutex);
   state_->on_progress = std::move(fn);
 }
@@ -11994,6 +12001,15 @@ DUCTILE_INLINE std::vector<pid_t> numbered_entries(pid_t pid, const char* path) 
   return found;
 }
 
+// Orders a sampler's memory of processes by pid, for lower_bound.
+struct pid_order {
+  template <class Seen>
+  bool operator()(const Seen& seen, pid_t pid) const noexcept {
+    return seen.pid < pid;
+  }
+};
+inline constexpr pid_order pid_below{};
+
 }  // namespace detail
 
 DUCTILE_INLINE process::process(pid_t pid) : pid_(pid) {
@@ -12236,7 +12252,8 @@ DUCTILE_INLINE std::optional<process_sample> sampler::measure(pid_t pid, std::ch
   try {
     detail::parse_stat(pid, detail::read_file(pid, "stat"), parsed);
   } catch (const no_such_process&) {
-    seen_.erase(pid);
+    const auto gone = std::lower_bound(seen_.begin(), seen_.end(), pid, detail::pid_below);
+    if (gone != seen_.end() && gone->pid == pid) seen_.erase(gone);
     return std::nullopt;
   }
   stat_info& s = parsed.info;
@@ -12247,14 +12264,16 @@ DUCTILE_INLINE std::optional<process_sample> sampler::measure(pid_t pid, std::ch
   sample.state = s.state;
   sample.resident_bytes = s.resident_bytes;
   sample.cpu_time = s.user_time + s.system_time;
-  auto [entry, first] = seen_.try_emplace(pid);
-  seen& before = entry->second;
+  auto entry = std::lower_bound(seen_.begin(), seen_.end(), pid, detail::pid_below);
+  const bool first = entry == seen_.end() || entry->pid != pid;
+  if (first) entry = seen_.insert(entry, seen{pid, {}, {}, 0});
+  seen& before = *entry;
   if (!first && before.start_ticks == parsed.start_ticks && now > before.at) {
     const double busy = static_cast<double>((sample.cpu_time - before.cpu_time).count());
     const double elapsed = static_cast<double>(std::chrono::nanoseconds(now - before.at).count());
     sample.cpu_percent = busy > 0 ? 100.0 * busy / elapsed : 0.0;
   }
-  before = seen{sample.cpu_time, now, parsed.start_ticks};
+  before = seen{pid, sample.cpu_time, now, parsed.start_ticks};
   return sample;
 }
 
@@ -12266,12 +12285,9 @@ DUCTILE_INLINE std::vector<process_sample> sampler::sample() {
   for (const pid_t pid : all)
     if (auto s = measure(pid, now)) samples.push_back(std::move(*s));
   // Forget the processes that are gone, so the table does not grow forever.
-  for (auto it = seen_.begin(); it != seen_.end();) {
-    if (std::binary_search(all.begin(), all.end(), it->first))
-      ++it;
-    else
-      it = seen_.erase(it);
-  }
+  seen_.erase(std::remove_if(seen_.begin(), seen_.end(),
+                             [&](const seen& s) { return !std::binary_search(all.begin(), all.end(), s.pid); }),
+              seen_.end());
   return samples;
 }
 
