@@ -1,0 +1,27 @@
+// Boost.Process v1 (Boost 1.74, Debian's libboost-dev): bp::child with a
+// PATH search, and a bp::pipe read to its end.
+#include <boost/process.hpp>
+
+#include "workload.hpp"
+
+namespace bp = boost::process;
+
+void peer::spawn_true() {
+  bp::child child(bp::search_path("true"));
+  child.wait();
+}
+
+std::size_t peer::capture(const std::vector<std::string>& argv) {
+  bp::pipe out;
+  const std::vector<std::string> args(argv.begin() + 1, argv.end());
+  bp::child child(bp::search_path(argv[0]), bp::args(args), bp::std_out > out);
+  growing_buffer bytes;
+  for (;;) {
+    char* into = bytes.free_space();
+    const int got = out.read(into, static_cast<int>(bytes.room()));
+    if (got <= 0) break;
+    bytes.filled(static_cast<std::size_t>(got));
+  }
+  child.wait();
+  return bytes.size();
+}

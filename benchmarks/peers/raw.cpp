@@ -1,0 +1,48 @@
+// The baseline: posix_spawnp and waitpid; a pipe read into a doubling buffer.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "workload.hpp"
+
+extern char** environ;
+
+namespace {
+pid_t start(const std::vector<std::string>& argv, const posix_spawn_file_actions_t* actions) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  if (posix_spawnp(&pid, args[0], actions, nullptr, args.data(), environ) != 0) std::abort();
+  return pid;
+}
+void reap(pid_t pid) {
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+  }
+}
+}  // namespace
+
+void peer::spawn_true() { reap(start({"true"}, nullptr)); }
+
+std::size_t peer::capture(const std::vector<std::string>& argv) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) std::abort();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  const pid_t pid = start(argv, &actions);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  growing_buffer out;
+  for (;;) {
+    char* into = out.free_space();
+    const ssize_t got = read(fds[0], into, out.room());
+    if (got <= 0) break;
+    out.filled(static_cast<std::size_t>(got));
+  }
+  close(fds[0]);
+  reap(pid);
+  return out.size();
+}
