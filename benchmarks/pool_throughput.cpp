@@ -91,6 +91,7 @@ double raw_threads(int jobs, int parallel) {
         int status;
         while (waitpid(pid, &status, 0) < 0) {
         }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::abort();
       }
     });
   for (auto& thread : threads) thread.join();

@@ -21,6 +21,7 @@ void reap(pid_t pid) {
   int status;
   while (waitpid(pid, &status, 0) < 0) {
   }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::abort();
 }
 }  // namespace
 
