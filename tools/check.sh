@@ -110,6 +110,7 @@ export TSAN_OPTIONS=halt_on_error=1
 passed=0
 failed=0
 status=0
+failed_logs=()
 # Runs one build's tests (extra meson test arguments after the directory) and
 # adds meson's own totals: its "Summary of Failures" repeats every failing
 # line, so counting result lines would count each failure twice.
@@ -129,7 +130,8 @@ count_results() {
     bad=$((bad + ${n:-0}))
   done
   # A build that stopped before its summary counts as one failure.
-  [ -n "$ok" ] || { bad=$((bad + 1)); status=1; }
+  [ -n "$ok" ] || { bad=$((bad + 1)); status=1; failed_logs+=("$1 (stopped before meson's summary)"); }
+  [ "$bad" -eq 0 ] || failed_logs+=("$1")
   passed=$((passed + ${ok:-0}))
   failed=$((failed + bad))
 }
@@ -217,10 +219,22 @@ run_suite build-windows windows
 stop_wine
 
 echo "== consumers"
-if bash tests/consumers/run.sh; then passed=$((passed + 7)); else failed=$((failed + 1)); status=1; fi
+if bash tests/consumers/run.sh; then passed=$((passed + 7)); else failed=$((failed + 1)); status=1; failed_logs+=(consumers); fi
 
 echo "== fuzzing the cmdline parser for 30 s"
-if tests/fuzz/run.sh 30; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+if tests/fuzz/run.sh 30; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; failed_logs+=(fuzzing); fi
 
+# A CI page often shows only the end of this output: what failed is repeated
+# here, with doctest's own lines for each failing check.
+if [ ${#failed_logs[@]} -gt 0 ]; then
+  echo "== what failed"
+  for entry in "${failed_logs[@]}"; do
+    log=${entry%% *}
+    echo "-- $entry"
+    [ -f "$log" ] || continue
+    grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|UNEXPECTEDPASS|ERROR) ' "$log" | sort -u || true
+    grep -E 'TEST CASE:|: (ERROR|FATAL ERROR): |^  values: |^  logged: |^  [A-Za-z].*(exception|signal)' "$log" | head -n 40 || true
+  done
+fi
 echo "$passed passed, $failed failed"
 exit $status
