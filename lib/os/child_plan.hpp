@@ -80,15 +80,23 @@ struct child_report {
   }
 };
 
+// Whether the backend's child can look PATH up in the environment it
+// inherits (plan.search_inherited_path), sparing the parent a getenv().
+inline constexpr bool child_reads_inherited_path = DUCTILE_LINUX_BACKEND != 0;
+
 // Plain data prepared entirely in the parent; the child only reads it.
 struct child_plan {
   const char* const* argv = nullptr;
   const char* const* envp = nullptr;
   const char* program = nullptr;      // a path, or a name looked up in search_path
   const char* search_path = nullptr;  // PATH's value; nullptr: run `program` as a path
-  const char* dir = nullptr;          // nullptr: stay in the parent's directory
-  int stdio[3] = {0, 1, 2};           // source of each of 0, 1, 2; equal means untouched
-  const fd_move* passed = nullptr;    // pass_fd(): at most most_passed_fds
+  // Instead of search_path: the PATH of envp, the parent's environ, read by
+  // the child itself (as glibc's posix_spawnp does), or /bin:/usr/bin.
+  // Only where child_reads_inherited_path.
+  bool search_inherited_path = false;
+  const char* dir = nullptr;        // nullptr: stay in the parent's directory
+  int stdio[3] = {0, 1, 2};         // source of each of 0, 1, 2; equal means untouched
+  const fd_move* passed = nullptr;  // pass_fd(): at most most_passed_fds
   std::size_t passed_count = 0;
   pid_t process_group = -1;       // -1: the parent's; 0: a new one; else join it
   pid_t die_with = 0;             // kill_on_parent_exit(): the parent's pid, else 0

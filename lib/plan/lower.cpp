@@ -336,19 +336,23 @@ DUCTILE_INLINE bool runs_alone(const node& tree) noexcept {
 }
 
 // What lower() would put in the tree's one leaf, applied in the same order.
-DUCTILE_INLINE process_launch lower_alone(const node& tree, bool& checked) {
+// Made in place, with the arguments borrowed: a plain run() is mostly this
+// and the spawn, and a copy of each would be a good part of its cost.
+DUCTILE_INLINE void lower_alone(const node& tree, bool& checked, process_launch& launch) {
   no_streams sink;
-  context ctx;
   checked = true;
   const node* at = &tree;
   while (const auto* m = std::get_if<modifier_node>(&at->value)) {
     if (modifier_as<mark_unchecked>(m->change) != nullptr)
       checked = false;
     else
-      apply_modifier(*at, m->change, ctx, sink);
+      apply_modifier(*at, m->change, launch.settings, sink);
     at = m->inner.get();
   }
-  return process_launch(std::get<command_node>(at->value), std::move(ctx), *at);
+  const command_node& command = std::get<command_node>(at->value);
+  launch.borrowed_argv = &command.argv;
+  launch.program_is_path = command.program_is_path;
+  launch.command = at;
 }
 
 }  // namespace ductile::detail

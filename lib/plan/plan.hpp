@@ -110,7 +110,21 @@ struct process_launch {
   process_launch(const command_node& command, context&& settings, const node& tree)
       : argv(command.argv), program_is_path(command.program_is_path), settings(std::move(settings)), command(&tree) {}
 
+  // The arguments: the tree's own while they are borrowed, else `argv`.
+  const argument_list& arguments() const noexcept { return borrowed_argv != nullptr ? *borrowed_argv : argv; }
+  // `argv`, copied from the tree first if it was borrowed, to be changed.
+  argument_list& own_arguments() {
+    if (borrowed_argv != nullptr) {
+      argv = *borrowed_argv;
+      borrowed_argv = nullptr;
+    }
+    return argv;
+  }
+
   argument_list argv;
+  // A run that holds the tree for as long as the launch lives may point at the
+  // command's arguments instead of copying them (lower_alone does).
+  const argument_list* borrowed_argv = nullptr;
   bool program_is_path = false;
   context settings;                        // what the modifiers around it said
   std::optional<std::string> pid_file;     // start_detached only, for messages
@@ -184,9 +198,10 @@ std::unique_ptr<job> lower(const node& tree, context&& ctx, stream_sink& sink);
 // command under modifiers that only set up its launch (and unchecked()),
 // with nothing to capture, feed, time, contain or hook.
 bool runs_alone(const node& tree) noexcept;
-// The launch lower() would make for such a tree, and whether its status is
-// checked. Opens its redirect files, as lower() does.
-process_launch lower_alone(const node& tree, bool& checked);
+// Fills `launch` (default-made) as lower() would for such a tree, borrowing
+// the command's arguments from it, and says whether its status is checked.
+// Opens its redirect files, as lower() does.
+void lower_alone(const node& tree, bool& checked, process_launch& launch);
 
 // The environment a context gives its children, as a map.
 environment snapshot_environment(const context& ctx);

@@ -20,7 +20,8 @@ DUCTILE_INLINE bool may_run_alone(const expression& command) noexcept {
 DUCTILE_INLINE output run_alone(const expression& command) {
   bool checked = true;
   prepared_spawn prepared;
-  prepare_spawn(lower_alone(*command.tree(), checked), prepared);
+  lower_alone(*command.tree(), checked, prepared.launch);
+  prepare_launch(prepared);
   spawned_process child = spawn_prepared(prepared);
   // Nothing between the spawn and the reap can throw: the child is never
   // left unreaped.
@@ -28,8 +29,7 @@ DUCTILE_INLINE output run_alone(const expression& command) {
   (void)sys::await_exit(child.process, ended);
   child.process.pidfd.reset();
   output result;
-  result.processes.resize(1);
-  process_record& record = result.processes.front();
+  process_record& record = result.processes.emplace_back();
   record.program = std::move(child.program);
   record.pid = child.process.pid;
   record_exit(ended, record);

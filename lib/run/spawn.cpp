@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ductile/error.hpp>
 #include <stdexcept>
 
@@ -38,7 +39,7 @@ DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
 
 DUCTILE_INLINE void run_hooks(process_launch& launch) {
   spawn_spec spec;
-  spec.argv = launch.argv;
+  spec.argv = launch.arguments();
   const environment current = launch.settings.env ? *launch.settings.env : snapshot_environment(context{});
   spec.env.insert(current.begin(), current.end());
   spec.dir = launch.settings.dir.value_or(std::string());
@@ -52,6 +53,7 @@ DUCTILE_INLINE void run_hooks(process_launch& launch) {
     if (name.empty() || name.find('=') != std::string::npos || (name + value).find('\0') != std::string::npos)
       throw std::invalid_argument(fmt::format("before_spawn(): the hook left an invalid variable {:?}", name));
   launch.argv = std::move(spec.argv);
+  launch.borrowed_argv = nullptr;
   launch.settings.env = std::make_shared<const environment>(spec.env.begin(), spec.env.end());
   launch.settings.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
 }
@@ -106,8 +108,8 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
   const std::error_code code(report.error, std::generic_category());
   switch (report.step) {
     case child_step::exec:
-      if (report.error == EAGAIN && prepared.credentials.plan.switch_ids)
-        return fmt::format("user {} is over its process limit", prepared.credentials.user_name);
+      if (report.error == EAGAIN && prepared.credentials && prepared.credentials->plan.switch_ids)
+        return fmt::format("user {} is over its process limit", prepared.credentials->user_name);
       if (report.error == ENOENT && prepared.searched_path)
         return fmt::format("program {:?} not found in PATH", program);
       if (report.error == ENOENT) return fmt::format("program {:?} does not exist", program);
@@ -142,7 +144,8 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
     case child_step::capset:
     case child_step::ambient:
     case child_step::no_new_privs:
-      return describe_credential_failure(static_cast<int>(report.step), report.error, prepared.credentials);
+      return describe_credential_failure(static_cast<int>(report.step), report.error,
+                                         prepared.credentials ? *prepared.credentials : resolved_credentials{});
   }
   return {};
 }
@@ -161,34 +164,39 @@ DUCTILE_INLINE bool names_a_path(const std::string& program) {
 #ifdef _WIN32
   if (program.find_first_of("\\:") != std::string::npos) return true;
 #endif
-  return program.find('/') != std::string::npos;
+  return std::memchr(program.data(), '/', program.size()) != nullptr;
 }
 
 DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) {
-  if (!launch.settings.hooks.empty()) run_hooks(launch);
+  out.launch = std::move(launch);
+  prepare_launch(out);
+}
 
-  out.program = launch.argv.front();
+DUCTILE_INLINE void prepare_launch(prepared_spawn& out) {
+  if (!out.launch.settings.hooks.empty()) run_hooks(out.launch);
+
+  out.program = out.launch.arguments().front();
   // Made explicitly relative, so that no PATH search applies; one that
   // already is ("./x") keeps its name.
-  if (launch.program_is_path && !is_absolute_path(out.program) && out.program.compare(0, 2, "./") != 0 &&
+  if (out.launch.program_is_path && !is_absolute_path(out.program) && out.program.compare(0, 2, "./") != 0 &&
       out.program.compare(0, 2, ".\\") != 0) {
     out.program = "./" + out.program;
-    launch.argv.front() = out.program;
+    out.launch.own_arguments().front() = out.program;
   }
   out.searched_path = !names_a_path(out.program);
-  out.launch = std::move(launch);
   const process_launch& l = out.launch;
+  const argument_list& arguments = l.arguments();
   // A relative path names a file relative to the parent, not to `dir`.
   if (!out.searched_path && l.settings.dir && !is_absolute_path(out.program))
     out.exec_path = sys::working_directory() + "/" + out.program;
 
   const char** argv = out.argv_inline;
-  if (l.argv.size() + 1 > std::size(out.argv_inline)) {
-    out.argv_heap.resize(l.argv.size() + 1);
+  if (arguments.size() + 1 > std::size(out.argv_inline)) {
+    out.argv_heap.resize(arguments.size() + 1);
     argv = out.argv_heap.data();
   }
-  for (std::size_t i = 0; i < l.argv.size(); ++i) argv[i] = l.argv[i].c_str();
-  argv[l.argv.size()] = nullptr;
+  for (std::size_t i = 0; i < arguments.size(); ++i) argv[i] = arguments[i].c_str();
+  argv[arguments.size()] = nullptr;
 
 #ifdef _WIN32
   const char* const* env_pointer = nullptr;  // the child inherits the environment as it is
@@ -212,7 +220,12 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   plan.argv = argv;
   plan.envp = env_pointer;
   plan.program = out.exec_path.empty() ? out.program.c_str() : out.exec_path.c_str();
-  plan.search_path = out.searched_path ? child_search_path(l) : nullptr;
+  if (out.searched_path) {
+    if (child_reads_inherited_path && !l.settings.env)
+      plan.search_inherited_path = true;
+    else
+      plan.search_path = child_search_path(l);
+  }
   plan.dir = l.settings.dir ? l.settings.dir->c_str() : nullptr;
   for (int target = 0; target < 3; ++target) plan.stdio[target] = l.settings.streams[target].fd;
   if (!l.settings.passed.empty()) {
@@ -236,8 +249,9 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
     plan.controlling_terminal = l.settings.terminal->slave->get();
   }
   if (l.settings.credentials && l.settings.credentials->any()) {
-    resolve_credentials(*l.settings.credentials, out.command_text(), out.credentials);
-    plan.credentials = &out.credentials.plan;
+    out.credentials = std::make_unique<resolved_credentials>();
+    resolve_credentials(*l.settings.credentials, out.command_text(), *out.credentials);
+    plan.credentials = &out.credentials->plan;
   }
 }
 
@@ -289,9 +303,11 @@ DUCTILE_INLINE void flush_shared_output(const child_plan& plan) {
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
   flush_shared_output(prepared.plan);
   started_child child = start_child(prepared.plan, prepared.report, usual_start_mode());
-  prepared.throw_if_failed(child);
+  if (child.error || prepared.report.step != child_step::none) prepared.throw_if_failed(child);
   const pid_t pid = child.process.pid;
-  spawned_process result{std::move(child.process), prepared.launch.argv.front(), 0};
+  // The program's name goes with the process: nothing reads it from
+  // `prepared` once the child has started.
+  spawned_process result{std::move(child.process), std::move(prepared.program), 0};
   if (prepared.launch.settings.group) {
     if (prepared.report.made_group) prepared.launch.settings.group->pgid = pid;
     result.process_group = prepared.launch.settings.group->pgid;

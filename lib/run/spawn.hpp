@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,7 @@ struct prepared_spawn {
   std::vector<std::string> env_entries;
   std::vector<const char*> envp;
   std::vector<fd_move> passed;
-  resolved_credentials credentials;
+  std::unique_ptr<resolved_credentials> credentials;  // null: nothing changes
   child_report report;
   child_plan plan;
 
@@ -50,9 +51,11 @@ struct prepared_spawn {
 // and the credentials, and fills `out`. Throws whatever a hook throws, or
 // spawn_error for a name that cannot be resolved.
 void prepare_spawn(process_launch&& launch, prepared_spawn& out);
+// The same for a launch already made in out.launch.
+void prepare_launch(prepared_spawn& out);
 
-// Starts and execs what prepare_spawn made; runs no user code. Throws
-// spawn_error (nothing of the process ran).
+// Starts and execs what prepare_spawn made, taking its program name; runs
+// no user code. Throws spawn_error (nothing of the process ran).
 spawned_process spawn_prepared(prepared_spawn& prepared);
 
 }  // namespace ductile::detail

@@ -3783,7 +3783,21 @@ struct process_launch {
   process_launch(const command_node& command, context&& settings, const node& tree)
       : argv(command.argv), program_is_path(command.program_is_path), settings(std::move(settings)), command(&tree) {}
 
+  // The arguments: the tree's own while they are borrowed, else `argv`.
+  const argument_list& arguments() const noexcept { return borrowed_argv != nullptr ? *borrowed_argv : argv; }
+  // `argv`, copied from the tree first if it was borrowed, to be changed.
+  argument_list& own_arguments() {
+    if (borrowed_argv != nullptr) {
+      argv = *borrowed_argv;
+      borrowed_argv = nullptr;
+    }
+    return argv;
+  }
+
   argument_list argv;
+  // A run that holds the tree for as long as the launch lives may point at the
+  // command's arguments instead of copying them (lower_alone does).
+  const argument_list* borrowed_argv = nullptr;
   bool program_is_path = false;
   context settings;                        // what the modifiers around it said
   std::optional<std::string> pid_file;     // start_detached only, for messages
@@ -3857,9 +3871,10 @@ std::unique_ptr<job> lower(const node& tree, context&& ctx, stream_sink& sink);
 // command under modifiers that only set up its launch (and unchecked()),
 // with nothing to capture, feed, time, contain or hook.
 bool runs_alone(const node& tree) noexcept;
-// The launch lower() would make for such a tree, and whether its status is
-// checked. Opens its redirect files, as lower() does.
-process_launch lower_alone(const node& tree, bool& checked);
+// Fills `launch` (default-made) as lower() would for such a tree, borrowing
+// the command's arguments from it, and says whether its status is checked.
+// Opens its redirect files, as lower() does.
+void lower_alone(const node& tree, bool& checked, process_launch& launch);
 
 // The environment a context gives its children, as a map.
 environment snapshot_environment(const context& ctx);
@@ -4293,19 +4308,23 @@ DUCTILE_INLINE bool runs_alone(const node& tree) noexcept {
 }
 
 // What lower() would put in the tree's one leaf, applied in the same order.
-DUCTILE_INLINE process_launch lower_alone(const node& tree, bool& checked) {
+// Made in place, with the arguments borrowed: a plain run() is mostly this
+// and the spawn, and a copy of each would be a good part of its cost.
+DUCTILE_INLINE void lower_alone(const node& tree, bool& checked, process_launch& launch) {
   no_streams sink;
-  context ctx;
   checked = true;
   const node* at = &tree;
   while (const auto* m = std::get_if<modifier_node>(&at->value)) {
     if (modifier_as<mark_unchecked>(m->change) != nullptr)
       checked = false;
     else
-      apply_modifier(*at, m->change, ctx, sink);
+      apply_modifier(*at, m->change, launch.settings, sink);
     at = m->inner.get();
   }
-  return process_launch(std::get<command_node>(at->value), std::move(ctx), *at);
+  const command_node& command = std::get<command_node>(at->value);
+  launch.borrowed_argv = &command.argv;
+  launch.program_is_path = command.program_is_path;
+  launch.command = at;
 }
 
 }  // namespace ductile::detail
@@ -4463,6 +4482,7 @@ DUCTILE_INLINE std::optional<std::string> which(std::string_view name, const exp
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -4578,12 +4598,20 @@ struct child_report {
   }
 };
 
+// Whether the backend's child can look PATH up in the environment it
+// inherits (plan.search_inherited_path), sparing the parent a getenv().
+inline constexpr bool child_reads_inherited_path = DUCTILE_LINUX_BACKEND != 0;
+
 // Plain data prepared entirely in the parent; the child only reads it.
 struct child_plan {
   const char* const* argv = nullptr;
   const char* const* envp = nullptr;
   const char* program = nullptr;      // a path, or a name looked up in search_path
   const char* search_path = nullptr;  // PATH's value; nullptr: run `program` as a path
+  // Instead of search_path: the PATH of envp, the parent's environ, read by
+  // the child itself (as glibc's posix_spawnp does), or /bin:/usr/bin.
+  // Only where child_reads_inherited_path.
+  bool search_inherited_path = false;
   const char* dir = nullptr;          // nullptr: stay in the parent's directory
   int stdio[3] = {0, 1, 2};           // source of each of 0, 1, 2; equal means untouched
   const fd_move* passed = nullptr;    // pass_fd(): at most most_passed_fds
@@ -4712,7 +4740,7 @@ struct prepared_spawn {
   std::vector<std::string> env_entries;
   std::vector<const char*> envp;
   std::vector<fd_move> passed;
-  resolved_credentials credentials;
+  std::unique_ptr<resolved_credentials> credentials;  // null: nothing changes
   child_report report;
   child_plan plan;
 
@@ -4730,9 +4758,11 @@ struct prepared_spawn {
 // and the credentials, and fills `out`. Throws whatever a hook throws, or
 // spawn_error for a name that cannot be resolved.
 void prepare_spawn(process_launch&& launch, prepared_spawn& out);
+// The same for a launch already made in out.launch.
+void prepare_launch(prepared_spawn& out);
 
-// Starts and execs what prepare_spawn made; runs no user code. Throws
-// spawn_error (nothing of the process ran).
+// Starts and execs what prepare_spawn made, taking its program name; runs
+// no user code. Throws spawn_error (nothing of the process ran).
 spawned_process spawn_prepared(prepared_spawn& prepared);
 
 }  // namespace ductile::detail
@@ -4750,6 +4780,7 @@ spawned_process spawn_prepared(prepared_spawn& prepared);
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 
@@ -4770,7 +4801,7 @@ DUCTILE_INLINE const char* child_search_path(const process_launch& launch) {
 
 DUCTILE_INLINE void run_hooks(process_launch& launch) {
   spawn_spec spec;
-  spec.argv = launch.argv;
+  spec.argv = launch.arguments();
   const environment current = launch.settings.env ? *launch.settings.env : snapshot_environment(context{});
   spec.env.insert(current.begin(), current.end());
   spec.dir = launch.settings.dir.value_or(std::string());
@@ -4784,6 +4815,7 @@ DUCTILE_INLINE void run_hooks(process_launch& launch) {
     if (name.empty() || name.find('=') != std::string::npos || (name + value).find('\0') != std::string::npos)
       throw std::invalid_argument(fmt::format("before_spawn(): the hook left an invalid variable {:?}", name));
   launch.argv = std::move(spec.argv);
+  launch.borrowed_argv = nullptr;
   launch.settings.env = std::make_shared<const environment>(spec.env.begin(), spec.env.end());
   launch.settings.dir = spec.dir.empty() ? std::nullopt : std::optional<std::string>(std::move(spec.dir));
 }
@@ -4838,8 +4870,8 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
   const std::error_code code(report.error, std::generic_category());
   switch (report.step) {
     case child_step::exec:
-      if (report.error == EAGAIN && prepared.credentials.plan.switch_ids)
-        return fmt::format("user {} is over its process limit", prepared.credentials.user_name);
+      if (report.error == EAGAIN && prepared.credentials && prepared.credentials->plan.switch_ids)
+        return fmt::format("user {} is over its process limit", prepared.credentials->user_name);
       if (report.error == ENOENT && prepared.searched_path)
         return fmt::format("program {:?} not found in PATH", program);
       if (report.error == ENOENT) return fmt::format("program {:?} does not exist", program);
@@ -4874,7 +4906,8 @@ DUCTILE_INLINE std::string describe_child_failure(const prepared_spawn& prepared
     case child_step::capset:
     case child_step::ambient:
     case child_step::no_new_privs:
-      return describe_credential_failure(static_cast<int>(report.step), report.error, prepared.credentials);
+      return describe_credential_failure(static_cast<int>(report.step), report.error,
+                                         prepared.credentials ? *prepared.credentials : resolved_credentials{});
   }
   return {};
 }
@@ -4893,34 +4926,39 @@ DUCTILE_INLINE bool names_a_path(const std::string& program) {
 #ifdef _WIN32
   if (program.find_first_of("\\:") != std::string::npos) return true;
 #endif
-  return program.find('/') != std::string::npos;
+  return std::memchr(program.data(), '/', program.size()) != nullptr;
 }
 
 DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) {
-  if (!launch.settings.hooks.empty()) run_hooks(launch);
+  out.launch = std::move(launch);
+  prepare_launch(out);
+}
 
-  out.program = launch.argv.front();
+DUCTILE_INLINE void prepare_launch(prepared_spawn& out) {
+  if (!out.launch.settings.hooks.empty()) run_hooks(out.launch);
+
+  out.program = out.launch.arguments().front();
   // Made explicitly relative, so that no PATH search applies; one that
   // already is ("./x") keeps its name.
-  if (launch.program_is_path && !is_absolute_path(out.program) && out.program.compare(0, 2, "./") != 0 &&
+  if (out.launch.program_is_path && !is_absolute_path(out.program) && out.program.compare(0, 2, "./") != 0 &&
       out.program.compare(0, 2, ".\\") != 0) {
     out.program = "./" + out.program;
-    launch.argv.front() = out.program;
+    out.launch.own_arguments().front() = out.program;
   }
   out.searched_path = !names_a_path(out.program);
-  out.launch = std::move(launch);
   const process_launch& l = out.launch;
+  const argument_list& arguments = l.arguments();
   // A relative path names a file relative to the parent, not to `dir`.
   if (!out.searched_path && l.settings.dir && !is_absolute_path(out.program))
     out.exec_path = sys::working_directory() + "/" + out.program;
 
   const char** argv = out.argv_inline;
-  if (l.argv.size() + 1 > std::size(out.argv_inline)) {
-    out.argv_heap.resize(l.argv.size() + 1);
+  if (arguments.size() + 1 > std::size(out.argv_inline)) {
+    out.argv_heap.resize(arguments.size() + 1);
     argv = out.argv_heap.data();
   }
-  for (std::size_t i = 0; i < l.argv.size(); ++i) argv[i] = l.argv[i].c_str();
-  argv[l.argv.size()] = nullptr;
+  for (std::size_t i = 0; i < arguments.size(); ++i) argv[i] = arguments[i].c_str();
+  argv[arguments.size()] = nullptr;
 
 #ifdef _WIN32
   const char* const* env_pointer = nullptr;  // the child inherits the environment as it is
@@ -4944,7 +4982,12 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
   plan.argv = argv;
   plan.envp = env_pointer;
   plan.program = out.exec_path.empty() ? out.program.c_str() : out.exec_path.c_str();
-  plan.search_path = out.searched_path ? child_search_path(l) : nullptr;
+  if (out.searched_path) {
+    if (child_reads_inherited_path && !l.settings.env)
+      plan.search_inherited_path = true;
+    else
+      plan.search_path = child_search_path(l);
+  }
   plan.dir = l.settings.dir ? l.settings.dir->c_str() : nullptr;
   for (int target = 0; target < 3; ++target) plan.stdio[target] = l.settings.streams[target].fd;
   if (!l.settings.passed.empty()) {
@@ -4968,8 +5011,9 @@ DUCTILE_INLINE void prepare_spawn(process_launch&& launch, prepared_spawn& out) 
     plan.controlling_terminal = l.settings.terminal->slave->get();
   }
   if (l.settings.credentials && l.settings.credentials->any()) {
-    resolve_credentials(*l.settings.credentials, out.command_text(), out.credentials);
-    plan.credentials = &out.credentials.plan;
+    out.credentials = std::make_unique<resolved_credentials>();
+    resolve_credentials(*l.settings.credentials, out.command_text(), *out.credentials);
+    plan.credentials = &out.credentials->plan;
   }
 }
 
@@ -5021,9 +5065,11 @@ DUCTILE_INLINE void flush_shared_output(const child_plan& plan) {
 DUCTILE_INLINE spawned_process spawn_prepared(prepared_spawn& prepared) {
   flush_shared_output(prepared.plan);
   started_child child = start_child(prepared.plan, prepared.report, usual_start_mode());
-  prepared.throw_if_failed(child);
+  if (child.error || prepared.report.step != child_step::none) prepared.throw_if_failed(child);
   const pid_t pid = child.process.pid;
-  spawned_process result{std::move(child.process), prepared.launch.argv.front(), 0};
+  // The program's name goes with the process: nothing reads it from
+  // `prepared` once the child has started.
+  spawned_process result{std::move(child.process), std::move(prepared.program), 0};
   if (prepared.launch.settings.group) {
     if (prepared.report.made_group) prepared.launch.settings.group->pgid = pid;
     result.process_group = prepared.launch.settings.group->pgid;
@@ -9636,7 +9682,8 @@ DUCTILE_INLINE bool may_run_alone(const expression& command) noexcept {
 DUCTILE_INLINE output run_alone(const expression& command) {
   bool checked = true;
   prepared_spawn prepared;
-  prepare_spawn(lower_alone(*command.tree(), checked), prepared);
+  lower_alone(*command.tree(), checked, prepared.launch);
+  prepare_launch(prepared);
   spawned_process child = spawn_prepared(prepared);
   // Nothing between the spawn and the reap can throw: the child is never
   // left unreaped.
@@ -9644,8 +9691,7 @@ DUCTILE_INLINE output run_alone(const expression& command) {
   (void)sys::await_exit(child.process, ended);
   child.process.pidfd.reset();
   output result;
-  result.processes.resize(1);
-  process_record& record = result.processes.front();
+  process_record& record = result.processes.emplace_back();
   record.program = std::move(child.program);
   record.pid = child.process.pid;
   record_exit(ended, record);
@@ -14227,7 +14273,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
   int pidfd = -1;
   long pid = -1;
   int clone_errno = 0;
-  bool asked_for_pidfd = pidfds() != pidfd_support::absent;
+  const pidfd_support known = pidfds();
+  bool asked_for_pidfd = known != pidfd_support::absent;
   {
     const signals_blocked_for_clone blocked;
     if (const int fault = sys::injected_fault(sys::call::clone)) {
@@ -14261,8 +14308,11 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       pidfd = -1;
     }
     if (pidfd >= 0) result.process.pidfd.reset(sys::keep_clear_of_new_descriptors(pidfd));
-    if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
-    if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
+    // Asked again only while this spawn may be the one that finds out.
+    if (known == pidfd_support::unknown) {
+      settle_pidfds(probe_pidfd(result.process));
+      if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
+    }
   }
   if (mode == start_mode::daemon) {
     // The intermediate child exits as soon as it has forked the daemon.
@@ -14635,6 +14685,17 @@ DUCTILE_CHILD_CODE void copy_bytes(char* to, const char* from, std::size_t count
   for (std::size_t i = 0; i < count; ++i) target[i] = from[i];
 }
 
+// The value of PATH in `envp`, or execvp's default when it has none.
+DUCTILE_CHILD_CODE const char* inherited_path(const char* const* envp) noexcept {
+  if (envp != nullptr)
+    for (; *envp != nullptr; ++envp) {
+      const volatile char* entry = *envp;
+      if (entry[0] == 'P' && entry[1] == 'A' && entry[2] == 'T' && entry[3] == 'H' && entry[4] == '=')
+        return *envp + 5;
+    }
+  return "/bin:/usr/bin";
+}
+
 // execvp's rules: keep searching after "not there" errors, remember EACCES.
 DUCTILE_CHILD_CODE bool keeps_searching(int error) noexcept {
   return error == ENOENT || error == ENOTDIR || error == ESTALE || error == ELOOP || error == ENAMETOOLONG ||
@@ -14790,7 +14851,8 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, empty_mask, nullptr, kernel_sigset_size);
 
   if (const int fault = sys::injected_fault(sys::call::exec)) child_fail(plan, child_step::exec, fault);
-  if (plan.search_path == nullptr) {
+  const char* const search_path = plan.search_inherited_path ? inherited_path(plan.envp) : plan.search_path;
+  if (search_path == nullptr) {
     syscall(SYS_execve, plan.program, plan.argv, plan.envp);
     child_fail(plan, child_step::exec, errno);
   }
@@ -14799,7 +14861,7 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   char candidate[path_buffer_size];
   int error = ENOENT;
   bool saw_access_denied = false;
-  for (const char* entry = plan.search_path;;) {
+  for (const char* entry = search_path;;) {
     const char* entry_end = entry;
     while (*entry_end != '\0' && *entry_end != ':') ++entry_end;
     const std::size_t entry_length = entry_end == entry ? 1 : static_cast<std::size_t>(entry_end - entry);

@@ -143,3 +143,50 @@ TEST_CASE("a lone command gives the same result and errors on the short path as 
   CHECK(test::slurp(tmp / "out") == "value\n" + tmp.path.string() + "\n");
   CHECK(test::slurp(tmp / "both") == "to-stderr\n");
 }
+
+namespace {
+// Puts PATH back however the test ends.
+class path_restored {
+ public:
+  path_restored() : had_(std::getenv("PATH") != nullptr), saved_(had_ ? std::getenv("PATH") : "") {}
+  ~path_restored() {
+    if (had_)
+      setenv("PATH", saved_.c_str(), 1);
+    else
+      unsetenv("PATH");
+  }
+  path_restored(const path_restored&) = delete;
+  path_restored& operator=(const path_restored&) = delete;
+
+ private:
+  bool had_;
+  std::string saved_;
+};
+}  // namespace
+
+TEST_CASE("a name is looked up in the PATH the process has when it runs: changed, or unset for /bin:/usr/bin") {
+  test::leak_check check;
+  test::temp_dir tmp;
+  std::filesystem::create_directories(tmp / "bin");
+  test::write_file(tmp / "bin" / "tool", "#!/bin/sh\necho tool > \"$1\"\n");
+  std::filesystem::permissions(tmp / "bin" / "tool", std::filesystem::perms::owner_all);
+  const path_restored restore;
+
+  setenv("PATH", ("/nowhere:" + (tmp / "bin").string()).c_str(), 1);
+  for (const bool general : {false, true}) {
+    CAPTURE(general);
+    std::filesystem::remove(tmp / "out");
+    CHECK(test::run_through(cmd("tool", (tmp / "out").string()), general).kind == "ok");
+    CHECK(test::slurp(tmp / "out") == "tool\n");
+  }
+
+  // No PATH at all: execvp's default, which holds true but not the tool.
+  unsetenv("PATH");
+  for (const bool general : {false, true}) {
+    CAPTURE(general);
+    CHECK(test::run_through(cmd("true"), general).kind == "ok");
+    const auto missing = test::run_through(cmd("tool", (tmp / "out").string()), general);
+    CHECK(missing.kind == "spawn_error");
+    CHECK(missing.message.find("not found in PATH") != std::string::npos);
+  }
+}

@@ -263,6 +263,16 @@ DUCTILE_CHILD_CODE void copy_bytes(char* to, const char* from, std::size_t count
   for (std::size_t i = 0; i < count; ++i) target[i] = from[i];
 }
 
+// The value of PATH in `envp`, or execvp's default when it has none.
+DUCTILE_CHILD_CODE const char* inherited_path(const char* const* envp) noexcept {
+  if (envp != nullptr)
+    for (; *envp != nullptr; ++envp) {
+      const volatile char* entry = *envp;
+      if (entry[0] == 'P' && entry[1] == 'A' && entry[2] == 'T' && entry[3] == 'H' && entry[4] == '=') return *envp + 5;
+    }
+  return "/bin:/usr/bin";
+}
+
 // execvp's rules: keep searching after "not there" errors, remember EACCES.
 DUCTILE_CHILD_CODE bool keeps_searching(int error) noexcept {
   return error == ENOENT || error == ENOTDIR || error == ESTALE || error == ELOOP || error == ENAMETOOLONG ||
@@ -418,7 +428,8 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, empty_mask, nullptr, kernel_sigset_size);
 
   if (const int fault = sys::injected_fault(sys::call::exec)) child_fail(plan, child_step::exec, fault);
-  if (plan.search_path == nullptr) {
+  const char* const search_path = plan.search_inherited_path ? inherited_path(plan.envp) : plan.search_path;
+  if (search_path == nullptr) {
     syscall(SYS_execve, plan.program, plan.argv, plan.envp);
     child_fail(plan, child_step::exec, errno);
   }
@@ -427,7 +438,7 @@ DUCTILE_CHILD_CODE int child_main(void* argument) noexcept {
   char candidate[path_buffer_size];
   int error = ENOENT;
   bool saw_access_denied = false;
-  for (const char* entry = plan.search_path;;) {
+  for (const char* entry = search_path;;) {
     const char* entry_end = entry;
     while (*entry_end != '\0' && *entry_end != ':') ++entry_end;
     const std::size_t entry_length = entry_end == entry ? 1 : static_cast<std::size_t>(entry_end - entry);

@@ -264,7 +264,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
   int pidfd = -1;
   long pid = -1;
   int clone_errno = 0;
-  bool asked_for_pidfd = pidfds() != pidfd_support::absent;
+  const pidfd_support known = pidfds();
+  bool asked_for_pidfd = known != pidfd_support::absent;
   {
     const signals_blocked_for_clone blocked;
     if (const int fault = sys::injected_fault(sys::call::clone)) {
@@ -298,8 +299,11 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       pidfd = -1;
     }
     if (pidfd >= 0) result.process.pidfd.reset(sys::keep_clear_of_new_descriptors(pidfd));
-    if (pidfds() == pidfd_support::unknown) settle_pidfds(probe_pidfd(result.process));
-    if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
+    // Asked again only while this spawn may be the one that finds out.
+    if (known == pidfd_support::unknown) {
+      settle_pidfds(probe_pidfd(result.process));
+      if (pidfds() == pidfd_support::absent) result.process.pidfd.reset();
+    }
   }
   if (mode == start_mode::daemon) {
     // The intermediate child exits as soon as it has forked the daemon.
