@@ -141,7 +141,15 @@ void signal_group(pid_t group, int signal) noexcept;
 inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
 // Advice for memory the capture fills: huge pages where the range spans them,
 // and every page faulted in at once (ignored by kernels that cannot).
+// Huge pages are asked for only while the kernel has that many free: with
+// the usual `defrag` setting a fault in an advised range that finds none
+// compacts memory first, which made a capture several times slower than
+// plain pages on a machine whose memory had just been churned.
 void advise_huge_pages(void* data, std::size_t size) noexcept;
+// How many free blocks of 2 MiB /proc/buddyinfo's text lists (with 4 KiB
+// pages, order 9 and above, summed over zones); 0 for text it cannot read.
+// (Linux only.)
+std::size_t free_huge_pages(const char* buddyinfo, std::size_t length) noexcept;
 void prefault(void* data, std::size_t size) noexcept;
 // Memory aligned to `alignment` (a power of two that divides `size`), for
 // the capture's huge-page blocks; nullptr when there is none.

@@ -2551,7 +2551,15 @@ void signal_group(pid_t group, int signal) noexcept;
 inline constexpr std::size_t huge_page = 2 * 1024 * 1024;
 // Advice for memory the capture fills: huge pages where the range spans them,
 // and every page faulted in at once (ignored by kernels that cannot).
+// Huge pages are asked for only while the kernel has that many free: with
+// the usual `defrag` setting a fault in an advised range that finds none
+// compacts memory first, which made a capture several times slower than
+// plain pages on a machine whose memory had just been churned.
 void advise_huge_pages(void* data, std::size_t size) noexcept;
+// How many free blocks of 2 MiB /proc/buddyinfo's text lists (with 4 KiB
+// pages, order 9 and above, summed over zones); 0 for text it cannot read.
+// (Linux only.)
+std::size_t free_huge_pages(const char* buddyinfo, std::size_t length) noexcept;
 void prefault(void* data, std::size_t size) noexcept;
 // Memory aligned to `alignment` (a power of two that divides `size`), for
 // the capture's huge-page blocks; nullptr when there is none.
@@ -4612,9 +4620,9 @@ struct child_plan {
   // the child itself (as glibc's posix_spawnp does), or /bin:/usr/bin.
   // Only where child_reads_inherited_path.
   bool search_inherited_path = false;
-  const char* dir = nullptr;          // nullptr: stay in the parent's directory
-  int stdio[3] = {0, 1, 2};           // source of each of 0, 1, 2; equal means untouched
-  const fd_move* passed = nullptr;    // pass_fd(): at most most_passed_fds
+  const char* dir = nullptr;        // nullptr: stay in the parent's directory
+  int stdio[3] = {0, 1, 2};         // source of each of 0, 1, 2; equal means untouched
+  const fd_move* passed = nullptr;  // pass_fd(): at most most_passed_fds
   std::size_t passed_count = 0;
   pid_t process_group = -1;       // -1: the parent's; 0: a new one; else join it
   pid_t die_with = 0;             // kill_on_parent_exit(): the parent's pid, else 0
@@ -13934,11 +13942,63 @@ DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noex
 // MADV_POPULATE_WRITE (Linux 5.14), spelled out for older headers.
 inline constexpr int populate_write = 23;
 
+DUCTILE_INLINE std::size_t free_huge_pages(const char* buddyinfo, std::size_t length) noexcept {
+  // Lines of "Node 0, zone   Normal  c0 c1 ... c10": c<k> free blocks of 2^k pages.
+  constexpr int huge_order = 9;
+  std::size_t total = 0;
+  std::size_t at = 0;
+  while (at < length) {
+    std::size_t end = at;
+    while (end < length && buddyinfo[end] != '\n') ++end;
+    // The counts follow the zone's name, the fourth word.
+    int word = 0;
+    int order = 0;
+    bool in_word = false;
+    std::size_t count = 0;
+    for (std::size_t i = at; i <= end; ++i) {
+      const bool space = i == end || buddyinfo[i] == ' ' || buddyinfo[i] == '\t';
+      if (!space && !in_word) {
+        in_word = true;
+        ++word;
+        count = 0;
+      }
+      if (!space && word > 4) {
+        if (buddyinfo[i] < '0' || buddyinfo[i] > '9') return 0;
+        count = count * 10 + static_cast<std::size_t>(buddyinfo[i] - '0');
+      }
+      if (space && in_word) {
+        in_word = false;
+        if (word > 4) {
+          if (order >= huge_order) total += count << (order - huge_order);
+          ++order;
+        }
+      }
+    }
+    at = end + 1;
+  }
+  return total;
+}
+
 DUCTILE_INLINE void advise_huge_pages(void* data, std::size_t size) noexcept {
   const auto begin = reinterpret_cast<std::uintptr_t>(data);
   const std::uintptr_t first = (begin + huge_page - 1) & ~(huge_page - 1);
   const std::uintptr_t last = (begin + size) & ~(huge_page - 1);
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  if (last <= first) return;
+  char text[4096];
+  std::size_t length = 0;
+  const int fd = ::open("/proc/buddyinfo", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    for (;;) {
+      const ssize_t got = ::read(fd, text + length, sizeof text - length);
+      if (got > 0) length += static_cast<std::size_t>(got);
+      if (got == 0 || length == sizeof text || (got < 0 && errno != EINTR)) break;
+    }
+    ::close(fd);
+  }
+  // Unreadable (no /proc, a profile): the advice is given, as before.
+  if (fd >= 0 && length > 0 && length < sizeof text && free_huge_pages(text, length) < (last - first) / huge_page)
+    return;
+  ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 }
 
 DUCTILE_INLINE void prefault(void* data, std::size_t size) noexcept {
@@ -14690,8 +14750,7 @@ DUCTILE_CHILD_CODE const char* inherited_path(const char* const* envp) noexcept 
   if (envp != nullptr)
     for (; *envp != nullptr; ++envp) {
       const volatile char* entry = *envp;
-      if (entry[0] == 'P' && entry[1] == 'A' && entry[2] == 'T' && entry[3] == 'H' && entry[4] == '=')
-        return *envp + 5;
+      if (entry[0] == 'P' && entry[1] == 'A' && entry[2] == 'T' && entry[3] == 'H' && entry[4] == '=') return *envp + 5;
     }
   return "/bin:/usr/bin";
 }

@@ -1,6 +1,7 @@
 // The capture buffer on its own: bytes in through room()/commit(), out
 // through take(), across the head, block boundaries and partial reads.
 #if __has_include("run/capture_buffer.hpp")
+#include "os/system_calls.hpp"
 #include "run/capture_buffer.hpp"
 #endif  // else the single header has it inline
 #include <algorithm>
@@ -69,3 +70,21 @@ TEST_CASE("a capture buffer is reusable after take, and movable while filling") 
   CHECK(again.size() == 5000);
   CHECK(is_pattern(again));
 }
+
+#if defined(DUCTILE_LINUX_BACKEND) && DUCTILE_LINUX_BACKEND
+TEST_CASE("free huge pages are counted from /proc/buddyinfo's text, order 9 and above") {
+  using ductile::detail::sys::free_huge_pages;
+  const std::string text =
+      "Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3 \n"
+      "Node 0, zone    DMA32      1      2      2      2      1      2      0      3      3      1    753 \n"
+      "Node 0, zone   Normal  30775  18314  15166   9376   5693   2918   1119    316    156     70    513 \n";
+  // Order 9 counts one block each, order 10 two: 1 + 2*3 + 1 + 2*753 + 70 + 2*513.
+  CHECK(free_huge_pages(text.data(), text.size()) == 1 + 6 + 1 + 1506 + 70 + 1026);
+  // Memory cut into small pieces: nothing at order 9 or 10.
+  const std::string fragmented = "Node 0, zone   Normal  90000  40000  1000  20  5  0  0  0  0  0  0\n";
+  CHECK(free_huge_pages(fragmented.data(), fragmented.size()) == 0);
+  CHECK(free_huge_pages("", 0) == 0);
+  const std::string garbled = "Node 0, zone Normal 1 2 x 4\n";
+  CHECK(free_huge_pages(garbled.data(), garbled.size()) == 0);
+}
+#endif

@@ -106,11 +106,63 @@ DUCTILE_INLINE void signal_process(const process_handle& child, int signal) noex
 // MADV_POPULATE_WRITE (Linux 5.14), spelled out for older headers.
 inline constexpr int populate_write = 23;
 
+DUCTILE_INLINE std::size_t free_huge_pages(const char* buddyinfo, std::size_t length) noexcept {
+  // Lines of "Node 0, zone   Normal  c0 c1 ... c10": c<k> free blocks of 2^k pages.
+  constexpr int huge_order = 9;
+  std::size_t total = 0;
+  std::size_t at = 0;
+  while (at < length) {
+    std::size_t end = at;
+    while (end < length && buddyinfo[end] != '\n') ++end;
+    // The counts follow the zone's name, the fourth word.
+    int word = 0;
+    int order = 0;
+    bool in_word = false;
+    std::size_t count = 0;
+    for (std::size_t i = at; i <= end; ++i) {
+      const bool space = i == end || buddyinfo[i] == ' ' || buddyinfo[i] == '\t';
+      if (!space && !in_word) {
+        in_word = true;
+        ++word;
+        count = 0;
+      }
+      if (!space && word > 4) {
+        if (buddyinfo[i] < '0' || buddyinfo[i] > '9') return 0;
+        count = count * 10 + static_cast<std::size_t>(buddyinfo[i] - '0');
+      }
+      if (space && in_word) {
+        in_word = false;
+        if (word > 4) {
+          if (order >= huge_order) total += count << (order - huge_order);
+          ++order;
+        }
+      }
+    }
+    at = end + 1;
+  }
+  return total;
+}
+
 DUCTILE_INLINE void advise_huge_pages(void* data, std::size_t size) noexcept {
   const auto begin = reinterpret_cast<std::uintptr_t>(data);
   const std::uintptr_t first = (begin + huge_page - 1) & ~(huge_page - 1);
   const std::uintptr_t last = (begin + size) & ~(huge_page - 1);
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  if (last <= first) return;
+  char text[4096];
+  std::size_t length = 0;
+  const int fd = ::open("/proc/buddyinfo", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    for (;;) {
+      const ssize_t got = ::read(fd, text + length, sizeof text - length);
+      if (got > 0) length += static_cast<std::size_t>(got);
+      if (got == 0 || length == sizeof text || (got < 0 && errno != EINTR)) break;
+    }
+    ::close(fd);
+  }
+  // Unreadable (no /proc, a profile): the advice is given, as before.
+  if (fd >= 0 && length > 0 && length < sizeof text && free_huge_pages(text, length) < (last - first) / huge_page)
+    return;
+  ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 }
 
 DUCTILE_INLINE void prefault(void* data, std::size_t size) noexcept {
