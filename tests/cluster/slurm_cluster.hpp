@@ -51,6 +51,24 @@ class slurm_cluster {
                               fs::perms::others_read | fs::perms::others_exec);
     cmd("mungekey", "--create", "--keyfile=" + (dir_ / "munge.key").string()).stdout_null().run();
     fs::permissions(dir_ / "munge.key", fs::perms::owner_read | fs::perms::owner_write);
+    // The ports were free when chosen, but anything on the machine (another
+    // suite's servers, a client's outgoing connection) may take one before
+    // the daemon binds it: then it exits, and the cluster starts again on others.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        start_on_free_ports();
+        return;
+      } catch (const std::runtime_error&) {
+        for (auto* daemon : {&node_, &controller_, &munged_}) stop(*daemon);
+        if (attempt == 3) throw;
+      }
+    }
+  }
+
+  void start_on_free_ports() {
+    using namespace ductile;
+    std::error_code ignored;
+    fs::remove(dir_ / "munge.socket", ignored);  // an earlier attempt's
     const std::string d = dir_.string();
     const int controller_port = test::free_local_port();
     int node_port = test::free_local_port();

@@ -52,6 +52,19 @@ struct ssh_server {
       cmd("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir / key).stdout_null().run();
     fs::copy_file(dir / "user_key.pub", dir / "authorized_keys");
     fs::create_directories("/run/sshd");  // sshd's privilege separation directory
+    fs::create_directories(dir / "home");
+    fs::create_directories(dir / "cdpath" / "only-in-cdpath");
+    // The port was free when chosen, but anything on the machine (another
+    // suite's servers, a client's outgoing connection) may take it before
+    // sshd binds it: then sshd exits, and another port is tried.
+    for (int attempt = 1;; ++attempt) {
+      if (listening_on_a_free_port()) return;
+      if (attempt == 5) throw std::runtime_error("sshd did not start; its log: " + slurp(dir / "sshd.log"));
+    }
+  }
+
+  bool listening_on_a_free_port() {
+    using namespace ductile;
     port = test::free_local_port();
     write_file(dir / "sshd_config", "ListenAddress 127.0.0.1\nPort " + std::to_string(port) + "\nHostKey " +
                                         (dir / "host_key").string() + "\nAuthorizedKeysFile " +
@@ -65,16 +78,22 @@ struct ssh_server {
                                         // the commands'.
                                         "SetEnv CDPATH=" +
                                         (dir / "cdpath").string() + " HOME=" + (dir / "home").string() + "\n");
-    fs::create_directories(dir / "home");
-    fs::create_directories(dir / "cdpath" / "only-in-cdpath");
     const std::string host_key = slurp(dir / "host_key.pub");
     write_file(dir / "known_hosts", "[127.0.0.1]:" + std::to_string(port) + " " + host_key);
     daemon.emplace(cmd("/usr/sbin/sshd", "-f", dir / "sshd_config", "-D", "-e")
                        .stderr_path(dir / "sshd.log")
                        .stdin_null()
                        .stdout_null()
+                       .unchecked()
                        .start());
-    eventually([this] { return accepts_connections(port); });
+    // Listening, and by this sshd: one that could not bind exits at once.
+    const bool listening = eventually([this] { return accepts_connections(port) || daemon->try_wait() != nullptr; }) &&
+                           daemon->try_wait() == nullptr;
+    if (listening) return true;
+    daemon->kill();
+    (void)daemon->wait();
+    daemon.reset();
+    return false;
   }
   ~ssh_server() {
     try {
