@@ -9,6 +9,7 @@ namespace bp = boost::process;
 void peer::spawn_true() {
   bp::child child(bp::search_path("true"));
   child.wait();
+  if (child.exit_code() != 0) std::abort();
 }
 
 std::size_t peer::capture(const std::vector<std::string>& argv) {
@@ -25,3 +26,20 @@ std::size_t peer::capture(const std::vector<std::string>& argv) {
   child.wait();
   return bytes.size();
 }
+
+void peer::pipeline_true() {
+  bp::pipe first, second;
+  const auto program = bp::search_path("true");
+  bp::child a(program, bp::std_out > first);
+  bp::child b(program, bp::std_in<first, bp::std_out> second);
+  bp::child c(program, bp::std_in < second);
+  first.close();
+  second.close();
+  a.wait();
+  b.wait();
+  c.wait();
+  if (a.exit_code() != 0 || b.exit_code() != 0 || c.exit_code() != 0) std::abort();
+}
+
+// Boost.Process has no pool: threads, each spawning and waiting in turn.
+void peer::pool(long count, int parallel) { pool_of_threads(count, parallel); }

@@ -9,3 +9,16 @@ std::size_t peer::capture(const std::vector<std::string>& argv) {
   const std::vector<std::string> args(argv.begin() + 1, argv.end());
   return ductile::cmd(argv[0], args).stdout_capture().run().stdout_bytes.size();
 }
+
+void peer::pipeline_true() { (ductile::cmd("true") | ductile::cmd("true") | ductile::cmd("true")).run(); }
+
+// The handles are kept and waited, which throws for a job that failed.
+void peer::pool(long count, int parallel) {
+  ductile::pool jobs(static_cast<std::size_t>(parallel));
+  const auto job = ductile::cmd("true");
+  std::vector<ductile::handle> handles;
+  handles.reserve(static_cast<std::size_t>(count));
+  for (long i = 0; i < count; ++i) handles.push_back(jobs.submit(job));
+  jobs.wait_all();
+  for (auto& handle : handles) handle.wait();
+}

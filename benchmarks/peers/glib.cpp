@@ -1,5 +1,7 @@
 // GLib's GSubprocess: g_subprocess_newv and wait; communicate() for stdout.
+#include <fcntl.h>
 #include <gio/gio.h>
+#include <glib-unix.h>
 
 #include "workload.hpp"
 
@@ -17,7 +19,7 @@ GSubprocess* start(const std::vector<std::string>& argv, GSubprocessFlags flags)
 
 void peer::spawn_true() {
   GSubprocess* process = start({"true"}, G_SUBPROCESS_FLAGS_NONE);
-  if (!g_subprocess_wait(process, nullptr, nullptr)) std::abort();
+  if (!g_subprocess_wait(process, nullptr, nullptr) || !g_subprocess_get_successful(process)) std::abort();
   g_object_unref(process);
 }
 
@@ -30,3 +32,36 @@ std::size_t peer::capture(const std::vector<std::string>& argv) {
   g_object_unref(process);
   return size;
 }
+
+namespace {
+// One launcher per stage: it owns the descriptors it was given and closes
+// them when it goes, right after its stage has started.
+GSubprocess* start_stage(int in, int out) {
+  GSubprocessLauncher* launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+  if (in >= 0) g_subprocess_launcher_take_stdin_fd(launcher, in);
+  if (out >= 0) g_subprocess_launcher_take_stdout_fd(launcher, out);
+  GError* error = nullptr;
+  GSubprocess* process = g_subprocess_launcher_spawn(launcher, &error, "true", nullptr);
+  g_object_unref(launcher);
+  if (process == nullptr) std::abort();
+  return process;
+}
+void wait_for(GSubprocess* process) {
+  if (!g_subprocess_wait(process, nullptr, nullptr) || !g_subprocess_get_successful(process)) std::abort();
+  g_object_unref(process);
+}
+}  // namespace
+
+void peer::pipeline_true() {
+  int first[2], second[2];
+  if (!g_unix_open_pipe(first, FD_CLOEXEC, nullptr) || !g_unix_open_pipe(second, FD_CLOEXEC, nullptr)) std::abort();
+  GSubprocess* a = start_stage(-1, first[1]);
+  GSubprocess* b = start_stage(first[0], second[1]);
+  GSubprocess* c = start_stage(second[0], -1);
+  wait_for(a);
+  wait_for(b);
+  wait_for(c);
+}
+
+// GSubprocess is thread-safe and has no pool: threads, each spawning and waiting.
+void peer::pool(long count, int parallel) { pool_of_threads(count, parallel); }

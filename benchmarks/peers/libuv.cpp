@@ -1,5 +1,6 @@
 // libuv: uv_spawn on the default loop, run until the process (and its pipe)
 // have closed; the pipe read with uv_read_start into a doubling buffer.
+#include <unistd.h>
 #include <uv.h>
 
 #include "workload.hpp"
@@ -7,7 +8,11 @@
 namespace {
 
 void closed(uv_handle_t*) {}
-void exited(uv_process_t* process, int64_t, int) { uv_close(reinterpret_cast<uv_handle_t*>(process), closed); }
+// Every workload runs programs that succeed: anything else is a broken run.
+void exited(uv_process_t* process, int64_t status, int signal) {
+  if (status != 0 || signal != 0) std::abort();
+  uv_close(reinterpret_cast<uv_handle_t*>(process), closed);
+}
 
 void spawn(uv_process_t& process, const std::vector<std::string>& argv, uv_stdio_container_t* stdio, int count) {
   std::vector<char*> args;
@@ -57,4 +62,59 @@ std::size_t peer::capture(const std::vector<std::string>& argv) {
   uv_read_start(reinterpret_cast<uv_stream_t*>(&out), make_room, received);
   uv_run(uv_default_loop(), UV_RUN_DEFAULT);
   return bytes.size();
+}
+
+void peer::pipeline_true() {
+  uv_file first[2], second[2];
+  if (uv_pipe(first, 0, 0) != 0 || uv_pipe(second, 0, 0) != 0) std::abort();
+  uv_stdio_container_t stdio[3][3];
+  const int in[3] = {0, first[0], second[0]};
+  const int out[3] = {first[1], second[1], 1};
+  uv_process_t processes[3];
+  for (int stage = 0; stage < 3; ++stage) {
+    const int fds[3] = {in[stage], out[stage], 2};
+    for (int i = 0; i < 3; ++i) {
+      stdio[stage][i].flags = UV_INHERIT_FD;
+      stdio[stage][i].data.fd = fds[i];
+    }
+    spawn(processes[stage], {"true"}, stdio[stage], 3);
+  }
+  for (int fd : {first[0], first[1], second[0], second[1]}) close(fd);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+}
+
+namespace {
+// libuv's own way to keep N running: one loop, and each exit starts the next.
+struct job_queue {
+  long left = 0;
+};
+void start_next(job_queue& queue);
+void job_closed(uv_handle_t* handle) {
+  auto* queue = static_cast<job_queue*>(handle->data);
+  delete reinterpret_cast<uv_process_t*>(handle);
+  start_next(*queue);
+}
+void job_exited(uv_process_t* process, int64_t status, int signal) {
+  if (status != 0 || signal != 0) std::abort();
+  uv_close(reinterpret_cast<uv_handle_t*>(process), job_closed);
+}
+void start_next(job_queue& queue) {
+  if (queue.left == 0) return;
+  --queue.left;
+  char program[] = "true";
+  char* args[] = {program, nullptr};
+  uv_process_options_t options{};
+  options.exit_cb = job_exited;
+  options.file = program;
+  options.args = args;
+  auto* process = new uv_process_t;
+  process->data = &queue;
+  if (uv_spawn(uv_default_loop(), process, &options) != 0) std::abort();
+}
+}  // namespace
+
+void peer::pool(long count, int parallel) {
+  job_queue queue{count};
+  for (int i = 0; i < parallel; ++i) start_next(queue);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 }

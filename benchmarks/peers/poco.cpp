@@ -6,7 +6,7 @@
 
 void peer::spawn_true() {
   Poco::ProcessHandle process = Poco::Process::launch("true", {});
-  process.wait();
+  if (process.wait() != 0) std::abort();
 }
 
 std::size_t peer::capture(const std::vector<std::string>& argv) {
@@ -24,3 +24,16 @@ std::size_t peer::capture(const std::vector<std::string>& argv) {
   process.wait();
   return bytes.size();
 }
+
+void peer::pipeline_true() {
+  Poco::Pipe first, second;
+  Poco::ProcessHandle a = Poco::Process::launch("true", {}, nullptr, &first, nullptr);
+  Poco::ProcessHandle b = Poco::Process::launch("true", {}, &first, &second, nullptr);
+  Poco::ProcessHandle c = Poco::Process::launch("true", {}, &second, nullptr, nullptr);
+  first.close();
+  second.close();
+  if (a.wait() != 0 || b.wait() != 0 || c.wait() != 0) std::abort();
+}
+
+// POCO has no process pool: threads, each launching and waiting.
+void peer::pool(long count, int parallel) { pool_of_threads(count, parallel); }

@@ -6,6 +6,7 @@
 void peer::spawn_true() {
   redi::ipstream child("true", std::vector<std::string>{"true"});
   child.close();
+  if (!child.rdbuf()->exited() || child.rdbuf()->status() != 0) std::abort();
 }
 
 std::size_t peer::capture(const std::vector<std::string>& argv) {
@@ -21,3 +22,14 @@ std::size_t peer::capture(const std::vector<std::string>& argv) {
   child.close();
   return bytes.size();
 }
+
+// PStreams connects processes only through a shell: one `sh -c` running the
+// pipeline, which is how its users write one.
+void peer::pipeline_true() {
+  redi::ipstream child("true | true | true");
+  child.close();
+  if (!child.rdbuf()->exited() || child.rdbuf()->status() != 0) std::abort();
+}
+
+// No pool: threads, each with its own ipstream.
+void peer::pool(long count, int parallel) { pool_of_threads(count, parallel); }

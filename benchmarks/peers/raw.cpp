@@ -47,3 +47,29 @@ std::size_t peer::capture(const std::vector<std::string>& argv) {
   reap(pid);
   return out.size();
 }
+
+// Each stage's ends dup2'd into place by posix_spawn; the parent closes its
+// copies as soon as the stages that use them exist.
+void peer::pipeline_true() {
+  int first[2], second[2];
+  if (pipe2(first, O_CLOEXEC) != 0 || pipe2(second, O_CLOEXEC) != 0) std::abort();
+  posix_spawn_file_actions_t writes_first, between, reads_second;
+  posix_spawn_file_actions_init(&writes_first);
+  posix_spawn_file_actions_adddup2(&writes_first, first[1], 1);
+  posix_spawn_file_actions_init(&between);
+  posix_spawn_file_actions_adddup2(&between, first[0], 0);
+  posix_spawn_file_actions_adddup2(&between, second[1], 1);
+  posix_spawn_file_actions_init(&reads_second);
+  posix_spawn_file_actions_adddup2(&reads_second, second[0], 0);
+  const pid_t a = start({"true"}, &writes_first);
+  const pid_t b = start({"true"}, &between);
+  const pid_t c = start({"true"}, &reads_second);
+  for (posix_spawn_file_actions_t* actions : {&writes_first, &between, &reads_second})
+    posix_spawn_file_actions_destroy(actions);
+  for (int fd : {first[0], first[1], second[0], second[1]}) close(fd);
+  reap(a);
+  reap(b);
+  reap(c);
+}
+
+void peer::pool(long count, int parallel) { pool_of_threads(count, parallel); }

@@ -6,7 +6,8 @@
 #
 #   spawn and wait for /bin/true, from a parent with 10 MiB and with 2 GiB of
 #   touched memory (a peer that forks copies the page tables of all of it);
-#   capture 256 MiB of a child's stdout.
+#   capture 256 MiB of a child's stdout; `true | true | true`; a pool of
+#   short jobs at twice the cores; parent instructions per spawn (callgrind).
 #
 # The peers come from Debian packages, installed here if missing: Boost.Process
 # v1 (Boost 1.74, libboost-dev), Boost.Process v2 (the headers of
@@ -22,7 +23,7 @@ build=$(realpath "${1:?usage: run.sh BUILD_DIR [rounds] [spawns]}")
 rounds=${2:-7}
 spawns=${3:-200}
 tools/install-deps.sh g++ libboost-dev libboost-filesystem-dev libglib2.0-dev libpoco-dev libuv1-dev \
-  libpstreams-dev python3 nodejs libfmt-dev librange-v3-dev >/dev/null
+  libpstreams-dev python3 nodejs libfmt-dev librange-v3-dev valgrind >/dev/null
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -87,12 +88,45 @@ measure() {  # label, workload arguments...
   done
 }
 
-echo "$(nproc) cores; $rounds rounds; ratio: median of per-round ratios to raw posix_spawn"
-echo "| workload | peer | median | ratio |"
-echo "|---|---|---|---|"
-measure "spawn, 10 MiB parent" spawn "$spawns" 10
-measure "spawn, 2 GiB parent" spawn "$((spawns / 4))" 2048
-measure "capture 256 MiB" capture 256
+# PEERS_PARTS picks what runs (all three by default): "time" (the paired
+# workloads), "instructions" (callgrind) and "include" (compile times).
+parts=${PEERS_PARTS:-time instructions include}
+part() { [[ " $parts " == *" $1 "* ]]; }
+
+if part time; then
+  echo "$(nproc) cores; $rounds rounds; ratio: median of per-round ratios to raw posix_spawn"
+  echo "| workload | peer | median | ratio |"
+  echo "|---|---|---|---|"
+  measure "spawn, 10 MiB parent" spawn "$spawns" 10
+  measure "spawn, 2 GiB parent" spawn "$((spawns / 4))" 2048
+  measure "capture 256 MiB" capture 256
+  measure "true \\| true \\| true" pipeline "$((spawns / 2))"
+  # 2 x the cores at a time; the raw baseline is that many threads, each
+  # looping posix_spawnp and waitpid.
+  measure "pool: $((spawns * 5)) true, $((2 * $(nproc))) at a time (per job)" pool "$((spawns * 5))" "$((2 * $(nproc)))"
+fi
+
+# Parent user-space instructions per spawn-and-wait of /bin/true, counted by
+# callgrind inside peer::spawn_true() only (each call builds its command, as
+# a program does; the children's and the interpreters' are not comparable).
+if part instructions && command -v valgrind >/dev/null; then
+  echo
+  echo "| peer | instructions per spawn_true() |"
+  echo "|---|---|"
+  for name in raw ductile boost_process_v1 boost_process_v2 glib poco libuv pstreams; do
+    mkdir -p "$work/callgrind-$name"
+    if ! valgrind --tool=callgrind --toggle-collect='peer::spawn_true()' \
+      --callgrind-out-file="$work/callgrind-$name/out.%p" "$work/$name" spawn 1000 0 >/dev/null 2>&1; then
+      # Boost.Process v2 asks for pidfd_open, which valgrind 3.19 does not know.
+      printf '| %s | (fails under valgrind) |\n' "$name"
+      continue
+    fi
+    # The parent's file has the most: a forking peer's children write their own.
+    total=$(grep -h '^totals:' "$work/callgrind-$name"/out.* | awk '{ if ($2 > max) max = $2 } END { print max }')
+    # 1,001 calls: the warm-up's first-call symbol binding is spread thin.
+    printf '| %s | %s |\n' "$name" "$((total / 1001))"
+  done
+fi
 
 # What including each library's header costs a file: median of 5 compiles
 # (-fsyntax-only is not used: the figure is a whole -O0 compile, like
@@ -114,19 +148,21 @@ include_row() {  # label, header, flags...
   ms=$(include_ms "$work/include.cpp" "$@")
   printf '| %s | %s ms | %.2fx |\n' "$label" "$ms" "$(awk -v a="$ms" -v b="$base_ms" 'BEGIN { print a / b }')"
 }
-printf '#include <string>\n#include <vector>\n' >"$work/baseline.cpp"
-base_ms=$(include_ms "$work/baseline.cpp")
-echo
-echo "| include | median | vs <string> + <vector> |"
-echo "|---|---|---|"
-printf '| <string> + <vector> | %s ms | 1.00x |\n' "$base_ms"
-include_row "<ductile/ductile.hpp>" ductile/ductile.hpp -Iinclude
-include_row "single header, declarations" ductile/ductile.hpp -Isingle_include
-include_row "<boost/process.hpp> (v1, 1.74)" boost/process.hpp
-include_row "<boost/process/v2/process.hpp> (1.81)" boost/process/v2/process.hpp \
-  -isystem "$cache/boost-1.81/usr/include" -DBOOST_PROCESS_USE_STD_FS \
-  -include "$PWD/benchmarks/peers/boost_1_81_fixes.hpp"
-include_row "<gio/gio.h>" gio/gio.h $(pkg-config --cflags gio-2.0)
-include_row "<Poco/Process.h>" Poco/Process.h
-include_row "<uv.h>" uv.h
-include_row "<pstreams/pstream.h>" pstreams/pstream.h
+if part include; then
+  printf '#include <string>\n#include <vector>\n' >"$work/baseline.cpp"
+  base_ms=$(include_ms "$work/baseline.cpp")
+  echo
+  echo "| include | median | vs <string> + <vector> |"
+  echo "|---|---|---|"
+  printf '| <string> + <vector> | %s ms | 1.00x |\n' "$base_ms"
+  include_row "<ductile/ductile.hpp>" ductile/ductile.hpp -Iinclude
+  include_row "single header, declarations" ductile/ductile.hpp -Isingle_include
+  include_row "<boost/process.hpp> (v1, 1.74)" boost/process.hpp
+  include_row "<boost/process/v2/process.hpp> (1.81)" boost/process/v2/process.hpp \
+    -isystem "$cache/boost-1.81/usr/include" -DBOOST_PROCESS_USE_STD_FS \
+    -include "$PWD/benchmarks/peers/boost_1_81_fixes.hpp"
+  include_row "<gio/gio.h>" gio/gio.h $(pkg-config --cflags gio-2.0)
+  include_row "<Poco/Process.h>" Poco/Process.h
+  include_row "<uv.h>" uv.h
+  include_row "<pstreams/pstream.h>" pstreams/pstream.h
+fi

@@ -6,15 +6,19 @@
 //   <peer> spawn COUNT PARENT_MIB   seconds per spawn-and-wait of /bin/true,
 //                                   with PARENT_MIB of touched memory in the parent
 //   <peer> capture MIB              seconds to capture MIB of `head -c` from /dev/zero
+//   <peer> pipeline COUNT           seconds per `true | true | true`, waited for whole
+//   <peer> pool COUNT PARALLEL      seconds per job of COUNT /bin/true, PARALLEL at a time
 //
 // Each prints one number, so benchmarks/peers/run.sh can pair the peers
 // round by round against the raw posix_spawn baseline.
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace peer {
@@ -52,11 +56,28 @@ void spawn_true();
 // Runs `argv` and returns how many bytes it wrote to stdout, all of them
 // held in memory at once, as a capture does.
 std::size_t capture(const std::vector<std::string>& argv);
+// Runs `true | true | true`, its stages connected by pipes, and waits for all three.
+void pipeline_true();
+// Runs `count` /bin/true, at most `parallel` at a time, and waits for them all.
+void pool(long count, int parallel);
+
+// A pool for a library that has none: `parallel` threads, each taking the
+// next job and running it with spawn_true(), what its users write by hand.
+inline void pool_of_threads(long count, int parallel) {
+  std::atomic<long> next{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < parallel; ++i)
+    threads.emplace_back([&] {
+      while (next.fetch_add(1) < count) spawn_true();
+    });
+  for (auto& thread : threads) thread.join();
+}
 }  // namespace peer
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s spawn COUNT PARENT_MIB | capture MIB\n", argv[0]);
+    std::fprintf(stderr, "usage: %s spawn COUNT PARENT_MIB | capture MIB | pipeline COUNT | pool COUNT PARALLEL\n",
+                 argv[0]);
     return 2;
   }
   using clock = std::chrono::steady_clock;
@@ -86,6 +107,25 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::printf("%.9f\n", seconds);
+    return 0;
+  }
+  if (workload == "pipeline") {
+    const long count = std::atol(argv[2]);
+    peer::pipeline_true();
+    const auto start = clock::now();
+    for (long i = 0; i < count; ++i) peer::pipeline_true();
+    const double seconds = std::chrono::duration<double>(clock::now() - start).count();
+    std::printf("%.9f\n", seconds / static_cast<double>(count));
+    return 0;
+  }
+  if (workload == "pool" && argc > 3) {
+    const long count = std::atol(argv[2]);
+    const int parallel = std::atoi(argv[3]);
+    peer::spawn_true();
+    const auto start = clock::now();
+    peer::pool(count, parallel);
+    const double seconds = std::chrono::duration<double>(clock::now() - start).count();
+    std::printf("%.9f\n", seconds / static_cast<double>(count));
     return 0;
   }
   std::fprintf(stderr, "unknown workload %s\n", workload.c_str());
