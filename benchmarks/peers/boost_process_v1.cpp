@@ -43,3 +43,7 @@ void peer::pipeline_true() {
 
 // Boost.Process has no pool: threads, each spawning and waiting in turn.
 void peer::pool(long count, int parallel) { pool_of_threads(count, parallel); }
+
+// v1's async_wait needs an io_context per child group; its users reach for
+// threads, as here.
+void peer::async_jobs(long count, int parallel) { pool_of_threads(count, parallel); }

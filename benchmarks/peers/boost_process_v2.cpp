@@ -9,6 +9,8 @@
 #include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
+#include <functional>
+#include <memory>
 
 #include "workload.hpp"
 
@@ -53,3 +55,22 @@ void peer::pipeline_true() {
 
 // No pool in Boost.Process either: threads, each with its own io_context.
 void peer::pool(long count, int parallel) { pool_of_threads(count, parallel); }
+
+// async_wait on one io_context, the next process started from each handler.
+void peer::async_jobs(long count, int parallel) {
+  asio::io_context context;
+  const auto program = bp2::environment::find_executable("true");
+  const std::vector<std::string> none;
+  long started = 0;
+  std::function<void()> next = [&] {
+    if (started == count) return;
+    ++started;
+    auto child = std::make_shared<bp2::process>(context, program, none);
+    child->async_wait([child, &next](boost::system::error_code error, int code) {
+      if (error || code != 0) std::abort();
+      next();
+    });
+  };
+  for (int i = 0; i < parallel; ++i) next();
+  context.run();
+}

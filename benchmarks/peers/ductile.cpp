@@ -1,5 +1,8 @@
-// ductile: run() and a captured stdout.
+// ductile: run() and a captured stdout; pipelines, pool() and async_run.
+#include <asio/io_context.hpp>
+#include <ductile/asio.hpp>
 #include <ductile/ductile.hpp>
+#include <functional>
 
 #include "workload.hpp"
 
@@ -21,4 +24,22 @@ void peer::pool(long count, int parallel) {
   for (long i = 0; i < count; ++i) handles.push_back(jobs.submit(job));
   jobs.wait_all();
   for (auto& handle : handles) handle.wait();
+}
+
+// async_run on one io_context thread, the next job started from each
+// completion handler; a failure reaches the handler as an exception.
+void peer::async_jobs(long count, int parallel) {
+  asio::io_context context;
+  const auto job = ductile::cmd("true");
+  long started = 0;
+  std::function<void()> next = [&] {
+    if (started == count) return;
+    ++started;
+    ductile::async_run(context.get_executor(), job, [&](std::exception_ptr error, ductile::output) {
+      if (error) std::abort();
+      next();
+    });
+  };
+  for (int i = 0; i < parallel; ++i) next();
+  context.run();
 }

@@ -65,3 +65,36 @@ void peer::pipeline_true() {
 
 // GSubprocess is thread-safe and has no pool: threads, each spawning and waiting.
 void peer::pool(long count, int parallel) { pool_of_threads(count, parallel); }
+
+namespace {
+// g_subprocess_wait_async on the default main context, the next process
+// started from each callback.
+struct async_queue {
+  long left = 0;
+  long running = 0;
+  GMainLoop* loop = nullptr;
+};
+void start_async(async_queue& queue);
+void waited(GObject* source, GAsyncResult* result, gpointer data) {
+  auto& queue = *static_cast<async_queue*>(data);
+  auto* process = G_SUBPROCESS(source);
+  if (!g_subprocess_wait_finish(process, result, nullptr) || !g_subprocess_get_successful(process)) std::abort();
+  g_object_unref(process);
+  --queue.running;
+  start_async(queue);
+  if (queue.running == 0) g_main_loop_quit(queue.loop);
+}
+void start_async(async_queue& queue) {
+  if (queue.left == 0) return;
+  --queue.left;
+  ++queue.running;
+  g_subprocess_wait_async(start({"true"}, G_SUBPROCESS_FLAGS_NONE), nullptr, waited, &queue);
+}
+}  // namespace
+
+void peer::async_jobs(long count, int parallel) {
+  async_queue queue{count, 0, g_main_loop_new(nullptr, FALSE)};
+  for (int i = 0; i < parallel; ++i) start_async(queue);
+  if (queue.running > 0) g_main_loop_run(queue.loop);
+  g_main_loop_unref(queue.loop);
+}

@@ -118,3 +118,6 @@ void peer::pool(long count, int parallel) {
   for (int i = 0; i < parallel; ++i) start_next(queue);
   uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 }
+
+// The pool above is already libuv's asynchronous way.
+void peer::async_jobs(long count, int parallel) { pool(count, parallel); }

@@ -50,8 +50,9 @@ if (workload === 'spawn') {
     for (let i = 0; i < count; ++i) await pipeline();
     console.log((Number(process.hrtime.bigint() - start) / 1e9 / count).toFixed(9));
   })();
-} else if (workload === 'pool') {
-  // Node's own way: asynchronous spawn(), a new one started as each ends.
+} else if (workload === 'pool' || workload === 'async') {
+  // Node's own way, asynchronous spawn() with a new one started as each
+  // ends, serves as its pool and its asynchronous interface both.
   const count = Number(first);
   const parallel = Number(second);
   const start = process.hrtime.bigint();

@@ -37,3 +37,6 @@ void peer::pipeline_true() {
 
 // POCO has no process pool: threads, each launching and waiting.
 void peer::pool(long count, int parallel) { pool_of_threads(count, parallel); }
+
+// No asynchronous interface: threads.
+void peer::async_jobs(long count, int parallel) { pool_of_threads(count, parallel); }

@@ -33,3 +33,6 @@ void peer::pipeline_true() {
 
 // No pool: threads, each with its own ipstream.
 void peer::pool(long count, int parallel) { pool_of_threads(count, parallel); }
+
+// No asynchronous interface: threads.
+void peer::async_jobs(long count, int parallel) { pool_of_threads(count, parallel); }

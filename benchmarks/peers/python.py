@@ -1,5 +1,6 @@
 """Python's subprocess, with the same arguments and output as the C++ peers
 (benchmarks/peers/workload.hpp): spawn COUNT PARENT_MIB | capture MIB."""
+import asyncio
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 import sys
@@ -46,6 +47,23 @@ elif workload == "pool":
     with ThreadPoolExecutor(max_workers=parallel) as executor:
         for done in executor.map(lambda _: subprocess.run(["true"], check=True), range(count)):
             pass
+    print(f"{(time.monotonic() - start) / count:.9f}")
+elif workload == "async":
+    count, parallel = int(sys.argv[2]), int(sys.argv[3])
+
+    async def one(limit):
+        async with limit:
+            process = await asyncio.create_subprocess_exec("true")
+            if await process.wait() != 0:
+                sys.exit("a job failed")
+
+    async def jobs():
+        limit = asyncio.Semaphore(parallel)
+        await asyncio.gather(*(one(limit) for _ in range(count)))
+
+    subprocess.run(["true"], check=True)
+    start = time.monotonic()
+    asyncio.run(jobs())
     print(f"{(time.monotonic() - start) / count:.9f}")
 else:
     sys.exit(f"unknown workload {workload}")

@@ -73,3 +73,6 @@ void peer::pipeline_true() {
 }
 
 void peer::pool(long count, int parallel) { pool_of_threads(count, parallel); }
+
+// No event loop: the baseline is the same threads, one per job in flight.
+void peer::async_jobs(long count, int parallel) { pool_of_threads(count, parallel); }

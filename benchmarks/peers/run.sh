@@ -7,7 +7,8 @@
 #   spawn and wait for /bin/true, from a parent with 10 MiB and with 2 GiB of
 #   touched memory (a peer that forks copies the page tables of all of it);
 #   capture 256 MiB of a child's stdout; `true | true | true`; a pool of
-#   short jobs at twice the cores; parent instructions per spawn (callgrind).
+#   short jobs at twice the cores; 100 at a time through each library's
+#   asynchronous interface; parent instructions per spawn (callgrind).
 #
 # The peers come from Debian packages, installed here if missing: Boost.Process
 # v1 (Boost 1.74, libboost-dev), Boost.Process v2 (the headers of
@@ -23,7 +24,7 @@ build=$(realpath "${1:?usage: run.sh BUILD_DIR [rounds] [spawns]}")
 rounds=${2:-7}
 spawns=${3:-200}
 tools/install-deps.sh g++ libboost-dev libboost-filesystem-dev libglib2.0-dev libpoco-dev libuv1-dev \
-  libpstreams-dev python3 nodejs libfmt-dev librange-v3-dev valgrind >/dev/null
+  libpstreams-dev python3 nodejs libfmt-dev librange-v3-dev libasio-dev valgrind >/dev/null
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -67,6 +68,8 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 
 measure() {  # label, workload arguments...
   local label=$1; shift
+  # PEERS_ONLY=text runs only the workloads whose label holds it.
+  [[ -z "${PEERS_ONLY:-}" || "$label" == *"$PEERS_ONLY"* ]] || return 0
   declare -A times=() ratios=()
   for round in $(seq "$rounds"); do
     declare -A this=()
@@ -104,6 +107,9 @@ if part time; then
   # 2 x the cores at a time; the raw baseline is that many threads, each
   # looping posix_spawnp and waitpid.
   measure "pool: $((spawns * 5)) true, $((2 * $(nproc))) at a time (per job)" pool "$((spawns * 5))" "$((2 * $(nproc)))"
+  # 100 in flight through each library's asynchronous interface (threads for
+  # those without one, as for the raw baseline).
+  measure "async: $((spawns * 5)) true, 100 at a time (per job)" async "$((spawns * 5))" 100
 fi
 
 # Parent user-space instructions per spawn-and-wait of /bin/true, counted by

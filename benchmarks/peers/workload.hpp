@@ -8,6 +8,8 @@
 //   <peer> capture MIB              seconds to capture MIB of `head -c` from /dev/zero
 //   <peer> pipeline COUNT           seconds per `true | true | true`, waited for whole
 //   <peer> pool COUNT PARALLEL      seconds per job of COUNT /bin/true, PARALLEL at a time
+//   <peer> async COUNT PARALLEL     the same through the library's asynchronous
+//                                   interface, where it has one (else as pool)
 //
 // Each prints one number, so benchmarks/peers/run.sh can pair the peers
 // round by round against the raw posix_spawn baseline.
@@ -60,6 +62,9 @@ std::size_t capture(const std::vector<std::string>& argv);
 void pipeline_true();
 // Runs `count` /bin/true, at most `parallel` at a time, and waits for them all.
 void pool(long count, int parallel);
+// The same with the library's event loop or completion handlers, as a
+// program that waits for many children on one thread is written.
+void async_jobs(long count, int parallel);
 
 // A pool for a library that has none: `parallel` threads, each taking the
 // next job and running it with spawn_true(), what its users write by hand.
@@ -76,7 +81,8 @@ inline void pool_of_threads(long count, int parallel) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s spawn COUNT PARENT_MIB | capture MIB | pipeline COUNT | pool COUNT PARALLEL\n",
+    std::fprintf(stderr,
+                 "usage: %s spawn COUNT PARENT_MIB | capture MIB | pipeline COUNT | pool|async COUNT PARALLEL\n",
                  argv[0]);
     return 2;
   }
@@ -118,12 +124,15 @@ int main(int argc, char** argv) {
     std::printf("%.9f\n", seconds / static_cast<double>(count));
     return 0;
   }
-  if (workload == "pool" && argc > 3) {
+  if ((workload == "pool" || workload == "async") && argc > 3) {
     const long count = std::atol(argv[2]);
     const int parallel = std::atoi(argv[3]);
     peer::spawn_true();
     const auto start = clock::now();
-    peer::pool(count, parallel);
+    if (workload == "pool")
+      peer::pool(count, parallel);
+    else
+      peer::async_jobs(count, parallel);
     const double seconds = std::chrono::duration<double>(clock::now() - start).count();
     std::printf("%.9f\n", seconds / static_cast<double>(count));
     return 0;
