@@ -61,7 +61,8 @@ jobs, concurrency = int(sys.argv[1]), int(sys.argv[2])
 async def one(limit):
     async with limit:
         process = await asyncio.create_subprocess_exec("true")
-        await process.wait()
+        if await process.wait() != 0:
+            sys.exit("a job failed")
 async def main():
     limit = asyncio.Semaphore(concurrency)
     await asyncio.gather(*(one(limit) for _ in range(jobs)))

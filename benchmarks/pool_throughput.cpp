@@ -106,7 +106,7 @@ double python_pool(int jobs, int parallel) {
       "jobs, parallel = int(sys.argv[1]), int(sys.argv[2])\n"
       "with concurrent.futures.ThreadPoolExecutor(parallel) as pool:\n"
       "    start = time.monotonic()\n"
-      "    list(pool.map(lambda _: subprocess.run(['/bin/true']), range(jobs)))\n"
+      "    list(pool.map(lambda _: subprocess.run(['/bin/true'], check=True), range(jobs)))\n"
       "    print(time.monotonic() - start)\n";
   try {
     return std::stod(ductile::cmd("python3", "-c", script, jobs, parallel).read());
