@@ -225,7 +225,8 @@ echo "== fuzzing the cmdline parser for 30 s"
 if tests/fuzz/run.sh 30; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; failed_logs+=(fuzzing); fi
 
 # A CI page often shows only the end of this output: what failed is repeated
-# here, with doctest's own lines for each failing check.
+# here, with doctest's own lines for each failing check (and the test case a
+# timed-out suite was in: tests/main.cpp names it).
 if [ ${#failed_logs[@]} -gt 0 ]; then
   echo "== what failed"
   for entry in "${failed_logs[@]}"; do
@@ -234,6 +235,8 @@ if [ ${#failed_logs[@]} -gt 0 ]; then
     [ -f "$log" ] || continue
     grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|UNEXPECTEDPASS|ERROR) ' "$log" | sort -u || true
     grep -E 'TEST CASE:|: (ERROR|FATAL ERROR): |^  values: |^  logged: |^  [A-Za-z].*(exception|signal)' "$log" | head -n 40 || true
+    # A sanitizer's report: its first lines and the top of each stack.
+    grep -E '^(WARNING|ERROR): [A-Za-z]*Sanitizer|^SUMMARY: |runtime error: |^    #[0-3] ' "$log" | head -n 30 || true
   done
 fi
 echo "$passed passed, $failed failed"

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 
@@ -199,8 +200,64 @@ DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t 
 
 DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
 
+// ductile's own fork handlers, run from one set the C library calls: a fork
+// that only starts a child to exec skips them (see forking_only_to_exec()).
+// Registered rarely (once per kind of process-wide state), read at each fork.
+struct fork_handler_table {
+  struct entry {
+    void (*before)();
+    void (*in_parent)();
+    void (*in_child)();
+  };
+  static constexpr int capacity = 8;
+  entry entries[capacity] = {};
+  std::atomic<int> count{0};
+  // Not std::mutex: <mutex> does not compile in the strict POSIX mode of this file.
+  pthread_mutex_t adding = PTHREAD_MUTEX_INITIALIZER;
+};
+
+DUCTILE_INLINE fork_handler_table& fork_handlers() noexcept {
+  static fork_handler_table* const table = new fork_handler_table();  // a fork may come while statics are destroyed
+  return *table;
+}
+
+DUCTILE_INLINE bool& forking_only_to_exec() noexcept {
+  thread_local bool only_to_exec = false;
+  return only_to_exec;
+}
+
+// As pthread_atfork orders them: the last registered runs first before the
+// fork, and first registered first after it.
+DUCTILE_INLINE void run_fork_handlers_before() {
+  if (forking_only_to_exec()) return;
+  fork_handler_table& table = fork_handlers();
+  for (int i = table.count.load(std::memory_order_acquire); i-- > 0;) table.entries[i].before();
+}
+DUCTILE_INLINE void run_fork_handlers_in_parent() {
+  if (forking_only_to_exec()) return;
+  fork_handler_table& table = fork_handlers();
+  const int count = table.count.load(std::memory_order_acquire);
+  for (int i = 0; i < count; ++i) table.entries[i].in_parent();
+}
+DUCTILE_INLINE void run_fork_handlers_in_child() {
+  if (forking_only_to_exec()) return;
+  fork_handler_table& table = fork_handlers();
+  const int count = table.count.load(std::memory_order_acquire);
+  for (int i = 0; i < count; ++i) table.entries[i].in_child();
+}
+
 DUCTILE_INLINE void call_around_fork(void (*before)(), void (*in_parent)(), void (*in_child)()) noexcept {
-  ::pthread_atfork(before, in_parent, in_child);
+  fork_handler_table& table = fork_handlers();
+  ::pthread_mutex_lock(&table.adding);
+  const int count = table.count.load(std::memory_order_relaxed);
+  if (count == 0) ::pthread_atfork(run_fork_handlers_before, run_fork_handlers_in_parent, run_fork_handlers_in_child);
+  if (count < fork_handler_table::capacity) {
+    table.entries[count] = {before, in_parent, in_child};
+    table.count.store(count + 1, std::memory_order_release);
+  } else {
+    ::pthread_atfork(before, in_parent, in_child);  // never with ductile's own few
+  }
+  ::pthread_mutex_unlock(&table.adding);
 }
 
 // Room for every signal number: NSIG is not POSIX's, and 128 is the most

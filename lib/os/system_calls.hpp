@@ -159,6 +159,16 @@ void free_aligned(void* data) noexcept;
 // Functions fork() calls in the forking thread before it forks, and after
 // it in parent and child (pthread_atfork); a system without fork has none.
 void call_around_fork(void (*before)(), void (*in_parent)(), void (*in_child)()) noexcept;
+// Set by a thread around a fork() whose child only execs (or exits) and never
+// touches ductile's state: the functions above are then not called. A
+// forking thread may hold locks they take.
+bool& forking_only_to_exec() noexcept;
+struct forking_to_exec {
+  forking_to_exec() noexcept { forking_only_to_exec() = true; }
+  ~forking_to_exec() { forking_only_to_exec() = false; }
+  forking_to_exec(const forking_to_exec&) = delete;
+  forking_to_exec& operator=(const forking_to_exec&) = delete;
+};
 
 // The signals an interrupt_guard catches (a console control handler on
 // Windows). The handler runs in signal context: it may only record.

@@ -2569,6 +2569,16 @@ void free_aligned(void* data) noexcept;
 // Functions fork() calls in the forking thread before it forks, and after
 // it in parent and child (pthread_atfork); a system without fork has none.
 void call_around_fork(void (*before)(), void (*in_parent)(), void (*in_child)()) noexcept;
+// Set by a thread around a fork() whose child only execs (or exits) and never
+// touches ductile's state: the functions above are then not called. A
+// forking thread may hold locks they take.
+bool& forking_only_to_exec() noexcept;
+struct forking_to_exec {
+  forking_to_exec() noexcept { forking_only_to_exec() = true; }
+  ~forking_to_exec() { forking_only_to_exec() = false; }
+  forking_to_exec(const forking_to_exec&) = delete;
+  forking_to_exec& operator=(const forking_to_exec&) = delete;
+};
 
 // The signals an interrupt_guard catches (a console control handler on
 // Windows). The handler runs in signal context: it may only record.
@@ -14093,23 +14103,46 @@ class signals_blocked_for_clone {
 #endif  // DUCTILE_INLINED_LIB_OS_LINUX_CLONE_HPP
 
 #if defined(__SANITIZE_THREAD__)
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#define DUCTILE_THREAD_SANITIZER 1
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#define DUCTILE_THREAD_SANITIZER 1
 #endif
 #endif
-#ifndef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 0
+#ifndef DUCTILE_THREAD_SANITIZER
+#define DUCTILE_THREAD_SANITIZER 0
 #endif
 
 namespace ductile::detail {
 
 DUCTILE_INLINE start_mode usual_start_mode() noexcept {
-  return DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY ? start_mode::copied_memory : start_mode::shared_memory;
+  return DUCTILE_THREAD_SANITIZER ? start_mode::copied_memory : start_mode::shared_memory;
 }
 
-#undef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
+// Under ThreadSanitizer the child runs instrumented code, and that code takes
+// the runtime's own locks. A raw clone copies them as they are, possibly held
+// by another thread: the child then waits on one forever, and a CLONE_VFORK
+// parent with it. The runtime takes them all around fork(), so there every
+// child that does not share memory is made by fork(), its pidfd opened after.
+// ductile's own fork handlers stand aside: this thread may hold a run's lock.
+DUCTILE_INLINE long fork_for_thread_sanitizer([[maybe_unused]] int pidfd_flag, [[maybe_unused]] int& pidfd) noexcept {
+#if DUCTILE_THREAD_SANITIZER
+  pid_t pid;
+  {
+    const sys::forking_to_exec only_to_exec;
+    pid = ::fork();
+  }
+  if (pid > 0 && pidfd_flag != 0) {
+    // A kernel without pidfd_open (before 5.3) leaves -1, an answer like a clone that ignores the flag.
+    const long opened = ::syscall(SYS_pidfd_open, pid, 0);
+    pidfd = opened >= 0 ? static_cast<int>(opened) : -1;
+  }
+  return pid;
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
 
 DUCTILE_INLINE signals_blocked_for_clone::signals_blocked_for_clone() noexcept {
   unsigned long blocked[2] = {~0UL, ~0UL};
@@ -14305,6 +14338,12 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       case start_mode::copied_memory: {
         long pid = -1;
         plan.cgroup_entered_at_clone = false;
+        if (DUCTILE_THREAD_SANITIZER) {
+          // The child enters its cgroup by writing its pid, as before 5.7.
+          pid = fork_for_thread_sanitizer(pidfd_flag, pidfd);
+          if (pid == 0) child_main(&plan);
+          return pid;
+        }
         if (plan.cgroup_directory >= 0 && !clone3_refused().load(std::memory_order_relaxed)) {
           plan.cgroup_entered_at_clone = true;
           pid = clone_into_cgroup_vfork(plan.cgroup_directory, pidfd_flag, pidfd);
@@ -14322,7 +14361,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
         return pid;
       }
       case start_mode::daemon: {
-        const long pid = syscall(SYS_clone, pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
+        const long pid = DUCTILE_THREAD_SANITIZER ? fork_for_thread_sanitizer(pidfd_flag, pidfd)
+                                                  : syscall(SYS_clone, pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
         if (pid == 0) child_main(&plan);
         return pid;
       }
@@ -14392,6 +14432,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 
 }  // namespace ductile::detail
 
+#undef DUCTILE_THREAD_SANITIZER
 #endif  // DUCTILE_LINUX_BACKEND
 #endif  // _WIN32
 #endif  // DUCTILE_INLINED_LIB_OS_LINUX_CLONE_CPP
@@ -17772,6 +17813,7 @@ DUCTILE_INLINE void remove_flat_directory(const std::string& path) noexcept {
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 
@@ -17955,8 +17997,64 @@ DUCTILE_INLINE std::error_code write_some(int fd, const char* data, std::size_t 
 
 DUCTILE_INLINE void signal_group(pid_t group, int signal) noexcept { ::kill(-group, signal); }
 
+// ductile's own fork handlers, run from one set the C library calls: a fork
+// that only starts a child to exec skips them (see forking_only_to_exec()).
+// Registered rarely (once per kind of process-wide state), read at each fork.
+struct fork_handler_table {
+  struct entry {
+    void (*before)();
+    void (*in_parent)();
+    void (*in_child)();
+  };
+  static constexpr int capacity = 8;
+  entry entries[capacity] = {};
+  std::atomic<int> count{0};
+  // Not std::mutex: <mutex> does not compile in the strict POSIX mode of this file.
+  pthread_mutex_t adding = PTHREAD_MUTEX_INITIALIZER;
+};
+
+DUCTILE_INLINE fork_handler_table& fork_handlers() noexcept {
+  static fork_handler_table* const table = new fork_handler_table();  // a fork may come while statics are destroyed
+  return *table;
+}
+
+DUCTILE_INLINE bool& forking_only_to_exec() noexcept {
+  thread_local bool only_to_exec = false;
+  return only_to_exec;
+}
+
+// As pthread_atfork orders them: the last registered runs first before the
+// fork, and first registered first after it.
+DUCTILE_INLINE void run_fork_handlers_before() {
+  if (forking_only_to_exec()) return;
+  fork_handler_table& table = fork_handlers();
+  for (int i = table.count.load(std::memory_order_acquire); i-- > 0;) table.entries[i].before();
+}
+DUCTILE_INLINE void run_fork_handlers_in_parent() {
+  if (forking_only_to_exec()) return;
+  fork_handler_table& table = fork_handlers();
+  const int count = table.count.load(std::memory_order_acquire);
+  for (int i = 0; i < count; ++i) table.entries[i].in_parent();
+}
+DUCTILE_INLINE void run_fork_handlers_in_child() {
+  if (forking_only_to_exec()) return;
+  fork_handler_table& table = fork_handlers();
+  const int count = table.count.load(std::memory_order_acquire);
+  for (int i = 0; i < count; ++i) table.entries[i].in_child();
+}
+
 DUCTILE_INLINE void call_around_fork(void (*before)(), void (*in_parent)(), void (*in_child)()) noexcept {
-  ::pthread_atfork(before, in_parent, in_child);
+  fork_handler_table& table = fork_handlers();
+  ::pthread_mutex_lock(&table.adding);
+  const int count = table.count.load(std::memory_order_relaxed);
+  if (count == 0) ::pthread_atfork(run_fork_handlers_before, run_fork_handlers_in_parent, run_fork_handlers_in_child);
+  if (count < fork_handler_table::capacity) {
+    table.entries[count] = {before, in_parent, in_child};
+    table.count.store(count + 1, std::memory_order_release);
+  } else {
+    ::pthread_atfork(before, in_parent, in_child);  // never with ductile's own few
+  }
+  ::pthread_mutex_unlock(&table.adding);
 }
 
 // Room for every signal number: NSIG is not POSIX's, and 128 is the most
@@ -18579,6 +18677,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       if (const int fault = sys::injected_fault(sys::call::clone)) {
         fork_errno = fault;
       } else {
+        const sys::forking_to_exec only_to_exec;
         pid = ::fork();
         if (pid == 0) posix::run_forked_child(plan, posix::open_descriptors{open.data(), open.size()});
         if (pid < 0) fork_errno = errno;

@@ -337,6 +337,7 @@ TEST_CASE("round 3 defect 21: cancelling async_wait or async_read_line only stop
 
 TEST_CASE("round 3 defect 21: partial cancellation of async_run sends SIGTERM, total SIGINT; the real status comes") {
   test::leak_check check;
+  test::temp_dir dir;
   net::io_context context;
   const std::pair<net::cancellation_type, int> mapping[] = {{net::cancellation_type::partial, SIGTERM},
                                                             {net::cancellation_type::total, SIGINT}};
@@ -348,16 +349,21 @@ TEST_CASE("round 3 defect 21: partial cancellation of async_run sends SIGTERM, t
     net::cancellation_signal cancel;
     std::exception_ptr failure;
     bool done = false;
-    // The program's own handler: it says which signal came and exits 7.
+    // The program's own handler: it says which signal came and exits 7. The
+    // signal is sent only once the handlers are set: a shell killed before
+    // that would leave its sleep holding the output open for 100 s.
+    const test::fs::path ready = dir / ("ready-" + std::to_string(signal));
     async_run(context.get_executor(),
-              sh("sleep 100 & child=$!; trap 'echo got TERM; kill $child; exit 7' TERM; "
-                 "trap 'echo got INT; kill $child; exit 7' INT; wait")
+              sh("trap 'echo got TERM; kill $child; exit 7' TERM; trap 'echo got INT; kill $child; exit 7' INT; "
+                 "sleep 100 & child=$!; echo $child > " +
+                 ready.string() + "; wait")
                   .stdout_capture(),
               net::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, output) {
                 failure = e;
                 done = true;
               }));
-    net::steady_timer soon(context, 200ms);
+    pid_in(ready);
+    net::steady_timer soon(context, 50ms);
     soon.async_wait([&](auto) { cancel.emit(how); });
     context.restart();
     context.run();
@@ -464,12 +470,23 @@ TEST_CASE("coroutines: a timeout through || kills the command and its grandchild
   bool timed_out = false;
   run_coroutine(context, [&]() -> net::awaitable<void> {
     const auto executor = co_await net::this_coro::executor;
-    net::steady_timer timer(executor, 300ms);
+    // The time runs out once the grandchild's pid is written, however slowly
+    // the machine starts the shell, so the pid is there to check.
+    const auto time_runs_out = [&]() -> net::awaitable<void> {
+      net::steady_timer timer(executor);
+      std::error_code missing;
+      do {
+        timer.expires_after(10ms);
+        co_await timer.async_wait(net::use_awaitable);
+      } while (test::fs::file_size(dir / "grandchild", missing) == 0 || missing);
+      timer.expires_after(50ms);
+      co_await timer.async_wait(net::use_awaitable);
+    };
     const auto first = co_await (
         async_read(executor,
                    sh("sleep 100 & echo $! > " + (dir / "grandchild").string() + "; wait").new_process_group(),
                    net::use_awaitable) ||
-        timer.async_wait(net::use_awaitable));
+        time_runs_out());
     timed_out = first.index() == 1;
   });
   CHECK(timed_out);

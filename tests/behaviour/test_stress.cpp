@@ -105,6 +105,34 @@ TEST_CASE("8 threads mixing pipelines, kills, timeouts and dropped handles leave
   CHECK(no_zombies());
 }
 
+TEST_CASE("children started from 8 threads at once, while 2 others allocate, all start and exit") {
+  // A child made while another thread holds a lock the child's own code
+  // takes (the allocator's, a sanitizer runtime's) would wait for it
+  // forever, and its parent with it.
+  test::leak_check leaks;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> allocating;
+  for (int t = 0; t < 2; ++t)
+    allocating.emplace_back([&] {
+      while (!stop) {
+        std::vector<std::string> words;
+        for (int i = 0; i < 1000; ++i) words.push_back(std::to_string(i) + " and some more text");
+      }
+    });
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> starting;
+  for (int t = 0; t < 8; ++t)
+    starting.emplace_back([&] {
+      for (int i = 0; i < 60; ++i)
+        if (cmd("true").unchecked().run().status.success()) ++succeeded;
+    });
+  for (auto& thread : starting) thread.join();
+  stop = true;
+  for (auto& thread : allocating) thread.join();
+  CHECK(succeeded == 8 * 60);
+  CHECK(no_zombies());
+}
+
 TEST_CASE("while one thread spawns long-lived children, cat | cat pipelines on another all finish") {
   test::leak_check leaks;
   std::atomic<bool> done{false};

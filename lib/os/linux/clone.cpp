@@ -24,23 +24,46 @@
 #include "os/linux/syscall_numbers.hpp"
 
 #if defined(__SANITIZE_THREAD__)
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#define DUCTILE_THREAD_SANITIZER 1
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 1
+#define DUCTILE_THREAD_SANITIZER 1
 #endif
 #endif
-#ifndef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
-#define DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY 0
+#ifndef DUCTILE_THREAD_SANITIZER
+#define DUCTILE_THREAD_SANITIZER 0
 #endif
 
 namespace ductile::detail {
 
 DUCTILE_INLINE start_mode usual_start_mode() noexcept {
-  return DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY ? start_mode::copied_memory : start_mode::shared_memory;
+  return DUCTILE_THREAD_SANITIZER ? start_mode::copied_memory : start_mode::shared_memory;
 }
 
-#undef DUCTILE_SPAWN_WITHOUT_SHARED_MEMORY
+// Under ThreadSanitizer the child runs instrumented code, and that code takes
+// the runtime's own locks. A raw clone copies them as they are, possibly held
+// by another thread: the child then waits on one forever, and a CLONE_VFORK
+// parent with it. The runtime takes them all around fork(), so there every
+// child that does not share memory is made by fork(), its pidfd opened after.
+// ductile's own fork handlers stand aside: this thread may hold a run's lock.
+DUCTILE_INLINE long fork_for_thread_sanitizer([[maybe_unused]] int pidfd_flag, [[maybe_unused]] int& pidfd) noexcept {
+#if DUCTILE_THREAD_SANITIZER
+  pid_t pid;
+  {
+    const sys::forking_to_exec only_to_exec;
+    pid = ::fork();
+  }
+  if (pid > 0 && pidfd_flag != 0) {
+    // A kernel without pidfd_open (before 5.3) leaves -1, an answer like a clone that ignores the flag.
+    const long opened = ::syscall(SYS_pidfd_open, pid, 0);
+    pidfd = opened >= 0 ? static_cast<int>(opened) : -1;
+  }
+  return pid;
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
 
 DUCTILE_INLINE signals_blocked_for_clone::signals_blocked_for_clone() noexcept {
   unsigned long blocked[2] = {~0UL, ~0UL};
@@ -236,6 +259,12 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       case start_mode::copied_memory: {
         long pid = -1;
         plan.cgroup_entered_at_clone = false;
+        if (DUCTILE_THREAD_SANITIZER) {
+          // The child enters its cgroup by writing its pid, as before 5.7.
+          pid = fork_for_thread_sanitizer(pidfd_flag, pidfd);
+          if (pid == 0) child_main(&plan);
+          return pid;
+        }
         if (plan.cgroup_directory >= 0 && !clone3_refused().load(std::memory_order_relaxed)) {
           plan.cgroup_entered_at_clone = true;
           pid = clone_into_cgroup_vfork(plan.cgroup_directory, pidfd_flag, pidfd);
@@ -253,7 +282,8 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
         return pid;
       }
       case start_mode::daemon: {
-        const long pid = syscall(SYS_clone, pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
+        const long pid = DUCTILE_THREAD_SANITIZER ? fork_for_thread_sanitizer(pidfd_flag, pidfd)
+                                                  : syscall(SYS_clone, pidfd_flag | SIGCHLD, 0, &pidfd, 0, 0);
         if (pid == 0) child_main(&plan);
         return pid;
       }
@@ -323,5 +353,6 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
 
 }  // namespace ductile::detail
 
+#undef DUCTILE_THREAD_SANITIZER
 #endif  // DUCTILE_LINUX_BACKEND
 #endif  // _WIN32

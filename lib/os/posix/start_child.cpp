@@ -324,6 +324,7 @@ DUCTILE_INLINE started_child start_child(child_plan& plan, child_report& report,
       if (const int fault = sys::injected_fault(sys::call::clone)) {
         fork_errno = fault;
       } else {
+        const sys::forking_to_exec only_to_exec;
         pid = ::fork();
         if (pid == 0) posix::run_forked_child(plan, posix::open_descriptors{open.data(), open.size()});
         if (pid < 0) fork_errno = errno;
