@@ -1,7 +1,6 @@
 #include "run/driver.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <ductile/error.hpp>
 #include <ductile/format.hpp>
@@ -11,47 +10,16 @@
 #include "jobserver/auth.hpp"
 #include "model/failure.hpp"
 #include "run/interrupt.hpp"
+#include "run/per_process.hpp"
 
 namespace ductile::detail {
 
-// Process-wide state of the driver, immortal (see instance()).
-struct driver_registry {
-  std::mutex creating;  // held across fork(), so a child never inherits it locked mid-creation
-  std::atomic<background_driver*> current{nullptr};
-  std::atomic<unsigned> generation{0};
-};
-
-DUCTILE_INLINE driver_registry& registry() noexcept {
-  static driver_registry* const instance = new driver_registry();
-  return *instance;
-}
-
-DUCTILE_INLINE unsigned fork_generation() noexcept { return registry().generation.load(std::memory_order_acquire); }
-
-DUCTILE_INLINE void before_fork() noexcept { registry().creating.lock(); }
-DUCTILE_INLINE void after_fork_in_parent() noexcept { registry().creating.unlock(); }
-// The child has only the thread that forked: the old driver's thread is gone
-// and its runs are the parent's. Forget it (leaked, never touched again).
-DUCTILE_INLINE void after_fork_in_child() noexcept {
-  driver_registry& r = registry();
-  r.generation.fetch_add(1, std::memory_order_acq_rel);
-  r.current.store(nullptr, std::memory_order_release);
-  r.creating.unlock();
-}
+// The children a forked child inherits from this process are not its own:
+// runs made before the fork are foreign there (execution::foreign()).
+DUCTILE_INLINE unsigned fork_generation() noexcept { return per_process<background_driver>::forks(); }
 
 DUCTILE_INLINE background_driver& background_driver::instance() {
-  driver_registry& r = registry();
-  if (background_driver* existing = r.current.load(std::memory_order_acquire)) return *existing;
-  std::lock_guard<std::mutex> lock(r.creating);
-  if (background_driver* existing = r.current.load(std::memory_order_acquire)) return *existing;
-  static const bool fork_handlers = [] {
-    sys::call_around_fork(before_fork, after_fork_in_parent, after_fork_in_child);
-    return true;
-  }();
-  (void)fork_handlers;
-  auto* made = new background_driver();
-  r.current.store(made, std::memory_order_release);
-  return *made;
+  return per_process<background_driver>::get([] { return new background_driver(); });
 }
 
 DUCTILE_INLINE background_driver& background_driver::instance_for(const expression& command) {
@@ -87,7 +55,7 @@ DUCTILE_INLINE background_driver::background_driver() {
 DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_); }
 
 DUCTILE_INLINE void background_driver::nudge(const execution* run) noexcept {
-  background_driver* existing = registry().current.load(std::memory_order_acquire);
+  background_driver* existing = per_process<background_driver>::existing();
   if (existing == nullptr) return;
   if (run != nullptr) {
     std::lock_guard<std::mutex> lock(existing->mutex_);

@@ -1,7 +1,6 @@
 #include "run/launchers.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -9,12 +8,12 @@
 
 #include "common.hpp"
 #include "os/system_calls.hpp"
+#include "run/per_process.hpp"
 
 namespace ductile::detail {
 
-// Immortal, like the background thread: a launcher may be starting a child
-// while static destructors run at exit. A child forked from this process has
-// none of the threads and starts with a fresh set.
+// Per process, like the background thread (run/per_process.hpp): a launcher
+// may be starting a child while static destructors run at exit.
 struct launcher_set {
   std::mutex mutex;
   std::condition_variable work;
@@ -25,38 +24,8 @@ struct launcher_set {
   void serve();
 };
 
-struct launcher_registry {
-  std::mutex creating;  // held across fork(), so the child never inherits it held
-  std::atomic<launcher_set*> current{nullptr};
-};
-
-DUCTILE_INLINE launcher_registry& launcher_state() noexcept {
-  static launcher_registry* const instance = new launcher_registry();
-  return *instance;
-}
-
-DUCTILE_INLINE void launchers_before_fork() noexcept { launcher_state().creating.lock(); }
-DUCTILE_INLINE void launchers_after_fork_in_parent() noexcept { launcher_state().creating.unlock(); }
-// The child has only the forking thread: the old set is forgotten (leaked,
-// never touched again), whatever lock its threads held.
-DUCTILE_INLINE void launchers_after_fork_in_child() noexcept {
-  launcher_state().current.store(nullptr, std::memory_order_release);
-  launcher_state().creating.unlock();
-}
-
 DUCTILE_INLINE launcher_set& current_launchers() {
-  launcher_registry& registry = launcher_state();
-  if (launcher_set* existing = registry.current.load(std::memory_order_acquire)) return *existing;
-  std::lock_guard<std::mutex> lock(registry.creating);
-  if (launcher_set* existing = registry.current.load(std::memory_order_acquire)) return *existing;
-  static const bool fork_handlers = [] {
-    sys::call_around_fork(launchers_before_fork, launchers_after_fork_in_parent, launchers_after_fork_in_child);
-    return true;
-  }();
-  (void)fork_handlers;
-  auto* made = new launcher_set();
-  registry.current.store(made, std::memory_order_release);
-  return *made;
+  return per_process<launcher_set>::get([] { return new launcher_set(); });
 }
 
 DUCTILE_INLINE void launcher_set::serve() {

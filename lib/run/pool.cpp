@@ -84,6 +84,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   bool recruit_helper();
   bool hand_launches_over();
   bool launch_after_this_turn();
+  bool post_launch_to_background();
   std::size_t take_host_slot(std::size_t index);
   void on_finished(std::size_t index);
   void stop(std::unique_lock<std::mutex>& lock);
@@ -215,24 +216,7 @@ DUCTILE_INLINE bool pool_state::hand_launches_over() {
 // that cannot start its run fails the run with the reason.
 DUCTILE_INLINE void pool_state::launch_soon() {
   if (spreads() && hand_launches_over()) return;
-  if (!background_driver::on_driver_thread()) {
-    std::weak_ptr<pool_state> weak = weak_from_this();
-    bool posted = false;
-    try {
-      posted = background_driver::post([weak] {
-        if (auto state = weak.lock()) {
-          {
-            std::lock_guard<std::mutex> lock(state->mutex);
-            state->launch_posted = false;
-          }
-          state->launch_ready();
-        }
-      });
-    } catch (...) {
-      // The task could not be made: launched here instead.
-    }
-    if (posted) return;
-  }
+  if (!background_driver::on_driver_thread() && post_launch_to_background()) return;
   {
     std::lock_guard<std::mutex> lock(mutex);
     launch_posted = false;
@@ -249,20 +233,29 @@ DUCTILE_INLINE bool pool_state::launch_after_this_turn() {
     if (launch_posted || !may_start()) return true;
     launch_posted = true;
   }
-  std::weak_ptr<pool_state> weak = weak_from_this();
-  const bool posted = background_driver::post([weak] {
-    if (auto state = weak.lock()) {
-      {
-        std::lock_guard<std::mutex> lock(state->mutex);
-        state->launch_posted = false;
-      }
-      state->launch_ready();
-    }
-  });
-  if (posted) return true;
+  if (post_launch_to_background()) return true;
   std::lock_guard<std::mutex> lock(mutex);
   launch_posted = false;
   return false;
+}
+
+// Asks the background thread for launch_ready(), `launch_posted` cleared
+// first; false if the task could not be made or posted.
+DUCTILE_INLINE bool pool_state::post_launch_to_background() {
+  std::weak_ptr<pool_state> weak = weak_from_this();
+  try {
+    return background_driver::post([weak] {
+      if (auto state = weak.lock()) {
+        {
+          std::lock_guard<std::mutex> lock(state->mutex);
+          state->launch_posted = false;
+        }
+        state->launch_ready();
+      }
+    });
+  } catch (...) {
+    return false;
+  }
 }
 
 // Called with `mutex` held: the host with the most free slots for its size.

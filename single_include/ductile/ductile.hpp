@@ -8543,18 +8543,82 @@ class launchers {
 #endif  // DUCTILE_INLINED_LIB_RUN_LAUNCHERS_HPP
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
 
+// ---- lib/run/per_process.hpp
+#ifndef DUCTILE_INLINED_LIB_RUN_PER_PROCESS_HPP
+#define DUCTILE_INLINED_LIB_RUN_PER_PROCESS_HPP
+// Process-wide state with threads of its own (the background thread, the
+// launchers): made on first use and immortal, since one of its threads may
+// be at work while static destructors run at exit. A child forked from the
+// process has only the forking thread: there the parent's instance is
+// forgotten (leaked, never touched again, whatever lock its threads held)
+// and the child makes its own on first use.
+
+#include <atomic>
+#include <mutex>
+
 
 namespace ductile::detail {
 
-// Immortal, like the background thread: a launcher may be starting a child
-// while static destructors run at exit. A child forked from this process has
-// none of the threads and starts with a fresh set.
+template <class State>
+class per_process {
+ public:
+  // The instance, made by `make` (returning a new State*) if there is none.
+  template <class Make>
+  static State& get(Make make) {
+    registry& r = shared();
+    if (State* current = r.current.load(std::memory_order_acquire)) return *current;
+    std::lock_guard<std::mutex> lock(r.creating);
+    if (State* current = r.current.load(std::memory_order_acquire)) return *current;
+    static const bool fork_handlers = [] {
+      sys::call_around_fork(before_fork, after_fork_in_parent, after_fork_in_child);
+      return true;
+    }();
+    (void)fork_handlers;
+    State* made = make();
+    r.current.store(made, std::memory_order_release);
+    return *made;
+  }
+
+  // The instance if one was made in this process, else nullptr.
+  static State* existing() noexcept { return shared().current.load(std::memory_order_acquire); }
+
+  // How many forks lie between the first instance's process and this one.
+  static unsigned forks() noexcept { return shared().forks.load(std::memory_order_acquire); }
+
+ private:
+  struct registry {
+    std::mutex creating;  // held across fork(), so a child never inherits it locked mid-creation
+    std::atomic<State*> current{nullptr};
+    std::atomic<unsigned> forks{0};
+  };
+
+  static registry& shared() noexcept {
+    static registry* const instance = new registry();
+    return *instance;
+  }
+
+  static void before_fork() noexcept { shared().creating.lock(); }
+  static void after_fork_in_parent() noexcept { shared().creating.unlock(); }
+  static void after_fork_in_child() noexcept {
+    registry& r = shared();
+    r.forks.fetch_add(1, std::memory_order_acq_rel);
+    r.current.store(nullptr, std::memory_order_release);
+    r.creating.unlock();
+  }
+};
+
+}  // namespace ductile::detail
+#endif  // DUCTILE_INLINED_LIB_RUN_PER_PROCESS_HPP
+
+namespace ductile::detail {
+
+// Per process, like the background thread (run/per_process.hpp): a launcher
+// may be starting a child while static destructors run at exit.
 struct launcher_set {
   std::mutex mutex;
   std::condition_variable work;
@@ -8565,38 +8629,8 @@ struct launcher_set {
   void serve();
 };
 
-struct launcher_registry {
-  std::mutex creating;  // held across fork(), so the child never inherits it held
-  std::atomic<launcher_set*> current{nullptr};
-};
-
-DUCTILE_INLINE launcher_registry& launcher_state() noexcept {
-  static launcher_registry* const instance = new launcher_registry();
-  return *instance;
-}
-
-DUCTILE_INLINE void launchers_before_fork() noexcept { launcher_state().creating.lock(); }
-DUCTILE_INLINE void launchers_after_fork_in_parent() noexcept { launcher_state().creating.unlock(); }
-// The child has only the forking thread: the old set is forgotten (leaked,
-// never touched again), whatever lock its threads held.
-DUCTILE_INLINE void launchers_after_fork_in_child() noexcept {
-  launcher_state().current.store(nullptr, std::memory_order_release);
-  launcher_state().creating.unlock();
-}
-
 DUCTILE_INLINE launcher_set& current_launchers() {
-  launcher_registry& registry = launcher_state();
-  if (launcher_set* existing = registry.current.load(std::memory_order_acquire)) return *existing;
-  std::lock_guard<std::mutex> lock(registry.creating);
-  if (launcher_set* existing = registry.current.load(std::memory_order_acquire)) return *existing;
-  static const bool fork_handlers = [] {
-    sys::call_around_fork(launchers_before_fork, launchers_after_fork_in_parent, launchers_after_fork_in_child);
-    return true;
-  }();
-  (void)fork_handlers;
-  auto* made = new launcher_set();
-  registry.current.store(made, std::memory_order_release);
-  return *made;
+  return per_process<launcher_set>::get([] { return new launcher_set(); });
 }
 
 DUCTILE_INLINE void launcher_set::serve() {
@@ -8672,7 +8706,6 @@ DUCTILE_INLINE bool launchers::post(std::function<void()> task) noexcept {
 #define DUCTILE_INLINED_LIB_RUN_DRIVER_CPP
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <system_error>
 #include <thread>
@@ -8716,44 +8749,12 @@ std::string served_makeflags(const std::string& fifo_path, int read_fd, int writ
 
 namespace ductile::detail {
 
-// Process-wide state of the driver, immortal (see instance()).
-struct driver_registry {
-  std::mutex creating;  // held across fork(), so a child never inherits it locked mid-creation
-  std::atomic<background_driver*> current{nullptr};
-  std::atomic<unsigned> generation{0};
-};
-
-DUCTILE_INLINE driver_registry& registry() noexcept {
-  static driver_registry* const instance = new driver_registry();
-  return *instance;
-}
-
-DUCTILE_INLINE unsigned fork_generation() noexcept { return registry().generation.load(std::memory_order_acquire); }
-
-DUCTILE_INLINE void before_fork() noexcept { registry().creating.lock(); }
-DUCTILE_INLINE void after_fork_in_parent() noexcept { registry().creating.unlock(); }
-// The child has only the thread that forked: the old driver's thread is gone
-// and its runs are the parent's. Forget it (leaked, never touched again).
-DUCTILE_INLINE void after_fork_in_child() noexcept {
-  driver_registry& r = registry();
-  r.generation.fetch_add(1, std::memory_order_acq_rel);
-  r.current.store(nullptr, std::memory_order_release);
-  r.creating.unlock();
-}
+// The children a forked child inherits from this process are not its own:
+// runs made before the fork are foreign there (execution::foreign()).
+DUCTILE_INLINE unsigned fork_generation() noexcept { return per_process<background_driver>::forks(); }
 
 DUCTILE_INLINE background_driver& background_driver::instance() {
-  driver_registry& r = registry();
-  if (background_driver* existing = r.current.load(std::memory_order_acquire)) return *existing;
-  std::lock_guard<std::mutex> lock(r.creating);
-  if (background_driver* existing = r.current.load(std::memory_order_acquire)) return *existing;
-  static const bool fork_handlers = [] {
-    sys::call_around_fork(before_fork, after_fork_in_parent, after_fork_in_child);
-    return true;
-  }();
-  (void)fork_handlers;
-  auto* made = new background_driver();
-  r.current.store(made, std::memory_order_release);
-  return *made;
+  return per_process<background_driver>::get([] { return new background_driver(); });
 }
 
 DUCTILE_INLINE background_driver& background_driver::instance_for(const expression& command) {
@@ -8789,7 +8790,7 @@ DUCTILE_INLINE background_driver::background_driver() {
 DUCTILE_INLINE void background_driver::wake() noexcept { sys::signal_event(wake_); }
 
 DUCTILE_INLINE void background_driver::nudge(const execution* run) noexcept {
-  background_driver* existing = registry().current.load(std::memory_order_acquire);
+  background_driver* existing = per_process<background_driver>::existing();
   if (existing == nullptr) return;
   if (run != nullptr) {
     std::lock_guard<std::mutex> lock(existing->mutex_);
@@ -10343,6 +10344,7 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
   bool recruit_helper();
   bool hand_launches_over();
   bool launch_after_this_turn();
+  bool post_launch_to_background();
   std::size_t take_host_slot(std::size_t index);
   void on_finished(std::size_t index);
   void stop(std::unique_lock<std::mutex>& lock);
@@ -10474,24 +10476,7 @@ DUCTILE_INLINE bool pool_state::hand_launches_over() {
 // that cannot start its run fails the run with the reason.
 DUCTILE_INLINE void pool_state::launch_soon() {
   if (spreads() && hand_launches_over()) return;
-  if (!background_driver::on_driver_thread()) {
-    std::weak_ptr<pool_state> weak = weak_from_this();
-    bool posted = false;
-    try {
-      posted = background_driver::post([weak] {
-        if (auto state = weak.lock()) {
-          {
-            std::lock_guard<std::mutex> lock(state->mutex);
-            state->launch_posted = false;
-          }
-          state->launch_ready();
-        }
-      });
-    } catch (...) {
-      // The task could not be made: launched here instead.
-    }
-    if (posted) return;
-  }
+  if (!background_driver::on_driver_thread() && post_launch_to_background()) return;
   {
     std::lock_guard<std::mutex> lock(mutex);
     launch_posted = false;
@@ -10508,20 +10493,29 @@ DUCTILE_INLINE bool pool_state::launch_after_this_turn() {
     if (launch_posted || !may_start()) return true;
     launch_posted = true;
   }
-  std::weak_ptr<pool_state> weak = weak_from_this();
-  const bool posted = background_driver::post([weak] {
-    if (auto state = weak.lock()) {
-      {
-        std::lock_guard<std::mutex> lock(state->mutex);
-        state->launch_posted = false;
-      }
-      state->launch_ready();
-    }
-  });
-  if (posted) return true;
+  if (post_launch_to_background()) return true;
   std::lock_guard<std::mutex> lock(mutex);
   launch_posted = false;
   return false;
+}
+
+// Asks the background thread for launch_ready(), `launch_posted` cleared
+// first; false if the task could not be made or posted.
+DUCTILE_INLINE bool pool_state::post_launch_to_background() {
+  std::weak_ptr<pool_state> weak = weak_from_this();
+  try {
+    return background_driver::post([weak] {
+      if (auto state = weak.lock()) {
+        {
+          std::lock_guard<std::mutex> lock(state->mutex);
+          state->launch_posted = false;
+        }
+        state->launch_ready();
+      }
+    });
+  } catch (...) {
+    return false;
+  }
 }
 
 // Called with `mutex` held: the host with the most free slots for its size.
