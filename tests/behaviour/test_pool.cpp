@@ -76,7 +76,10 @@ TEST_CASE("stop on first failure ends the running jobs and cancels the queued on
   test::leak_check check;
   test::temp_dir tmp;
   pool p(2, failure_policy::stop);
-  handle running = p.submit(cmd("sleep", "100"));
+  // Running before the failure comes: a job still being started then is
+  // cancelled before it starts instead (no SIGTERM), which is not this case.
+  handle running = p.submit(sh("touch " + (tmp / "started").string() + "; exec sleep 100"));
+  REQUIRE(test::eventually([&] { return std::filesystem::exists(tmp / "started"); }));
   handle failing = p.submit(sh("exit 1"));
   std::vector<handle> queued;
   for (int i = 0; i < 3; ++i) queued.push_back(p.submit(cmd("touch", tmp / std::to_string(i))));
