@@ -8574,11 +8574,7 @@ class per_process {
     if (State* current = r.current.load(std::memory_order_acquire)) return *current;
     std::lock_guard<std::mutex> lock(r.creating);
     if (State* current = r.current.load(std::memory_order_acquire)) return *current;
-    static const bool fork_handlers = [] {
-      sys::call_around_fork(before_fork, after_fork_in_parent, after_fork_in_child);
-      return true;
-    }();
-    (void)fork_handlers;
+    handle_forks();
     State* made = make();
     r.current.store(made, std::memory_order_release);
     return *made;
@@ -8600,6 +8596,15 @@ class per_process {
   static registry& shared() noexcept {
     static registry* const instance = new registry();
     return *instance;
+  }
+
+  // Once per State, whichever `make` first came: twice would lock `creating` twice at a fork.
+  static void handle_forks() noexcept {
+    static const bool registered = [] {
+      sys::call_around_fork(before_fork, after_fork_in_parent, after_fork_in_child);
+      return true;
+    }();
+    (void)registered;
   }
 
   static void before_fork() noexcept { shared().creating.lock(); }
