@@ -242,6 +242,8 @@ DUCTILE_INLINE void run_fork_handlers_in_parent() {
 DUCTILE_INLINE void run_fork_handlers_in_child() {
   if (forking_only_to_exec()) return;
   fork_handler_table& table = fork_handlers();
+  // Another thread may have been adding at the fork: the child has none.
+  ::pthread_mutex_init(&table.adding, nullptr);
   const int count = table.count.load(std::memory_order_acquire);
   for (int i = 0; i < count; ++i) table.entries[i].in_child();
 }
