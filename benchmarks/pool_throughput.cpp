@@ -13,6 +13,9 @@
 // loop (after waitid, after posix_spawn).
 //
 // usage: pool_throughput [jobs] [rounds] [max_parallel,...]
+// POOL_PROGRAM=/path runs that program (no arguments) instead of /bin/true:
+// a static program that only exits shows the launch path's own cost, which
+// the dynamic loading of /bin/true hides on machines where exec is slow.
 
 #include <poll.h>
 #include <spawn.h>
@@ -26,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ductile/ductile.hpp>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -37,6 +41,14 @@ extern char** environ;
 namespace {
 
 using clock_type = std::chrono::steady_clock;
+
+const char* program() {
+  static const char* const chosen = [] {
+    const char* value = std::getenv("POOL_PROGRAM");
+    return value != nullptr && *value != '\0' ? value : "/bin/true";
+  }();
+  return chosen;
+}
 
 double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
@@ -57,7 +69,7 @@ double baseline(int jobs, int parallel) {
   while (started < jobs || !running.empty()) {
     while (started < jobs && static_cast<int>(running.size()) < parallel) {
       pid_t pid;
-      if (posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ) != 0) std::abort();
+      if (posix_spawn(&pid, program(), nullptr, nullptr, argv, environ) != 0) std::abort();
       const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
       running.push_back(pollfd{pidfd, POLLIN, 0});
       ++started;
@@ -87,7 +99,7 @@ double raw_threads(int jobs, int parallel) {
       char* argv[] = {const_cast<char*>("true"), nullptr};
       while (next.fetch_add(1) < jobs) {
         pid_t pid;
-        if (posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ) != 0) std::abort();
+        if (posix_spawn(&pid, program(), nullptr, nullptr, argv, environ) != 0) std::abort();
         int status;
         while (waitpid(pid, &status, 0) < 0) {
         }
@@ -106,10 +118,10 @@ double python_pool(int jobs, int parallel) {
       "jobs, parallel = int(sys.argv[1]), int(sys.argv[2])\n"
       "with concurrent.futures.ThreadPoolExecutor(parallel) as pool:\n"
       "    start = time.monotonic()\n"
-      "    list(pool.map(lambda _: subprocess.run(['/bin/true'], check=True), range(jobs)))\n"
+      "    list(pool.map(lambda _: subprocess.run([sys.argv[3]], check=True), range(jobs)))\n"
       "    print(time.monotonic() - start)\n";
   try {
-    return std::stod(ductile::cmd("python3", "-c", script, jobs, parallel).read());
+    return std::stod(ductile::cmd("python3", "-c", script, jobs, parallel, program()).read());
   } catch (const std::exception&) {
     return -1;
   }
@@ -120,7 +132,7 @@ double with_pool(int jobs, int parallel, int& threads) {
   ductile::pool p(static_cast<std::size_t>(parallel));
   std::vector<ductile::handle> handles;
   handles.reserve(static_cast<std::size_t>(jobs));
-  const auto job = ductile::cmd("/bin/true");
+  const auto job = ductile::cmd(std::filesystem::path(program()));
   for (int i = 0; i < jobs; ++i) handles.push_back(p.submit(job));
   threads = std::max(threads, threads_now());
   p.wait_all();
@@ -146,7 +158,7 @@ std::vector<double> baseline_handoffs(int jobs) {
   clock_type::time_point reaped{};
   for (int i = 0; i < jobs; ++i) {
     pid_t pid;
-    if (posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ) != 0) std::abort();
+    if (posix_spawn(&pid, program(), nullptr, nullptr, argv, environ) != 0) std::abort();
     if (i > 0) gaps.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - reaped).count());
     const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
     pollfd waiting{pidfd, POLLIN, 0};
@@ -193,7 +205,7 @@ std::vector<double> pool_handoffs(int jobs) {
     ductile::pool p(1);
     std::vector<ductile::handle> handles;  // a dropped handle would cancel its job
     handles.push_back(p.submit(ductile::cmd("sleep", "0.5")));
-    const auto job = ductile::cmd("/bin/true");
+    const auto job = ductile::cmd(std::filesystem::path(program()));
     for (int i = 0; i < jobs; ++i) handles.push_back(p.submit(job));
     p.wait_all();
   }
@@ -206,8 +218,8 @@ std::vector<double> pool_handoffs(int jobs) {
 int main(int argc, char** argv) {
   const int jobs = argc > 1 ? std::atoi(argv[1]) : 1000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
-  std::printf("%d jobs of /bin/true, %d rounds, %u cores; ratio = ductile's jobs/s / the baseline's\n", jobs, rounds,
-              std::thread::hardware_concurrency());
+  std::printf("%d jobs of %s, %d rounds, %u cores; ratio = ductile's jobs/s / the baseline's\n", jobs, program(),
+              rounds, std::thread::hardware_concurrency());
   std::printf("%12s %10s %10s %10s %10s %9s %9s %9s %8s\n", "max_parallel", "1 thread", "N threads", "Python",
               "ductile", "vs 1", "vs N", "vs Python", "threads");
   std::vector<int> levels{1, 2, 4, 8, 100};
