@@ -50,6 +50,14 @@ const char* program() {
   return chosen;
 }
 
+// Every side checks that each child ran and exited 0, so that no rate counts
+// failures (POOL_PROGRAM may name anything).
+void require_success(const siginfo_t& info) {
+  if (info.si_code == CLD_EXITED && info.si_status == 0) return;
+  std::fprintf(stderr, "pool_throughput: %s did not exit 0\n", program());
+  std::abort();
+}
+
 double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
 }
@@ -78,7 +86,8 @@ double baseline(int jobs, int parallel) {
     for (std::size_t i = 0; i < running.size();) {
       if (running[i].revents != 0) {
         siginfo_t info;
-        syscall(SYS_waitid, P_PIDFD, running[i].fd, &info, WEXITED, nullptr);
+        if (syscall(SYS_waitid, P_PIDFD, running[i].fd, &info, WEXITED, nullptr) != 0) std::abort();
+        require_success(info);
         close(running[i].fd);
         running[i] = running.back();
         running.pop_back();
@@ -164,7 +173,8 @@ std::vector<double> baseline_handoffs(int jobs) {
     pollfd waiting{pidfd, POLLIN, 0};
     poll(&waiting, 1, -1);
     siginfo_t info;
-    syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED, nullptr);
+    if (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED, nullptr) != 0) std::abort();
+    require_success(info);
     reaped = clock_type::now();
     close(pidfd);
   }
